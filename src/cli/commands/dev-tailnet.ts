@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+
+export function registerDevTailnetCommands(_program: Command): void {
+  // Commands of this area are added as the area lands.
+}
