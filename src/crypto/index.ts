@@ -1,0 +1,47 @@
+// Crypto layer (public face): ObjectIds, zone keys, symbol envelopes, node keys, sealed boxes,
+// key files, Shamir shares, and the plain data types shared with wire and store.
+export { CryptoError, type CryptoErrorCode } from './errors.js';
+export { zeroize, toHex, fromHex, bytesEqual } from './bytes.js';
+export {
+  OBJECT_ID_BYTES,
+  objectId,
+  objectIdHasher,
+  objectIdToHex,
+  objectIdFromHex,
+  zoneIdHash,
+  schemaHash,
+  validateZoneId,
+  type ObjectIdHasher,
+} from './object-id.js';
+export { type ZoneKey, generateZoneKey, rotateZoneKey, zoneKeyId, serializeZoneKey, parseZoneKey } from './zone-key.js';
+export {
+  ENVELOPE_HEADER_BYTES,
+  ENVELOPE_OVERHEAD,
+  ENVELOPE_TAG_BYTES,
+  MAX_ESI,
+  MAX_K,
+  MAX_SBN,
+  sealSymbol,
+  openSymbol,
+  envelopeHeader,
+  sourceTag,
+  SymbolSealer,
+  type SymbolHeader,
+  type EnvelopeHeader,
+  type OpenExpectation,
+} from './envelope.js';
+export {
+  type NodeKeys,
+  generateNodeKeys,
+  sign,
+  verify,
+  signingPublicKey,
+  encryptionPublicKey,
+  x25519SharedSecret,
+  serializeNodeKeys,
+  parseNodeKeys,
+} from './node-keys.js';
+export { sealTo, openSealed } from './sealed-box.js';
+export { writeKeyFile, readKeyFile } from './key-file.js';
+export { split, combine, combineWithReport, type CombineReport } from './shamir.js';
+export type { Manifest, PlacementPolicy, SymbolEntry } from './types.js';

@@ -1,0 +1,38 @@
+// Plain data types shared by the wire and store layers (both may import crypto).
+
+export interface PlacementPolicy {
+  /** Number of symbols to keep spread over devices (e.g. ceil(K x 1.5)). */
+  target: number;
+  /** Minimum number of distinct devices holding symbols. */
+  minDevices: number;
+  /** Largest fraction of the symbols one device may hold, in (0, 1]. */
+  maxShare: number;
+  /** Devices that may be lost while the object stays recoverable. */
+  tolerate: number;
+}
+
+/** What every device of the zone knows about a stored object. */
+export interface Manifest {
+  objectId: Uint8Array; // 32 bytes
+  zone: string;
+  schema: string;
+  /** RaptorQ Object Transmission Information, 12 bytes (RFC 6330 §3.3). */
+  oti: Uint8Array;
+  /** Object length in bytes. */
+  length: number;
+  /** Zone key id (8 bytes) the symbols are sealed under. */
+  keyId: Uint8Array;
+  epoch: number;
+  /** Creation time, ms since the Unix epoch. */
+  created: number;
+  /** Node id of the writing device. */
+  writer: string;
+  placement: PlacementPolicy;
+}
+
+/** One sealed symbol as stored and carried: its position and its envelope. */
+export interface SymbolEntry {
+  sbn: number;
+  esi: number;
+  env: Uint8Array;
+}
