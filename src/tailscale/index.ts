@@ -1,0 +1,46 @@
+// Public face of the Tailscale layer: LocalAPI client, parsed LocalAPI shapes,
+// peer model and path classification. The dev-tailnet emulator is exported
+// from './emulator/index.js'.
+export {
+  LocalApiClient,
+  LOCAL_API_HOST,
+  NotifyWatch,
+  DEFAULT_WATCH_MASK,
+  socketErrorToTailscaleError,
+  whoisTarget,
+  type LocalApiClientOptions,
+} from './local-api-client.js';
+export {
+  TailscaleError,
+  TailscaleNotRunningError,
+  TailscalePermissionError,
+  TailscaleNotLoggedInError,
+  TailscaleBadJsonError,
+  TailscaleHttpError,
+  TailscaleTimeoutError,
+  TailscaleBadInputError,
+  TailscaleWatchClosedError,
+  type TailscaleErrorCode,
+} from './errors.js';
+export {
+  BACKEND_STATES,
+  parseStatus,
+  parseWhoIs,
+  parsePingResult,
+  parseNotify,
+  type BackendState,
+  type UserProfile,
+  type PeerStatus,
+  type TailnetInfo,
+  type TailscaleStatus,
+  type TailnetNode,
+  type WhoIs,
+  type PingType,
+  type PingResult,
+  type PeerChange,
+  type EngineStatus,
+  type IpnNotify,
+} from './model.js';
+export { classifyPath, peerFromStatus, selfFromStatus, peersFromStatus, findPeerByIp, type Peer, type PeerPath } from './peers.js';
+export { parseJsonLossless, stringifyJsonLossless, JsonSyntaxError, type JsonValue, type JsonObject } from './json.js';
+export { resolveSocketPath, platformDefaultSocket, LINUX_SOCKET, MACOS_SOCKET } from './socket-path.js';
