@@ -83,25 +83,51 @@ export function deriveSenderSubkey(zk: ZoneKey, tag: Uint8Array, senderInstanceI
   return new Uint8Array(hkdfSync('sha256', zk.key, zk.keyId, info, 32));
 }
 
-// Subkeys are cached per zone key object: HKDF per symbol would dominate the hot path.
-const subkeyCache = new WeakMap<Uint8Array, Map<string, KeyObject>>();
+// Subkeys are cached per zone key object: HKDF per symbol would dominate the hot path. The last
+// subkey used is kept aside because a sealer, and a burst of symbols from one peer, reuse it.
+interface SubkeyCache {
+  lastTag: Uint8Array | undefined;
+  lastInstance: bigint;
+  lastKeyId: Uint8Array | undefined;
+  last: KeyObject | undefined;
+  byId: Map<string, KeyObject>;
+}
+const subkeyCache = new WeakMap<Uint8Array, SubkeyCache>();
 const SUBKEY_CACHE_LIMIT = 4096;
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function cachedSubkey(zk: ZoneKey, tag: Uint8Array, senderInstanceId: bigint): KeyObject {
-  let perKey = subkeyCache.get(zk.key);
-  if (!perKey) {
-    perKey = new Map();
-    subkeyCache.set(zk.key, perKey);
+  let cache = subkeyCache.get(zk.key);
+  if (!cache) {
+    cache = { lastTag: undefined, lastInstance: 0n, lastKeyId: undefined, last: undefined, byId: new Map() };
+    subkeyCache.set(zk.key, cache);
+  }
+  if (
+    cache.last &&
+    cache.lastInstance === senderInstanceId &&
+    sameBytes(cache.lastTag!, tag) &&
+    sameBytes(cache.lastKeyId!, zk.keyId)
+  ) {
+    return cache.last;
   }
   const id = Buffer.from(zk.keyId).toString('hex') + Buffer.from(tag).toString('hex') + senderInstanceId.toString(16);
-  let subkey = perKey.get(id);
+  let subkey = cache.byId.get(id);
   if (!subkey) {
     const raw = deriveSenderSubkey(zk, tag, senderInstanceId);
     subkey = createSecretKey(raw);
     raw.fill(0);
-    if (perKey.size >= SUBKEY_CACHE_LIMIT) perKey.clear();
-    perKey.set(id, subkey);
+    if (cache.byId.size >= SUBKEY_CACHE_LIMIT) cache.byId.clear();
+    cache.byId.set(id, subkey);
   }
+  cache.last = subkey;
+  cache.lastTag = tag.slice();
+  cache.lastInstance = senderInstanceId;
+  cache.lastKeyId = zk.keyId.slice();
   return subkey;
 }
 
@@ -165,8 +191,7 @@ export function sealSymbol(zk: ZoneKey, h: SymbolHeader, symbol: Uint8Array): Ui
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/** Reads the clear header of an envelope without decrypting; throws CRYPTO_BAD_ENVELOPE if malformed. */
-export function envelopeHeader(envelope: Uint8Array): EnvelopeHeader {
+function checkedEnvelope(envelope: Uint8Array): Buffer {
   if (!(envelope instanceof Uint8Array) || envelope.length < ENVELOPE_OVERHEAD) {
     throw new CryptoError('CRYPTO_BAD_ENVELOPE', `symbol envelope must be at least ${ENVELOPE_OVERHEAD} bytes`);
   }
@@ -177,6 +202,12 @@ export function envelopeHeader(envelope: Uint8Array): EnvelopeHeader {
   if (buf[1] !== ALG_CHACHA20_POLY1305) {
     throw new CryptoError('CRYPTO_BAD_ENVELOPE', `unsupported symbol envelope algorithm ${buf[1]}`);
   }
+  return buf;
+}
+
+/** Reads the clear header of an envelope without decrypting; throws CRYPTO_BAD_ENVELOPE if malformed. */
+export function envelopeHeader(envelope: Uint8Array): EnvelopeHeader {
+  const buf = checkedEnvelope(envelope);
   const epoch = buf.readBigUInt64BE(16);
   if (epoch > BigInt(Number.MAX_SAFE_INTEGER)) throw new CryptoError('CRYPTO_BAD_ENVELOPE', 'envelope epoch out of range');
   return {
@@ -199,24 +230,31 @@ export function envelopeHeader(envelope: Uint8Array): EnvelopeHeader {
  * epoch) or CRYPTO_AEAD_FAIL (tampered, forged, or moved to another object/zone/position).
  */
 export function openSymbol(zk: ZoneKey, envelope: Uint8Array, expect: OpenExpectation): Uint8Array {
-  const head = envelopeHeader(envelope);
+  const buf = checkedEnvelope(envelope);
   requireBytes(expect.objectId, OBJECT_ID_BYTES, 'expected objectId');
-  const buf = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
-  if (!buf.subarray(8, 16).equals(zk.keyId)) {
-    throw new CryptoError('CRYPTO_KEY_ID_MISMATCH', 'symbol was sealed under another zone key id; load the matching zone key');
+  requireBytes(zk.keyId, 8, 'zone key id');
+  for (let i = 0; i < 8; i++) {
+    if (buf[8 + i] !== zk.keyId[i]) {
+      throw new CryptoError('CRYPTO_KEY_ID_MISMATCH', 'symbol was sealed under another zone key id; load the matching zone key');
+    }
   }
-  if (head.epoch !== zk.epoch) {
-    throw new CryptoError('CRYPTO_KEY_ID_MISMATCH', `symbol names key epoch ${head.epoch} but the zone key is epoch ${zk.epoch}`);
+  const epoch = buf.readUInt32BE(16) * 2 ** 32 + buf.readUInt32BE(20);
+  if (epoch !== zk.epoch) {
+    throw new CryptoError('CRYPTO_KEY_ID_MISMATCH', `symbol names key epoch ${epoch} but the zone key is epoch ${zk.epoch}`);
   }
-  if (head.sbn !== expect.sbn || head.esi !== expect.esi) {
-    throw new CryptoError('CRYPTO_AEAD_FAIL', `symbol is labelled (${head.sbn}, ${head.esi}) but was expected at (${expect.sbn}, ${expect.esi})`);
+  const sbn = buf[2]!;
+  const esi = buf.readUIntBE(3, 3);
+  if (sbn !== expect.sbn || esi !== expect.esi) {
+    throw new CryptoError('CRYPTO_AEAD_FAIL', `symbol is labelled (${sbn}, ${esi}) but was expected at (${expect.sbn}, ${expect.esi})`);
   }
-  const decipher = createDecipheriv('chacha20-poly1305', cachedSubkey(zk, head.sourceTag, head.senderInstanceId), symbolNonce(head.frameSeq, head.sbn, head.esi, nonceScratch), {
-    authTagLength: ENVELOPE_TAG_BYTES,
-  });
+  // nonce = frameSeq_le || (sbn << 24 | esi)_le; the header holds frameSeq big-endian.
+  for (let i = 0; i < 8; i++) nonceScratch[i] = buf[47 - i]!;
+  nonceScratch.writeUInt32LE(((sbn << 24) | esi) >>> 0, 8);
+  const subkey = cachedSubkey(zk, buf.subarray(24, 32), buf.readBigUInt64BE(32));
+  const decipher = createDecipheriv('chacha20-poly1305', subkey, nonceScratch, { authTagLength: ENVELOPE_TAG_BYTES });
   const ctEnd = buf.length - ENVELOPE_TAG_BYTES;
   decipher.setAuthTag(buf.subarray(ctEnd));
-  decipher.setAAD(symbolAad(expect.objectId, expect.zoneId, buf, aadScratch), { plaintextLength: head.symbolLength });
+  decipher.setAAD(symbolAad(expect.objectId, expect.zoneId, buf, aadScratch), { plaintextLength: ctEnd - ENVELOPE_HEADER_BYTES });
   const plain = decipher.update(buf.subarray(ENVELOPE_HEADER_BYTES, ctEnd));
   try {
     decipher.final();
@@ -245,6 +283,10 @@ export class SymbolSealer {
   seal(zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array): Uint8Array {
     const frameSeq = this.nextFrameSeq;
     this.nextFrameSeq += 1n;
-    return sealSymbol(zk, { ...h, sourceId: this.sourceId, senderInstanceId: this.senderInstanceId, frameSeq }, symbol);
+    return sealSymbol(
+      zk,
+      { objectId: h.objectId, sbn: h.sbn, esi: h.esi, k: h.k, sourceId: this.sourceId, senderInstanceId: this.senderInstanceId, frameSeq },
+      symbol,
+    );
   }
 }
