@@ -1,0 +1,25 @@
+// Hard limits of the secrets layer. They bound memory a hostile request can make a holder use.
+
+/** Largest secret value accepted by put (API keys, tokens, private keys fit easily). */
+export const MAX_SECRET_BYTES = 64 * 1024;
+/** Largest request or reply body a holder or requester decodes. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** Secret names: printable, no spaces, bounded. */
+export const MAX_NAME_CHARS = 128;
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/;
+export const MAX_ZONE_CHARS = 64;
+export const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/;
+/** Shamir over GF(256) gives at most 255 distinct evaluation points. */
+export const MAX_SHARES = 255;
+/** k = 1 would put the whole secret on every holder, so the threshold starts at 2. */
+export const MIN_THRESHOLD = 2;
+/** Shares one holder keeps in memory at once, over all secrets and versions. */
+export const MAX_HELD_SHARES = 4096;
+/** Versions of one secret a holder keeps side by side (old + new while a rotation is under way). */
+export const MAX_VERSIONS_PER_SECRET = 4;
+/** Bytes of the commitment key that travels inside the shared payload. */
+export const COMMIT_KEY_BYTES = 32;
+export const DIGEST_BYTES = 32;
+export const BOX_KEY_BYTES = 32;
+/** Upper bound on k-subsets tried when some shares are bad. */
+export const MAX_COMBINATIONS = 512;
