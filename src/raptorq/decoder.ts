@@ -1,0 +1,103 @@
+// RaptorQDecoder: collects packets of any blocks in any order and returns the object once every
+// source block can be rebuilt.
+
+import { BadPacketError, SbnOutOfRangeError } from './errors.js';
+import { BlockDecoder } from './block-decoder.js';
+import { parseOti, validateOti, type Oti } from './oti.js';
+import { blockParams } from './params.js';
+import { ObjectLayout } from './partitioning.js';
+import { PAYLOAD_ID_LENGTH } from './payload-id.js';
+
+export class RaptorQDecoder {
+  readonly parameters: Oti;
+  private readonly layout: ObjectLayout;
+  private readonly blocks: (BlockDecoder | undefined)[];
+  private readonly packetLength: number;
+  private output: Uint8Array | null = null;
+  private blocksDone = 0;
+  /** Packets ignored because their symbol was already received (or its block was done). */
+  duplicatePackets = 0;
+
+  constructor(oti: Uint8Array | Oti) {
+    if (oti instanceof Uint8Array) {
+      this.parameters = parseOti(oti);
+    } else {
+      validateOti(oti);
+      this.parameters = oti;
+    }
+    this.layout = new ObjectLayout(this.parameters);
+    this.blocks = new Array<BlockDecoder | undefined>(this.parameters.sourceBlocks);
+    this.packetLength = PAYLOAD_ID_LENGTH + this.parameters.symbolSize;
+  }
+
+  get blockCount(): number {
+    return this.layout.blockCount;
+  }
+
+  sourceSymbolCount(sbn: number): number {
+    this.checkSbn(sbn);
+    return this.layout.sourceSymbolCount(sbn);
+  }
+
+  /** True once the whole object is rebuilt. */
+  get isComplete(): boolean {
+    return this.blocksDone === this.blockCount;
+  }
+
+  /** The object once complete, else null. */
+  get result(): Uint8Array | null {
+    return this.isComplete ? this.output : null;
+  }
+
+  isBlockComplete(sbn: number): boolean {
+    this.checkSbn(sbn);
+    return this.blocks[sbn]?.done ?? false;
+  }
+
+  /** Distinct symbols held for a block that is not yet decoded. */
+  receivedCount(sbn: number): number {
+    this.checkSbn(sbn);
+    return this.blocks[sbn]?.receivedCount ?? 0;
+  }
+
+  /**
+   * Adds one packet (4-byte payload id + one symbol). Returns the object once it can be rebuilt,
+   * else null. Duplicates are ignored; a wrong-length packet or an SBN beyond the object throws
+   * and leaves the decoder as it was.
+   */
+  addPacket(packet: Uint8Array): Uint8Array | null {
+    if (!(packet instanceof Uint8Array) || packet.length !== this.packetLength) {
+      throw new BadPacketError(
+        `a packet of this object is ${this.packetLength} bytes (4-byte payload id + ${this.parameters.symbolSize}-byte symbol), got ${packet instanceof Uint8Array ? packet.length : typeof packet}`,
+      );
+    }
+    const sbn = packet[0]!;
+    this.checkSbn(sbn);
+    if (this.isComplete) {
+      this.duplicatePackets++;
+      return this.output;
+    }
+    const esi = (packet[1]! << 16) | (packet[2]! << 8) | packet[3]!;
+    let block = this.blocks[sbn];
+    if (!block) {
+      block = new BlockDecoder(blockParams(this.layout.sourceSymbolCount(sbn)), this.parameters.symbolSize);
+      this.blocks[sbn] = block;
+    }
+    if (!block.add(esi, packet, PAYLOAD_ID_LENGTH)) {
+      this.duplicatePackets++;
+      return null;
+    }
+    const out = (this.output ??= new Uint8Array(this.parameters.transferLength));
+    if (block.tryDecode((e, bytes, offset) => this.layout.writeSymbol(out, sbn, e, bytes, offset))) {
+      this.blocksDone++;
+      if (this.isComplete) return out;
+    }
+    return null;
+  }
+
+  private checkSbn(sbn: number): void {
+    if (!Number.isInteger(sbn) || sbn < 0 || sbn >= this.blockCount) {
+      throw new SbnOutOfRangeError(`source block ${sbn} does not exist; this object has blocks 0..${this.blockCount - 1}`);
+    }
+  }
+}

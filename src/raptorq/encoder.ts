@@ -1,0 +1,180 @@
+// RaptorQEncoder: splits an object per its OTI and emits source and repair packets.
+
+import { BadParametersError, EsiOutOfRangeError, SbnOutOfRangeError } from './errors.js';
+import { IntermediateSymbols } from './intermediate.js';
+import { encodeOti, type Oti } from './oti.js';
+import { blockParams } from './params.js';
+import { deriveOti, ObjectLayout } from './partitioning.js';
+import { MAX_ESI, PAYLOAD_ID_LENGTH, writePayloadId } from './payload-id.js';
+
+export interface EncoderOptions {
+  /** T: bytes per symbol; a packet is T + 4 bytes. */
+  readonly symbolSize: number;
+  /** WS: the largest sub-block (bytes) a receiver must hold at once. Default 10 MiB. */
+  readonly maxSubBlockSize?: number;
+  /** Al: symbol alignment in bytes. Default: the largest of 8, 4, 2, 1 that divides T. */
+  readonly alignment?: number;
+  /** SS * Al: smallest sub-symbol (bytes) worth splitting into sub-blocks. Default 64. */
+  readonly minSubSymbolSize?: number;
+}
+
+export const DEFAULT_MAX_SUB_BLOCK_SIZE = 10 * 1024 * 1024;
+export const DEFAULT_MIN_SUB_SYMBOL_SIZE = 64;
+
+function defaultAlignment(symbolSize: number): number {
+  for (const al of [8, 4, 2]) if (symbolSize % al === 0) return al;
+  return 1;
+}
+
+/**
+ * The parameters the reference `raptorq` crate picks in `with_defaults(length, mtu)`:
+ * T = mtu rounded down to a multiple of 8, Al = 8, WS = 10 MiB, sub-symbols of at least 64 bytes
+ * (for an mtu below 64: Al = 1 and 1-byte sub-symbols).
+ */
+export function defaultParameters(transferLength: number, mtu: number): Oti {
+  if (!Number.isInteger(mtu) || mtu < 1 || mtu > 65535) throw new BadParametersError(`mtu must be 1..65535, got ${mtu}`);
+  const large = mtu >= 64;
+  const alignment = large ? 8 : 1;
+  return deriveOti(transferLength, {
+    symbolSize: mtu - (mtu % alignment),
+    alignment,
+    maxSubBlockSize: DEFAULT_MAX_SUB_BLOCK_SIZE,
+    minSubSymbolSize: large ? 64 : 1,
+  });
+}
+
+export class RaptorQEncoder {
+  /** The 12-byte encoded OTI a decoder needs. */
+  readonly oti: Uint8Array;
+  readonly parameters: Oti;
+  private readonly data: Uint8Array;
+  private readonly layout: ObjectLayout;
+  private readonly intermediate: (IntermediateSymbols | undefined)[];
+
+  constructor(data: Uint8Array, options: EncoderOptions | Oti) {
+    if (!(data instanceof Uint8Array)) throw new BadParametersError('data must be a Uint8Array');
+    let oti: Oti;
+    if ('transferLength' in options) {
+      if (options.transferLength !== data.length) {
+        throw new BadParametersError(`OTI transfer length ${options.transferLength} does not match data length ${data.length}`);
+      }
+      oti = options;
+    } else {
+      const symbolSize = options.symbolSize;
+      oti = deriveOti(data.length, {
+        symbolSize,
+        alignment: options.alignment ?? defaultAlignment(symbolSize),
+        maxSubBlockSize: options.maxSubBlockSize ?? DEFAULT_MAX_SUB_BLOCK_SIZE,
+        minSubSymbolSize: options.minSubSymbolSize ?? DEFAULT_MIN_SUB_SYMBOL_SIZE,
+      });
+    }
+    try {
+      this.oti = encodeOti(oti);
+    } catch (err) {
+      throw new BadParametersError(err instanceof Error ? err.message : String(err));
+    }
+    this.parameters = oti;
+    this.data = data;
+    this.layout = new ObjectLayout(oti);
+    this.intermediate = new Array<IntermediateSymbols | undefined>(oti.sourceBlocks);
+  }
+
+  /** An encoder with the same parameters as the reference crate's `Encoder::with_defaults(data, mtu)`. */
+  static withDefaults(data: Uint8Array, mtu: number): RaptorQEncoder {
+    return new RaptorQEncoder(data, defaultParameters(data.length, mtu));
+  }
+
+  get symbolSize(): number {
+    return this.parameters.symbolSize;
+  }
+
+  /** Z: number of source blocks. */
+  get blockCount(): number {
+    return this.layout.blockCount;
+  }
+
+  /** K of source block `sbn`. */
+  sourceSymbolCount(sbn: number): number {
+    this.checkSbn(sbn);
+    return this.layout.sourceSymbolCount(sbn);
+  }
+
+  /** Every source packet of every block, in block then ESI order. */
+  sourcePackets(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let sbn = 0; sbn < this.blockCount; sbn++) out.push(...this.blockSourcePackets(sbn));
+    return out;
+  }
+
+  /** The K source packets of one block. */
+  blockSourcePackets(sbn: number): Uint8Array[] {
+    this.checkSbn(sbn);
+    const k = this.layout.sourceSymbolCount(sbn);
+    const t = this.symbolSize;
+    const out: Uint8Array[] = new Array<Uint8Array>(k);
+    for (let esi = 0; esi < k; esi++) {
+      const packet = new Uint8Array(PAYLOAD_ID_LENGTH + t);
+      writePayloadId(packet, sbn, esi);
+      this.layout.readSymbol(this.data, sbn, esi, packet, PAYLOAD_ID_LENGTH);
+      out[esi] = packet;
+    }
+    return out;
+  }
+
+  /**
+   * `count` packets of block `sbn` with ESIs firstEsi, firstEsi+1, ... Repair symbols start at
+   * ESI K; an ESI below K yields that source symbol. Any ESI up to 2^24-1 can be asked for, so
+   * fresh repair symbols can be made later without re-sending earlier ones.
+   */
+  repairPackets(sbn: number, firstEsi: number, count: number): Uint8Array[] {
+    this.checkSbn(sbn);
+    if (!Number.isInteger(count) || count < 0) throw new BadParametersError(`count must be a non-negative integer, got ${count}`);
+    if (!Number.isInteger(firstEsi) || firstEsi < 0 || firstEsi + count - 1 > MAX_ESI) {
+      throw new EsiOutOfRangeError(`ESIs ${firstEsi}..${firstEsi + count - 1} are outside 0..${MAX_ESI}`);
+    }
+    const k = this.layout.sourceSymbolCount(sbn);
+    const t = this.symbolSize;
+    const out: Uint8Array[] = [];
+    let symbols: IntermediateSymbols | undefined;
+    let scratch: Int32Array | undefined;
+    for (let esi = firstEsi; esi < firstEsi + count; esi++) {
+      const packet = new Uint8Array(PAYLOAD_ID_LENGTH + t);
+      writePayloadId(packet, sbn, esi);
+      if (esi < k) {
+        this.layout.readSymbol(this.data, sbn, esi, packet, PAYLOAD_ID_LENGTH);
+      } else {
+        symbols ??= this.intermediateOf(sbn);
+        scratch ??= new Int32Array(symbols.buffer.strideWords);
+        scratch.fill(0);
+        symbols.symbolInto(esi + symbols.params.kPrime - k, scratch, 0);
+        packet.set(new Uint8Array(scratch.buffer, 0, t), PAYLOAD_ID_LENGTH);
+      }
+      out.push(packet);
+    }
+    return out;
+  }
+
+  /** Drops the cached intermediate symbols (they are rebuilt on the next repairPackets call). */
+  releaseBlock(sbn: number): void {
+    this.checkSbn(sbn);
+    this.intermediate[sbn] = undefined;
+  }
+
+  private intermediateOf(sbn: number): IntermediateSymbols {
+    let symbols = this.intermediate[sbn];
+    if (!symbols) {
+      const params = blockParams(this.layout.sourceSymbolCount(sbn));
+      symbols = IntermediateSymbols.encode(params, this.symbolSize, (buffer, row, esi) => {
+        this.layout.readSymbol(this.data, sbn, esi, buffer.bytes, row * buffer.strideBytes);
+      });
+      this.intermediate[sbn] = symbols;
+    }
+    return symbols;
+  }
+
+  private checkSbn(sbn: number): void {
+    if (!Number.isInteger(sbn) || sbn < 0 || sbn >= this.blockCount) {
+      throw new SbnOutOfRangeError(`source block ${sbn} does not exist; this object has blocks 0..${this.blockCount - 1}`);
+    }
+  }
+}

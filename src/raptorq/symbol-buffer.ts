@@ -1,0 +1,84 @@
+// A block of equally sized symbols stored row by row in one ArrayBuffer, plus the row kernels
+// the solver replays on it. Rows are padded to whole 32-bit words so XOR runs word by word;
+// the padding bytes stay zero through every operation (0 xor 0, c * 0).
+
+import { MUL_TABLE } from './gf256.js';
+
+export class SymbolBuffer {
+  readonly symbolSize: number;
+  readonly strideWords: number;
+  readonly strideBytes: number;
+  rows: number;
+  bytes: Uint8Array;
+  words: Int32Array;
+
+  constructor(symbolSize: number, rows: number) {
+    this.symbolSize = symbolSize;
+    this.strideWords = (symbolSize + 3) >>> 2;
+    this.strideBytes = this.strideWords * 4;
+    this.rows = rows;
+    this.bytes = new Uint8Array(rows * this.strideBytes);
+    this.words = new Int32Array(this.bytes.buffer, 0, rows * this.strideWords);
+  }
+
+  /** Grows the capacity to at least `rows`, keeping the contents. */
+  ensureRows(rows: number): void {
+    if (rows <= this.rows) return;
+    const bytes = new Uint8Array(rows * this.strideBytes);
+    bytes.set(this.bytes);
+    this.bytes = bytes;
+    this.words = new Int32Array(bytes.buffer, 0, rows * this.strideWords);
+    this.rows = rows;
+  }
+
+  /** Symbol bytes of one row (a view, not a copy). */
+  row(r: number): Uint8Array {
+    const start = r * this.strideBytes;
+    return this.bytes.subarray(start, start + this.symbolSize);
+  }
+
+  setRow(r: number, src: Uint8Array, srcOffset: number): void {
+    this.bytes.set(src.subarray(srcOffset, srcOffset + this.symbolSize), r * this.strideBytes);
+  }
+}
+
+/** words[dst..] ^= words[src..] over n words. */
+export function xorWords(words: Int32Array, dst: number, src: number, n: number): void {
+  let i = 0;
+  const n4 = n & ~3;
+  for (; i < n4; i += 4) {
+    words[dst + i] ^= words[src + i]!;
+    words[dst + i + 1] ^= words[src + i + 1]!;
+    words[dst + i + 2] ^= words[src + i + 2]!;
+    words[dst + i + 3] ^= words[src + i + 3]!;
+  }
+  for (; i < n; i++) words[dst + i] ^= words[src + i]!;
+}
+
+/** words[dst..] ^= other[src..] over n words, between two buffers. */
+export function xorWordsFrom(dstWords: Int32Array, dst: number, srcWords: Int32Array, src: number, n: number): void {
+  for (let i = 0; i < n; i++) dstWords[dst + i] ^= srcWords[src + i]!;
+}
+
+/** Every byte of words[at..at+n) multiplied by alpha (= 2) in GF(256), four bytes per step. */
+export function mulAlphaWords(words: Int32Array, at: number, n: number): void {
+  for (let i = at, end = at + n; i < end; i++) {
+    const x = words[i]!;
+    const high = (x >>> 7) & 0x01010101;
+    words[i] = ((x & 0x7f7f7f7f) << 1) ^ Math.imul(high, 0x1d);
+  }
+}
+
+/** bytes[dst..] ^= beta * bytes[src..] over n bytes. */
+export function mulAddBytes(bytes: Uint8Array, dst: number, src: number, n: number, beta: number): void {
+  if (beta === 0) return;
+  const base = beta << 8;
+  for (let i = 0; i < n; i++) bytes[dst + i] ^= MUL_TABLE[base | bytes[src + i]!]!;
+}
+
+/** bytes[at..] *= beta over n bytes. */
+export function scaleBytes(bytes: Uint8Array, at: number, n: number, beta: number): void {
+  if (beta === 1) return;
+  const base = beta << 8;
+  for (let i = at, end = at + n; i < end; i++) bytes[i] = MUL_TABLE[base | bytes[i]!]!;
+}
