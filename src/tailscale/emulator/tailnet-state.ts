@@ -6,7 +6,10 @@ import { EventEmitter } from 'node:events';
 import type { EmulatedPath, EmulatorFault, TailnetDescription } from './description.js';
 import { DevTailnetError } from './errors.js';
 
-/** Node and user IDs start above 2^53 on purpose: clients must keep them exact. */
+/**
+ * Node and user IDs are odd numbers between 2^53 and 2^54 on purpose: no
+ * float64 holds them, so a client that rounds them fails at once.
+ */
 const NODE_ID_BASE = 9_007_199_254_740_993n;
 const USER_ID_BASE = 9_007_199_254_800_001n;
 /** The control plane gives tagged nodes this shared owner. */
@@ -82,11 +85,11 @@ export class TailnetState extends EventEmitter {
     this.magicDnsSuffix = desc.magicDnsSuffix ?? `${dnsSafe(desc.tailnet)}.ts.net`;
     const described = desc.users && desc.users.length > 0 ? desc.users : [{ loginName: `owner@${dnsSafe(desc.tailnet)}` }];
     this.users = described.map((u, i) => ({
-      id: USER_ID_BASE + BigInt(i) * 7n,
+      id: USER_ID_BASE + BigInt(i) * 14n,
       loginName: u.loginName,
       displayName: u.displayName ?? u.loginName.split('@')[0] ?? u.loginName,
     }));
-    this.taggedUser = { id: USER_ID_BASE - 1n, loginName: TAGGED_DEVICES_LOGIN, displayName: 'Tagged Devices' };
+    this.taggedUser = { id: USER_ID_BASE - 2n, loginName: TAGGED_DEVICES_LOGIN, displayName: 'Tagged Devices' };
     const created = now.toISOString();
     this.nodes = desc.nodes.map((n, index) => {
       const seed = `${desc.tailnet}/${n.name}`;
@@ -96,7 +99,7 @@ export class TailnetState extends EventEmitter {
       return {
         index,
         name: n.name,
-        nodeId: NODE_ID_BASE + BigInt(index) * 1_000_003n,
+        nodeId: NODE_ID_BASE + BigInt(index) * 1_000_002n,
         stableId: stableIdFor(seed),
         nodeKey: `nodekey:${hex(`node:${seed}`)}`,
         machineKey: `mkey:${hex(`machine:${seed}`)}`,
