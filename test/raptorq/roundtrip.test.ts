@@ -1,0 +1,165 @@
+// Round trips over parameters the reference build cannot produce (sub-blocks N > 1, alignments
+// 1 and 4, several source blocks from a small sub-block limit), and the RFC's own properties.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  RaptorQDecoder,
+  RaptorQEncoder,
+  blockParams,
+  encodeOti,
+  packetSbn,
+  parseOti,
+  type Oti,
+} from '../../src/raptorq/index.js';
+import { IntermediateSymbols } from '../../src/raptorq/intermediate.js';
+import { allKPrimes } from '../../src/raptorq/params.js';
+import { bytesEqual, sampleData, seededRandom, shuffle } from './helpers.js';
+
+/** Feeds a lossy, shuffled stream; adds repair packets one at a time until the object is back. */
+function decodeWithLoss(enc: RaptorQEncoder, loss: number, random: () => number): { result: Uint8Array | null; extra: number } {
+  const dec = new RaptorQDecoder(enc.oti);
+  const stream: Uint8Array[] = [];
+  const nextRepair: number[] = [];
+  for (let sbn = 0; sbn < enc.blockCount; sbn++) {
+    const k = enc.sourceSymbolCount(sbn);
+    const kept = enc.blockSourcePackets(sbn).filter(() => random() >= loss);
+    const firstRepair = k + Math.floor(random() * 1000);
+    stream.push(...kept, ...enc.repairPackets(sbn, firstRepair, k - kept.length));
+    nextRepair.push(firstRepair + k - kept.length);
+  }
+  let result: Uint8Array | null = null;
+  for (const p of shuffle(stream, random)) result = dec.addPacket(p) ?? result;
+  let extra = 0;
+  while (!result && extra < 20) {
+    for (let sbn = 0; sbn < enc.blockCount && !result; sbn++) {
+      if (dec.isBlockComplete(sbn)) continue;
+      result = dec.addPacket(enc.repairPackets(sbn, nextRepair[sbn]!++, 1)[0]!);
+      extra++;
+    }
+  }
+  return { result, extra };
+}
+
+test('round trip over random sizes, alignments 1/4/8, sub-blocks and source blocks', () => {
+  const random = seededRandom(42);
+  let sawSubBlocks = 0;
+  let sawBlocks = 0;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 60_000 }),
+      fc.constantFrom(1, 4, 8),
+      fc.integer({ min: 1, max: 24 }),
+      fc.integer({ min: 1, max: 16 }),
+      fc.integer({ min: 0, max: 2 }),
+      (size, alignment, units, subLimit, lossIndex) => {
+        const symbolSize = alignment * units;
+        // A small WS forces N > 1 and Z > 1; the floor keeps at least 10 sub-symbols per sub-block.
+        const maxSubBlockSize = Math.max(10 * symbolSize, subLimit * 2048);
+        const enc = new RaptorQEncoder(sampleData(size, size), { symbolSize, alignment, maxSubBlockSize, minSubSymbolSize: alignment });
+        const oti = parseOti(enc.oti);
+        if (oti.subBlocks > 1) sawSubBlocks++;
+        if (oti.sourceBlocks > 1) sawBlocks++;
+        const { result } = decodeWithLoss(enc, [0, 0.2, 0.5][lossIndex]!, random);
+        assert.ok(bytesEqual(result, sampleData(size, size)), `size ${size} T ${symbolSize} Al ${alignment} N ${oti.subBlocks} Z ${oti.sourceBlocks}`);
+      },
+    ),
+    { numRuns: 120, seed: 20240601 },
+  );
+  assert.ok(sawSubBlocks > 10, `only ${sawSubBlocks} runs had sub-blocks`);
+  assert.ok(sawBlocks > 10, `only ${sawBlocks} runs had several source blocks`);
+});
+
+test('OTI serialization round-trips every field', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 946270874880 }),
+      fc.constantFrom(1, 2, 4, 8),
+      fc.integer({ min: 1, max: 8000 }),
+      (transferLength, alignment, units) => {
+        const symbolSize = alignment * units;
+        const kt = Math.ceil(transferLength / symbolSize);
+        const sourceBlocks = Math.min(255, kt, Math.max(1, Math.ceil(kt / 56403)));
+        fc.pre(Math.ceil(kt / sourceBlocks) <= 56403);
+        const oti: Oti = { transferLength, symbolSize, sourceBlocks, subBlocks: Math.min(units, 3), alignment };
+        assert.deepEqual(parseOti(encodeOti(oti)), oti);
+      },
+    ),
+    { numRuns: 300, seed: 7 },
+  );
+});
+
+test('systematic property: encoding symbol ISI i < K is source symbol i; padding symbols are zero', () => {
+  const kPrimes = allKPrimes().filter((k) => k <= 1200);
+  const ks = [...new Set([1, 2, 5, 9, ...kPrimes, ...kPrimes.map((k) => k + 1).filter((k) => k <= 1200)])];
+  const random = seededRandom(3);
+  for (const k of ks) {
+    const params = blockParams(k);
+    const t = 8 + 4 * Math.floor(random() * 4);
+    const source = sampleData(k * t, k);
+    const symbols = IntermediateSymbols.encode(params, t, (buffer, row, esi) => buffer.setRow(row, source, esi * t));
+    const scratch = new Int32Array(symbols.buffer.strideWords);
+    const bytes = new Uint8Array(scratch.buffer, 0, t);
+    for (let isi = 0; isi < params.kPrime; isi++) {
+      scratch.fill(0);
+      symbols.symbolInto(isi, scratch, 0);
+      if (isi < k) assert.ok(bytesEqual(bytes, source.subarray(isi * t, isi * t + t)), `K=${k} isi=${isi}`);
+      else assert.ok(bytes.every((b) => b === 0), `K=${k} padding isi=${isi} not zero`);
+    }
+  }
+});
+
+test('source packets are the object bytes themselves (N = 1)', () => {
+  const data = sampleData(10_000, 9);
+  const enc = new RaptorQEncoder(data, { symbolSize: 96 });
+  const joined = Buffer.concat(enc.sourcePackets().map((p) => p.subarray(4)));
+  assert.ok(bytesEqual(joined.subarray(0, data.length), data));
+  assert.ok(joined.subarray(data.length).every((b) => b === 0), 'padding of the last symbol is zero');
+});
+
+test('decodes from repair packets only, and with blocks interleaved in any order', () => {
+  const data = sampleData(200_000, 5);
+  const enc = new RaptorQEncoder(data, { symbolSize: 256, maxSubBlockSize: 40_000, minSubSymbolSize: 256 });
+  assert.ok(enc.blockCount > 3);
+  const packets: Uint8Array[] = [];
+  for (let sbn = 0; sbn < enc.blockCount; sbn++) {
+    const k = enc.sourceSymbolCount(sbn);
+    packets.push(...enc.repairPackets(sbn, k + 100, k + 3));
+  }
+  const dec = new RaptorQDecoder(enc.oti);
+  let result: Uint8Array | null = null;
+  let decodedAt = -1;
+  for (const [i, p] of shuffle(packets, seededRandom(1)).entries()) {
+    const r = dec.addPacket(p);
+    if (r && !result) decodedAt = i;
+    result = r ?? result;
+  }
+  assert.ok(bytesEqual(result, data));
+  assert.ok(decodedAt >= 0 && decodedAt < packets.length);
+  assert.equal(packetSbn(packets[0]!) < enc.blockCount, true);
+});
+
+test('K received symbols usually suffice; a failed attempt keeps every symbol for the next one', () => {
+  const random = seededRandom(99);
+  const data = sampleData(20 * 16, 1);
+  const enc = new RaptorQEncoder(data, { symbolSize: 16 });
+  const k = enc.sourceSymbolCount(0);
+  let failures = 0;
+  for (let trial = 0; trial < 600 && failures < 3; trial++) {
+    const pool = shuffle([...enc.blockSourcePackets(0), ...enc.repairPackets(0, k, 3 * k)], random);
+    const dec = new RaptorQDecoder(enc.oti);
+    let result: Uint8Array | null = null;
+    for (let i = 0; i < k; i++) result = dec.addPacket(pool[i]!);
+    if (result) {
+      assert.ok(bytesEqual(result, data));
+      continue;
+    }
+    // Rank-deficient with exactly K: nothing is lost, a few more symbols finish it.
+    failures++;
+    assert.equal(dec.receivedCount(0), k);
+    for (let i = k; i < pool.length && !result; i++) result = dec.addPacket(pool[i]!);
+    assert.ok(bytesEqual(result, data));
+  }
+  assert.ok(failures >= 1, 'expected at least one rank-deficient draw among 600 tries at K = 20');
+});
