@@ -10,7 +10,7 @@ import {
   SecretRefusedError,
   reasonOf,
 } from './errors.js';
-import { DIGEST_BYTES, MAX_HELD_SHARES, MAX_VERSIONS_PER_SECRET } from './limits.js';
+import { MIN_SHARE_BYTES, MAX_HELD_SHARES, MAX_VERSIONS_PER_SECRET } from './limits.js';
 import {
   decodeRequest,
   encodeReply,
@@ -40,7 +40,6 @@ export interface ShareHolderOptions {
 interface HeldShare {
   meta: HeldMeta;
   share: Uint8Array;
-  tag: Uint8Array;
 }
 
 /** Summary of what a holder keeps, without any share bytes (for status output and tests). */
@@ -113,7 +112,7 @@ export class ShareHolder {
 
   /** Zero every share and forget everything (daemon shutdown). */
   wipe(): void {
-    for (const versions of this.table.values()) for (const h of versions.values()) zeroize(h.share, h.tag);
+    for (const versions of this.table.values()) for (const h of versions.values()) zeroize(h.share);
     this.table.clear();
     this.count = 0;
   }
@@ -140,7 +139,7 @@ export class ShareHolder {
       case 'get':
         return this.get(from, req.name, req.version, req.replyKey);
       case 'drop':
-        return this.drop(from, req.name, req.version, req.commitment, req.below);
+        return this.drop(from, req.name, req.version, req.splitId, req.below);
       case 'list':
         return this.list(from, req.name);
     }
@@ -168,7 +167,7 @@ export class ShareHolder {
         throw new SecretConflictError(`secret ${meta.name} exists in ${other.meta.zone}; remove it before reusing the name`);
       }
     }
-    if (existing && !sameBytes(existing.meta.commitment, meta.commitment)) {
+    if (existing && !sameBytes(existing.meta.splitId, meta.splitId)) {
       throw new SecretConflictError(`version ${meta.version} of ${meta.name} is already held with another split`);
     }
     if (!existing) {
@@ -179,18 +178,13 @@ export class ShareHolder {
     }
     const plain = openSealed(this.keys, sealed, shareBoxAad(meta, 'store'));
     if (!plain) throw new SecretBadRequestError('sealed share does not open with this device key');
-    if (plain.length < DIGEST_BYTES + 2) {
+    if (plain.length < MIN_SHARE_BYTES) {
       zeroize(plain);
-      throw new SecretBadRequestError('sealed share is too short');
+      throw new SecretBadRequestError('sealed share is too short to be a share');
     }
-    const held: HeldShare = {
-      meta,
-      tag: plain.slice(0, DIGEST_BYTES),
-      share: plain.slice(DIGEST_BYTES),
-    };
-    zeroize(plain);
+    const held: HeldShare = { meta, share: plain };
     if (existing) {
-      zeroize(existing.share, existing.tag);
+      zeroize(existing.share);
     } else {
       this.count++;
     }
@@ -209,15 +203,10 @@ export class ShareHolder {
       const have = [...versions.keys()].join(', ');
       throw new SecretNotFoundError(`no share of ${name} version ${version} is held here (held: ${have})`);
     }
-    const plain = new Uint8Array(DIGEST_BYTES + held.share.length);
-    plain.set(held.tag, 0);
-    plain.set(held.share, DIGEST_BYTES);
     try {
-      return { ok: true, op: 'get', meta: held.meta, sealed: sealTo(replyKey, plain, shareBoxAad(held.meta, 'reply')) };
+      return { ok: true, op: 'get', meta: held.meta, sealed: sealTo(replyKey, held.share, shareBoxAad(held.meta, 'reply')) };
     } catch {
       throw new SecretBadRequestError('replyKey is not a usable X25519 public key');
-    } finally {
-      zeroize(plain);
     }
   }
 
@@ -225,7 +214,7 @@ export class ShareHolder {
     from: RequestOrigin,
     name: string,
     version: number | undefined,
-    commitment: Uint8Array | undefined,
+    splitId: Uint8Array | undefined,
     below: number | undefined,
   ): SecretReply {
     const versions = this.table.get(name);
@@ -235,12 +224,12 @@ export class ShareHolder {
     for (const [v, held] of [...versions]) {
       const selected =
         version !== undefined
-          ? v === version && (commitment === undefined || sameBytes(held.meta.commitment, commitment))
+          ? v === version && (splitId === undefined || sameBytes(held.meta.splitId, splitId))
           : below !== undefined
             ? v < below
             : true;
       if (!selected) continue;
-      zeroize(held.share, held.tag);
+      zeroize(held.share);
       versions.delete(v);
       this.count--;
       dropped++;

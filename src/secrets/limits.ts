@@ -17,9 +17,8 @@ export const MIN_THRESHOLD = 2;
 export const MAX_HELD_SHARES = 4096;
 /** Versions of one secret a holder keeps side by side (old + new while a rotation is under way). */
 export const MAX_VERSIONS_PER_SECRET = 4;
-/** Bytes of the commitment key that travels inside the shared payload. */
-export const COMMIT_KEY_BYTES = 32;
-export const DIGEST_BYTES = 32;
+/** Random id of one split. */
+export const SPLIT_ID_BYTES = 32;
+/** Smallest share the crypto layer produces (header, authenticator, one y value, x). */
+export const MIN_SHARE_BYTES = 85;
 export const BOX_KEY_BYTES = 32;
-/** Upper bound on k-subsets tried when some shares are bad. */
-export const MAX_COMBINATIONS = 512;

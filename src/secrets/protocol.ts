@@ -10,7 +10,7 @@ import {
 } from './errors.js';
 import {
   BOX_KEY_BYTES,
-  DIGEST_BYTES,
+  SPLIT_ID_BYTES,
   MAX_BODY_BYTES,
   MAX_NAME_CHARS,
   MAX_SHARES,
@@ -33,7 +33,8 @@ export interface HeldMeta {
   k: number;
   n: number;
   version: number;
-  commitment: Uint8Array;
+  /** Random id of this split, the same in every share's metadata. */
+  splitId: Uint8Array;
   /** nodeId of the device given share i, for i in 0..n-1. */
   holders: string[];
   /** Index of the share this holder keeps. */
@@ -43,7 +44,7 @@ export interface HeldMeta {
 export type SecretRequest =
   | { op: 'store'; meta: HeldMeta; sealed: Uint8Array }
   | { op: 'get'; name: string; version: number; replyKey: Uint8Array }
-  | { op: 'drop'; name: string; version?: number; commitment?: Uint8Array; below?: number }
+  | { op: 'drop'; name: string; version?: number; splitId?: Uint8Array; below?: number }
   | { op: 'list'; name?: string };
 
 export type SecretReply =
@@ -107,19 +108,19 @@ export function validZone(value: unknown, fail: Fail): string {
 
 function parseMeta(value: unknown, fail: Fail): HeldMeta {
   if (!isRecord(value)) fail('meta must be a map');
-  onlyKeys(value, ['name', 'zone', 'k', 'n', 'version', 'commitment', 'holders', 'index'], fail);
+  onlyKeys(value, ['name', 'zone', 'k', 'n', 'version', 'splitId', 'holders', 'index'], fail);
   const name = validName(field(value, 'name'), fail);
   const zone = validZone(field(value, 'zone'), fail);
   const n = int(field(value, 'n'), 'n', MIN_THRESHOLD, MAX_SHARES, fail);
   const k = int(field(value, 'k'), 'k', MIN_THRESHOLD, n, fail);
   const version = int(field(value, 'version'), 'version', 1, MAX_VERSION, fail);
-  const commitment = bytes(field(value, 'commitment'), 'commitment', DIGEST_BYTES, DIGEST_BYTES, fail);
+  const splitId = bytes(field(value, 'splitId'), 'splitId', SPLIT_ID_BYTES, SPLIT_ID_BYTES, fail);
   const holdersRaw = field(value, 'holders');
   if (!Array.isArray(holdersRaw) || holdersRaw.length !== n) fail('holders must list exactly n node ids');
   const holders = holdersRaw.map((h) => str(h, 'holder node id', MAX_NODE_ID_CHARS, null, fail));
   if (new Set(holders).size !== holders.length) fail('holders must be distinct devices');
   const index = int(field(value, 'index'), 'index', 0, n - 1, fail);
-  return { name, zone, k, n, version, commitment, holders, index };
+  return { name, zone, k, n, version, splitId, holders, index };
 }
 
 function metaToWire(meta: HeldMeta): Record<string, unknown> {
@@ -129,7 +130,7 @@ function metaToWire(meta: HeldMeta): Record<string, unknown> {
     k: meta.k,
     n: meta.n,
     version: meta.version,
-    commitment: meta.commitment,
+    splitId: meta.splitId,
     holders: meta.holders,
     index: meta.index,
   };
@@ -158,7 +159,7 @@ export function encodeRequest(req: SecretRequest): Uint8Array {
     case 'drop': {
       const out: Record<string, unknown> = { v: PROTOCOL_VERSION, op: 'drop', name: req.name };
       if (req.version !== undefined) out.version = req.version;
-      if (req.commitment !== undefined) out.commitment = req.commitment;
+      if (req.splitId !== undefined) out.splitId = req.splitId;
       if (req.below !== undefined) out.below = req.below;
       return encode(out);
     }
@@ -192,15 +193,15 @@ export function decodeRequest(body: unknown): SecretRequest {
       };
     }
     case 'drop': {
-      onlyKeys(m, ['v', 'op', 'name', 'version', 'commitment', 'below'], fail);
+      onlyKeys(m, ['v', 'op', 'name', 'version', 'splitId', 'below'], fail);
       const req: SecretRequest = { op, name: validName(field(m, 'name'), fail) };
       if (field(m, 'version') !== undefined) req.version = int(field(m, 'version'), 'version', 1, MAX_VERSION, fail);
-      if (field(m, 'commitment') !== undefined) {
-        req.commitment = bytes(field(m, 'commitment'), 'commitment', DIGEST_BYTES, DIGEST_BYTES, fail);
+      if (field(m, 'splitId') !== undefined) {
+        req.splitId = bytes(field(m, 'splitId'), 'splitId', SPLIT_ID_BYTES, SPLIT_ID_BYTES, fail);
       }
       if (field(m, 'below') !== undefined) req.below = int(field(m, 'below'), 'below', 1, MAX_VERSION, fail);
       if (req.below !== undefined && req.version !== undefined) fail('drop takes version or below, not both');
-      if (req.commitment !== undefined && req.version === undefined) fail('commitment needs version');
+      if (req.splitId !== undefined && req.version === undefined) fail('splitId needs version');
       return req;
     }
     case 'list': {
@@ -278,7 +279,7 @@ export function shareBoxAad(meta: HeldMeta, direction: 'store' | 'reply'): Uint8
     meta.k,
     meta.n,
     meta.version,
-    meta.commitment,
+    meta.splitId,
     meta.index,
   ]);
 }

@@ -1,7 +1,7 @@
 // Secrets: the API users see as mesh.secrets. A value is split k-of-n (sharing.ts), each share
 // sealed to one device of the secret's zone and held in that device's memory only. Recovery
 // asks k holders in the mesh's rank order (more when some fail), combines in memory, verifies
-// the commitment and zeroes every buffer after use.
+// the splitId and zeroes every buffer after use.
 import {
   SecretBadParamsError,
   SecretBadReplyError,
@@ -18,7 +18,8 @@ import {
   secretErrorFromCode,
 } from './errors.js';
 import type { ShareHolder } from './holder.js';
-import { DIGEST_BYTES, MAX_SECRET_BYTES, MAX_SHARES, MIN_THRESHOLD } from './limits.js';
+import { MAX_SECRET_BYTES, MAX_SHARES, MIN_SHARE_BYTES, MIN_THRESHOLD, SPLIT_ID_BYTES } from './limits.js';
+import { randomBytes } from 'node:crypto';
 import {
   decodeReply,
   encodeRequest,
@@ -88,11 +89,11 @@ type RequestOf<Op extends SecretRequest['op']> = Extract<SecretRequest, { op: Op
 /** The current split of one secret, as reported by the holders that answered. */
 interface Located {
   meta: HeldMeta;
-  /** nodeIds reporting the current version and commitment. */
+  /** nodeIds reporting the current version and splitId. */
   alive: Set<string>;
   /** Highest version any holder reported (a new split must go above it). */
   maxVersion: number;
-  /** Holders reporting an older version, or the current version with another commitment. */
+  /** Holders reporting an older version, or the current version with another splitId. */
   stale: Array<{ peer: SecretsPeer; meta: HeldMeta }>;
 }
 
@@ -113,7 +114,7 @@ function sameSplit(a: HeldMeta, b: HeldMeta): boolean {
     a.k === b.k &&
     a.n === b.n &&
     a.version === b.version &&
-    sameBytes(a.commitment, b.commitment) &&
+    sameBytes(a.splitId, b.splitId) &&
     a.holders.length === b.holders.length &&
     a.holders.every((h, i) => h === b.holders[i])
   );
@@ -124,7 +125,7 @@ function hex(bytes: Uint8Array): string {
 }
 
 function bindingOf(meta: HeldMeta): SecretBinding {
-  return { name: meta.name, zone: meta.zone, k: meta.k, n: meta.n, version: meta.version };
+  return { name: meta.name, zone: meta.zone, k: meta.k, n: meta.n, version: meta.version, splitId: meta.splitId };
 }
 
 function badParam(message: string): never {
@@ -331,7 +332,7 @@ export class Secrets {
     await Promise.allSettled(
       located.stale
         .filter((s) => s.meta.version <= located.meta.version)
-        .map((s) => this.call(s.peer, { op: 'drop', name: s.meta.name, version: s.meta.version, commitment: s.meta.commitment })),
+        .map((s) => this.call(s.peer, { op: 'drop', name: s.meta.name, version: s.meta.version, splitId: s.meta.splitId })),
     );
   }
 
@@ -388,7 +389,7 @@ export class Secrets {
       for (;;) {
         if (good.length >= meta.k && good.length > triedWith) {
           triedWith = good.length;
-          const result = await recoverSecret(good, bindingOf(meta), meta.commitment);
+          const result = await recoverSecret(good, bindingOf(meta));
           if (result) {
             for (const index of result.badIndexes) {
               this.audit({ op: 'bad-share', name: meta.name, peer: meta.holders[index]!, ok: false, reason: 'SECRET_BAD_SHARE' });
@@ -402,7 +403,7 @@ export class Secrets {
         next += batch.length;
         for (const record of await Promise.all(batch.map(fetchShare))) {
           if (record && !good.some((g) => g.index === record.index)) good.push(record);
-          else if (record) zeroize(record.share, record.tag);
+          else if (record) zeroize(record.share);
         }
       }
       if (good.length >= meta.k) {
@@ -420,7 +421,7 @@ export class Secrets {
       );
     } finally {
       zeroize(replyKeys.secretKey);
-      for (const g of good) zeroize(g.share, g.tag);
+      for (const g of good) zeroize(g.share);
     }
   }
 
@@ -437,15 +438,13 @@ export class Secrets {
       throw err;
     }
     const plain = openSealed(replyKeys, reply.sealed, shareBoxAad(got, 'reply'));
-    if (!plain || plain.length < DIGEST_BYTES + 2) {
+    if (!plain || plain.length < MIN_SHARE_BYTES) {
       zeroize(plain);
       const err = new SecretBadReplyError(`${peer.nodeId} sent a share that does not open with this request's key`);
       this.audit({ op: 'get', name: meta.name, peer: peer.nodeId, ok: false, reason: err.code });
       throw err;
     }
-    const record: ShareRecord = { index: got.index, tag: plain.slice(0, DIGEST_BYTES), share: plain.slice(DIGEST_BYTES) };
-    zeroize(plain);
-    return record;
+    return { index: got.index, share: plain };
   }
 
   // --- distribution ----------------------------------------------------------------------
@@ -470,23 +469,21 @@ export class Secrets {
     const failures: string[] = [];
     for (let attempt = 0; attempt < 3 && candidates.length >= n; attempt++) {
       const chosen = candidates.slice(0, n);
-      const binding: SecretBinding = { name, zone, k, n, version };
+      const splitId = new Uint8Array(randomBytes(SPLIT_ID_BYTES));
+      const binding: SecretBinding = { name, zone, k, n, version, splitId };
       const holders = chosen.map((p) => p.nodeId);
-      const { commitment, shares } = await splitSecret(value, binding);
+      const shares = await splitSecret(value, binding);
       const results = await Promise.allSettled(
         chosen.map(async (peer, index) => {
-          const meta: HeldMeta = { ...binding, commitment, holders, index };
-          const share = shares[index]!;
-          const plain = new Uint8Array(DIGEST_BYTES + share.share.length);
-          plain.set(share.tag, 0);
-          plain.set(share.share, DIGEST_BYTES);
+          const meta: HeldMeta = { ...binding, holders, index };
+          const share = shares[index]!.share;
           let sealed: Uint8Array;
           try {
-            sealed = sealTo(peer.boxPublicKey, plain, shareBoxAad(meta, 'store'));
+            sealed = sealTo(peer.boxPublicKey, share, shareBoxAad(meta, 'store'));
           } catch {
             throw new SecretBadParamsError(`device ${peer.nodeId} has no usable X25519 public key`);
           } finally {
-            zeroize(plain, share.share, share.tag);
+            zeroize(share);
           }
           await this.call(peer, { op: 'store', meta, sealed });
         }),
@@ -498,11 +495,11 @@ export class Secrets {
           failures.push(`${holders[i]}: ${reasonOf(r.reason)}`);
         }
       });
-      if (failed.size === 0) return { ...binding, commitment, holders, index: 0 };
+      if (failed.size === 0) return { ...binding, holders, index: 0 };
       await Promise.allSettled(
         chosen
           .filter((p) => !failed.has(p.nodeId))
-          .map((p) => this.call(p, { op: 'drop', name, version, commitment })),
+          .map((p) => this.call(p, { op: 'drop', name, version, splitId })),
       );
       candidates = candidates.filter((p) => !failed.has(p.nodeId));
     }
@@ -563,7 +560,7 @@ export class Secrets {
 
   /**
    * The current split of `name`: the highest version with at least k live shares (the largest
-   * group when holders disagree on the commitment), else the highest version seen.
+   * group when holders disagree on the splitId), else the highest version seen.
    */
   private pickCurrent(name: string, survey: Survey): Located | null {
     const groups = new Map<string, { meta: HeldMeta; alive: Set<string> }>();
@@ -576,7 +573,7 @@ export class Secrets {
         maxVersion = Math.max(maxVersion, meta.version);
         // Only a holder named in the split for its own index counts as a live share.
         if (meta.holders[meta.index] !== peer.nodeId) continue;
-        const key = `${meta.version}:${hex(meta.commitment)}`;
+        const key = `${meta.version}:${hex(meta.splitId)}`;
         const group = groups.get(key) ?? { meta: { ...meta, index: 0 }, alive: new Set<string>() };
         group.alive.add(peer.nodeId);
         groups.set(key, group);
@@ -590,7 +587,7 @@ export class Secrets {
     });
     const current = ranked[0]!;
     const stale = all.filter(
-      (s) => s.meta.version !== current.meta.version || !sameBytes(s.meta.commitment, current.meta.commitment),
+      (s) => s.meta.version !== current.meta.version || !sameBytes(s.meta.splitId, current.meta.splitId),
     );
     return { meta: current.meta, alive: current.alive, maxVersion, stale };
   }
