@@ -1,0 +1,170 @@
+// Frames: 4-byte big-endian body length, then one canonical CBOR message. The decoder is
+// streaming, checks the length prefix before buffering a body, walks the CBOR shape under hard
+// caps before decoding, validates the message against its schema, and after any error refuses
+// all further input (the connection is to be closed).
+import { decode, encode, rfc8949EncodeOptions } from 'cborg';
+import { ProtocolError } from './errors.js';
+import { checkCborShape } from './cbor-shape.js';
+import { checkFields, isPlainObject, uint } from './schema.js';
+import { DEFAULT_LIMITS, FRAME_HEADER_BYTES, MAX_FRAME_BYTES_CEILING, PROTOCOL_VERSION, type WireLimits } from './limits.js';
+import { MESSAGE_FIELDS, isMessageType, type Message, type MessageBody, type MessageOf, type MessageType } from './messages.js';
+
+const DECODE_OPTIONS = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: false,
+  rejectDuplicateMapKeys: true,
+} as const;
+
+const ENVELOPE_FIELDS: ReadonlySet<string> = new Set(['v', 't', 'id']);
+const requestId = uint();
+
+/** Checks a decoded (or about to be encoded) value against the message schemas; returns a clean copy. */
+export function validateMessage(value: unknown): Message {
+  if (!isPlainObject(value)) throw new ProtocolError('PROTO_BAD_MESSAGE', 'a message must be a CBOR map', 'message');
+  if (value.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError('PROTO_BAD_VERSION', `unsupported protocol version ${String(value.v)}; this node speaks version ${PROTOCOL_VERSION}`, 'v');
+  }
+  const t = value.t;
+  if (!isMessageType(t)) {
+    throw new ProtocolError('PROTO_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(String(t)).slice(0, 80)}`, 't');
+  }
+  const id = requestId(value.id, 'id');
+  const fields = checkFields(value, MESSAGE_FIELDS[t], '', ENVELOPE_FIELDS);
+  return { v: PROTOCOL_VERSION, t, id, ...fields } as Message;
+}
+
+/** Builds a message of type t with request id `id`. */
+export function makeMessage<T extends MessageType>(t: T, id: number, body: MessageBody<T>): MessageOf<T> {
+  return { v: PROTOCOL_VERSION, t, id, ...body } as unknown as MessageOf<T>;
+}
+
+function resolveLimits(opts: Partial<WireLimits> | undefined): WireLimits {
+  const limits = { ...DEFAULT_LIMITS, ...opts };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`wire limit ${name} must be a positive integer`);
+  }
+  if (limits.maxFrameBytes > MAX_FRAME_BYTES_CEILING) {
+    throw new RangeError(`maxFrameBytes may be at most ${MAX_FRAME_BYTES_CEILING}`);
+  }
+  return limits;
+}
+
+/** Encodes one message as a frame. Invalid messages throw ProtocolError, as they would on receipt. */
+export function encodeFrame(msg: Message, opts?: { maxFrameBytes?: number }): Uint8Array {
+  const limits = resolveLimits(opts);
+  const clean = validateMessage(msg);
+  const body = encode(clean, rfc8949EncodeOptions);
+  if (body.length > limits.maxFrameBytes) {
+    throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `message of ${body.length} bytes exceeds the frame cap of ${limits.maxFrameBytes}; send fewer symbols per message`);
+  }
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/** Decodes one frame body (without its length prefix). */
+export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): Message {
+  const limits = resolveLimits(opts);
+  if (body.length > limits.maxFrameBytes) {
+    throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `frame of ${body.length} bytes exceeds the cap of ${limits.maxFrameBytes}`);
+  }
+  checkCborShape(body, limits);
+  let value: unknown;
+  try {
+    value = decode(body, DECODE_OPTIONS);
+  } catch (err) {
+    throw new ProtocolError('PROTO_BAD_CBOR', `frame body is not valid canonical CBOR: ${(err as Error).message}`);
+  }
+  return validateMessage(value);
+}
+
+export class FrameDecoder {
+  private readonly limits: WireLimits;
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  /** Body length of the frame being received, or -1 while waiting for a length prefix. */
+  private expected = -1;
+  private failure: ProtocolError | undefined;
+
+  constructor(opts?: { maxFrameBytes?: number; maxDepth?: number; maxArrayLength?: number }) {
+    this.limits = resolveLimits(opts);
+  }
+
+  /** Bytes received but not yet decoded. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** True after an error: the decoder refuses further input. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Feeds bytes from the connection; returns every message completed by them. */
+  push(chunk: Uint8Array): Message[] {
+    if (this.failure) throw this.failure;
+    try {
+      if (!(chunk instanceof Uint8Array)) throw new ProtocolError('PROTO_BAD_CBOR', 'input must be bytes');
+      if (chunk.length > 0) {
+        this.chunks.push(chunk);
+        this.buffered += chunk.length;
+      }
+      const out: Message[] = [];
+      while (true) {
+        if (this.expected < 0) {
+          if (this.buffered < FRAME_HEADER_BYTES) break;
+          const header = this.take(FRAME_HEADER_BYTES);
+          const length = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES).getUint32(0);
+          if (length > this.limits.maxFrameBytes) {
+            throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `peer announced a frame of ${length} bytes; the cap is ${this.limits.maxFrameBytes}`);
+          }
+          if (length === 0) throw new ProtocolError('PROTO_BAD_CBOR', 'empty frame body');
+          this.expected = length;
+        }
+        if (this.buffered < this.expected) break;
+        const body = this.take(this.expected);
+        this.expected = -1;
+        out.push(decodeFrameBody(body, this.limits));
+      }
+      return out;
+    } catch (err) {
+      this.failure =
+        err instanceof ProtocolError ? err : new ProtocolError('PROTO_BAD_CBOR', `undecodable frame: ${(err as Error).message}`);
+      this.chunks = [];
+      this.buffered = 0;
+      throw this.failure;
+    }
+  }
+
+  /** Removes n buffered bytes (n <= buffered); zero-copy when they sit in one chunk. */
+  private take(n: number): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const need = n - filled;
+      if (c.length <= need) {
+        out.set(c, filled);
+        filled += c.length;
+        this.chunks.shift();
+      } else {
+        out.set(c.subarray(0, need), filled);
+        filled += need;
+        this.chunks[0] = c.subarray(need);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,45 @@
+// Wire layer (public face): frame codec (length prefix + canonical CBOR), message schemas,
+// limits and typed protocol errors.
+export { ProtocolError, type ProtocolErrorCode } from './errors.js';
+export {
+  PROTOCOL_VERSION,
+  DEFAULT_PORT,
+  FRAME_HEADER_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_ARRAY_LENGTH,
+  MAX_FRAME_BYTES_CEILING,
+  type WireLimits,
+} from './limits.js';
+export { encodeFrame, decodeFrameBody, validateMessage, makeMessage, FrameDecoder } from './frame.js';
+export {
+  MESSAGE_FIELDS,
+  isMessageType,
+  type Message,
+  type MessageType,
+  type MessageOf,
+  type MessageBody,
+  type SymbolKey,
+  type ShareMeta,
+  type HelloMessage,
+  type StoreMessage,
+  type ManifestPutMessage,
+  type ManifestGetMessage,
+  type ManifestMessage,
+  type FetchMessage,
+  type SymbolsMessage,
+  type FetchEndMessage,
+  type StopMessage,
+  type HaveMessage,
+  type HaveResultMessage,
+  type DeleteMessage,
+  type ListMessage,
+  type ListResultMessage,
+  type SharePutMessage,
+  type ShareGetMessage,
+  type ShareMessage,
+  type ShareDeleteMessage,
+  type OkMessage,
+  type ErrorMessage,
+} from './messages.js';
+export type { Manifest, PlacementPolicy, SymbolEntry } from '../crypto/index.js';

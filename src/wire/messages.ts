@@ -1,0 +1,124 @@
+// Message types and their schema table. Every message is a CBOR map { v: 1, t, id, ...fields }.
+// To add a type: add its interface to Message and one row to MESSAGE_FIELDS.
+import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type SymbolEntry } from '../crypto/index.js';
+import { arrayOf, bytes, fraction, optional, pair, record, scalarMap, text, uint, type FieldTable } from './schema.js';
+import { DEFAULT_MAX_ARRAY_LENGTH } from './limits.js';
+
+export type SymbolKey = [sbn: number, esi: number];
+export type ShareMeta = Record<string, string | number | boolean>;
+
+interface Envelope<T extends string> {
+  v: 1;
+  t: T;
+  /** Request id chosen by the requester; responses carry the id of their request. */
+  id: number;
+}
+
+export interface HelloMessage extends Envelope<'hello'> { node: string; version: string }
+export interface StoreMessage extends Envelope<'store'> { objectId: Uint8Array; zone: string; symbols: SymbolEntry[] }
+export interface ManifestPutMessage extends Envelope<'manifest_put'> { manifest: Manifest }
+export interface ManifestGetMessage extends Envelope<'manifest_get'> { objectId: Uint8Array }
+export interface ManifestMessage extends Envelope<'manifest'> { manifest: Manifest }
+export interface FetchMessage extends Envelope<'fetch'> { objectId: Uint8Array; zone: string; want?: SymbolKey[]; max?: number }
+export interface SymbolsMessage extends Envelope<'symbols'> { symbols: SymbolEntry[] }
+export interface FetchEndMessage extends Envelope<'fetch_end'> { count: number }
+export interface StopMessage extends Envelope<'stop'> { target: number }
+export interface HaveMessage extends Envelope<'have'> { objectId: Uint8Array }
+export interface HaveResultMessage extends Envelope<'have_result'> { keys: SymbolKey[] }
+export interface DeleteMessage extends Envelope<'delete'> { objectId: Uint8Array }
+export interface ListMessage extends Envelope<'list'> { zone?: string }
+export interface ListResultMessage extends Envelope<'list_result'> { manifests: Manifest[] }
+export interface SharePutMessage extends Envelope<'share_put'> { name: string; zone: string; sealed: Uint8Array; meta: ShareMeta }
+export interface ShareGetMessage extends Envelope<'share_get'> { name: string }
+export interface ShareMessage extends Envelope<'share'> { sealed: Uint8Array }
+export interface ShareDeleteMessage extends Envelope<'share_delete'> { name: string }
+export interface OkMessage extends Envelope<'ok'> {}
+export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
+
+export type Message =
+  | HelloMessage
+  | StoreMessage
+  | ManifestPutMessage
+  | ManifestGetMessage
+  | ManifestMessage
+  | FetchMessage
+  | SymbolsMessage
+  | FetchEndMessage
+  | StopMessage
+  | HaveMessage
+  | HaveResultMessage
+  | DeleteMessage
+  | ListMessage
+  | ListResultMessage
+  | SharePutMessage
+  | ShareGetMessage
+  | ShareMessage
+  | ShareDeleteMessage
+  | OkMessage
+  | ErrorMessage;
+
+export type MessageType = Message['t'];
+export type MessageOf<T extends MessageType> = Extract<Message, { t: T }>;
+/** A message before its envelope fields are filled in (what a caller builds). */
+export type MessageBody<T extends MessageType> = Omit<MessageOf<T>, 'v' | 't' | 'id'>;
+
+// Field rules shared by several messages.
+const ZONE_PATTERN = /^[a-z0-9:_-]+$/;
+const zone = text({ max: 64, pattern: ZONE_PATTERN });
+const objectId = bytes({ exact: 32 });
+const sbn = uint(0xff);
+const esi = uint(0xffffff);
+const symbolKey = pair(sbn, esi);
+const MAX_ENVELOPE_BYTES = 65536 + ENVELOPE_OVERHEAD;
+const symbolEntry = record<SymbolEntry>({ sbn, esi, env: bytes({ min: ENVELOPE_OVERHEAD, max: MAX_ENVELOPE_BYTES }) });
+const symbolList = arrayOf(symbolEntry, DEFAULT_MAX_ARRAY_LENGTH);
+const keyList = arrayOf(symbolKey, DEFAULT_MAX_ARRAY_LENGTH);
+const shareName = text({ max: 256 });
+
+const placement = record<PlacementPolicy>({
+  target: uint(0xffffff),
+  minDevices: uint(0xff),
+  maxShare: fraction(),
+  tolerate: uint(0xff),
+});
+
+export const manifestCheck = record<Manifest>({
+  objectId,
+  zone,
+  schema: text({ max: 256 }),
+  oti: bytes({ exact: 12 }),
+  length: uint(),
+  keyId: bytes({ exact: 8 }),
+  epoch: uint(),
+  created: uint(),
+  writer: text({ max: 256 }),
+  placement,
+});
+
+/** Fields of each message type besides v, t and id. */
+export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
+  hello: { node: text({ max: 256 }), version: text({ max: 64 }) },
+  store: { objectId, zone, symbols: symbolList },
+  manifest_put: { manifest: manifestCheck },
+  manifest_get: { objectId },
+  manifest: { manifest: manifestCheck },
+  fetch: { objectId, zone, want: optional(keyList), max: optional(uint(0xffffffff)) },
+  symbols: { symbols: symbolList },
+  fetch_end: { count: uint(0xffffffff) },
+  stop: { target: uint() },
+  have: { objectId },
+  have_result: { keys: keyList },
+  delete: { objectId },
+  list: { zone: optional(zone) },
+  list_result: { manifests: arrayOf(manifestCheck, 65536) },
+  share_put: { name: shareName, zone, sealed: bytes({ min: 1, max: 65536 }), meta: scalarMap(32, 64, 1024) },
+  share_get: { name: shareName },
+  share: { sealed: bytes({ min: 1, max: 65536 }) },
+  share_delete: { name: shareName },
+  ok: {},
+  error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
+};
+
+export function isMessageType(t: unknown): t is MessageType {
+  return typeof t === 'string' && Object.hasOwn(MESSAGE_FIELDS, t);
+}

@@ -1,0 +1,51 @@
+// One valid message of every type, for round-trip and fuzz tests.
+import { randomBytes } from 'node:crypto';
+import { makeMessage, type Message, type MessageType } from '../../src/wire/index.js';
+import type { Manifest } from '../../src/crypto/index.js';
+
+const bytes = (n: number) => new Uint8Array(randomBytes(n));
+
+export function sampleManifest(zone = 'z:private'): Manifest {
+  return {
+    objectId: bytes(32),
+    zone,
+    schema: 'fcp.mesh:blob@1',
+    oti: bytes(12),
+    length: 1048576,
+    keyId: bytes(8),
+    epoch: 2,
+    created: 1_790_000_000_000,
+    writer: 'nodeAbc123CNTRL',
+    placement: { target: 1230, minDevices: 3, maxShare: 0.5, tolerate: 1 },
+  };
+}
+
+const symbols = () => [
+  { sbn: 0, esi: 0, env: bytes(64 + 1280) },
+  { sbn: 1, esi: 0xffffff, env: bytes(64 + 10) },
+];
+
+export function sampleMessages(): Record<MessageType, Message> {
+  return {
+    hello: makeMessage('hello', 1, { node: 'nodeA', version: '0.1.0' }),
+    store: makeMessage('store', 2, { objectId: bytes(32), zone: 'z:owner', symbols: symbols() }),
+    manifest_put: makeMessage('manifest_put', 3, { manifest: sampleManifest() }),
+    manifest_get: makeMessage('manifest_get', 4, { objectId: bytes(32) }),
+    manifest: makeMessage('manifest', 4, { manifest: sampleManifest('z:work') }),
+    fetch: makeMessage('fetch', 5, { objectId: bytes(32), zone: 'z:private', want: [[0, 1], [2, 70000]], max: 100 }),
+    symbols: makeMessage('symbols', 5, { symbols: symbols() }),
+    fetch_end: makeMessage('fetch_end', 5, { count: 2 }),
+    stop: makeMessage('stop', 6, { target: 5 }),
+    have: makeMessage('have', 7, { objectId: bytes(32) }),
+    have_result: makeMessage('have_result', 7, { keys: [[0, 0], [0, 1], [255, 16777215]] }),
+    delete: makeMessage('delete', 8, { objectId: bytes(32) }),
+    list: makeMessage('list', 9, { zone: 'z:owner' }),
+    list_result: makeMessage('list_result', 9, { manifests: [sampleManifest(), sampleManifest('z:owner')] }),
+    share_put: makeMessage('share_put', 10, { name: 'openai-api-key', zone: 'z:owner', sealed: bytes(120), meta: { k: 2, n: 3, index: 1, label: 'OpenAI', rotated: false } }),
+    share_get: makeMessage('share_get', 11, { name: 'openai-api-key' }),
+    share: makeMessage('share', 11, { sealed: bytes(120) }),
+    share_delete: makeMessage('share_delete', 12, { name: 'openai-api-key' }),
+    ok: makeMessage('ok', 13, {}),
+    error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),
+  };
+}
