@@ -3,7 +3,7 @@
 /** Largest secret value accepted by put (API keys, tokens, private keys fit easily). */
 export const MAX_SECRET_BYTES = 64 * 1024;
 /** Largest request or reply body a holder or requester decodes. */
-export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
 /** Secret names: printable, no spaces, bounded. */
 export const MAX_NAME_CHARS = 128;
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/;
