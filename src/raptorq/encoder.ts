@@ -43,6 +43,17 @@ export function defaultParameters(transferLength: number, mtu: number): Oti {
   });
 }
 
+/** The OTI an encoder built with `options` uses for an object of `transferLength` bytes. */
+export function encoderParameters(transferLength: number, options: EncoderOptions): Oti {
+  const symbolSize = options.symbolSize;
+  return deriveOti(transferLength, {
+    symbolSize,
+    alignment: options.alignment ?? defaultAlignment(symbolSize),
+    maxSubBlockSize: options.maxSubBlockSize ?? DEFAULT_MAX_SUB_BLOCK_SIZE,
+    minSubSymbolSize: options.minSubSymbolSize ?? DEFAULT_MIN_SUB_SYMBOL_SIZE,
+  });
+}
+
 export class RaptorQEncoder {
   /** The 12-byte encoded OTI a decoder needs. */
   readonly oti: Uint8Array;
@@ -60,13 +71,7 @@ export class RaptorQEncoder {
       }
       oti = options;
     } else {
-      const symbolSize = options.symbolSize;
-      oti = deriveOti(data.length, {
-        symbolSize,
-        alignment: options.alignment ?? defaultAlignment(symbolSize),
-        maxSubBlockSize: options.maxSubBlockSize ?? DEFAULT_MAX_SUB_BLOCK_SIZE,
-        minSubSymbolSize: options.minSubSymbolSize ?? DEFAULT_MIN_SUB_SYMBOL_SIZE,
-      });
+      oti = encoderParameters(data.length, options);
     }
     try {
       this.oti = encodeOti(oti);

@@ -1,6 +1,6 @@
 // RFC 6330 RaptorQ codec (public face): zero runtime dependencies.
 
-export { RaptorQEncoder, defaultParameters, DEFAULT_MAX_SUB_BLOCK_SIZE, DEFAULT_MIN_SUB_SYMBOL_SIZE } from './encoder.js';
+export { RaptorQEncoder, defaultParameters, encoderParameters, DEFAULT_MAX_SUB_BLOCK_SIZE, DEFAULT_MIN_SUB_SYMBOL_SIZE } from './encoder.js';
 export type { EncoderOptions } from './encoder.js';
 export { RaptorQDecoder } from './decoder.js';
 export { encodeOti, parseOti, validateOti, MAX_TRANSFER_LENGTH, OTI_LENGTH } from './oti.js';
@@ -20,3 +20,5 @@ export {
   WorkerFailedError,
 } from './errors.js';
 export type { RaptorQErrorCode } from './errors.js';
+export { RaptorQWorkerPool, encodeInWorker, decodeInWorker, closeSharedWorkerPool } from './worker-pool.js';
+export type { EncodeResult, EncodeInWorkerOptions } from './worker-pool.js';
