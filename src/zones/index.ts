@@ -1,0 +1,19 @@
+// Public face of the zones layer: zones and their tags, data-flow and
+// transport rules, reachability, and the Tailscale policy generator/checker.
+export {
+  BUILTIN_ZONES,
+  FCP_PORT,
+  PRIVATE_CONFIDENTIALITY,
+  COMMUNITY_CONFIDENTIALITY,
+  PUBLIC_CONFIDENTIALITY,
+  ZoneError,
+  ZoneConfigError,
+  UnknownZoneError,
+  defaultTagFor,
+  type Zone,
+  type ZoneErrorCode,
+} from './zone.js';
+export { ZoneRegistry, FUNNEL_PORTS, type FunnelSettings, type ZoneConfigInput } from './registry.js';
+export { mayHold, checkWrite, checkFlow, type WriteDecision, type FlowDecision } from './flow.js';
+export { mayUseTransport, mayUsePeer, TRANSPORTS, type Transport } from './transport.js';
+export { mayConnect } from './reach.js';
