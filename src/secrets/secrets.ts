@@ -253,8 +253,9 @@ export class Secrets {
       this.removed.add(name);
       this.known.delete(name);
       const results = await Promise.allSettled(holding.map((r) => this.call(r.peer, { op: 'drop', name })));
-      const refused = results.find((r) => r.status === 'rejected' && !(r.reason instanceof SecretNotFoundError));
-      if (refused && refused.status === 'rejected' && results.every((r) => r.status === 'rejected')) throw refused.reason;
+      // Holders that did not answer keep their share until a later restore() here drops it.
+      const firstFailure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (firstFailure && results.every((r) => r.status === 'rejected')) throw firstFailure.reason;
       this.audit({ op: 'remove', name, ok: true });
     } catch (err) {
       this.audit({ op: 'remove', name: String(name), ok: false, reason: reasonOf(err) });
