@@ -1,2 +1,4 @@
-// fcp-mesh library API. Layers expose their public faces through their own index.ts.
+// fcp-mesh library API.
+export { SovereignMesh, type SovereignMeshConfig } from './sovereign-mesh.js';
+export { MeshNode, MeshError, type ObjectHealth, type StoreOptions, type PlacementPolicy } from './mesh/index.js';
 export * as raptorq from './raptorq/index.js';

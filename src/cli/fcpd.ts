@@ -1,4 +1,28 @@
-// The fcpd daemon entry point. The mesh daemon lands with the mesh layer.
-export async function main(_argv: string[]): Promise<void> {
-  throw new Error('fcpd: the mesh daemon is not part of this build yet');
+// The fcpd daemon entry point: `fcpd [--data-dir DIR] [--tailscale-socket PATH] [--port N] [--metrics-port N] [--zones FILE]`.
+import { Command } from 'commander';
+import { resolveConfig } from '../daemon/config.js';
+import { runDaemon } from '../daemon/daemon.js';
+
+export function daemonOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'device state directory (default $FCP_DATA_DIR or ~/.fcp)')
+    .option('--tailscale-socket <path>', 'tailscaled LocalAPI socket (default $TS_SOCKET or the platform default)')
+    .option('--port <n>', 'FCP port on the tailnet address (default 9473)')
+    .option('--metrics-port <n>', 'Prometheus metrics port on 127.0.0.1, 0 = off (default 9474)')
+    .option('--zones <file>', 'custom zones file (JSON)');
+}
+
+export async function startForeground(flags: Record<string, string | undefined>): Promise<void> {
+  const daemon = await runDaemon(resolveConfig(flags));
+  const onSignal = () => void daemon.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stdout.write(`fcpd ready: ${daemon.mesh.node.self.hostName} ${daemon.mesh.node.self.address}:${daemon.mesh.node.port} zones ${daemon.mesh.node.self.zones.join(', ')}\n`);
+  await daemon.stopped;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = daemonOptions(new Command('fcpd').description('fcp-mesh daemon: stores and serves this device\'s share of the mesh'));
+  program.action(async (flags: Record<string, string | undefined>) => startForeground(flags));
+  await program.parseAsync(argv);
 }

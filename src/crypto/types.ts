@@ -1,7 +1,7 @@
 // Plain data types shared by the wire and store layers (both may import crypto).
 
 export interface PlacementPolicy {
-  /** Number of symbols to keep spread over devices (e.g. ceil(K x 1.5)). */
+  /** Symbols to keep spread over devices per source block, as a multiple of K (e.g. 1.5). */
   target: number;
   /** Minimum number of distinct devices holding symbols. */
   minDevices: number;

@@ -1,7 +1,7 @@
 // Message types and their schema table. Every message is a CBOR map { v: 1, t, id, ...fields }.
 // To add a type: add its interface to Message and one row to MESSAGE_FIELDS.
 import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type SymbolEntry } from '../crypto/index.js';
-import { arrayOf, bytes, fraction, optional, pair, record, scalarMap, text, uint, type FieldTable } from './schema.js';
+import { arrayOf, bytes, fraction, numberIn, optional, pair, record, scalarMap, text, uint, type FieldTable } from './schema.js';
 import { DEFAULT_MAX_ARRAY_LENGTH } from './limits.js';
 
 export type SymbolKey = [sbn: number, esi: number];
@@ -32,6 +32,12 @@ export interface SharePutMessage extends Envelope<'share_put'> { name: string; z
 export interface ShareGetMessage extends Envelope<'share_get'> { name: string }
 export interface ShareMessage extends Envelope<'share'> { sealed: Uint8Array }
 export interface ShareDeleteMessage extends Envelope<'share_delete'> { name: string }
+export interface InfoMessage extends Envelope<'info'> {}
+export interface InfoResultMessage extends Envelope<'info_result'> { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array }
+export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicKey: Uint8Array }
+export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8Array[] }
+export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
+export interface SecretResultMessage extends Envelope<'secret_result'> { body: Uint8Array }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -54,6 +60,12 @@ export type Message =
   | ShareGetMessage
   | ShareMessage
   | ShareDeleteMessage
+  | InfoMessage
+  | InfoResultMessage
+  | JoinMessage
+  | JoinResultMessage
+  | SecretMessage
+  | SecretResultMessage
   | OkMessage
   | ErrorMessage;
 
@@ -76,7 +88,7 @@ const keyList = arrayOf(symbolKey, DEFAULT_MAX_ARRAY_LENGTH);
 const shareName = text({ max: 256 });
 
 const placement = record<PlacementPolicy>({
-  target: uint(0xffffff),
+  target: numberIn(1, 1000),
   minDevices: uint(0xff),
   maxShare: fraction(),
   tolerate: uint(0xff),
@@ -115,6 +127,12 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   share_get: { name: shareName },
   share: { sealed: bytes({ min: 1, max: 65536 }) },
   share_delete: { name: shareName },
+  info: {},
+  info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }) },
+  join: { code: text({ max: 64 }), boxPublicKey: bytes({ exact: 32 }) },
+  join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256) },
+  secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
+  secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

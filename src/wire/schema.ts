@@ -43,6 +43,14 @@ export function fraction(): Check<number> {
   };
 }
 
+/** A finite number in [min, max] (floats allowed). */
+export function numberIn(min: number, max: number): Check<number> {
+  return (value, field) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) fail(field, `must be a number in [${min}, ${max}]`);
+    return value;
+  };
+}
+
 export function literal<T extends string | number>(expected: T): Check<T> {
   return (value, field) => {
     if (value !== expected) fail(field, `must be ${JSON.stringify(expected)}`);

@@ -16,7 +16,7 @@ export function sampleManifest(zone = 'z:private'): Manifest {
     epoch: 2,
     created: 1_790_000_000_000,
     writer: 'nodeAbc123CNTRL',
-    placement: { target: 1230, minDevices: 3, maxShare: 0.5, tolerate: 1 },
+    placement: { target: 1.5, minDevices: 3, maxShare: 0.5, tolerate: 1 },
   };
 }
 
@@ -45,6 +45,14 @@ export function sampleMessages(): Record<MessageType, Message> {
     share_get: makeMessage('share_get', 11, { name: 'openai-api-key' }),
     share: makeMessage('share', 11, { sealed: bytes(120) }),
     share_delete: makeMessage('share_delete', 12, { name: 'openai-api-key' }),
+    info: makeMessage('info', 15, {}),
+    info_result: makeMessage('info_result', 15, { usedBytes: 1234, freeBytes: Number.MAX_SAFE_INTEGER, boxPublicKey: bytes(32) }),
+    join: makeMessage('join', 16, { code: 'K7Q2-9XWM', boxPublicKey: bytes(32) }),
+    join_result: makeMessage('join_result', 16, { keys: [bytes(200), bytes(210)] }),
+    secret: makeMessage('secret', 17, { body: bytes(300) }),
+    secret_result: makeMessage('secret_result', 17, { body: bytes(90) }),
+    secret: makeMessage('secret', 17, { body: bytes(300) }),
+    secret_result: makeMessage('secret_result', 17, { body: bytes(40) }),
     ok: makeMessage('ok', 13, {}),
     error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),
   };

@@ -1,5 +1,179 @@
+// fcp init / invite / join / daemon start / put / get / ls / status.
 import type { Command } from 'commander';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Keyring, requestJoin } from '../../mesh/index.js';
+import { LocalApiClient, selfFromStatus } from '../../tailscale/index.js';
+import { mayHold } from '../../zones/index.js';
+import { generateZoneKey } from '../../crypto/index.js';
+import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
+import { ControlClient, ControlError, parseJsonReply } from '../../daemon/control-client.js';
+import { loadZones } from '../../daemon/daemon.js';
+import { daemonOptions, startForeground } from '../fcpd.js';
+import { Progress } from '../progress.js';
+import { registerSecretCommands } from './secret.js';
 
-export function registerMeshCommands(_program: Command): void {
-  // Commands of this area are added as the area lands.
+function globalFlags(cmd: Command): ConfigFlags {
+  return cmd.optsWithGlobals() as ConfigFlags;
+}
+
+function control(cmd: Command): ControlClient {
+  return new ControlClient(resolveConfig(globalFlags(cmd)).controlSocket);
+}
+
+function print(obj: unknown, asJson: boolean, human: () => string): void {
+  process.stdout.write(asJson ? `${JSON.stringify(obj, null, 2)}\n` : `${human()}\n`);
+}
+
+function localApi(flags: ConfigFlags): LocalApiClient {
+  const cfg = resolveConfig(flags);
+  return new LocalApiClient(cfg.tailscaleSocket ? { socketPath: cfg.tailscaleSocket } : {});
+}
+
+export function registerMeshCommands(program: Command): void {
+  program
+    .option('--data-dir <dir>', 'device state directory (default $FCP_DATA_DIR or ~/.fcp)')
+    .option('--tailscale-socket <path>', 'tailscaled LocalAPI socket (default $TS_SOCKET or the platform default)');
+
+  program
+    .command('init')
+    .description('create this device\'s node keys; with --first, also the zone keys (first device of the mesh)')
+    .option('--first', 'this is the first device: create a key for every zone its tags allow')
+    .action(async (opts: { first?: boolean }, cmd: Command) => {
+      const flags = globalFlags(cmd);
+      const cfg = resolveConfig(flags);
+      const created = await Keyring.init(cfg.dataDir);
+      const keyring = await Keyring.load(cfg.dataDir);
+      const lines = [created ? `node keys created in ${cfg.dataDir}` : `node keys already present in ${cfg.dataDir}`];
+      if (opts.first) {
+        const status = await localApi(flags).status();
+        const self = selfFromStatus(status);
+        const zones = loadZones(cfg);
+        const mine = zones.zonesForTags(self.tags);
+        if (mine.length === 0) throw new ControlError('INIT_NO_ZONE', `this device (${self.hostName}) has no fcp zone tag (tags: ${self.tags.join(', ') || 'none'}); tag it in the tailnet first`);
+        for (const z of zones.all().filter((z) => mayHold(mine, z))) {
+          if (keyring.zoneKey(z.id)) continue;
+          await keyring.saveZoneKey(generateZoneKey(z.id));
+          lines.push(`zone key created: ${z.id}`);
+        }
+      }
+      lines.push(`zone keys: ${keyring.zoneIds().join(', ') || 'none (run `fcp join` to get them from a member device)'}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  program
+    .command('invite')
+    .description('make a one-time code for another device to join (asks the running fcpd)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const r = await control(cmd).json<{ code: string; expires: number; address: string; hostName: string }>('/v1/invites', { method: 'POST' });
+      print(r, Boolean(opts.json), () => `On the new device run:\n  fcp join ${r.address} --code ${r.code}\n(valid until ${new Date(r.expires).toISOString()}, single use)`);
+    });
+
+  program
+    .command('join <peer>')
+    .description('get the keys of this device\'s zones from a member device (address or hostname)')
+    .requiredOption('--code <code>', 'the one-time code printed by `fcp invite` on the member device')
+    .option('--port <n>', 'FCP port of the member device', '9473')
+    .action(async (peerArg: string, opts: { code: string; port: string }, cmd: Command) => {
+      const flags = globalFlags(cmd);
+      const cfg = resolveConfig(flags);
+      const r = await requestJoin({ dataDir: cfg.dataDir, client: localApi(flags), peer: peerArg, code: opts.code, port: Number(opts.port) });
+      process.stdout.write(`joined through ${r.peer}: zone keys ${r.zones.join(', ') || 'none (this device\'s tags allow no zone the member holds)'}\n`);
+      // A daemon already running picks the new keys up now.
+      await new ControlClient(cfg.controlSocket).json('/v1/keys/reload', { method: 'POST' }).catch(() => undefined);
+    });
+
+  const daemon = program.command('daemon').description('run the mesh daemon');
+  daemonOptions(daemon.command('start').description('run fcpd in the foreground (same as `fcpd`)')).action(async (_o: unknown, cmd: Command) => {
+    await startForeground(cmd.optsWithGlobals() as Record<string, string | undefined>);
+  });
+  daemon
+    .command('stop')
+    .description('ask the running fcpd to stop')
+    .action(async (_o: unknown, cmd: Command) => {
+      await control(cmd).json('/v1/shutdown', { method: 'POST' });
+      process.stdout.write('fcpd is stopping\n');
+    });
+
+  program
+    .command('put <file>')
+    .description('store a file in a zone; prints its ObjectId')
+    .requiredOption('--zone <zone>', 'zone of the data, e.g. z:private')
+    .option('--schema <schema>', 'schema name bound into the ObjectId', 'fcp.blob.v1')
+    .option('--tolerate <n>', 'devices that may be lost while the object stays readable')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { zone: string; schema: string; tolerate?: string; json?: boolean }, cmd: Command) => {
+      const size = (await stat(file)).size;
+      const progress = new Progress(`put ${file}`, size);
+      const q = new URLSearchParams({ zone: opts.zone, schema: opts.schema, ...(opts.tolerate ? { tolerate: opts.tolerate } : {}) });
+      const res = await control(cmd).request(`/v1/objects?${q}`, { method: 'POST', body: createReadStream(file), contentLength: size, onUpload: (n) => progress.update(n) });
+      progress.done();
+      const r = parseJsonReply<{ objectId: string; bytes: number; zone: string }>(res);
+      print(r, Boolean(opts.json), () => r.objectId);
+    });
+
+  program
+    .command('get <objectId>')
+    .description('rebuild an object from the mesh')
+    .requiredOption('--out <file>', 'where to write it ("-" for stdout)')
+    .action(async (id: string, opts: { out: string }, cmd: Command) => {
+      const progress = new Progress(`get ${id.slice(0, 12)}`, null);
+      const res = await control(cmd).request(`/v1/objects/${encodeURIComponent(id)}`, { onDownload: (n, t) => progress.update(n, t) });
+      progress.done();
+      if (res.status !== 200) parseJsonReply(res);
+      if (opts.out === '-') {
+        process.stdout.write(res.body);
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const out = createWriteStream(opts.out);
+        out.on('error', reject);
+        out.end(res.body, () => resolve());
+      });
+      process.stderr.write(`wrote ${res.body.length} bytes to ${opts.out}\n`);
+    });
+
+  program
+    .command('ls')
+    .description('objects this device knows, with their health')
+    .option('--zone <zone>', 'only this zone')
+    .option('--json', 'print JSON')
+    .action(async (opts: { zone?: string; json?: boolean }, cmd: Command) => {
+      const list = await control(cmd).json<Array<{ objectId: string; zone: string; length: number; devices: number; spare: number; ok: boolean }>>(`/v1/objects${opts.zone ? `?zone=${encodeURIComponent(opts.zone)}` : ''}`);
+      print(list, Boolean(opts.json), () =>
+        list.length === 0
+          ? 'no objects'
+          : ['OBJECT ID                                                         ZONE         BYTES  DEVICES  SPARE  HEALTH']
+              .concat(list.map((o) => `${o.objectId}  ${o.zone.padEnd(11)} ${String(o.length).padStart(6)}  ${String(o.devices).padStart(7)}  ${String(o.spare).padStart(5)}  ${o.ok ? 'ok' : 'DEGRADED'}`))
+              .join('\n'),
+      );
+    });
+
+  program
+    .command('status')
+    .description('this device, its peers, their paths and zones')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      type Status = {
+        self: { hostName: string; address: string; zones: string[] };
+        port: number;
+        storage: { symbols: number; bytes: number };
+        objects: number;
+        zoneKeys: string[];
+        peers: Array<{ hostName: string; address: string; online: boolean; path: string; latencyMs?: number; zones: string[] }>;
+      };
+      const s = await control(cmd).json<Status>('/v1/status');
+      print(s, Boolean(opts.json), () =>
+        [
+          `this device: ${s.self.hostName} ${s.self.address}:${s.port} zones ${s.self.zones.join(', ') || 'none'}`,
+          `zone keys:   ${s.zoneKeys.join(', ') || 'none'}`,
+          `storage:     ${s.storage.symbols} symbols, ${s.storage.bytes} bytes, ${s.objects} objects`,
+          'peers:',
+          ...s.peers.map((p) => `  ${p.hostName.padEnd(16)} ${String(p.address).padEnd(15)} ${p.online ? p.path.padEnd(10) : 'offline   '} ${p.latencyMs !== undefined ? `${p.latencyMs.toFixed(1)} ms`.padEnd(9) : '-'.padEnd(9)} ${p.zones.join(', ') || '(no fcp zone)'}`),
+        ].join('\n'),
+      );
+    });
+
+  registerSecretCommands(program, control);
 }

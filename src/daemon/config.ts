@@ -1,0 +1,72 @@
+// Where a device keeps its state and how fcpd is reached: flags win over environment
+// variables, which win over <dataDir>/config.json, which wins over defaults.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ControlError } from './control-client.js';
+import { CONTROL_SOCKET } from './control-server.js';
+
+export interface DeviceConfig {
+  dataDir: string;
+  /** LocalAPI socket of tailscaled; undefined = TS_SOCKET or the platform default. */
+  tailscaleSocket?: string;
+  port: number;
+  /** 0 turns the metrics endpoint off. */
+  metricsPort: number;
+  metricsHost: string;
+  /** Custom zones file (JSON), if any. */
+  zonesFile?: string;
+  quotaBytes?: number;
+  controlSocket: string;
+}
+
+export interface ConfigFlags {
+  dataDir?: string;
+  tailscaleSocket?: string;
+  port?: string | number;
+  metricsPort?: string | number;
+  zones?: string;
+}
+
+function intOf(v: unknown, what: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ControlError('CONFIG_INVALID', `${what} must be a port number (0-65535), got ${String(v)}`);
+  return n;
+}
+
+export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): DeviceConfig {
+  const dataDir = resolve(flags.dataDir ?? env.FCP_DATA_DIR ?? join(homedir(), '.fcp'));
+  let file: Record<string, unknown> = {};
+  const path = join(dataDir, 'config.json');
+  if (existsSync(path)) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('top level must be an object');
+      file = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ControlError('CONFIG_INVALID', `${path}: ${(err as Error).message}`);
+    }
+  }
+  const str = (v: unknown, what: string): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw new ControlError('CONFIG_INVALID', `${path}: ${what} must be a non-empty string`);
+    return v;
+  };
+  const tailscaleSocket = flags.tailscaleSocket ?? env.TS_SOCKET ?? str(file.tailscaleSocket, 'tailscaleSocket');
+  const zonesFile = flags.zones ?? env.FCP_ZONES ?? str(file.zones, 'zones');
+  const quota = file.quotaBytes;
+  if (quota !== undefined && (typeof quota !== 'number' || !Number.isInteger(quota) || quota <= 0)) {
+    throw new ControlError('CONFIG_INVALID', `${path}: quotaBytes must be a positive whole number`);
+  }
+  return {
+    dataDir,
+    ...(tailscaleSocket ? { tailscaleSocket } : {}),
+    port: intOf(flags.port, '--port') ?? intOf(env.FCP_PORT, 'FCP_PORT') ?? intOf(file.port, 'port') ?? 9473,
+    metricsPort: intOf(flags.metricsPort, '--metrics-port') ?? intOf(env.FCP_METRICS_PORT, 'FCP_METRICS_PORT') ?? intOf(file.metricsPort, 'metricsPort') ?? 9474,
+    metricsHost: '127.0.0.1',
+    ...(zonesFile ? { zonesFile: resolve(zonesFile) } : {}),
+    ...(typeof quota === 'number' ? { quotaBytes: quota } : {}),
+    controlSocket: join(dataDir, CONTROL_SOCKET),
+  };
+}

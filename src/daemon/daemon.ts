@@ -1,0 +1,68 @@
+// fcpd: one device's mesh daemon. Runs in the foreground; SIGINT/SIGTERM stop it cleanly.
+import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino from 'pino';
+import { SovereignMesh } from '../sovereign-mesh.js';
+import { ZoneRegistry } from '../zones/index.js';
+import type { DeviceConfig } from './config.js';
+import { startControlServer } from './control-server.js';
+import { ControlError } from './control-client.js';
+
+export interface RunningDaemon {
+  mesh: SovereignMesh;
+  stop(): Promise<void>;
+  stopped: Promise<void>;
+}
+
+export function loadZones(cfg: DeviceConfig): ZoneRegistry {
+  if (!cfg.zonesFile) return ZoneRegistry.builtin();
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(cfg.zonesFile, 'utf8'));
+  } catch (err) {
+    throw new ControlError('CONFIG_INVALID', `zones file ${cfg.zonesFile}: ${(err as Error).message}`);
+  }
+  return ZoneRegistry.fromConfig(json);
+}
+
+export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
+  const log = pino({ level: process.env.FCP_LOG_LEVEL ?? 'info', base: { daemon: 'fcpd' } }, pino.destination(2));
+  const mesh = await SovereignMesh.init({
+    dataDir: cfg.dataDir,
+    ...(cfg.tailscaleSocket ? { tailscaleSocket: cfg.tailscaleSocket } : {}),
+    port: cfg.port,
+    zones: loadZones(cfg),
+    ...(cfg.quotaBytes !== undefined ? { quotaBytes: cfg.quotaBytes } : {}),
+    logger: log,
+  });
+  mesh.node.metrics.withProcessMetrics();
+  let metrics: { port: number; close(): Promise<void> } | null = null;
+  if (cfg.metricsPort !== 0) {
+    try {
+      metrics = await mesh.node.metrics.serve(cfg.metricsHost, cfg.metricsPort);
+      log.info({ url: `http://${cfg.metricsHost}:${metrics.port}/metrics` }, 'metrics served');
+    } catch (err) {
+      log.warn({ err: (err as Error).message, port: cfg.metricsPort }, 'metrics port unavailable; metrics not served');
+    }
+  }
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping');
+      control.close();
+      await metrics?.close();
+      await mesh.close();
+      await rm(join(cfg.dataDir, 'fcpd.pid'), { force: true });
+      await rm(cfg.controlSocket, { force: true });
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  const control = await startControlServer(mesh, cfg.controlSocket, () => void stop());
+  await writeFile(join(cfg.dataDir, 'fcpd.pid'), `${process.pid}\n`);
+  log.info({ self: mesh.node.self, control: cfg.controlSocket }, 'fcpd ready');
+  return { mesh, stop, stopped };
+}

@@ -1,0 +1,23 @@
+// Typed errors of the mesh layer; `code` is stable and safe to match on.
+export type MeshErrorCode =
+  | 'MESH_BAD_POLICY'
+  | 'MESH_TOO_FEW_DEVICES'
+  | 'MESH_NOT_FOUND'
+  | 'MESH_REFUSED'
+  | 'MESH_UNAVAILABLE'
+  | 'MESH_DECODE_FAILED'
+  | 'MESH_STORE_FAILED'
+  | 'MESH_NO_ZONE_KEY'
+  | 'MESH_NOT_INITIALISED'
+  | 'MESH_BAD_CONFIG'
+  | 'MESH_JOIN_FAILED'
+  | 'MESH_TIMEOUT'
+  | 'MESH_CLOSED'
+  | 'MESH_PEER_ERROR';
+
+export class MeshError extends Error {
+  override readonly name = 'MeshError';
+  constructor(readonly code: MeshErrorCode, message: string, readonly details?: Record<string, unknown>) {
+    super(message);
+  }
+}

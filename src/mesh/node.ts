@@ -1,0 +1,642 @@
+// MeshNode: one device of the mesh. It serves FCP on its tailnet address, keeps its share of
+// symbols in LMDB, and stores/retrieves whole objects across the zone's devices.
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import {
+  SymbolSealer,
+  envelopeHeader,
+  objectId as computeObjectId,
+  objectIdFromHex,
+  objectIdToHex,
+  sealTo,
+  serializeZoneKey,
+  bytesEqual,
+  type Manifest,
+  type SymbolEntry,
+} from '../crypto/index.js';
+import { RaptorQDecoder } from '../raptorq/index.js';
+import { LmdbSymbolStore, type SymbolStore } from '../store/index.js';
+import { LocalApiClient } from '../tailscale/index.js';
+import { ZoneRegistry, checkWrite, mayConnect, mayHold, mayUsePeer, type Zone } from '../zones/index.js';
+import type { Message } from '../wire/index.js';
+import { MeshError } from './errors.js';
+import { Keyring } from './keyring.js';
+import { MeshMetrics } from './metrics.js';
+import { PeerDirectory, type PeerInfo } from './peers.js';
+import { DECODE_MARGIN, DEFAULT_POLICY, assign, resolvePolicy, symbolCount, type PlacementPolicy } from './placement.js';
+import { ConnectionPool } from './pool.js';
+import { FcpServer, type Caller, type RequestContext } from './server.js';
+import { ObjectAssembler, encodeAndSeal } from './objects.js';
+import type { Outgoing } from './rpc.js';
+import { InviteBook } from './invites.js';
+import { joinAad } from './join.js';
+
+export const FCP_PORT = 9473;
+/** Symbols per `store`/`symbols` frame are capped by bytes so frames stay well under the frame limit. */
+const BATCH_BYTES = 1 << 20;
+const DEFAULT_SCHEMA = 'fcp.blob.v1';
+
+export interface MeshNodeOptions {
+  dataDir: string;
+  /** LocalAPI socket; default TS_SOCKET or the platform's tailscaled socket. */
+  tailscaleSocket?: string;
+  port?: number;
+  zones?: ZoneRegistry;
+  quotaBytes?: number;
+  policy?: Partial<PlacementPolicy>;
+  logger?: Logger;
+  requestTimeoutMs?: number;
+}
+
+export interface StoreOptions {
+  schema?: string;
+  policy?: Partial<PlacementPolicy>;
+}
+
+/** A device eligible to hold symbols of a zone: this device or a peer. */
+interface Holder {
+  stableId: string;
+  hostName: string;
+  address: string | null; // null = this device
+}
+
+export interface ObjectHealth {
+  objectId: string;
+  zone: string;
+  length: number;
+  created: number;
+  writer: string;
+  /** Fewest symbols any block has on reachable devices, minus what decoding needs (K + margin). */
+  spare: number;
+  /** Reachable devices holding symbols. */
+  devices: number;
+  ok: boolean;
+}
+
+export class MeshNode {
+  readonly metrics = new MeshMetrics();
+  private readonly invites = new InviteBook();
+  private server!: FcpServer;
+  private pool!: ConnectionPool;
+  private sealer!: SymbolSealer;
+  private extraHandlers = new Map<string, (ctx: RequestContext, msg: Message) => Promise<Outgoing>>();
+
+  private constructor(
+    readonly opts: MeshNodeOptions,
+    readonly log: Logger,
+    readonly keyring: Keyring,
+    readonly client: LocalApiClient,
+    readonly zones: ZoneRegistry,
+    readonly directory: PeerDirectory,
+    readonly store: SymbolStore,
+  ) {}
+
+  static async start(opts: MeshNodeOptions): Promise<MeshNode> {
+    const log = opts.logger ?? pino({ level: process.env.FCP_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    const keyring = await Keyring.load(opts.dataDir);
+    const client = new LocalApiClient(opts.tailscaleSocket ? { socketPath: opts.tailscaleSocket } : {});
+    const zones = opts.zones ?? ZoneRegistry.builtin();
+    const directory = new PeerDirectory({ client, zones, log });
+    await directory.start();
+    const store = await LmdbSymbolStore.open(join(opts.dataDir, 'store'), opts.quotaBytes !== undefined ? { quotaBytes: opts.quotaBytes } : {});
+    const node = new MeshNode(opts, log, keyring, client, zones, directory, store);
+    try {
+      await node.listen();
+    } catch (err) {
+      directory.stop();
+      await store.close();
+      throw err;
+    }
+    return node;
+  }
+
+  get self(): { stableId: string; hostName: string; address: string; zones: string[] } {
+    const self = this.directory.self;
+    return { stableId: self.stableId, hostName: self.hostName, address: this.directory.selfAddress, zones: this.directory.selfZones.map((z) => z.id) };
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** Lets upper layers (secrets) answer their own message types on this node's server. */
+  onRequest(type: string, handler: (ctx: RequestContext, msg: Message) => Promise<Outgoing>): void {
+    this.extraHandlers.set(type, handler);
+  }
+
+  async stop(): Promise<void> {
+    this.directory.stop();
+    this.pool.closeAll();
+    await this.server.close();
+    await this.store.close();
+  }
+
+  private async listen(): Promise<void> {
+    const address = this.directory.selfAddress;
+    const port = this.opts.port ?? FCP_PORT;
+    this.sealer = new SymbolSealer(this.directory.self.stableId);
+    this.pool = new ConnectionPool({ localAddress: address, port, requestTimeoutMs: this.opts.requestTimeoutMs });
+    this.server = new FcpServer({
+      host: address,
+      port,
+      log: this.log,
+      authenticate: (ip, p) => this.authenticate(ip, p),
+      handle: (ctx, msg) => this.handle(ctx, msg),
+      onRefused: () => this.metrics.refusals.inc({ reason: 'connection' }),
+      onBadFrame: () => this.metrics.badFrames.inc(),
+    });
+    await this.server.listen();
+    this.log.info({ address, port, zones: this.self.zones }, 'fcp server listening');
+  }
+
+  /** One request to a peer by stable id, over the pooled connection. */
+  async call(stableId: string, msg: Outgoing, timeoutMs?: number): Promise<Message> {
+    const info = this.directory.byStableId(stableId);
+    const address = info?.peer.tailscaleIps[0];
+    if (!info || !info.peer.online || !address) throw new MeshError('MESH_UNAVAILABLE', `peer ${stableId} is not online`);
+    const conn = await this.pool.get(address);
+    return conn.request(msg, timeoutMs);
+  }
+
+  private readonly boxKeys = new Map<string, Uint8Array>();
+
+  /** A peer's X25519 public key (asked once with `info`, then cached). */
+  async boxKeyOf(stableId: string): Promise<Uint8Array> {
+    const known = this.boxKeys.get(stableId);
+    if (known) return known;
+    const reply = (await this.call(stableId, { t: 'info' }, 5_000)) as unknown as { boxPublicKey: Uint8Array; freeBytes: number };
+    this.boxKeys.set(stableId, reply.boxPublicKey);
+    this.directory.setFreeBytes(stableId, reply.freeBytes);
+    return reply.boxPublicKey;
+  }
+
+  /** Re-reads zone keys from disk (after `fcp join` added some while the daemon ran). */
+  async reloadKeys(): Promise<void> {
+    const fresh = await Keyring.load(this.opts.dataDir);
+    for (const id of fresh.zoneIds()) this.keyring.adopt(fresh.requireZoneKey(id));
+  }
+
+  // ---------------------------------------------------------------- zone checks
+
+  private zonesOf(ids: string[]): Zone[] {
+    return ids.filter((id) => this.zones.has(id)).map((id) => this.zones.get(id));
+  }
+
+  private zone(id: string): Zone {
+    if (!this.zones.has(id)) throw new MeshError('MESH_REFUSED', `unknown zone ${id}`);
+    return this.zones.get(id);
+  }
+
+  /** A peer eligible to hold and carry `zone` data right now (both layers: ACL reachability and our own rules). */
+  private eligiblePeer(info: PeerInfo, zone: Zone): boolean {
+    if (!info.peer.online || info.zones.length === 0) return false;
+    if (!mayHold(info.zones, zone) || !mayUsePeer(zone, info.peer)) return false;
+    return this.directory.selfZones.some((a) => info.zones.some((b) => mayConnect(a, b)));
+  }
+
+  /** Refuses a request about `zone` data from `caller` unless it may hold it and its path may carry it. */
+  private checkCaller(caller: Caller, zone: Zone, op: string): void {
+    const callerZones = this.zonesOf(caller.zoneIds);
+    if (!mayHold(callerZones, zone)) {
+      this.metrics.refusals.inc({ reason: 'zone' });
+      throw new MeshError('MESH_REFUSED', `${caller.hostName} (${caller.zoneIds.join(', ')}) may not ${op} ${zone.id} data`);
+    }
+    const info = this.directory.byStableId(caller.stableId);
+    if (!info || !mayUsePeer(zone, info.peer)) {
+      this.metrics.refusals.inc({ reason: 'transport' });
+      throw new MeshError('MESH_REFUSED', `${zone.id} data may not travel to or from ${caller.hostName} over its current path (${info?.peer.path ?? 'unknown'})`);
+    }
+  }
+
+  private checkWriter(caller: Caller, zone: Zone): void {
+    this.checkCaller(caller, zone, 'write');
+    const callerZones = this.zonesOf(caller.zoneIds);
+    if (!callerZones.some((z) => checkWrite(z, zone).allowed)) {
+      this.metrics.refusals.inc({ reason: 'integrity' });
+      throw new MeshError('MESH_REFUSED', `${caller.hostName} has too low an integrity level to write ${zone.id} data`);
+    }
+  }
+
+  private checkSelfHolds(zone: Zone): void {
+    if (!mayHold(this.directory.selfZones, zone)) {
+      this.metrics.refusals.inc({ reason: 'zone' });
+      throw new MeshError('MESH_REFUSED', `this device (${this.self.zones.join(', ') || 'no zone'}) may not hold ${zone.id} data`);
+    }
+  }
+
+  // ---------------------------------------------------------------- server side
+
+  private async authenticate(ip: string, port: number): Promise<Caller> {
+    const who = await this.client.whois(`${ip}:${port}`);
+    if (!who) {
+      this.metrics.refusals.inc({ reason: 'not-in-tailnet' });
+      throw new MeshError('MESH_REFUSED', `${ip} is not a node of this tailnet`);
+    }
+    const tags = who.node.tags;
+    const zoneIds = this.zones.zonesForTags(tags).map((z) => z.id);
+    if (zoneIds.length === 0) {
+      this.metrics.refusals.inc({ reason: 'no-zone' });
+      throw new MeshError('MESH_REFUSED', `${who.node.hostName} has no fcp zone tag (tags: ${tags.join(', ') || 'none'})`);
+    }
+    return { stableId: who.node.stableId, hostName: who.node.hostName, address: ip, tags, zoneIds };
+  }
+
+  private async handle(ctx: RequestContext, msg: Message): Promise<Outgoing> {
+    const m = msg as unknown as Record<string, unknown>;
+    switch (msg.t) {
+      case 'store': {
+        const zone = this.zone(m.zone as string);
+        this.checkSelfHolds(zone);
+        this.checkWriter(ctx.caller, zone);
+        const objectId = m.objectId as Uint8Array;
+        const symbols = m.symbols as SymbolEntry[];
+        for (const s of symbols) {
+          const head = envelopeHeader(s.env);
+          if (head.sbn !== s.sbn || head.esi !== s.esi) throw new MeshError('MESH_REFUSED', `symbol labelled (${s.sbn}, ${s.esi}) carries an envelope for (${head.sbn}, ${head.esi})`);
+        }
+        await this.store.putSymbols(objectId, symbols);
+        this.metrics.symbolsStored.inc(symbols.length);
+        this.metrics.bytesStored.inc(symbols.reduce((a, s) => a + s.env.length, 0));
+        return { t: 'ok' };
+      }
+      case 'manifest_put': {
+        const manifest = m.manifest as Manifest;
+        const zone = this.zone(manifest.zone);
+        this.checkSelfHolds(zone);
+        this.checkWriter(ctx.caller, zone);
+        await this.store.putManifest(manifest);
+        return { t: 'ok' };
+      }
+      case 'manifest_get': {
+        const manifest = this.store.getManifest(m.objectId as Uint8Array);
+        if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no manifest for ${objectIdToHex(m.objectId as Uint8Array)} on ${this.self.hostName}`);
+        this.checkCaller(ctx.caller, this.zone(manifest.zone), 'read');
+        return { t: 'manifest', manifest };
+      }
+      case 'fetch':
+        return this.serveFetch(ctx, m);
+      case 'have': {
+        const objectId = m.objectId as Uint8Array;
+        const manifest = this.store.getManifest(objectId);
+        if (manifest) this.checkCaller(ctx.caller, this.zone(manifest.zone), 'read');
+        return { t: 'have_result', keys: this.store.symbolKeys(objectId) };
+      }
+      case 'delete': {
+        const objectId = m.objectId as Uint8Array;
+        const manifest = this.store.getManifest(objectId);
+        if (manifest) this.checkWriter(ctx.caller, this.zone(manifest.zone));
+        await this.store.deleteObject(objectId);
+        return { t: 'ok' };
+      }
+      case 'list': {
+        const callerZones = this.zonesOf(ctx.caller.zoneIds);
+        const manifests = this.store.listManifests(m.zone as string | undefined).filter((mf) => this.zones.has(mf.zone) && mayHold(callerZones, this.zones.get(mf.zone)));
+        return { t: 'list_result', manifests };
+      }
+      case 'info': {
+        const u = this.store.usage();
+        return {
+          t: 'info_result',
+          usedBytes: u.bytes,
+          freeBytes: u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
+          boxPublicKey: this.keyring.node.encryptionPublicKey,
+        };
+      }
+      case 'join':
+        return this.serveJoin(ctx, m);
+      default: {
+        const extra = this.extraHandlers.get(msg.t);
+        if (extra) return extra(ctx, msg);
+        throw new MeshError('MESH_REFUSED', `message type ${msg.t} is not a request this daemon serves`);
+      }
+    }
+  }
+
+  private async serveFetch(ctx: RequestContext, m: Record<string, unknown>): Promise<Outgoing> {
+    const zone = this.zone(m.zone as string);
+    this.checkCaller(ctx.caller, zone, 'read');
+    const objectId = m.objectId as Uint8Array;
+    const manifest = this.store.getManifest(objectId);
+    if (manifest && manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
+    const want = m.want as Array<[number, number]> | undefined;
+    const symbols = await this.store.getSymbols(objectId, want, m.max as number | undefined);
+    // Source symbols first: if every holder sends its source symbols first, the reader usually
+    // has all K of them early and decodes without solving anything.
+    symbols.sort((a, b) => a.sbn - b.sbn || a.esi - b.esi);
+    let sent = 0;
+    let batch: SymbolEntry[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await ctx.send({ t: 'symbols', symbols: batch });
+      this.metrics.symbolsServed.inc(batch.length);
+      this.metrics.bytesServed.inc(bytes);
+      sent += batch.length;
+      batch = [];
+      bytes = 0;
+    };
+    for (const s of symbols) {
+      if (ctx.signal.aborted) break;
+      batch.push(s);
+      bytes += s.env.length;
+      if (bytes >= BATCH_BYTES) await flush();
+    }
+    if (!ctx.signal.aborted) await flush();
+    return { t: 'fetch_end', count: sent };
+  }
+
+  // ---------------------------------------------------------------- joining
+
+  /** Creates a one-time code another device presents with `fcp join` (valid `ttlMs`). */
+  createInvite(ttlMs = 10 * 60_000): { code: string; expires: number } {
+    return this.invites.create(ttlMs);
+  }
+
+  private async serveJoin(ctx: RequestContext, m: Record<string, unknown>): Promise<Outgoing> {
+    if (!this.invites.consume(m.code as string)) {
+      this.metrics.refusals.inc({ reason: 'join' });
+      throw new MeshError('MESH_REFUSED', 'the join code is unknown, already used or expired; run `fcp invite` on a member device for a new one');
+    }
+    const callerZones = this.zonesOf(ctx.caller.zoneIds);
+    const keys: Uint8Array[] = [];
+    for (const id of this.keyring.zoneIds()) {
+      if (!this.zones.has(id) || !mayHold(callerZones, this.zones.get(id))) continue;
+      keys.push(sealTo(m.boxPublicKey as Uint8Array, serializeZoneKey(this.keyring.requireZoneKey(id)), joinAad(ctx.caller.stableId)));
+    }
+    this.log.info({ peer: ctx.caller.hostName, zones: keys.length }, 'device joined');
+    return { t: 'join_result', keys };
+  }
+
+  // ---------------------------------------------------------------- store
+
+  /** Devices that may hold `zone` symbols now: this device first (if eligible), then peers best first. */
+  private holdersFor(zone: Zone): Holder[] {
+    const out: Holder[] = [];
+    if (mayHold(this.directory.selfZones, zone)) out.push({ stableId: this.self.stableId, hostName: this.self.hostName, address: null });
+    for (const info of this.directory.ranked((i) => this.eligiblePeer(i, zone))) {
+      out.push({ stableId: info.peer.stableId, hostName: info.peer.hostName, address: info.peer.tailscaleIps[0]! });
+    }
+    return out;
+  }
+
+  /** Stores `data` in `zone`; resolves with the hex ObjectId once every symbol and the manifest are durable. */
+  async put(data: Uint8Array, zoneId: string, opts: StoreOptions = {}): Promise<string> {
+    const started = performance.now();
+    const zone = this.zone(zoneId);
+    if (!this.directory.selfZones.some((z) => checkWrite(z, zone).allowed) || !mayHold(this.directory.selfZones, zone)) {
+      throw new MeshError('MESH_REFUSED', `this device (${this.self.zones.join(', ') || 'no zone'}) may not write ${zone.id} data`);
+    }
+    const zk = this.keyring.requireZoneKey(zone.id);
+    const policy = resolvePolicy({ ...DEFAULT_POLICY, ...this.opts.policy, ...opts.policy });
+    const schema = opts.schema ?? DEFAULT_SCHEMA;
+    const objectId = computeObjectId(zk.objectIdKey, zone.id, schema, data);
+
+    await this.directory.refresh().catch(() => undefined);
+    const holders = this.holdersFor(zone);
+    const encoded = encodeAndSeal(data, (k) => symbolCount(k, holders.length, policy), { zk, sealer: this.sealer, objectId });
+
+    const perHolder: SymbolEntry[][] = holders.map(() => []);
+    for (const block of encoded.blocks) {
+      const groups = assign(block.symbols.length, holders.length);
+      groups.forEach((esis, d) => {
+        for (const esi of esis) perHolder[d]!.push(block.symbols[esi]!);
+      });
+    }
+    const manifest: Manifest = {
+      objectId,
+      zone: zone.id,
+      schema,
+      oti: encoded.oti,
+      length: data.length,
+      keyId: zk.keyId,
+      epoch: zk.epoch,
+      created: Date.now(),
+      writer: this.self.stableId,
+      placement: { target: policy.overhead, minDevices: policy.minDevices, maxShare: policy.maxShare, tolerate: policy.tolerate },
+    };
+
+    try {
+      await Promise.all(holders.map((h, d) => this.sendSymbols(h, objectId, zone.id, perHolder[d]!)));
+    } catch (err) {
+      // No manifest was written, so nothing reports this object as stored; clean up what landed.
+      await Promise.allSettled(holders.map((h) => this.deleteAt(h, objectId)));
+      throw new MeshError('MESH_STORE_FAILED', `storing failed: ${(err as Error).message}`);
+    }
+    // The manifest goes last: its presence means every symbol is durable.
+    const everyone = this.manifestTargets(zone, holders);
+    const results = await Promise.allSettled(everyone.map((h) => this.sendManifest(h, manifest)));
+    const holderFailures = results.filter((r, i) => r.status === 'rejected' && holders.some((h) => h.stableId === everyone[i]!.stableId));
+    if (holderFailures.length > 0) {
+      throw new MeshError('MESH_STORE_FAILED', `manifest could not be written on every holder: ${(holderFailures[0] as PromiseRejectedResult).reason}`);
+    }
+    this.metrics.storeSeconds.observe((performance.now() - started) / 1000);
+    this.log.info({ objectId: objectIdToHex(objectId), zone: zone.id, bytes: data.length, devices: holders.length }, 'object stored');
+    return objectIdToHex(objectId);
+  }
+
+  private manifestTargets(zone: Zone, holders: Holder[]): Holder[] {
+    const ids = new Set(holders.map((h) => h.stableId));
+    const extra = this.directory
+      .ranked((i) => this.eligiblePeer(i, zone) && !ids.has(i.peer.stableId))
+      .map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName, address: i.peer.tailscaleIps[0]! }));
+    return [...holders, ...extra];
+  }
+
+  private async sendSymbols(h: Holder, objectId: Uint8Array, zone: string, symbols: SymbolEntry[]): Promise<void> {
+    if (h.address === null) {
+      await this.store.putSymbols(objectId, symbols);
+      return;
+    }
+    const conn = await this.pool.get(h.address);
+    const batches: SymbolEntry[][] = [];
+    let batch: SymbolEntry[] = [];
+    let bytes = 0;
+    for (const s of symbols) {
+      batch.push(s);
+      bytes += s.env.length;
+      if (bytes >= BATCH_BYTES) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+    }
+    if (batch.length > 0) batches.push(batch);
+    // A few batches in flight per peer keeps its disk and our socket busy without unbounded memory.
+    let next = 0;
+    const lane = async () => {
+      while (next < batches.length) {
+        const b = batches[next++]!;
+        await conn.request({ t: 'store', objectId, zone, symbols: b });
+      }
+    };
+    await Promise.all([lane(), lane(), lane()]);
+  }
+
+  private async sendManifest(h: Holder, manifest: Manifest): Promise<void> {
+    if (h.address === null) {
+      await this.store.putManifest(manifest);
+      return;
+    }
+    const conn = await this.pool.get(h.address);
+    await conn.request({ t: 'manifest_put', manifest });
+  }
+
+  private async deleteAt(h: Holder, objectId: Uint8Array): Promise<void> {
+    if (h.address === null) return this.store.deleteObject(objectId);
+    const conn = await this.pool.get(h.address);
+    await conn.request({ t: 'delete', objectId });
+  }
+
+  // ---------------------------------------------------------------- retrieve
+
+  /** Finds the manifest locally or on the zone's devices. */
+  async manifest(idHex: string): Promise<Manifest> {
+    const objectId = objectIdFromHex(idHex);
+    const local = this.store.getManifest(objectId);
+    if (local) return local;
+    await this.directory.refresh().catch(() => undefined);
+    const peers = this.directory.ranked((i) => i.zones.length > 0 && i.peer.path !== 'offline');
+    let refused: Error | null = null;
+    for (const info of peers) {
+      try {
+        const conn = await this.pool.get(info.peer.tailscaleIps[0]!);
+        const reply = (await conn.request({ t: 'manifest_get', objectId }, 5_000)) as unknown as { manifest: Manifest };
+        return reply.manifest;
+      } catch (err) {
+        if (err instanceof MeshError && (err.details?.peerCode === 'MESH_REFUSED')) refused = err;
+      }
+    }
+    if (refused) throw new MeshError('MESH_REFUSED', refused.message.replace(/^MESH_REFUSED: /, ''));
+    throw new MeshError('MESH_NOT_FOUND', `object ${idHex} is not known to this device or any reachable peer`);
+  }
+
+  /** Rebuilds an object: local symbols first, then ranked peers in parallel until it decodes. */
+  async get(idHex: string): Promise<Uint8Array> {
+    const started = performance.now();
+    const manifest = await this.manifest(idHex);
+    const zone = this.zone(manifest.zone);
+    this.checkSelfHolds(zone);
+    const zk = this.keyring.requireZoneKey(zone.id);
+    if (!bytesEqual(zk.keyId, manifest.keyId)) {
+      throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${zone.id} key epoch ${manifest.epoch}; this device has epoch ${zk.epoch}`);
+    }
+    const assembler = new ObjectAssembler(manifest, zk);
+    for (const s of await this.store.getSymbols(manifest.objectId)) {
+      assembler.add(s);
+      if (assembler.done) break;
+    }
+    if (!assembler.done) await this.fetchFromPeers(manifest, zone, assembler);
+    const data = assembler.done;
+    if (assembler.rejected > 0) this.metrics.symbolAuthFailures.inc(assembler.rejected);
+    if (!data) {
+      this.metrics.decodeFailures.inc();
+      throw new MeshError('MESH_UNAVAILABLE', `object ${idHex} cannot be rebuilt now: ${assembler.added} valid symbols reachable, not enough to decode (${assembler.rejected} rejected)`);
+    }
+    // End-to-end check: the content must hash to the id it was asked by.
+    const check = computeObjectId(zk.objectIdKey, manifest.zone, manifest.schema, data);
+    if (!bytesEqual(check, manifest.objectId)) {
+      this.metrics.decodeFailures.inc();
+      throw new MeshError('MESH_DECODE_FAILED', `object ${idHex} decoded to content with another id`);
+    }
+    this.metrics.retrieveSeconds.observe((performance.now() - started) / 1000);
+    return data;
+  }
+
+  private async fetchFromPeers(manifest: Manifest, zone: Zone, assembler: ObjectAssembler): Promise<void> {
+    const peers = this.directory.ranked((i) => this.eligiblePeer(i, zone));
+    const running: Array<{ conn: import('./rpc.js').RpcConnection; id: number }> = [];
+    await new Promise<void>((resolve) => {
+      let open = peers.length;
+      if (open === 0) resolve();
+      const finishOne = () => {
+        open--;
+        if (open === 0) resolve();
+      };
+      for (const info of peers) {
+        this.pool
+          .get(info.peer.tailscaleIps[0]!)
+          .then((conn) => {
+            if (assembler.done) return finishOne();
+            const s = conn.stream({ t: 'fetch', objectId: manifest.objectId, zone: zone.id }, 'fetch_end', (reply) => {
+              if (assembler.done) return;
+              for (const entry of (reply as unknown as { symbols: SymbolEntry[] }).symbols) {
+                assembler.add(entry);
+                if (assembler.done) {
+                  resolve();
+                  break;
+                }
+              }
+            });
+            running.push({ conn, id: s.id });
+            s.done.then(finishOne, (err: Error) => {
+              this.log.debug({ peer: info.peer.hostName, err: err.message }, 'fetch failed');
+              finishOne();
+            });
+          })
+          .catch((err: Error) => {
+            this.log.debug({ peer: info.peer.hostName, err: err.message }, 'peer unreachable');
+            finishOne();
+          });
+      }
+    });
+    // Cancel the streams still running: we have what we need.
+    for (const r of running) r.conn.send({ t: 'stop', target: r.id });
+  }
+
+  // ---------------------------------------------------------------- listing and health
+
+  /** Objects this device knows, with their health against their placement policy. */
+  async list(zoneId?: string): Promise<ObjectHealth[]> {
+    const out: ObjectHealth[] = [];
+    for (const m of this.store.listManifests(zoneId)) out.push(await this.health(m));
+    return out;
+  }
+
+  async health(m: Manifest): Promise<ObjectHealth> {
+    const zone = this.zone(m.zone);
+    const counts = new Map<number, number>();
+    let devices = 0;
+    const tally = (keys: Array<[number, number]>) => {
+      if (keys.length > 0) devices++;
+      for (const [sbn] of keys) counts.set(sbn, (counts.get(sbn) ?? 0) + 1);
+    };
+    tally(this.store.symbolKeys(m.objectId));
+    await Promise.all(
+      this.directory.ranked((i) => this.eligiblePeer(i, zone)).map(async (info) => {
+        try {
+          const conn = await this.pool.get(info.peer.tailscaleIps[0]!);
+          const r = (await conn.request({ t: 'have', objectId: m.objectId }, 5_000)) as unknown as { keys: Array<[number, number]> };
+          tally(r.keys);
+        } catch {
+          // unreachable holders simply do not count
+        }
+      }),
+    );
+    const layout = new RaptorQDecoder(m.oti);
+    let spare = Number.POSITIVE_INFINITY;
+    for (let sbn = 0; sbn < layout.blockCount; sbn++) {
+      spare = Math.min(spare, (counts.get(sbn) ?? 0) - layout.sourceSymbolCount(sbn) - DECODE_MARGIN);
+    }
+    return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices, ok: spare >= 0 };
+  }
+
+  /** What `fcp status` shows: this device, its peers with path/latency/zones, its storage. */
+  status(): Record<string, unknown> {
+    const u = this.store.usage();
+    return {
+      self: this.self,
+      port: this.port,
+      storage: u,
+      objects: this.store.listManifests().length,
+      zoneKeys: this.keyring.zoneIds(),
+      peers: this.directory.all().map((i) => ({
+        hostName: i.peer.hostName,
+        address: i.peer.tailscaleIps[0],
+        online: i.peer.online,
+        path: i.peer.path,
+        latencyMs: i.latencyMs,
+        zones: i.zones.map((z) => z.id),
+      })),
+    };
+  }
+}
