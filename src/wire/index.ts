@@ -39,6 +39,12 @@ export {
   type ShareGetMessage,
   type ShareMessage,
   type ShareDeleteMessage,
+  type InfoMessage,
+  type InfoResultMessage,
+  type JoinMessage,
+  type JoinResultMessage,
+  type SecretMessage,
+  type SecretResultMessage,
   type OkMessage,
   type ErrorMessage,
 } from './messages.js';

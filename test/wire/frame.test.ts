@@ -105,6 +105,7 @@ test('version, type and field errors are typed and name the field', () => {
   rejects(body({ v: 1, t: 'share_put', id: 1, name: 'n', zone: 'z:a', sealed: new Uint8Array(5), meta: { a: [1] } }), 'PROTO_BAD_MESSAGE', 'meta.a');
   const m = sampleMessages().manifest_put as unknown as { manifest: Record<string, unknown> };
   rejects(body({ v: 1, t: 'manifest_put', id: 1, manifest: { ...m.manifest, placement: { target: 1, minDevices: 1, maxShare: 0, tolerate: 0 } } }), 'PROTO_BAD_MESSAGE', 'manifest.placement.maxShare');
+  rejects(body({ v: 1, t: 'manifest_put', id: 1, manifest: { ...m.manifest, placement: { target: 0.5, minDevices: 1, maxShare: 1, tolerate: 0 } } }), 'PROTO_BAD_MESSAGE', 'manifest.placement.target');
   rejects(body({ v: 1, t: 'manifest_put', id: 1, manifest: { ...m.manifest, oti: new Uint8Array(11) } }), 'PROTO_BAD_MESSAGE', 'manifest.oti');
   rejects(body([1, 2] as unknown as Record<string, unknown>), 'PROTO_BAD_MESSAGE', 'message');
 });

@@ -1,0 +1,185 @@
+// The SymbolStore contract, run against both the LMDB store and the memory store.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LmdbSymbolStore, MemorySymbolStore, StoreError, type Manifest, type SymbolEntry, type SymbolStore } from '../../src/store/index.js';
+
+const bytes = (n: number) => new Uint8Array(randomBytes(n));
+
+function manifest(objectId: Uint8Array, zone: string): Manifest {
+  return {
+    objectId,
+    zone,
+    schema: 'fcp.mesh:blob@1',
+    oti: bytes(12),
+    length: 4096,
+    keyId: bytes(8),
+    epoch: 0,
+    created: 1_790_000_000_000,
+    writer: 'node-a',
+    placement: { target: 1.5, minDevices: 2, maxShare: 0.5, tolerate: 1 },
+  };
+}
+
+function entries(n: number, size = 100, sbn = 0): SymbolEntry[] {
+  return Array.from({ length: n }, (_, i) => ({ sbn, esi: i, env: bytes(size) }));
+}
+
+type Factory = (opts?: { quotaBytes?: number }) => Promise<{ store: SymbolStore; cleanup: () => Promise<void> }>;
+
+const factories: Record<string, Factory> = {
+  lmdb: async (opts) => {
+    const dir = await mkdtemp(join(tmpdir(), 'fcp-store-'));
+    const store = await LmdbSymbolStore.open(dir, opts);
+    return { store, cleanup: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
+  },
+  memory: async (opts) => {
+    const store = new MemorySymbolStore(opts);
+    return { store, cleanup: () => store.close() };
+  },
+};
+
+for (const [name, make] of Object.entries(factories)) {
+  test(`${name}: symbols round-trip in (sbn, esi) order; range scans stay inside one object`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const a = bytes(32);
+      const b = Uint8Array.from(a);
+      b[31]! ^= 1; // neighbouring key range
+      const put = [
+        { sbn: 1, esi: 0, env: bytes(80) },
+        { sbn: 0, esi: 0xffffff, env: bytes(80) },
+        { sbn: 0, esi: 2, env: bytes(80) },
+        { sbn: 255, esi: 0xffffff, env: bytes(80) },
+      ];
+      await store.putSymbols(a, put);
+      await store.putSymbols(b, entries(3));
+      const got = await store.getSymbols(a);
+      assert.deepEqual(got.map((e) => [e.sbn, e.esi]), [[0, 2], [0, 0xffffff], [1, 0], [255, 0xffffff]]);
+      for (const e of got) assert.deepEqual(e.env, put.find((p) => p.sbn === e.sbn && p.esi === e.esi)!.env);
+      assert.deepEqual(store.symbolKeys(a), [[0, 2], [0, 0xffffff], [1, 0], [255, 0xffffff]]);
+      assert.equal(store.symbolKeys(b).length, 3);
+      assert.deepEqual(store.symbolKeys(bytes(32)), []);
+      const wanted = await store.getSymbols(a, [[1, 0], [7, 7], [0, 2]]);
+      assert.deepEqual(wanted.map((e) => [e.sbn, e.esi]), [[1, 0], [0, 2]], 'want order kept, missing skipped');
+      assert.equal((await store.getSymbols(a, undefined, 2)).length, 2);
+      assert.equal((await store.getSymbols(a, [[1, 0], [0, 2]], 1)).length, 1);
+      assert.deepEqual(await store.getSymbols(a, undefined, 0), []);
+      assert.deepEqual(store.usage(), { symbols: 7, bytes: 4 * 80 + 3 * 100, quotaBytes: null });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: re-putting a symbol is idempotent; different bytes replace it`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const id = bytes(32);
+      const batch = entries(5, 64);
+      await store.putSymbols(id, batch);
+      await store.putSymbols(id, batch);
+      await store.putSymbols(id, [batch[0]!, batch[0]!]);
+      assert.deepEqual(store.usage(), { symbols: 5, bytes: 320, quotaBytes: null });
+      const replacement = { sbn: 0, esi: 0, env: bytes(100) };
+      await store.putSymbols(id, [replacement]);
+      assert.deepEqual(store.usage(), { symbols: 5, bytes: 356, quotaBytes: null });
+      assert.deepEqual((await store.getSymbols(id, [[0, 0]]))[0]!.env, replacement.env);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: a batch over the quota is refused whole with STORE_QUOTA`, async () => {
+    const { store, cleanup } = await make({ quotaBytes: 1000 });
+    try {
+      const id = bytes(32);
+      await store.putSymbols(id, entries(6, 100));
+      await assert.rejects(store.putSymbols(id, entries(5, 100, 1)), (e: unknown) => e instanceof StoreError && e.code === 'STORE_QUOTA');
+      assert.deepEqual(store.usage(), { symbols: 6, bytes: 600, quotaBytes: 1000 });
+      assert.deepEqual(store.symbolKeys(id).filter(([sbn]) => sbn === 1), [], 'nothing of the refused batch was written');
+      await store.putSymbols(id, entries(4, 100, 1)); // exactly fills the quota
+      assert.equal(store.usage().bytes, 1000);
+      await store.putSymbols(id, entries(4, 100, 1)); // idempotent re-put still fine at the limit
+      await store.deleteObject(id);
+      assert.deepEqual(store.usage(), { symbols: 0, bytes: 0, quotaBytes: 1000 });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: concurrent batches keep counters exact and the quota strict`, async () => {
+    const { store, cleanup } = await make({ quotaBytes: 20 * 10 * 50 });
+    try {
+      const ids = Array.from({ length: 30 }, () => bytes(32));
+      // 30 batches of 10 symbols x 50 bytes race for room for 20 of them.
+      const results = await Promise.allSettled(ids.map((id) => store.putSymbols(id, entries(10, 50))));
+      const ok = results.filter((r) => r.status === 'fulfilled').length;
+      assert.equal(ok, 20);
+      for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as StoreError).code, 'STORE_QUOTA');
+      assert.deepEqual(store.usage(), { symbols: 200, bytes: 10000, quotaBytes: 10000 });
+      const held = ids.map((id) => store.symbolKeys(id).length);
+      assert.ok(held.every((n) => n === 0 || n === 10), 'every batch is all or nothing');
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: manifests put, get, list by zone, delete with the object`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const ids = [bytes(32), bytes(32), bytes(32)];
+      await store.putManifest(manifest(ids[0]!, 'z:private'));
+      await store.putManifest(manifest(ids[1]!, 'z:owner'));
+      await store.putManifest(manifest(ids[2]!, 'z:private'));
+      const m = manifest(ids[0]!, 'z:private');
+      m.length = 9999;
+      await store.putManifest(m);
+      assert.deepEqual(store.getManifest(ids[0]!), m);
+      assert.equal(store.getManifest(bytes(32)), undefined);
+      assert.equal(store.listManifests().length, 3);
+      assert.equal(store.listManifests('z:private').length, 2);
+      assert.equal(store.listManifests('z:work').length, 0);
+      await store.putSymbols(ids[0]!, entries(3));
+      await store.deleteObject(ids[0]!);
+      assert.equal(store.getManifest(ids[0]!), undefined);
+      assert.deepEqual(store.symbolKeys(ids[0]!), []);
+      assert.deepEqual(store.usage(), { symbols: 0, bytes: 0, quotaBytes: null });
+      await store.deleteObject(bytes(32)); // deleting an unknown object is harmless
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: bad input gets STORE_BAD_INPUT and changes nothing`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const id = bytes(32);
+      await store.putSymbols(id, entries(2));
+      const code = (e: unknown) => e instanceof StoreError && e.code === 'STORE_BAD_INPUT';
+      await assert.rejects(store.putSymbols(bytes(31), entries(1)), code);
+      await assert.rejects(store.putSymbols(id, [{ sbn: 256, esi: 0, env: bytes(5) }]), code);
+      await assert.rejects(store.putSymbols(id, [{ sbn: 0, esi: 1 << 24, env: bytes(5) }]), code);
+      await assert.rejects(store.putSymbols(id, [{ sbn: 0, esi: 9, env: bytes(5) }, { sbn: 0, esi: 10, env: new Uint8Array(0) }]), code);
+      await assert.rejects(store.putSymbols(id, 'x' as unknown as SymbolEntry[]), code);
+      await assert.rejects(store.getSymbols(id, [[0, -1]]), code);
+      await assert.rejects(store.getSymbols(id, undefined, -1), code);
+      await assert.rejects(store.putManifest({ ...manifest(id, 'z:a'), oti: bytes(3) }), code);
+      assert.throws(() => store.symbolKeys(new Uint8Array(3)), code);
+      assert.deepEqual(store.usage(), { symbols: 2, bytes: 200, quotaBytes: null });
+      assert.equal(store.symbolKeys(id).length, 2);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: a closed store refuses calls with STORE_CLOSED`, async () => {
+    const { store, cleanup } = await make();
+    await store.close();
+    assert.throws(() => store.usage(), { code: 'STORE_CLOSED' });
+    await assert.rejects(store.putSymbols(bytes(32), entries(1)), { code: 'STORE_CLOSED' });
+    await cleanup();
+  });
+}

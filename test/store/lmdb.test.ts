@@ -1,0 +1,117 @@
+// LMDB-specific behaviour: durability across reopen, and corrupt values returned as they are.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { open } from 'lmdb';
+import { LmdbSymbolStore, symbolKey, type Manifest } from '../../src/store/index.js';
+
+const bytes = (n: number) => new Uint8Array(randomBytes(n));
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'fcp-lmdb-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('written symbols, manifests and counters survive close and reopen', async () => {
+  await withDir(async (dir) => {
+    const id = bytes(32);
+    const batch = Array.from({ length: 50 }, (_, i) => ({ sbn: i % 3, esi: i, env: bytes(1344) }));
+    const m: Manifest = {
+      objectId: id, zone: 'z:owner', schema: 'fcp.mesh:blob@1', oti: bytes(12), length: 50_000, keyId: bytes(8),
+      epoch: 1, created: Date.now(), writer: 'node-b', placement: { target: 1.5, minDevices: 3, maxShare: 0.34, tolerate: 1 },
+    };
+    let store = await LmdbSymbolStore.open(dir, { quotaBytes: 1 << 20 });
+    await store.putSymbols(id, batch);
+    await store.putManifest(m);
+    await store.close();
+
+    store = await LmdbSymbolStore.open(dir, { quotaBytes: 1 << 20 });
+    try {
+      assert.deepEqual(store.usage(), { symbols: 50, bytes: 50 * 1344, quotaBytes: 1 << 20 });
+      assert.deepEqual(store.getManifest(id), m);
+      const got = await store.getSymbols(id);
+      assert.equal(got.length, 50);
+      for (const e of got) assert.deepEqual(e.env, batch[e.esi]!.env);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('a write from a child process that exits right after the promise resolves is on disk', async () => {
+  await withDir(async (dir) => {
+    const { spawnSync } = await import('node:child_process');
+    const storeUrl = new URL('../../src/store/index.js', import.meta.url).href;
+    const script = `
+      import { LmdbSymbolStore } from ${JSON.stringify(storeUrl)};
+      const s = await LmdbSymbolStore.open(${JSON.stringify(dir)});
+      await s.putSymbols(new Uint8Array(32).fill(7), [{ sbn: 0, esi: 1, env: new Uint8Array(100).fill(9) }]);
+      process.exit(0); // no close(): the acknowledged write must already be durable
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const store = await LmdbSymbolStore.open(dir);
+    try {
+      const got = await store.getSymbols(new Uint8Array(32).fill(7));
+      assert.equal(got.length, 1);
+      assert.deepEqual(got[0]!.env, new Uint8Array(100).fill(9));
+      assert.equal(store.usage().symbols, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('a value corrupted below the store is returned as-is (AEAD upstream detects it)', async () => {
+  await withDir(async (dir) => {
+    const id = bytes(32);
+    const env = bytes(200);
+    let store = await LmdbSymbolStore.open(dir);
+    await store.putSymbols(id, [{ sbn: 3, esi: 9, env }]);
+    await store.close();
+
+    // Flip bytes of the stored value directly in the LMDB file's database.
+    const raw = open({ path: dir, maxDbs: 4 });
+    const symbols = raw.openDB<Uint8Array, Buffer>('symbols', { encoding: 'binary', keyEncoding: 'binary' });
+    const key = symbolKey(id, 3, 9);
+    const corrupted = Uint8Array.from(symbols.getBinary(key)!);
+    corrupted[0]! ^= 0xff;
+    corrupted[199]! ^= 0x01;
+    await symbols.put(key, corrupted);
+    await raw.close();
+
+    store = await LmdbSymbolStore.open(dir);
+    try {
+      const [got] = await store.getSymbols(id, [[3, 9]]);
+      assert.deepEqual(got!.env, corrupted);
+      assert.notDeepEqual(got!.env, env);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('range scans over a large store return only the asked object, lazily bounded by limit', async () => {
+  await withDir(async (dir) => {
+    const store = await LmdbSymbolStore.open(dir);
+    try {
+      const ids = Array.from({ length: 20 }, () => bytes(32));
+      await Promise.all(ids.map((id) => store.putSymbols(id, Array.from({ length: 200 }, (_, i) => ({ sbn: 0, esi: i, env: bytes(40) })))));
+      assert.equal(store.usage().symbols, 4000);
+      for (const id of ids.slice(0, 5)) {
+        assert.equal(store.symbolKeys(id).length, 200);
+        const some = await store.getSymbols(id, undefined, 7);
+        assert.deepEqual(some.map((e) => e.esi), [0, 1, 2, 3, 4, 5, 6]);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
