@@ -1,7 +1,8 @@
 // Secrets: the API users see as mesh.secrets. A value is split k-of-n (sharing.ts), each share
 // sealed to one device of the secret's zone and held in that device's memory only. Recovery
 // asks k holders in the mesh's rank order (more when some fail), combines in memory, verifies
-// the splitId and zeroes every buffer after use.
+// the commitment and binding, and zeroes every buffer after use.
+import { randomBytes } from 'node:crypto';
 import {
   SecretBadParamsError,
   SecretBadReplyError,
@@ -19,7 +20,6 @@ import {
 } from './errors.js';
 import type { ShareHolder } from './holder.js';
 import { MAX_SECRET_BYTES, MAX_SHARES, MIN_SHARE_BYTES, MIN_THRESHOLD, SPLIT_ID_BYTES } from './limits.js';
-import { randomBytes } from 'node:crypto';
 import {
   decodeReply,
   encodeRequest,
@@ -95,6 +95,8 @@ interface Located {
   maxVersion: number;
   /** Holders reporting an older version, or the current version with another splitId. */
   stale: Array<{ peer: SecretsPeer; meta: HeldMeta }>;
+  /** Every device that reported any share of the name. */
+  reporters: SecretsPeer[];
 }
 
 interface Survey {
@@ -173,7 +175,7 @@ export class Secrets {
       const meta = await this.distribute(name, value, params, version);
       this.removed.delete(name);
       this.known.set(name, meta);
-      await this.discardBelow(name, version);
+      await this.discardBelow(name, version, existing?.reporters ?? []);
       this.audit({ op: 'put', name, ok: true });
     } catch (err) {
       this.audit({ op: 'put', name: String(name), ok: false, reason: reasonOf(err) });
@@ -211,7 +213,7 @@ export class Secrets {
       value = await this.gather(located.meta);
       const meta = await this.distribute(name, value, located.meta, located.maxVersion + 1);
       this.known.set(name, meta);
-      await this.discardBelow(name, meta.version);
+      await this.discardBelow(name, meta.version, located.reporters);
       this.audit({ op: 'rotate', name, ok: true });
     } catch (err) {
       this.audit({ op: 'rotate', name: String(name), ok: false, reason: reasonOf(err) });
@@ -318,7 +320,7 @@ export class Secrets {
       value = await this.gather(meta);
       const fresh = await this.distribute(meta.name, value, meta, located.maxVersion + 1);
       this.known.set(meta.name, fresh);
-      await this.discardBelow(meta.name, fresh.version);
+      await this.discardBelow(meta.name, fresh.version, located.reporters);
       return { ...base, version: fresh.version, status: 'restored' };
     } catch (err) {
       const error = err instanceof SecretError ? err : new SecretPutFailedError(`${meta.name}: restore failed`);
@@ -509,10 +511,9 @@ export class Secrets {
     );
   }
 
-  /** Ask every reachable device to drop versions of `name` older than `version`. */
-  private async discardBelow(name: string, version: number): Promise<void> {
-    const peers = await this.discoveryPeers();
-    await Promise.allSettled(peers.map((p) => this.call(p, { op: 'drop', name, below: version })));
+  /** Ask the devices that reported shares of `name` to drop versions older than `version`. */
+  private async discardBelow(name: string, version: number, reporters: SecretsPeer[]): Promise<void> {
+    await Promise.allSettled(reporters.map((p) => this.call(p, { op: 'drop', name, below: version })));
   }
 
   // --- discovery -------------------------------------------------------------------------
@@ -566,11 +567,13 @@ export class Secrets {
   private pickCurrent(name: string, survey: Survey): Located | null {
     const groups = new Map<string, { meta: HeldMeta; alive: Set<string> }>();
     const all: Array<{ peer: SecretsPeer; meta: HeldMeta }> = [];
+    const reporters = new Map<string, SecretsPeer>();
     let maxVersion = 0;
     for (const { peer, entries } of survey.reports.values()) {
       for (const meta of entries) {
         if (meta.name !== name) continue;
         all.push({ peer, meta });
+        reporters.set(peer.nodeId, peer);
         maxVersion = Math.max(maxVersion, meta.version);
         // Only a holder named in the split for its own index counts as a live share.
         if (meta.holders[meta.index] !== peer.nodeId) continue;
@@ -590,7 +593,7 @@ export class Secrets {
     const stale = all.filter(
       (s) => s.meta.version !== current.meta.version || !sameBytes(s.meta.splitId, current.meta.splitId),
     );
-    return { meta: current.meta, alive: current.alive, maxVersion, stale };
+    return { meta: current.meta, alive: current.alive, maxVersion, stale, reporters: [...reporters.values()] };
   }
 
   private async locate(name: string): Promise<Located> {
