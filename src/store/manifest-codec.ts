@@ -1,10 +1,10 @@
-// Manifests at rest: canonical CBOR (the same encoding the wire uses).
-import { decode, encode, rfc8949EncodeOptions } from 'cborg';
+// Manifests at rest: canonical CBOR, the same encoding the wire uses.
+import { decode, encode } from 'cborg';
 import type { Manifest } from '../crypto/index.js';
 import { StoreError } from './errors.js';
 
 export function encodeManifest(m: Manifest): Uint8Array {
-  return encode(m, rfc8949EncodeOptions);
+  return encode(m);
 }
 
 export function decodeManifest(bytes: Uint8Array): Manifest {
