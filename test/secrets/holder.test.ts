@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { encode, decode } from 'cborg';
+import fc from 'fast-check';
 import { MAX_BODY_BYTES } from '../../src/secrets/limits.js';
 import { decodeReply, encodeRequest, shareBoxAad, type HeldMeta } from '../../src/secrets/protocol.js';
 import { generateBoxKeyPair, sealTo } from '../../src/secrets/seal.js';
@@ -139,4 +140,41 @@ test('wipe forgets every share', async () => {
   const list = decodeReply(await c.holder.handle(owner, encodeRequest({ op: 'list' })), 'list');
   assert.ok(list.ok && list.op === 'list' && list.entries.length === 0);
   assert.equal(await net.get('a').secrets.use('keep', (buf) => td.decode(buf)), 'still-here', 'k of the others still rebuild it');
+});
+
+test('fuzzed request bodies never throw and never change what is held', async () => {
+  const net = await networkWithSecret();
+  const holder = net.get('b').holder;
+  const before = JSON.stringify(holder.summary());
+  const cbor = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.integer(),
+      fc.double(),
+      fc.string(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.uint8Array({ maxLength: 64 }),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(fc.constantFrom('v', 'op', 'name', 'version', 'meta', 'sealed', 'replyKey', 'below', 'splitId', 'x'), tie('value'), { maxKeys: 6 }),
+    ),
+  }));
+  const request = fc.record({
+    v: fc.constantFrom(1, 2),
+    op: fc.constantFrom('store', 'get', 'drop', 'list', 'nope'),
+    // Never the held name: a well-formed drop of it from an owner device is legitimate.
+    name: fc.oneof(fc.constant('other'), fc.string()).filter((n) => n !== 'keep'),
+    version: fc.oneof(fc.integer(), fc.constant(1)),
+    extra: cbor.value,
+  }, { requiredKeys: ['v', 'op'] });
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(request.map((r) => encode(r)), cbor.value.map((v) => encode(v)), fc.uint8Array({ maxLength: 256 })), async (body) => {
+      const raw = await holder.handle(owner, body);
+      const reply = decode(raw) as { ok: boolean; code?: string };
+      if (!reply.ok) assert.match(String(reply.code), /^SECRET_[A-Z_]+$/);
+    }),
+    { numRuns: 300 },
+  );
+  assert.equal(JSON.stringify(holder.summary()), before);
+  assert.equal(await net.get('c').secrets.use('keep', (buf) => td.decode(buf)), 'still-here');
 });

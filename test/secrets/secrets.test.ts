@@ -247,3 +247,15 @@ test('errors are typed with stable codes and say what to do', async () => {
     assert.match(err.message, /list\(\)/);
   }
 });
+
+test('uses running while the secret rotates all get the value', async () => {
+  const net = fiveDevices();
+  await net.get('a').secrets.put('hot', te.encode('always'), { k: 3, n: 5, zone: 'z:owner' });
+  for (const d of ['b', 'c', 'd', 'e']) assert.equal(await read(net, d, 'hot'), 'always');
+  for (let round = 0; round < 5; round++) {
+    const reads = ['b', 'c', 'd', 'e'].map((d) => read(net, d, 'hot'));
+    await net.get('a').secrets.rotate('hot');
+    assert.deepEqual(await Promise.all(reads), ['always', 'always', 'always', 'always']);
+  }
+  assert.equal((await net.get('b').secrets.list())[0]!.version, 6);
+});
