@@ -131,6 +131,13 @@ function cachedSubkey(zk: ZoneKey, tag: Uint8Array, senderInstanceId: bigint): K
   return subkey;
 }
 
+/** Drops the subkeys derived from a zone key and zeroes its key material (after rotation or removal). */
+export function forgetZoneKey(zk: ZoneKey): void {
+  subkeyCache.delete(zk.key);
+  zk.key.fill(0);
+  zk.objectIdKey.fill(0);
+}
+
 /** nonce12 = frameSeq_le(8) || fecPayloadId_le(4), where fecPayloadId = SBN << 24 | ESI (RFC 6330 §3.2). */
 export function symbolNonce(frameSeq: bigint, sbn: number, esi: number, out: Buffer = Buffer.alloc(12)): Buffer {
   out.writeBigUInt64LE(frameSeq, 0);

@@ -26,6 +26,7 @@ export {
   envelopeHeader,
   sourceTag,
   SymbolSealer,
+  forgetZoneKey,
   type SymbolHeader,
   type EnvelopeHeader,
   type OpenExpectation,

@@ -7,8 +7,12 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { blake3 } from '@noble/hashes/blake3.js';
+import fc from 'fast-check';
 import {
   CryptoError,
+  forgetZoneKey,
+  parseZoneKey,
+  serializeZoneKey,
   ENVELOPE_HEADER_BYTES,
   ENVELOPE_OVERHEAD,
   SymbolSealer,
@@ -144,4 +148,42 @@ test('SymbolSealer never repeats a nonce: same symbol sealed twice gives differe
   const other = new SymbolSealer('nodeB');
   assert.notEqual(other.senderInstanceId, sealer.senderInstanceId);
   for (const env of [a, b]) assert.deepEqual((openSymbol(zk, env, { objectId, sbn: 0, esi: 1, zoneId: 'z:private' })), symbol);
+});
+
+test('a receiver holding its own copy of the zone key opens what the sender sealed', () => {
+  const env = sealSymbol(zk, header, symbol);
+  const receiverCopy = parseZoneKey(serializeZoneKey(zk));
+  assert.deepEqual(openSymbol(receiverCopy, env, expect), symbol);
+});
+
+test('forgetZoneKey drops cached subkeys: the forgotten key object no longer opens anything', () => {
+  const local = parseZoneKey(serializeZoneKey(zk));
+  const env = sealSymbol(local, header, symbol);
+  assert.deepEqual(openSymbol(local, env, expect), symbol);
+  forgetZoneKey(local);
+  assert.deepEqual(local.key, new Uint8Array(32));
+  expectCode(() => openSymbol(local, env, expect), 'CRYPTO_AEAD_FAIL');
+  assert.deepEqual(openSymbol(zk, env, expect), symbol, 'other copies are unaffected');
+});
+
+test('property: any symbol at any position round-trips, and opening at any other position fails', () => {
+  const sealer = new SymbolSealer('node-prop');
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 3000 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 0xffffff }),
+      fc.integer({ min: 1, max: 0xffff }),
+      fc.integer({ min: 1, max: 0xffffff }),
+      (data, sbn, esi, k, delta) => {
+        const env = sealer.seal(zk, { objectId, sbn, esi, k }, data);
+        assert.deepEqual(openSymbol(zk, env, { objectId, sbn, esi, zoneId: 'z:private' }), data);
+        const h = envelopeHeader(env);
+        assert.equal(h.k, k);
+        assert.equal(h.symbolLength, data.length);
+        expectCode(() => openSymbol(zk, env, { objectId, sbn, esi: (esi + delta) % 0x1000000, zoneId: 'z:private' }), 'CRYPTO_AEAD_FAIL');
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
