@@ -76,7 +76,7 @@ async function route(mesh: SovereignMesh, req: http.IncomingMessage, res: http.S
   const q = url.searchParams;
   const method = req.method ?? 'GET';
 
-  if (method === 'GET' && path === '/v1/status') return sendJson(res, 200, mesh.node.status());
+  if (method === 'GET' && path === '/v1/status') return sendJson(res, 200, await mesh.node.status());
   if (method === 'GET' && path === '/v1/objects') return sendJson(res, 200, await mesh.list(q.get('zone') ?? undefined));
   if (method === 'POST' && path === '/v1/objects') {
     const zone = q.get('zone');

@@ -187,11 +187,23 @@ export class MeshNode {
     return this.zones.get(id);
   }
 
-  /** A peer eligible to hold and carry `zone` data right now (both layers: ACL reachability and our own rules). */
-  private eligiblePeer(info: PeerInfo, zone: Zone): boolean {
+  /** May `zone` data travel between this device and the peer now, and may we open a connection to it? */
+  private reachable(info: PeerInfo, zone: Zone): boolean {
     if (!info.peer.online || info.zones.length === 0) return false;
     if (!mayHold(info.zones, zone) || !mayUsePeer(zone, info.peer)) return false;
     return this.directory.selfZones.some((a) => info.zones.some((b) => mayConnect(a, b)));
+  }
+
+  /**
+   * A device may hold `zone` symbols if, besides the zone rules, the zone's own devices can reach
+   * it through the generated ACLs; otherwise the zone's members could not read back their data.
+   */
+  private zoneReaches(holderZones: Zone[], zone: Zone): boolean {
+    return holderZones.some((h) => mayConnect(zone, h));
+  }
+
+  private eligibleHolder(info: PeerInfo, zone: Zone): boolean {
+    return this.reachable(info, zone) && this.zoneReaches(info.zones, zone);
   }
 
   /** Refuses a request about `zone` data from `caller` unless it may hold it and its path may carry it. */
@@ -372,8 +384,9 @@ export class MeshNode {
   /** Devices that may hold `zone` symbols now: this device first (if eligible), then peers best first. */
   private holdersFor(zone: Zone): Holder[] {
     const out: Holder[] = [];
-    if (mayHold(this.directory.selfZones, zone)) out.push({ stableId: this.self.stableId, hostName: this.self.hostName, address: null });
-    for (const info of this.directory.ranked((i) => this.eligiblePeer(i, zone))) {
+    const selfZones = this.directory.selfZones;
+    if (mayHold(selfZones, zone) && this.zoneReaches(selfZones, zone)) out.push({ stableId: this.self.stableId, hostName: this.self.hostName, address: null });
+    for (const info of this.directory.ranked((i) => this.eligibleHolder(i, zone))) {
       out.push({ stableId: info.peer.stableId, hostName: info.peer.hostName, address: info.peer.tailscaleIps[0]! });
     }
     return out;
@@ -437,7 +450,7 @@ export class MeshNode {
   private manifestTargets(zone: Zone, holders: Holder[]): Holder[] {
     const ids = new Set(holders.map((h) => h.stableId));
     const extra = this.directory
-      .ranked((i) => this.eligiblePeer(i, zone) && !ids.has(i.peer.stableId))
+      .ranked((i) => this.reachable(i, zone) && !ids.has(i.peer.stableId))
       .map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName, address: i.peer.tailscaleIps[0]! }));
     return [...holders, ...extra];
   }
@@ -543,7 +556,7 @@ export class MeshNode {
   }
 
   private async fetchFromPeers(manifest: Manifest, zone: Zone, assembler: ObjectAssembler): Promise<void> {
-    const peers = this.directory.ranked((i) => this.eligiblePeer(i, zone));
+    const peers = this.directory.ranked((i) => this.reachable(i, zone));
     const running: Array<{ conn: import('./rpc.js').RpcConnection; id: number }> = [];
     await new Promise<void>((resolve) => {
       let open = peers.length;
@@ -602,7 +615,7 @@ export class MeshNode {
     };
     tally(this.store.symbolKeys(m.objectId));
     await Promise.all(
-      this.directory.ranked((i) => this.eligiblePeer(i, zone)).map(async (info) => {
+      this.directory.ranked((i) => this.reachable(i, zone)).map(async (info) => {
         try {
           const conn = await this.pool.get(info.peer.tailscaleIps[0]!);
           const r = (await conn.request({ t: 'have', objectId: m.objectId }, 5_000)) as unknown as { keys: Array<[number, number]> };
@@ -621,9 +634,18 @@ export class MeshNode {
   }
 
   /** What `fcp status` shows: this device, its peers with path/latency/zones, its storage. */
-  status(): Record<string, unknown> {
+  async status(): Promise<Record<string, unknown>> {
     const u = this.store.usage();
+    const count = async (c: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await c.get()).values.reduce((a, v) => a + v.value, 0);
     return {
+      counters: {
+        symbolsStored: await count(this.metrics.symbolsStored),
+        symbolsServed: await count(this.metrics.symbolsServed),
+        symbolAuthFailures: await count(this.metrics.symbolAuthFailures),
+        decodeFailures: await count(this.metrics.decodeFailures),
+        refusals: await count(this.metrics.refusals),
+        badFrames: await count(this.metrics.badFrames),
+      },
       self: this.self,
       port: this.port,
       storage: u,

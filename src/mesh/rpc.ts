@@ -27,7 +27,7 @@ export class RpcConnection {
   private readonly timeoutMs: number;
 
   constructor(readonly socket: Socket, opts: RpcOptions = {}) {
-    this.decoder = new FrameDecoder({ maxFrameBytes: opts.maxFrameBytes });
+    this.decoder = new FrameDecoder(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {});
     this.timeoutMs = opts.requestTimeoutMs ?? 15_000;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

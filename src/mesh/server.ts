@@ -102,7 +102,7 @@ class Session {
     private readonly caller: Caller,
     private readonly opts: FcpServerOptions,
   ) {
-    this.decoder = new FrameDecoder({ maxFrameBytes: opts.maxFrameBytes });
+    this.decoder = new FrameDecoder(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {});
   }
 
   start(): void {
