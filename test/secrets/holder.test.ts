@@ -178,3 +178,21 @@ test('fuzzed request bodies never throw and never change what is held', async ()
   assert.equal(JSON.stringify(holder.summary()), before);
   assert.equal(await net.get('c').secrets.use('keep', (buf) => td.decode(buf)), 'still-here');
 });
+
+test('wipe and drop zero the share bytes they release', async () => {
+  const net = meshOf(['a', 'b', 'c']);
+  await net.get('a').secrets.put('one', te.encode('v1'), { k: 2, n: 3, zone: 'z:owner' });
+  await net.get('a').secrets.put('two', te.encode('v2'), { k: 2, n: 3, zone: 'z:owner' });
+  type Table = Map<string, Map<number, { share: Uint8Array }>>;
+  const heldBuffers = (holder: unknown): Uint8Array[] =>
+    [...(holder as { table: Table }).table.values()].flatMap((versions) => [...versions.values()].map((h) => h.share));
+  const b = net.get('b');
+  const [first] = heldBuffers(b.holder);
+  assert.ok(first && first.some((x) => x !== 0));
+  await net.get('c').secrets.remove('one');
+  assert.ok(first.every((x) => x === 0), 'dropped share zeroed');
+  const rest = heldBuffers(b.holder);
+  assert.equal(rest.length, 1);
+  b.holder.wipe();
+  assert.ok(rest[0]!.every((x) => x === 0), 'wiped share zeroed');
+});
