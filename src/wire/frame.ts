@@ -87,10 +87,17 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
 
 export class FrameDecoder {
   private readonly limits: WireLimits;
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
+  /** Bytes of the current length prefix received so far. */
+  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
+  private headerFill = 0;
   /** Body length of the frame being received, or -1 while waiting for a length prefix. */
   private expected = -1;
+  /**
+   * Partial body. It grows by doubling as bytes arrive, so memory follows what the peer has
+   * actually sent (not what it announced), and a body trickled in tiny pieces costs O(n).
+   */
+  private body: Uint8Array = new Uint8Array(0);
+  private bodyFill = 0;
   private failure: ProtocolError | undefined;
 
   constructor(opts?: { maxFrameBytes?: number; maxDepth?: number; maxArrayLength?: number }) {
@@ -99,7 +106,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet decoded. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.headerFill + this.bodyFill;
   }
 
   /** True after an error: the decoder refuses further input. */
@@ -112,61 +119,67 @@ export class FrameDecoder {
     if (this.failure) throw this.failure;
     try {
       if (!(chunk instanceof Uint8Array)) throw new ProtocolError('PROTO_BAD_CBOR', 'input must be bytes');
-      if (chunk.length > 0) {
-        this.chunks.push(chunk);
-        this.buffered += chunk.length;
-      }
       const out: Message[] = [];
-      while (true) {
+      let at = 0;
+      while (at < chunk.length) {
         if (this.expected < 0) {
-          if (this.buffered < FRAME_HEADER_BYTES) break;
-          const header = this.take(FRAME_HEADER_BYTES);
-          const length = new DataView(header.buffer, header.byteOffset, FRAME_HEADER_BYTES).getUint32(0);
-          if (length > this.limits.maxFrameBytes) {
-            throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `peer announced a frame of ${length} bytes; the cap is ${this.limits.maxFrameBytes}`);
+          // Fast path: a whole frame sits in the chunk; decode it where it lies.
+          if (this.headerFill === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
+            const length = this.checkLength(readU32(chunk, at));
+            if (chunk.length - at - FRAME_HEADER_BYTES >= length) {
+              out.push(decodeFrameBody(chunk.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length), this.limits));
+              at += FRAME_HEADER_BYTES + length;
+              continue;
+            }
           }
-          if (length === 0) throw new ProtocolError('PROTO_BAD_CBOR', 'empty frame body');
-          this.expected = length;
+          const take = Math.min(FRAME_HEADER_BYTES - this.headerFill, chunk.length - at);
+          this.header.set(chunk.subarray(at, at + take), this.headerFill);
+          this.headerFill += take;
+          at += take;
+          if (this.headerFill < FRAME_HEADER_BYTES) break;
+          this.expected = this.checkLength(readU32(this.header, 0));
+          this.headerFill = 0;
+          this.bodyFill = 0;
+          this.body = new Uint8Array(Math.min(this.expected, 64 * 1024));
+          continue;
         }
-        if (this.buffered < this.expected) break;
-        const body = this.take(this.expected);
-        this.expected = -1;
-        out.push(decodeFrameBody(body, this.limits));
+        const take = Math.min(this.expected - this.bodyFill, chunk.length - at);
+        if (this.bodyFill + take > this.body.length) {
+          const grown = new Uint8Array(Math.min(this.expected, Math.max(this.body.length * 2, this.bodyFill + take)));
+          grown.set(this.body.subarray(0, this.bodyFill));
+          this.body = grown;
+        }
+        this.body.set(chunk.subarray(at, at + take), this.bodyFill);
+        this.bodyFill += take;
+        at += take;
+        if (this.bodyFill === this.expected) {
+          const body = this.body;
+          this.expected = -1;
+          this.body = new Uint8Array(0);
+          this.bodyFill = 0;
+          out.push(decodeFrameBody(body, this.limits));
+        }
       }
       return out;
     } catch (err) {
       this.failure =
         err instanceof ProtocolError ? err : new ProtocolError('PROTO_BAD_CBOR', `undecodable frame: ${(err as Error).message}`);
-      this.chunks = [];
-      this.buffered = 0;
+      this.body = new Uint8Array(0);
+      this.bodyFill = 0;
+      this.headerFill = 0;
       throw this.failure;
     }
   }
 
-  /** Removes n buffered bytes (n <= buffered); zero-copy when they sit in one chunk. */
-  private take(n: number): Uint8Array {
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+  private checkLength(length: number): number {
+    if (length > this.limits.maxFrameBytes) {
+      throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `peer announced a frame of ${length} bytes; the cap is ${this.limits.maxFrameBytes}`);
     }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const need = n - filled;
-      if (c.length <= need) {
-        out.set(c, filled);
-        filled += c.length;
-        this.chunks.shift();
-      } else {
-        out.set(c.subarray(0, need), filled);
-        filled += need;
-        this.chunks[0] = c.subarray(need);
-      }
-    }
-    return out;
+    if (length === 0) throw new ProtocolError('PROTO_BAD_CBOR', 'empty frame body');
+    return length;
   }
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }

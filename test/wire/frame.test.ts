@@ -65,6 +65,19 @@ test('frames split at every byte boundary, and many frames in one chunk, decode 
   assert.deepEqual(got2, msgs, 'uneven chunks');
 });
 
+test('a large frame trickled in one byte at a time decodes; pending bytes are what was received', () => {
+  const msg = makeMessage('share', 3, { sealed: Uint8Array.from({ length: 65536 }, (_, i) => i & 0xff) });
+  const frame = encodeFrame(msg);
+  const dec = new FrameDecoder();
+  const got: Message[] = [];
+  for (let i = 0; i < frame.length; i++) {
+    got.push(...dec.push(frame.subarray(i, i + 1)));
+    if (i === 99) assert.equal(dec.bufferedBytes, 100);
+  }
+  assert.deepEqual(got, [msg]);
+  assert.equal(dec.bufferedBytes, 0);
+});
+
 test('an oversized length prefix is refused as soon as the 4 bytes arrive', () => {
   const dec = new FrameDecoder({ maxFrameBytes: 1024 });
   assert.throws(() => dec.push(new Uint8Array([0, 0, 4, 1])), { code: 'PROTO_FRAME_TOO_LARGE' });
