@@ -106,7 +106,7 @@ export class FrameDecoder {
 
   /** Bytes received but not yet decoded. */
   get bufferedBytes(): number {
-    return this.headerFill + this.bodyFill;
+    return this.expected < 0 ? this.headerFill : FRAME_HEADER_BYTES + this.bodyFill;
   }
 
   /** True after an error: the decoder refuses further input. */
