@@ -17,3 +17,14 @@ export { ZoneRegistry, FUNNEL_PORTS, type FunnelSettings, type ZoneConfigInput }
 export { mayHold, checkWrite, checkFlow, type WriteDecision, type FlowDecision } from './flow.js';
 export { mayUseTransport, mayUsePeer, TRANSPORTS, type Transport } from './transport.js';
 export { mayConnect } from './reach.js';
+export { generatePolicy } from './policy-generate.js';
+export {
+  checkPolicy,
+  compilePolicy,
+  CompiledPolicy,
+  type PolicyCheckResult,
+  type PolicyIssue,
+  type PolicyTestOutcome,
+  type PolicyTopology,
+} from './policy-check.js';
+export { parseHuJson, HuJsonSyntaxError, type HuDocument, type HuValue, type SourcePosition } from './hujson.js';
