@@ -34,6 +34,7 @@ export async function readKeyFile(path: string): Promise<Uint8Array> {
     }
     throw err;
   }
+  if (!info.isFile()) throw new CryptoError('CRYPTO_BAD_KEY', `key file ${path} is not a regular file`);
   if ((info.mode & 0o077) !== 0) {
     throw new CryptoError(
       'CRYPTO_KEY_FILE_PERMS',

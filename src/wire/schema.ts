@@ -35,7 +35,7 @@ export function uint(max: number = Number.MAX_SAFE_INTEGER): Check<number> {
   };
 }
 
-/** A finite number in (min, max] (exclusive lower bound) — used for fractions. */
+/** A finite number in (0, 1] — used for fractions. */
 export function fraction(): Check<number> {
   return (value, field) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1) fail(field, 'must be a number in (0, 1]');

@@ -94,6 +94,7 @@ test('key files are written 0600 and refused when group or others can read them'
     await chmod(loose, 0o640);
     await assert.rejects(readKeyFile(loose), { code: 'CRYPTO_KEY_FILE_PERMS' });
     await assert.rejects(readKeyFile(join(dir, 'absent.key')), { code: 'CRYPTO_KEY_FILE_MISSING' });
+    await assert.rejects(readKeyFile(join(dir, 'keys')), { code: 'CRYPTO_BAD_KEY' });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
