@@ -54,10 +54,11 @@ export class BlockDecoder {
     const buffer = this.buffer!;
     if (this.count === this.esis.length) {
       const capacity = this.count === 0 ? k + 4 : Math.ceil(this.count * 1.25) + 4;
+      // One row more than the symbols: the solver's scratch row.
       const esis = new Int32Array(capacity);
       esis.set(this.esis);
       this.esis = esis;
-      buffer.ensureRows(this.reserved + capacity);
+      buffer.ensureRows(this.reserved + capacity + 1);
     }
     this.esis[this.count] = esi;
     buffer.setRow(this.reserved + this.count, packet, offset);

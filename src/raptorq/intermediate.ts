@@ -52,7 +52,7 @@ export class IntermediateSymbols {
    */
   static encode(params: BlockParams, symbolSize: number, loadSource: (buffer: SymbolBuffer, row: number, esi: number) => void): IntermediateSymbols {
     const plan = encodingPlan(params);
-    const buffer = new SymbolBuffer(symbolSize, plan.rowCount);
+    const buffer = new SymbolBuffer(symbolSize, plan.rowCount + 1);
     const first = params.s + params.h;
     for (let esi = 0; esi < params.k; esi++) loadSource(buffer, first + esi, esi);
     executePlan(plan, buffer);
@@ -72,4 +72,9 @@ export class IntermediateSymbols {
       else for (let i = 0; i < sw; i++) out[at + i] ^= words[src + i]!;
     }
   }
+}
+
+/** Forgets every cached encoding plan (benchmarks use it to time a cold start). */
+export function clearEncodingPlans(): void {
+  encodingPlans.clear();
 }

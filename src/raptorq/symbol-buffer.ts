@@ -1,6 +1,6 @@
 // A block of equally sized symbols stored row by row in one ArrayBuffer, plus the row kernels
-// the solver replays on it. Rows are padded to whole 32-bit words so XOR runs word by word;
-// the padding bytes stay zero through every operation (0 xor 0, c * 0).
+// the solver replays on it. Rows are padded to a multiple of 16 bytes so XOR runs word by word
+// (or lane by lane in the SIMD kernel); padding bytes stay zero through every operation.
 
 import { MUL_TABLE } from './gf256.js';
 
@@ -14,7 +14,8 @@ export class SymbolBuffer {
 
   constructor(symbolSize: number, rows: number) {
     this.symbolSize = symbolSize;
-    this.strideWords = (symbolSize + 3) >>> 2;
+    // 16-byte rows: whole SIMD lanes for the WebAssembly kernel.
+    this.strideWords = ((symbolSize + 15) >>> 4) << 2;
     this.strideBytes = this.strideWords * 4;
     this.rows = rows;
     this.bytes = new Uint8Array(rows * this.strideBytes);

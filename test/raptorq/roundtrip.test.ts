@@ -163,3 +163,29 @@ test('K received symbols usually suffice; a failed attempt keeps every symbol fo
   }
   assert.ok(failures >= 1, 'expected at least one rank-deficient draw among 600 tries at K = 20');
 });
+
+test('the WebAssembly SIMD kernel and the TypeScript kernel give identical symbols', async () => {
+  const { setKernelMode, simdAvailable } = await import('../../src/raptorq/simd-kernel.js');
+  assert.ok(simdAvailable(), 'Node 20 supports WebAssembly SIMD');
+  try {
+    for (const [size, symbolSize, alignment] of [[5000, 48, 8], [70_000, 100, 4], [300_000, 1280, 8], [123_457, 33, 1]] as const) {
+      const data = sampleData(size, size);
+      const run = (mode: 'portable' | 'simd'): Uint8Array[] => {
+        setKernelMode(mode);
+        const enc = new RaptorQEncoder(data, { symbolSize, alignment });
+        const k = enc.sourceSymbolCount(0);
+        return enc.repairPackets(0, k, 40);
+      };
+      const portable = run('portable');
+      const simd = run('simd');
+      portable.forEach((p, i) => assert.ok(bytesEqual(p, simd[i]!), `size ${size} T ${symbolSize}: repair ${i} differs`));
+      // Decoding on the SIMD path from repair-heavy input.
+      setKernelMode('simd');
+      const enc = new RaptorQEncoder(data, { symbolSize, alignment });
+      const { result } = decodeWithLoss(enc, 0.5, seededRandom(size));
+      assert.ok(bytesEqual(result, data));
+    }
+  } finally {
+    setKernelMode('auto');
+  }
+});
