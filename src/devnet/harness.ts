@@ -80,6 +80,7 @@ export class DevMesh {
     for (const z of zones.all().filter((z) => mayHold(mine, z))) await keyring.saveZoneKey(generateZoneKey(z.id));
     await this.startDaemon(first!.name);
     for (const d of rest) {
+      if (zones.zonesForTags(d.tags).length === 0) continue; // no fcp zone: nothing to join
       const invite = await first!.control.json<{ code: string }>('/v1/invites', { method: 'POST' });
       await requestJoin({ dataDir: d.dataDir, client: new LocalApiClient({ socketPath: d.socketPath }), peer: first!.address, code: invite.code });
     }

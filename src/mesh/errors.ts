@@ -13,7 +13,8 @@ export type MeshErrorCode =
   | 'MESH_JOIN_FAILED'
   | 'MESH_TIMEOUT'
   | 'MESH_CLOSED'
-  | 'MESH_PEER_ERROR';
+  | 'MESH_PEER_ERROR'
+  | 'MESH_BUSY';
 
 export class MeshError extends Error {
   override readonly name = 'MeshError';

@@ -516,10 +516,10 @@ export class MeshNode {
         const reply = (await conn.request({ t: 'manifest_get', objectId }, 5_000)) as unknown as { manifest: Manifest };
         return reply.manifest;
       } catch (err) {
-        if (err instanceof MeshError && (err.details?.peerCode === 'MESH_REFUSED')) refused = err;
+        if (err instanceof MeshError && err.code === 'MESH_REFUSED') refused = err;
       }
     }
-    if (refused) throw new MeshError('MESH_REFUSED', refused.message.replace(/^MESH_REFUSED: /, ''));
+    if (refused) throw refused;
     throw new MeshError('MESH_NOT_FOUND', `object ${idHex} is not known to this device or any reachable peer`);
   }
 

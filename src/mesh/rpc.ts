@@ -132,6 +132,12 @@ export class RpcConnection {
       return;
     }
     for (const msg of messages) {
+      if (msg.id === 0 && msg.t === 'error') {
+        // Request id 0 is the connection itself: the peer refused or is closing it.
+        this.fail(peerError(msg));
+        this.socket.destroy();
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (!p) continue; // reply to a request we already gave up on
       // Any reply re-arms the idle timer: a long stream stays alive while it makes progress.
@@ -157,7 +163,11 @@ export class RpcConnection {
   }
 }
 
+const PASSED_THROUGH = new Set(['MESH_REFUSED', 'MESH_NOT_FOUND', 'MESH_TOO_FEW_DEVICES', 'MESH_BUSY']);
+
+/** An `error` reply as a MeshError: refusals and not-found keep their code, the rest are peer errors. */
 function peerError(reply: Message): MeshError {
   const r = reply as unknown as { code?: string; message?: string };
-  return new MeshError('MESH_PEER_ERROR', `${r.code ?? 'ERROR'}: ${r.message ?? 'peer refused the request'}`, { peerCode: r.code });
+  const code = r.code && PASSED_THROUGH.has(r.code) ? (r.code as 'MESH_REFUSED') : 'MESH_PEER_ERROR';
+  return new MeshError(code, code === 'MESH_PEER_ERROR' ? `${r.code ?? 'ERROR'}: ${r.message ?? 'peer refused the request'}` : r.message ?? code, { peerCode: r.code });
 }
