@@ -1,4 +1,4 @@
-// Test helper: corrupt the share inside a store request on its way to a device, the way a
+// For tests: corrupt the share inside a store request on its way to a device, the way a
 // faulty or hostile holder would end up keeping a wrong share. The share stays validly sealed.
 import { decodeRequest, encodeRequest, shareBoxAad } from '../../src/secrets/protocol.js';
 import { openSealed, sealTo } from '../../src/secrets/seal.js';
