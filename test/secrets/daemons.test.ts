@@ -5,8 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DevMesh } from '../../src/devnet/index.js';
+import { DevMesh, FIVE_DEVICES } from '../../src/devnet/index.js';
 import { ControlError } from '../../src/daemon/index.js';
+
+// Own loopback addresses, so this mesh can run beside other test files' meshes.
+const DESCRIPTION = { ...FIVE_DEVICES, nodes: FIVE_DEVICES.nodes.map((n, i) => ({ ...n, address: `127.77.6.${i + 1}` })) };
 
 const VALUE = Buffer.from(`sk-devmesh-${'7Qx'.repeat(10)}`);
 
@@ -28,7 +31,7 @@ describe('secrets on five fcpd daemons', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fcp-secrets-'));
 
   before(async () => {
-    mesh = await DevMesh.start({ dir });
+    mesh = await DevMesh.start({ dir, description: DESCRIPTION });
   });
   after(async () => {
     await mesh?.stop();
