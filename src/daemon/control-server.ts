@@ -89,6 +89,8 @@ async function route(mesh: SovereignMesh, req: http.IncomingMessage, res: http.S
     });
     return sendJson(res, 200, { objectId, bytes: data.length, zone });
   }
+  const healthMatch = /^\/v1\/objects\/([0-9a-fA-F]+)\/health$/.exec(path);
+  if (method === 'GET' && healthMatch) return sendJson(res, 200, await mesh.node.health(await mesh.node.manifest(healthMatch[1]!)));
   const objectMatch = /^\/v1\/objects\/([0-9a-fA-F]+)$/.exec(path);
   if (method === 'GET' && objectMatch) {
     const data = await mesh.retrieve(objectMatch[1]!);

@@ -70,6 +70,8 @@ export interface ObjectHealth {
   spare: number;
   /** Reachable devices holding symbols. */
   devices: number;
+  /** Symbols each reachable device holds. */
+  holders: Array<{ hostName: string; symbols: number }>;
   ok: boolean;
 }
 
@@ -600,26 +602,24 @@ export class MeshNode {
 
   /** Objects this device knows, with their health against their placement policy. */
   async list(zoneId?: string): Promise<ObjectHealth[]> {
-    const out: ObjectHealth[] = [];
-    for (const m of this.store.listManifests(zoneId)) out.push(await this.health(m));
-    return out;
+    return Promise.all(this.store.listManifests(zoneId).map((m) => this.health(m)));
   }
 
   async health(m: Manifest): Promise<ObjectHealth> {
     const zone = this.zone(m.zone);
     const counts = new Map<number, number>();
-    let devices = 0;
-    const tally = (keys: Array<[number, number]>) => {
-      if (keys.length > 0) devices++;
+    const holders: Array<{ hostName: string; symbols: number }> = [];
+    const tally = (hostName: string, keys: Array<[number, number]>) => {
+      if (keys.length > 0) holders.push({ hostName, symbols: keys.length });
       for (const [sbn] of keys) counts.set(sbn, (counts.get(sbn) ?? 0) + 1);
     };
-    tally(this.store.symbolKeys(m.objectId));
+    tally(this.self.hostName, this.store.symbolKeys(m.objectId));
     await Promise.all(
       this.directory.ranked((i) => this.reachable(i, zone)).map(async (info) => {
         try {
           const conn = await this.pool.get(info.peer.tailscaleIps[0]!);
           const r = (await conn.request({ t: 'have', objectId: m.objectId }, 5_000)) as unknown as { keys: Array<[number, number]> };
-          tally(r.keys);
+          tally(info.peer.hostName, r.keys);
         } catch {
           // unreachable holders simply do not count
         }
@@ -630,7 +630,8 @@ export class MeshNode {
     for (let sbn = 0; sbn < layout.blockCount; sbn++) {
       spare = Math.min(spare, (counts.get(sbn) ?? 0) - layout.sourceSymbolCount(sbn) - DECODE_MARGIN);
     }
-    return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices, ok: spare >= 0 };
+    holders.sort((a, b) => (a.hostName < b.hostName ? -1 : 1));
+    return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok: spare >= 0 };
   }
 
   /** What `fcp status` shows: this device, its peers with path/latency/zones, its storage. */
