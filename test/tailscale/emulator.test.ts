@@ -225,6 +225,8 @@ test('removeNode: gone from every status, whois unknown, PeersRemoved on the bus
     }
     await waitFor(() => w.seen.some((n) => n.peersRemoved?.includes(phone.nodeId) ?? false), 2000, 'PeersRemoved');
     await w.stop();
+    // The removed device's own daemon is logged out.
+    await assert.rejects(client(net, 'phone').status(), code('TS_NOT_LOGGED_IN'));
     assert.throws(() => net.setOnline('phone', true), code('DEV_TAILNET_UNKNOWN_DEVICE'));
   });
 });

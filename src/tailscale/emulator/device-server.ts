@@ -112,6 +112,7 @@ export class DeviceServer {
     if (change.kind === 'fault' || change.kind === 'latency') return;
     const node = change.node;
     if (node === this.node) {
+      if (change.kind === 'removed') this.broadcast(() => renderNotify({ State: STATE_NUMBER[backendState(this.node)] }));
       if (change.kind === 'online') this.broadcast((mask) => (mask & WATCH.peerChanges ? renderNotify({ SelfChange: renderNode(this.state, node) }) : undefined));
       return;
     }

@@ -26,8 +26,9 @@ function userProfile(user: EmulatedUser): RawObject {
   return { ID: user.id, LoginName: user.loginName, DisplayName: user.displayName };
 }
 
+/** A daemon told to log out, or whose node was deleted from the tailnet, needs a new login. */
 export function backendState(viewer: NodeState): 'Running' | 'NeedsLogin' {
-  return viewer.fault === 'logged-out' ? 'NeedsLogin' : 'Running';
+  return viewer.fault === 'logged-out' || viewer.removed ? 'NeedsLogin' : 'Running';
 }
 
 function peerStatus(state: TailnetState, node: NodeState, asSelf: boolean): RawObject {
