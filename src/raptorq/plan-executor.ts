@@ -14,7 +14,7 @@ export function runProgramPortable(program: Program, buffer: SymbolBuffer): void
   const bytes = buffer.bytes;
   const sw = buffer.strideWords;
   const sb = buffer.strideBytes;
-  for (let i = 0; i < code.length; i += 3) {
+  for (let i = 0, end = program.length * 3; i < end; i += 3) {
     const op = code[i]!;
     const kind = op & 0xff;
     const dst = code[i + 1]!;

@@ -13,14 +13,17 @@ export const PROG_SCALE = 3;
 
 export interface Program {
   readonly code: Int32Array;
-  /** Instructions (code.length / 3). */
+  /** Instructions; code may hold spare room past length * 3. */
   readonly length: number;
   /** Rows the program touches, including the scratch row. */
   readonly rows: number;
 }
 
 class Emitter {
-  code = new Int32Array(1 << 12);
+  code: Int32Array;
+  constructor(expected: number) {
+    this.code = new Int32Array(Math.max(64, expected * 3));
+  }
   at = 0;
   emit(op: number, dst: number, src: number): void {
     if (this.at + 3 > this.code.length) {
@@ -56,7 +59,10 @@ function forward(plan: SolvePlan, out: Emitter, reverse: boolean): void {
 }
 
 export function compileProgram(plan: SolvePlan): Program {
-  const out = new Emitter();
+  const expected =
+    2 * plan.lowerRows.length + plan.lowerRows.length + plan.otherPivotRows.length + plan.upperCols.length +
+    plan.denseOps.length / 4 + 4 * plan.hdpcColumnRow.length + plan.params.h;
+  const out = new Emitter(expected);
   const scratch = plan.rowCount;
   const { s, h } = plan.params;
 
@@ -106,6 +112,7 @@ export function compileProgram(plan: SolvePlan): Program {
   }
   forward(plan, out, false);
 
-  const code = out.code.slice(0, out.at);
-  return { code, length: code.length / 3, rows: plan.rowCount + 1 };
+  // Trim only when the slack is large: the copy would briefly double the program's memory.
+  const code = out.code.length - out.at > out.at / 4 ? out.code.slice(0, out.at) : out.code;
+  return { code, length: out.at / 3, rows: plan.rowCount + 1 };
 }

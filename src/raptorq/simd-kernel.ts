@@ -314,31 +314,50 @@ export function setKernelMode(mode: 'auto' | 'portable' | 'simd'): void {
 /**
  * Runs `program` on `buffer` with the SIMD kernel. Returns false (having done nothing) when the
  * kernel is unavailable or the buffer's rows are not 16-byte multiples.
+ *
+ * Row operations act on every byte position alike, so the program runs on one column chunk at
+ * a time: the chunk of every row is copied into the kernel's memory, processed, copied back.
+ * The kernel's memory thus holds only rows x chunk bytes (about 1 MiB, cache-sized), not a
+ * second copy of the block.
  */
 export function runProgramSimd(program: Program, buffer: SymbolBuffer): boolean {
   if (disabled || buffer.strideBytes % 16 !== 0) return false;
   if (!forced && program.rows * buffer.strideBytes < MIN_SIMD_BYTES) return false;
   const inst = instance();
   if (!inst) return false;
-  const stride = buffer.strideBytes;
-  const progBytes = program.code.length * 4;
-  const dataBytes = program.rows * stride;
+  const rows = program.rows;
+  const strideWords = buffer.strideWords;
+  // Chunk width in 32-bit words: a multiple of 4 (16 bytes) with rows x width near the target.
+  let cw = Math.floor(CACHE_TARGET / rows / 16) * 4;
+  cw = Math.max(16, Math.min(strideWords, cw));
+  const progBytes = program.length * 12;
   const base = TABLES_BYTES + progBytes;
-  const need = base + dataBytes;
-  if (inst.memory.buffer.byteLength < need) inst.memory.grow(Math.ceil((need - inst.memory.buffer.byteLength) / PAGE));
+  const need = base + rows * cw * 4;
+  const have = inst.memory.buffer.byteLength;
+  if (have < need) inst.memory.grow(Math.ceil((need - have) / PAGE));
   const mem = inst.memory.buffer;
-  new Int32Array(mem, TABLES_BYTES, program.code.length).set(program.code);
-  const bytes = new Uint8Array(mem, base, dataBytes);
-  const available = Math.min(buffer.bytes.length, dataBytes);
-  bytes.set(buffer.bytes.subarray(0, available));
-  if (available < dataBytes) bytes.fill(0, available);
-  // Chunk width: a multiple of 16 bytes such that rows x width fits the cache target.
-  let cw = Math.floor(CACHE_TARGET / program.rows / 16) * 16;
-  cw = Math.max(64, Math.min(stride, cw));
-  for (let c0 = 0; c0 < stride; c0 += cw) {
-    inst.run(TABLES_BYTES, program.length, base, stride, c0, Math.min(cw, stride - c0), 0);
+  new Int32Array(mem, TABLES_BYTES, program.length * 3).set(program.code.subarray(0, program.length * 3));
+  const chunk = new Int32Array(mem, base, rows * cw);
+  const words = buffer.words;
+  const available = Math.min(rows, Math.floor(words.length / strideWords));
+  for (let c0 = 0; c0 < strideWords; c0 += cw) {
+    const width = Math.min(cw, strideWords - c0);
+    for (let r = 0; r < rows; r++) {
+      const to = r * width;
+      if (r < available) {
+        const from = r * strideWords + c0;
+        for (let i = 0; i < width; i++) chunk[to + i] = words[from + i]!;
+      } else {
+        chunk.fill(0, to, to + width);
+      }
+    }
+    inst.run(TABLES_BYTES, program.length, base, width * 4, 0, width * 4, 0);
+    for (let r = 0; r < available; r++) {
+      const from = r * width;
+      const to = r * strideWords + c0;
+      for (let i = 0; i < width; i++) words[to + i] = chunk[from + i]!;
+    }
   }
-  buffer.bytes.set(bytes.subarray(0, available));
   if (mem.byteLength > KEEP_LIMIT) current = null;
   return true;
 }
