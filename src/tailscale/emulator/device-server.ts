@@ -31,8 +31,10 @@ interface Watcher {
 export class DeviceServer {
   private server: Server | undefined;
   private readonly watchers = new Set<Watcher>();
-  /** Requests held open while the daemon "hangs" or a ping waits for an offline peer. */
+  /** Requests held open while the daemon "hangs". */
   private readonly held = new Set<ServerResponse>();
+  /** Pings to unreachable peers: never answered, like the real daemon's. */
+  private readonly unanswered = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly onChange = (change: TailnetChange): void => this.handleChange(change);
   private sessionCounter = 0;
@@ -85,6 +87,8 @@ export class DeviceServer {
     this.watchers.clear();
     for (const r of this.held) r.destroy();
     this.held.clear();
+    for (const r of this.unanswered) r.destroy();
+    this.unanswered.clear();
     const server = this.server;
     this.server = undefined;
     if (server) {
@@ -200,8 +204,8 @@ export class DeviceServer {
     if (!target) return this.json(res, renderPingError(ip, 'no matching peer', false));
     // The daemon never times a ping out: an unreachable peer leaves the request open.
     if (!target.online || target.fault === 'stopped' || !this.node.online) {
-      this.held.add(res);
-      res.on('close', () => this.held.delete(res));
+      this.unanswered.add(res);
+      res.on('close', () => this.unanswered.delete(res));
       return;
     }
     const latency = this.state.latencyOf(target);
