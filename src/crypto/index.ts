@@ -6,6 +6,7 @@ export {
   OBJECT_ID_BYTES,
   objectId,
   objectIdHasher,
+  computeObjectId,
   objectIdToHex,
   objectIdFromHex,
   zoneIdHash,

@@ -2,7 +2,7 @@
 // each on its own loopback address, provisioned through the real init/invite/join path.
 // Used by the demo, the integration tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,14 +104,23 @@ export class DevMesh {
     });
     const deadline = Date.now() + 15_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`fcpd on ${name} exited with ${proc.exitCode}; see ${join(this.dir, `${name}.log`)}`);
+      if (proc.exitCode !== null) throw new Error(`fcpd on ${name} exited with ${proc.exitCode}:\n${this.logTail(name)}`);
       try {
         await d.control.json('/v1/status');
         return;
       } catch {
-        if (Date.now() > deadline) throw new Error(`fcpd on ${name} did not become ready within 15 s; see ${join(this.dir, `${name}.log`)}`);
+        if (Date.now() > deadline) throw new Error(`fcpd on ${name} did not become ready within 15 s:\n${this.logTail(name)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    }
+  }
+
+  /** The last lines a device's fcpd wrote to stderr. */
+  logTail(name: string, lines = 20): string {
+    try {
+      return readFileSync(join(this.dir, `${name}.log`), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
     }
   }
 

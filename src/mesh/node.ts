@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import {
   SymbolSealer,
   envelopeHeader,
-  objectId as computeObjectId,
+  computeObjectId,
   objectIdFromHex,
   objectIdToHex,
   sealTo,
@@ -404,7 +404,7 @@ export class MeshNode {
     const zk = this.keyring.requireZoneKey(zone.id);
     const policy = resolvePolicy({ ...DEFAULT_POLICY, ...this.opts.policy, ...opts.policy });
     const schema = opts.schema ?? DEFAULT_SCHEMA;
-    const objectId = computeObjectId(zk.objectIdKey, zone.id, schema, data);
+    const objectId = await computeObjectId(zk.objectIdKey, zone.id, schema, data);
 
     await this.directory.refresh().catch(() => undefined);
     const holders = this.holdersFor(zone);
@@ -540,6 +540,9 @@ export class MeshNode {
       assembler.add(s);
       if (assembler.done) break;
     }
+    // Source symbols first: with all K of a block's source symbols the decoder only copies them.
+    // Repair symbols are asked for only when some source symbols are out of reach.
+    if (!assembler.done) await this.fetchFromPeers(manifest, zone, assembler, assembler.missingSourceKeys());
     if (!assembler.done) await this.fetchFromPeers(manifest, zone, assembler);
     const data = assembler.done;
     if (assembler.rejected > 0) this.metrics.symbolAuthFailures.inc(assembler.rejected);
@@ -548,7 +551,7 @@ export class MeshNode {
       throw new MeshError('MESH_UNAVAILABLE', `object ${idHex} cannot be rebuilt now: ${assembler.added} valid symbols reachable, not enough to decode (${assembler.rejected} rejected)`);
     }
     // End-to-end check: the content must hash to the id it was asked by.
-    const check = computeObjectId(zk.objectIdKey, manifest.zone, manifest.schema, data);
+    const check = await computeObjectId(zk.objectIdKey, manifest.zone, manifest.schema, data);
     if (!bytesEqual(check, manifest.objectId)) {
       this.metrics.decodeFailures.inc();
       throw new MeshError('MESH_DECODE_FAILED', `object ${idHex} decoded to content with another id`);
@@ -557,7 +560,7 @@ export class MeshNode {
     return data;
   }
 
-  private async fetchFromPeers(manifest: Manifest, zone: Zone, assembler: ObjectAssembler): Promise<void> {
+  private async fetchFromPeers(manifest: Manifest, zone: Zone, assembler: ObjectAssembler, want?: Array<[number, number]>): Promise<void> {
     const peers = this.directory.ranked((i) => this.reachable(i, zone));
     const running: Array<{ conn: import('./rpc.js').RpcConnection; id: number }> = [];
     await new Promise<void>((resolve) => {
@@ -572,7 +575,7 @@ export class MeshNode {
           .get(info.peer.tailscaleIps[0]!)
           .then((conn) => {
             if (assembler.done) return finishOne();
-            const s = conn.stream({ t: 'fetch', objectId: manifest.objectId, zone: zone.id }, 'fetch_end', (reply) => {
+            const s = conn.stream({ t: 'fetch', objectId: manifest.objectId, zone: zone.id, ...(want ? { want } : {}) }, 'fetch_end', (reply) => {
               if (assembler.done) return;
               for (const entry of (reply as unknown as { symbols: SymbolEntry[] }).symbols) {
                 assembler.add(entry);

@@ -66,6 +66,17 @@ export class ObjectAssembler {
     this.decoder = new RaptorQDecoder(manifest.oti);
   }
 
+  /** (SBN, ESI) of every source symbol not yet received, for blocks not yet decoded. */
+  missingSourceKeys(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let sbn = 0; sbn < this.decoder.blockCount; sbn++) {
+      if (this.decoder.isBlockComplete(sbn)) continue;
+      const k = this.decoder.sourceSymbolCount(sbn);
+      for (let esi = 0; esi < k; esi++) if (!this.seen.has(sbn * 0x1000000 + esi)) out.push([sbn, esi]);
+    }
+    return out;
+  }
+
   get done(): Uint8Array | null {
     return this.result;
   }
