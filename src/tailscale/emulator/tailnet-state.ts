@@ -81,6 +81,8 @@ export class TailnetState extends EventEmitter {
 
   constructor(desc: TailnetDescription, now: Date = new Date()) {
     super();
+    // One listener per emulated device (up to 250) is the design, not a leak.
+    this.setMaxListeners(0);
     this.tailnet = desc.tailnet;
     this.magicDnsSuffix = desc.magicDnsSuffix ?? `${dnsSafe(desc.tailnet)}.ts.net`;
     const described = desc.users && desc.users.length > 0 ? desc.users : [{ loginName: `owner@${dnsSafe(desc.tailnet)}` }];
