@@ -26,5 +26,6 @@ export {
   type PolicyIssue,
   type PolicyTestOutcome,
   type PolicyTopology,
+  type PolicyIdentity,
 } from './policy-check.js';
 export { parseHuJson, HuJsonSyntaxError, type HuDocument, type HuValue, type SourcePosition } from './hujson.js';

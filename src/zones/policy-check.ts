@@ -80,7 +80,8 @@ interface Grant {
   allow: Array<{ protocols: readonly number[] | 'all'; ports: PortRange[] }>;
 }
 
-interface Identity {
+/** A source or destination as the policy sees it: a user, tags and addresses. */
+export interface PolicyIdentity {
   user?: string;
   tags: string[];
   ips: string[];
@@ -125,7 +126,7 @@ export class CompiledPolicy {
   }
 
   /** Does some acl or grant let `src` reach `dst` on this port and protocol? */
-  allows(src: Identity, dst: Identity, port: number, protocol: number): boolean {
+  allows(src: PolicyIdentity, dst: PolicyIdentity, port: number, protocol: number): boolean {
     return this.grants.some(
       (g) =>
         g.src.some((s) => this.matches(s, src, undefined)) &&
@@ -136,7 +137,7 @@ export class CompiledPolicy {
     );
   }
 
-  private matches(sel: Selector, id: Identity, self: Identity | undefined): boolean {
+  private matches(sel: Selector, id: PolicyIdentity, self: PolicyIdentity | undefined): boolean {
     const tagged = id.tags.length > 0;
     switch (sel.kind) {
       case 'any':
@@ -159,21 +160,21 @@ export class CompiledPolicy {
   }
 
   /** The identity of a tag: devices carrying it in the topology, or a symbolic device. */
-  tagIdentity(tag: string): Identity {
+  tagIdentity(tag: string): PolicyIdentity {
     const ips = (this.topology?.nodes ?? []).filter((n) => (n.tags ?? []).includes(tag)).flatMap((n) => n.ips ?? []);
     return { tags: [tag], ips };
   }
 
-  userIdentity(user: string): Identity {
+  userIdentity(user: string): PolicyIdentity {
     const ips = (this.topology?.nodes ?? []).filter((n) => n.user === user && (n.tags ?? []).length === 0).flatMap((n) => n.ips ?? []);
     return { user, tags: [], ips };
   }
 
-  ipIdentity(ip: string): Identity {
+  ipIdentity(ip: string): PolicyIdentity {
     const self = parseCidr(ip);
     const node = self ? (this.topology?.nodes ?? []).find((n) => (n.ips ?? []).some((x) => cidrContains(self, x))) : undefined;
     if (!node) return { tags: [], ips: [ip] };
-    const id: Identity = { tags: [...(node.tags ?? [])], ips: [ip] };
+    const id: PolicyIdentity = { tags: [...(node.tags ?? [])], ips: [ip] };
     if (node.user !== undefined) id.user = node.user;
     return id;
   }
@@ -330,7 +331,7 @@ export function compilePolicy(text: string, opts: { topology?: PolicyTopology } 
 }
 
 interface ParsedTarget {
-  identity: Identity;
+  identity: PolicyIdentity;
   port: number;
 }
 
@@ -404,7 +405,7 @@ function runTest(
   }
 }
 
-function testPrincipals(policy: CompiledPolicy, src: string, topology: PolicyTopology | undefined): Identity[] | string {
+function testPrincipals(policy: CompiledPolicy, src: string, topology: PolicyTopology | undefined): PolicyIdentity[] | string {
   const sel = parseSelector(src, policy.ctx);
   if (typeof sel === 'string') return sel;
   switch (sel.kind) {
