@@ -5,6 +5,7 @@
 import { IntermediateSymbols } from './intermediate.js';
 import type { BlockParams } from './params.js';
 import { executePlan } from './plan-executor.js';
+import { compileEncodingProgram } from './program.js';
 import { planSolve } from './solver.js';
 import { SymbolBuffer } from './symbol-buffer.js';
 
@@ -13,7 +14,8 @@ export type SymbolSink = (esi: number, bytes: Uint8Array, offset: number) => voi
 
 export class BlockDecoder {
   readonly params: BlockParams;
-  private buffer: SymbolBuffer | null;
+  private buffer: SymbolBuffer | null = null;
+  private readonly symbolSize: number;
   /** Rows before the received ones: S LDPC, H HDPC and K'-K padding rows, all zero. */
   private readonly reserved: number;
   private esis: Int32Array;
@@ -29,7 +31,7 @@ export class BlockDecoder {
   constructor(params: BlockParams, symbolSize: number) {
     this.params = params;
     this.reserved = params.s + params.h + (params.kPrime - params.k);
-    this.buffer = new SymbolBuffer(symbolSize, 0);
+    this.symbolSize = symbolSize;
     this.esis = new Int32Array(0);
     this.seenSource = new Uint8Array(params.k);
     this.nextAttemptAt = params.k;
@@ -51,15 +53,16 @@ export class BlockDecoder {
       if (this.seenRepair.has(esi)) return false;
       this.seenRepair.add(esi);
     }
-    const buffer = this.buffer!;
     if (this.count === this.esis.length) {
       const capacity = this.count === 0 ? k + 4 : Math.ceil(this.count * 1.25) + 4;
-      // One row more than the symbols: the solver's scratch row.
       const esis = new Int32Array(capacity);
       esis.set(this.esis);
       this.esis = esis;
-      buffer.ensureRows(this.reserved + capacity + 1);
+      // One row more than the symbols: the solver's scratch row.
+      if (this.buffer) this.buffer.ensureRows(this.reserved + capacity + 1);
+      else this.buffer = new SymbolBuffer(this.symbolSize, this.reserved + capacity + 1);
     }
+    const buffer = this.buffer!;
     this.esis[this.count] = esi;
     buffer.setRow(this.reserved + this.count, packet, offset);
     this.count++;
@@ -100,14 +103,24 @@ export class BlockDecoder {
       if (esi < k) sink(esi, buffer.bytes, (this.reserved + r) * buffer.strideBytes);
     }
     executePlan(plan, buffer);
-    const symbols = new IntermediateSymbols(this.params, buffer, plan.columnRow);
-    const scratch = new Int32Array(buffer.strideWords);
-    const scratchBytes = new Uint8Array(scratch.buffer);
-    for (let esi = 0; esi < k; esi++) {
-      if (this.seenSource[esi]) continue;
-      scratch.fill(0);
-      symbols.symbolInto(esi, scratch, 0);
-      sink(esi, scratchBytes, 0);
+    const missing: number[] = [];
+    for (let esi = 0; esi < k; esi++) if (!this.seenSource[esi]) missing.push(esi);
+    const sb = buffer.strideBytes;
+    if (buffer.kernel) {
+      // Rebuild all missing source symbols in one kernel run, into rows after the scratch row.
+      const first = plan.rowCount + 1;
+      buffer.ensureRows(first + missing.length);
+      buffer.runOnKernel(compileEncodingProgram(this.params, plan.columnRow, missing, first));
+      for (let t = 0; t < missing.length; t++) sink(missing[t]!, buffer.bytes, (first + t) * sb);
+    } else {
+      const symbols = new IntermediateSymbols(this.params, buffer, plan.columnRow);
+      const scratch = plan.rowCount;
+      const sw = buffer.strideWords;
+      for (const esi of missing) {
+        buffer.words.fill(0, scratch * sw, scratch * sw + sw);
+        symbols.symbolInto(esi, buffer.words, scratch * sw);
+        sink(esi, buffer.bytes, scratch * sb);
+      }
     }
     this.finish();
     return true;
@@ -115,6 +128,7 @@ export class BlockDecoder {
 
   private finish(): void {
     this.done = true;
+    this.buffer?.release();
     this.buffer = null;
     this.esis = new Int32Array(0);
     this.seenRepair.clear();

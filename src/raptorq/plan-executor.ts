@@ -3,8 +3,7 @@
 // H HDPC rows, all zero, then the LT rows' symbols). The plan runs as a flat Program, on the
 // WebAssembly SIMD kernel when available, else on the TypeScript kernels below.
 
-import { PROG_MUL_ADD, PROG_MUL_ALPHA, PROG_SCALE, PROG_XOR, programOf, type Program } from './program.js';
-import { runProgramSimd } from './simd-kernel.js';
+import { PROG_MUL_ADD, PROG_MUL_ALPHA, PROG_XORN, programOf, type Program } from './program.js';
 import type { SolvePlan } from './solver.js';
 import { mulAddBytes, mulAlphaWords, scaleBytes, SymbolBuffer, xorWords } from './symbol-buffer.js';
 
@@ -14,14 +13,24 @@ export function runProgramPortable(program: Program, buffer: SymbolBuffer): void
   const bytes = buffer.bytes;
   const sw = buffer.strideWords;
   const sb = buffer.strideBytes;
-  for (let i = 0, end = program.length * 3; i < end; i += 3) {
-    const op = code[i]!;
-    const kind = op & 0xff;
-    const dst = code[i + 1]!;
-    if (kind === PROG_XOR) xorWords(words, dst * sw, code[i + 2]! * sw, sw);
-    else if (kind === PROG_MUL_ALPHA) mulAlphaWords(words, dst * sw, sw);
-    else if (kind === PROG_MUL_ADD) mulAddBytes(bytes, dst * sb, code[i + 2]! * sb, sb, op >>> 8);
-    else if (kind === PROG_SCALE) scaleBytes(bytes, dst * sb, sb, op >>> 8);
+  for (let pc = 0, end = program.length; pc < end; ) {
+    const header = code[pc]!;
+    const kind = header & 0xff;
+    const dst = code[pc + 1]!;
+    if (kind === PROG_XORN) {
+      const n = header >>> 8;
+      for (let i = 0; i < n; i++) xorWords(words, dst * sw, code[pc + 2 + i]! * sw, sw);
+      pc += 2 + n;
+    } else if (kind === PROG_MUL_ALPHA) {
+      mulAlphaWords(words, dst * sw, sw);
+      pc += 2;
+    } else if (kind === PROG_MUL_ADD) {
+      mulAddBytes(bytes, dst * sb, code[pc + 2]! * sb, sb, header >>> 8);
+      pc += 3;
+    } else {
+      scaleBytes(bytes, dst * sb, sb, header >>> 8);
+      pc += 2;
+    }
   }
 }
 
@@ -30,5 +39,5 @@ export function executePlan(plan: SolvePlan, buffer: SymbolBuffer): void {
   const program = programOf(plan);
   buffer.ensureRows(program.rows);
   buffer.bytes.fill(0, plan.rowCount * buffer.strideBytes, program.rows * buffer.strideBytes);
-  if (!runProgramSimd(program, buffer)) runProgramPortable(program, buffer);
+  if (!buffer.runOnKernel(program)) runProgramPortable(program, buffer);
 }

@@ -1,19 +1,29 @@
 // A SolvePlan flattened into one straight-line program of row operations, so a kernel (the
 // WebAssembly SIMD one or the plain TypeScript one) can replay it without knowing the solver.
-// Each instruction is three int32: (opcode | beta << 8, destination row, source row).
+// Instructions are int32 words, a header (kind | argument << 8) then rows:
+//   XORN      n << 8, dst, src1 .. srcn   dst ^= src1 ^ ... ^ srcn (consecutive XORs into one
+//                                        row are merged, so the row is loaded and stored once)
+//   MUL_ALPHA dst                         dst *= alpha
+//   MUL_ADD   beta << 8, dst, src         dst ^= beta * src
+//   SCALE     beta << 8, dst              dst *= beta
 // Row `plan.rowCount` is a scratch row (the Horner accumulator of the HDPC pass).
 
 import { gfAlphaPow } from './gf256.js';
+import type { BlockParams } from './params.js';
 import { OP_MUL_ADD, OP_SCALE, OP_XOR, type SolvePlan } from './solver.js';
+import { ltColumns } from './tuple.js';
 
-export const PROG_XOR = 0;
+export const PROG_XORN = 0;
 export const PROG_MUL_ALPHA = 1;
 export const PROG_MUL_ADD = 2;
 export const PROG_SCALE = 3;
 
+const MAX_XOR_SOURCES = 0xffffff;
+
 export interface Program {
+  /** Instruction words; may hold spare room past `length`. */
   readonly code: Int32Array;
-  /** Instructions; code may hold spare room past length * 3. */
+  /** Words of code in use. */
   readonly length: number;
   /** Rows the program touches, including the scratch row. */
   readonly rows: number;
@@ -21,19 +31,42 @@ export interface Program {
 
 class Emitter {
   code: Int32Array;
-  constructor(expected: number) {
-    this.code = new Int32Array(Math.max(64, expected * 3));
-  }
   at = 0;
-  emit(op: number, dst: number, src: number): void {
-    if (this.at + 3 > this.code.length) {
+  /** Position of the header of the open XORN instruction, or -1. */
+  private openXor = -1;
+  private openDst = -1;
+
+  constructor(expectedWords: number) {
+    this.code = new Int32Array(Math.max(64, expectedWords));
+  }
+
+  private word(v: number): void {
+    if (this.at === this.code.length) {
       const next = new Int32Array(this.code.length * 2);
       next.set(this.code);
       this.code = next;
     }
-    this.code[this.at++] = op;
-    this.code[this.at++] = dst;
-    this.code[this.at++] = src;
+    this.code[this.at++] = v;
+  }
+
+  xor(dst: number, src: number): void {
+    if (this.openXor >= 0 && this.openDst === dst && this.code[this.openXor]! >>> 8 < MAX_XOR_SOURCES) {
+      this.code[this.openXor] = this.code[this.openXor]! + (1 << 8);
+      this.word(src);
+      return;
+    }
+    this.openXor = this.at;
+    this.openDst = dst;
+    this.word(PROG_XORN | (1 << 8));
+    this.word(dst);
+    this.word(src);
+  }
+
+  other(header: number, dst: number, src?: number): void {
+    this.openXor = -1;
+    this.word(header);
+    this.word(dst);
+    if (src !== undefined) this.word(src);
   }
 }
 
@@ -54,14 +87,14 @@ function forward(plan: SolvePlan, out: Emitter, reverse: boolean): void {
   for (let t = 0; t < n; t++) {
     const j = reverse ? n - 1 - t : t;
     const dst = pivotRows[j]!;
-    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.emit(PROG_XOR, dst, lowerRows[e]!);
+    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(dst, lowerRows[e]!);
   }
 }
 
 export function compileProgram(plan: SolvePlan): Program {
   const expected =
-    2 * plan.lowerRows.length + plan.lowerRows.length + plan.otherPivotRows.length + plan.upperCols.length +
-    plan.denseOps.length / 4 + 4 * plan.hdpcColumnRow.length + plan.params.h;
+    3 * (plan.lowerRows.length + 2 * plan.pivotRows.length) + plan.otherPivotRows.length + plan.upperCols.length +
+    plan.denseOps.length + 10 * plan.hdpcColumnRow.length + 3 * plan.params.h;
   const out = new Emitter(expected);
   const scratch = plan.rowCount;
   const { s, h } = plan.params;
@@ -71,27 +104,28 @@ export function compileProgram(plan: SolvePlan): Program {
   // Other binary rows: D_o -= A_ov Z.
   const { otherRows, otherStart, otherPivotRows } = plan;
   for (let t = 0; t < otherRows.length; t++) {
-    for (let e = otherStart[t]!; e < otherStart[t + 1]!; e++) out.emit(PROG_XOR, otherRows[t]!, otherPivotRows[e]!);
+    for (let e = otherStart[t]!; e < otherStart[t + 1]!; e++) out.xor(otherRows[t]!, otherPivotRows[e]!);
   }
   // HDPC rows: Horner over the columns, g = alpha * g + Z_m, then MT adds g to its rows.
   const { hdpcColumnRow, hdpcFirst, hdpcSecond } = plan;
   const last = hdpcColumnRow.length - 1;
   let started = false;
   for (let m = 0; m <= last; m++) {
-    if (started) out.emit(PROG_MUL_ALPHA, scratch, 0);
+    if (started) out.other(PROG_MUL_ALPHA, scratch);
     const src = hdpcColumnRow[m]!;
     if (src >= 0) {
-      out.emit(PROG_XOR, scratch, src);
+      out.xor(scratch, src);
       started = true;
     }
     if (!started) continue;
     if (m < last) {
-      out.emit(PROG_XOR, s + hdpcFirst[m]!, scratch);
-      out.emit(PROG_XOR, s + hdpcSecond[m]!, scratch);
+      out.xor(s + hdpcFirst[m]!, scratch);
+      out.xor(s + hdpcSecond[m]!, scratch);
     } else {
       for (let i = 0; i < h; i++) {
         const beta = gfAlphaPow(i);
-        out.emit(beta === 1 ? PROG_XOR : PROG_MUL_ADD | (beta << 8), s + i, scratch);
+        if (beta === 1) out.xor(s + i, scratch);
+        else out.other(PROG_MUL_ADD | (beta << 8), s + i, scratch);
       }
     }
   }
@@ -100,19 +134,34 @@ export function compileProgram(plan: SolvePlan): Program {
   for (let i = 0; i < ops.length; i += 4) {
     const op = ops[i]!;
     const beta = ops[i + 3]!;
-    if (op === OP_XOR) out.emit(PROG_XOR, ops[i + 1]!, ops[i + 2]!);
-    else if (op === OP_MUL_ADD) out.emit(beta === 1 ? PROG_XOR : PROG_MUL_ADD | (beta << 8), ops[i + 1]!, ops[i + 2]!);
-    else if (op === OP_SCALE) out.emit(PROG_SCALE | (beta << 8), ops[i + 1]!, 0);
+    if (op === OP_XOR || (op === OP_MUL_ADD && beta === 1)) out.xor(ops[i + 1]!, ops[i + 2]!);
+    else if (op === OP_MUL_ADD) out.other(PROG_MUL_ADD | (beta << 8), ops[i + 1]!, ops[i + 2]!);
+    else if (op === OP_SCALE) out.other(PROG_SCALE | (beta << 8), ops[i + 1]!);
   }
   // C_V = A_pv^-1 (D_p - A_pu C_U): undo the forward pass, subtract, redo it.
   forward(plan, out, true);
   const { pivotRows, upperStart, upperCols, inactiveRow } = plan;
   for (let j = 0; j < pivotRows.length; j++) {
-    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) out.emit(PROG_XOR, pivotRows[j]!, inactiveRow[upperCols[e]!]!);
+    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) out.xor(pivotRows[j]!, inactiveRow[upperCols[e]!]!);
   }
   forward(plan, out, false);
 
   // Trim only when the slack is large: the copy would briefly double the program's memory.
   const code = out.code.length - out.at > out.at / 4 ? out.code.slice(0, out.at) : out.code;
-  return { code, length: out.at / 3, rows: plan.rowCount + 1 };
+  return { code, length: out.at, rows: plan.rowCount + 1 };
+}
+
+/**
+ * A program that writes into rows firstRow, firstRow+1, ... the encoding symbols with the
+ * internal symbol ids `isis`, from intermediate symbols found at rows columnRow[c].
+ * The target rows must be zero.
+ */
+export function compileEncodingProgram(params: BlockParams, columnRow: Int32Array, isis: ArrayLike<number>, firstRow: number): Program {
+  const out = new Emitter(isis.length * 40);
+  const cols = new Int32Array(64);
+  for (let t = 0; t < isis.length; t++) {
+    const n = ltColumns(params, isis[t]!, cols);
+    for (let e = 0; e < n; e++) out.xor(firstRow + t, columnRow[cols[e]!]!);
+  }
+  return { code: out.code, length: out.at, rows: firstRow + isis.length };
 }

@@ -1,22 +1,25 @@
 // A WebAssembly SIMD kernel that runs a row-operation Program 16 bytes at a time. The module is
 // tiny and assembled here from its instructions (no toolchain, no binary blob in the repo):
 //
-//   (func $xor (param $d i32) (param $s i32) (param $n i32))        d[0..n) ^= s[0..n)
+//   (func $xorn (param $d i32) (param $list i32) (param $n i32) (param $cw i32)
+//               (param $srcBase i32) (param $stride i32))
+//        d[0..cw) ^= the n source rows listed at $list; the destination is loaded and stored
+//        once per 64 bytes however many sources there are (four v128 accumulators)
 //   (func $mulAlpha (param $p i32) (param $n i32))                  p[0..n) *= 2 in GF(256)
 //   (func $mulAdd (param $d i32) (param $s i32) (param $n i32) (param $t i32))
-//                                        d ^= beta * s, beta given by its two nibble tables at t
+//        d ^= beta * s, beta given by its two nibble tables at t
 //   (func $scale (param $d i32) (param $n i32) (param $t i32))     d *= beta
-//   (func $run (param $prog i32) (param $count i32) (param $base i32) (param $stride i32)
+//   (func $run (param $pc i32) (param $end i32) (param $base i32) (param $stride i32)
 //              (param $c0 i32) (param $cw i32) (param $tables i32))
-//        runs `count` instructions on bytes [c0, c0+cw) of every row (rows at base + r*stride)
+//        runs the instructions in [pc, end) on bytes [c0, c0+cw) of every row
+//        (row r at base + r*stride)
 //
 // GF(256) products use the split-nibble method: beta*x = T_lo[x & 15] ^ T_hi[x >> 4], each
-// table lookup one i8x16.swizzle. Where WebAssembly SIMD is missing, `simdKernel()` is null
-// and the TypeScript kernels in symbol-buffer.ts run the same Program.
+// table lookup one i8x16.swizzle. The memory is the symbol buffer itself (see KernelMemory).
+// Where WebAssembly SIMD is missing the TypeScript kernels in plan-executor.ts run the Program.
 
 import { MUL_TABLE } from './gf256.js';
 import type { Program } from './program.js';
-import type { SymbolBuffer } from './symbol-buffer.js';
 
 // ---- a minimal assembler ----
 const I32 = 0x7f;
@@ -81,6 +84,8 @@ const op = {
   i32ShrU: [0x76],
   v128Load: (offset: number) => [0xfd, 0x00, 4, ...uleb(offset)],
   v128Store: [0xfd, 0x0b, 4, 0],
+  v128StoreAt: (offset: number) => [0xfd, 0x0b, 4, ...uleb(offset)],
+  i32GtU: [0x4b],
   swizzle: [0xfd, 0x0e],
   i8Splat: [0xfd, 0x0f],
   v128And: [0xfd, 0x4e],
@@ -114,24 +119,65 @@ function loop16(ptr: number, end: number, step: number[][], alsoAdvance: number[
 
 function assemble(): Uint8Array {
   const types = vec([
-    [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])], // 0: (i32 i32 i32)
-    [0x60, ...vec([[I32], [I32]]), ...vec([])], // 1: (i32 i32)
-    [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])], // 2: (i32 i32 i32 i32)
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 3: run
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 0: xorn
+    [0x60, ...vec([[I32], [I32]]), ...vec([])], // 1: mulAlpha
+    [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])], // 2: mulAdd
+    [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])], // 3: scale
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 4: run
   ]);
-  const functions = vec([[0], [1], [2], [0], [3]]);
-  const memory = vec([[0x00, ...uleb(1)]]);
-  const exports = vec([
-    [...name('memory'), 0x02, 0],
-    [...name('run'), 0x00, 4],
-  ]);
+  const functions = vec([[0], [1], [2], [3], [4]]);
+  const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]);
+  const exports = vec([[...name('run'), 0x00, 4]]);
 
-  // xor(d=0, s=1, n=2; end=3)
-  const xor = body(
-    [[1, I32]],
+  // xorn(d=0, list=1, n=2, cw=3, srcBase=4, stride=5; o=6, p=7, end=8, s=9, a0..a3=10..13)
+  const srcAddress: number[][] = [op.get(7), op.i32Load(0), op.get(5), op.i32Mul, op.get(4), op.i32Add, op.get(6), op.i32Add, op.set(9)];
+  const dstAddress: number[][] = [op.get(0), op.get(6), op.i32Add];
+  const xorn = body(
+    [[4, I32], [4, V128]],
     [
-      op.get(0), op.get(2), op.i32Add, op.set(3),
-      ...loop16(0, 3, [op.get(0), op.get(0), op.v128Load(0), op.get(1), op.v128Load(0), op.v128Xor, op.v128Store], [1]),
+      op.get(1), op.get(2), op.i32(4), op.i32Mul, op.i32Add, op.set(8),
+      op.i32(0), op.set(6),
+      // 64 bytes at a time: four accumulators, destination touched once.
+      op.block, op.loop,
+      op.get(6), op.i32(64), op.i32Add, op.get(3), op.i32GtU, op.brIf(1),
+      ...dstAddress, op.v128Load(0), op.set(10),
+      ...dstAddress, op.v128Load(16), op.set(11),
+      ...dstAddress, op.v128Load(32), op.set(12),
+      ...dstAddress, op.v128Load(48), op.set(13),
+      op.get(1), op.set(7),
+      op.block, op.loop,
+      op.get(7), op.get(8), op.i32GeU, op.brIf(1),
+      ...srcAddress,
+      op.get(10), op.get(9), op.v128Load(0), op.v128Xor, op.set(10),
+      op.get(11), op.get(9), op.v128Load(16), op.v128Xor, op.set(11),
+      op.get(12), op.get(9), op.v128Load(32), op.v128Xor, op.set(12),
+      op.get(13), op.get(9), op.v128Load(48), op.v128Xor, op.set(13),
+      op.get(7), op.i32(4), op.i32Add, op.set(7),
+      op.br(0),
+      op.end, op.end,
+      ...dstAddress, op.get(10), op.v128StoreAt(0),
+      ...dstAddress, op.get(11), op.v128StoreAt(16),
+      ...dstAddress, op.get(12), op.v128StoreAt(32),
+      ...dstAddress, op.get(13), op.v128StoreAt(48),
+      op.get(6), op.i32(64), op.i32Add, op.set(6),
+      op.br(0),
+      op.end, op.end,
+      // The remaining 16-byte lanes.
+      op.block, op.loop,
+      op.get(6), op.get(3), op.i32GeU, op.brIf(1),
+      ...dstAddress, op.v128Load(0), op.set(10),
+      op.get(1), op.set(7),
+      op.block, op.loop,
+      op.get(7), op.get(8), op.i32GeU, op.brIf(1),
+      ...srcAddress,
+      op.get(10), op.get(9), op.v128Load(0), op.v128Xor, op.set(10),
+      op.get(7), op.i32(4), op.i32Add, op.set(7),
+      op.br(0),
+      op.end, op.end,
+      ...dstAddress, op.get(10), op.v128StoreAt(0),
+      op.get(6), op.i32(16), op.i32Add, op.set(6),
+      op.br(0),
+      op.end, op.end,
     ],
   );
   // mulAlpha(p=0, n=1; end=2, c=3, x=4)
@@ -188,47 +234,51 @@ function assemble(): Uint8Array {
       ]),
     ],
   );
-  // run(prog=0, count=1, base=2, stride=3, c0=4, cw=5, tables=6; end=7, code=8, dst=9, kind=10)
+  // run(pc=0, end=1, base=2, stride=3, c0=4, cw=5, tables=6; hdr=7, kind=8, d=9, n=10)
   const rowAddress = (offset: number): number[][] => [op.get(0), op.i32Load(offset), op.get(3), op.i32Mul, op.get(2), op.i32Add, op.get(4), op.i32Add];
-  const table: number[][] = [op.get(8), op.i32(8), op.i32ShrU, op.i32(5), op.i32Shl, op.get(6), op.i32Add];
+  const table: number[][] = [op.get(7), op.i32(8), op.i32ShrU, op.i32(5), op.i32Shl, op.get(6), op.i32Add];
   const run = body(
     [[4, I32]],
     [
-      op.get(0), op.get(1), op.i32(12), op.i32Mul, op.i32Add, op.set(7),
       op.block,
       op.loop,
-      op.get(0), op.get(7), op.i32GeU, op.brIf(1),
-      op.get(0), op.i32Load(0), op.set(8),
+      op.get(0), op.get(1), op.i32GeU, op.brIf(1),
+      op.get(0), op.i32Load(0), op.set(7),
       ...rowAddress(4), op.set(9),
-      op.get(8), op.i32(255), op.i32And, op.set(10),
-      op.get(10), op.i32Eqz,
+      op.get(7), op.i32(255), op.i32And, op.set(8),
+      op.get(8), op.i32Eqz,
       op.if,
-      op.get(9), ...rowAddress(8), op.get(5), op.call(0),
+      // XORN: header, dst, n source rows.
+      op.get(7), op.i32(8), op.i32ShrU, op.set(10),
+      op.get(9), op.get(0), op.i32(8), op.i32Add, op.get(10), op.get(5), op.get(2), op.get(4), op.i32Add, op.get(3), op.call(0),
+      op.get(0), op.get(10), op.i32(2), op.i32Add, op.i32(4), op.i32Mul, op.i32Add, op.set(0),
       op.else,
-      op.get(10), op.i32(1), op.i32Eq,
+      op.get(8), op.i32(1), op.i32Eq,
       op.if,
       op.get(9), op.get(5), op.call(1),
+      op.get(0), op.i32(8), op.i32Add, op.set(0),
       op.else,
-      op.get(10), op.i32(2), op.i32Eq,
+      op.get(8), op.i32(2), op.i32Eq,
       op.if,
       op.get(9), ...rowAddress(8), op.get(5), ...table, op.call(2),
+      op.get(0), op.i32(12), op.i32Add, op.set(0),
       op.else,
       op.get(9), op.get(5), ...table, op.call(3),
+      op.get(0), op.i32(8), op.i32Add, op.set(0),
       op.end,
       op.end,
       op.end,
-      op.get(0), op.i32(12), op.i32Add, op.set(0),
       op.br(0),
       op.end,
       op.end,
     ],
   );
-  const code = vec([xor, mulAlpha, mulAdd, scale, run].map((b) => b));
+  const code = vec([xorn, mulAlpha, mulAdd, scale, run]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, types),
+    ...section(2, imports),
     ...section(3, functions),
-    ...section(5, memory),
     ...section(7, exports),
     ...section(10, code),
   ]);
@@ -236,14 +286,17 @@ function assemble(): Uint8Array {
 
 // ---- the kernel ----
 
-const TABLES_BYTES = 256 * 32;
+/** Bytes at the start of every kernel memory holding the 256 pairs of nibble tables. */
+export const KERNEL_DATA_OFFSET = 256 * 32;
 const PAGE = 65536;
-/** Bytes of every row a chunk covers: small enough that all rows of a chunk stay in cache. */
-const CACHE_TARGET = 1 << 20;
-/** Below this much row data the copy in and out costs more than SIMD saves. */
-const MIN_SIMD_BYTES = 128 << 10;
-/** Above this much memory the instance is dropped after use so the memory can be collected. */
-const KEEP_LIMIT = 64 << 20;
+/** Row bytes processed per pass: whole rows unless a block is very large. */
+const CHUNK_TARGET = 64 << 20;
+/** Below this much row data the plain TypeScript kernels are as fast. */
+const MIN_SIMD_BYTES = 16 << 10;
+/** Released memories kept for reuse: at most this many, this many bytes in all. */
+const SPARE_COUNT = 4;
+const SPARE_LIMIT = 64 << 20;
+const spare: KernelMemory[] = [];
 
 // The project compiles without DOM typings, so the few WebAssembly shapes used are declared here.
 interface WasmMemory {
@@ -254,16 +307,13 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-interface Instance {
-  memory: WasmMemory;
-  run: (prog: number, count: number, base: number, stride: number, c0: number, cw: number, tables: number) => void;
-}
+type RunFunction = (pc: number, end: number, base: number, stride: number, c0: number, cw: number, tables: number) => void;
 
 let compiled: object | null | undefined;
-let current: Instance | null = null;
 
 function module(): object | null {
   if (compiled === undefined) {
@@ -277,22 +327,82 @@ function module(): object | null {
   return compiled;
 }
 
-function instance(): Instance | null {
-  if (current) return current;
-  const mod = module();
-  if (!mod) return null;
-  const inst = new wasmApi!.Instance(mod, {});
-  const memory = inst.exports['memory'] as WasmMemory;
-  const run = inst.exports['run'] as Instance['run'];
-  const tables = new Uint8Array(memory.buffer, 0, TABLES_BYTES);
-  for (let beta = 0; beta < 256; beta++) {
-    for (let i = 0; i < 16; i++) {
-      tables[beta * 32 + i] = MUL_TABLE[(beta << 8) | i]!;
-      tables[beta * 32 + 16 + i] = MUL_TABLE[(beta << 8) | (i << 4)]!;
+/**
+ * A WebAssembly memory that holds a SymbolBuffer's rows (after the nibble tables) and, while a
+ * program runs, the program after the rows. Rows never leave it, so there is no copying.
+ */
+export class KernelMemory {
+  private readonly memory: WasmMemory;
+  private readonly run: RunFunction;
+
+  private constructor(memory: WasmMemory, run: RunFunction) {
+    this.memory = memory;
+    this.run = run;
+  }
+
+  /** A memory with room for `dataBytes` of zeroed rows, or null when SIMD is unavailable. */
+  static create(dataBytes: number): KernelMemory | null {
+    const mod = module();
+    if (!mod || disabled) return null;
+    if (!forced && dataBytes < MIN_SIMD_BYTES) return null;
+    const need = KERNEL_DATA_OFFSET + dataBytes;
+    const pooled = spare.findIndex((m) => m.buffer.byteLength >= need);
+    if (pooled >= 0) {
+      const memory = spare.splice(pooled, 1)[0]!;
+      new Uint8Array(memory.buffer, KERNEL_DATA_OFFSET, dataBytes).fill(0);
+      return memory;
+    }
+    try {
+      const memory = new wasmApi!.Memory({ initial: Math.ceil((KERNEL_DATA_OFFSET + dataBytes) / PAGE) });
+      const inst = new wasmApi!.Instance(mod, { env: { memory } });
+      const tables = new Uint8Array(memory.buffer, 0, KERNEL_DATA_OFFSET);
+      for (let beta = 0; beta < 256; beta++) {
+        for (let i = 0; i < 16; i++) {
+          tables[beta * 32 + i] = MUL_TABLE[(beta << 8) | i]!;
+          tables[beta * 32 + 16 + i] = MUL_TABLE[(beta << 8) | (i << 4)]!;
+        }
+      }
+      return new KernelMemory(memory, inst.exports['run'] as RunFunction);
+    } catch {
+      return null;
     }
   }
-  current = { memory, run };
-  return current;
+
+  /**
+   * Hands the memory back for reuse by the next buffer (fresh memories cost page faults and
+   * zeroing). The caller must not touch views of it afterwards.
+   */
+  release(): void {
+    const size = this.memory.buffer.byteLength;
+    if (size > SPARE_LIMIT || spare.includes(this)) return;
+    spare.push(this);
+    let total = spare.reduce((sum, m) => sum + m.buffer.byteLength, 0);
+    while (spare.length > SPARE_COUNT || total > SPARE_LIMIT) total -= spare.shift()!.buffer.byteLength;
+  }
+
+  /** The current backing buffer (replaced whenever the memory grows). */
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
+  /** Grows to at least `totalBytes`; returns true when the backing buffer changed. */
+  ensure(totalBytes: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    if (have >= totalBytes) return false;
+    this.memory.grow(Math.ceil((totalBytes - have) / PAGE));
+    return true;
+  }
+
+  /** Runs `program` on `rows` rows of `stride` bytes at KERNEL_DATA_OFFSET; `scratchAt` is free space. */
+  execute(program: Program, stride: number, scratchAt: number): void {
+    new Int32Array(this.memory.buffer, scratchAt, program.length).set(program.code.subarray(0, program.length));
+    const end = scratchAt + program.length * 4;
+    let cw = Math.floor(CHUNK_TARGET / program.rows / 16) * 16;
+    cw = Math.max(64, Math.min(stride, cw));
+    for (let c0 = 0; c0 < stride; c0 += cw) {
+      this.run(scratchAt, end, KERNEL_DATA_OFFSET, stride, c0, Math.min(cw, stride - c0), 0);
+    }
+  }
 }
 
 /** True when the SIMD kernel can run here. */
@@ -303,61 +413,11 @@ export function simdAvailable(): boolean {
 let disabled = false;
 let forced = false;
 /**
- * Chooses the kernel: 'auto' (SIMD for large blocks), 'portable' (TypeScript only) or 'simd'
- * (SIMD whenever available, even for tiny blocks). Tests use it to compare both paths.
+ * Chooses the kernel for buffers created from now on: 'auto' (SIMD for large blocks),
+ * 'portable' (TypeScript only) or 'simd' (SIMD whenever available, even for tiny blocks).
+ * Tests use it to compare both paths.
  */
 export function setKernelMode(mode: 'auto' | 'portable' | 'simd'): void {
   disabled = mode === 'portable';
   forced = mode === 'simd';
-}
-
-/**
- * Runs `program` on `buffer` with the SIMD kernel. Returns false (having done nothing) when the
- * kernel is unavailable or the buffer's rows are not 16-byte multiples.
- *
- * Row operations act on every byte position alike, so the program runs on one column chunk at
- * a time: the chunk of every row is copied into the kernel's memory, processed, copied back.
- * The kernel's memory thus holds only rows x chunk bytes (about 1 MiB, cache-sized), not a
- * second copy of the block.
- */
-export function runProgramSimd(program: Program, buffer: SymbolBuffer): boolean {
-  if (disabled || buffer.strideBytes % 16 !== 0) return false;
-  if (!forced && program.rows * buffer.strideBytes < MIN_SIMD_BYTES) return false;
-  const inst = instance();
-  if (!inst) return false;
-  const rows = program.rows;
-  const strideWords = buffer.strideWords;
-  // Chunk width in 32-bit words: a multiple of 4 (16 bytes) with rows x width near the target.
-  let cw = Math.floor(CACHE_TARGET / rows / 16) * 4;
-  cw = Math.max(16, Math.min(strideWords, cw));
-  const progBytes = program.length * 12;
-  const base = TABLES_BYTES + progBytes;
-  const need = base + rows * cw * 4;
-  const have = inst.memory.buffer.byteLength;
-  if (have < need) inst.memory.grow(Math.ceil((need - have) / PAGE));
-  const mem = inst.memory.buffer;
-  new Int32Array(mem, TABLES_BYTES, program.length * 3).set(program.code.subarray(0, program.length * 3));
-  const chunk = new Int32Array(mem, base, rows * cw);
-  const words = buffer.words;
-  const available = Math.min(rows, Math.floor(words.length / strideWords));
-  for (let c0 = 0; c0 < strideWords; c0 += cw) {
-    const width = Math.min(cw, strideWords - c0);
-    for (let r = 0; r < rows; r++) {
-      const to = r * width;
-      if (r < available) {
-        const from = r * strideWords + c0;
-        for (let i = 0; i < width; i++) chunk[to + i] = words[from + i]!;
-      } else {
-        chunk.fill(0, to, to + width);
-      }
-    }
-    inst.run(TABLES_BYTES, program.length, base, width * 4, 0, width * 4, 0);
-    for (let r = 0; r < available; r++) {
-      const from = r * width;
-      const to = r * strideWords + c0;
-      for (let i = 0; i < width; i++) words[to + i] = chunk[from + i]!;
-    }
-  }
-  if (mem.byteLength > KEEP_LIMIT) current = null;
-  return true;
 }

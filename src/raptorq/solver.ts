@@ -136,43 +136,51 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
     remaining[r] = count;
     if (count > maxR) maxR = count;
   }
-  const buckets: number[][] = [];
-  for (let i = 0; i <= maxR; i++) buckets.push([]);
+  // Rows bucketed by their count of remaining V entries, as doubly linked lists in typed arrays
+  // (a count only ever drops by one, so moving a row between buckets is O(1)).
+  const head = new Int32Array(maxR + 1).fill(-1);
+  const next = new Int32Array(rowCount);
+  const prev = new Int32Array(rowCount);
+  const link = (r: number, b: number): void => {
+    const first = head[b]!;
+    next[r] = first;
+    prev[r] = -1;
+    if (first >= 0) prev[first] = r;
+    head[b] = r;
+  };
+  const unlink = (r: number, b: number): void => {
+    const p = prev[r]!;
+    const n = next[r]!;
+    if (p >= 0) next[p] = n;
+    else head[b] = n;
+    if (n >= 0) prev[n] = p;
+  };
   for (let r = rowCount - 1; r >= 0; r--) {
     if (r >= hdpcBegin && r < hdpcEnd) continue;
-    if (remaining[r]! > 0) buckets[remaining[r]!]!.push(r);
+    if (remaining[r]! > 0) link(r, remaining[r]!);
   }
   let minR = 1;
   const pivotRowsList = new IntList(l);
-  const pivotColsList = new IntList(l);
 
   const dropColumn = (c: number): void => {
     for (let e = colStart[c]!; e < colStart[c + 1]!; e++) {
       const r = colRows[e]!;
       if (chosen[r]! >= 0) continue;
-      const next = --remaining[r]!;
-      if (next > 0) {
-        buckets[next]!.push(r);
-        if (next < minR) minR = next;
+      const b = remaining[r]!;
+      unlink(r, b);
+      remaining[r] = b - 1;
+      if (b > 1) {
+        link(r, b - 1);
+        if (b - 1 < minR) minR = b - 1;
       }
     }
   };
 
   for (;;) {
-    let row = -1;
-    while (minR <= maxR) {
-      const bucket = buckets[minR]!;
-      while (bucket.length > 0) {
-        const cand = bucket.pop()!;
-        if (chosen[cand]! < 0 && remaining[cand] === minR) {
-          row = cand;
-          break;
-        }
-      }
-      if (row >= 0) break;
-      minR++;
-    }
-    if (row < 0) break;
+    while (minR <= maxR && head[minR]! < 0) minR++;
+    if (minR > maxR) break;
+    const row = head[minR]!;
+    unlink(row, minR);
     const j = pivotRowsList.length;
     chosen[row] = j;
     let pivotCol = -1;
@@ -191,7 +199,6 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
     colIndex[pivotCol] = j;
     dropColumn(pivotCol);
     pivotRowsList.push(row);
-    pivotColsList.push(pivotCol);
   }
   // V columns no binary row could take become inactive too.
   for (let c = 0; c < w; c++) {

@@ -3,14 +3,20 @@
 // (or lane by lane in the SIMD kernel); padding bytes stay zero through every operation.
 
 import { MUL_TABLE } from './gf256.js';
+import type { Program } from './program.js';
+import { KERNEL_DATA_OFFSET, KernelMemory } from './simd-kernel.js';
 
 export class SymbolBuffer {
   readonly symbolSize: number;
   readonly strideWords: number;
   readonly strideBytes: number;
+  /** Row capacity. */
   rows: number;
+  /** Views of the rows; replaced when the buffer grows, so never keep them across calls. */
   bytes: Uint8Array;
   words: Int32Array;
+  /** Set when the rows live in a WebAssembly memory the SIMD kernel works on in place. */
+  readonly kernel: KernelMemory | null;
 
   constructor(symbolSize: number, rows: number) {
     this.symbolSize = symbolSize;
@@ -18,18 +24,53 @@ export class SymbolBuffer {
     this.strideWords = ((symbolSize + 15) >>> 4) << 2;
     this.strideBytes = this.strideWords * 4;
     this.rows = rows;
-    this.bytes = new Uint8Array(rows * this.strideBytes);
-    this.words = new Int32Array(this.bytes.buffer, 0, rows * this.strideWords);
+    this.kernel = KernelMemory.create(rows * this.strideBytes);
+    if (this.kernel) {
+      this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, rows * this.strideBytes);
+    } else {
+      this.bytes = new Uint8Array(rows * this.strideBytes);
+    }
+    this.words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, rows * this.strideWords);
   }
 
   /** Grows the capacity to at least `rows`, keeping the contents. */
   ensureRows(rows: number): void {
     if (rows <= this.rows) return;
-    const bytes = new Uint8Array(rows * this.strideBytes);
-    bytes.set(this.bytes);
-    this.bytes = bytes;
-    this.words = new Int32Array(bytes.buffer, 0, rows * this.strideWords);
+    if (this.kernel) {
+      this.kernel.ensure(KERNEL_DATA_OFFSET + rows * this.strideBytes);
+      this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, rows * this.strideBytes);
+      // A reused memory may hold old bytes past the previous capacity.
+      this.bytes.fill(0, this.rows * this.strideBytes);
+    } else {
+      const bytes = new Uint8Array(rows * this.strideBytes);
+      bytes.set(this.bytes);
+      this.bytes = bytes;
+    }
+    this.words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, rows * this.strideWords);
     this.rows = rows;
+  }
+
+  /**
+   * Runs a program with the SIMD kernel in place; false when this buffer is not kernel-backed.
+   * The program is placed after the rows, growing the memory if needed.
+   */
+  runOnKernel(program: Program): boolean {
+    if (!this.kernel) return false;
+    const scratchAt = KERNEL_DATA_OFFSET + this.rows * this.strideBytes;
+    if (this.kernel.ensure(scratchAt + program.length * 4)) {
+      this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, this.rows * this.strideBytes);
+      this.words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.rows * this.strideWords);
+    }
+    this.kernel.execute(program, this.strideBytes, scratchAt);
+    return true;
+  }
+
+  /** Gives up the rows (their memory may serve another buffer); the buffer is unusable after. */
+  release(): void {
+    this.kernel?.release();
+    this.bytes = new Uint8Array(0);
+    this.words = new Int32Array(0);
+    this.rows = 0;
   }
 
   /** Symbol bytes of one row (a view, not a copy). */
