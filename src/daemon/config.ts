@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ControlError } from './control-client.js';
 import { CONTROL_SOCKET } from './control-server.js';
+import type { RepairOptions } from '../mesh/index.js';
 
 export interface DeviceConfig {
   dataDir: string;
@@ -18,6 +19,8 @@ export interface DeviceConfig {
   zonesFile?: string;
   quotaBytes?: number;
   controlSocket: string;
+  /** Repair loop and scrubber settings (see RepairOptions); unset fields keep their defaults. */
+  repair: Partial<RepairOptions>;
 }
 
 export interface ConfigFlags {
@@ -59,7 +62,24 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
   if (quota !== undefined && (typeof quota !== 'number' || !Number.isInteger(quota) || quota <= 0)) {
     throw new ControlError('CONFIG_INVALID', `${path}: quotaBytes must be a positive whole number`);
   }
+  const repair: Partial<RepairOptions> = {};
+  const fileRepair = (file.repair ?? {}) as Record<string, unknown>;
+  const repairFields: Array<[keyof RepairOptions, string]> = [
+    ['intervalMs', 'FCP_REPAIR_INTERVAL_MS'],
+    ['graceMs', 'FCP_REPAIR_GRACE_MS'],
+    ['bytesPerSecond', 'FCP_REPAIR_BYTES_PER_SEC'],
+    ['scrubIntervalMs', 'FCP_SCRUB_INTERVAL_MS'],
+    ['scrubSymbolsPerStep', 'FCP_SCRUB_SYMBOLS_PER_STEP'],
+  ];
+  for (const [field, envName] of repairFields) {
+    const raw = env[envName] ?? fileRepair[field];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / repair.${field} must be a number >= 0, got ${String(raw)}`);
+    repair[field] = n;
+  }
   return {
+    repair,
     dataDir,
     ...(tailscaleSocket ? { tailscaleSocket } : {}),
     port: intOf(flags.port, '--port') ?? intOf(env.FCP_PORT, 'FCP_PORT') ?? intOf(file.port, 'port') ?? 9473,

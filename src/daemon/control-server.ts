@@ -106,6 +106,16 @@ async function route(mesh: SovereignMesh, req: http.IncomingMessage, res: http.S
     await mesh.node.reloadKeys();
     return sendJson(res, 200, { zones: mesh.node.keyring.zoneIds() });
   }
+  if (method === 'POST' && path === '/v1/repair') {
+    const outcomes = await mesh.node.repair.pass();
+    const counts: Record<string, number> = {};
+    for (const o of outcomes.values()) counts[o] = (counts[o] ?? 0) + 1;
+    return sendJson(res, 200, { outcomes: counts, stats: mesh.node.repair.stats });
+  }
+  if (method === 'POST' && path === '/v1/scrub') {
+    const corrupt = await mesh.node.repair.scrubStep(optionalInt(q.get('symbols')) ?? 1_000_000);
+    return sendJson(res, 200, { corrupt, stats: mesh.node.repair.stats });
+  }
   if (method === 'POST' && path === '/v1/shutdown') {
     sendJson(res, 200, { ok: true });
     onShutdown();

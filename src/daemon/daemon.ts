@@ -35,6 +35,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     zones: loadZones(cfg),
     ...(cfg.quotaBytes !== undefined ? { quotaBytes: cfg.quotaBytes } : {}),
     logger: log,
+    repair: cfg.repair,
   });
   mesh.node.metrics.withProcessMetrics();
   let metrics: { port: number; close(): Promise<void> } | null = null;

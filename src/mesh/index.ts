@@ -6,3 +6,5 @@ export { comparePeers, type PeerInfo } from './peers.js';
 export { Keyring } from './keyring.js';
 export type { Caller, RequestContext } from './server.js';
 export { requestJoin, joinAad, type JoinResult } from './join.js';
+export { RepairLoop, DEFAULT_REPAIR, type RepairOptions, type RepairOutcome, type RepairStats } from './repair.js';
+export { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';

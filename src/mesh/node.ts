@@ -13,6 +13,7 @@ import {
   bytesEqual,
   type Manifest,
   type SymbolEntry,
+  type ZoneKey,
 } from '../crypto/index.js';
 import { RaptorQDecoder } from '../raptorq/index.js';
 import { LmdbSymbolStore, type SymbolStore } from '../store/index.js';
@@ -27,8 +28,10 @@ import { DECODE_MARGIN, DEFAULT_POLICY, assign, resolvePolicy, symbolCount, type
 import { ConnectionPool } from './pool.js';
 import { FcpServer, type Caller, type RequestContext } from './server.js';
 import { ObjectAssembler, encodeAndSeal } from './objects.js';
-import type { Outgoing } from './rpc.js';
+import type { Outgoing, RpcConnection } from './rpc.js';
 import { InviteBook } from './invites.js';
+import { blockMeetsPolicy } from './health.js';
+import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
 import { joinAad } from './join.js';
 
 export const FCP_PORT = 9473;
@@ -46,6 +49,8 @@ export interface MeshNodeOptions {
   policy?: Partial<PlacementPolicy>;
   logger?: Logger;
   requestTimeoutMs?: number;
+  /** Repair loop and scrubber settings; defaults in DEFAULT_REPAIR. */
+  repair?: Partial<RepairOptions>;
 }
 
 export interface StoreOptions {
@@ -54,7 +59,7 @@ export interface StoreOptions {
 }
 
 /** A device eligible to hold symbols of a zone: this device or a peer. */
-interface Holder {
+export interface Holder {
   stableId: string;
   hostName: string;
   address: string | null; // null = this device
@@ -81,6 +86,8 @@ export class MeshNode {
   private server!: FcpServer;
   private pool!: ConnectionPool;
   private sealer!: SymbolSealer;
+  /** Self-healing: repair loop and scrubber. */
+  readonly repair: RepairLoop;
   private extraHandlers = new Map<string, (ctx: RequestContext, msg: Message) => Promise<Outgoing>>();
 
   private constructor(
@@ -91,7 +98,9 @@ export class MeshNode {
     readonly zones: ZoneRegistry,
     readonly directory: PeerDirectory,
     readonly store: SymbolStore,
-  ) {}
+  ) {
+    this.repair = new RepairLoop(this, { ...DEFAULT_REPAIR, ...(opts.repair ?? {}) });
+  }
 
   static async start(opts: MeshNodeOptions): Promise<MeshNode> {
     const log = opts.logger ?? pino({ level: process.env.FCP_LOG_LEVEL ?? 'info' }, pino.destination(2));
@@ -104,6 +113,7 @@ export class MeshNode {
     const node = new MeshNode(opts, log, keyring, client, zones, directory, store);
     try {
       await node.listen();
+      node.repair.start();
     } catch (err) {
       directory.stop();
       await store.close();
@@ -127,6 +137,7 @@ export class MeshNode {
   }
 
   async stop(): Promise<void> {
+    await this.repair.stop();
     this.directory.stop();
     this.pool.closeAll();
     await this.server.close();
@@ -184,7 +195,8 @@ export class MeshNode {
     return ids.filter((id) => this.zones.has(id)).map((id) => this.zones.get(id));
   }
 
-  private zone(id: string): Zone {
+  /** @internal */
+  zone(id: string): Zone {
     if (!this.zones.has(id)) throw new MeshError('MESH_REFUSED', `unknown zone ${id}`);
     return this.zones.get(id);
   }
@@ -302,6 +314,14 @@ export class MeshNode {
         await this.store.deleteObject(objectId);
         return { t: 'ok' };
       }
+      case 'drop': {
+        const objectId = m.objectId as Uint8Array;
+        const manifest = this.store.getManifest(objectId);
+        if (!manifest) throw new MeshError('MESH_NOT_FOUND', 'no manifest for that object here');
+        this.checkWriter(ctx.caller, this.zone(manifest.zone));
+        await this.store.deleteSymbols(objectId, m.keys as Array<[number, number]>);
+        return { t: 'ok' };
+      }
       case 'list': {
         const callerZones = this.zonesOf(ctx.caller.zoneIds);
         const manifests = this.store.listManifests(m.zone as string | undefined).filter((mf) => this.zones.has(mf.zone) && mayHold(callerZones, this.zones.get(mf.zone)));
@@ -384,7 +404,8 @@ export class MeshNode {
   // ---------------------------------------------------------------- store
 
   /** Devices that may hold `zone` symbols now: this device first (if eligible), then peers best first. */
-  private holdersFor(zone: Zone): Holder[] {
+  /** @internal */
+  holdersFor(zone: Zone): Holder[] {
     const out: Holder[] = [];
     const selfZones = this.directory.selfZones;
     if (mayHold(selfZones, zone) && this.zoneReaches(selfZones, zone)) out.push({ stableId: this.self.stableId, hostName: this.self.hostName, address: null });
@@ -457,7 +478,8 @@ export class MeshNode {
     return [...holders, ...extra];
   }
 
-  private async sendSymbols(h: Holder, objectId: Uint8Array, zone: string, symbols: SymbolEntry[]): Promise<void> {
+  /** @internal */
+  async sendSymbols(h: Holder, objectId: Uint8Array, zone: string, symbols: SymbolEntry[]): Promise<void> {
     if (h.address === null) {
       await this.store.putSymbols(objectId, symbols);
       return;
@@ -561,21 +583,30 @@ export class MeshNode {
   }
 
   private async fetchFromPeers(manifest: Manifest, zone: Zone, assembler: ObjectAssembler, want?: Array<[number, number]>): Promise<void> {
-    const peers = this.directory.ranked((i) => this.reachable(i, zone));
-    const running: Array<{ conn: import('./rpc.js').RpcConnection; id: number }> = [];
+    const targets = this.directory.ranked((i) => this.reachable(i, zone)).map((i) => ({ address: i.peer.tailscaleIps[0]!, hostName: i.peer.hostName, ...(want ? { want } : {}) }));
+    await this.fetchFrom(manifest, zone, assembler, targets);
+  }
+
+  /**
+   * Streams symbols from several peers in parallel into `assembler` until it decodes or every
+   * stream ends; then cancels the streams still running. Each target may name exactly what it sends.
+   * @internal
+   */
+  async fetchFrom(manifest: Manifest, zone: Zone, assembler: ObjectAssembler, targets: Array<{ address: string; hostName: string; want?: Array<[number, number]> }>): Promise<void> {
+    const running: Array<{ conn: RpcConnection; id: number }> = [];
     await new Promise<void>((resolve) => {
-      let open = peers.length;
+      let open = targets.length;
       if (open === 0) resolve();
       const finishOne = () => {
         open--;
         if (open === 0) resolve();
       };
-      for (const info of peers) {
+      for (const target of targets) {
         this.pool
-          .get(info.peer.tailscaleIps[0]!)
+          .get(target.address)
           .then((conn) => {
             if (assembler.done) return finishOne();
-            const s = conn.stream({ t: 'fetch', objectId: manifest.objectId, zone: zone.id, ...(want ? { want } : {}) }, 'fetch_end', (reply) => {
+            const s = conn.stream({ t: 'fetch', objectId: manifest.objectId, zone: zone.id, ...(target.want ? { want: target.want } : {}) }, 'fetch_end', (reply) => {
               if (assembler.done) return;
               for (const entry of (reply as unknown as { symbols: SymbolEntry[] }).symbols) {
                 assembler.add(entry);
@@ -587,18 +618,38 @@ export class MeshNode {
             });
             running.push({ conn, id: s.id });
             s.done.then(finishOne, (err: Error) => {
-              this.log.debug({ peer: info.peer.hostName, err: err.message }, 'fetch failed');
+              this.log.debug({ peer: target.hostName, err: err.message }, 'fetch failed');
               finishOne();
             });
           })
           .catch((err: Error) => {
-            this.log.debug({ peer: info.peer.hostName, err: err.message }, 'peer unreachable');
+            this.log.debug({ peer: target.hostName, err: err.message }, 'peer unreachable');
             finishOne();
           });
       }
     });
-    // Cancel the streams still running: we have what we need.
     for (const r of running) r.conn.send({ t: 'stop', target: r.id });
+  }
+
+  /** Symbol positions a holder has of an object (this device or a peer). @internal */
+  async haveAt(h: Holder, objectId: Uint8Array): Promise<Array<[number, number]>> {
+    if (h.address === null) return this.store.symbolKeys(objectId);
+    const conn = await this.pool.get(h.address);
+    const r = (await conn.request({ t: 'have', objectId }, 10_000)) as unknown as { keys: Array<[number, number]> };
+    return r.keys;
+  }
+
+  /** Removes some symbols of an object from a holder. @internal */
+  async dropAt(h: Holder, objectId: Uint8Array, keys: Array<[number, number]>): Promise<void> {
+    if (keys.length === 0) return;
+    if (h.address === null) return this.store.deleteSymbols(objectId, keys);
+    const conn = await this.pool.get(h.address);
+    await conn.request({ t: 'drop', objectId, keys });
+  }
+
+  /** Seals symbols of an object under its zone key as this device. @internal */
+  seal(zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array): Uint8Array {
+    return this.sealer.seal(zk, h, symbol);
   }
 
   // ---------------------------------------------------------------- listing and health
@@ -610,31 +661,31 @@ export class MeshNode {
 
   async health(m: Manifest): Promise<ObjectHealth> {
     const zone = this.zone(m.zone);
-    const counts = new Map<number, number>();
-    const holders: Array<{ hostName: string; symbols: number }> = [];
-    const tally = (hostName: string, keys: Array<[number, number]>) => {
-      if (keys.length > 0) holders.push({ hostName, symbols: keys.length });
-      for (const [sbn] of keys) counts.set(sbn, (counts.get(sbn) ?? 0) + 1);
-    };
-    tally(this.self.hostName, this.store.symbolKeys(m.objectId));
+    const held: Array<{ hostName: string; keys: Array<[number, number]> }> = [{ hostName: this.self.hostName, keys: this.store.symbolKeys(m.objectId) }];
     await Promise.all(
       this.directory.ranked((i) => this.reachable(i, zone)).map(async (info) => {
         try {
           const conn = await this.pool.get(info.peer.tailscaleIps[0]!);
           const r = (await conn.request({ t: 'have', objectId: m.objectId }, 5_000)) as unknown as { keys: Array<[number, number]> };
-          tally(info.peer.hostName, r.keys);
+          held.push({ hostName: info.peer.hostName, keys: r.keys });
         } catch {
           // unreachable holders simply do not count
         }
       }),
     );
+    const policy = resolvePolicy({ overhead: m.placement.target, tolerate: m.placement.tolerate, minDevices: m.placement.minDevices, maxShare: m.placement.maxShare });
     const layout = new RaptorQDecoder(m.oti);
     let spare = Number.POSITIVE_INFINITY;
+    let ok = true;
     for (let sbn = 0; sbn < layout.blockCount; sbn++) {
-      spare = Math.min(spare, (counts.get(sbn) ?? 0) - layout.sourceSymbolCount(sbn) - DECODE_MARGIN);
+      const k = layout.sourceSymbolCount(sbn);
+      const holdings = held.map((h) => ({ device: h.hostName, symbols: h.keys.filter(([b]) => b === sbn).length })).filter((h) => h.symbols > 0);
+      spare = Math.min(spare, holdings.reduce((a, h) => a + h.symbols, 0) - k - DECODE_MARGIN);
+      if (!blockMeetsPolicy(k, holdings, policy)) ok = false;
     }
+    const holders = held.filter((h) => h.keys.length > 0).map((h) => ({ hostName: h.hostName, symbols: h.keys.length }));
     holders.sort((a, b) => (a.hostName < b.hostName ? -1 : 1));
-    return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok: spare >= 0 };
+    return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
   }
 
   /** What `fcp status` shows: this device, its peers with path/latency/zones, its storage. */
@@ -655,6 +706,7 @@ export class MeshNode {
       storage: u,
       objects: this.store.listManifests().length,
       zoneKeys: this.keyring.zoneIds(),
+      repair: this.repair.stats,
       peers: this.directory.all().map((i) => ({
         hostName: i.peer.hostName,
         address: i.peer.tailscaleIps[0],

@@ -58,6 +58,8 @@ export class ObjectAssembler {
   private result: Uint8Array | null = null;
   rejected = 0;
   added = 0;
+  /** Envelope bytes offered to this assembler (accepted or not): what reading cost. */
+  bytesIn = 0;
 
   constructor(
     private readonly manifest: Manifest,
@@ -83,6 +85,7 @@ export class ObjectAssembler {
 
   add(entry: SymbolEntry): AddResult {
     if (this.result) return 'duplicate';
+    this.bytesIn += entry.env.length;
     const key = entry.sbn * 0x1000000 + entry.esi;
     if (this.seen.has(key)) return 'duplicate';
     let plain: Uint8Array;

@@ -13,6 +13,8 @@ export interface PeerInfo {
   latencyMs?: number;
   /** Free storage the peer last reported, if any. */
   freeBytes?: number;
+  /** When this device first saw the peer offline (ms since epoch); absent while online. */
+  offlineSince?: number;
 }
 
 const PATH_RANK: Record<Peer['path'], number> = { direct: 0, 'peer-relay': 1, derp: 2, offline: 3 };
@@ -142,6 +144,7 @@ export class PeerDirectory extends EventEmitter {
         zones: this.opts.zones.zonesForTags(peer.tags),
         ...(old?.latencyMs !== undefined ? { latencyMs: old.latencyMs } : {}),
         ...(old?.freeBytes !== undefined ? { freeBytes: old.freeBytes } : {}),
+        ...(peer.online ? {} : { offlineSince: old?.offlineSince ?? Date.now() }),
       });
     }
     for (const id of [...this.infos.keys()]) {

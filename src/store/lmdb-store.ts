@@ -154,6 +154,28 @@ export class LmdbSymbolStore implements SymbolStore {
     return out;
   }
 
+  async deleteSymbols(objectId: Uint8Array, positions: SymbolPosition[]): Promise<void> {
+    this.ensureOpen();
+    checkObjectId(objectId);
+    const doomed = checkPositions(positions);
+    if (doomed.length === 0) return;
+    await this.root.transaction(() => {
+      const [symbols, bytes] = this.readUsage();
+      let removedSymbols = 0;
+      let removedBytes = 0;
+      for (const [sbn, esi] of doomed) {
+        const key = symbolKey(objectId, sbn, esi);
+        const existing = this.symbols.getBinary(key);
+        if (!existing) continue;
+        removedSymbols++;
+        removedBytes += existing.length;
+        this.symbols.remove(key);
+      }
+      if (removedSymbols > 0) this.meta.put(USAGE_KEY, [symbols - removedSymbols, bytes - removedBytes]);
+    });
+    await this.durable();
+  }
+
   async deleteObject(objectId: Uint8Array): Promise<void> {
     this.ensureOpen();
     checkObjectId(objectId);

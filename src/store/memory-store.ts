@@ -123,6 +123,20 @@ export class MemorySymbolStore implements SymbolStore {
       .map(cloneManifest);
   }
 
+  async deleteSymbols(objectId: Uint8Array, positions: SymbolPosition[]): Promise<void> {
+    this.ensureOpen();
+    checkObjectId(objectId);
+    const held = this.objects.get(hexOf(objectId));
+    if (!held) return;
+    for (const [sbn, esi] of checkPositions(positions)) {
+      const env = held.get(positionKey(sbn, esi));
+      if (!env) continue;
+      held.delete(positionKey(sbn, esi));
+      this.byteCount -= env.length;
+      this.symbolCount--;
+    }
+  }
+
   async deleteObject(objectId: Uint8Array): Promise<void> {
     this.ensureOpen();
     checkObjectId(objectId);

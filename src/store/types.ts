@@ -32,6 +32,8 @@ export interface SymbolStore {
   putManifest(m: Manifest): Promise<void>;
   getManifest(objectId: Uint8Array): Manifest | undefined;
   listManifests(zone?: string): Manifest[];
+  /** Removes some symbols of an object (the manifest stays); resolves once durable. */
+  deleteSymbols(objectId: Uint8Array, positions: SymbolPosition[]): Promise<void>;
   /** Removes an object's symbols and manifest; resolves once durable. */
   deleteObject(objectId: Uint8Array): Promise<void>;
   usage(): StoreUsage;

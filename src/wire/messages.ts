@@ -38,6 +38,7 @@ export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicK
 export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8Array[] }
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
 export interface SecretResultMessage extends Envelope<'secret_result'> { body: Uint8Array }
+export interface DropMessage extends Envelope<'drop'> { objectId: Uint8Array; keys: SymbolKey[] }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -66,6 +67,7 @@ export type Message =
   | JoinResultMessage
   | SecretMessage
   | SecretResultMessage
+  | DropMessage
   | OkMessage
   | ErrorMessage;
 
@@ -133,6 +135,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256) },
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
+  drop: { objectId, keys: keyList },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

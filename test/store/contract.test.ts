@@ -92,6 +92,24 @@ for (const [name, make] of Object.entries(factories)) {
     }
   });
 
+  test(`${name}: deleteSymbols removes only the named symbols, keeps the manifest and the counters exact`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const id = bytes(32);
+      await store.putSymbols(id, entries(5, 100));
+      await store.putManifest(manifest(id, 'z:private'));
+      await store.deleteSymbols(id, [[0, 1], [0, 3], [0, 99]]);
+      assert.deepEqual(store.symbolKeys(id), [[0, 0], [0, 2], [0, 4]]);
+      assert.deepEqual(store.usage(), { symbols: 3, bytes: 300, quotaBytes: null });
+      assert.ok(store.getManifest(id), 'the manifest stays');
+      await store.deleteSymbols(bytes(32), [[0, 0]]); // unknown object: nothing happens
+      assert.equal(store.usage().symbols, 3);
+      await assert.rejects(store.deleteSymbols(id, [[256, 0]]), (err: StoreError) => err.code === 'STORE_BAD_INPUT');
+    } finally {
+      await cleanup();
+    }
+  });
+
   test(`${name}: a batch over the quota is refused whole with STORE_QUOTA`, async () => {
     const { store, cleanup } = await make({ quotaBytes: 1000 });
     try {

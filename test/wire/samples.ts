@@ -51,6 +51,7 @@ export function sampleMessages(): Record<MessageType, Message> {
     join_result: makeMessage('join_result', 16, { keys: [bytes(200), bytes(210)] }),
     secret: makeMessage('secret', 17, { body: bytes(300) }),
     secret_result: makeMessage('secret_result', 17, { body: bytes(90) }),
+    drop: makeMessage('drop', 18, { objectId: bytes(32), keys: [[0, 5], [1, 300]] }),
     ok: makeMessage('ok', 13, {}),
     error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),
   };
