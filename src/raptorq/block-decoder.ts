@@ -5,7 +5,6 @@
 import { IntermediateSymbols } from './intermediate.js';
 import type { BlockParams } from './params.js';
 import { executePlan } from './plan-executor.js';
-import { compileEncodingProgram } from './program.js';
 import { planSolve } from './solver.js';
 import { SymbolBuffer } from './symbol-buffer.js';
 
@@ -105,23 +104,9 @@ export class BlockDecoder {
     executePlan(plan, buffer);
     const missing: number[] = [];
     for (let esi = 0; esi < k; esi++) if (!this.seenSource[esi]) missing.push(esi);
-    const sb = buffer.strideBytes;
-    if (buffer.kernel) {
-      // Rebuild all missing source symbols in one kernel run, into rows after the scratch row.
-      const first = plan.rowCount + 1;
-      buffer.ensureRows(first + missing.length);
-      buffer.runOnKernel(compileEncodingProgram(this.params, plan.columnRow, missing, first));
-      for (let t = 0; t < missing.length; t++) sink(missing[t]!, buffer.bytes, (first + t) * sb);
-    } else {
-      const symbols = new IntermediateSymbols(this.params, buffer, plan.columnRow);
-      const scratch = plan.rowCount;
-      const sw = buffer.strideWords;
-      for (const esi of missing) {
-        buffer.words.fill(0, scratch * sw, scratch * sw + sw);
-        symbols.symbolInto(esi, buffer.words, scratch * sw);
-        sink(esi, buffer.bytes, scratch * sb);
-      }
-    }
+    // Missing source symbols: encoding symbols with ISI = ESI, rebuilt from C.
+    const symbols = new IntermediateSymbols(this.params, buffer, plan.columnRow, plan.rowCount + 1);
+    symbols.encodeMany(missing, (t, bytes, offset) => sink(missing[t]!, bytes, offset));
     this.finish();
     return true;
   }

@@ -139,22 +139,27 @@ export class RaptorQEncoder {
     }
     const k = this.layout.sourceSymbolCount(sbn);
     const t = this.symbolSize;
-    const out: Uint8Array[] = [];
-    let symbols: IntermediateSymbols | undefined;
-    let scratch: Int32Array | undefined;
-    for (let esi = firstEsi; esi < firstEsi + count; esi++) {
+    const out: Uint8Array[] = new Array<Uint8Array>(count);
+    const repairIsis: number[] = [];
+    const repairAt: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const esi = firstEsi + i;
       const packet = new Uint8Array(PAYLOAD_ID_LENGTH + t);
       writePayloadId(packet, sbn, esi);
-      if (esi < k) {
-        this.layout.readSymbol(this.data, sbn, esi, packet, PAYLOAD_ID_LENGTH);
-      } else {
-        symbols ??= this.intermediateOf(sbn);
-        scratch ??= new Int32Array(symbols.buffer.strideWords);
-        scratch.fill(0);
-        symbols.symbolInto(esi + symbols.params.kPrime - k, scratch, 0);
-        packet.set(new Uint8Array(scratch.buffer, 0, t), PAYLOAD_ID_LENGTH);
+      out[i] = packet;
+      if (esi < k) this.layout.readSymbol(this.data, sbn, esi, packet, PAYLOAD_ID_LENGTH);
+      else {
+        repairIsis.push(esi - k);
+        repairAt.push(i);
       }
-      out.push(packet);
+    }
+    if (repairIsis.length > 0) {
+      const symbols = this.intermediateOf(sbn);
+      const shift = symbols.params.kPrime;
+      for (let i = 0; i < repairIsis.length; i++) repairIsis[i] = repairIsis[i]! + shift;
+      symbols.encodeMany(repairIsis, (index, bytes, offset) => {
+        out[repairAt[index]!]!.set(bytes.subarray(offset, offset + t), PAYLOAD_ID_LENGTH);
+      });
     }
     return out;
   }

@@ -2,11 +2,14 @@
 
 import type { BlockParams } from './params.js';
 import { executePlan } from './plan-executor.js';
+import { compileEncodingProgram } from './program.js';
 import { planSolve, type SolvePlan } from './solver.js';
 import { SymbolBuffer, xorWords } from './symbol-buffer.js';
 import { ltColumns } from './tuple.js';
 
 const ENCODING_PLAN_CACHE_LIMIT = 16;
+/** Encoding symbols computed per SIMD program run (bounds the extra rows). */
+const ENCODE_BATCH = 1024;
 const encodingPlans = new Map<number, SolvePlan>();
 
 /**
@@ -40,10 +43,14 @@ export class IntermediateSymbols {
   readonly columnRow: Int32Array;
   private readonly columns = new Int32Array(64);
 
-  constructor(params: BlockParams, buffer: SymbolBuffer, columnRow: Int32Array) {
+  /** Rows the solve used (including its scratch row); rows after them are free. */
+  private readonly solvedRows: number;
+
+  constructor(params: BlockParams, buffer: SymbolBuffer, columnRow: Int32Array, solvedRows: number) {
     this.params = params;
     this.buffer = buffer;
     this.columnRow = columnRow;
+    this.solvedRows = solvedRows;
   }
 
   /**
@@ -56,7 +63,35 @@ export class IntermediateSymbols {
     const first = params.s + params.h;
     for (let esi = 0; esi < params.k; esi++) loadSource(buffer, first + esi, esi);
     executePlan(plan, buffer);
-    return new IntermediateSymbols(params, buffer, plan.columnRow);
+    return new IntermediateSymbols(params, buffer, plan.columnRow, plan.rowCount + 1);
+  }
+
+  /**
+   * Computes the encoding symbols with internal symbol ids `isis` and hands each to `emit`
+   * (as bytes at an offset, valid only during the call). On a kernel-backed buffer they are
+   * computed in batches by one SIMD program each, in rows after the solved ones.
+   */
+  encodeMany(isis: ArrayLike<number>, emit: (index: number, bytes: Uint8Array, offset: number) => void): void {
+    const buffer = this.buffer;
+    const sb = buffer.strideBytes;
+    const first = this.solvedRows;
+    if (buffer.kernel && isis.length >= 8) {
+      for (let start = 0; start < isis.length; start += ENCODE_BATCH) {
+        const batch = Array.prototype.slice.call(isis, start, start + ENCODE_BATCH) as number[];
+        buffer.ensureRows(first + batch.length);
+        buffer.bytes.fill(0, first * sb, (first + batch.length) * sb);
+        buffer.runOnKernel(compileEncodingProgram(this.params, this.columnRow, batch, first));
+        for (let t = 0; t < batch.length; t++) emit(start + t, buffer.bytes, (first + t) * sb);
+      }
+      return;
+    }
+    buffer.ensureRows(first + 1);
+    const sw = buffer.strideWords;
+    for (let t = 0; t < isis.length; t++) {
+      buffer.words.fill(0, first * sw, first * sw + sw);
+      this.symbolInto(isis[t]!, buffer.words, first * sw);
+      emit(t, buffer.bytes, first * sb);
+    }
   }
 
   /** XORs the encoding symbol with internal symbol id `isi` into `out` (strideWords words at `at`). */
