@@ -140,28 +140,41 @@ test('decodes from repair packets only, and with blocks interleaved in any order
   assert.equal(packetSbn(packets[0]!) < enc.blockCount, true);
 });
 
-test('K received symbols usually suffice; a failed attempt keeps every symbol for the next one', () => {
-  const random = seededRandom(99);
-  const data = sampleData(20 * 16, 1);
-  const enc = new RaptorQEncoder(data, { symbolSize: 16 });
-  const k = enc.sourceSymbolCount(0);
-  let failures = 0;
-  for (let trial = 0; trial < 3000 && failures < 3; trial++) {
-    const pool = shuffle([...enc.blockSourcePackets(0), ...enc.repairPackets(0, k, 3 * k)], random);
-    const dec = new RaptorQDecoder(enc.oti);
-    let result: Uint8Array | null = null;
-    for (let i = 0; i < k; i++) result = dec.addPacket(pool[i]!);
-    if (result) {
+for (const symbolSize of [16, 1024]) {
+  // T = 16 runs on the TypeScript kernel, T = 1024 on the SIMD kernel's memory.
+  test(`K received symbols usually suffice; a failed attempt keeps every symbol (T = ${symbolSize})`, () => {
+    const random = seededRandom(99 + symbolSize);
+    const data = sampleData(20 * symbolSize, 1);
+    const enc = new RaptorQEncoder(data, { symbolSize });
+    const k = enc.sourceSymbolCount(0);
+    let failures = 0;
+    for (let trial = 0; trial < 3000 && failures < 3; trial++) {
+      const pool = shuffle([...enc.blockSourcePackets(0), ...enc.repairPackets(0, k, 3 * k)], random);
+      const dec = new RaptorQDecoder(enc.oti);
+      let result: Uint8Array | null = null;
+      for (let i = 0; i < k; i++) result = dec.addPacket(pool[i]!);
+      if (result) {
+        assert.ok(bytesEqual(result, data));
+        continue;
+      }
+      // Rank-deficient with exactly K: nothing is lost, a few more symbols finish it.
+      failures++;
+      assert.equal(dec.receivedCount(0), k);
+      for (let i = k; i < pool.length && !result; i++) result = dec.addPacket(pool[i]!);
       assert.ok(bytesEqual(result, data));
-      continue;
     }
-    // Rank-deficient with exactly K: nothing is lost, a few more symbols finish it.
-    failures++;
-    assert.equal(dec.receivedCount(0), k);
-    for (let i = k; i < pool.length && !result; i++) result = dec.addPacket(pool[i]!);
-    assert.ok(bytesEqual(result, data));
+    assert.ok(failures >= 1, 'expected at least one rank-deficient draw among 3000 tries at K = 20');
+  });
+}
+
+test('decoders reusing released kernel memory start from clean rows', () => {
+  // Alternate large and small objects so reused memories are larger than needed.
+  for (const [i, size] of [400_000, 60_000, 900_000, 30_000, 400_000, 120_000].entries()) {
+    const data = sampleData(size, 1000 + i);
+    const enc = new RaptorQEncoder(data, { symbolSize: 512 });
+    const { result } = decodeWithLoss(enc, 0.3, seededRandom(i));
+    assert.ok(bytesEqual(result, data), `object ${i} of ${size} bytes`);
   }
-  assert.ok(failures >= 1, 'expected at least one rank-deficient draw among 3000 tries at K = 20');
 });
 
 test('the WebAssembly SIMD kernel and the TypeScript kernel give identical symbols', async () => {
