@@ -7,14 +7,48 @@ import { ShareHolder, Secrets } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
 import { mayUsePeer } from './zones/index.js';
 
-export type SovereignMeshConfig = MeshNodeOptions;
+export interface SovereignMeshConfig extends MeshNodeOptions {
+  /**
+   * How often the device with the smallest stable id re-splits secrets whose holders restarted
+   * or left (ms); 0 = only at start-up. A device also runs it once shortly after it starts.
+   */
+  secretsRestoreIntervalMs?: number;
+}
 
 export class SovereignMesh {
+  private timers: NodeJS.Timeout[] = [];
+
   private constructor(
     readonly node: MeshNode,
     readonly secrets: Secrets,
     private readonly holder: ShareHolder,
   ) {}
+
+  /** Re-splits secrets that lost shares (a holder restarted empty); logs, never throws. */
+  async restoreSecrets(): Promise<void> {
+    try {
+      const outcomes = await this.secrets.restore();
+      for (const o of outcomes) if (o.status !== 'healthy') this.node.log.info({ secret: o.name, status: o.status }, 'secret restore');
+    } catch (err) {
+      this.node.log.warn({ err: (err as Error).message }, 'secret restore failed');
+    }
+  }
+
+  private scheduleRestores(intervalMs: number): void {
+    // A restarted device has lost its shares: ask for them back once the mesh has seen it.
+    const first = setTimeout(() => void this.restoreSecrets(), 1_000);
+    first.unref();
+    this.timers.push(first);
+    if (intervalMs > 0) {
+      const t = setInterval(() => {
+        // One device at a time re-splits: the online fcp device with the smallest stable id.
+        const ids = this.node.directory.ranked((i) => i.zones.length > 0).map((i) => i.peer.stableId);
+        if (ids.every((id) => this.node.self.stableId < id)) void this.restoreSecrets();
+      }, intervalMs);
+      t.unref();
+      this.timers.push(t);
+    }
+  }
 
   static async init(config: SovereignMeshConfig): Promise<SovereignMesh> {
     const node = await MeshNode.start(config);
@@ -29,7 +63,9 @@ export class SovereignMesh {
       const body = await h.handle({ nodeId: ctx.caller.stableId, zones }, (msg as unknown as { body: Uint8Array }).body);
       return { t: 'secret_result', body };
     });
-    return new SovereignMesh(node, new Secrets(transport, h), h);
+    const mesh = new SovereignMesh(node, new Secrets(transport, h), h);
+    mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
+    return mesh;
   }
 
   /** Stores bytes in a zone; resolves with the ObjectId (hex) once durable on the zone's devices. */
@@ -47,6 +83,7 @@ export class SovereignMesh {
   }
 
   async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
     this.holder.wipe();
     await this.node.stop();
   }

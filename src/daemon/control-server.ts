@@ -123,6 +123,7 @@ async function route(mesh: SovereignMesh, req: http.IncomingMessage, res: http.S
   }
   // Secrets: values travel only over this 0600 local socket, never in argv or logs.
   if (method === 'GET' && path === '/v1/secrets') return sendJson(res, 200, await mesh.secrets.list());
+  if (method === 'POST' && path === '/v1/secrets-restore') return sendJson(res, 200, await mesh.secrets.restore());
   const secretMatch = /^\/v1\/secrets\/([^/]+)(\/use|\/rotate)?$/.exec(path);
   if (secretMatch) {
     const name = decodeURIComponent(secretMatch[1]!);

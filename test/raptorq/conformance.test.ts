@@ -167,3 +167,21 @@ test('an object split into two source blocks matches the reference', async () =>
   assert.equal(ours.blockCount, 2);
   compareWithReference(data, 64, 3, packets);
 });
+
+test('repair symbols match the reference across Table 2 (every 6th K\' up to 12000, and K\'max)', async () => {
+  const { allKPrimes } = await import('../../src/raptorq/params.js');
+  const ref = await loadWasmReference();
+  const table = allKPrimes();
+  const sample = [...table.filter((k, i) => k <= 12000 && i % 6 === 0), table[table.length - 1]!];
+  for (const k of sample) {
+    // T = 64 with the reference defaults: one block of exactly K = K' symbols.
+    const data = sampleData(k * 64 - 1, k);
+    const enc = ref.encoder(data, 64);
+    const theirs = enc.encode(2).slice(k);
+    enc.free();
+    const ours = RaptorQEncoder.withDefaults(data, 64);
+    assert.equal(ours.sourceSymbolCount(0), k);
+    const repairs = ours.repairPackets(0, k, 2);
+    for (let i = 0; i < 2; i++) assert.ok(bytesEqual(repairs[i]!.subarray(4), theirs[i]!.subarray(4)), `K'=${k} repair ${i}`);
+  }
+});

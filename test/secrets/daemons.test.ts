@@ -8,8 +8,12 @@ import { join } from 'node:path';
 import { DevMesh, FIVE_DEVICES } from '../../src/devnet/index.js';
 import { ControlError } from '../../src/daemon/index.js';
 
-// Own loopback addresses, so this mesh can run beside other test files' meshes.
-const DESCRIPTION = { ...FIVE_DEVICES, nodes: FIVE_DEVICES.nodes.map((n, i) => ({ ...n, address: `127.77.6.${i + 1}` })) };
+// Own loopback addresses, so this mesh can run beside other test files' meshes. The phone is
+// reached directly here, so z:owner has three eligible devices (laptop, server, phone).
+const DESCRIPTION = {
+  ...FIVE_DEVICES,
+  nodes: FIVE_DEVICES.nodes.map((n, i) => ({ ...n, address: `127.77.6.${i + 1}`, ...(n.name === 'phone' ? { path: 'direct' as const } : {}) })),
+};
 
 const VALUE = Buffer.from(`sk-devmesh-${'7Qx'.repeat(10)}`);
 
@@ -69,7 +73,7 @@ describe('secrets on five fcpd daemons', () => {
 
   test('put needs n eligible devices and says so', async () => {
     await assert.rejects(
-      mesh.device('laptop').control.json('/v1/secrets/big?k=2&n=3&zone=z%3Aowner', { method: 'PUT', body: VALUE, contentLength: VALUE.length }),
+      mesh.device('laptop').control.json('/v1/secrets/big?k=2&n=4&zone=z%3Aowner', { method: 'PUT', body: VALUE, contentLength: VALUE.length }),
       (err: ControlError) => err.code === 'SECRET_TOO_FEW_DEVICES',
     );
   });
@@ -82,9 +86,31 @@ describe('secrets on five fcpd daemons', () => {
     await assert.rejects(use('laptop', 'openai'), (err: ControlError) => err.code === 'SECRET_LOST');
   });
 
+  test('a restarted holder gets a fresh share back while k holders stayed up', async () => {
+    const laptop = mesh.device('laptop').control;
+    const token = Buffer.from('ghp_restore_me_please_0123456789');
+    await laptop.json('/v1/secrets/github?k=2&n=3&zone=z%3Aowner', { method: 'PUT', body: token, contentLength: token.length });
+    const version = async () => (await laptop.json<Listing>('/v1/secrets')).find((s) => s.name === 'github')!;
+    const before = await version();
+    assert.equal(before.available, 3);
+    await mesh.stopDaemon('phone');
+    await mesh.startDaemon('phone');
+    // The restarted daemon asks for a re-split shortly after it starts.
+    const deadline = Date.now() + 15_000;
+    let now = await version();
+    while ((now.available < 3 || now.version === before.version) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      now = await version();
+    }
+    assert.equal(now.available, 3, 'every holder has a share again');
+    assert.ok(now.version > before.version, 'the secret was re-split with a fresh polynomial (new version)');
+    assert.deepEqual(await use('phone', 'github'), token);
+  });
+
   test('no file any daemon wrote holds the secret, raw, hex or base64', async () => {
     await Promise.all(mesh.devices.map((d) => mesh.stopDaemon(d.name)));
-    const needles = [VALUE, Buffer.from(VALUE.toString('hex')), Buffer.from(VALUE.toString('base64').slice(0, 24))];
+    const github = Buffer.from('ghp_restore_me_please_0123456789');
+    const needles = [VALUE, Buffer.from(VALUE.toString('hex')), Buffer.from(VALUE.toString('base64').slice(0, 24)), github, Buffer.from(github.toString('hex'))];
     const files = filesUnder(dir);
     assert.ok(files.length > 10, `expected LMDB, key and log files under ${dir}`);
     for (const file of files) {
