@@ -4,7 +4,7 @@ import type { BlockParams } from './params.js';
 import { executePlan } from './plan-executor.js';
 import { compileEncodingProgram } from './program.js';
 import { planSolve, type SolvePlan } from './solver.js';
-import { SymbolBuffer, xorWords } from './symbol-buffer.js';
+import { SymbolBuffer, xorWords, xorWordsFrom } from './symbol-buffer.js';
 import { ltColumns } from './tuple.js';
 
 const ENCODING_PLAN_CACHE_LIMIT = 16;
@@ -104,7 +104,7 @@ export class IntermediateSymbols {
     for (let e = 0; e < n; e++) {
       const src = rows[cols[e]!]! * sw;
       if (out === words) xorWords(words, at, src, sw);
-      else for (let i = 0; i < sw; i++) out[at + i] ^= words[src + i]!;
+      else xorWordsFrom(out, at, words, src, sw);
     }
   }
 }

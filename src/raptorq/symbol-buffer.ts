@@ -73,12 +73,6 @@ export class SymbolBuffer {
     this.rows = 0;
   }
 
-  /** Symbol bytes of one row (a view, not a copy). */
-  row(r: number): Uint8Array {
-    const start = r * this.strideBytes;
-    return this.bytes.subarray(start, start + this.symbolSize);
-  }
-
   setRow(r: number, src: Uint8Array, srcOffset: number): void {
     this.bytes.set(src.subarray(srcOffset, srcOffset + this.symbolSize), r * this.strideBytes);
   }
