@@ -30,23 +30,26 @@ export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>
     r = (r + a) % s;
     ldpcCount[r]!++;
   }
-  const scratch = new Int32Array(64);
-  const ltLists: Int32Array[] = new Array<Int32Array>(isis.length);
   let nnz = 0;
   for (let r = 0; r < s; r++) {
     rowStart[r] = nnz;
     nnz += ldpcCount[r]! + 3;
   }
   for (let r = s; r < s + h; r++) rowStart[r] = nnz;
+  // LT rows are written straight into the column array; a row has at most W + 3 entries but
+  // in practice d + d1 <= 33, so grow only if a row would not fit.
+  let cols = new Int32Array(nnz + isis.length * 12 + 64);
   for (let t = 0; t < isis.length; t++) {
     rowStart[s + h + t] = nnz;
-    const n = ltColumns(params, isis[t]!, scratch);
-    ltLists[t] = scratch.slice(0, n);
-    nnz += n;
+    if (cols.length - nnz < w + 3) {
+      const grown = new Int32Array(Math.max(cols.length * 2, nnz + w + 3));
+      grown.set(cols.subarray(0, nnz));
+      cols = grown;
+    }
+    nnz += ltColumns(params, isis[t]!, cols.subarray(nnz));
   }
   rowStart[rowCount] = nnz;
 
-  const cols = new Int32Array(nnz);
   const fill = new Int32Array(s);
   for (let i = 0; i < b; i++) {
     const a = 1 + Math.floor(i / s);
@@ -63,6 +66,5 @@ export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>
     cols[at++] = w + (r % p);
     cols[at++] = w + ((r + 1) % p);
   }
-  for (let t = 0; t < isis.length; t++) cols.set(ltLists[t]!, rowStart[s + h + t]!);
-  return { rowCount, rowStart, cols };
+  return { rowCount, rowStart, cols: cols.subarray(0, nnz) };
 }

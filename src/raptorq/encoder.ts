@@ -167,6 +167,7 @@ export class RaptorQEncoder {
   /** Drops the cached intermediate symbols (they are rebuilt on the next repairPackets call). */
   releaseBlock(sbn: number): void {
     this.checkSbn(sbn);
+    this.intermediate[sbn]?.buffer.release();
     this.intermediate[sbn] = undefined;
   }
 

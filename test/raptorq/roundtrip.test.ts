@@ -202,3 +202,18 @@ test('the WebAssembly SIMD kernel and the TypeScript kernel give identical symbo
     setKernelMode('auto');
   }
 });
+
+test('an encoder makes the same repair symbols after releaseBlock, and different ESIs give different symbols', () => {
+  const data = sampleData(500_000, 12);
+  const enc = new RaptorQEncoder(data, { symbolSize: 1000 });
+  const k = enc.sourceSymbolCount(0);
+  const first = enc.repairPackets(0, k + 5, 20);
+  enc.releaseBlock(0);
+  // Another object reuses the released memory in between.
+  new RaptorQEncoder(sampleData(400_000, 13), { symbolSize: 1000 }).repairPackets(0, 400, 3);
+  const again = enc.repairPackets(0, k + 5, 20);
+  first.forEach((p, i) => assert.ok(bytesEqual(p, again[i]!), `repair ${i} changed after release`));
+  assert.ok(!bytesEqual(first[0]!.subarray(4), first[1]!.subarray(4)));
+  // A single packet asked for alone equals the same ESI from a batch.
+  assert.ok(bytesEqual(enc.repairPackets(0, k + 12, 1)[0]!, first[7]!));
+});
