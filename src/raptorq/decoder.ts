@@ -72,23 +72,39 @@ export class RaptorQDecoder {
       );
     }
     const sbn = packet[0]!;
+    const esi = (packet[1]! << 16) | (packet[2]! << 8) | packet[3]!;
+    return this.take(sbn, esi, packet, PAYLOAD_ID_LENGTH);
+  }
+
+  /**
+   * Adds one symbol given its SBN and ESI separately (no payload id to build or copy); same
+   * rules and result as addPacket.
+   */
+  addSymbol(sbn: number, esi: number, symbol: Uint8Array): Uint8Array | null {
+    if (!(symbol instanceof Uint8Array) || symbol.length !== this.parameters.symbolSize) {
+      throw new BadPacketError(`a symbol of this object is ${this.parameters.symbolSize} bytes, got ${symbol instanceof Uint8Array ? symbol.length : typeof symbol}`);
+    }
+    if (!Number.isInteger(esi) || esi < 0 || esi > 0xffffff) throw new BadPacketError(`ESI ${esi} is outside 0..2^24-1`);
+    return this.take(sbn, esi, symbol, 0);
+  }
+
+  private take(sbn: number, esi: number, bytes: Uint8Array, offset: number): Uint8Array | null {
     this.checkSbn(sbn);
     if (this.isComplete) {
       this.duplicatePackets++;
       return this.output;
     }
-    const esi = (packet[1]! << 16) | (packet[2]! << 8) | packet[3]!;
     let block = this.blocks[sbn];
     if (!block) {
       block = new BlockDecoder(blockParams(this.layout.sourceSymbolCount(sbn)), this.parameters.symbolSize);
       this.blocks[sbn] = block;
     }
-    if (!block.add(esi, packet, PAYLOAD_ID_LENGTH)) {
+    if (!block.add(esi, bytes, offset)) {
       this.duplicatePackets++;
       return null;
     }
     const out = (this.output ??= new Uint8Array(this.parameters.transferLength));
-    if (block.tryDecode((e, bytes, offset) => this.layout.writeSymbol(out, sbn, e, bytes, offset))) {
+    if (block.tryDecode((e, b, o) => this.layout.writeSymbol(out, sbn, e, b, o))) {
       this.blocksDone++;
       if (this.isComplete) return out;
     }

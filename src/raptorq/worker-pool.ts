@@ -19,7 +19,10 @@ import { packPackets, unpackPackets, type EncodeSettings, type WorkerRequest, ty
 
 export interface EncodeResult {
   readonly oti: Uint8Array;
-  /** Source packets then repair packets of block 0, then of block 1, ... */
+  /**
+   * Source packets then repair packets of block 0, then of block 1, ... They are views into
+   * one buffer (it crossed the thread boundary without a copy); slice() any kept on its own.
+   */
   readonly packets: Uint8Array[];
 }
 
