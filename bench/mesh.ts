@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import pino from 'pino';
-import { DevMesh } from '../src/devnet/index.js';
+import { DevMesh, fiveDevicesOn } from '../src/devnet/index.js';
 import { SovereignMesh } from '../src/index.js';
 
 const SIZES = [
@@ -49,7 +49,7 @@ function fetchWhole(host: string, localAddress: string, size: number): Promise<n
 }
 
 async function main(): Promise<void> {
-  const mesh = await DevMesh.start({ notStarted: ['laptop'] });
+  const mesh = await DevMesh.start({ description: fiveDevicesOn(10), notStarted: ['laptop'] });
   const laptop = mesh.device('laptop');
   const node = await SovereignMesh.init({ dataDir: laptop.dataDir, tailscaleSocket: laptop.socketPath, logger: pino({ level: 'silent' }) });
   const rows: string[][] = [];

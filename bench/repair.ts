@@ -2,7 +2,7 @@
 // is lost for good, and compare the bytes moved with the least an erasure code must move:
 // per affected object, K symbols read plus the lost symbols written.
 import { randomBytes } from 'node:crypto';
-import { DevMesh } from '../src/devnet/index.js';
+import { DevMesh, fiveDevicesOn } from '../src/devnet/index.js';
 import { ENVELOPE_OVERHEAD } from '../src/crypto/index.js';
 
 const TOTAL_MB = Number(process.env.BENCH_REPAIR_MB ?? 1024);
@@ -16,6 +16,7 @@ const mib = (n: number) => (n / (1 << 20)).toFixed(1);
 
 async function main(): Promise<void> {
   const mesh = await DevMesh.start({
+    description: fiveDevicesOn(12),
     env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '500', FCP_SCRUB_INTERVAL_MS: '0', FCP_REPAIR_BYTES_PER_SEC: String(1e12) },
   });
   try {

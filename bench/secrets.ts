@@ -2,12 +2,12 @@
 // ranked devices over real TCP, combined in memory, zeroed. The using device runs in this
 // process through the library API; the other devices are real fcpd processes.
 import pino from 'pino';
-import { DevMesh, FIVE_DEVICES } from '../src/devnet/index.js';
+import { DevMesh, fiveDevicesOn } from '../src/devnet/index.js';
 import { SovereignMesh } from '../src/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 // The phone reached directly, so z:owner has three devices for a 3-share secret.
-const DESCRIPTION = { ...FIVE_DEVICES, nodes: FIVE_DEVICES.nodes.map((n) => (n.name === 'phone' ? { ...n, path: 'direct' as const } : n)) };
+const DESCRIPTION = fiveDevicesOn(11, { phone: { path: 'direct' } });
 
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);

@@ -73,9 +73,12 @@ export class SovereignMesh {
     return this.node.put(data, zone, opts);
   }
 
-  /** Rebuilds an object from any devices that hold enough of its symbols. */
-  retrieve(objectId: string): Promise<Uint8Array> {
-    return this.node.get(objectId);
+  /**
+   * Rebuilds an object from any devices that hold enough of its symbols. With `verify`, the
+   * content is also re-hashed and must match its ObjectId (costs a BLAKE3 pass over the object).
+   */
+  retrieve(objectId: string, opts: { verify?: boolean } = {}): Promise<Uint8Array> {
+    return this.node.get(objectId, opts);
   }
 
   list(zone?: string): Promise<ObjectHealth[]> {

@@ -93,7 +93,7 @@ async function route(mesh: SovereignMesh, req: http.IncomingMessage, res: http.S
   if (method === 'GET' && healthMatch) return sendJson(res, 200, await mesh.node.health(await mesh.node.manifest(healthMatch[1]!)));
   const objectMatch = /^\/v1\/objects\/([0-9a-fA-F]+)$/.exec(path);
   if (method === 'GET' && objectMatch) {
-    const data = await mesh.retrieve(objectMatch[1]!);
+    const data = await mesh.retrieve(objectMatch[1]!, { verify: q.get('verify') === '1' });
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
     res.end(data);
     return;

@@ -99,15 +99,9 @@ export class ObjectAssembler {
       throw err;
     }
     this.seen.add(key);
-    const packet = new Uint8Array(4 + plain.length);
-    packet[0] = entry.sbn;
-    packet[1] = (entry.esi >>> 16) & 0xff;
-    packet[2] = (entry.esi >>> 8) & 0xff;
-    packet[3] = entry.esi & 0xff;
-    packet.set(plain, 4);
     this.added++;
     try {
-      const out = this.decoder.addPacket(packet);
+      const out = this.decoder.addSymbol(entry.sbn, entry.esi, plain);
       if (out) {
         if (out.length !== this.manifest.length) {
           throw new MeshError('MESH_DECODE_FAILED', `decoded ${out.length} bytes but the manifest says ${this.manifest.length}`);

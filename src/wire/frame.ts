@@ -85,6 +85,13 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
   return validateMessage(value);
 }
 
+/**
+ * First allocation for a frame body: frames up to this size (every symbol batch) are received
+ * with no regrowth copies, while a peer that announces a huge frame and sends nothing still
+ * makes us allocate at most this much.
+ */
+const INITIAL_BODY_BYTES = 1024 * 1024;
+
 export class FrameDecoder {
   private readonly limits: WireLimits;
   /** Bytes of the current length prefix received so far. */
@@ -140,7 +147,7 @@ export class FrameDecoder {
           this.expected = this.checkLength(readU32(this.header, 0));
           this.headerFill = 0;
           this.bodyFill = 0;
-          this.body = new Uint8Array(Math.min(this.expected, 64 * 1024));
+          this.body = new Uint8Array(Math.min(this.expected, INITIAL_BODY_BYTES));
           continue;
         }
         const take = Math.min(this.expected - this.bodyFill, chunk.length - at);

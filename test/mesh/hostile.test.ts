@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { DevMesh, FIVE_DEVICES } from '../../src/devnet/index.js';
+import { DevMesh, fiveDevicesOn } from '../../src/devnet/index.js';
 import { encodeFrame, FrameDecoder, type Message } from '../../src/wire/index.js';
 import { objectIdFromHex, type SymbolEntry } from '../../src/crypto/index.js';
 import { RpcConnection } from '../../src/mesh/rpc.js';
@@ -59,7 +59,8 @@ describe('hostile peers', () => {
   const dataB = new Uint8Array(randomBytes(300_000));
 
   before(async () => {
-    const description = { ...FIVE_DEVICES, nodes: [...FIVE_DEVICES.nodes, { name: 'guest', os: 'linux', path: 'direct' as const }] };
+    const five = fiveDevicesOn(2);
+    const description = { ...five, nodes: [...five.nodes, { name: 'guest', os: 'linux', path: 'direct' as const, address: '127.77.2.6' }] };
     mesh = await DevMesh.start({ description, notStarted: ['guest'] });
     laptop = mesh.device('laptop').address;
     server = mesh.device('server').address;

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { DevMesh } from '../../src/devnet/index.js';
+import { DevMesh, fiveDevicesOn } from '../../src/devnet/index.js';
 import { ControlError } from '../../src/daemon/index.js';
 
 type Status = { storage: { symbols: number }; objects: number; counters: Record<string, number> };
@@ -21,7 +21,7 @@ describe('mesh of five fcpd daemons', () => {
   const files = new Map<string, { data: Uint8Array; zone: string }>();
 
   before(async () => {
-    mesh = await DevMesh.start();
+    mesh = await DevMesh.start({ description: fiveDevicesOn(1) });
   });
   after(async () => {
     await mesh?.stop();

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { DevMesh } from '../../src/devnet/index.js';
+import { DevMesh, fiveDevicesOn } from '../../src/devnet/index.js';
 import { LmdbSymbolStore } from '../../src/store/index.js';
 import { objectIdFromHex } from '../../src/crypto/index.js';
 
@@ -28,6 +28,7 @@ describe('placement repair and scrubbing', () => {
 
   before(async () => {
     mesh = await DevMesh.start({
+      description: fiveDevicesOn(3),
       // The loop runs on its own every half second; devices count as gone after one second away;
       // repair traffic is throttled so that it is still running when the repairer is killed.
       env: { FCP_REPAIR_INTERVAL_MS: '500', FCP_REPAIR_GRACE_MS: '1000', FCP_SCRUB_INTERVAL_MS: '0', FCP_REPAIR_BYTES_PER_SEC: '200000' },

@@ -117,9 +117,10 @@ export function registerMeshCommands(program: Command): void {
     .command('get <objectId>')
     .description('rebuild an object from the mesh')
     .requiredOption('--out <file>', 'where to write it ("-" for stdout)')
-    .action(async (id: string, opts: { out: string }, cmd: Command) => {
+    .option('--verify', 'also re-hash the rebuilt content against its ObjectId')
+    .action(async (id: string, opts: { out: string; verify?: boolean }, cmd: Command) => {
       const progress = new Progress(`get ${id.slice(0, 12)}`, null);
-      const res = await control(cmd).request(`/v1/objects/${encodeURIComponent(id)}`, { onDownload: (n, t) => progress.update(n, t) });
+      const res = await control(cmd).request(`/v1/objects/${encodeURIComponent(id)}${opts.verify ? '?verify=1' : ''}`, { onDownload: (n, t) => progress.update(n, t) });
       progress.done();
       if (res.status !== 200) parseJsonReply(res);
       if (opts.out === '-') {

@@ -1,0 +1,186 @@
+// After phase 1: the structure of the pivot rows (lower triangular part and inactive part),
+// and the elimination of the pivot columns from the remaining binary rows and from the HDPC
+// rows, all on the matrix only. U parts are kept as bit rows (binary rows) or byte rows (HDPC).
+//
+// fill[j] is row j of W = A_pv^-1 A_pu: pivot j's dependence on the inactive columns once the
+// earlier pivots are substituted. It is never applied to symbols (that would be dense); it
+// only tells the remaining rows what they become.
+
+import type { SparseRows } from './constraint-rows.js';
+import { gfAlphaPow, MUL_TABLE } from './gf256.js';
+import { IntList } from './int-list.js';
+import type { BlockParams } from './params.js';
+import { COL_PIVOT, type PivotChoice } from './pivoting.js';
+import { rand } from './tuple.js';
+
+export interface TriangularPart {
+  readonly lowerStart: Int32Array;
+  /** Rows of earlier pivots each pivot row XORs in (forward substitution). */
+  readonly lowerRows: Int32Array;
+  readonly upperStart: Int32Array;
+  /** Inactive-column indices in each pivot row's original equation. */
+  readonly upperCols: Int32Array;
+  /** W = A_pv^-1 A_pu as bit rows of uWords words. */
+  readonly fill: Int32Array;
+}
+
+export function triangularPart(rows: SparseRows, choice: PivotChoice, uWords: number): TriangularPart {
+  const { rowStart, cols } = rows;
+  const { colState, colIndex, pivotRows } = choice;
+  const pivotCount = pivotRows.length;
+  const lowerStart = new Int32Array(pivotCount + 1);
+  const upperStart = new Int32Array(pivotCount + 1);
+  const lower = new IntList(pivotCount * 4);
+  const upper = new IntList(pivotCount * 3);
+  const fill = new Int32Array(pivotCount * uWords);
+  for (let j = 0; j < pivotCount; j++) {
+    const row = pivotRows[j]!;
+    lowerStart[j] = lower.length;
+    upperStart[j] = upper.length;
+    const base = j * uWords;
+    for (let e = rowStart[row]!; e < rowStart[row + 1]!; e++) {
+      const c = cols[e]!;
+      if (colState[c] === COL_PIVOT) {
+        const k = colIndex[c]!;
+        if (k === j) continue;
+        lower.push(pivotRows[k]!);
+        const kb = k * uWords;
+        for (let q = 0; q < uWords; q++) fill[base + q] ^= fill[kb + q]!;
+      } else {
+        const q = colIndex[c]!;
+        upper.push(q);
+        fill[base + (q >>> 5)] ^= 1 << (q & 31);
+      }
+    }
+  }
+  lowerStart[pivotCount] = lower.length;
+  upperStart[pivotCount] = upper.length;
+  return { lowerStart, lowerRows: lower.toArray(), upperStart, upperCols: upper.toArray(), fill };
+}
+
+export interface OtherRowsPart {
+  /** Binary rows that are not pivots. */
+  readonly otherRows: Int32Array;
+  readonly otherStart: Int32Array;
+  /** Pivot rows each other row XORs in. */
+  readonly otherPivotRows: Int32Array;
+  /** Their U parts after elimination, bit rows of uWords words. */
+  readonly otherBits: Int32Array;
+}
+
+export function otherRowsPart(params: BlockParams, rows: SparseRows, choice: PivotChoice, fill: Int32Array, uWords: number): OtherRowsPart {
+  const { s, h } = params;
+  const { rowCount, rowStart, cols } = rows;
+  const { colState, colIndex, pivotRows, rowPivot } = choice;
+  const others = new IntList(choice.inactiveCount + 16);
+  for (let r = 0; r < rowCount; r++) if (!(r >= s && r < s + h) && rowPivot[r]! < 0) others.push(r);
+  const otherRows = others.toArray();
+  const otherCount = otherRows.length;
+  const otherBits = new Int32Array(otherCount * uWords);
+  const otherStart = new Int32Array(otherCount + 1);
+  const pivots = new IntList(otherCount * 8 + 16);
+  for (let t = 0; t < otherCount; t++) {
+    const r = otherRows[t]!;
+    otherStart[t] = pivots.length;
+    const base = t * uWords;
+    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
+      const c = cols[e]!;
+      if (colState[c] === COL_PIVOT) {
+        const k = colIndex[c]!;
+        pivots.push(pivotRows[k]!);
+        const kb = k * uWords;
+        for (let q = 0; q < uWords; q++) otherBits[base + q] ^= fill[kb + q]!;
+      } else {
+        const q = colIndex[c]!;
+        otherBits[base + (q >>> 5)] ^= 1 << (q & 31);
+      }
+    }
+  }
+  otherStart[otherCount] = pivots.length;
+  return { otherRows, otherStart, otherPivotRows: pivots.toArray(), otherBits };
+}
+
+const NIBBLE_TO_BYTES = new Int32Array(16);
+for (let n = 0; n < 16; n++) {
+  let v = 0;
+  for (let bit = 0; bit < 4; bit++) if ((n >>> bit) & 1) v |= 1 << (8 * bit);
+  NIBBLE_TO_BYTES[n] = v;
+}
+
+export interface HdpcPart {
+  /** For column m < K'+S: the pivot row solving it, or -1. */
+  readonly hdpcColumnRow: Int32Array;
+  /** The two HDPC rows (0..H-1) that MT marks in column m, for m < K'+S-1. */
+  readonly hdpcFirst: Uint8Array;
+  readonly hdpcSecond: Uint8Array;
+  /** The HDPC rows' U parts after elimination: H byte rows of `stride` bytes. */
+  readonly hdBytes: Uint8Array;
+  readonly stride: number;
+}
+
+/**
+ * Eliminates the pivot columns from the HDPC rows. G_HDPC = MT x GAMMA, and GAMMA is a
+ * Horner recurrence (g_m = alpha g_{m-1} + y_m), so one pass over the columns with a running
+ * accumulator g replaces H multiply-adds per column: MT adds g to two rows (all H rows in the
+ * last column, with weights alpha^i).
+ */
+export function hdpcPart(params: BlockParams, choice: PivotChoice, fill: Int32Array, uWords: number): HdpcPart {
+  const { kPrime, s, h } = params;
+  const { colState, colIndex, pivotRows, inactiveCount: u } = choice;
+  const hdpcCols = kPrime + s;
+  const strideWords = (u + 3) >>> 2;
+  const stride = strideWords * 4;
+  const g = new Int32Array(strideWords);
+  const gBytes = new Uint8Array(g.buffer);
+  const hd = new Int32Array(h * strideWords);
+  const hdBytes = new Uint8Array(hd.buffer);
+  const hdpcColumnRow = new Int32Array(hdpcCols);
+  const hdpcFirst = new Uint8Array(hdpcCols);
+  const hdpcSecond = new Uint8Array(hdpcCols);
+  for (let m = 0; m < hdpcCols; m++) {
+    for (let q = 0; q < strideWords; q++) {
+      const x = g[q]!;
+      g[q] = ((x & 0x7f7f7f7f) << 1) ^ Math.imul((x >>> 7) & 0x01010101, 0x1d);
+    }
+    if (colState[m] === COL_PIVOT) {
+      // y_m = W row of the pivot (bits expanded to 0/1 bytes, four at a time).
+      const k = colIndex[m]!;
+      hdpcColumnRow[m] = pivotRows[k]!;
+      const kb = k * uWords;
+      for (let q = 0; q < uWords; q++) {
+        let x = fill[kb + q]!;
+        let at = q * 8;
+        while (x !== 0) {
+          if (x & 15) g[at] ^= NIBBLE_TO_BYTES[x & 15]!;
+          x >>>= 4;
+          at++;
+        }
+      }
+    } else {
+      hdpcColumnRow[m] = -1;
+      gBytes[colIndex[m]!] ^= 1;
+    }
+    if (m < hdpcCols - 1) {
+      const h1 = rand(m + 1, 6, h);
+      const h2 = (h1 + rand(m + 1, 7, h - 1) + 1) % h;
+      hdpcFirst[m] = h1;
+      hdpcSecond[m] = h2;
+      const b1 = h1 * strideWords;
+      const b2 = h2 * strideWords;
+      for (let q = 0; q < strideWords; q++) {
+        const x = g[q]!;
+        hd[b1 + q] ^= x;
+        hd[b2 + q] ^= x;
+      }
+    } else {
+      for (let i = 0; i < h; i++) {
+        const base = gfAlphaPow(i) << 8;
+        const rb = i * stride;
+        for (let q = 0; q < u; q++) hdBytes[rb + q] ^= MUL_TABLE[base | gBytes[q]!]!;
+      }
+    }
+  }
+  // The identity block of the HDPC rows (columns K'+S .. L-1, all permanently inactive).
+  for (let i = 0; i < h; i++) hdBytes[i * stride + colIndex[hdpcCols + i]!] ^= 1;
+  return { hdpcColumnRow, hdpcFirst, hdpcSecond, hdBytes, stride };
+}
