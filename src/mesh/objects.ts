@@ -1,5 +1,5 @@
 // Turning an object into sealed symbols for placement, and sealed symbols back into the object.
-import { RaptorQDecoder, RaptorQEncoder } from '../raptorq/index.js';
+import { ObjectLayout, RaptorQDecoder, RaptorQEncoder, parseOti } from '../raptorq/index.js';
 import { CryptoError, openSymbol, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { MeshError } from './errors.js';
 
@@ -51,9 +51,21 @@ export function encodeAndSeal(
 
 export type AddResult = 'added' | 'duplicate' | 'rejected';
 
-/** Opens sealed symbols as they arrive and feeds the decoder until the object is whole. */
+/**
+ * Opens sealed symbols as they arrive and rebuilds the object. Source symbols are written
+ * straight into the output: when every source symbol of every block arrives (the usual case)
+ * no decoder runs and nothing is copied twice. Only when a block must be solved from repair
+ * symbols does it hand everything it has to a RaptorQ decoder.
+ */
 export class ObjectAssembler {
-  private readonly decoder: RaptorQDecoder;
+  private readonly layout: ObjectLayout;
+  private readonly output: Uint8Array;
+  private readonly sourcesHeld: Int32Array;
+  private readonly received: Int32Array;
+  private blocksLeft: number;
+  /** Every opened symbol, kept (by reference) in case a block needs the decoder after all. */
+  private readonly opened: Array<{ sbn: number; esi: number; plain: Uint8Array }> = [];
+  private decoder: RaptorQDecoder | null = null;
   private readonly seen = new Set<number>();
   private result: Uint8Array | null = null;
   rejected = 0;
@@ -65,15 +77,19 @@ export class ObjectAssembler {
     private readonly manifest: Manifest,
     private readonly zk: ZoneKey,
   ) {
-    this.decoder = new RaptorQDecoder(manifest.oti);
+    this.layout = new ObjectLayout(parseOti(manifest.oti));
+    this.output = new Uint8Array(manifest.length);
+    this.sourcesHeld = new Int32Array(this.layout.blockCount);
+    this.received = new Int32Array(this.layout.blockCount);
+    this.blocksLeft = this.layout.blockCount;
   }
 
-  /** (SBN, ESI) of every source symbol not yet received, for blocks not yet decoded. */
+  /** (SBN, ESI) of every source symbol not yet received, for blocks not yet complete. */
   missingSourceKeys(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
-    for (let sbn = 0; sbn < this.decoder.blockCount; sbn++) {
-      if (this.decoder.isBlockComplete(sbn)) continue;
-      const k = this.decoder.sourceSymbolCount(sbn);
+    for (let sbn = 0; sbn < this.layout.blockCount; sbn++) {
+      const k = this.layout.sourceSymbolCount(sbn);
+      if (this.sourcesHeld[sbn] === k) continue;
       for (let esi = 0; esi < k; esi++) if (!this.seen.has(sbn * 0x1000000 + esi)) out.push([sbn, esi]);
     }
     return out;
@@ -88,6 +104,10 @@ export class ObjectAssembler {
     this.bytesIn += entry.env.length;
     const key = entry.sbn * 0x1000000 + entry.esi;
     if (this.seen.has(key)) return 'duplicate';
+    if (entry.sbn >= this.layout.blockCount) {
+      this.rejected++;
+      return 'rejected';
+    }
     let plain: Uint8Array;
     try {
       plain = openSymbol(this.zk, entry.env, { objectId: this.manifest.objectId, sbn: entry.sbn, esi: entry.esi, zoneId: this.manifest.zone });
@@ -98,10 +118,36 @@ export class ObjectAssembler {
       }
       throw err;
     }
+    if (plain.length !== this.layout.oti.symbolSize) {
+      // Authentic but not of this object's shape: a writer bug; never let it near the output.
+      this.rejected++;
+      return 'rejected';
+    }
     this.seen.add(key);
     this.added++;
+    if (this.decoder) return this.feedDecoder(entry.sbn, entry.esi, plain);
+    const { sbn, esi } = entry;
+    const k = this.layout.sourceSymbolCount(sbn);
+    this.opened.push({ sbn, esi, plain });
+    this.received[sbn]!++;
+    if (esi < k) {
+      this.layout.writeSymbol(this.output, sbn, esi, plain, 0);
+      if (++this.sourcesHeld[sbn]! === k && --this.blocksLeft === 0) this.result = this.output;
+    } else if (this.received[sbn]! >= k && this.sourcesHeld[sbn]! < k) {
+      // Enough symbols for this block but not all its source symbols: solve from here on.
+      this.decoder = new RaptorQDecoder(this.manifest.oti);
+      for (const o of this.opened) {
+        this.feedDecoder(o.sbn, o.esi, o.plain);
+        if (this.result) break;
+      }
+      this.opened.length = 0;
+    }
+    return 'added';
+  }
+
+  private feedDecoder(sbn: number, esi: number, plain: Uint8Array): AddResult {
     try {
-      const out = this.decoder.addSymbol(entry.sbn, entry.esi, plain);
+      const out = this.decoder!.addSymbol(sbn, esi, plain);
       if (out) {
         if (out.length !== this.manifest.length) {
           throw new MeshError('MESH_DECODE_FAILED', `decoded ${out.length} bytes but the manifest says ${this.manifest.length}`);
@@ -110,7 +156,6 @@ export class ObjectAssembler {
       }
     } catch (err) {
       if (err instanceof MeshError) throw err;
-      // A symbol that authenticates but does not fit the object's parameters is a writer bug; drop it.
       this.rejected++;
       return 'rejected';
     }
