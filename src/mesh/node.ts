@@ -429,7 +429,9 @@ export class MeshNode {
 
     await this.directory.refresh().catch(() => undefined);
     const holders = this.holdersFor(zone);
-    const encoded = encodeAndSeal(data, (k) => symbolCount(k, holders.length, policy), { zk, sealer: this.sealer, objectId });
+    // RFC 6330 has no empty objects; an empty one is coded as one zero byte and its manifest says 0.
+    const coded = data.length === 0 ? new Uint8Array(1) : data;
+    const encoded = encodeAndSeal(coded, (k) => symbolCount(k, holders.length, policy), { zk, sealer: this.sealer, objectId });
 
     const perHolder: SymbolEntry[][] = holders.map(() => []);
     for (const block of encoded.blocks) {

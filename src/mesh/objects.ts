@@ -82,6 +82,8 @@ export class ObjectAssembler {
     this.sourcesHeld = new Int32Array(this.layout.blockCount);
     this.received = new Int32Array(this.layout.blockCount);
     this.blocksLeft = this.layout.blockCount;
+    // An empty object (coded as one byte) needs no symbol at all.
+    if (manifest.length === 0) this.result = this.output;
   }
 
   /** (SBN, ESI) of every source symbol not yet received, for blocks not yet complete. */

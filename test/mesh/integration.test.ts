@@ -33,6 +33,7 @@ describe('mesh of five fcpd daemons', () => {
       ['laptop', 'z:private', 1 << 20],
       ['desktop', 'z:private', 5_000],
       ['server', 'z:private', 1],
+      ['laptop', 'z:private', 0],
     ];
     for (const [writer, zone, size] of cases) {
       const data = new Uint8Array(randomBytes(size));
