@@ -1,12 +1,12 @@
 // RaptorQDecoder: collects packets of any blocks in any order and returns the object once every
 // source block can be rebuilt.
 
-import { BadPacketError, SbnOutOfRangeError } from './errors.js';
+import { BadPacketError, EsiOutOfRangeError, SbnOutOfRangeError } from './errors.js';
 import { BlockDecoder } from './block-decoder.js';
 import { parseOti, validateOti, type Oti } from './oti.js';
 import { blockParams } from './params.js';
 import { ObjectLayout } from './partitioning.js';
-import { PAYLOAD_ID_LENGTH } from './payload-id.js';
+import { MAX_ESI, PAYLOAD_ID_LENGTH } from './payload-id.js';
 
 export class RaptorQDecoder {
   readonly parameters: Oti;
@@ -84,7 +84,7 @@ export class RaptorQDecoder {
     if (!(symbol instanceof Uint8Array) || symbol.length !== this.parameters.symbolSize) {
       throw new BadPacketError(`a symbol of this object is ${this.parameters.symbolSize} bytes, got ${symbol instanceof Uint8Array ? symbol.length : typeof symbol}`);
     }
-    if (!Number.isInteger(esi) || esi < 0 || esi > 0xffffff) throw new BadPacketError(`ESI ${esi} is outside 0..2^24-1`);
+    if (!Number.isInteger(esi) || esi < 0 || esi > MAX_ESI) throw new EsiOutOfRangeError(`ESI ${esi} is outside 0..${MAX_ESI}`);
     return this.take(sbn, esi, symbol, 0);
   }
 

@@ -111,3 +111,26 @@ test('fast path: all K source symbols need no solve and give the object at once'
   }
   assert.ok(bytesEqual(result, data));
 });
+
+test('addSymbol takes SBN, ESI and a bare symbol, with the same rules as addPacket', () => {
+  const data = sampleData(40_000, 6);
+  const enc = new RaptorQEncoder(data, { symbolSize: 200, maxSubBlockSize: 8000, minSubSymbolSize: 200 });
+  assert.ok(enc.blockCount > 1);
+  const dec = new RaptorQDecoder(enc.oti);
+  const symbol = (p: Uint8Array): Uint8Array => p.subarray(4);
+  assertCode(() => dec.addSymbol(0, 0, new Uint8Array(199)), 'RAPTORQ_BAD_PACKET');
+  assertCode(() => dec.addSymbol(enc.blockCount, 0, new Uint8Array(200)), 'RAPTORQ_SBN_OUT_OF_RANGE');
+  assertCode(() => dec.addSymbol(0, 2 ** 24, new Uint8Array(200)), 'RAPTORQ_ESI_OUT_OF_RANGE');
+  assertCode(() => dec.addSymbol(0, -1, new Uint8Array(200)), 'RAPTORQ_ESI_OUT_OF_RANGE');
+  let result: Uint8Array | null = null;
+  for (let sbn = 0; sbn < enc.blockCount; sbn++) {
+    const k = enc.sourceSymbolCount(sbn);
+    // Half the source symbols plus repair symbols, through addSymbol and addPacket alternately.
+    const packets = [...enc.blockSourcePackets(sbn).filter((_, i) => i % 2 === 0), ...enc.repairPackets(sbn, k, Math.ceil(k / 2) + 2)];
+    packets.forEach((p, i) => {
+      const r = i % 2 === 0 ? dec.addSymbol(sbn, (p[1]! << 16) | (p[2]! << 8) | p[3]!, symbol(p)) : dec.addPacket(p);
+      result = r ?? result;
+    });
+  }
+  assert.ok(bytesEqual(result, data));
+});
