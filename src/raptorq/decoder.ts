@@ -1,12 +1,23 @@
 // RaptorQDecoder: collects packets of any blocks in any order and returns the object once every
 // source block can be rebuilt.
 
-import { BadPacketError, EsiOutOfRangeError, SbnOutOfRangeError } from './errors.js';
+import { BadOtiError, BadPacketError, EsiOutOfRangeError, SbnOutOfRangeError } from './errors.js';
 import { BlockDecoder } from './block-decoder.js';
 import { parseOti, validateOti, type Oti } from './oti.js';
 import { blockParams } from './params.js';
 import { ObjectLayout } from './partitioning.js';
 import { MAX_ESI, PAYLOAD_ID_LENGTH } from './payload-id.js';
+
+/** The largest object a decoder accepts unless told otherwise (the object is held in memory). */
+export const DEFAULT_MAX_DECODED_LENGTH = 2 ** 32 - 1;
+
+export interface DecoderOptions {
+  /**
+   * Refuse OTIs describing objects larger than this many bytes (RAPTORQ_BAD_OTI), so an
+   * untrusted OTI cannot make the decoder allocate without bound. Default 4 GiB - 1.
+   */
+  readonly maxTransferLength?: number;
+}
 
 export class RaptorQDecoder {
   readonly parameters: Oti;
@@ -18,12 +29,18 @@ export class RaptorQDecoder {
   /** Packets ignored because their symbol was already received (or its block was done). */
   duplicatePackets = 0;
 
-  constructor(oti: Uint8Array | Oti) {
+  constructor(oti: Uint8Array | Oti, options: DecoderOptions = {}) {
     if (oti instanceof Uint8Array) {
       this.parameters = parseOti(oti);
     } else {
       validateOti(oti);
       this.parameters = oti;
+    }
+    const limit = options.maxTransferLength ?? DEFAULT_MAX_DECODED_LENGTH;
+    if (this.parameters.transferLength > limit) {
+      throw new BadOtiError(
+        `the OTI describes a ${this.parameters.transferLength}-byte object, more than this decoder's limit of ${limit} bytes`,
+      );
     }
     this.layout = new ObjectLayout(this.parameters);
     this.blocks = new Array<BlockDecoder | undefined>(this.parameters.sourceBlocks);

@@ -2,7 +2,8 @@
 
 export { RaptorQEncoder, defaultParameters, encoderParameters, DEFAULT_MAX_SUB_BLOCK_SIZE, DEFAULT_MIN_SUB_SYMBOL_SIZE } from './encoder.js';
 export type { EncoderOptions } from './encoder.js';
-export { RaptorQDecoder } from './decoder.js';
+export { RaptorQDecoder, DEFAULT_MAX_DECODED_LENGTH } from './decoder.js';
+export type { DecoderOptions } from './decoder.js';
 export { encodeOti, parseOti, validateOti, MAX_TRANSFER_LENGTH, OTI_LENGTH } from './oti.js';
 export type { Oti } from './oti.js';
 export { packetSbn, packetEsi, PAYLOAD_ID_LENGTH, MAX_ESI } from './payload-id.js';

@@ -45,6 +45,11 @@ test('impossible OTI values are rejected with RAPTORQ_BAD_OTI', () => {
   // 4 GiB in one block of 64-byte symbols: more than K'max symbols per block.
   assertCode(() => encodeOti({ ...good, transferLength: 2 ** 32 }), 'RAPTORQ_BAD_OTI');
   assertCode(() => new RaptorQDecoder(withField(bytes, 8, 0)), 'RAPTORQ_BAD_OTI');
+  // A valid but huge object is refused up front instead of failing to allocate later.
+  const huge = encodeOti({ transferLength: 900_000_000_000, symbolSize: 65528, sourceBlocks: 255, subBlocks: 1, alignment: 8 });
+  assertCode(() => new RaptorQDecoder(huge), 'RAPTORQ_BAD_OTI');
+  assertCode(() => new RaptorQDecoder(bytes, { maxTransferLength: 9_999 }), 'RAPTORQ_BAD_OTI');
+  assert.equal(new RaptorQDecoder(bytes, { maxTransferLength: 10_000 }).blockCount, 1);
 });
 
 test('bad encoder parameters are rejected with RAPTORQ_BAD_PARAMETERS', () => {
