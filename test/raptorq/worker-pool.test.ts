@@ -49,3 +49,14 @@ test('shared pool helpers with reference-default parameters', async () => {
   assert.ok(bytesEqual(result, data));
   await closeSharedWorkerPool();
 });
+
+test('closing the pool under a running job fails that job with RAPTORQ_WORKER_FAILED', async () => {
+  const pool = new RaptorQWorkerPool(1);
+  const job = pool.encode(sampleData(8 << 20, 3), { symbolSize: 1024 }, { repairPerBlock: 100 });
+  const queued = pool.decode(new RaptorQEncoder(new Uint8Array(10), { symbolSize: 8 }).oti, []);
+  const jobFails = assert.rejects(job, { code: 'RAPTORQ_WORKER_FAILED' });
+  const queuedFails = assert.rejects(queued, { code: 'RAPTORQ_WORKER_FAILED' });
+  await pool.close();
+  await jobFails;
+  await queuedFails;
+});
