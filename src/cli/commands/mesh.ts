@@ -176,5 +176,23 @@ export function registerMeshCommands(program: Command): void {
       );
     });
 
+  program
+    .command('repair')
+    .description('run a repair pass now: restore every object this device repairs to its placement policy')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const r = await control(cmd).json<{ outcomes: Record<string, number>; stats: Record<string, number> }>('/v1/repair', { method: 'POST' });
+      print(r, Boolean(opts.json), () => Object.entries(r.outcomes).map(([k, v]) => `${k}: ${v}`).join('\n') || 'no objects');
+    });
+
+  program
+    .command('scrub')
+    .description('check every stored symbol\'s authentication tag now; corrupt ones are removed and repaired')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const r = await control(cmd).json<{ corrupt: number; stats: { scrubbed: number } }>('/v1/scrub', { method: 'POST' });
+      print(r, Boolean(opts.json), () => `checked ${r.stats.scrubbed} symbols in total; ${r.corrupt} corrupt removed now (repair replaces them)`);
+    });
+
   registerSecretCommands(program, control);
 }
