@@ -3,7 +3,7 @@
 // H HDPC rows, all zero, then the LT rows' symbols). The plan runs as a flat Program, on the
 // WebAssembly SIMD kernel when available, else on the TypeScript kernels below.
 
-import { PROG_MUL_ADD, PROG_MUL_ALPHA, PROG_XORN, programOf, type Program } from './program.js';
+import { HORNER_ACCUMULATE, HORNER_WITH_Z, PROG_HORNER, PROG_MUL_ADD, PROG_XORN, programOf, type Program } from './program.js';
 import type { SolvePlan } from './solver.js';
 import { mulAddBytes, mulAlphaWords, scaleBytes, SymbolBuffer, xorWords } from './symbol-buffer.js';
 
@@ -21,9 +21,15 @@ export function runProgramPortable(program: Program, buffer: SymbolBuffer): void
       const n = header >>> 8;
       for (let i = 0; i < n; i++) xorWords(words, dst * sw, code[pc + 2 + i]! * sw, sw);
       pc += 2 + n;
-    } else if (kind === PROG_MUL_ALPHA) {
-      mulAlphaWords(words, dst * sw, sw);
-      pc += 2;
+    } else if (kind === PROG_HORNER) {
+      const g = dst * sw;
+      mulAlphaWords(words, g, sw);
+      if (header & (HORNER_WITH_Z << 8)) xorWords(words, g, code[pc + 2]! * sw, sw);
+      if (header & (HORNER_ACCUMULATE << 8)) {
+        xorWords(words, code[pc + 3]! * sw, g, sw);
+        xorWords(words, code[pc + 4]! * sw, g, sw);
+      }
+      pc += 5;
     } else if (kind === PROG_MUL_ADD) {
       mulAddBytes(bytes, dst * sb, code[pc + 2]! * sb, sb, header >>> 8);
       pc += 3;

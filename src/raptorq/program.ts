@@ -3,7 +3,8 @@
 // Instructions are int32 words, a header (kind | argument << 8) then rows:
 //   XORN      n << 8, dst, src1 .. srcn   dst ^= src1 ^ ... ^ srcn (consecutive XORs into one
 //                                        row are merged, so the row is loaded and stored once)
-//   MUL_ALPHA dst                         dst *= alpha
+//   HORNER    flags << 8, g, z, h1, h2    g = alpha * g (^ z if flag 1); then h1 ^= g, h2 ^= g
+//                                        if flag 2 (one column of the HDPC Horner pass, fused)
 //   MUL_ADD   beta << 8, dst, src         dst ^= beta * src
 //   SCALE     beta << 8, dst              dst *= beta
 // Row `plan.rowCount` is a scratch row (the Horner accumulator of the HDPC pass).
@@ -14,7 +15,9 @@ import { OP_MUL_ADD, OP_SCALE, OP_XOR, type SolvePlan } from './solver.js';
 import { ltColumns } from './tuple.js';
 
 export const PROG_XORN = 0;
-export const PROG_MUL_ALPHA = 1;
+export const PROG_HORNER = 1;
+export const HORNER_WITH_Z = 1;
+export const HORNER_ACCUMULATE = 2;
 export const PROG_MUL_ADD = 2;
 export const PROG_SCALE = 3;
 
@@ -60,6 +63,15 @@ class Emitter {
     this.word(PROG_XORN | (1 << 8));
     this.word(dst);
     this.word(src);
+  }
+
+  horner(flags: number, g: number, z: number, h1: number, h2: number): void {
+    this.openXor = -1;
+    this.word(PROG_HORNER | (flags << 8));
+    this.word(g);
+    this.word(z);
+    this.word(h1);
+    this.word(h2);
   }
 
   other(header: number, dst: number, src?: number): void {
@@ -111,22 +123,19 @@ export function compileProgram(plan: SolvePlan): Program {
   const last = hdpcColumnRow.length - 1;
   let started = false;
   for (let m = 0; m <= last; m++) {
-    if (started) out.other(PROG_MUL_ALPHA, scratch);
     const src = hdpcColumnRow[m]!;
-    if (src >= 0) {
-      out.xor(scratch, src);
-      started = true;
-    }
-    if (!started) continue;
-    if (m < last) {
-      out.xor(s + hdpcFirst[m]!, scratch);
-      out.xor(s + hdpcSecond[m]!, scratch);
-    } else {
-      for (let i = 0; i < h; i++) {
-        const beta = gfAlphaPow(i);
-        if (beta === 1) out.xor(s + i, scratch);
-        else out.other(PROG_MUL_ADD | (beta << 8), s + i, scratch);
-      }
+    if (!started && src < 0) continue; // g is still zero
+    started = true;
+    const flags = (src >= 0 ? HORNER_WITH_Z : 0) | (m < last ? HORNER_ACCUMULATE : 0);
+    if (m < last) out.horner(flags, scratch, src >= 0 ? src : scratch, s + hdpcFirst[m]!, s + hdpcSecond[m]!);
+    else out.horner(flags, scratch, src >= 0 ? src : scratch, scratch, scratch);
+  }
+  if (started) {
+    // Last column of MT: alpha^i into HDPC row i.
+    for (let i = 0; i < h; i++) {
+      const beta = gfAlphaPow(i);
+      if (beta === 1) out.xor(s + i, scratch);
+      else out.other(PROG_MUL_ADD | (beta << 8), s + i, scratch);
     }
   }
   // Dense phase on the inactive columns.

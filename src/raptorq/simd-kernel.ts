@@ -5,7 +5,10 @@
 //               (param $srcBase i32) (param $stride i32))
 //        d[0..cw) ^= the n source rows listed at $list; the destination is loaded and stored
 //        once per 64 bytes however many sources there are (four v128 accumulators)
-//   (func $mulAlpha (param $p i32) (param $n i32))                  p[0..n) *= 2 in GF(256)
+//   (func $horner (param $g i32) (param $z i32) (param $h1 i32) (param $h2 i32) (param $n i32)
+//                 (param $flags i32))
+//        one column of the HDPC Horner pass: g = 2*g in GF(256), g ^= z if flags & 1,
+//        then h1 ^= g and h2 ^= g if flags & 2
 //   (func $mulAdd (param $d i32) (param $s i32) (param $n i32) (param $t i32))
 //        d ^= beta * s, beta given by its two nibble tables at t
 //   (func $scale (param $d i32) (param $n i32) (param $t i32))     d *= beta
@@ -119,13 +122,12 @@ function loop16(ptr: number, end: number, step: number[][], alsoAdvance: number[
 
 function assemble(): Uint8Array {
   const types = vec([
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 0: xorn
-    [0x60, ...vec([[I32], [I32]]), ...vec([])], // 1: mulAlpha
-    [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])], // 2: mulAdd
-    [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])], // 3: scale
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 4: run
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 0: xorn, horner
+    [0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])], // 1: mulAdd
+    [0x60, ...vec([[I32], [I32], [I32]]), ...vec([])], // 2: scale
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([])], // 3: run
   ]);
-  const functions = vec([[0], [1], [2], [3], [4]]);
+  const functions = vec([[0], [0], [1], [2], [3]]);
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]);
   const exports = vec([[...name('run'), 0x00, 4]]);
 
@@ -180,20 +182,29 @@ function assemble(): Uint8Array {
       op.end, op.end,
     ],
   );
-  // mulAlpha(p=0, n=1; end=2, c=3, x=4)
-  const mulAlpha = body(
+  // horner(g=0, z=1, h1=2, h2=3, n=4, flags=5; end=6, c=7, x=8)
+  //   g = alpha * g, g ^= z if flags & 1, then h1 ^= g and h2 ^= g if flags & 2
+  const horner = body(
     [[1, I32], [2, V128]],
     [
-      op.get(0), op.get(1), op.i32Add, op.set(2),
-      op.i32(0x1d), op.i8Splat, op.set(3),
-      ...loop16(0, 2, [
-        op.get(0), op.v128Load(0), op.set(4),
-        op.get(0),
-        op.get(4), op.i32(1), op.i8Shl,
-        op.get(4), op.i32(7), op.i8ShrS, op.get(3), op.v128And,
-        op.v128Xor,
-        op.v128Store,
-      ]),
+      op.get(0), op.get(4), op.i32Add, op.set(6),
+      op.i32(0x1d), op.i8Splat, op.set(7),
+      ...loop16(0, 6, [
+        op.get(0), op.v128Load(0), op.set(8),
+        op.get(8), op.i32(1), op.i8Shl,
+        op.get(8), op.i32(7), op.i8ShrS, op.get(7), op.v128And,
+        op.v128Xor, op.set(8),
+        op.get(5), op.i32(1), op.i32And,
+        op.if,
+        op.get(8), op.get(1), op.v128Load(0), op.v128Xor, op.set(8),
+        op.end,
+        op.get(0), op.get(8), op.v128StoreAt(0),
+        op.get(5), op.i32(2), op.i32And,
+        op.if,
+        op.get(2), op.get(2), op.v128Load(0), op.get(8), op.v128Xor, op.v128StoreAt(0),
+        op.get(3), op.get(3), op.v128Load(0), op.get(8), op.v128Xor, op.v128StoreAt(0),
+        op.end,
+      ], [1, 2, 3]),
     ],
   );
   // mulAdd(d=0, s=1, n=2, t=3; end=4, lo=5, hi=6, mask=7, x=8)
@@ -255,8 +266,8 @@ function assemble(): Uint8Array {
       op.else,
       op.get(8), op.i32(1), op.i32Eq,
       op.if,
-      op.get(9), op.get(5), op.call(1),
-      op.get(0), op.i32(8), op.i32Add, op.set(0),
+      op.get(9), ...rowAddress(8), ...rowAddress(12), ...rowAddress(16), op.get(5), op.get(7), op.i32(8), op.i32ShrU, op.call(1),
+      op.get(0), op.i32(20), op.i32Add, op.set(0),
       op.else,
       op.get(8), op.i32(2), op.i32Eq,
       op.if,
@@ -273,7 +284,7 @@ function assemble(): Uint8Array {
       op.end,
     ],
   );
-  const code = vec([xorn, mulAlpha, mulAdd, scale, run]);
+  const code = vec([xorn, horner, mulAdd, scale, run]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, types),
