@@ -1,6 +1,9 @@
 // The sparse binary rows of the constraint matrix A (RFC 6330 section 5.3.3.3): S LDPC rows,
 // then H placeholder rows for the HDPC part (dense, handled through its MT x GAMMA structure
 // in the solver), then one LT row per internal symbol id. Stored as compressed sparse rows.
+//
+// The LDPC rows and the LT rows of ISIs 0..K'-1 depend only on K', and a decoder mostly
+// receives source symbols, so those rows are built once per K' and kept in a small cache.
 
 import type { BlockParams } from './params.js';
 import { ltColumns } from './tuple.js';
@@ -13,12 +16,18 @@ export interface SparseRows {
   readonly cols: Int32Array;
 }
 
-/** Builds LDPC rows, empty HDPC rows and the LT rows of `isis` (in that row order). */
-export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>): SparseRows {
-  const { s, h, b, w, p } = params;
-  const rowCount = s + h + isis.length;
-  const rowStart = new Int32Array(rowCount + 1);
+/** Rows that depend only on K': the S LDPC rows, then the LT rows of ISIs 0..K'-1. */
+interface FixedRows {
+  /** S + K' + 1 offsets into cols. */
+  readonly start: Int32Array;
+  readonly cols: Int32Array;
+}
 
+const FIXED_CACHE_LIMIT = 16;
+const fixedCache = new Map<number, FixedRows>();
+
+function buildFixedRows(params: BlockParams): FixedRows {
+  const { kPrime, s, b, w, p } = params;
   // LDPC: each of the B first columns hits 3 rows; each row adds its identity and 2 PI columns.
   const ldpcCount = new Int32Array(s);
   for (let i = 0; i < b; i++) {
@@ -30,41 +39,89 @@ export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>
     r = (r + a) % s;
     ldpcCount[r]!++;
   }
+  const start = new Int32Array(s + kPrime + 1);
   let nnz = 0;
   for (let r = 0; r < s; r++) {
-    rowStart[r] = nnz;
+    start[r] = nnz;
     nnz += ldpcCount[r]! + 3;
   }
-  for (let r = s; r < s + h; r++) rowStart[r] = nnz;
-  // LT rows are written straight into the column array; a row has at most W + 3 entries but
-  // in practice d + d1 <= 33, so grow only if a row would not fit.
-  let cols = new Int32Array(nnz + isis.length * 12 + 64);
-  for (let t = 0; t < isis.length; t++) {
-    rowStart[s + h + t] = nnz;
-    if (cols.length - nnz < w + 3) {
-      const grown = new Int32Array(Math.max(cols.length * 2, nnz + w + 3));
-      grown.set(cols.subarray(0, nnz));
-      cols = grown;
+  // A row has at most W + 3 entries, in practice d + d1 <= 33 and about 7 on average.
+  let lt = new Int32Array(kPrime * 12 + w + 3);
+  let ltAt = 0;
+  for (let isi = 0; isi < kPrime; isi++) {
+    start[s + isi] = nnz + ltAt;
+    if (lt.length - ltAt < w + 3) {
+      const grown = new Int32Array(lt.length * 2);
+      grown.set(lt.subarray(0, ltAt));
+      lt = grown;
     }
-    nnz += ltColumns(params, isis[t]!, cols.subarray(nnz));
+    ltAt += ltColumns(params, isi, lt.subarray(ltAt));
   }
-  rowStart[rowCount] = nnz;
+  start[s + kPrime] = nnz + ltAt;
 
+  const cols = new Int32Array(nnz + ltAt);
   const fill = new Int32Array(s);
   for (let i = 0; i < b; i++) {
     const a = 1 + Math.floor(i / s);
     let r = i % s;
-    cols[rowStart[r]! + fill[r]!++] = i;
+    cols[start[r]! + fill[r]!++] = i;
     r = (r + a) % s;
-    cols[rowStart[r]! + fill[r]!++] = i;
+    cols[start[r]! + fill[r]!++] = i;
     r = (r + a) % s;
-    cols[rowStart[r]! + fill[r]!++] = i;
+    cols[start[r]! + fill[r]!++] = i;
   }
   for (let r = 0; r < s; r++) {
-    let at = rowStart[r]! + fill[r]!;
+    let at = start[r]! + fill[r]!;
     cols[at++] = b + r;
     cols[at++] = w + (r % p);
     cols[at++] = w + ((r + 1) % p);
   }
+  cols.set(lt.subarray(0, ltAt), nnz);
+  return { start, cols };
+}
+
+function fixedRows(params: BlockParams): FixedRows {
+  let rows = fixedCache.get(params.kPrime);
+  if (rows) {
+    fixedCache.delete(params.kPrime);
+  } else {
+    rows = buildFixedRows(params);
+    if (fixedCache.size >= FIXED_CACHE_LIMIT) fixedCache.delete(fixedCache.keys().next().value as number);
+  }
+  fixedCache.set(params.kPrime, rows);
+  return rows;
+}
+
+/** Builds LDPC rows, empty HDPC rows and the LT rows of `isis` (in that row order). */
+export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>): SparseRows {
+  const { kPrime, s, h, w } = params;
+  const fixed = fixedRows(params);
+  const rowCount = s + h + isis.length;
+  const rowStart = new Int32Array(rowCount + 1);
+
+  const ldpcEnd = fixed.start[s]!;
+  let cols = new Int32Array(ldpcEnd + isis.length * 12 + 64);
+  cols.set(fixed.cols.subarray(0, ldpcEnd));
+  rowStart.set(fixed.start.subarray(0, s));
+  let nnz = ldpcEnd;
+  for (let r = s; r < s + h; r++) rowStart[r] = nnz;
+  for (let t = 0; t < isis.length; t++) {
+    rowStart[s + h + t] = nnz;
+    const isi = isis[t]!;
+    const from = isi < kPrime ? fixed.start[s + isi]! : 0;
+    const length = isi < kPrime ? fixed.start[s + isi + 1]! - from : w + 3;
+    if (cols.length - nnz < length) {
+      const grown = new Int32Array(Math.max(cols.length * 2, nnz + length));
+      grown.set(cols.subarray(0, nnz));
+      cols = grown;
+    }
+    if (isi < kPrime) {
+      cols.set(fixed.cols.subarray(from, from + length), nnz);
+      nnz += length;
+    } else {
+      nnz += ltColumns(params, isi, cols.subarray(nnz));
+    }
+  }
+  rowStart[rowCount] = nnz;
   return { rowCount, rowStart, cols: cols.subarray(0, nnz) };
 }

@@ -100,11 +100,31 @@ export function otherRowsPart(params: BlockParams, rows: SparseRows, choice: Piv
   return { otherRows, otherStart, otherPivotRows: pivots.toArray(), otherBits };
 }
 
-const NIBBLE_TO_BYTES = new Int32Array(16);
-for (let n = 0; n < 16; n++) {
-  let v = 0;
-  for (let bit = 0; bit < 4; bit++) if ((n >>> bit) & 1) v |= 1 << (8 * bit);
-  NIBBLE_TO_BYTES[n] = v;
+/** BYTE_TO_BYTES[2b], [2b+1]: the 8 bits of byte b spread to eight 0/1 bytes, as two words. */
+const BYTE_TO_BYTES = new Int32Array(512);
+for (let b = 0; b < 256; b++) {
+  for (let bit = 0; bit < 8; bit++) if ((b >>> bit) & 1) BYTE_TO_BYTES[2 * b + (bit >>> 2)]! |= 1 << (8 * (bit & 3));
+}
+
+const MT_CACHE_LIMIT = 16;
+const mtCache = new Map<number, { first: Uint8Array; second: Uint8Array }>();
+
+/** The two rows MT marks in each column but the last (section 5.3.3.3); depends only on K'. */
+function mtRows(params: BlockParams): { first: Uint8Array; second: Uint8Array } {
+  const hit = mtCache.get(params.kPrime);
+  if (hit) return hit;
+  const { kPrime, s, h } = params;
+  const columns = kPrime + s;
+  const first = new Uint8Array(columns);
+  const second = new Uint8Array(columns);
+  for (let m = 0; m < columns - 1; m++) {
+    const h1 = rand(m + 1, 6, h);
+    first[m] = h1;
+    second[m] = (h1 + rand(m + 1, 7, h - 1) + 1) % h;
+  }
+  if (mtCache.size >= MT_CACHE_LIMIT) mtCache.delete(mtCache.keys().next().value as number);
+  mtCache.set(kPrime, { first, second });
+  return { first, second };
 }
 
 export interface HdpcPart {
@@ -128,15 +148,17 @@ export function hdpcPart(params: BlockParams, choice: PivotChoice, fill: Int32Ar
   const { kPrime, s, h } = params;
   const { colState, colIndex, pivotRows, inactiveCount: u } = choice;
   const hdpcCols = kPrime + s;
-  const strideWords = (u + 3) >>> 2;
+  // g and the HDPC rows have room for every bit of a fill row expanded to a byte.
+  const uBytes = (u + 7) >>> 3;
+  const strideWords = Math.max((u + 3) >>> 2, 2 * uBytes);
+  const fillBytes = new Uint8Array(fill.buffer, fill.byteOffset, fill.byteLength);
   const stride = strideWords * 4;
   const g = new Int32Array(strideWords);
   const gBytes = new Uint8Array(g.buffer);
   const hd = new Int32Array(h * strideWords);
   const hdBytes = new Uint8Array(hd.buffer);
   const hdpcColumnRow = new Int32Array(hdpcCols);
-  const hdpcFirst = new Uint8Array(hdpcCols);
-  const hdpcSecond = new Uint8Array(hdpcCols);
+  const { first: hdpcFirst, second: hdpcSecond } = mtRows(params);
   for (let m = 0; m < hdpcCols; m++) {
     for (let q = 0; q < strideWords; q++) {
       const x = g[q]!;
@@ -146,27 +168,20 @@ export function hdpcPart(params: BlockParams, choice: PivotChoice, fill: Int32Ar
       // y_m = W row of the pivot (bits expanded to 0/1 bytes, four at a time).
       const k = colIndex[m]!;
       hdpcColumnRow[m] = pivotRows[k]!;
-      const kb = k * uWords;
-      for (let q = 0; q < uWords; q++) {
-        let x = fill[kb + q]!;
-        let at = q * 8;
-        while (x !== 0) {
-          if (x & 15) g[at] ^= NIBBLE_TO_BYTES[x & 15]!;
-          x >>>= 4;
-          at++;
-        }
+      const kb = k * uWords * 4;
+      for (let q = 0; q < uBytes; q++) {
+        const x = fillBytes[kb + q]!;
+        if (x === 0) continue;
+        g[2 * q] ^= BYTE_TO_BYTES[2 * x]!;
+        g[2 * q + 1] ^= BYTE_TO_BYTES[2 * x + 1]!;
       }
     } else {
       hdpcColumnRow[m] = -1;
       gBytes[colIndex[m]!] ^= 1;
     }
     if (m < hdpcCols - 1) {
-      const h1 = rand(m + 1, 6, h);
-      const h2 = (h1 + rand(m + 1, 7, h - 1) + 1) % h;
-      hdpcFirst[m] = h1;
-      hdpcSecond[m] = h2;
-      const b1 = h1 * strideWords;
-      const b2 = h2 * strideWords;
+      const b1 = hdpcFirst[m]! * strideWords;
+      const b2 = hdpcSecond[m]! * strideWords;
       for (let q = 0; q < strideWords; q++) {
         const x = g[q]!;
         hd[b1 + q] ^= x;
