@@ -33,7 +33,8 @@ function encodeOurs(data: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let sbn = 0; sbn < enc.blockCount; sbn++) {
     const k = enc.sourceSymbolCount(sbn);
-    out.push(...enc.blockSourcePackets(sbn), ...enc.repairPackets(sbn, k, repairFor(k)));
+    for (const p of enc.blockSourcePackets(sbn)) out.push(p);
+    for (const p of enc.repairPackets(sbn, k, repairFor(k))) out.push(p);
   }
   return out;
 }

@@ -57,7 +57,7 @@ function main(): void {
     ks.push(k);
     // Enough repair that 70% of everything sent still exceeds K with a small margin.
     const repair = Math.ceil(k / (1 - LOSS) - k) + 20;
-    packets.push(...enc.blockSourcePackets(sbn), ...enc.repairPackets(sbn, k, repair));
+    for (const p of [...enc.blockSourcePackets(sbn), ...enc.repairPackets(sbn, k, repair)]) packets.push(p);
   }
   const encodeMs = performance.now() - t0;
 

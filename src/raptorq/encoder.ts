@@ -62,6 +62,10 @@ export class RaptorQEncoder {
   private readonly layout: ObjectLayout;
   private readonly intermediate: (IntermediateSymbols | undefined)[];
 
+  /**
+   * `data` is read when packets are made, not copied: leave it unchanged while encoding.
+   * `options` are encoder options, or a full Oti to fix Z and N directly.
+   */
   constructor(data: Uint8Array, options: EncoderOptions | Oti) {
     if (!(data instanceof Uint8Array)) throw new BadParametersError('data must be a Uint8Array');
     let oti: Oti;
@@ -107,7 +111,8 @@ export class RaptorQEncoder {
   /** Every source packet of every block, in block then ESI order. */
   sourcePackets(): Uint8Array[] {
     const out: Uint8Array[] = [];
-    for (let sbn = 0; sbn < this.blockCount; sbn++) out.push(...this.blockSourcePackets(sbn));
+    // A loop, not push(...block): a block can hold 56403 packets, too many for spread arguments.
+    for (let sbn = 0; sbn < this.blockCount; sbn++) for (const p of this.blockSourcePackets(sbn)) out.push(p);
     return out;
   }
 

@@ -14,8 +14,8 @@ function handle(request: WorkerRequest): { response: WorkerResponse; transfer: A
     const packetLength = PAYLOAD_ID_LENGTH + enc.symbolSize;
     const packets: Uint8Array[] = [];
     for (let sbn = 0; sbn < enc.blockCount; sbn++) {
-      packets.push(...enc.blockSourcePackets(sbn));
-      if (repairPerBlock > 0) packets.push(...enc.repairPackets(sbn, enc.sourceSymbolCount(sbn), repairPerBlock));
+      for (const p of enc.blockSourcePackets(sbn)) packets.push(p);
+      if (repairPerBlock > 0) for (const p of enc.repairPackets(sbn, enc.sourceSymbolCount(sbn), repairPerBlock)) packets.push(p);
       enc.releaseBlock(sbn);
     }
     const packed = packPackets(packets, packetLength);
