@@ -36,7 +36,7 @@ import { joinAad } from './join.js';
 
 export const FCP_PORT = 9473;
 /** Symbols per `store`/`symbols` frame are capped by bytes so frames stay well under the frame limit. */
-const BATCH_BYTES = 256 * 1024;
+const BATCH_BYTES = 512 * 1024;
 const DEFAULT_SCHEMA = 'fcp.blob.v1';
 
 export interface MeshNodeOptions {
