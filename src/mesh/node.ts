@@ -431,7 +431,7 @@ export class MeshNode {
     const holders = this.holdersFor(zone);
     // RFC 6330 has no empty objects; an empty one is coded as one zero byte and its manifest says 0.
     const coded = data.length === 0 ? new Uint8Array(1) : data;
-    const encoded = encodeAndSeal(coded, (k) => symbolCount(k, holders.length, policy), { zk, sealer: this.sealer, objectId });
+    const encoded = await encodeAndSeal(coded, (k) => symbolCount(k, holders.length, policy), { zk, sealer: this.sealer, objectId });
 
     const perHolder: SymbolEntry[][] = holders.map(() => []);
     for (const block of encoded.blocks) {

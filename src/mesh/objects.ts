@@ -2,6 +2,7 @@
 import { ObjectLayout, RaptorQDecoder, RaptorQEncoder, parseOti } from '../raptorq/index.js';
 import { CryptoError, openSymbol, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { MeshError } from './errors.js';
+import { makeSymbols } from './coding.js';
 
 /** Aim for about this many source symbols per object: per-symbol costs stay small, spreading stays fine-grained. */
 const TARGET_SOURCE_SYMBOLS = 256;
@@ -24,29 +25,27 @@ export interface EncodedObject {
 
 /**
  * Encodes and seals an object: each source block gets `countFor(K)` symbols, its K source
- * symbols followed by repair symbols at ESIs K, K+1, ...
+ * symbols followed by repair symbols at ESIs K, K+1, ... Large objects are coded in a worker.
  */
-export function encodeAndSeal(
+export async function encodeAndSeal(
   data: Uint8Array,
   countFor: (k: number) => number,
   seal: { zk: ZoneKey; sealer: SymbolSealer; objectId: Uint8Array },
-): EncodedObject {
-  const enc = new RaptorQEncoder(data, { symbolSize: chooseSymbolSize(data.length), alignment: ALIGNMENT, maxSubBlockSize: MAX_SUB_BLOCK_SIZE });
-  const blocks: EncodedObject['blocks'] = [];
-  const source = enc.sourcePackets();
-  let next = 0;
-  for (let sbn = 0; sbn < enc.blockCount; sbn++) {
-    const k = enc.sourceSymbolCount(sbn);
-    const n = countFor(k);
-    const packets = source.slice(next, next + k).concat(enc.repairPackets(sbn, k, n - k));
-    next += k;
-    const symbols = packets.map((p, i) => {
-      const esi = i;
-      return { sbn, esi, env: seal.sealer.seal(seal.zk, { objectId: seal.objectId, sbn, esi, k }, p.subarray(4)) };
-    });
-    blocks.push({ sbn, k, symbols });
+): Promise<EncodedObject> {
+  // Constructing the encoder only fixes the parameters; no coding happens until symbols are asked for.
+  const layout = new RaptorQEncoder(data, { symbolSize: chooseSymbolSize(data.length), alignment: ALIGNMENT, maxSubBlockSize: MAX_SUB_BLOCK_SIZE });
+  const requests = Array.from({ length: layout.blockCount }, (_, sbn) => ({ sbn, firstEsi: 0, count: countFor(layout.sourceSymbolCount(sbn)) }));
+  const coded = await makeSymbols(data, layout.oti, requests);
+  const blocks: EncodedObject['blocks'] = requests.map((r) => ({ sbn: r.sbn, k: layout.sourceSymbolCount(r.sbn), symbols: [] }));
+  const t = coded.symbolSize;
+  for (let i = 0; i < coded.sbns.length; i++) {
+    const sbn = coded.sbns[i]!;
+    const esi = coded.esis[i]!;
+    const block = blocks[sbn]!;
+    const env = seal.sealer.seal(seal.zk, { objectId: seal.objectId, sbn, esi, k: block.k }, coded.bytes.subarray(i * t, (i + 1) * t));
+    block.symbols.push({ sbn, esi, env });
   }
-  return { oti: enc.oti, blocks };
+  return { oti: layout.oti, blocks };
 }
 
 export type AddResult = 'added' | 'duplicate' | 'rejected';

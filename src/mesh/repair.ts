@@ -9,7 +9,8 @@
 // what the devices hold now, so work interrupted by a crash completes on the next pass.
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RaptorQEncoder, parseOti, RaptorQDecoder } from '../raptorq/index.js';
+import { RaptorQDecoder } from '../raptorq/index.js';
+import { makeSymbols } from './coding.js';
 import { CryptoError, objectIdToHex, openSymbol, type Manifest, type SymbolEntry } from '../crypto/index.js';
 import { DECODE_MARGIN, resolvePolicy } from './placement.js';
 import { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
@@ -168,26 +169,31 @@ export class RepairLoop {
       if (add.size > 0) plans.push({ sbn, k, add });
     }
     const data = await this.readExactly(m, zone, holders, have, layout);
-    const encoder = new RaptorQEncoder(data, parseOti(m.oti));
     const idHex = objectIdToHex(m.objectId);
     const marks = await this.loadHighWater();
-    const perHolder = new Map<string, SymbolEntry[]>();
     const reserved: number[] = [...(marks[idHex] ?? [])];
-    for (const { sbn, k, add } of plans) {
+    const requests = plans.map(({ sbn, k, add }) => {
       const maxSeen = Math.max(-1, ...[...have.values()].flat().filter(([b]) => b === sbn).map(([, e]) => e));
-      let next = Math.max(k, maxSeen + 1, reserved[sbn] ?? 0);
+      const firstEsi = Math.max(k, maxSeen + 1, reserved[sbn] ?? 0);
       const count = [...add.values()].reduce((a, b) => a + b, 0);
-      const packets = encoder.repairPackets(sbn, next, count);
-      reserved[sbn] = next + count;
-      let i = 0;
+      reserved[sbn] = firstEsi + count;
+      return { sbn, firstEsi, count };
+    });
+    // Coded off the event loop for large objects (the coding worker).
+    const coded = await makeSymbols(m.length === 0 ? new Uint8Array(1) : data, m.oti, requests);
+    const perHolder = new Map<string, SymbolEntry[]>();
+    let i = 0;
+    plans.forEach(({ sbn, k, add }) => {
       for (const [device, n] of add) {
         const list = perHolder.get(device) ?? [];
-        for (let j = 0; j < n; j++, i++, next++) {
-          list.push({ sbn, esi: next, env: node.seal(zk, { objectId: m.objectId, sbn, esi: next, k }, packets[i]!.subarray(4)) });
+        for (let j = 0; j < n; j++, i++) {
+          const esi = coded.esis[i]!;
+          const symbol = coded.bytes.subarray(i * coded.symbolSize, (i + 1) * coded.symbolSize);
+          list.push({ sbn, esi, env: node.seal(zk, { objectId: m.objectId, sbn, esi, k }, symbol) });
         }
         perHolder.set(device, list);
       }
-    }
+    });
     // The ESIs are spent before any symbol leaves: a crash here never leads to an ESI used twice.
     marks[idHex] = reserved;
     await this.saveHighWater();

@@ -1,0 +1,42 @@
+// The coding itself, shared by the inline path and the worker: symbols of requested ESI ranges.
+import { RaptorQEncoder, parseOti } from '../raptorq/index.js';
+
+export interface SymbolRequest {
+  sbn: number;
+  firstEsi: number;
+  count: number;
+}
+
+/** All requested symbols back to back in one buffer (it crosses threads without a copy). */
+export interface CodedSymbols {
+  symbolSize: number;
+  sbns: Int32Array;
+  esis: Int32Array;
+  bytes: Uint8Array;
+}
+
+export function codeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): CodedSymbols {
+  const encoder = new RaptorQEncoder(data, parseOti(oti));
+  const t = encoder.symbolSize;
+  const total = requests.reduce((a, r) => a + r.count, 0);
+  const out: CodedSymbols = { symbolSize: t, sbns: new Int32Array(total), esis: new Int32Array(total), bytes: new Uint8Array(total * t) };
+  let i = 0;
+  for (const r of requests) {
+    const k = encoder.sourceSymbolCount(r.sbn);
+    const sources = r.firstEsi < k ? encoder.blockSourcePackets(r.sbn) : [];
+    const sourceEnd = Math.min(k, r.firstEsi + r.count);
+    const packets: Uint8Array[] = [];
+    for (let esi = r.firstEsi; esi < sourceEnd; esi++) packets.push(sources[esi]!);
+    const repairFrom = Math.max(k, r.firstEsi);
+    const repairCount = r.firstEsi + r.count - repairFrom;
+    if (repairCount > 0) packets.push(...encoder.repairPackets(r.sbn, repairFrom, repairCount));
+    packets.forEach((p, j) => {
+      out.sbns[i] = r.sbn;
+      out.esis[i] = r.firstEsi + j;
+      out.bytes.set(p.subarray(4), i * t);
+      i++;
+    });
+    encoder.releaseBlock(r.sbn);
+  }
+  return out;
+}

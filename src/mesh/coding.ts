@@ -1,0 +1,63 @@
+// Making an object's symbols, off the event loop for large objects: the daemon keeps serving
+// requests while it encodes. Small objects are coded inline (a worker round trip costs more).
+import { Worker } from 'node:worker_threads';
+import { MeshError } from './errors.js';
+import { codeSymbols, type SymbolRequest, type CodedSymbols } from './coding-core.js';
+
+export type { SymbolRequest, CodedSymbols };
+
+/** Objects at least this large are coded in the worker. */
+export const WORKER_THRESHOLD = 1 << 20;
+
+interface Job {
+  resolve: (r: CodedSymbols) => void;
+  reject: (e: Error) => void;
+}
+
+/** One coding worker per process, started on first use; it does not keep the process alive. */
+class CodingWorker {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly jobs = new Map<number, Job>();
+
+  run(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): Promise<CodedSymbols> {
+    const worker = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject });
+      if (this.jobs.size === 1) worker.ref();
+      worker.postMessage({ id, data, oti, requests });
+    });
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./coding-worker.js', import.meta.url));
+    worker.unref();
+    worker.on('message', (msg: { id: number; result?: CodedSymbols; error?: string }) => {
+      const job = this.jobs.get(msg.id);
+      if (!job) return;
+      this.jobs.delete(msg.id);
+      if (this.jobs.size === 0) worker.unref();
+      if (msg.result) job.resolve(msg.result);
+      else job.reject(new MeshError('MESH_STORE_FAILED', `coding worker: ${msg.error ?? 'failed'}`));
+    });
+    const failAll = (err: Error) => {
+      this.worker = null;
+      for (const job of this.jobs.values()) job.reject(new MeshError('MESH_STORE_FAILED', `coding worker died: ${err.message}`));
+      this.jobs.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`exit code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+const shared = new CodingWorker();
+
+/** Symbols of `data` (encoded with `oti`) at the requested ESIs of each block. */
+export function makeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): Promise<CodedSymbols> {
+  if (data.length < WORKER_THRESHOLD) return Promise.resolve(codeSymbols(data, oti, requests));
+  return shared.run(data, oti, requests);
+}
