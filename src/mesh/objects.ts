@@ -101,8 +101,8 @@ export class ObjectAssembler {
   }
 
   add(entry: SymbolEntry): AddResult {
-    if (this.result) return 'duplicate';
     this.bytesIn += entry.env.length;
+    if (this.result) return 'duplicate';
     const key = entry.sbn * 0x1000000 + entry.esi;
     if (this.seen.has(key)) return 'duplicate';
     if (entry.sbn >= this.layout.blockCount) {
