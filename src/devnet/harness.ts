@@ -2,7 +2,7 @@
 // each on its own loopback address, provisioned through the real init/invite/join path.
 // Used by the demo, the integration tests and the benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ export interface DevMeshOptions {
   env?: Record<string, string>;
   /** Devices whose daemons are not started at first. */
   notStarted?: string[];
+  /** A config.json to write into a device's data directory before its daemon starts. */
+  deviceConfig?: Record<string, Record<string, unknown>>;
 }
 
 export class DevMesh {
@@ -54,6 +56,12 @@ export class DevMesh {
       const dataDir = join(dir, d.name);
       return { name: d.name, address: d.address, socketPath: d.socketPath, dataDir, tags: d.tags, control: new ControlClient(join(dataDir, CONTROL_SOCKET)), process: null };
     });
+    for (const [name, config] of Object.entries(opts.deviceConfig ?? {})) {
+      const d = devices.find((x) => x.name === name);
+      if (!d) throw new Error(`deviceConfig names no device ${name}`);
+      mkdirSync(d.dataDir, { recursive: true });
+      writeFileSync(join(d.dataDir, 'config.json'), JSON.stringify(config));
+    }
     const mesh = new DevMesh(dir, tailnet, devices, ownsDir, { FCP_LOG_LEVEL: 'warn', ...(opts.env ?? {}) });
     try {
       await mesh.provision(opts.notStarted ?? []);

@@ -27,7 +27,7 @@ import { PeerDirectory, type PeerInfo } from './peers.js';
 import { DECODE_MARGIN, DEFAULT_POLICY, assign, resolvePolicy, symbolCount, type PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { FcpServer, type Caller, type RequestContext } from './server.js';
-import { ObjectAssembler, encodeAndSeal } from './objects.js';
+import { ObjectAssembler, encodeAndSeal, type EncodedObject } from './objects.js';
 import type { Outgoing, RpcConnection } from './rpc.js';
 import { InviteBook } from './invites.js';
 import { blockMeetsPolicy } from './health.js';
@@ -114,6 +114,7 @@ export class MeshNode {
     try {
       await node.listen();
       node.repair.start();
+      node.watchPeerInfo();
     } catch (err) {
       directory.stop();
       await store.close();
@@ -137,6 +138,7 @@ export class MeshNode {
   }
 
   async stop(): Promise<void> {
+    if (this.infoTimer) clearInterval(this.infoTimer);
     await this.repair.stop();
     this.directory.stop();
     this.pool.closeAll();
@@ -181,6 +183,25 @@ export class MeshNode {
     this.boxKeys.set(stableId, reply.boxPublicKey);
     this.directory.setFreeBytes(stableId, reply.freeBytes);
     return reply.boxPublicKey;
+  }
+
+  private infoTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Keeps each fcp peer's free storage (ranking, placement) and X25519 key (secrets) fresh:
+   * asked now, when peers change, and every 30 s. Peers not running fcpd simply stay unknown.
+   */
+  private watchPeerInfo(): void {
+    const refresh = () => {
+      for (const info of this.directory.ranked((i) => i.zones.length > 0)) {
+        this.boxKeys.delete(info.peer.stableId);
+        void this.boxKeyOf(info.peer.stableId).catch(() => undefined);
+      }
+    };
+    refresh();
+    this.directory.on('change', refresh);
+    this.infoTimer = setInterval(refresh, 30_000);
+    this.infoTimer.unref();
   }
 
   /** Re-reads zone keys from disk (after `fcp join` added some while the daemon ran). */
@@ -426,50 +447,88 @@ export class MeshNode {
     const policy = resolvePolicy({ ...DEFAULT_POLICY, ...this.opts.policy, ...opts.policy });
     const schema = opts.schema ?? DEFAULT_SCHEMA;
     const objectId = await computeObjectId(zk.objectIdKey, zone.id, schema, data);
+    // Content-addressed: the same bytes in the same zone and schema are already stored.
+    if (this.store.getManifest(objectId)) return objectIdToHex(objectId);
 
     await this.directory.refresh().catch(() => undefined);
-    const holders = this.holdersFor(zone);
     // RFC 6330 has no empty objects; an empty one is coded as one zero byte and its manifest says 0.
     const coded = data.length === 0 ? new Uint8Array(1) : data;
-    const encoded = await encodeAndSeal(coded, (k) => symbolCount(k, holders.length, policy), { zk, sealer: this.sealer, objectId });
+    const excluded = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      // A device that reported (or just showed) too little room for its share is left out.
+      const candidates = this.holdersFor(zone).filter((h) => !excluded.has(h.stableId));
+      const share = Math.ceil(((data.length + 65536) * policy.overhead * 1.1) / Math.max(1, candidates.length));
+      const holders = candidates.filter((h) => h.address === null || (this.directory.byStableId(h.stableId)?.freeBytes ?? Number.MAX_SAFE_INTEGER) >= share);
+      const encoded = await encodeAndSeal(coded, (k) => symbolCount(k, holders.length, policy), { zk, sealer: this.sealer, objectId });
+      const manifest: Manifest = {
+        objectId,
+        zone: zone.id,
+        schema,
+        oti: encoded.oti,
+        length: data.length,
+        keyId: zk.keyId,
+        epoch: zk.epoch,
+        created: Date.now(),
+        writer: this.self.stableId,
+        placement: { target: policy.overhead, minDevices: policy.minDevices, maxShare: policy.maxShare, tolerate: policy.tolerate },
+      };
+      const failed = await this.place(zone, holders, encoded, manifest);
+      if (failed.length === 0) break;
+      // Nothing reports the object as stored: no holder kept its manifest. Try once more without
+      // the devices that failed (full, gone), as long as the policy can still be met.
+      for (const f of failed) excluded.add(f.holder.stableId);
+      if (attempt >= 3) {
+        throw new MeshError('MESH_STORE_FAILED', `storing failed on ${failed.map((f) => f.holder.hostName).join(', ')}: ${failed[0]!.reason}`);
+      }
+      this.log.warn({ failed: failed.map((f) => ({ device: f.holder.hostName, reason: f.reason })) }, 'store failed on some devices; placing again without them');
+    }
+    this.metrics.storeSeconds.observe((performance.now() - started) / 1000);
+    this.log.info({ objectId: objectIdToHex(objectId), zone: zone.id, bytes: data.length }, 'object stored');
+    return objectIdToHex(objectId);
+  }
 
+  /**
+   * Sends every holder its symbols, then (only if all are durable) the manifest to every eligible
+   * device. Returns the holders that failed; after a failure nothing of the object is left anywhere.
+   */
+  private async place(zone: Zone, holders: Holder[], encoded: EncodedObject, manifest: Manifest): Promise<Array<{ holder: Holder; reason: string }>> {
     const perHolder: SymbolEntry[][] = holders.map(() => []);
     for (const block of encoded.blocks) {
-      const groups = assign(block.symbols.length, holders.length);
-      groups.forEach((esis, d) => {
+      assign(block.symbols.length, holders.length).forEach((esis, d) => {
         for (const esi of esis) perHolder[d]!.push(block.symbols[esi]!);
       });
     }
-    const manifest: Manifest = {
-      objectId,
-      zone: zone.id,
-      schema,
-      oti: encoded.oti,
-      length: data.length,
-      keyId: zk.keyId,
-      epoch: zk.epoch,
-      created: Date.now(),
-      writer: this.self.stableId,
-      placement: { target: policy.overhead, minDevices: policy.minDevices, maxShare: policy.maxShare, tolerate: policy.tolerate },
-    };
+    const sent = await Promise.allSettled(holders.map((h, d) => this.sendSymbols(h, manifest.objectId, zone.id, perHolder[d]!)));
+    const failed = sent.flatMap((r, d) => (r.status === 'rejected' ? [{ holder: holders[d]!, reason: (r.reason as Error).message }] : []));
+    const targets = this.manifestTargets(zone, holders);
+    if (failed.length > 0) {
+      // Clean up what landed, unless an earlier complete store of the same content exists
+      // somewhere: then what we wrote are valid extra symbols (repair trims surplus), and
+      // deleting would destroy that copy.
+      const known = await Promise.all(targets.map((h) => this.hasManifestAt(h, manifest.objectId)));
+      if (!known.some(Boolean)) await Promise.allSettled(targets.map((h) => this.deleteAt(h, manifest.objectId)));
+      return failed;
+    }
+    // The manifest goes last: its presence means every symbol is durable. A device that misses
+    // it (it just went away) does not make the object less whole; repair works from the others.
+    const results = await Promise.allSettled(targets.map((h) => this.sendManifest(h, manifest)));
+    const written = results.filter((r) => r.status === 'fulfilled').length;
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.log.warn({ device: targets[i]!.hostName, err: (r.reason as Error).message }, 'manifest not written on a device');
+    });
+    if (written === 0) return holders.map((holder) => ({ holder, reason: 'no device accepted the manifest' }));
+    return [];
+  }
 
+  private async hasManifestAt(h: Holder, objectId: Uint8Array): Promise<boolean> {
+    if (h.address === null) return this.store.getManifest(objectId) !== undefined;
     try {
-      await Promise.all(holders.map((h, d) => this.sendSymbols(h, objectId, zone.id, perHolder[d]!)));
-    } catch (err) {
-      // No manifest was written, so nothing reports this object as stored; clean up what landed.
-      await Promise.allSettled(holders.map((h) => this.deleteAt(h, objectId)));
-      throw new MeshError('MESH_STORE_FAILED', `storing failed: ${(err as Error).message}`);
+      const conn = await this.pool.get(h.address);
+      await conn.request({ t: 'manifest_get', objectId }, 5_000);
+      return true;
+    } catch {
+      return false;
     }
-    // The manifest goes last: its presence means every symbol is durable.
-    const everyone = this.manifestTargets(zone, holders);
-    const results = await Promise.allSettled(everyone.map((h) => this.sendManifest(h, manifest)));
-    const holderFailures = results.filter((r, i) => r.status === 'rejected' && holders.some((h) => h.stableId === everyone[i]!.stableId));
-    if (holderFailures.length > 0) {
-      throw new MeshError('MESH_STORE_FAILED', `manifest could not be written on every holder: ${(holderFailures[0] as PromiseRejectedResult).reason}`);
-    }
-    this.metrics.storeSeconds.observe((performance.now() - started) / 1000);
-    this.log.info({ objectId: objectIdToHex(objectId), zone: zone.id, bytes: data.length, devices: holders.length }, 'object stored');
-    return objectIdToHex(objectId);
   }
 
   private manifestTargets(zone: Zone, holders: Holder[]): Holder[] {
@@ -477,7 +536,8 @@ export class MeshNode {
     const extra = this.directory
       .ranked((i) => this.reachable(i, zone) && !ids.has(i.peer.stableId))
       .map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName, address: i.peer.tailscaleIps[0]! }));
-    return [...holders, ...extra];
+    const self = !ids.has(this.self.stableId) && mayHold(this.directory.selfZones, zone) ? [{ stableId: this.self.stableId, hostName: this.self.hostName, address: null }] : [];
+    return [...holders, ...self, ...extra];
   }
 
   /** @internal */
