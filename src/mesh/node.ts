@@ -323,9 +323,11 @@ export class MeshNode {
       case 'fetch':
         return this.serveFetch(ctx, m);
       case 'have': {
+        // Only complete objects (a manifest here) are read, and only by callers of their zone.
         const objectId = m.objectId as Uint8Array;
         const manifest = this.store.getManifest(objectId);
-        if (manifest) this.checkCaller(ctx.caller, this.zone(manifest.zone), 'read');
+        if (!manifest) return { t: 'have_result', keys: [] };
+        this.checkCaller(ctx.caller, this.zone(manifest.zone), 'read');
         return { t: 'have_result', keys: this.store.symbolKeys(objectId) };
       }
       case 'delete': {
@@ -372,7 +374,8 @@ export class MeshNode {
     this.checkCaller(ctx.caller, zone, 'read');
     const objectId = m.objectId as Uint8Array;
     const manifest = this.store.getManifest(objectId);
-    if (manifest && manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
+    if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no complete object ${objectIdToHex(objectId)} on ${this.self.hostName}`);
+    if (manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
     const want = m.want as Array<[number, number]> | undefined;
     const symbols = await this.store.getSymbols(objectId, want, m.max as number | undefined);
     // Source symbols first: if every holder sends its source symbols first, the reader usually
