@@ -690,14 +690,9 @@ export class MeshNode {
           .then((conn) => {
             if (assembler.done) return finishOne();
             const s = conn.stream({ t: 'fetch', objectId: manifest.objectId, zone: zone.id, ...(target.want ? { want: target.want } : {}) }, 'fetch_end', (reply) => {
-              if (assembler.done) return;
-              for (const entry of (reply as unknown as { symbols: SymbolEntry[] }).symbols) {
-                assembler.add(entry);
-                if (assembler.done) {
-                  resolve();
-                  break;
-                }
-              }
+              // Every symbol that arrived is offered (and counted as read), even after the object is whole.
+              for (const entry of (reply as unknown as { symbols: SymbolEntry[] }).symbols) assembler.add(entry);
+              if (assembler.done) resolve();
             });
             running.push({ conn, id: s.id });
             s.done.then(finishOne, (err: Error) => {
