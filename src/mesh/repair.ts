@@ -62,6 +62,8 @@ export class RepairLoop {
   private rerun = false;
   private highWater: Record<string, number[]> | null = null;
   private scrubCursor = 0;
+  /** Devices online in the tailnet whose fcpd stopped answering, and since when. */
+  private readonly unreachableSince = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -133,22 +135,47 @@ export class RepairLoop {
     const zone = node.zone(m.zone);
     const zk = node.keyring.zoneKey(zone.id);
     if (!zk) return 'no-key';
-    const holders = node.holdersFor(zone);
+    let holders = node.holdersFor(zone);
+    if (holders.length === 0) return 'impossible';
+    const now = Date.now();
+    // A device whose fcpd has not answered for longer than the grace period is not waited for.
+    holders = holders.filter((h) => now - (this.unreachableSince.get(h.stableId) ?? now) < this.opts.graceMs);
     if (holders.length === 0) return 'impossible';
     // Only the eligible holder with the smallest stable id repairs, so two devices never race.
     const leader = holders.reduce((a, b) => (a.stableId < b.stableId ? a : b));
-    if (leader.address !== null) return 'not-leader';
+    if (leader.address !== null) {
+      // Keep an eye on the repairer: if its fcpd stops answering, the next in line takes over.
+      try {
+        await node.haveAt(leader, m.objectId);
+        this.unreachableSince.delete(leader.stableId);
+      } catch {
+        if (!this.unreachableSince.has(leader.stableId)) this.unreachableSince.set(leader.stableId, now);
+      }
+      return 'not-leader';
+    }
     // Devices offline within their grace period still count: wait for them.
-    const now = Date.now();
     const waiting = node.directory.all().some((i) => !i.peer.online && i.offlineSince !== undefined && now - i.offlineSince < this.opts.graceMs && mayHold(i.zones, zone));
     const policy = resolvePolicy({ overhead: m.placement.target, tolerate: m.placement.tolerate, minDevices: m.placement.minDevices, maxShare: m.placement.maxShare });
     const layout = new RaptorQDecoder(m.oti);
     const have = new Map<string, Array<[number, number]>>();
-    try {
-      await Promise.all(holders.map(async (h) => have.set(h.stableId, await node.haveAt(h, m.objectId))));
-    } catch {
-      return 'postponed';
-    }
+    const answers = await Promise.allSettled(holders.map((h) => node.haveAt(h, m.objectId)));
+    let unsure = false;
+    holders = holders.filter((h, i) => {
+      const a = answers[i]!;
+      if (a.status === 'fulfilled') {
+        have.set(h.stableId, a.value);
+        this.unreachableSince.delete(h.stableId);
+        return true;
+      }
+      // Online in the tailnet but its fcpd does not answer: like an offline device, it counts
+      // until the grace period is over, then its symbols are written off.
+      const since = this.unreachableSince.get(h.stableId) ?? now;
+      this.unreachableSince.set(h.stableId, since);
+      if (now - since < this.opts.graceMs) unsure = true;
+      return false;
+    });
+    if (unsure) return 'postponed';
+    if (holders.length === 0) return 'impossible';
     const blockHoldings = (sbn: number): Holding[] => holders.map((h) => ({ device: h.stableId, symbols: have.get(h.stableId)!.filter(([b]) => b === sbn).length }));
 
     let healthy = true;
