@@ -6,7 +6,8 @@ import { makeSymbols } from './coding.js';
 
 /** Aim for about this many source symbols per object: per-symbol costs stay small, spreading stays fine-grained. */
 const TARGET_SOURCE_SYMBOLS = 256;
-const MIN_SYMBOL_SIZE = 64;
+// Below this, the 64-byte envelope would cost more than it carries.
+const MIN_SYMBOL_SIZE = 256;
 /** Largest multiple of the alignment (8) that fits RFC 6330's 16-bit T. */
 const MAX_SYMBOL_SIZE = 65528;
 const ALIGNMENT = 8;
