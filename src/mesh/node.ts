@@ -4,12 +4,9 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import {
   SymbolSealer,
-  envelopeHeader,
   computeObjectId,
   objectIdFromHex,
   objectIdToHex,
-  sealTo,
-  serializeZoneKey,
   bytesEqual,
   type Manifest,
   type SymbolEntry,
@@ -18,25 +15,24 @@ import {
 import { RaptorQDecoder } from '../raptorq/index.js';
 import { LmdbSymbolStore, type SymbolStore } from '../store/index.js';
 import { LocalApiClient } from '../tailscale/index.js';
-import { ZoneRegistry, checkWrite, mayConnect, mayHold, mayUsePeer, type Zone } from '../zones/index.js';
+import { ZoneRegistry, mayHold, type Zone } from '../zones/index.js';
 import type { Message } from '../wire/index.js';
 import { MeshError } from './errors.js';
 import { Keyring } from './keyring.js';
 import { MeshMetrics } from './metrics.js';
-import { PeerDirectory, type PeerInfo } from './peers.js';
+import { PeerDirectory } from './peers.js';
 import { DECODE_MARGIN, DEFAULT_POLICY, assign, resolvePolicy, symbolCount, type PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
-import { FcpServer, type Caller, type RequestContext } from './server.js';
+import { FcpServer, type RequestContext } from './server.js';
 import { ObjectAssembler, encodeAndSeal, type EncodedObject } from './objects.js';
 import type { Outgoing, RpcConnection } from './rpc.js';
 import { InviteBook } from './invites.js';
+import { ZoneGuard } from './guard.js';
+import { BATCH_BYTES, RequestHandlers } from './handlers.js';
 import { blockMeetsPolicy } from './health.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
-import { joinAad } from './join.js';
 
 export const FCP_PORT = 9473;
-/** Symbols per `store`/`symbols` frame are capped by bytes so frames stay well under the frame limit. */
-const BATCH_BYTES = 512 * 1024;
 const DEFAULT_SCHEMA = 'fcp.blob.v1';
 
 export interface MeshNodeOptions {
@@ -82,13 +78,18 @@ export interface ObjectHealth {
 
 export class MeshNode {
   readonly metrics = new MeshMetrics();
-  private readonly invites = new InviteBook();
+  /** @internal */
+  readonly invites = new InviteBook();
+  /** The daemon's own zone checks. @internal */
+  readonly guard: ZoneGuard;
+  private readonly handlers: RequestHandlers;
   private server!: FcpServer;
   private pool!: ConnectionPool;
   private sealer!: SymbolSealer;
   /** Self-healing: repair loop and scrubber. */
   readonly repair: RepairLoop;
-  private extraHandlers = new Map<string, (ctx: RequestContext, msg: Message) => Promise<Outgoing>>();
+  /** Message types answered by upper layers (secrets). @internal */
+  readonly extraHandlers = new Map<string, (ctx: RequestContext, msg: Message) => Promise<Outgoing>>();
 
   private constructor(
     readonly opts: MeshNodeOptions,
@@ -100,6 +101,13 @@ export class MeshNode {
     readonly store: SymbolStore,
   ) {
     this.repair = new RepairLoop(this, { ...DEFAULT_REPAIR, ...(opts.repair ?? {}) });
+    this.guard = new ZoneGuard(zones, directory, this.metrics);
+    this.handlers = new RequestHandlers(this, this.guard);
+  }
+
+  /** Creates a one-time code another device presents with `fcp join` (valid `ttlMs`). */
+  createInvite(ttlMs = 10 * 60_000): { code: string; expires: number } {
+    return this.invites.create(ttlMs);
   }
 
   static async start(opts: MeshNodeOptions): Promise<MeshNode> {
@@ -155,8 +163,8 @@ export class MeshNode {
       host: address,
       port,
       log: this.log,
-      authenticate: (ip, p) => this.authenticate(ip, p),
-      handle: (ctx, msg) => this.handle(ctx, msg),
+      authenticate: (ip, p) => this.handlers.authenticate(ip, p),
+      handle: (ctx, msg) => this.handlers.handle(ctx, msg),
       onRefused: () => this.metrics.refusals.inc({ reason: 'connection' }),
       onBadFrame: () => this.metrics.badFrames.inc(),
     });
@@ -210,230 +218,19 @@ export class MeshNode {
     for (const id of fresh.zoneIds()) this.keyring.adopt(fresh.requireZoneKey(id));
   }
 
-  // ---------------------------------------------------------------- zone checks
-
-  private zonesOf(ids: string[]): Zone[] {
-    return ids.filter((id) => this.zones.has(id)).map((id) => this.zones.get(id));
-  }
+  // ---------------------------------------------------------------- store
 
   /** @internal */
   zone(id: string): Zone {
-    if (!this.zones.has(id)) throw new MeshError('MESH_REFUSED', `unknown zone ${id}`);
-    return this.zones.get(id);
+    return this.guard.zone(id);
   }
 
-  /** May `zone` data travel between this device and the peer now, and may we open a connection to it? */
-  private reachable(info: PeerInfo, zone: Zone): boolean {
-    if (!info.peer.online || info.zones.length === 0) return false;
-    if (!mayHold(info.zones, zone) || !mayUsePeer(zone, info.peer)) return false;
-    return this.directory.selfZones.some((a) => info.zones.some((b) => mayConnect(a, b)));
-  }
-
-  /**
-   * A device may hold `zone` symbols if, besides the zone rules, the zone's own devices can reach
-   * it through the generated ACLs; otherwise the zone's members could not read back their data.
-   */
-  private zoneReaches(holderZones: Zone[], zone: Zone): boolean {
-    return holderZones.some((h) => mayConnect(zone, h));
-  }
-
-  private eligibleHolder(info: PeerInfo, zone: Zone): boolean {
-    return this.reachable(info, zone) && this.zoneReaches(info.zones, zone);
-  }
-
-  /** Refuses a request about `zone` data from `caller` unless it may hold it and its path may carry it. */
-  private checkCaller(caller: Caller, zone: Zone, op: string): void {
-    const callerZones = this.zonesOf(caller.zoneIds);
-    if (!mayHold(callerZones, zone)) {
-      this.metrics.refusals.inc({ reason: 'zone' });
-      throw new MeshError('MESH_REFUSED', `${caller.hostName} (${caller.zoneIds.join(', ')}) may not ${op} ${zone.id} data`);
-    }
-    const info = this.directory.byStableId(caller.stableId);
-    if (!info || !mayUsePeer(zone, info.peer)) {
-      this.metrics.refusals.inc({ reason: 'transport' });
-      throw new MeshError('MESH_REFUSED', `${zone.id} data may not travel to or from ${caller.hostName} over its current path (${info?.peer.path ?? 'unknown'})`);
-    }
-  }
-
-  private checkWriter(caller: Caller, zone: Zone): void {
-    this.checkCaller(caller, zone, 'write');
-    const callerZones = this.zonesOf(caller.zoneIds);
-    if (!callerZones.some((z) => checkWrite(z, zone).allowed)) {
-      this.metrics.refusals.inc({ reason: 'integrity' });
-      throw new MeshError('MESH_REFUSED', `${caller.hostName} has too low an integrity level to write ${zone.id} data`);
-    }
-  }
-
-  private checkSelfHolds(zone: Zone): void {
-    if (!mayHold(this.directory.selfZones, zone)) {
-      this.metrics.refusals.inc({ reason: 'zone' });
-      throw new MeshError('MESH_REFUSED', `this device (${this.self.zones.join(', ') || 'no zone'}) may not hold ${zone.id} data`);
-    }
-  }
-
-  // ---------------------------------------------------------------- server side
-
-  private async authenticate(ip: string, port: number): Promise<Caller> {
-    const who = await this.client.whois(`${ip}:${port}`);
-    if (!who) {
-      this.metrics.refusals.inc({ reason: 'not-in-tailnet' });
-      throw new MeshError('MESH_REFUSED', `${ip} is not a node of this tailnet`);
-    }
-    const tags = who.node.tags;
-    const zoneIds = this.zones.zonesForTags(tags).map((z) => z.id);
-    if (zoneIds.length === 0) {
-      this.metrics.refusals.inc({ reason: 'no-zone' });
-      throw new MeshError('MESH_REFUSED', `${who.node.hostName} has no fcp zone tag (tags: ${tags.join(', ') || 'none'})`);
-    }
-    return { stableId: who.node.stableId, hostName: who.node.hostName, address: ip, tags, zoneIds };
-  }
-
-  private async handle(ctx: RequestContext, msg: Message): Promise<Outgoing> {
-    const m = msg as unknown as Record<string, unknown>;
-    switch (msg.t) {
-      case 'store': {
-        const zone = this.zone(m.zone as string);
-        this.checkSelfHolds(zone);
-        this.checkWriter(ctx.caller, zone);
-        const objectId = m.objectId as Uint8Array;
-        const symbols = m.symbols as SymbolEntry[];
-        for (const s of symbols) {
-          const head = envelopeHeader(s.env);
-          if (head.sbn !== s.sbn || head.esi !== s.esi) throw new MeshError('MESH_REFUSED', `symbol labelled (${s.sbn}, ${s.esi}) carries an envelope for (${head.sbn}, ${head.esi})`);
-        }
-        await this.store.putSymbols(objectId, symbols);
-        this.metrics.symbolsStored.inc(symbols.length);
-        this.metrics.bytesStored.inc(symbols.reduce((a, s) => a + s.env.length, 0));
-        return { t: 'ok' };
-      }
-      case 'manifest_put': {
-        const manifest = m.manifest as Manifest;
-        const zone = this.zone(manifest.zone);
-        this.checkSelfHolds(zone);
-        this.checkWriter(ctx.caller, zone);
-        await this.store.putManifest(manifest);
-        return { t: 'ok' };
-      }
-      case 'manifest_get': {
-        const manifest = this.store.getManifest(m.objectId as Uint8Array);
-        if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no manifest for ${objectIdToHex(m.objectId as Uint8Array)} on ${this.self.hostName}`);
-        this.checkCaller(ctx.caller, this.zone(manifest.zone), 'read');
-        return { t: 'manifest', manifest };
-      }
-      case 'fetch':
-        return this.serveFetch(ctx, m);
-      case 'have': {
-        // Only complete objects (a manifest here) are read, and only by callers of their zone.
-        const objectId = m.objectId as Uint8Array;
-        const manifest = this.store.getManifest(objectId);
-        if (!manifest) return { t: 'have_result', keys: [] };
-        this.checkCaller(ctx.caller, this.zone(manifest.zone), 'read');
-        return { t: 'have_result', keys: this.store.symbolKeys(objectId) };
-      }
-      case 'delete': {
-        const objectId = m.objectId as Uint8Array;
-        const manifest = this.store.getManifest(objectId);
-        if (manifest) this.checkWriter(ctx.caller, this.zone(manifest.zone));
-        await this.store.deleteObject(objectId);
-        return { t: 'ok' };
-      }
-      case 'drop': {
-        const objectId = m.objectId as Uint8Array;
-        const manifest = this.store.getManifest(objectId);
-        if (!manifest) throw new MeshError('MESH_NOT_FOUND', 'no manifest for that object here');
-        this.checkWriter(ctx.caller, this.zone(manifest.zone));
-        await this.store.deleteSymbols(objectId, m.keys as Array<[number, number]>);
-        return { t: 'ok' };
-      }
-      case 'list': {
-        const callerZones = this.zonesOf(ctx.caller.zoneIds);
-        const manifests = this.store.listManifests(m.zone as string | undefined).filter((mf) => this.zones.has(mf.zone) && mayHold(callerZones, this.zones.get(mf.zone)));
-        return { t: 'list_result', manifests };
-      }
-      case 'info': {
-        const u = this.store.usage();
-        return {
-          t: 'info_result',
-          usedBytes: u.bytes,
-          freeBytes: u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
-          boxPublicKey: this.keyring.node.encryptionPublicKey,
-        };
-      }
-      case 'join':
-        return this.serveJoin(ctx, m);
-      default: {
-        const extra = this.extraHandlers.get(msg.t);
-        if (extra) return extra(ctx, msg);
-        throw new MeshError('MESH_REFUSED', `message type ${msg.t} is not a request this daemon serves`);
-      }
-    }
-  }
-
-  private async serveFetch(ctx: RequestContext, m: Record<string, unknown>): Promise<Outgoing> {
-    const zone = this.zone(m.zone as string);
-    this.checkCaller(ctx.caller, zone, 'read');
-    const objectId = m.objectId as Uint8Array;
-    const manifest = this.store.getManifest(objectId);
-    if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no complete object ${objectIdToHex(objectId)} on ${this.self.hostName}`);
-    if (manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
-    const want = m.want as Array<[number, number]> | undefined;
-    const symbols = await this.store.getSymbols(objectId, want, m.max as number | undefined);
-    // Source symbols first: if every holder sends its source symbols first, the reader usually
-    // has all K of them early and decodes without solving anything.
-    symbols.sort((a, b) => a.sbn - b.sbn || a.esi - b.esi);
-    let sent = 0;
-    let batch: SymbolEntry[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await ctx.send({ t: 'symbols', symbols: batch });
-      this.metrics.symbolsServed.inc(batch.length);
-      this.metrics.bytesServed.inc(bytes);
-      sent += batch.length;
-      batch = [];
-      bytes = 0;
-    };
-    for (const s of symbols) {
-      if (ctx.signal.aborted) break;
-      batch.push(s);
-      bytes += s.env.length;
-      if (bytes >= BATCH_BYTES) await flush();
-    }
-    if (!ctx.signal.aborted) await flush();
-    return { t: 'fetch_end', count: sent };
-  }
-
-  // ---------------------------------------------------------------- joining
-
-  /** Creates a one-time code another device presents with `fcp join` (valid `ttlMs`). */
-  createInvite(ttlMs = 10 * 60_000): { code: string; expires: number } {
-    return this.invites.create(ttlMs);
-  }
-
-  private async serveJoin(ctx: RequestContext, m: Record<string, unknown>): Promise<Outgoing> {
-    if (!this.invites.consume(m.code as string)) {
-      this.metrics.refusals.inc({ reason: 'join' });
-      throw new MeshError('MESH_REFUSED', 'the join code is unknown, already used or expired; run `fcp invite` on a member device for a new one');
-    }
-    const callerZones = this.zonesOf(ctx.caller.zoneIds);
-    const keys: Uint8Array[] = [];
-    for (const id of this.keyring.zoneIds()) {
-      if (!this.zones.has(id) || !mayHold(callerZones, this.zones.get(id))) continue;
-      keys.push(sealTo(m.boxPublicKey as Uint8Array, serializeZoneKey(this.keyring.requireZoneKey(id)), joinAad(ctx.caller.stableId)));
-    }
-    this.log.info({ peer: ctx.caller.hostName, zones: keys.length }, 'device joined');
-    return { t: 'join_result', keys };
-  }
-
-  // ---------------------------------------------------------------- store
-
-  /** Devices that may hold `zone` symbols now: this device first (if eligible), then peers best first. */
-  /** @internal */
+  /** Devices that may hold `zone` symbols now: this device first (if eligible), then peers best first. @internal */
   holdersFor(zone: Zone): Holder[] {
     const out: Holder[] = [];
     const selfZones = this.directory.selfZones;
-    if (mayHold(selfZones, zone) && this.zoneReaches(selfZones, zone)) out.push({ stableId: this.self.stableId, hostName: this.self.hostName, address: null });
-    for (const info of this.directory.ranked((i) => this.eligibleHolder(i, zone))) {
+    if (mayHold(selfZones, zone) && this.guard.zoneReaches(selfZones, zone)) out.push({ stableId: this.self.stableId, hostName: this.self.hostName, address: null });
+    for (const info of this.directory.ranked((i) => this.guard.eligibleHolder(i, zone))) {
       out.push({ stableId: info.peer.stableId, hostName: info.peer.hostName, address: info.peer.tailscaleIps[0]! });
     }
     return out;
@@ -442,8 +239,8 @@ export class MeshNode {
   /** Stores `data` in `zone`; resolves with the hex ObjectId once every symbol and the manifest are durable. */
   async put(data: Uint8Array, zoneId: string, opts: StoreOptions = {}): Promise<string> {
     const started = performance.now();
-    const zone = this.zone(zoneId);
-    if (!this.directory.selfZones.some((z) => checkWrite(z, zone).allowed) || !mayHold(this.directory.selfZones, zone)) {
+    const zone = this.guard.zone(zoneId);
+    if (!this.guard.selfMayWrite(zone)) {
       throw new MeshError('MESH_REFUSED', `this device (${this.self.zones.join(', ') || 'no zone'}) may not write ${zone.id} data`);
     }
     const zk = this.keyring.requireZoneKey(zone.id);
@@ -537,9 +334,9 @@ export class MeshNode {
   private manifestTargets(zone: Zone, holders: Holder[]): Holder[] {
     const ids = new Set(holders.map((h) => h.stableId));
     const extra = this.directory
-      .ranked((i) => this.reachable(i, zone) && !ids.has(i.peer.stableId))
+      .ranked((i) => this.guard.reachable(i, zone) && !ids.has(i.peer.stableId))
       .map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName, address: i.peer.tailscaleIps[0]! }));
-    const self = !ids.has(this.self.stableId) && mayHold(this.directory.selfZones, zone) ? [{ stableId: this.self.stableId, hostName: this.self.hostName, address: null }] : [];
+    const self = !ids.has(this.self.stableId) && this.guard.selfMayHold(zone) ? [{ stableId: this.self.stableId, hostName: this.self.hostName, address: null }] : [];
     return [...holders, ...self, ...extra];
   }
 
@@ -621,8 +418,8 @@ export class MeshNode {
   async get(idHex: string, opts: { verify?: boolean } = {}): Promise<Uint8Array> {
     const started = performance.now();
     const manifest = await this.manifest(idHex);
-    const zone = this.zone(manifest.zone);
-    this.checkSelfHolds(zone);
+    const zone = this.guard.zone(manifest.zone);
+    this.guard.checkSelfHolds(zone);
     const zk = this.keyring.requireZoneKey(zone.id);
     if (!bytesEqual(zk.keyId, manifest.keyId)) {
       throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${zone.id} key epoch ${manifest.epoch}; this device has epoch ${zk.epoch}`);
@@ -666,7 +463,7 @@ export class MeshNode {
   }
 
   private async fetchFromPeers(manifest: Manifest, zone: Zone, assembler: ObjectAssembler, want?: Array<[number, number]>): Promise<void> {
-    const targets = this.directory.ranked((i) => this.reachable(i, zone)).map((i) => ({ address: i.peer.tailscaleIps[0]!, hostName: i.peer.hostName, ...(want ? { want } : {}) }));
+    const targets = this.directory.ranked((i) => this.guard.reachable(i, zone)).map((i) => ({ address: i.peer.tailscaleIps[0]!, hostName: i.peer.hostName, ...(want ? { want } : {}) }));
     await this.fetchFrom(manifest, zone, assembler, targets);
   }
 
@@ -738,10 +535,10 @@ export class MeshNode {
   }
 
   async health(m: Manifest): Promise<ObjectHealth> {
-    const zone = this.zone(m.zone);
+    const zone = this.guard.zone(m.zone);
     const held: Array<{ hostName: string; keys: Array<[number, number]> }> = [{ hostName: this.self.hostName, keys: this.store.symbolKeys(m.objectId) }];
     await Promise.all(
-      this.directory.ranked((i) => this.reachable(i, zone)).map(async (info) => {
+      this.directory.ranked((i) => this.guard.reachable(i, zone)).map(async (info) => {
         try {
           const conn = await this.pool.get(info.peer.tailscaleIps[0]!);
           const r = (await conn.request({ t: 'have', objectId: m.objectId }, 5_000)) as unknown as { keys: Array<[number, number]> };
