@@ -1,5 +1,5 @@
 // The coding itself, shared by the inline path and the worker: symbols of requested ESI ranges.
-import { RaptorQEncoder, parseOti } from '../raptorq/index.js';
+import { RaptorQDecoder, RaptorQEncoder, parseOti } from '../raptorq/index.js';
 
 export interface SymbolRequest {
   sbn: number;
@@ -39,4 +39,15 @@ export function codeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolR
     encoder.releaseBlock(r.sbn);
   }
   return out;
+}
+
+/** Rebuilds an object from symbols (same layout as CodedSymbols); null when they do not suffice. */
+export function decodeSymbols(oti: Uint8Array, symbols: CodedSymbols): Uint8Array | null {
+  const decoder = new RaptorQDecoder(oti);
+  const t = symbols.symbolSize;
+  for (let i = 0; i < symbols.sbns.length; i++) {
+    const out = decoder.addSymbol(symbols.sbns[i]!, symbols.esis[i]!, symbols.bytes.subarray(i * t, (i + 1) * t));
+    if (out) return out;
+  }
+  return null;
 }

@@ -1,11 +1,20 @@
 // Worker thread entry for coding large objects (see coding.ts).
 import { parentPort } from 'node:worker_threads';
-import { codeSymbols, type SymbolRequest } from './coding-core.js';
+import { codeSymbols, decodeSymbols, type CodedSymbols, type SymbolRequest } from './coding-core.js';
 
-parentPort!.on('message', (msg: { id: number; data: Uint8Array; oti: Uint8Array; requests: SymbolRequest[] }) => {
+type Job =
+  | { id: number; op: 'encode'; data: Uint8Array; oti: Uint8Array; requests: SymbolRequest[] }
+  | { id: number; op: 'decode'; oti: Uint8Array; symbols: CodedSymbols };
+
+parentPort!.on('message', (msg: Job) => {
   try {
-    const result = codeSymbols(msg.data, msg.oti, msg.requests);
-    parentPort!.postMessage({ id: msg.id, result }, [result.bytes.buffer as ArrayBuffer, result.sbns.buffer as ArrayBuffer, result.esis.buffer as ArrayBuffer]);
+    if (msg.op === 'encode') {
+      const result = codeSymbols(msg.data, msg.oti, msg.requests);
+      parentPort!.postMessage({ id: msg.id, result }, [result.bytes.buffer as ArrayBuffer, result.sbns.buffer as ArrayBuffer, result.esis.buffer as ArrayBuffer]);
+    } else {
+      const decoded = decodeSymbols(msg.oti, msg.symbols);
+      parentPort!.postMessage({ id: msg.id, decoded }, decoded ? [decoded.buffer as ArrayBuffer] : []);
+    }
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, error: (err as Error).message });
   }

@@ -2,7 +2,7 @@
 // requests while it encodes. Small objects are coded inline (a worker round trip costs more).
 import { Worker } from 'node:worker_threads';
 import { MeshError } from './errors.js';
-import { codeSymbols, type SymbolRequest, type CodedSymbols } from './coding-core.js';
+import { codeSymbols, decodeSymbols, type SymbolRequest, type CodedSymbols } from './coding-core.js';
 
 export type { SymbolRequest, CodedSymbols };
 
@@ -10,7 +10,7 @@ export type { SymbolRequest, CodedSymbols };
 export const WORKER_THRESHOLD = 1 << 20;
 
 interface Job {
-  resolve: (r: CodedSymbols) => void;
+  resolve: (r: { result?: CodedSymbols; decoded?: Uint8Array | null }) => void;
   reject: (e: Error) => void;
 }
 
@@ -20,13 +20,13 @@ class CodingWorker {
   private nextId = 1;
   private readonly jobs = new Map<number, Job>();
 
-  run(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): Promise<CodedSymbols> {
+  run(job: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<{ result?: CodedSymbols; decoded?: Uint8Array | null }> {
     const worker = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
       if (this.jobs.size === 1) worker.ref();
-      worker.postMessage({ id, data, oti, requests });
+      worker.postMessage({ ...job, id }, transfer);
     });
   }
 
@@ -34,13 +34,13 @@ class CodingWorker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./coding-worker.js', import.meta.url));
     worker.unref();
-    worker.on('message', (msg: { id: number; result?: CodedSymbols; error?: string }) => {
+    worker.on('message', (msg: { id: number; result?: CodedSymbols; decoded?: Uint8Array | null; error?: string }) => {
       const job = this.jobs.get(msg.id);
       if (!job) return;
       this.jobs.delete(msg.id);
       if (this.jobs.size === 0) worker.unref();
-      if (msg.result) job.resolve(msg.result);
-      else job.reject(new MeshError('MESH_STORE_FAILED', `coding worker: ${msg.error ?? 'failed'}`));
+      if (msg.error === undefined) job.resolve(msg);
+      else job.reject(new MeshError('MESH_STORE_FAILED', `coding worker: ${msg.error}`));
     });
     const failAll = (err: Error) => {
       this.worker = null;
@@ -57,7 +57,14 @@ class CodingWorker {
 const shared = new CodingWorker();
 
 /** Symbols of `data` (encoded with `oti`) at the requested ESIs of each block. */
-export function makeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): Promise<CodedSymbols> {
-  if (data.length < WORKER_THRESHOLD) return Promise.resolve(codeSymbols(data, oti, requests));
-  return shared.run(data, oti, requests);
+export async function makeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): Promise<CodedSymbols> {
+  if (data.length < WORKER_THRESHOLD) return codeSymbols(data, oti, requests);
+  return (await shared.run({ op: 'encode', data, oti, requests })).result!;
+}
+
+/** Solves an object from symbols (in the worker when large); null when they do not suffice. */
+export async function solveSymbols(oti: Uint8Array, transferLength: number, symbols: CodedSymbols): Promise<Uint8Array | null> {
+  if (transferLength < WORKER_THRESHOLD) return decodeSymbols(oti, symbols);
+  const transfer = [symbols.bytes.buffer as ArrayBuffer, symbols.sbns.buffer as ArrayBuffer, symbols.esis.buffer as ArrayBuffer];
+  return (await shared.run({ op: 'decode', oti, symbols }, transfer)).decoded ?? null;
 }

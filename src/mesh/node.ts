@@ -431,7 +431,7 @@ export class MeshNode {
     const addLocal = async (want?: Array<[number, number]>) => {
       for (const s of await this.store.getSymbols(manifest.objectId, want)) {
         assembler.add(s);
-        if (assembler.done) break;
+        if (assembler.satisfied) break;
       }
     };
     // Ask peers for the source symbols this device lacks and open the local ones meanwhile.
@@ -444,7 +444,9 @@ export class MeshNode {
       remoteSources.length > 0 ? this.fetchFromPeers(manifest, zone, assembler, remoteSources) : Promise.resolve(),
     ]);
     if (!assembler.done) await addLocal();
+    if (!assembler.done) await assembler.solve();
     if (!assembler.done) await this.fetchFromPeers(manifest, zone, assembler);
+    if (!assembler.done) await assembler.solve();
     const data = assembler.done;
     if (assembler.rejected > 0) this.metrics.symbolAuthFailures.inc(assembler.rejected);
     if (!data) {
@@ -485,11 +487,11 @@ export class MeshNode {
         this.pool
           .get(target.address)
           .then((conn) => {
-            if (assembler.done) return finishOne();
+            if (assembler.satisfied) return finishOne();
             const s = conn.stream({ t: 'fetch', objectId: manifest.objectId, zone: zone.id, ...(target.want ? { want: target.want } : {}) }, 'fetch_end', (reply) => {
               // Every symbol that arrived is offered (and counted as read), even after the object is whole.
               for (const entry of (reply as unknown as { symbols: SymbolEntry[] }).symbols) assembler.add(entry);
-              if (assembler.done) resolve();
+              if (assembler.satisfied) resolve();
             });
             running.push({ conn, id: s.id });
             s.done.then(finishOne, (err: Error) => {

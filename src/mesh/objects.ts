@@ -1,8 +1,8 @@
 // Turning an object into sealed symbols for placement, and sealed symbols back into the object.
-import { ObjectLayout, RaptorQDecoder, RaptorQEncoder, parseOti } from '../raptorq/index.js';
+import { ObjectLayout, RaptorQEncoder, parseOti } from '../raptorq/index.js';
 import { CryptoError, openSymbol, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { MeshError } from './errors.js';
-import { makeSymbols } from './coding.js';
+import { makeSymbols, solveSymbols } from './coding.js';
 
 /** Aim for about this many source symbols per object: per-symbol costs stay small, spreading stays fine-grained. */
 const TARGET_SOURCE_SYMBOLS = 256;
@@ -54,8 +54,9 @@ export type AddResult = 'added' | 'duplicate' | 'rejected';
 /**
  * Opens sealed symbols as they arrive and rebuilds the object. Source symbols are written
  * straight into the output: when every source symbol of every block arrives (the usual case)
- * no decoder runs and nothing is copied twice. Only when a block must be solved from repair
- * symbols does it hand everything it has to a RaptorQ decoder.
+ * no decoder runs and nothing is copied twice. When a block must be solved from repair symbols,
+ * `ready` turns true once every such block has K symbols, and `solve()` runs the RaptorQ
+ * decoder (in the coding worker for large objects, so the daemon keeps serving).
  */
 export class ObjectAssembler {
   private readonly layout: ObjectLayout;
@@ -63,9 +64,11 @@ export class ObjectAssembler {
   private readonly sourcesHeld: Int32Array;
   private readonly received: Int32Array;
   private blocksLeft: number;
-  /** Every opened symbol, kept (by reference) in case a block needs the decoder after all. */
+  /** Every opened symbol, kept (by reference) in case a block needs solving after all. */
   private readonly opened: Array<{ sbn: number; esi: number; plain: Uint8Array }> = [];
-  private decoder: RaptorQDecoder | null = null;
+  private needsSolve = false;
+  /** Symbols to hold before the next solve (after a failed one, two more). */
+  private solveAfter = 0;
   private readonly seen = new Set<number>();
   private result: Uint8Array | null = null;
   rejected = 0;
@@ -101,6 +104,21 @@ export class ObjectAssembler {
     return this.result;
   }
 
+  /** Worth solving now: some block lacks source symbols but every block has K symbols. */
+  get ready(): boolean {
+    if (this.result || !this.needsSolve || this.opened.length < this.solveAfter) return false;
+    for (let sbn = 0; sbn < this.layout.blockCount; sbn++) {
+      const k = this.layout.sourceSymbolCount(sbn);
+      if (this.sourcesHeld[sbn]! < k && this.received[sbn]! < k) return false;
+    }
+    return true;
+  }
+
+  /** Enough has arrived: the object is whole, or a solve can be tried. */
+  get satisfied(): boolean {
+    return this.result !== null || this.ready;
+  }
+
   add(entry: SymbolEntry): AddResult {
     this.bytesIn += entry.env.length;
     if (this.result) return 'duplicate';
@@ -127,7 +145,6 @@ export class ObjectAssembler {
     }
     this.seen.add(key);
     this.added++;
-    if (this.decoder) return this.feedDecoder(entry.sbn, entry.esi, plain);
     const { sbn, esi } = entry;
     const k = this.layout.sourceSymbolCount(sbn);
     this.opened.push({ sbn, esi, plain });
@@ -135,32 +152,32 @@ export class ObjectAssembler {
     if (esi < k) {
       this.layout.writeSymbol(this.output, sbn, esi, plain, 0);
       if (++this.sourcesHeld[sbn]! === k && --this.blocksLeft === 0) this.result = this.output;
-    } else if (this.received[sbn]! >= k && this.sourcesHeld[sbn]! < k) {
-      // Enough symbols for this block but not all its source symbols: solve from here on.
-      this.decoder = new RaptorQDecoder(this.manifest.oti);
-      for (const o of this.opened) {
-        this.feedDecoder(o.sbn, o.esi, o.plain);
-        if (this.result) break;
-      }
-      this.opened.length = 0;
+    } else if (this.sourcesHeld[sbn]! < k) {
+      this.needsSolve = true;
     }
     return 'added';
   }
 
-  private feedDecoder(sbn: number, esi: number, plain: Uint8Array): AddResult {
-    try {
-      const out = this.decoder!.addSymbol(sbn, esi, plain);
-      if (out) {
-        if (out.length !== this.manifest.length) {
-          throw new MeshError('MESH_DECODE_FAILED', `decoded ${out.length} bytes but the manifest says ${this.manifest.length}`);
-        }
-        this.result = out;
-      }
-    } catch (err) {
-      if (err instanceof MeshError) throw err;
-      this.rejected++;
-      return 'rejected';
+  /** Runs the decoder over everything received; the object, or null if two more symbols are needed. */
+  async solve(): Promise<Uint8Array | null> {
+    if (this.result || !this.ready) return this.result;
+    const t = this.layout.oti.symbolSize;
+    const packed = { symbolSize: t, sbns: new Int32Array(this.opened.length), esis: new Int32Array(this.opened.length), bytes: new Uint8Array(this.opened.length * t) };
+    this.opened.forEach((o, i) => {
+      packed.sbns[i] = o.sbn;
+      packed.esis[i] = o.esi;
+      packed.bytes.set(o.plain, i * t);
+    });
+    const out = await solveSymbols(this.manifest.oti, this.layout.oti.transferLength, packed);
+    if (this.result) return this.result; // every source symbol arrived meanwhile
+    if (!out) {
+      this.solveAfter = this.opened.length + 2;
+      return null;
     }
-    return 'added';
+    if (out.length !== this.manifest.length) {
+      throw new MeshError('MESH_DECODE_FAILED', `decoded ${out.length} bytes but the manifest says ${this.manifest.length}`);
+    }
+    this.result = out;
+    return out;
   }
 }

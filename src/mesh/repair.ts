@@ -261,7 +261,8 @@ export class RepairLoop {
     const local = wants.get(node.self.stableId);
     if (local) for (const s of await node.store.getSymbols(m.objectId, local)) assembler.add(s);
     const targets = holders.filter((h) => h.address !== null && wants.has(h.stableId)).map((h) => ({ address: h.address!, hostName: h.hostName, want: wants.get(h.stableId)! }));
-    if (!assembler.done) await node.fetchFrom(m, zone, assembler, targets);
+    if (!assembler.satisfied) await node.fetchFrom(m, zone, assembler, targets);
+    if (!assembler.done) await assembler.solve();
     this.stats.bytesRead += assembler.bytesIn;
     // Rare: K + margin symbols that do not decode. Fall back to reading whatever is reachable.
     return assembler.done ?? node.get(objectIdToHex(m.objectId));

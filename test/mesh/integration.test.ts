@@ -90,7 +90,8 @@ describe('mesh of five fcpd daemons', () => {
   });
 
   test('with any two daemons down, objects stored to tolerate two losses still rebuild', async () => {
-    const data = new Uint8Array(randomBytes(400_000));
+    // Large enough that rebuilding from repair symbols runs in the coding worker.
+    const data = new Uint8Array(randomBytes(3_000_000));
     const id = await mesh.put('desktop', data, 'z:private', { tolerate: 2 });
     const pairs: Array<[string, string, string]> = [
       ['laptop', 'server', 'desktop'],
