@@ -5,6 +5,7 @@
 import { decode, encode } from 'cborg';
 import { ProtocolError } from './errors.js';
 import { checkCborShape } from './cbor-shape.js';
+import { decodeSymbolsBody, encodeSymbolsFrame } from './symbols-frame.js';
 import { checkFields, isPlainObject, uint } from './schema.js';
 import { DEFAULT_LIMITS, FRAME_HEADER_BYTES, MAX_FRAME_BYTES_CEILING, PROTOCOL_VERSION, type WireLimits } from './limits.js';
 import { MESSAGE_FIELDS, isMessageType, type Message, type MessageBody, type MessageOf, type MessageType } from './messages.js';
@@ -56,6 +57,10 @@ function resolveLimits(opts: Partial<WireLimits> | undefined): WireLimits {
 /** Encodes one message as a frame. Invalid messages throw ProtocolError, as they would on receipt. */
 export function encodeFrame(msg: Message, opts?: { maxFrameBytes?: number }): Uint8Array {
   const limits = resolveLimits(opts);
+  if (msg.t === 'symbols' && msg.v === PROTOCOL_VERSION && Object.keys(msg).length === 4) {
+    const fast = encodeSymbolsFrame(msg.id, msg.symbols);
+    if (fast && fast.length - FRAME_HEADER_BYTES <= limits.maxFrameBytes) return fast;
+  }
   const clean = validateMessage(msg);
   // cborg's default encoding is canonical CBOR (RFC 7049 §3.9): shortest forms, definite
   // lengths, map keys sorted length-first then bytewise. It is cheaper than bytewise sorting.
@@ -75,6 +80,8 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
   if (body.length > limits.maxFrameBytes) {
     throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `frame of ${body.length} bytes exceeds the cap of ${limits.maxFrameBytes}`);
   }
+  const fast = decodeSymbolsBody(body, limits.maxArrayLength);
+  if (fast) return fast;
   checkCborShape(body, limits);
   let value: unknown;
   try {
