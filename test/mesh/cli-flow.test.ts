@@ -122,6 +122,7 @@ describe('fcp command, end to end', () => {
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, /this device: laptop 127\.77\.4\.1:9473 zones z:owner/);
     assert.match(status.out, /server\s+127\.77\.4\.2\s+direct/);
+    assert.match(status.out, /health:\s+1 of 1 objects meet their placement policy/);
   });
 
   test('bad input gets clear errors: unknown zone, unknown object, missing file', async () => {

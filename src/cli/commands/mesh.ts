@@ -165,11 +165,14 @@ export function registerMeshCommands(program: Command): void {
         peers: Array<{ hostName: string; address: string; online: boolean; path: string; latencyMs?: number; zones: string[] }>;
       };
       const s = await control(cmd).json<Status>('/v1/status');
-      print(s, Boolean(opts.json), () =>
+      const objects = await control(cmd).json<Array<{ objectId: string; zone: string; ok: boolean; spare: number }>>('/v1/objects');
+      const degraded = objects.filter((o) => !o.ok);
+      print({ ...s, health: { objects: objects.length, degraded: degraded.map((o) => o.objectId) } }, Boolean(opts.json), () =>
         [
           `this device: ${s.self.hostName} ${s.self.address}:${s.port} zones ${s.self.zones.join(', ') || 'none'}`,
           `zone keys:   ${s.zoneKeys.join(', ') || 'none'}`,
           `storage:     ${s.storage.symbols} symbols, ${s.storage.bytes} bytes, ${s.objects} objects`,
+          `health:      ${objects.length - degraded.length} of ${objects.length} objects meet their placement policy${degraded.length ? `; below it: ${degraded.map((o) => `${o.objectId.slice(0, 12)}… (${o.zone})`).join(', ')}` : ''}`,
           'peers:',
           ...s.peers.map((p) => `  ${p.hostName.padEnd(16)} ${String(p.address).padEnd(15)} ${p.online ? p.path.padEnd(10) : 'offline   '} ${p.latencyMs !== undefined ? `${p.latencyMs.toFixed(1)} ms`.padEnd(9) : '-'.padEnd(9)} ${p.zones.join(', ') || '(no fcp zone)'}`),
         ].join('\n'),
