@@ -138,11 +138,11 @@ export class RepairLoop {
     let holders = node.holdersFor(zone);
     if (holders.length === 0) return 'impossible';
     const now = Date.now();
-    // A device whose fcpd has not answered for longer than the grace period is not waited for.
-    holders = holders.filter((h) => now - (this.unreachableSince.get(h.stableId) ?? now) < this.opts.graceMs);
-    if (holders.length === 0) return 'impossible';
     // Only the eligible holder with the smallest stable id repairs, so two devices never race.
-    const leader = holders.reduce((a, b) => (a.stableId < b.stableId ? a : b));
+    // A device whose fcpd has not answered for longer than the grace period cannot be it.
+    const candidates = holders.filter((h) => now - (this.unreachableSince.get(h.stableId) ?? now) < this.opts.graceMs);
+    if (candidates.length === 0) return 'impossible';
+    const leader = candidates.reduce((a, b) => (a.stableId < b.stableId ? a : b));
     if (leader.address !== null) {
       // Keep an eye on the repairer: if its fcpd stops answering, the next in line takes over.
       try {
