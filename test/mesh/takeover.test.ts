@@ -1,0 +1,45 @@
+// The repairing daemon dies for good while its device stays online in the tailnet: after the
+// grace period the next device in line repairs in its place.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { DevMesh, fiveDevicesOn } from '../../src/devnet/index.js';
+
+type Listed = Array<{ objectId: string; ok: boolean }>;
+
+describe('repairer takeover', () => {
+  let mesh: DevMesh;
+  const objects = new Map<string, Uint8Array>();
+
+  before(async () => {
+    mesh = await DevMesh.start({
+      description: fiveDevicesOn(7),
+      env: { FCP_REPAIR_INTERVAL_MS: '500', FCP_REPAIR_GRACE_MS: '1500', FCP_SCRUB_INTERVAL_MS: '0' },
+    });
+    for (let i = 0; i < 20; i++) {
+      const data = new Uint8Array(randomBytes(2000 + i * 300));
+      objects.set(await mesh.put('laptop', data, 'z:private'), data);
+    }
+  });
+  after(async () => {
+    await mesh?.stop();
+  });
+
+  test('a silent repairer is replaced by the next eligible holder, and every object heals', async () => {
+    const holders = ['laptop', 'server', 'desktop', 'phone'].map((n) => mesh.tailnet.devices.find((d) => d.name === n)!);
+    holders.sort((a, b) => (a.stableId < b.stableId ? -1 : 1));
+    const [first, second] = holders;
+    await mesh.stopDaemon(first!.name, 'SIGKILL'); // the device stays online in the tailnet
+    const reader = holders.find((h) => h.name !== first!.name && h.name !== 'phone')!.name;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const list = await mesh.device(reader).control.json<Listed>('/v1/objects?zone=z:private');
+      if (list.length === objects.size && list.every((o) => o.ok)) break;
+      assert.ok(Date.now() < deadline, 'objects healed within a minute');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const stats = await mesh.device(second!.name).control.json<{ repair: { repaired: number } }>('/v1/status');
+    assert.ok(stats.repair.repaired > 0, `${second!.name}, next in line, did the repairs`);
+    for (const [id, data] of objects) assert.deepEqual(Buffer.from(await mesh.get(reader, id)), Buffer.from(data));
+  });
+});
