@@ -1,11 +1,10 @@
 // Message types and their schema table. Every message is a CBOR map { v: 1, t, id, ...fields }.
 // To add a type: add its interface to Message and one row to MESSAGE_FIELDS.
 import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type SymbolEntry } from '../crypto/index.js';
-import { arrayOf, bytes, fraction, numberIn, optional, pair, record, scalarMap, text, uint, type FieldTable } from './schema.js';
+import { arrayOf, bytes, fraction, numberIn, optional, pair, record, text, uint, type FieldTable } from './schema.js';
 import { DEFAULT_MAX_ARRAY_LENGTH } from './limits.js';
 
 export type SymbolKey = [sbn: number, esi: number];
-export type ShareMeta = Record<string, string | number | boolean>;
 
 interface Envelope<T extends string> {
   v: 1;
@@ -14,7 +13,6 @@ interface Envelope<T extends string> {
   id: number;
 }
 
-export interface HelloMessage extends Envelope<'hello'> { node: string; version: string }
 export interface StoreMessage extends Envelope<'store'> { objectId: Uint8Array; zone: string; symbols: SymbolEntry[] }
 export interface ManifestPutMessage extends Envelope<'manifest_put'> { manifest: Manifest }
 export interface ManifestGetMessage extends Envelope<'manifest_get'> { objectId: Uint8Array }
@@ -28,10 +26,6 @@ export interface HaveResultMessage extends Envelope<'have_result'> { keys: Symbo
 export interface DeleteMessage extends Envelope<'delete'> { objectId: Uint8Array }
 export interface ListMessage extends Envelope<'list'> { zone?: string }
 export interface ListResultMessage extends Envelope<'list_result'> { manifests: Manifest[] }
-export interface SharePutMessage extends Envelope<'share_put'> { name: string; zone: string; sealed: Uint8Array; meta: ShareMeta }
-export interface ShareGetMessage extends Envelope<'share_get'> { name: string }
-export interface ShareMessage extends Envelope<'share'> { sealed: Uint8Array }
-export interface ShareDeleteMessage extends Envelope<'share_delete'> { name: string }
 export interface InfoMessage extends Envelope<'info'> {}
 export interface InfoResultMessage extends Envelope<'info_result'> { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array }
 export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicKey: Uint8Array }
@@ -43,7 +37,6 @@ export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
 export type Message =
-  | HelloMessage
   | StoreMessage
   | ManifestPutMessage
   | ManifestGetMessage
@@ -57,10 +50,6 @@ export type Message =
   | DeleteMessage
   | ListMessage
   | ListResultMessage
-  | SharePutMessage
-  | ShareGetMessage
-  | ShareMessage
-  | ShareDeleteMessage
   | InfoMessage
   | InfoResultMessage
   | JoinMessage
@@ -87,7 +76,6 @@ const MAX_ENVELOPE_BYTES = 65536 + ENVELOPE_OVERHEAD;
 const symbolEntry = record<SymbolEntry>({ sbn, esi, env: bytes({ min: ENVELOPE_OVERHEAD, max: MAX_ENVELOPE_BYTES }) });
 const symbolList = arrayOf(symbolEntry, DEFAULT_MAX_ARRAY_LENGTH);
 const keyList = arrayOf(symbolKey, DEFAULT_MAX_ARRAY_LENGTH);
-const shareName = text({ max: 256 });
 
 const placement = record<PlacementPolicy>({
   target: numberIn(1, 1000),
@@ -111,7 +99,6 @@ export const manifestCheck = record<Manifest>({
 
 /** Fields of each message type besides v, t and id. */
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
-  hello: { node: text({ max: 256 }), version: text({ max: 64 }) },
   store: { objectId, zone, symbols: symbolList },
   manifest_put: { manifest: manifestCheck },
   manifest_get: { objectId },
@@ -125,10 +112,6 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   delete: { objectId },
   list: { zone: optional(zone) },
   list_result: { manifests: arrayOf(manifestCheck, 65536) },
-  share_put: { name: shareName, zone, sealed: bytes({ min: 1, max: 65536 }), meta: scalarMap(32, 64, 1024) },
-  share_get: { name: shareName },
-  share: { sealed: bytes({ min: 1, max: 65536 }) },
-  share_delete: { name: shareName },
   info: {},
   info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }) },
   join: { code: text({ max: 64 }), boxPublicKey: bytes({ exact: 32 }) },

@@ -120,25 +120,3 @@ export function checkFields(value: unknown, table: FieldTable, field: string, sk
   return out;
 }
 
-/** A small map of scalar values (string keys; string, number or boolean values). */
-export function scalarMap(maxKeys: number, maxKeyBytes: number, maxTextBytes: number): Check<Record<string, string | number | boolean>> {
-  return (value, field) => {
-    if (!isPlainObject(value)) fail(field, 'must be a map');
-    const keys = Object.keys(value);
-    if (keys.length > maxKeys) fail(field, `must have at most ${maxKeys} entries`);
-    const out: Record<string, string | number | boolean> = {};
-    for (const k of keys) {
-      if (k === '__proto__' || k.length === 0 || Buffer.byteLength(k, 'utf8') > maxKeyBytes) fail(`${field}.${k}`, `key must be 1..${maxKeyBytes} bytes`);
-      const v = value[k];
-      if (typeof v === 'string') {
-        if (Buffer.byteLength(v, 'utf8') > maxTextBytes) fail(`${field}.${k}`, `must be at most ${maxTextBytes} bytes`);
-      } else if (typeof v === 'number') {
-        if (!Number.isFinite(v)) fail(`${field}.${k}`, 'must be a finite number');
-      } else if (typeof v !== 'boolean') {
-        fail(`${field}.${k}`, 'must be a string, number or boolean');
-      }
-      out[k] = v as string | number | boolean;
-    }
-    return out;
-  };
-}

@@ -66,7 +66,7 @@ test('frames split at every byte boundary, and many frames in one chunk, decode 
 });
 
 test('a large frame trickled in one byte at a time decodes; pending bytes are what was received', () => {
-  const msg = makeMessage('share', 3, { sealed: Uint8Array.from({ length: 65536 }, (_, i) => i & 0xff) });
+  const msg = makeMessage('secret', 3, { body: Uint8Array.from({ length: 65536 }, (_, i) => i & 0xff) });
   const frame = encodeFrame(msg);
   const dec = new FrameDecoder();
   const got: Message[] = [];
@@ -85,7 +85,7 @@ test('an oversized length prefix is refused as soon as the 4 bytes arrive', () =
   const big = new FrameDecoder();
   assert.throws(() => big.push(new Uint8Array([0xff, 0xff, 0xff, 0xff])), { code: 'PROTO_FRAME_TOO_LARGE' });
   // The sender sees the same cap.
-  const huge = makeMessage('share', 1, { sealed: new Uint8Array(65536) });
+  const huge = makeMessage('secret', 1, { body: new Uint8Array(65536) });
   assert.throws(() => encodeFrame(huge, { maxFrameBytes: 1000 }), { code: 'PROTO_FRAME_TOO_LARGE' });
 });
 
@@ -115,7 +115,7 @@ test('version, type and field errors are typed and name the field', () => {
   rejects(body({ v: 1, t: 'fetch', id: 1, objectId: new Uint8Array(32), zone: 'Z:BAD' }), 'PROTO_BAD_MESSAGE', 'zone');
   rejects(body({ v: 1, t: 'fetch', id: 1, objectId: new Uint8Array(32), zone: 'z:a', want: [[1, 2, 3]] }), 'PROTO_BAD_MESSAGE', 'want[0]');
   rejects(body({ v: 1, t: 'error', id: 1, code: 'X', message: 'm'.repeat(5000) }), 'PROTO_BAD_MESSAGE', 'message');
-  rejects(body({ v: 1, t: 'share_put', id: 1, name: 'n', zone: 'z:a', sealed: new Uint8Array(5), meta: { a: [1] } }), 'PROTO_BAD_MESSAGE', 'meta.a');
+  rejects(body({ v: 1, t: 'secret', id: 1, body: 'not bytes' }), 'PROTO_BAD_MESSAGE', 'body');
   const m = sampleMessages().manifest_put as unknown as { manifest: Record<string, unknown> };
   rejects(body({ v: 1, t: 'manifest_put', id: 1, manifest: { ...m.manifest, placement: { target: 1, minDevices: 1, maxShare: 0, tolerate: 0 } } }), 'PROTO_BAD_MESSAGE', 'manifest.placement.maxShare');
   rejects(body({ v: 1, t: 'manifest_put', id: 1, manifest: { ...m.manifest, placement: { target: 0.5, minDevices: 1, maxShare: 1, tolerate: 0 } } }), 'PROTO_BAD_MESSAGE', 'manifest.placement.target');

@@ -27,7 +27,6 @@ const symbols = () => [
 
 export function sampleMessages(): Record<MessageType, Message> {
   return {
-    hello: makeMessage('hello', 1, { node: 'nodeA', version: '0.1.0' }),
     store: makeMessage('store', 2, { objectId: bytes(32), zone: 'z:owner', symbols: symbols() }),
     manifest_put: makeMessage('manifest_put', 3, { manifest: sampleManifest() }),
     manifest_get: makeMessage('manifest_get', 4, { objectId: bytes(32) }),
@@ -41,10 +40,6 @@ export function sampleMessages(): Record<MessageType, Message> {
     delete: makeMessage('delete', 8, { objectId: bytes(32) }),
     list: makeMessage('list', 9, { zone: 'z:owner' }),
     list_result: makeMessage('list_result', 9, { manifests: [sampleManifest(), sampleManifest('z:owner')] }),
-    share_put: makeMessage('share_put', 10, { name: 'openai-api-key', zone: 'z:owner', sealed: bytes(120), meta: { k: 2, n: 3, index: 1, label: 'OpenAI', rotated: false } }),
-    share_get: makeMessage('share_get', 11, { name: 'openai-api-key' }),
-    share: makeMessage('share', 11, { sealed: bytes(120) }),
-    share_delete: makeMessage('share_delete', 12, { name: 'openai-api-key' }),
     info: makeMessage('info', 15, {}),
     info_result: makeMessage('info_result', 15, { usedBytes: 1234, freeBytes: Number.MAX_SAFE_INTEGER, boxPublicKey: bytes(32) }),
     join: makeMessage('join', 16, { code: 'K7Q2-9XWM', boxPublicKey: bytes(32) }),
