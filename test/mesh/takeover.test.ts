@@ -1,5 +1,6 @@
-// The repairing daemon dies for good while its device stays online in the tailnet: after the
-// grace period the next device in line repairs in its place.
+// Devices that go quiet and come back: a repairing daemon that dies while its device stays
+// online is replaced by the next in line after the grace period; a device away past the grace
+// period is repaired around, and the surplus is dropped when it returns.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -44,7 +45,7 @@ describe('repairer takeover', () => {
   });
 });
 
-describe("a device that comes back", () => {
+describe('a device that comes back', () => {
   let mesh: DevMesh;
   const objects = new Map<string, Uint8Array>();
 
