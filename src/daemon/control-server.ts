@@ -5,7 +5,8 @@ import { chmod, rm } from 'node:fs/promises';
 import type { SovereignMesh } from '../sovereign-mesh.js';
 
 export const CONTROL_SOCKET = 'fcpd.sock';
-const MAX_UPLOAD = 4 * 1024 * 1024 * 1024;
+/** Objects are coded in memory; past this a store is refused up front with a clear error. */
+const MAX_UPLOAD = 2 * 1024 * 1024 * 1024 - 1;
 
 interface ErrorLike {
   code?: string;
@@ -44,7 +45,7 @@ async function readBody(req: http.IncomingMessage, limit = MAX_UPLOAD): Promise<
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error(`request body over ${limit} bytes`), { code: 'CONTROL_BAD_REQUEST' });
+    if (size > limit) throw Object.assign(new Error(`request body over ${limit} bytes: objects this large are not supported; split the file`), { code: 'CONTROL_BAD_REQUEST' });
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -81,6 +82,8 @@ async function route(mesh: SovereignMesh, req: http.IncomingMessage, res: http.S
   if (method === 'POST' && path === '/v1/objects') {
     const zone = q.get('zone');
     if (!zone) throw Object.assign(new Error('zone is required'), { code: 'CONTROL_BAD_REQUEST' });
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_UPLOAD) throw Object.assign(new Error(`a ${declared}-byte object is over the ${MAX_UPLOAD}-byte limit; split the file`), { code: 'CONTROL_BAD_REQUEST' });
     const data = await readBody(req);
     const tolerate = optionalInt(q.get('tolerate'));
     const objectId = await mesh.store(new Uint8Array(data.buffer, data.byteOffset, data.length), zone, {
