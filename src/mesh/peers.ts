@@ -180,7 +180,9 @@ export class PeerDirectory extends EventEmitter {
       online.map(async (info) => {
         try {
           const r = await this.opts.client.ping(info.peer.tailscaleIps[0]!, 'disco', { timeoutMs: 2_000 });
-          if (!r.err) info.latencyMs = r.latencyMs;
+          // A status refresh may have replaced the record meanwhile: update the current one.
+          const current = this.infos.get(info.peer.stableId);
+          if (!r.err && current) current.latencyMs = r.latencyMs;
         } catch {
           // An unanswered ping leaves the old figure; path and online state come from status.
         }
