@@ -6,6 +6,7 @@ import type { Message } from '../wire/index.js';
 import { MeshError } from './errors.js';
 import type { ZoneGuard } from './guard.js';
 import { joinAad } from './join.js';
+import { batchesOf } from './placement.js';
 import type { MeshNode } from './node.js';
 import type { Outgoing } from './rpc.js';
 import type { Caller, RequestContext } from './server.js';
@@ -123,29 +124,17 @@ export class RequestHandlers {
     if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no complete object ${objectIdToHex(objectId)} on ${this.node.self.hostName}`);
     if (manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
     const want = m.want as Array<[number, number]> | undefined;
+    // The store answers in (SBN, ESI) order, or in the order of the want list (which readers send
+    // ascending): source symbols go first, so a reader with all K of them decodes without solving.
     const symbols = await this.node.store.getSymbols(objectId, want, m.max as number | undefined);
-    // Source symbols first: if every holder sends its source symbols first, the reader usually
-    // has all K of them early and decodes without solving anything.
-    symbols.sort((a, b) => a.sbn - b.sbn || a.esi - b.esi);
     let sent = 0;
-    let batch: SymbolEntry[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
+    for (const batch of batchesOf(symbols, BATCH_BYTES)) {
+      if (ctx.signal.aborted) break;
       await ctx.send({ t: 'symbols', symbols: batch });
       this.node.metrics.symbolsServed.inc(batch.length);
-      this.node.metrics.bytesServed.inc(bytes);
+      this.node.metrics.bytesServed.inc(batch.reduce((a, x) => a + x.env.length, 0));
       sent += batch.length;
-      batch = [];
-      bytes = 0;
-    };
-    for (const s of symbols) {
-      if (ctx.signal.aborted) break;
-      batch.push(s);
-      bytes += s.env.length;
-      if (bytes >= BATCH_BYTES) await flush();
     }
-    if (!ctx.signal.aborted) await flush();
     return { t: 'fetch_end', count: sent };
   }
 

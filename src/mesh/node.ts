@@ -21,7 +21,7 @@ import { MeshError } from './errors.js';
 import { Keyring } from './keyring.js';
 import { MeshMetrics } from './metrics.js';
 import { PeerDirectory } from './peers.js';
-import { DECODE_MARGIN, DEFAULT_POLICY, assign, resolvePolicy, symbolCount, type PlacementPolicy } from './placement.js';
+import { DECODE_MARGIN, DEFAULT_POLICY, assign, batchesOf, placementOf, policyOf, resolvePolicy, symbolCount, type PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { FcpServer, type RequestContext } from './server.js';
 import { ObjectAssembler, encodeAndSeal, type EncodedObject } from './objects.js';
@@ -270,7 +270,7 @@ export class MeshNode {
         epoch: zk.epoch,
         created: Date.now(),
         writer: this.self.stableId,
-        placement: { target: policy.overhead, minDevices: policy.minDevices, maxShare: policy.maxShare, tolerate: policy.tolerate },
+        placement: placementOf(policy),
       };
       const failed = await this.place(zone, holders, encoded, manifest);
       if (failed.length === 0) break;
@@ -347,19 +347,7 @@ export class MeshNode {
       return;
     }
     const conn = await this.pool.get(h.address);
-    const batches: SymbolEntry[][] = [];
-    let batch: SymbolEntry[] = [];
-    let bytes = 0;
-    for (const s of symbols) {
-      batch.push(s);
-      bytes += s.env.length;
-      if (bytes >= BATCH_BYTES) {
-        batches.push(batch);
-        batch = [];
-        bytes = 0;
-      }
-    }
-    if (batch.length > 0) batches.push(batch);
+    const batches = batchesOf(symbols, BATCH_BYTES);
     // A few batches in flight per peer keeps its disk and our socket busy without unbounded memory.
     let next = 0;
     const lane = async () => {
@@ -550,7 +538,7 @@ export class MeshNode {
         }
       }),
     );
-    const policy = resolvePolicy({ overhead: m.placement.target, tolerate: m.placement.tolerate, minDevices: m.placement.minDevices, maxShare: m.placement.maxShare });
+    const policy = policyOf(m.placement);
     const layout = new RaptorQDecoder(m.oti);
     let spare = Number.POSITIVE_INFINITY;
     let ok = true;

@@ -64,8 +64,8 @@ export class ObjectAssembler {
   private readonly sourcesHeld: Int32Array;
   private readonly received: Int32Array;
   private blocksLeft: number;
-  /** Every opened symbol, kept (by reference) in case a block needs solving after all. */
-  private readonly opened: Array<{ sbn: number; esi: number; plain: Uint8Array }> = [];
+  /** Repair symbols received, kept for a solve; source symbols are read back from the output. */
+  private readonly repairs: Array<{ sbn: number; esi: number; plain: Uint8Array }> = [];
   private needsSolve = false;
   /** Symbols to hold before the next solve (after a failed one, two more). */
   private solveAfter = 0;
@@ -106,7 +106,7 @@ export class ObjectAssembler {
 
   /** Worth solving now: some block lacks source symbols but every block has K symbols. */
   get ready(): boolean {
-    if (this.result || !this.needsSolve || this.opened.length < this.solveAfter) return false;
+    if (this.result || !this.needsSolve || this.added < this.solveAfter) return false;
     for (let sbn = 0; sbn < this.layout.blockCount; sbn++) {
       const k = this.layout.sourceSymbolCount(sbn);
       if (this.sourcesHeld[sbn]! < k && this.received[sbn]! < k) return false;
@@ -147,13 +147,13 @@ export class ObjectAssembler {
     this.added++;
     const { sbn, esi } = entry;
     const k = this.layout.sourceSymbolCount(sbn);
-    this.opened.push({ sbn, esi, plain });
     this.received[sbn]!++;
     if (esi < k) {
       this.layout.writeSymbol(this.output, sbn, esi, plain, 0);
       if (++this.sourcesHeld[sbn]! === k && --this.blocksLeft === 0) this.result = this.output;
-    } else if (this.sourcesHeld[sbn]! < k) {
-      this.needsSolve = true;
+    } else {
+      this.repairs.push({ sbn, esi, plain });
+      if (this.sourcesHeld[sbn]! < k) this.needsSolve = true;
     }
     return 'added';
   }
@@ -162,16 +162,25 @@ export class ObjectAssembler {
   async solve(): Promise<Uint8Array | null> {
     if (this.result || !this.ready) return this.result;
     const t = this.layout.oti.symbolSize;
-    const packed = { symbolSize: t, sbns: new Int32Array(this.opened.length), esis: new Int32Array(this.opened.length), bytes: new Uint8Array(this.opened.length * t) };
-    this.opened.forEach((o, i) => {
-      packed.sbns[i] = o.sbn;
-      packed.esis[i] = o.esi;
-      packed.bytes.set(o.plain, i * t);
+    const sources = [...this.seen].map((key) => [Math.floor(key / 0x1000000), key % 0x1000000] as const).filter(([sbn, esi]) => esi < this.layout.sourceSymbolCount(sbn));
+    const count = sources.length + this.repairs.length;
+    const packed = { symbolSize: t, sbns: new Int32Array(count), esis: new Int32Array(count), bytes: new Uint8Array(count * t) };
+    // Source symbols come back out of the output (zero padded past its end, as the encoder pads).
+    sources.forEach(([sbn, esi], i) => {
+      packed.sbns[i] = sbn;
+      packed.esis[i] = esi;
+      this.layout.readSymbol(this.output, sbn, esi, packed.bytes, i * t);
+    });
+    this.repairs.forEach((r, j) => {
+      const i = sources.length + j;
+      packed.sbns[i] = r.sbn;
+      packed.esis[i] = r.esi;
+      packed.bytes.set(r.plain, i * t);
     });
     const out = await solveSymbols(this.manifest.oti, this.layout.oti.transferLength, packed);
     if (this.result) return this.result; // every source symbol arrived meanwhile
     if (!out) {
-      this.solveAfter = this.opened.length + 2;
+      this.solveAfter = this.added + 2;
       return null;
     }
     if (out.length !== this.manifest.length) {

@@ -1,5 +1,6 @@
 // Placement: how many symbols an object's source block gets and which device holds which ESI.
 // Pure functions; the mesh node feeds them the eligible, reachable devices ranked best first.
+import type { PlacementPolicy as ManifestPlacement } from '../crypto/index.js';
 import { MeshError } from './errors.js';
 
 export interface PlacementPolicy {
@@ -63,5 +64,33 @@ export function holderOf(esi: number, devices: number): number {
 export function assign(n: number, devices: number): number[][] {
   const out: number[][] = Array.from({ length: devices }, () => []);
   for (let esi = 0; esi < n; esi++) out[holderOf(esi, devices)]!.push(esi);
+  return out;
+}
+
+/** The policy a manifest carries (its `target` is the overhead). */
+export function policyOf(placement: ManifestPlacement): PlacementPolicy {
+  return resolvePolicy({ overhead: placement.target, tolerate: placement.tolerate, minDevices: placement.minDevices, maxShare: placement.maxShare });
+}
+
+/** The placement record written into a manifest for a policy. */
+export function placementOf(policy: PlacementPolicy): ManifestPlacement {
+  return { target: policy.overhead, minDevices: policy.minDevices, maxShare: policy.maxShare, tolerate: policy.tolerate };
+}
+
+/** Splits symbols into batches of about `batchBytes` of envelopes, one frame each. */
+export function batchesOf<T extends { env: Uint8Array }>(symbols: readonly T[], batchBytes: number): T[][] {
+  const out: T[][] = [];
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const s of symbols) {
+    batch.push(s);
+    bytes += s.env.length;
+    if (bytes >= batchBytes) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) out.push(batch);
   return out;
 }

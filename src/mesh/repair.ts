@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { RaptorQDecoder } from '../raptorq/index.js';
 import { makeSymbols } from './coding.js';
 import { CryptoError, objectIdToHex, openSymbol, type Manifest, type SymbolEntry } from '../crypto/index.js';
-import { DECODE_MARGIN, resolvePolicy } from './placement.js';
+import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
 import { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
 import { ObjectAssembler } from './objects.js';
 import type { Holder, MeshNode } from './node.js';
@@ -155,7 +155,7 @@ export class RepairLoop {
     }
     // Devices offline within their grace period still count: wait for them.
     const waiting = node.directory.all().some((i) => !i.peer.online && i.offlineSince !== undefined && now - i.offlineSince < this.opts.graceMs && mayHold(i.zones, zone));
-    const policy = resolvePolicy({ overhead: m.placement.target, tolerate: m.placement.tolerate, minDevices: m.placement.minDevices, maxShare: m.placement.maxShare });
+    const policy = policyOf(m.placement);
     const layout = new RaptorQDecoder(m.oti);
     const have = new Map<string, Array<[number, number]>>();
     const answers = await Promise.allSettled(holders.map((h) => node.haveAt(h, m.objectId)));
@@ -269,7 +269,7 @@ export class RepairLoop {
   }
 
   /** Drops surplus symbols (highest ESIs first) once every eligible device is back. */
-  private async trimSurplus(m: Manifest, holders: Holder[], have: Map<string, Array<[number, number]>>, layout: RaptorQDecoder, policy: ReturnType<typeof resolvePolicy>): Promise<boolean> {
+  private async trimSurplus(m: Manifest, holders: Holder[], have: Map<string, Array<[number, number]>>, layout: RaptorQDecoder, policy: PlacementPolicy): Promise<boolean> {
     const doomed = new Map<string, Array<[number, number]>>();
     for (let sbn = 0; sbn < layout.blockCount; sbn++) {
       const holdings = holders.map((h) => ({ device: h.stableId, symbols: have.get(h.stableId)!.filter(([b]) => b === sbn).length }));
