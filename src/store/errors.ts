@@ -1,13 +1,12 @@
 // Typed errors of the store layer.
+import { FcpError } from '../errors/index.js';
 
 export type StoreErrorCode = 'STORE_QUOTA' | 'STORE_BAD_INPUT' | 'STORE_CLOSED' | 'STORE_CORRUPT';
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+export class StoreError extends FcpError {
+  declare readonly code: StoreErrorCode;
 
   constructor(code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-    this.code = code;
+    super(code, message);
   }
 }
