@@ -2,10 +2,13 @@
 //   const mesh = await SovereignMesh.init({ dataDir });
 //   const id = await mesh.store(bytes, 'z:private');
 //   const back = await mesh.retrieve(id);
+// Every call goes through the services as the local library user; peers reach this device
+// through the FCP front door, which the services layer installs on the node.
+import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/index.js';
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
-import { ShareHolder, Secrets } from './secrets/index.js';
+import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { mayUsePeer } from './zones/index.js';
+import { AdminService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -15,14 +18,85 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
   secretsRestoreIntervalMs?: number;
 }
 
+/** The services every front door calls. */
+export interface MeshServices {
+  objects: ObjectService;
+  secrets: SecretService;
+  admin: AdminService;
+  peers: PeerService;
+}
+
+/** Secrets as the library user sees them (the local principal is implied). */
+export class LibrarySecrets {
+  constructor(
+    private readonly service: SecretService,
+    private readonly principal: Principal,
+  ) {}
+  put(name: string, value: Uint8Array, opts: PutOptions): Promise<void> {
+    return this.service.put(this.principal, name, value, opts);
+  }
+  use<T>(name: string, fn: (buf: Uint8Array) => Promise<T> | T): Promise<T> {
+    return this.service.use(this.principal, name, fn);
+  }
+  list(): Promise<SecretListing[]> {
+    return this.service.list(this.principal);
+  }
+  rotate(name: string): Promise<void> {
+    return this.service.rotate(this.principal, name);
+  }
+  remove(name: string): Promise<void> {
+    return this.service.remove(this.principal, name);
+  }
+  restore(): Promise<RestoreOutcome[]> {
+    return this.service.restore(this.principal);
+  }
+}
+
 export class SovereignMesh {
   private timers: NodeJS.Timeout[] = [];
+  readonly secrets: LibrarySecrets;
 
   private constructor(
+    /** @internal the mesh node; front doors use `services` */
     readonly node: MeshNode,
-    readonly secrets: Secrets,
+    readonly services: MeshServices,
     private readonly holder: ShareHolder,
-  ) {}
+  ) {
+    this.secrets = new LibrarySecrets(services.secrets, LOCAL_LIBRARY);
+  }
+
+  static async init(config: SovereignMeshConfig, hooks: { onShutdown?: () => void } = {}): Promise<SovereignMesh> {
+    const node = await MeshNode.start(config);
+    const authz = createAuthorizer(node);
+    // This device asking its own share holder: a device principal on the direct path.
+    const selfPrincipal = (): DevicePrincipal => ({
+      kind: 'device',
+      stableId: node.self.stableId,
+      hostName: node.self.hostName,
+      address: node.self.address,
+      tags: node.directory.self.tags,
+      zones: node.directory.selfZones,
+      path: 'direct',
+    });
+    let holder: ShareHolder | null = null;
+    const transport = new MeshSecretsTransport(node, () => holder!, selfPrincipal);
+    holder = new ShareHolder({
+      self: transport.self,
+      boxSecretKey: transport.boxSecretKey,
+      audit: (e) => transport.audit(e),
+      mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
+    });
+    const services: MeshServices = {
+      objects: new ObjectService(node, authz),
+      secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
+      admin: new AdminService(node, authz, hooks.onShutdown),
+      peers: new PeerService(node, authz),
+    };
+    node.serve(createFcpDoor(node, services.peers, services.secrets));
+    const mesh = new SovereignMesh(node, services, holder);
+    mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
+    return mesh;
+  }
 
   /** Re-splits secrets that lost shares (a holder restarted empty); logs, never throws. */
   async restoreSecrets(): Promise<void> {
@@ -42,7 +116,7 @@ export class SovereignMesh {
     if (intervalMs > 0) {
       const t = setInterval(() => {
         // One device at a time re-splits: the online fcp device with the smallest stable id.
-        const ids = this.node.directory.ranked((i) => i.zones.length > 0).map((i) => i.peer.stableId);
+        const ids = this.node.eligibility.members().map((i) => i.peer.stableId);
         if (ids.every((id) => this.node.self.stableId < id)) void this.restoreSecrets();
       }, intervalMs);
       t.unref();
@@ -50,27 +124,9 @@ export class SovereignMesh {
     }
   }
 
-  static async init(config: SovereignMeshConfig): Promise<SovereignMesh> {
-    const node = await MeshNode.start(config);
-    let holder: ShareHolder | null = null;
-    const transport = new MeshSecretsTransport(node, () => holder!);
-    holder = new ShareHolder({ self: transport.self, boxSecretKey: transport.boxSecretKey, audit: (e) => transport.audit(e) });
-    const h = holder;
-    node.onRequest('secret', async (ctx, msg) => {
-      // A zone only counts for a caller whose current path may carry that zone's traffic.
-      const info = node.directory.byStableId(ctx.caller.stableId);
-      const zones = ctx.caller.zoneIds.filter((id) => node.zones.has(id) && info !== undefined && mayUsePeer(node.zones.get(id), info.peer));
-      const body = await h.handle({ nodeId: ctx.caller.stableId, zones }, (msg as unknown as { body: Uint8Array }).body);
-      return { t: 'secret_result', body };
-    });
-    const mesh = new SovereignMesh(node, new Secrets(transport, h), h);
-    mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
-    return mesh;
-  }
-
   /** Stores bytes in a zone; resolves with the ObjectId (hex) once durable on the zone's devices. */
   store(data: Uint8Array, zone: string, opts?: StoreOptions): Promise<string> {
-    return this.node.put(data, zone, opts);
+    return this.services.objects.put(LOCAL_LIBRARY, data, zone, opts);
   }
 
   /**
@@ -78,11 +134,11 @@ export class SovereignMesh {
    * content is also re-hashed and must match its ObjectId (costs a BLAKE3 pass over the object).
    */
   retrieve(objectId: string, opts: { verify?: boolean } = {}): Promise<Uint8Array> {
-    return this.node.get(objectId, opts);
+    return this.services.objects.get(LOCAL_LIBRARY, objectId, opts);
   }
 
   list(zone?: string): Promise<ObjectHealth[]> {
-    return this.node.list(zone);
+    return this.services.objects.list(LOCAL_LIBRARY, zone);
   }
 
   async close(): Promise<void> {

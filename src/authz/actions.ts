@@ -14,6 +14,7 @@ export const PEER_ACTIONS = [
   'object.list',
   'node.info',
   'node.join',
+  'zone-key.get',
   'secret.share',
 ] as const;
 
@@ -72,6 +73,7 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'object.list': 'read',
   'node.info': 'none',
   'node.join': 'none',
+  'zone-key.get': 'read',
   'secret.share': 'share',
   'object.put': 'write',
   'object.get': 'read',

@@ -1,67 +1,181 @@
 // The daemon's local control API: HTTP over a unix socket (mode 0600) in the data directory.
-// Only the `fcp` command on this device talks to it; the mesh itself speaks FCP on TCP.
+// Only the local user reaches it, as the LOCAL_CONTROL principal; every route calls a service,
+// which authorizes. One route table keyed by method and path; errors carry the stable code and
+// the HTTP status of its kind.
 import http from 'node:http';
 import { chmod, rm } from 'node:fs/promises';
-import type { SovereignMesh } from '../sovereign-mesh.js';
+import { LOCAL_CONTROL } from '../authz/index.js';
+import { describeError } from '../errors/index.js';
+import type { MeshServices } from '../sovereign-mesh.js';
+import { ControlError } from './control-client.js';
 
 export const CONTROL_SOCKET = 'fcpd.sock';
 /** Objects are coded in memory; past this a store is refused up front with a clear error. */
 const MAX_UPLOAD = 2 * 1024 * 1024 * 1024 - 1;
+const MAX_SECRET_BODY = 64 * 1024;
 
-interface ErrorLike {
-  code?: string;
-  message: string;
+interface Request {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  query: URLSearchParams;
+  /** The path parameter of routes ending in `:param`. */
+  param: string;
 }
 
-function statusFor(code: string | undefined): number {
-  switch (code) {
-    case 'MESH_NOT_FOUND':
-    case 'SECRET_NOT_FOUND':
-      return 404;
-    case 'MESH_REFUSED':
-    case 'SECRET_REFUSED':
-      return 403;
-    case 'MESH_BAD_POLICY':
-    case 'SECRET_BAD_PARAMS':
-    case 'CONTROL_BAD_REQUEST':
-      return 400;
-    case 'MESH_UNAVAILABLE':
-    case 'MESH_TOO_FEW_DEVICES':
-    case 'SECRET_TOO_FEW_SHARES':
-      return 503;
-    default:
-      return 500;
-  }
+type Reply = { json: unknown } | { sent: true };
+type Route = { method: string; path: string; handle: (r: Request) => Promise<Reply> };
+
+const P = LOCAL_CONTROL;
+
+function badRequest(message: string): ControlError {
+  return new ControlError('CONTROL_BAD_REQUEST', message);
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+function optionalInt(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw badRequest(`${name} must be a whole number, got ${v}`);
+  return n;
 }
 
-async function readBody(req: http.IncomingMessage, limit = MAX_UPLOAD): Promise<Buffer> {
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new ControlError('CONTROL_TOO_LARGE', `a ${declared}-byte body is over the ${limit}-byte limit; split the file`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error(`request body over ${limit} bytes: objects this large are not supported; split the file`), { code: 'CONTROL_BAD_REQUEST' });
+    if (size > limit) throw new ControlError('CONTROL_TOO_LARGE', `request body over ${limit} bytes: objects this large are not supported; split the file`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
 
-function optionalInt(v: string | null): number | undefined {
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw Object.assign(new Error(`not a number: ${v}`), { code: 'CONTROL_BAD_REQUEST' });
-  return n;
+function routes(s: MeshServices): Route[] {
+  return [
+    { method: 'GET', path: '/v1/status', handle: async () => ({ json: await s.admin.status(P) }) },
+    { method: 'GET', path: '/v1/objects', handle: async ({ query }) => ({ json: await s.objects.list(P, query.get('zone') ?? undefined) }) },
+    {
+      method: 'POST',
+      path: '/v1/objects',
+      handle: async ({ req, query }) => {
+        const zone = query.get('zone');
+        if (!zone) throw badRequest('zone is required');
+        const tolerate = optionalInt(query, 'tolerate');
+        const data = await readBody(req, MAX_UPLOAD);
+        const objectId = await s.objects.put(P, new Uint8Array(data.buffer, data.byteOffset, data.length), zone, {
+          ...(query.get('schema') ? { schema: query.get('schema')! } : {}),
+          ...(tolerate !== undefined ? { policy: { tolerate } } : {}),
+        });
+        return { json: { objectId, bytes: data.length, zone } };
+      },
+    },
+    { method: 'GET', path: '/v1/objects/:id/health', handle: async ({ param }) => ({ json: await s.objects.inspect(P, param) }) },
+    {
+      method: 'GET',
+      path: '/v1/objects/:id',
+      handle: async ({ res, param, query }) => {
+        const data = await s.objects.get(P, param, { verify: query.get('verify') === '1' });
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
+        res.end(data);
+        return { sent: true };
+      },
+    },
+    { method: 'POST', path: '/v1/invites', handle: async () => ({ json: s.admin.invite(P) }) },
+    { method: 'POST', path: '/v1/keys/reload', handle: async () => ({ json: { zones: await s.admin.reloadKeys(P) } }) },
+    { method: 'POST', path: '/v1/repair', handle: async () => ({ json: await s.admin.repair(P) }) },
+    { method: 'POST', path: '/v1/scrub', handle: async ({ query }) => ({ json: await s.admin.scrub(P, optionalInt(query, 'symbols') ?? 1_000_000) }) },
+    {
+      method: 'POST',
+      path: '/v1/shutdown',
+      handle: async ({ res }) => {
+        writeJson(res, 200, { ok: true });
+        s.admin.shutdown(P);
+        return { sent: true };
+      },
+    },
+    // Secrets: values travel only over this 0600 local socket, never in argv or logs.
+    { method: 'GET', path: '/v1/secrets', handle: async () => ({ json: await s.secrets.list(P) }) },
+    { method: 'POST', path: '/v1/secrets-restore', handle: async () => ({ json: await s.secrets.restore(P) }) },
+    {
+      method: 'PUT',
+      path: '/v1/secrets/:name',
+      handle: async ({ req, query, param }) => {
+        const k = optionalInt(query, 'k');
+        const n = optionalInt(query, 'n');
+        const zone = query.get('zone');
+        if (k === undefined || n === undefined || !zone) throw badRequest('k, n and zone are required');
+        const value = await readBody(req, MAX_SECRET_BODY);
+        try {
+          await s.secrets.put(P, param, new Uint8Array(value.buffer, value.byteOffset, value.length), { k, n, zone });
+        } finally {
+          value.fill(0);
+        }
+        return { json: { name: param, k, n, zone } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/secrets/:name/use',
+      handle: async ({ res, param }) => {
+        await s.secrets.use(P, param, async (buf) => {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': buf.length });
+          await new Promise<void>((resolve) => res.end(Buffer.from(buf.buffer, buf.byteOffset, buf.length), () => resolve()));
+        });
+        return { sent: true };
+      },
+    },
+    { method: 'POST', path: '/v1/secrets/:name/rotate', handle: async ({ param }) => (await s.secrets.rotate(P, param), { json: { name: param, rotated: true } }) },
+    { method: 'DELETE', path: '/v1/secrets/:name', handle: async ({ param }) => (await s.secrets.remove(P, param), { json: { name: param, removed: true } }) },
+  ];
 }
 
-export async function startControlServer(mesh: SovereignMesh, socketPath: string, onShutdown: () => void): Promise<http.Server> {
+/** Matches a path against a route pattern with at most one `:param` segment. */
+function match(pattern: string, path: string): string | null {
+  const a = pattern.split('/');
+  const b = path.split('/');
+  if (a.length !== b.length) return null;
+  let param = '';
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.startsWith(':')) {
+      if (b[i] === '') return null;
+      try {
+        param = decodeURIComponent(b[i]!);
+      } catch {
+        return null;
+      }
+    } else if (a[i] !== b[i]) return null;
+  }
+  return param;
+}
+
+function writeJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startControlServer(services: MeshServices, socketPath: string): Promise<http.Server> {
   await rm(socketPath, { force: true });
+  const table = routes(services);
   const server = http.createServer((req, res) => {
-    route(mesh, req, res, onShutdown).catch((err: ErrorLike) => sendJson(res, statusFor(err.code), { error: { code: err.code ?? 'INTERNAL', message: err.message } }));
+    const url = new URL(req.url ?? '/', 'http://fcpd');
+    const method = req.method ?? 'GET';
+    const found = table.map((r) => ({ r, param: r.method === method ? match(r.path, url.pathname) : null })).find((x) => x.param !== null);
+    const run = found
+      ? found.r.handle({ req, res, query: url.searchParams, param: found.param! })
+      : Promise.reject(new ControlError('CONTROL_NOT_FOUND', `no such control endpoint: ${method} ${url.pathname}`));
+    run.then(
+      (reply) => {
+        if ('json' in reply) writeJson(res, 200, reply.json);
+      },
+      (err: unknown) => {
+        const d = describeError(err);
+        if (res.headersSent) return void res.destroy();
+        writeJson(res, d.http, { error: { code: d.code, message: d.message } });
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -69,96 +183,4 @@ export async function startControlServer(mesh: SovereignMesh, socketPath: string
   });
   await chmod(socketPath, 0o600);
   return server;
-}
-
-async function route(mesh: SovereignMesh, req: http.IncomingMessage, res: http.ServerResponse, onShutdown: () => void): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://fcpd');
-  const path = url.pathname;
-  const q = url.searchParams;
-  const method = req.method ?? 'GET';
-
-  if (method === 'GET' && path === '/v1/status') return sendJson(res, 200, await mesh.node.status());
-  if (method === 'GET' && path === '/v1/objects') return sendJson(res, 200, await mesh.list(q.get('zone') ?? undefined));
-  if (method === 'POST' && path === '/v1/objects') {
-    const zone = q.get('zone');
-    if (!zone) throw Object.assign(new Error('zone is required'), { code: 'CONTROL_BAD_REQUEST' });
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_UPLOAD) throw Object.assign(new Error(`a ${declared}-byte object is over the ${MAX_UPLOAD}-byte limit; split the file`), { code: 'CONTROL_BAD_REQUEST' });
-    const data = await readBody(req);
-    const tolerate = optionalInt(q.get('tolerate'));
-    const objectId = await mesh.store(new Uint8Array(data.buffer, data.byteOffset, data.length), zone, {
-      ...(q.get('schema') ? { schema: q.get('schema')! } : {}),
-      ...(tolerate !== undefined ? { policy: { tolerate } } : {}),
-    });
-    return sendJson(res, 200, { objectId, bytes: data.length, zone });
-  }
-  const healthMatch = /^\/v1\/objects\/([0-9a-fA-F]+)\/health$/.exec(path);
-  if (method === 'GET' && healthMatch) return sendJson(res, 200, await mesh.node.health(await mesh.node.manifest(healthMatch[1]!)));
-  const objectMatch = /^\/v1\/objects\/([0-9a-fA-F]+)$/.exec(path);
-  if (method === 'GET' && objectMatch) {
-    const data = await mesh.retrieve(objectMatch[1]!, { verify: q.get('verify') === '1' });
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
-    res.end(data);
-    return;
-  }
-  if (method === 'POST' && path === '/v1/invites') {
-    const invite = mesh.node.createInvite();
-    return sendJson(res, 200, { ...invite, address: mesh.node.self.address, hostName: mesh.node.self.hostName });
-  }
-  if (method === 'POST' && path === '/v1/keys/reload') {
-    await mesh.node.reloadKeys();
-    return sendJson(res, 200, { zones: mesh.node.keyring.zoneIds() });
-  }
-  if (method === 'POST' && path === '/v1/repair') {
-    const outcomes = await mesh.node.repair.pass();
-    const counts: Record<string, number> = {};
-    for (const o of outcomes.values()) counts[o] = (counts[o] ?? 0) + 1;
-    return sendJson(res, 200, { outcomes: counts, stats: mesh.node.repair.stats });
-  }
-  if (method === 'POST' && path === '/v1/scrub') {
-    const corrupt = await mesh.node.repair.scrubStep(optionalInt(q.get('symbols')) ?? 1_000_000);
-    return sendJson(res, 200, { corrupt, stats: mesh.node.repair.stats });
-  }
-  if (method === 'POST' && path === '/v1/shutdown') {
-    sendJson(res, 200, { ok: true });
-    onShutdown();
-    return;
-  }
-  // Secrets: values travel only over this 0600 local socket, never in argv or logs.
-  if (method === 'GET' && path === '/v1/secrets') return sendJson(res, 200, await mesh.secrets.list());
-  if (method === 'POST' && path === '/v1/secrets-restore') return sendJson(res, 200, await mesh.secrets.restore());
-  const secretMatch = /^\/v1\/secrets\/([^/]+)(\/use|\/rotate)?$/.exec(path);
-  if (secretMatch) {
-    const name = decodeURIComponent(secretMatch[1]!);
-    const action = secretMatch[2];
-    if (method === 'PUT' && !action) {
-      const value = await readBody(req, 64 * 1024);
-      const k = optionalInt(q.get('k'));
-      const n = optionalInt(q.get('n'));
-      const zone = q.get('zone');
-      if (k === undefined || n === undefined || !zone) throw Object.assign(new Error('k, n and zone are required'), { code: 'CONTROL_BAD_REQUEST' });
-      try {
-        await mesh.secrets.put(name, new Uint8Array(value.buffer, value.byteOffset, value.length), { k, n, zone });
-      } finally {
-        value.fill(0);
-      }
-      return sendJson(res, 200, { name, k, n, zone });
-    }
-    if (method === 'POST' && action === '/use') {
-      await mesh.secrets.use(name, async (buf) => {
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': buf.length });
-        await new Promise<void>((resolve) => res.end(Buffer.from(buf.buffer, buf.byteOffset, buf.length), () => resolve()));
-      });
-      return;
-    }
-    if (method === 'POST' && action === '/rotate') {
-      await mesh.secrets.rotate(name);
-      return sendJson(res, 200, { name, rotated: true });
-    }
-    if (method === 'DELETE' && !action) {
-      await mesh.secrets.remove(name);
-      return sendJson(res, 200, { name, removed: true });
-    }
-  }
-  sendJson(res, 404, { error: { code: 'CONTROL_NOT_FOUND', message: `no such control endpoint: ${method} ${path}` } });
 }

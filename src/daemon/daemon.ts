@@ -28,6 +28,7 @@ export function loadZones(cfg: DeviceConfig): ZoneRegistry {
 
 export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
   const log = pino({ level: process.env.FCP_LOG_LEVEL ?? 'info', base: { daemon: 'fcpd' } }, pino.destination(2));
+  let requestStop: () => void = () => undefined;
   const mesh = await SovereignMesh.init({
     dataDir: cfg.dataDir,
     ...(cfg.tailscaleSocket ? { tailscaleSocket: cfg.tailscaleSocket } : {}),
@@ -36,7 +37,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     ...(cfg.quotaBytes !== undefined ? { quotaBytes: cfg.quotaBytes } : {}),
     logger: log,
     repair: cfg.repair,
-  });
+  }, { onShutdown: () => requestStop() });
   mesh.node.metrics.withProcessMetrics();
   let metrics: { port: number; close(): Promise<void> } | null = null;
   if (cfg.metricsPort !== 0) {
@@ -62,7 +63,8 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     })();
     return stopping;
   };
-  const control = await startControlServer(mesh, cfg.controlSocket, () => void stop());
+  requestStop = () => void stop();
+  const control = await startControlServer(mesh.services, cfg.controlSocket);
   await writeFile(join(cfg.dataDir, 'fcpd.pid'), `${process.pid}\n`);
   log.info({ self: mesh.node.self, control: cfg.controlSocket }, 'fcpd ready');
   return { mesh, stop, stopped };

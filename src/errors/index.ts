@@ -40,7 +40,11 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   STORE_QUOTA: 'unavailable',
   STORE_CLOSED: 'unavailable',
   STORE_CORRUPT: 'damaged',
-  CRYPTO_AUTH_FAILED: 'damaged',
+  CRYPTO_AEAD_FAIL: 'damaged',
+  CRYPTO_KEY_ID_MISMATCH: 'conflict',
+  CRYPTO_KEY_FILE_PERMS: 'config',
+  CRYPTO_KEY_FILE_MISSING: 'config',
+  CRYPTO_SHARES_INSUFFICIENT: 'unavailable',
   CRYPTO_SHARES_INCONSISTENT: 'damaged',
   SECRET_TOO_FEW_SHARES: 'unavailable',
   SECRET_UNREACHABLE: 'unavailable',
@@ -53,6 +57,14 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   CONTROL_NOT_FOUND: 'not-found',
   CONTROL_UNREACHABLE: 'unavailable',
   INTERRUPTED: 'unavailable',
+  INIT_NO_ZONE: 'config',
+  FCPD_NOT_RUNNING: 'unavailable',
+  FCPD_CONTROL_FAILED: 'unavailable',
+  SECRET_PUT_FAILED: 'unavailable',
+  SECRET_LOST: 'not-found',
+  SECRET_EMPTY: 'bad-input',
+  SECRET_ABORTED: 'unavailable',
+  CONTROL_TOO_LARGE: 'bad-input',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

@@ -15,7 +15,11 @@ export type MeshErrorCode =
   | 'MESH_TIMEOUT'
   | 'MESH_CLOSED'
   | 'MESH_PEER_ERROR'
-  | 'MESH_BUSY';
+  | 'MESH_BUSY'
+  | 'MESH_CONFLICT'
+  | 'MESH_KEY_MISMATCH'
+  | 'MESH_BAD_SYMBOL'
+  | 'MESH_BAD_ID';
 
 export class MeshError extends FcpError {
   constructor(override readonly code: MeshErrorCode, message: string, readonly details?: Record<string, unknown>) {

@@ -6,7 +6,10 @@ import { openSealed, parseZoneKey } from '../crypto/index.js';
 import type { LocalApiClient } from '../tailscale/index.js';
 import { isIP } from 'node:net';
 import { peersFromStatus, selfFromStatus } from '../tailscale/index.js';
+import { DEFAULT_PORT } from '../wire/index.js';
+import type { ZoneRegistry } from '../zones/index.js';
 import { MeshError } from './errors.js';
+import { call } from './peer-call.js';
 import { Keyring } from './keyring.js';
 import { RpcConnection } from './rpc.js';
 
@@ -30,7 +33,7 @@ export async function requestJoin(opts: { dataDir: string; client: LocalApiClien
     ? opts.peer
     : peersFromStatus(status).find((p) => p.hostName === opts.peer || p.dnsName.replace(/\.$/, '') === opts.peer || p.dnsName.startsWith(`${opts.peer}.`))?.tailscaleIps[0];
   if (!peer) throw new MeshError('MESH_JOIN_FAILED', `no tailnet peer named ${opts.peer}`);
-  const port = opts.port ?? 9473;
+  const port = opts.port ?? DEFAULT_PORT;
   const socket = net.connect({ host: peer, port, localAddress: selfAddress });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
@@ -38,7 +41,7 @@ export async function requestJoin(opts: { dataDir: string; client: LocalApiClien
   });
   const conn = new RpcConnection(socket);
   try {
-    const reply = (await conn.request({ t: 'join', code: opts.code, boxPublicKey: keyring.node.encryptionPublicKey })) as unknown as { keys: Uint8Array[] };
+    const reply = await call(conn, { t: 'join', code: opts.code, boxPublicKey: keyring.node.encryptionPublicKey }, 'join_result');
     const zones: string[] = [];
     for (const sealed of reply.keys) {
       const zk = parseZoneKey(openSealed(keyring.node.encryptionSecretKey, sealed, joinAad(self.stableId)));
@@ -52,4 +55,44 @@ export async function requestJoin(opts: { dataDir: string; client: LocalApiClien
   } finally {
     conn.close();
   }
+}
+
+/**
+ * Online peers sharing a zone with this device that run fcpd (they answer `info` on the FCP
+ * port). `fcp init --first` refuses when there are any: a second first device would make
+ * other zone keys, and its symbols could never be read by the rest of the mesh.
+ */
+export async function findMembers(opts: { client: LocalApiClient; zones: ZoneRegistry; port?: number; timeoutMs?: number }): Promise<Array<{ hostName: string; zones: string[] }>> {
+  const status = await opts.client.status();
+  const self = selfFromStatus(status);
+  const selfAddress = self.tailscaleIps.find((ip) => !ip.includes(':'));
+  if (!selfAddress) return [];
+  const mine = new Set(opts.zones.zonesForTags(self.tags).map((z) => z.id));
+  const port = opts.port ?? DEFAULT_PORT;
+  const candidates = peersFromStatus(status).filter((p) => p.online && p.tailscaleIps.length > 0 && opts.zones.zonesForTags(p.tags).some((z) => mine.has(z.id)));
+  const answers = await Promise.all(
+    candidates.map(async (p) => {
+      const socket = net.connect({ host: p.tailscaleIps.find((ip) => !ip.includes(':')) ?? p.tailscaleIps[0]!, port, localAddress: selfAddress });
+      socket.on('error', () => undefined);
+      const connected = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), opts.timeoutMs ?? 1500);
+        socket.once('connect', () => (clearTimeout(t), resolve(true)));
+        socket.once('error', () => (clearTimeout(t), resolve(false)));
+      });
+      if (!connected) {
+        socket.destroy();
+        return null;
+      }
+      const conn = new RpcConnection(socket);
+      try {
+        await call(conn, { t: 'info' }, 'info_result', opts.timeoutMs ?? 1500);
+        return { hostName: p.hostName, zones: opts.zones.zonesForTags(p.tags).map((z) => z.id) };
+      } catch {
+        return null;
+      } finally {
+        conn.close();
+      }
+    }),
+  );
+  return answers.filter((a): a is { hostName: string; zones: string[] } => a !== null);
 }

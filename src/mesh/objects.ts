@@ -3,6 +3,7 @@ import { ObjectLayout, RaptorQEncoder, parseOti } from '../raptorq/index.js';
 import { CryptoError, openSymbol, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { MeshError } from './errors.js';
 import { makeSymbols, solveSymbols } from './coding.js';
+import { DECODE_MARGIN } from './placement.js';
 
 /** Aim for about this many source symbols per object: per-symbol costs stay small, spreading stays fine-grained. */
 const TARGET_SOURCE_SYMBOLS = 256;
@@ -55,7 +56,7 @@ export type AddResult = 'added' | 'duplicate' | 'rejected';
  * Opens sealed symbols as they arrive and rebuilds the object. Source symbols are written
  * straight into the output: when every source symbol of every block arrives (the usual case)
  * no decoder runs and nothing is copied twice. When a block must be solved from repair symbols,
- * `ready` turns true once every such block has K symbols, and `solve()` runs the RaptorQ
+ * `ready` turns true once every such block has K + margin symbols, and `solve()` runs the RaptorQ
  * decoder (in the coding worker for large objects, so the daemon keeps serving).
  */
 export class ObjectAssembler {
@@ -104,17 +105,29 @@ export class ObjectAssembler {
     return this.result;
   }
 
-  /** Worth solving now: some block lacks source symbols but every block has K symbols. */
+  /**
+   * Worth solving now: some block lacks source symbols and every such block has K + margin
+   * symbols (at exactly K about 1 in 200 draws does not decode, so readers keep fetching).
+   */
   get ready(): boolean {
+    return this.hasAtLeast(DECODE_MARGIN);
+  }
+
+  /** Every block could be tried with what it has (K symbols): the last attempt when nothing more comes. */
+  get canTry(): boolean {
+    return this.hasAtLeast(0);
+  }
+
+  private hasAtLeast(margin: number): boolean {
     if (this.result || !this.needsSolve || this.added < this.solveAfter) return false;
     for (let sbn = 0; sbn < this.layout.blockCount; sbn++) {
       const k = this.layout.sourceSymbolCount(sbn);
-      if (this.sourcesHeld[sbn]! < k && this.received[sbn]! < k) return false;
+      if (this.sourcesHeld[sbn]! < k && this.received[sbn]! < k + margin) return false;
     }
     return true;
   }
 
-  /** Enough has arrived: the object is whole, or a solve can be tried. */
+  /** Enough has arrived: the object is whole, or a solve with margin can be tried. */
   get satisfied(): boolean {
     return this.result !== null || this.ready;
   }
@@ -158,9 +171,12 @@ export class ObjectAssembler {
     return 'added';
   }
 
-  /** Runs the decoder over everything received; the object, or null if two more symbols are needed. */
-  async solve(): Promise<Uint8Array | null> {
-    if (this.result || !this.ready) return this.result;
+  /**
+   * Runs the decoder over everything received; the object, or null if more symbols are needed.
+   * Runs when `ready`, or with `final` as soon as every block has K symbols.
+   */
+  async solve(opts: { final?: boolean } = {}): Promise<Uint8Array | null> {
+    if (this.result || !(opts.final ? this.canTry : this.ready)) return this.result;
     const t = this.layout.oti.symbolSize;
     const sources = [...this.seen].map((key) => [Math.floor(key / 0x1000000), key % 0x1000000] as const).filter(([sbn, esi]) => esi < this.layout.sourceSymbolCount(sbn));
     const count = sources.length + this.repairs.length;
@@ -180,7 +196,7 @@ export class ObjectAssembler {
     const out = await solveSymbols(this.manifest.oti, this.layout.oti.transferLength, packed);
     if (this.result) return this.result; // every source symbol arrived meanwhile
     if (!out) {
-      this.solveAfter = this.added + 2;
+      this.solveAfter = this.added + 1;
       return null;
     }
     if (out.length !== this.manifest.length) {

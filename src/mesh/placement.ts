@@ -77,6 +77,9 @@ export function placementOf(policy: PlacementPolicy): ManifestPlacement {
   return { target: policy.overhead, minDevices: policy.minDevices, maxShare: policy.maxShare, tolerate: policy.tolerate };
 }
 
+/** Symbols per `symbols`/`store` frame are capped by bytes so frames stay well under the frame limit. */
+export const BATCH_BYTES = 512 * 1024;
+
 /** Splits symbols into batches of about `batchBytes` of envelopes, one frame each. */
 export function batchesOf<T extends { env: Uint8Array }>(symbols: readonly T[], batchBytes: number): T[][] {
   const out: T[][] = [];

@@ -3,20 +3,42 @@
 // that re-checks stored symbols' AEAD tags and removes corrupt ones (the next repair replaces them).
 //
 // One device repairs a given object: the eligible holder with the smallest stable id among those
-// online. Repair reads about K symbols per block (exactly chosen from what each holder has),
+// online that has its manifest. It first challenges every holder for one random symbol it
+// claims (a holder that cannot produce it is not counted). Repair reads about K symbols per block (exactly chosen from what each holder has),
 // decodes, makes repair symbols at fresh ESIs above every ESI ever used (a high-water mark kept
-// on disk before sending), and writes them to the devices holding fewest. Every pass starts from
+// on disk before sending), and writes them, with the manifest, to the devices holding fewest. Every pass starts from
 // what the devices hold now, so work interrupted by a crash completes on the next pass.
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { RaptorQDecoder } from '../raptorq/index.js';
 import { makeSymbols } from './coding.js';
-import { CryptoError, objectIdToHex, openSymbol, type Manifest, type SymbolEntry } from '../crypto/index.js';
+import { CryptoError, objectIdToHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
+import type { SymbolStore } from '../store/index.js';
+import { mayHold, type Zone, type ZoneRegistry } from '../zones/index.js';
 import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
 import { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
-import { ObjectAssembler } from './objects.js';
-import type { Holder, MeshNode } from './node.js';
-import { mayHold } from '../zones/index.js';
+import type { Eligibility } from './eligibility.js';
+import type { Holder } from './holder.js';
+import { monotonic, type Clock, type HolderMarks } from './marks.js';
+import type { PeerDirectory } from './peers.js';
+import type { ObjectReader } from './reader.js';
+
+/** The narrow parts repair works with. */
+export interface RepairDeps {
+  dataDir: string;
+  store: SymbolStore;
+  zones: ZoneRegistry;
+  zoneKey: (zoneId: string) => ZoneKey | undefined;
+  eligibility: Eligibility;
+  reader: ObjectReader;
+  directory: Pick<PeerDirectory, 'all' | 'on' | 'off'>;
+  marks: HolderMarks;
+  seal: (zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array) => Uint8Array;
+  log: Logger;
+  /** Monotonic milliseconds; every interval and grace period is measured on it. */
+  clock?: Clock;
+}
 
 export interface RepairOptions {
   /** Time between repair passes (ms); 0 disables the loop. */
@@ -29,6 +51,8 @@ export interface RepairOptions {
   scrubIntervalMs: number;
   /** Symbols checked per scrub step. */
   scrubSymbolsPerStep: number;
+  /** Objects whose holders are challenged per scrub step (one random holder and symbol each). */
+  verifyObjectsPerStep: number;
 }
 
 export const DEFAULT_REPAIR: RepairOptions = {
@@ -37,6 +61,7 @@ export const DEFAULT_REPAIR: RepairOptions = {
   bytesPerSecond: 64 * 1024 * 1024,
   scrubIntervalMs: 10_000,
   scrubSymbolsPerStep: 256,
+  verifyObjectsPerStep: 8,
 };
 
 export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key';
@@ -51,36 +76,49 @@ export interface RepairStats {
   bytesWritten: number;
   corruptFound: number;
   scrubbed: number;
+  /** Symbol challenges sent to holders, and how many a holder failed. */
+  challenges: number;
+  challengesFailed: number;
 }
 
 const HIGH_WATER_FILE = 'repair-esi.json';
 
 export class RepairLoop {
-  readonly stats: RepairStats = { passes: 0, repaired: 0, rebalanced: 0, symbolsAdded: 0, symbolsDropped: 0, bytesRead: 0, bytesWritten: 0, corruptFound: 0, scrubbed: 0 };
+  readonly stats: RepairStats = { passes: 0, repaired: 0, rebalanced: 0, symbolsAdded: 0, symbolsDropped: 0, bytesRead: 0, bytesWritten: 0, corruptFound: 0, scrubbed: 0, challenges: 0, challengesFailed: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Map<string, RepairOutcome>> | null = null;
   private rerun = false;
   private highWater: Record<string, number[]> | null = null;
   private scrubCursor = 0;
+  private verifyCursor = 0;
   /** Devices online in the tailnet whose fcpd stopped answering, and since when. */
   private readonly unreachableSince = new Map<string, number>();
   private stopped = false;
 
+  /** When this loop first saw each device offline (monotonic). */
+  private readonly offlineSeen = new Map<string, number>();
+  private readonly now: Clock;
+
   constructor(
-    private readonly node: MeshNode,
+    private readonly d: RepairDeps,
     readonly opts: RepairOptions = DEFAULT_REPAIR,
-  ) {}
+  ) {
+    this.now = d.clock ?? monotonic;
+  }
 
   start(): void {
     if (this.opts.intervalMs > 0) {
-      const t = setInterval(() => void this.pass().catch((err: Error) => this.node.log.warn({ err: err.message }, 'repair pass failed')), this.opts.intervalMs);
+      const t = setInterval(() => void this.pass().catch((err: Error) => this.d.log.warn({ err: err.message }, 'repair pass failed')), this.opts.intervalMs);
       t.unref();
       this.timers.push(t);
       // Devices coming and going are seen on the watch stream; react soon, not only on the timer.
-      this.node.directory.on('change', this.onChange);
+      this.d.directory.on('change', this.onChange);
     }
     if (this.opts.scrubIntervalMs > 0) {
-      const t = setInterval(() => void this.scrubStep().catch((err: Error) => this.node.log.warn({ err: err.message }, 'scrub failed')), this.opts.scrubIntervalMs);
+      const t = setInterval(() => {
+        void this.scrubStep().catch((err: Error) => this.d.log.warn({ err: err.message }, 'scrub failed'));
+        void this.verifyStep().catch((err: Error) => this.d.log.warn({ err: err.message }, 'verify failed'));
+      }, this.opts.scrubIntervalMs);
       t.unref();
       this.timers.push(t);
     }
@@ -88,7 +126,7 @@ export class RepairLoop {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.node.directory.off('change', this.onChange);
+    this.d.directory.off('change', this.onChange);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.running?.catch(() => undefined);
@@ -105,60 +143,67 @@ export class RepairLoop {
       this.rerun = true;
       return this.running;
     }
-    this.running = (async () => {
+    // Assigned before the sweep starts: a sweep that finishes synchronously (an empty store)
+    // must still clear `running`, or no pass would ever run again.
+    let finish!: (v: Map<string, RepairOutcome>) => void;
+    let fail!: (e: unknown) => void;
+    const running = new Promise<Map<string, RepairOutcome>>((res, rej) => ((finish = res), (fail = rej)));
+    this.running = running;
+    void (async () => {
       let outcomes = new Map<string, RepairOutcome>();
       try {
         do {
           this.rerun = false;
           outcomes = new Map();
-          for (const m of this.node.store.listManifests()) {
+          this.noteOffline();
+          for (const m of this.d.store.listManifests()) {
             if (this.stopped) break;
             outcomes.set(objectIdToHex(m.objectId), await this.repairObject(m).catch((err: Error) => {
-              this.node.log.warn({ objectId: objectIdToHex(m.objectId), err: err.message }, 'repair of object failed');
+              this.d.log.warn({ objectId: objectIdToHex(m.objectId), err: err.message }, 'repair of object failed');
               return 'postponed' as const;
             }));
           }
           this.stats.passes++;
         } while (this.rerun && !this.stopped);
-      } finally {
         this.running = null;
+        finish(outcomes);
+      } catch (err) {
+        this.running = null;
+        fail(err);
       }
-      return outcomes;
     })();
-    return this.running;
+    return running;
+  }
+
+  /** Tracks, on the monotonic clock, since when each device has been offline. */
+  private noteOffline(): void {
+    const now = this.now();
+    const offline = new Set<string>();
+    for (const i of this.d.directory.all()) {
+      if (i.peer.online) continue;
+      offline.add(i.peer.stableId);
+      if (!this.offlineSeen.has(i.peer.stableId)) this.offlineSeen.set(i.peer.stableId, now);
+    }
+    for (const id of [...this.offlineSeen.keys()]) if (!offline.has(id)) this.offlineSeen.delete(id);
   }
 
   /** Brings one object back to its policy (or trims its surplus) if this device is its repairer. */
   async repairObject(m: Manifest): Promise<RepairOutcome> {
-    const node = this.node;
-    if (!node.zones.has(m.zone)) return 'impossible';
-    const zone = node.zone(m.zone);
-    const zk = node.keyring.zoneKey(zone.id);
+    if (!this.d.zones.has(m.zone)) return 'impossible';
+    const zone = this.d.zones.get(m.zone);
+    const zk = this.d.zoneKey(zone.id);
     if (!zk) return 'no-key';
-    let holders = node.holdersFor(zone);
+    let holders = this.d.eligibility.holdersFor(zone);
     if (holders.length === 0) return 'impossible';
-    const now = Date.now();
-    // Only the eligible holder with the smallest stable id repairs, so two devices never race.
-    // A device whose fcpd has not answered for longer than the grace period cannot be it.
-    const candidates = holders.filter((h) => now - (this.unreachableSince.get(h.stableId) ?? now) < this.opts.graceMs);
-    if (candidates.length === 0) return 'impossible';
-    const leader = candidates.reduce((a, b) => (a.stableId < b.stableId ? a : b));
-    if (leader.address !== null) {
-      // Keep an eye on the repairer: if its fcpd stops answering, the next in line takes over.
-      try {
-        await node.haveAt(leader, m.objectId);
-        this.unreachableSince.delete(leader.stableId);
-      } catch {
-        if (!this.unreachableSince.has(leader.stableId)) this.unreachableSince.set(leader.stableId, now);
-      }
-      return 'not-leader';
-    }
+    const now = this.now();
+    const lead = await this.leads(m, holders, now);
+    if (lead !== 'lead') return lead;
     // Devices offline within their grace period still count: wait for them.
-    const waiting = node.directory.all().some((i) => !i.peer.online && i.offlineSince !== undefined && now - i.offlineSince < this.opts.graceMs && mayHold(i.zones, zone));
+    const waiting = this.d.directory.all().some((i) => !i.peer.online && now - (this.offlineSeen.get(i.peer.stableId) ?? now) < this.opts.graceMs && mayHold(i.zones, zone));
     const policy = policyOf(m.placement);
     const layout = new RaptorQDecoder(m.oti);
     const have = new Map<string, Array<[number, number]>>();
-    const answers = await Promise.allSettled(holders.map((h) => node.haveAt(h, m.objectId)));
+    const answers = await Promise.allSettled(holders.map((h) => h.have(m.objectId)));
     let unsure = false;
     holders = holders.filter((h, i) => {
       const a = answers[i]!;
@@ -175,6 +220,15 @@ export class RepairLoop {
       return false;
     });
     if (unsure) return 'postponed';
+    // A holder that claims symbols must produce one, chosen at random, that opens under the zone key.
+    const verdicts = await Promise.all(holders.map((h) => this.challenge(h, m, zk, have.get(h.stableId)!)));
+    holders = holders.filter((h, i) => {
+      if (verdicts[i]) return true;
+      this.d.marks.distrust(h.stableId);
+      this.stats.challengesFailed++;
+      this.d.log.warn({ device: h.hostName, objectId: objectIdToHex(m.objectId) }, 'holder failed a symbol challenge; its symbols are not counted');
+      return false;
+    });
     if (holders.length === 0) return 'impossible';
     const blockHoldings = (sbn: number): Holding[] => holders.map((h) => ({ device: h.stableId, symbols: have.get(h.stableId)!.filter(([b]) => b === sbn).length }));
 
@@ -195,7 +249,7 @@ export class RepairLoop {
       if (!add) return 'impossible';
       if (add.size > 0) plans.push({ sbn, k, add });
     }
-    const data = await this.readExactly(m, zone, holders, have, layout);
+    const data = await this.readExactly(m, zone, zk, holders, have, layout);
     const idHex = objectIdToHex(m.objectId);
     const marks = await this.loadHighWater();
     const reserved: number[] = [...(marks[idHex] ?? [])];
@@ -216,7 +270,7 @@ export class RepairLoop {
         for (let j = 0; j < n; j++, i++) {
           const esi = coded.esis[i]!;
           const symbol = coded.bytes.subarray(i * coded.symbolSize, (i + 1) * coded.symbolSize);
-          list.push({ sbn, esi, env: node.seal(zk, { objectId: m.objectId, sbn, esi, k }, symbol) });
+          list.push({ sbn, esi, env: this.d.seal(zk, { objectId: m.objectId, sbn, esi, k }, symbol) });
         }
         perHolder.set(device, list);
       }
@@ -228,44 +282,131 @@ export class RepairLoop {
     await Promise.all(
       [...perHolder].map(async ([device, symbols]) => {
         const h = holders.find((x) => x.stableId === device)!;
-        await node.sendSymbols(h, m.objectId, zone.id, symbols);
+        await h.putSymbols(m.objectId, zone.id, symbols);
+        // Repair carries the manifest: a holder that missed the put now lists and serves the object.
+        await h.putManifest(m);
         written += symbols.reduce((a, s) => a + s.env.length, 0);
         this.stats.symbolsAdded += symbols.length;
       }),
     );
     this.stats.bytesWritten += written;
     this.stats.repaired++;
-    node.log.info({ objectId: idHex, symbols: [...perHolder.values()].reduce((a, l) => a + l.length, 0) }, 'object repaired');
+    this.d.log.info({ objectId: idHex, symbols: [...perHolder.values()].reduce((a, l) => a + l.length, 0) }, 'object repaired');
     await this.throttle(written + data.length);
     return 'repaired';
   }
 
+  /**
+   * Whether this device repairs the object: the candidate with the smallest stable id that has
+   * the manifest leads (a device that missed the put cannot). A candidate whose fcpd has not
+   * answered for longer than the grace period cannot lead either.
+   */
+  private async leads(m: Manifest, holders: Holder[], now: number): Promise<'lead' | 'not-leader' | 'impossible'> {
+    const candidates = holders
+      .filter((h) => now - (this.unreachableSince.get(h.stableId) ?? now) < this.opts.graceMs && !this.d.marks.isDistrusted(h.stableId))
+      .sort((a, b) => (a.stableId < b.stableId ? -1 : a.stableId > b.stableId ? 1 : 0));
+    if (candidates.length === 0) return 'impossible';
+    for (const c of candidates) {
+      if (c.local) return 'lead';
+      try {
+        const known = await c.getManifest(m.objectId);
+        this.unreachableSince.delete(c.stableId);
+        if (known) return 'not-leader';
+        // It missed the manifest: the next candidate leads, and carries the manifest to it.
+      } catch {
+        // Keep an eye on the repairer: if its fcpd stops answering, the next in line takes over.
+        if (!this.unreachableSince.has(c.stableId)) this.unreachableSince.set(c.stableId, now);
+        return 'not-leader';
+      }
+    }
+    return 'not-leader';
+  }
+
+  /**
+   * The verifier: for the next few objects, one random remote holder is asked for one random
+   * symbol it claims, whoever leads their repair. A holder that cannot produce it is distrusted
+   * (not counted, not a repairer) for a while. Returns how many holders failed.
+   */
+  async verifyStep(objects = this.opts.verifyObjectsPerStep): Promise<number> {
+    const manifests = this.d.store.listManifests();
+    let failed = 0;
+    for (let i = 0; i < Math.min(objects, manifests.length); i++) {
+      const m = manifests[this.verifyCursor++ % manifests.length]!;
+      if (!this.d.zones.has(m.zone)) continue;
+      const zk = this.d.zoneKey(m.zone);
+      if (!zk) continue;
+      const remotes = this.d.eligibility.readersFor(this.d.zones.get(m.zone)).filter((h) => !h.local && !this.d.marks.isDistrusted(h.stableId));
+      const h = remotes[Math.floor(Math.random() * remotes.length)];
+      if (!h) continue;
+      let claimed: Array<[number, number]>;
+      try {
+        claimed = await h.have(m.objectId);
+      } catch {
+        continue;
+      }
+      if (await this.challenge(h, m, zk, claimed)) continue;
+      failed++;
+      this.stats.challengesFailed++;
+      this.d.marks.distrust(h.stableId);
+      this.d.log.warn({ device: h.hostName, objectId: objectIdToHex(m.objectId) }, 'holder failed a symbol challenge; it is not counted until it passes again');
+    }
+    return failed;
+  }
+
+  /**
+   * Asks a holder for one of the symbols it claims, chosen at random, and checks its tag. A
+   * symbol that is gone when asked for but also no longer claimed (surplus just dropped) is no
+   * lie: another one is asked for. A holder that passes is trusted again.
+   */
+  private async challenge(h: Holder, m: Manifest, zk: ZoneKey, claimed: Array<[number, number]>): Promise<boolean> {
+    for (let attempt = 0; attempt < 3 && claimed.length > 0; attempt++) {
+      const [sbn, esi] = claimed[Math.floor(Math.random() * claimed.length)]!;
+      let got: SymbolEntry | undefined;
+      try {
+        const s = h.fetch(m.objectId, m.zone, [[sbn, esi]], (batch) => (got ??= batch.find((x) => x.sbn === sbn && x.esi === esi)));
+        await s.done;
+        this.stats.challenges++;
+        if (!got) {
+          const now = await h.have(m.objectId);
+          if (now.some(([b, e]) => b === sbn && e === esi)) return false;
+          claimed = now;
+          continue;
+        }
+      } catch {
+        return true; // unreachable now, not caught lying: the have/grace logic handles it
+      }
+      try {
+        openSymbol(zk, got.env, { objectId: m.objectId, sbn, esi, zoneId: m.zone });
+        this.d.marks.trust(h.stableId);
+        return true;
+      } catch (err) {
+        if (err instanceof CryptoError) return false;
+        throw err;
+      }
+    }
+    return true;
+  }
+
   /** Fetches K + margin symbols of every block, source symbols first, each from a holder that has it. */
-  private async readExactly(m: Manifest, zone: ReturnType<MeshNode['zone']>, holders: Holder[], have: Map<string, Array<[number, number]>>, layout: RaptorQDecoder): Promise<Uint8Array> {
-    const node = this.node;
-    const zk = node.keyring.requireZoneKey(zone.id);
-    const assembler = new ObjectAssembler(m, zk);
+  private async readExactly(m: Manifest, zone: Zone, zk: ZoneKey, holders: Holder[], have: Map<string, Array<[number, number]>>, layout: RaptorQDecoder): Promise<Uint8Array> {
     const wants = new Map<string, Array<[number, number]>>();
     for (let sbn = 0; sbn < layout.blockCount; sbn++) {
       const need = layout.sourceSymbolCount(sbn) + DECODE_MARGIN;
-      const offers: Array<{ device: string; esi: number }> = [];
-      for (const h of holders) for (const [b, e] of have.get(h.stableId)!) if (b === sbn) offers.push({ device: h.stableId, esi: e });
+      const offers: Array<{ device: string; local: boolean; esi: number }> = [];
+      for (const h of holders) for (const [b, e] of have.get(h.stableId)!) if (b === sbn) offers.push({ device: h.stableId, local: h.local, esi: e });
       // Local symbols cost nothing on the network; then lowest ESIs (source symbols decode fastest).
-      offers.sort((a, b) => Number(b.device === node.self.stableId) - Number(a.device === node.self.stableId) || a.esi - b.esi);
+      offers.sort((a, b) => Number(b.local) - Number(a.local) || a.esi - b.esi);
       for (const o of offers.slice(0, need)) {
         const list = wants.get(o.device) ?? [];
         list.push([sbn, o.esi]);
         wants.set(o.device, list);
       }
     }
-    const local = wants.get(node.self.stableId);
-    if (local) for (const s of await node.store.getSymbols(m.objectId, local)) assembler.add(s);
-    const targets = holders.filter((h) => h.address !== null && wants.has(h.stableId)).map((h) => ({ address: h.address!, hostName: h.hostName, want: wants.get(h.stableId)! }));
-    if (!assembler.satisfied) await node.fetchFrom(m, zone, assembler, targets);
-    if (!assembler.done) await assembler.solve();
+    for (const h of holders) if (!wants.has(h.stableId)) wants.set(h.stableId, []);
+    const assembler = await this.d.reader.assemble(m, zone, zk, holders, wants);
     this.stats.bytesRead += assembler.bytesIn;
-    // Rare: K + margin symbols that do not decode. Fall back to reading whatever is reachable.
-    return assembler.done ?? node.get(objectIdToHex(m.objectId));
+    // Rare: the exact symbols did not decode and nothing else arrived. Read whatever is reachable.
+    return assembler.done ?? this.d.reader.read(m, zone, zk);
   }
 
   /** Drops surplus symbols (highest ESIs first) once every eligible device is back. */
@@ -281,7 +422,7 @@ export class RepairLoop {
       }
     }
     if (doomed.size === 0) return false;
-    await Promise.all([...doomed].map(([device, keys]) => this.node.dropAt(holders.find((h) => h.stableId === device)!, m.objectId, keys)));
+    await Promise.all([...doomed].map(([device, keys]) => holders.find((h) => h.stableId === device)!.drop(m.objectId, keys)));
     this.stats.symbolsDropped += [...doomed.values()].reduce((a, l) => a + l.length, 0);
     this.stats.rebalanced++;
     return true;
@@ -289,17 +430,16 @@ export class RepairLoop {
 
   /** Checks the next few stored symbols' AEAD tags; deletes corrupt ones so repair replaces them. */
   async scrubStep(budget = this.opts.scrubSymbolsPerStep): Promise<number> {
-    const node = this.node;
-    const manifests = node.store.listManifests();
+    const manifests = this.d.store.listManifests();
     if (manifests.length === 0) return 0;
     let checked = 0;
     let corrupt = 0;
     for (let visited = 0; visited < manifests.length && checked < budget; visited++) {
       const m = manifests[this.scrubCursor++ % manifests.length]!;
-      const zk = node.keyring.zoneKey(m.zone);
+      const zk = this.d.zoneKey(m.zone);
       if (!zk) continue;
       const bad: Array<[number, number]> = [];
-      for (const s of await node.store.getSymbols(m.objectId)) {
+      for (const s of await this.d.store.getSymbols(m.objectId)) {
         checked++;
         try {
           openSymbol(zk, s.env, { objectId: m.objectId, sbn: s.sbn, esi: s.esi, zoneId: m.zone });
@@ -309,9 +449,9 @@ export class RepairLoop {
         }
       }
       if (bad.length > 0) {
-        await node.store.deleteSymbols(m.objectId, bad);
+        await this.d.store.deleteSymbols(m.objectId, bad);
         corrupt += bad.length;
-        node.log.warn({ objectId: objectIdToHex(m.objectId), corrupt: bad.length }, 'scrubber removed corrupt symbols');
+        this.d.log.warn({ objectId: objectIdToHex(m.objectId), corrupt: bad.length }, 'scrubber removed corrupt symbols');
       }
     }
     this.stats.scrubbed += checked;
@@ -328,7 +468,7 @@ export class RepairLoop {
   private async loadHighWater(): Promise<Record<string, number[]>> {
     if (this.highWater) return this.highWater;
     try {
-      this.highWater = JSON.parse(await readFile(join(this.node.opts.dataDir, HIGH_WATER_FILE), 'utf8')) as Record<string, number[]>;
+      this.highWater = JSON.parse(await readFile(join(this.d.dataDir, HIGH_WATER_FILE), 'utf8')) as Record<string, number[]>;
     } catch {
       this.highWater = {};
     }
@@ -336,7 +476,7 @@ export class RepairLoop {
   }
 
   private async saveHighWater(): Promise<void> {
-    const path = join(this.node.opts.dataDir, HIGH_WATER_FILE);
+    const path = join(this.d.dataDir, HIGH_WATER_FILE);
     const tmp = `${path}.tmp`;
     const fh = await open(tmp, 'w', 0o600);
     try {

@@ -20,14 +20,11 @@ import {
   type SecretRequest,
 } from './protocol.js';
 import { boxPublicKeyOf, openSealed, sealTo, type BoxKeyPair } from './seal.js';
-import { exactZoneRule, type SecretsAuditSink, type SecretsPeer, type ZoneRule } from './transport.js';
+import { exactZoneRule, type RequestOrigin, type SecretsAuditSink, type SecretsPeer, type ZoneRule } from './transport.js';
+
+export type { RequestOrigin };
 import { zeroize } from './zeroize.js';
 
-/** The authenticated caller, as the mesh established it (whois -> node, tags -> zones). */
-export interface RequestOrigin {
-  nodeId: string;
-  zones: string[];
-}
 
 export interface ShareHolderOptions {
   self: SecretsPeer;
@@ -35,6 +32,11 @@ export interface ShareHolderOptions {
   audit?: SecretsAuditSink;
   /** Which member zones may hold or read a secret zone; defaults to exact membership. */
   zoneRule?: ZoneRule;
+  /**
+   * May this caller handle shares of `zone` here? In the mesh this is the one authorization
+   * point (authorize 'secret.share'); without it, both caller and this device need `zoneRule`.
+   */
+  mayHandle?: (from: RequestOrigin, zone: string) => boolean;
 }
 
 interface HeldShare {
@@ -59,6 +61,7 @@ export class ShareHolder {
   private readonly keys: BoxKeyPair;
   private readonly audit: SecretsAuditSink | undefined;
   private readonly zoneRule: ZoneRule;
+  private readonly mayHandle: ((from: RequestOrigin, zone: string) => boolean) | undefined;
   /** name -> version -> share. */
   private readonly table = new Map<string, Map<number, HeldShare>>();
   private count = 0;
@@ -68,6 +71,7 @@ export class ShareHolder {
     this.keys = { secretKey: opts.boxSecretKey, publicKey: boxPublicKeyOf(opts.boxSecretKey) };
     this.audit = opts.audit;
     this.zoneRule = opts.zoneRule ?? exactZoneRule;
+    this.mayHandle = opts.mayHandle;
   }
 
   /** Number of shares held, over all secrets and versions. */
@@ -145,15 +149,19 @@ export class ShareHolder {
     }
   }
 
+  private allowed(from: RequestOrigin, zone: string): boolean {
+    return this.mayHandle ? this.mayHandle(from, zone) : this.zoneRule(from.zones, zone);
+  }
+
   private requireCallerZone(from: RequestOrigin, zone: string): void {
-    if (!this.zoneRule(from.zones, zone)) {
+    if (!this.allowed(from, zone)) {
       throw new SecretRefusedError(`device ${from.nodeId} is not allowed to handle secrets of ${zone}`);
     }
   }
 
   private store(from: RequestOrigin, meta: HeldMeta, sealed: Uint8Array): SecretReply {
     this.requireCallerZone(from, meta.zone);
-    if (!this.zoneRule(this.self.zones, meta.zone)) {
+    if (!this.mayHandle && !this.zoneRule(this.self.zones, meta.zone)) {
       throw new SecretRefusedError(`this device (${this.self.nodeId}) may not hold secrets of ${meta.zone}`);
     }
     if (meta.holders[meta.index] !== this.self.nodeId) {
@@ -245,7 +253,7 @@ export class ShareHolder {
       const versions = this.table.get(n);
       if (!versions) continue;
       for (const held of versions.values()) {
-        if (this.zoneRule(from.zones, held.meta.zone)) entries.push(held.meta);
+        if (this.allowed(from, held.meta.zone)) entries.push(held.meta);
       }
     }
     return { ok: true, op: 'list', entries };

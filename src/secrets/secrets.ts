@@ -623,7 +623,7 @@ export class Secrets {
       let raw: Uint8Array;
       try {
         raw = peer.self
-          ? await this.holder.handle({ nodeId: this.transport.self.nodeId, zones: [...this.transport.self.zones] }, body)
+          ? await this.holder.handle(this.transport.selfOrigin?.() ?? { nodeId: this.transport.self.nodeId, zones: [...this.transport.self.zones] }, body)
           : await this.transport.request(peer, body);
       } catch (err) {
         const detail = err instanceof Error ? err.message : 'transport failure';

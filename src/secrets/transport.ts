@@ -24,6 +24,16 @@ export interface SecretsAuditEvent {
 
 export type SecretsAuditSink = (event: SecretsAuditEvent) => void;
 
+import type { Principal } from '../authz/index.js';
+
+/** The authenticated caller, as the mesh established it (whois -> node, tags -> zones). */
+export interface RequestOrigin {
+  nodeId: string;
+  zones: string[];
+  /** Who the front door says is asking; decisions about it are made by the holder's `mayHandle`. */
+  principal?: Principal;
+}
+
 export interface SecretsTransport {
   readonly self: SecretsPeer;
   /** This device's X25519 secret key. */
@@ -33,6 +43,8 @@ export interface SecretsTransport {
   /** Opaque request -> reply; the receiving mesh authenticates the caller (whois + zone). */
   request(peer: SecretsPeer, body: Uint8Array): Promise<Uint8Array>;
   audit?(event: SecretsAuditEvent): void;
+  /** Optional: how this device presents itself to its own holder (with its principal, in the mesh). */
+  selfOrigin?(): RequestOrigin;
   /**
    * Optional: every online device running the mesh, ranked. Used to find secrets by name when
    * this device holds no share of them. Without it the secrets layer asks the eligible devices

@@ -79,17 +79,23 @@ export class LmdbSymbolStore implements SymbolStore {
         const key = symbolKey(objectId, e.sbn, e.esi);
         const existing = this.symbols.getBinary(key);
         if (existing && bytesEqual(existing, e.env)) continue;
-        addBytes += e.env.length - (existing?.length ?? 0);
-        if (!existing) addSymbols++;
+        // A stored symbol is never replaced by other bytes: that is how a hostile or confused
+        // writer would erase an object one position at a time.
+        if (existing) return { ok: false as const, need: 0, conflict: e as SymbolEntry | null };
+        addBytes += e.env.length;
+        addSymbols++;
         writes.push([key, e.env]);
       }
       if (this.quotaBytes !== null && addBytes > 0 && bytes + addBytes > this.quotaBytes) {
-        return { ok: false as const, need: bytes + addBytes };
+        return { ok: false as const, need: bytes + addBytes, conflict: null };
       }
       for (const [key, env] of writes) this.symbols.put(key, env);
       if (writes.length > 0) this.meta.put(USAGE_KEY, [symbols + addSymbols, bytes + addBytes]);
-      return { ok: true as const, need: 0 };
+      return { ok: true as const, need: 0, conflict: null };
     });
+    if (!outcome.ok && outcome.conflict) {
+      throw new StoreError('STORE_CONFLICT', `symbol (${outcome.conflict.sbn}, ${outcome.conflict.esi}) is already stored with other bytes; nothing of the batch was written`);
+    }
     if (!outcome.ok) {
       throw new StoreError(
         'STORE_QUOTA',

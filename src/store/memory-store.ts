@@ -53,8 +53,10 @@ export class MemorySymbolStore implements SymbolStore {
       const key = positionKey(e.sbn, e.esi);
       const existing = held?.get(key);
       if (existing && bytesEqual(existing, e.env)) continue;
-      addBytes += e.env.length - (existing?.length ?? 0);
-      if (!existing) addSymbols++;
+      // A stored symbol is never replaced by other bytes (see LmdbSymbolStore).
+      if (existing) throw new StoreError('STORE_CONFLICT', `symbol (${e.sbn}, ${e.esi}) is already stored with other bytes; nothing of the batch was written`);
+      addBytes += e.env.length;
+      addSymbols++;
       writes.push([key, copy(e.env)]);
     }
     if (this.quotaBytes !== null && addBytes > 0 && this.byteCount + addBytes > this.quotaBytes) {

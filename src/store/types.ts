@@ -20,7 +20,8 @@ export interface StoreOptions {
 export interface SymbolStore {
   /**
    * Stores a batch of sealed symbols of one object, all or nothing; resolves once durable.
-   * Re-putting a symbol is idempotent (identical bytes) or replaces it (different bytes).
+   * Re-putting a symbol is idempotent (identical bytes); other bytes at a stored position are
+   * refused with StoreError STORE_CONFLICT and nothing of the batch is written.
    * Throws StoreError STORE_QUOTA (nothing written) when the batch would exceed the quota.
    */
   putSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<void>;

@@ -29,7 +29,7 @@ test('all source symbols rebuild the object with no solve', async () => {
 });
 
 for (const size of [200_000, 2_500_000]) {
-  test(`missing source symbols: ready at K, solved ${size >= 1 << 20 ? 'in the coding worker' : 'inline'}`, async () => {
+  test(`missing source symbols: ready at K + 2, a final try at K, solved ${size >= 1 << 20 ? 'in the coding worker' : 'inline'}`, async () => {
     const { data, manifest, encoded, zk } = await sealed(size);
     const a = new ObjectAssembler(manifest, zk);
     const [block] = encoded.blocks;
@@ -37,16 +37,19 @@ for (const size of [200_000, 2_500_000]) {
     // Skip a fifth of the source symbols; take repair symbols instead, K in all.
     const chosen = block!.symbols.filter((s) => s.esi % 5 !== 0 || s.esi >= k).slice(0, k);
     for (const s of chosen.slice(0, k - 1)) a.add(s);
-    assert.equal(a.ready, false, 'one short of K');
+    assert.equal(a.canTry, false, 'one short of K');
     a.add(chosen[k - 1]!);
-    assert.equal(a.ready, true);
-    let out = await a.solve();
-    // About 1 in 200 draws of exactly K symbols does not decode: then two more are needed.
+    assert.equal(a.canTry, true);
+    assert.equal(a.ready, false, 'K symbols: readers keep fetching for the margin');
+    assert.equal(await a.solve(), null, 'no solve before the margin unless final');
+    let out = await a.solve({ final: true });
+    // About 1 in 200 draws of exactly K symbols does not decode: then more are needed.
     const rest = block!.symbols.filter((s) => !chosen.includes(s) && s.esi >= k);
     if (!out) {
-      assert.equal(a.ready, false);
+      assert.equal(a.canTry, false);
       a.add(rest[0]!);
       a.add(rest[1]!);
+      assert.equal(a.ready, true);
       out = await a.solve();
     }
     assert.ok(out);

@@ -130,7 +130,7 @@ describe('fcp command, end to end', () => {
     writeFileSync(file, 'x');
     const zone = await fcp('laptop', laptop, ['put', file, '--zone', 'z:nonexistent']);
     assert.notEqual(zone.code, 0);
-    assert.match(zone.err, /unknown zone z:nonexistent/);
+    assert.match(zone.err, /unknown zone "?z:nonexistent/);
     const missing = await fcp('laptop', laptop, ['get', 'ab'.repeat(32), '--out', join(dir, 'none')]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.err, /not known/);

@@ -125,7 +125,7 @@ describe('hostile peers', () => {
       await s.done;
       assert.ok(got.length > 2);
       const relabelled = [{ sbn: got[0]!.sbn, esi: got[1]!.esi, env: got[0]!.env }];
-      await assert.rejects(conn.request({ t: 'store', objectId: objectIdFromHex(objectA), zone: 'z:private', symbols: relabelled }), (err: Error & { code?: string }) => err.code === 'MESH_REFUSED');
+      await assert.rejects(conn.request({ t: 'store', objectId: objectIdFromHex(objectA), zone: 'z:private', symbols: relabelled }), (err: Error & { code?: string }) => err.code === 'MESH_BAD_SYMBOL');
     } finally {
       conn.close();
     }
@@ -133,18 +133,28 @@ describe('hostile peers', () => {
 
   test('symbols replayed into another object fail authentication, are counted, and the object still rebuilds', async () => {
     const conn = await connectAs(server, laptop);
+    const other = await connectAs(server, mesh.device('desktop').address);
     try {
+      // A's symbols as another device holds them: other positions than the laptop's own.
       const got: SymbolEntry[] = [];
-      const s = conn.stream({ t: 'fetch', objectId: objectIdFromHex(objectA), zone: 'z:private' }, 'fetch_end', (m) => got.push(...(m as unknown as { symbols: SymbolEntry[] }).symbols));
+      const s = other.stream({ t: 'fetch', objectId: objectIdFromHex(objectA), zone: 'z:private' }, 'fetch_end', (m) => got.push(...(m as unknown as { symbols: SymbolEntry[] }).symbols));
       await s.done;
-      // Store A's sealed symbols as if they were B's, on the laptop (replacing B's own there).
-      await conn.request({ t: 'store', objectId: objectIdFromHex(objectB), zone: 'z:private', symbols: got });
+      const own: SymbolEntry[] = [];
+      await conn.stream({ t: 'fetch', objectId: objectIdFromHex(objectA), zone: 'z:private' }, 'fetch_end', (m) => own.push(...(m as unknown as { symbols: SymbolEntry[] }).symbols)).done;
+      // A's sealed symbols offered as B's: where the laptop holds B's own, nothing is replaced...
+      await assert.rejects(conn.request({ t: 'store', objectId: objectIdFromHex(objectB), zone: 'z:private', symbols: own }), (err: Error & { code?: string }) => err.code === 'STORE_CONFLICT');
+      // ...and at positions it lacks they are taken (the holder cannot tell), then fail authentication on every read.
+      const held = ((await conn.request({ t: 'have', objectId: objectIdFromHex(objectB) })) as unknown as { keys: Array<[number, number]> }).keys;
+      const free = got.filter((g) => !held.some(([b, e]) => b === g.sbn && e === g.esi));
+      assert.ok(free.length > 0);
+      await conn.request({ t: 'store', objectId: objectIdFromHex(objectB), zone: 'z:private', symbols: free });
     } finally {
       conn.close();
+      other.close();
     }
     const before = (await mesh.device('desktop').control.json<{ counters: { symbolAuthFailures: number } }>('/v1/status')).counters.symbolAuthFailures;
     assert.deepEqual(Buffer.from(await mesh.get('desktop', objectB)), Buffer.from(dataB));
-    // Read from the laptop itself too: its own symbols of B are now forgeries.
+    // Read from the laptop itself too: some of its symbols of B are now forgeries.
     assert.deepEqual(Buffer.from(await mesh.get('laptop', objectB)), Buffer.from(dataB));
     const afterDesktop = (await mesh.device('desktop').control.json<{ counters: { symbolAuthFailures: number } }>('/v1/status')).counters.symbolAuthFailures;
     const afterLaptop = (await mesh.device('laptop').control.json<{ counters: { symbolAuthFailures: number } }>('/v1/status')).counters.symbolAuthFailures;

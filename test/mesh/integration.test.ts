@@ -64,18 +64,18 @@ describe('mesh of five fcpd daemons', () => {
     assert.ok(afterCounts[3]! > before[3]! && afterCounts[4]! > before[4]!, 'owner devices on direct paths hold the symbols');
     assert.ok(!(await listed(mesh, 'desktop')).includes(id), 'desktop must not even hold the manifest');
     // The phone is an owner device, but owner data may not reach it over DERP: its read is refused.
-    await assert.rejects(mesh.get('phone', id), (err: ControlError) => err.code === 'MESH_REFUSED' || err.code === 'MESH_UNAVAILABLE');
+    await assert.rejects(mesh.get('phone', id), (err: ControlError) => err.code === 'AUTHZ_DENIED' || err.code === 'MESH_UNAVAILABLE');
     files.set(id, { data, zone: 'z:owner' });
   });
 
   test('a z:work device asking for z:private data gets a typed refusal', async () => {
     const id = [...files].find(([, f]) => f.zone === 'z:private')![0];
     await assert.rejects(mesh.get('worklaptop', id), (err: ControlError) => {
-      assert.equal(err.code, 'MESH_REFUSED');
+      assert.equal(err.code, 'AUTHZ_DENIED');
       assert.match(err.message, /z:private/);
       return true;
     });
-    await assert.rejects(mesh.put('worklaptop', new Uint8Array([1, 2, 3]), 'z:private'), (err: ControlError) => err.code === 'MESH_REFUSED');
+    await assert.rejects(mesh.put('worklaptop', new Uint8Array([1, 2, 3]), 'z:private'), (err: ControlError) => err.code === 'AUTHZ_DENIED');
   });
 
   test('z:work data needs devices the work zone can reach: one work device cannot give redundancy', async () => {

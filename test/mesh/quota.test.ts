@@ -37,6 +37,6 @@ describe('storage quotas', () => {
     await assert.rejects(mesh.startDaemon('desktop'), /quotaBytes must be a positive whole number/);
     writeFileSync(join(mesh.device('desktop').dataDir, 'config.json'), '{}');
     await mesh.startDaemon('desktop');
-    await assert.rejects(mesh.put('worklaptop', new Uint8Array(10), 'z:private'), (err: ControlError) => err.code === 'MESH_REFUSED');
+    await assert.rejects(mesh.put('worklaptop', new Uint8Array(10), 'z:private'), (err: ControlError) => err.code === 'AUTHZ_DENIED');
   });
 });

@@ -89,6 +89,8 @@ describe('placement repair and scrubbing', () => {
       if (!first) continue;
       const env = Uint8Array.from(first.env);
       env[env.length - 20]! ^= 0x40;
+      // The store never overwrites a symbol; rot is what the disk does behind its back.
+      await store.deleteSymbols(objectIdFromHex(id), [[first.sbn, first.esi]]);
       await store.putSymbols(objectIdFromHex(id), [{ sbn: first.sbn, esi: first.esi, env }]);
       rotted++;
     }

@@ -74,7 +74,7 @@ for (const [name, make] of Object.entries(factories)) {
     }
   });
 
-  test(`${name}: re-putting a symbol is idempotent; different bytes replace it`, async () => {
+  test(`${name}: re-putting a symbol is idempotent; different bytes are refused and nothing of the batch is written`, async () => {
     const { store, cleanup } = await make();
     try {
       const id = bytes(32);
@@ -84,9 +84,11 @@ for (const [name, make] of Object.entries(factories)) {
       await store.putSymbols(id, [batch[0]!, batch[0]!]);
       assert.deepEqual(store.usage(), { symbols: 5, bytes: 320, quotaBytes: null });
       const replacement = { sbn: 0, esi: 0, env: bytes(100) };
-      await store.putSymbols(id, [replacement]);
-      assert.deepEqual(store.usage(), { symbols: 5, bytes: 356, quotaBytes: null });
-      assert.deepEqual((await store.getSymbols(id, [[0, 0]]))[0]!.env, replacement.env);
+      const fresh = { sbn: 0, esi: 9, env: bytes(64) };
+      await assert.rejects(store.putSymbols(id, [fresh, replacement]), (err: Error & { code?: string }) => err.code === 'STORE_CONFLICT');
+      assert.deepEqual(store.usage(), { symbols: 5, bytes: 320, quotaBytes: null });
+      assert.deepEqual((await store.getSymbols(id, [[0, 0]]))[0]!.env, batch[0]!.env);
+      assert.equal((await store.getSymbols(id, [[0, 9]])).length, 0, 'the batch was all or nothing');
     } finally {
       await cleanup();
     }
@@ -118,9 +120,10 @@ for (const [name, make] of Object.entries(factories)) {
       await assert.rejects(store.putSymbols(id, entries(5, 100, 1)), (e: unknown) => e instanceof StoreError && e.code === 'STORE_QUOTA');
       assert.deepEqual(store.usage(), { symbols: 6, bytes: 600, quotaBytes: 1000 });
       assert.deepEqual(store.symbolKeys(id).filter(([sbn]) => sbn === 1), [], 'nothing of the refused batch was written');
-      await store.putSymbols(id, entries(4, 100, 1)); // exactly fills the quota
+      const fill = entries(4, 100, 1);
+      await store.putSymbols(id, fill); // exactly fills the quota
       assert.equal(store.usage().bytes, 1000);
-      await store.putSymbols(id, entries(4, 100, 1)); // idempotent re-put still fine at the limit
+      await store.putSymbols(id, fill); // idempotent re-put still fine at the limit
       await store.deleteObject(id);
       assert.deepEqual(store.usage(), { symbols: 0, bytes: 0, quotaBytes: 1000 });
     } finally {

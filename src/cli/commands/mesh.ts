@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Keyring, requestJoin } from '../../mesh/index.js';
+import { Keyring, findMembers, requestJoin } from '../../mesh/index.js';
 import { LocalApiClient, selfFromStatus } from '../../tailscale/index.js';
 import { mayHold } from '../../zones/index.js';
 import { generateZoneKey } from '../../crypto/index.js';
@@ -39,7 +39,8 @@ export function registerMeshCommands(program: Command): void {
     .command('init')
     .description('create this device\'s node keys; with --first, also the zone keys (first device of the mesh)')
     .option('--first', 'this is the first device: create a key for every zone its tags allow')
-    .action(async (opts: { first?: boolean }, cmd: Command) => {
+    .option('--force', 'with --first: make new zone keys even though fcp devices of these zones are online')
+    .action(async (opts: { first?: boolean; force?: boolean }, cmd: Command) => {
       const flags = globalFlags(cmd);
       const cfg = resolveConfig(flags);
       const created = await Keyring.init(cfg.dataDir);
@@ -51,6 +52,16 @@ export function registerMeshCommands(program: Command): void {
         const zones = loadZones(cfg);
         const mine = zones.zonesForTags(self.tags);
         if (mine.length === 0) throw new ControlError('INIT_NO_ZONE', `this device (${self.hostName}) has no fcp zone tag (tags: ${self.tags.join(', ') || 'none'}); tag it in the tailnet first`);
+        const missing = zones.all().filter((z) => mayHold(mine, z) && !keyring.zoneKey(z.id));
+        if (missing.length > 0 && !opts.force) {
+          const members = await findMembers({ client: localApi(flags), zones, port: cfg.port });
+          if (members.length > 0) {
+            throw new ControlError(
+              'INIT_MESH_EXISTS',
+              `the tailnet already has fcp devices of these zones (${members.map((m) => `${m.hostName}: ${m.zones.join(', ')}`).join('; ')}); a second --first would make other zone keys. Run \`fcp invite\` on one of them and \`fcp join\` here (or --force to start a separate mesh)`,
+            );
+          }
+        }
         for (const z of zones.all().filter((z) => mayHold(mine, z))) {
           if (keyring.zoneKey(z.id)) continue;
           await keyring.saveZoneKey(generateZoneKey(z.id));

@@ -1,0 +1,132 @@
+// Holder I/O: one interface for every device that holds symbols, this one (its store) and a
+// remote peer (FCP over the pooled connection) alike, so placement, reads and repair never
+// branch on "is it me".
+import type { Manifest, SymbolEntry } from '../crypto/index.js';
+import type { SymbolStore } from '../store/index.js';
+import type { SymbolKey } from '../wire/index.js';
+import { MeshError } from './errors.js';
+import { call, expectReply } from './peer-call.js';
+import type { ConnectionPool } from './pool.js';
+import { batchesOf, BATCH_BYTES } from './placement.js';
+
+/** A stream of symbols from a holder; `stop()` ends it early. */
+export interface SymbolStream {
+  done: Promise<void>;
+  stop(): void;
+}
+
+export interface Holder {
+  readonly stableId: string;
+  readonly hostName: string;
+  /** True for this device. */
+  readonly local: boolean;
+  putSymbols(objectId: Uint8Array, zone: string, symbols: SymbolEntry[]): Promise<void>;
+  putManifest(manifest: Manifest): Promise<void>;
+  getManifest(objectId: Uint8Array): Promise<Manifest | undefined>;
+  have(objectId: Uint8Array): Promise<SymbolKey[]>;
+  /** Streams symbols of a complete object (only `want` positions if given) into `onSymbols`. */
+  fetch(objectId: Uint8Array, zone: string, want: SymbolKey[] | undefined, onSymbols: (batch: SymbolEntry[]) => void): SymbolStream;
+  drop(objectId: Uint8Array, keys: SymbolKey[]): Promise<void>;
+  erase(objectId: Uint8Array): Promise<void>;
+}
+
+export class LocalHolder implements Holder {
+  readonly local = true;
+  constructor(
+    readonly stableId: string,
+    readonly hostName: string,
+    private readonly store: SymbolStore,
+  ) {}
+
+  putSymbols(objectId: Uint8Array, _zone: string, symbols: SymbolEntry[]): Promise<void> {
+    return this.store.putSymbols(objectId, symbols);
+  }
+  putManifest(manifest: Manifest): Promise<void> {
+    return this.store.putManifest(manifest);
+  }
+  async getManifest(objectId: Uint8Array): Promise<Manifest | undefined> {
+    return this.store.getManifest(objectId);
+  }
+  async have(objectId: Uint8Array): Promise<SymbolKey[]> {
+    return this.store.symbolKeys(objectId);
+  }
+  fetch(objectId: Uint8Array, _zone: string, want: SymbolKey[] | undefined, onSymbols: (batch: SymbolEntry[]) => void): SymbolStream {
+    let stopped = false;
+    const done = (async () => {
+      const symbols = await this.store.getSymbols(objectId, want);
+      for (const batch of batchesOf(symbols, BATCH_BYTES)) {
+        if (stopped) return;
+        onSymbols(batch);
+      }
+    })();
+    return { done, stop: () => (stopped = true) };
+  }
+  drop(objectId: Uint8Array, keys: SymbolKey[]): Promise<void> {
+    return keys.length === 0 ? Promise.resolve() : this.store.deleteSymbols(objectId, keys);
+  }
+  erase(objectId: Uint8Array): Promise<void> {
+    return this.store.deleteObject(objectId);
+  }
+}
+
+/** Store batches in flight per peer: keeps its disk and our socket busy with bounded memory. */
+const STORE_LANES = 3;
+
+export class RemoteHolder implements Holder {
+  readonly local = false;
+  constructor(
+    readonly stableId: string,
+    readonly hostName: string,
+    readonly address: string,
+    private readonly pool: ConnectionPool,
+  ) {}
+
+  async putSymbols(objectId: Uint8Array, zone: string, symbols: SymbolEntry[]): Promise<void> {
+    const conn = await this.pool.get(this.address);
+    const batches = batchesOf(symbols, BATCH_BYTES);
+    let next = 0;
+    const lane = async () => {
+      while (next < batches.length) await call(conn, { t: 'store', objectId, zone, symbols: batches[next++]! }, 'ok');
+    };
+    await Promise.all(Array.from({ length: STORE_LANES }, lane));
+  }
+  async putManifest(manifest: Manifest): Promise<void> {
+    await call(await this.pool.get(this.address), { t: 'manifest_put', manifest }, 'ok');
+  }
+  async getManifest(objectId: Uint8Array): Promise<Manifest | undefined> {
+    try {
+      return (await call(await this.pool.get(this.address), { t: 'manifest_get', objectId }, 'manifest', 5_000)).manifest;
+    } catch (err) {
+      if (err instanceof MeshError && err.code === 'MESH_NOT_FOUND') return undefined;
+      throw err;
+    }
+  }
+  async have(objectId: Uint8Array): Promise<SymbolKey[]> {
+    return (await call(await this.pool.get(this.address), { t: 'have', objectId }, 'have_result', 10_000)).keys;
+  }
+  fetch(objectId: Uint8Array, zone: string, want: SymbolKey[] | undefined, onSymbols: (batch: SymbolEntry[]) => void): SymbolStream {
+    let stop = (): void => undefined;
+    let stopped = false;
+    const done = (async () => {
+      const conn = await this.pool.get(this.address);
+      if (stopped) return;
+      const s = conn.stream({ t: 'fetch', objectId, zone, ...(want ? { want } : {}) }, 'fetch_end', (reply) => onSymbols(expectReply(reply, 'symbols').symbols));
+      stop = () => conn.send({ t: 'stop', target: s.id });
+      await s.done;
+    })();
+    return {
+      done,
+      stop: () => {
+        stopped = true;
+        stop();
+      },
+    };
+  }
+  async drop(objectId: Uint8Array, keys: SymbolKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await call(await this.pool.get(this.address), { t: 'drop', objectId, keys }, 'ok');
+  }
+  async erase(objectId: Uint8Array): Promise<void> {
+    await call(await this.pool.get(this.address), { t: 'delete', objectId }, 'ok');
+  }
+}

@@ -1,0 +1,51 @@
+// An object's health against its placement policy, from what reachable holders report. Holders
+// that recently failed a symbol challenge are not counted.
+import { objectIdToHex, type Manifest } from '../crypto/index.js';
+import { RaptorQDecoder } from '../raptorq/index.js';
+import type { Zone } from '../zones/index.js';
+import type { Eligibility } from './eligibility.js';
+import { blockMeetsPolicy } from './health.js';
+import type { HolderMarks } from './marks.js';
+import { DECODE_MARGIN, policyOf } from './placement.js';
+
+export interface ObjectHealth {
+  objectId: string;
+  zone: string;
+  length: number;
+  created: number;
+  writer: string;
+  /** Fewest symbols any block has on reachable devices, minus what decoding needs (K + margin). */
+  spare: number;
+  /** Reachable devices holding symbols. */
+  devices: number;
+  /** Symbols each reachable device holds. */
+  holders: Array<{ hostName: string; symbols: number }>;
+  ok: boolean;
+}
+
+export async function inspectObject(m: Manifest, zone: Zone, eligibility: Eligibility, marks: HolderMarks): Promise<ObjectHealth> {
+  const held: Array<{ hostName: string; keys: Array<[number, number]> }> = [];
+  await Promise.all(
+    eligibility.readersFor(zone).map(async (h) => {
+      if (marks.isDistrusted(h.stableId)) return;
+      try {
+        held.push({ hostName: h.hostName, keys: await h.have(m.objectId) });
+      } catch {
+        // unreachable holders simply do not count
+      }
+    }),
+  );
+  const policy = policyOf(m.placement);
+  const layout = new RaptorQDecoder(m.oti);
+  let spare = Number.POSITIVE_INFINITY;
+  let ok = true;
+  for (let sbn = 0; sbn < layout.blockCount; sbn++) {
+    const k = layout.sourceSymbolCount(sbn);
+    const holdings = held.map((h) => ({ device: h.hostName, symbols: h.keys.filter(([b]) => b === sbn).length })).filter((h) => h.symbols > 0);
+    spare = Math.min(spare, holdings.reduce((a, h) => a + h.symbols, 0) - k - DECODE_MARGIN);
+    if (!blockMeetsPolicy(k, holdings, policy)) ok = false;
+  }
+  const holders = held.filter((h) => h.keys.length > 0).map((h) => ({ hostName: h.hostName, symbols: h.keys.length }));
+  holders.sort((a, b) => (a.hostName < b.hostName ? -1 : 1));
+  return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
+}

@@ -1,0 +1,19 @@
+// The daemon's one Authorizer: decisions against this device's zones, each one an event (a debug
+// log line now, the audit log later) and every refusal counted by reason.
+import type { Logger } from 'pino';
+import { Authorizer, type DecisionEvent } from '../authz/index.js';
+import type { MeshNode } from '../mesh/index.js';
+
+export function createAuthorizer(node: Pick<MeshNode, 'directory' | 'metrics' | 'log'>, onDecision?: (e: DecisionEvent) => void): Authorizer {
+  const log: Logger = node.log;
+  return new Authorizer({
+    selfZones: () => node.directory.selfZones,
+    onDecision: (e) => {
+      if (!e.allow) {
+        node.metrics.refusals.inc({ reason: e.reason ?? 'denied' });
+        log.info({ authz: e }, 'request refused');
+      } else log.debug({ authz: e }, 'request allowed');
+      onDecision?.(e);
+    },
+  });
+}

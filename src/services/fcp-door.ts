@@ -1,0 +1,61 @@
+// The FCP front door: turns the authenticated connection's caller into a device principal (its
+// path read now, per request) and hands each typed request to the peer or secrets service.
+import type { DevicePrincipal } from '../authz/index.js';
+import type { Caller, Handle, MeshNode, Outgoing, RequestContext } from '../mesh/index.js';
+import { MeshError } from '../mesh/index.js';
+import type { Message } from '../wire/index.js';
+import type { PeerService } from './peer-service.js';
+import type { SecretService } from './secret-service.js';
+
+export function devicePrincipal(node: Pick<MeshNode, 'directory' | 'zones'>, caller: Caller): DevicePrincipal {
+  const info = node.directory.byStableId(caller.stableId);
+  return {
+    kind: 'device',
+    stableId: caller.stableId,
+    hostName: caller.hostName,
+    address: caller.address,
+    tags: caller.tags,
+    zones: caller.zoneIds.filter((id) => node.zones.has(id)).map((id) => node.zones.get(id)),
+    path: info?.peer.path ?? 'offline',
+  };
+}
+
+export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null): Handle {
+  return async (ctx: RequestContext, msg: Message): Promise<Outgoing> => {
+    const p = devicePrincipal(node, ctx.caller);
+    switch (msg.t) {
+      case 'store':
+        await peers.storeSymbols(p, msg.objectId, msg.zone, msg.symbols);
+        return { t: 'ok' };
+      case 'manifest_put':
+        await peers.putManifest(p, msg.manifest);
+        return { t: 'ok' };
+      case 'manifest_get':
+        return { t: 'manifest', manifest: peers.getManifest(p, msg.objectId) };
+      case 'fetch': {
+        const count = await peers.fetch(p, msg.objectId, msg.zone, msg.want, msg.max, { signal: ctx.signal, send: (symbols) => ctx.send({ t: 'symbols', symbols }) });
+        return { t: 'fetch_end', count };
+      }
+      case 'have':
+        return { t: 'have_result', keys: peers.have(p, msg.objectId) };
+      case 'delete':
+        await peers.erase(p, msg.objectId);
+        return { t: 'ok' };
+      case 'drop':
+        await peers.drop(p, msg.objectId, msg.keys);
+        return { t: 'ok' };
+      case 'list':
+        return { t: 'list_result', manifests: peers.list(p, msg.zone) };
+      case 'info':
+        return { t: 'info_result', ...peers.info(p) };
+      case 'join':
+        return { t: 'join_result', keys: peers.join(p, msg.code, msg.boxPublicKey) };
+      case 'secret':
+        if (!secrets) break;
+        return { t: 'secret_result', body: await secrets.share(p, msg.body) };
+      default:
+        break;
+    }
+    throw new MeshError('MESH_REFUSED', `message type ${msg.t} is not a request this daemon serves`);
+  };
+}

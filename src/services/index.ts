@@ -1,0 +1,7 @@
+// Services layer (public face): what every front door calls, each method with a principal.
+export { createAuthorizer } from './authorizer.js';
+export { PeerService, type FetchSink } from './peer-service.js';
+export { ObjectService } from './object-service.js';
+export { SecretService } from './secret-service.js';
+export { AdminService } from './admin-service.js';
+export { createFcpDoor, devicePrincipal } from './fcp-door.js';

@@ -1,0 +1,183 @@
+// What peers may ask of this device's share of the mesh: store and serve symbols and manifests,
+// list, erase, join. Every method takes the calling device's principal and asks authorize()
+// before it touches the store. Writes are refused rather than allowed to change what is stored:
+// other bytes at a stored position, another zone for a known object, or another zone key.
+import { bytesEqual, envelopeHeader, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type SymbolEntry } from '../crypto/index.js';
+import { inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
+import { BATCH_BYTES, batchesOf, joinAad, MeshError, type MeshNode } from '../mesh/index.js';
+import type { SymbolKey } from '../wire/index.js';
+import type { Zone } from '../zones/index.js';
+
+export interface FetchSink {
+  signal: AbortSignal;
+  send(symbols: SymbolEntry[]): Promise<void>;
+}
+
+type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self'>;
+
+export class PeerService {
+  constructor(
+    private readonly node: NodeParts,
+    private readonly authz: Authorizer,
+  ) {}
+
+  private zone(id: string): Zone {
+    if (!this.node.zones.has(id)) throw new MeshError('MESH_REFUSED', `unknown zone ${id}`);
+    return this.node.zones.get(id);
+  }
+
+  private zoneOfKeyId(keyId: Uint8Array): Zone | null {
+    for (const id of this.node.keyring.zoneIds()) {
+      const zk = this.node.keyring.zoneKey(id);
+      if (zk && bytesEqual(zk.keyId, keyId) && this.node.zones.has(id)) return this.node.zones.get(id);
+    }
+    return null;
+  }
+
+  /** Refuses symbols or a manifest sealed under a key this device does not have for `zone`. */
+  private requireSameKey(zone: Zone, keyId: Uint8Array, epoch: number): void {
+    const zk = this.node.keyring.zoneKey(zone.id);
+    if (!zk) throw new MeshError('MESH_NO_ZONE_KEY', `${this.node.self.hostName} has no ${zone.id} key; run \`fcp join\` on it`);
+    if (!bytesEqual(zk.keyId, keyId)) {
+      throw new MeshError(
+        'MESH_KEY_MISMATCH',
+        `${this.node.self.hostName} has another ${zone.id} key (epoch ${zk.epoch}) than the writer's (epoch ${epoch}); it was probably set up with a second \`fcp init --first\`: reset it and \`fcp join\` the mesh`,
+      );
+    }
+  }
+
+  /** Refuses a write naming `zone` for an object already known here under another zone. */
+  private async requireSameZone(objectId: Uint8Array, zone: Zone): Promise<void> {
+    const m = this.node.store.getManifest(objectId);
+    let known: Zone | null = m ? this.zone(m.zone) : null;
+    if (!known) {
+      const [first] = await this.node.store.getSymbols(objectId, undefined, 1);
+      if (first) known = this.zoneOfKeyId(envelopeHeader(first.env).keyId);
+    }
+    if (known && known.id !== zone.id) {
+      throw new MeshError('MESH_CONFLICT', `object ${objectIdToHex(objectId)} is stored here in another zone; a write may not move it to ${zone.id}`);
+    }
+  }
+
+  async storeSymbols(p: DevicePrincipal, objectId: Uint8Array, zoneId: string, symbols: SymbolEntry[]): Promise<void> {
+    const zone = this.zone(zoneId);
+    this.authz.authorize(p, 'symbols.store', inZone(zone));
+    for (const s of symbols) {
+      const head = envelopeHeader(s.env);
+      if (head.sbn !== s.sbn || head.esi !== s.esi) throw new MeshError('MESH_BAD_SYMBOL', `symbol labelled (${s.sbn}, ${s.esi}) carries an envelope for (${head.sbn}, ${head.esi})`);
+      this.requireSameKey(zone, head.keyId, head.epoch);
+    }
+    await this.requireSameZone(objectId, zone);
+    await this.node.store.putSymbols(objectId, symbols);
+    this.node.metrics.symbolsStored.inc(symbols.length);
+    this.node.metrics.bytesStored.inc(symbols.reduce((a, s) => a + s.env.length, 0));
+  }
+
+  async putManifest(p: DevicePrincipal, manifest: Manifest): Promise<void> {
+    const zone = this.zone(manifest.zone);
+    this.authz.authorize(p, 'manifest.put', inZone(zone));
+    this.requireSameKey(zone, manifest.keyId, manifest.epoch);
+    const existing = this.node.store.getManifest(manifest.objectId);
+    if (existing) {
+      if (existing.zone !== manifest.zone || existing.length !== manifest.length || !bytesEqual(existing.oti, manifest.oti)) {
+        throw new MeshError('MESH_CONFLICT', `object ${objectIdToHex(manifest.objectId)} already has another manifest here`);
+      }
+      return;
+    }
+    await this.requireSameZone(manifest.objectId, zone);
+    // A manifest says "every symbol is durable": only a device holding some of them takes one.
+    if (this.node.store.symbolKeys(manifest.objectId).length === 0) {
+      throw new MeshError('MESH_REFUSED', `${this.node.self.hostName} holds no symbols of ${objectIdToHex(manifest.objectId)}; a manifest follows its symbols`);
+    }
+    await this.node.store.putManifest(manifest);
+  }
+
+  getManifest(p: DevicePrincipal, objectId: Uint8Array): Manifest {
+    const manifest = this.node.store.getManifest(objectId);
+    if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no manifest for ${objectIdToHex(objectId)} on ${this.node.self.hostName}`);
+    this.authz.authorize(p, 'manifest.get', inZone(this.zone(manifest.zone)));
+    return manifest;
+  }
+
+  /** Streams the symbols of a complete object, source symbols first; returns how many were sent. */
+  async fetch(p: DevicePrincipal, objectId: Uint8Array, zoneId: string, want: SymbolKey[] | undefined, max: number | undefined, sink: FetchSink): Promise<number> {
+    const zone = this.zone(zoneId);
+    this.authz.authorize(p, 'symbols.fetch', inZone(zone));
+    const manifest = this.node.store.getManifest(objectId);
+    if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no complete object ${objectIdToHex(objectId)} on ${this.node.self.hostName}`);
+    if (manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
+    // The store answers in (SBN, ESI) order, or in the order of the want list (which readers send
+    // ascending): source symbols go first, so a reader with all K of them decodes without solving.
+    const symbols = await this.node.store.getSymbols(objectId, want, max);
+    let sent = 0;
+    for (const batch of batchesOf(symbols, BATCH_BYTES)) {
+      if (sink.signal.aborted) break;
+      await sink.send(batch);
+      this.node.metrics.symbolsServed.inc(batch.length);
+      this.node.metrics.bytesServed.inc(batch.reduce((a, x) => a + x.env.length, 0));
+      sent += batch.length;
+    }
+    return sent;
+  }
+
+  /** Positions held of a complete object (none for an object without a manifest here). */
+  have(p: DevicePrincipal, objectId: Uint8Array): SymbolKey[] {
+    const manifest = this.node.store.getManifest(objectId);
+    if (!manifest) return [];
+    this.authz.authorize(p, 'symbols.have', inZone(this.zone(manifest.zone)));
+    return this.node.store.symbolKeys(objectId);
+  }
+
+  async erase(p: DevicePrincipal, objectId: Uint8Array): Promise<void> {
+    let zone: Zone | null;
+    const manifest = this.node.store.getManifest(objectId);
+    if (manifest) zone = this.zone(manifest.zone);
+    else {
+      const [first] = await this.node.store.getSymbols(objectId, undefined, 1);
+      if (!first) return; // nothing of it here
+      zone = this.zoneOfKeyId(envelopeHeader(first.env).keyId);
+      if (!zone) throw new MeshError('MESH_REFUSED', `the symbols of ${objectIdToHex(objectId)} here are sealed under a key of no known zone; they are left alone`);
+    }
+    this.authz.authorize(p, 'object.erase', inZone(zone));
+    await this.node.store.deleteObject(objectId);
+  }
+
+  async drop(p: DevicePrincipal, objectId: Uint8Array, keys: SymbolKey[]): Promise<void> {
+    const manifest = this.node.store.getManifest(objectId);
+    if (!manifest) throw new MeshError('MESH_NOT_FOUND', 'no manifest for that object here');
+    this.authz.authorize(p, 'symbols.drop', inZone(this.zone(manifest.zone)));
+    await this.node.store.deleteSymbols(objectId, keys);
+  }
+
+  /** Manifests of the zones this caller may read over its current path. */
+  list(p: DevicePrincipal, zoneId: string | undefined): Manifest[] {
+    if (zoneId !== undefined) this.zone(zoneId);
+    return this.node.store.listManifests(zoneId).filter((m) => this.node.zones.has(m.zone) && this.authz.check(p, 'object.list', inZone(this.node.zones.get(m.zone))).allow);
+  }
+
+  info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array } {
+    this.authz.authorize(p, 'node.info', NODE);
+    const u = this.node.store.usage();
+    return {
+      usedBytes: u.bytes,
+      freeBytes: u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
+      boxPublicKey: this.node.keyring.node.encryptionPublicKey,
+    };
+  }
+
+  /** A device presenting a valid invite code gets the zone keys it may hold, sealed to its box key. */
+  join(p: DevicePrincipal, code: string, boxPublicKey: Uint8Array): Uint8Array[] {
+    this.authz.authorize(p, 'node.join', NODE);
+    if (!this.node.invites.consume(code)) {
+      this.node.metrics.refusals.inc({ reason: 'join' });
+      throw new MeshError('MESH_REFUSED', 'the join code is unknown, already used or expired; run `fcp invite` on a member device for a new one');
+    }
+    const keys: Uint8Array[] = [];
+    for (const id of this.node.keyring.zoneIds()) {
+      if (!this.node.zones.has(id) || !this.authz.check(p, 'zone-key.get', inZone(this.node.zones.get(id))).allow) continue;
+      keys.push(sealTo(boxPublicKey, serializeZoneKey(this.node.keyring.requireZoneKey(id)), joinAad(p.stableId)));
+    }
+    this.node.log.info({ peer: p.hostName, zones: keys.length }, 'device joined');
+    return keys;
+  }
+}

@@ -1,0 +1,107 @@
+// An in-process mesh: the tailscaled emulator and one SovereignMesh per device in this process,
+// each with a memory store, its own loopback address and real FCP over TCP between them. For
+// the mesh's logic, where separate fcpd processes and LMDB add nothing but time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { generateZoneKey, type ZoneKey } from '../../src/crypto/index.js';
+import { Keyring, type RepairOptions } from '../../src/mesh/index.js';
+import { SovereignMesh } from '../../src/sovereign-mesh.js';
+import { MemorySymbolStore } from '../../src/store/index.js';
+import { startDevTailnet, type DevTailnet, type TailnetDescription } from '../../src/tailscale/emulator/index.js';
+import { ZoneRegistry, mayHold } from '../../src/zones/index.js';
+
+export interface InProcessOptions {
+  repair?: Partial<RepairOptions>;
+  hedgeMs?: number;
+  requestTimeoutMs?: number;
+  /** Devices given other zone keys, as after a second `fcp init --first`. */
+  foreignKeys?: string[];
+  /** Devices whose store acknowledges and lists symbols but serves none (a lying holder). */
+  liars?: string[];
+}
+
+export class InProcessMesh {
+  readonly nodes = new Map<string, SovereignMesh>();
+  readonly stores = new Map<string, MemorySymbolStore>();
+
+  private constructor(
+    readonly dir: string,
+    readonly tailnet: DevTailnet,
+    private readonly opts: InProcessOptions,
+  ) {}
+
+  static async start(description: TailnetDescription, opts: InProcessOptions = {}): Promise<InProcessMesh> {
+    const dir = mkdtempSync(join(tmpdir(), 'fcp-inproc-'));
+    const tailnet = await startDevTailnet(description, { dir: join(dir, 'ts') });
+    const mesh = new InProcessMesh(dir, tailnet, opts);
+    try {
+      const zones = ZoneRegistry.builtin();
+      const keys = new Map<string, ZoneKey>(zones.all().map((z) => [z.id, generateZoneKey(z.id)]));
+      for (const d of tailnet.devices) {
+        const dataDir = join(dir, d.name);
+        await Keyring.init(dataDir);
+        const keyring = await Keyring.load(dataDir);
+        const own = zones.zonesForTags(d.tags);
+        for (const z of zones.all().filter((z) => mayHold(own, z))) {
+          await keyring.saveZoneKey(opts.foreignKeys?.includes(d.name) ? generateZoneKey(z.id) : keys.get(z.id)!);
+        }
+      }
+      for (const d of tailnet.devices) await mesh.startNode(d.name);
+    } catch (err) {
+      await mesh.stop();
+      throw err;
+    }
+    return mesh;
+  }
+
+  node(name: string): SovereignMesh {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`${name} is not running`);
+    return n;
+  }
+
+  /** Starts a device's mesh again (its memory store keeps what it held, like a restart of LMDB). */
+  async startNode(name: string): Promise<void> {
+    const d = this.tailnet.device(name);
+    const store = this.stores.get(name) ?? new MemorySymbolStore();
+    this.stores.set(name, store);
+    const mesh = await SovereignMesh.init({
+      dataDir: join(this.dir, name),
+      tailscaleSocket: d.socketPath,
+      store: reopenable(store, this.opts.liars?.includes(name) ?? false),
+      logger: pino({ level: process.env.FCP_TEST_LOG ?? 'silent' }),
+      repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
+      secretsRestoreIntervalMs: 0,
+      ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
+      ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),
+    });
+    this.nodes.set(name, mesh);
+  }
+
+  /** The device's daemon dies (its tailnet node stays online, as after kill -9 of fcpd). */
+  async kill(name: string): Promise<void> {
+    const n = this.nodes.get(name);
+    this.nodes.delete(name);
+    await n?.close();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.nodes.keys()].map((n) => this.kill(n)));
+    await this.tailnet.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The node closes its store on stop; a memory store must survive that to model a restart. */
+function reopenable(store: MemorySymbolStore, lies: boolean): MemorySymbolStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'close') return async () => undefined;
+      if (lies && prop === 'getSymbols') return async () => [];
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
