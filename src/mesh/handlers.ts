@@ -6,10 +6,11 @@ import type { Message } from '../wire/index.js';
 import { MeshError } from './errors.js';
 import type { ZoneGuard } from './guard.js';
 import { joinAad } from './join.js';
-import { batchesOf } from './placement.js';
 import type { MeshNode } from './node.js';
 import type { Outgoing } from './rpc.js';
 import type { Caller, RequestContext } from './server.js';
+import { normaliseWant } from './want-list.js';
+import { symbolBatches } from './fetch-reader.js';
 
 /** Symbols per `symbols` frame are capped by bytes so frames stay well under the frame limit. */
 export const BATCH_BYTES = 512 * 1024;
@@ -123,12 +124,11 @@ export class RequestHandlers {
     const manifest = this.node.store.getManifest(objectId);
     if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no complete object ${objectIdToHex(objectId)} on ${this.node.self.hostName}`);
     if (manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
-    const want = m.want as Array<[number, number]> | undefined;
+    const want = normaliseWant(m.want, manifest, ctx.limits);
     // The store answers in (SBN, ESI) order, or in the order of the want list (which readers send
     // ascending): source symbols go first, so a reader with all K of them decodes without solving.
-    const symbols = await this.node.store.getSymbols(objectId, want, m.max as number | undefined);
     let sent = 0;
-    for (const batch of batchesOf(symbols, BATCH_BYTES)) {
+    for await (const batch of symbolBatches(this.node.store, manifest, want, m.max as number | undefined, BATCH_BYTES)) {
       if (ctx.signal.aborted) break;
       await ctx.send({ t: 'symbols', symbols: batch });
       this.node.metrics.symbolsServed.inc(batch.length);
