@@ -10,34 +10,10 @@ import { ByteBudget } from './budget.js';
 import { MeshError } from './errors.js';
 import { Gate } from './gate.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import type { Outgoing } from './rpc.js';
+import type { Authenticate, Caller, Handle } from './server-types.js';
 import { Session, type SessionShared } from './session.js';
 
-export interface Caller {
-  /** Tailscale stable node id of the caller. */
-  stableId: string;
-  hostName: string;
-  address: string;
-  tags: string[];
-  zoneIds: string[];
-}
-
-export interface RequestContext {
-  caller: Caller;
-  id: number;
-  /** Aborted when the caller sends `stop` for this request or the connection closes. */
-  signal: AbortSignal;
-  /** The server's limits (a fetch reads maxWantPositions). */
-  limits: Readonly<ServerLimits>;
-  /**
-   * Sends a non-terminal reply (part of a stream). Waits while the connection's or the
-   * daemon's reply budget is used up; rejects with MESH_CLOSED once the connection is gone.
-   */
-  send(msg: Outgoing): Promise<void>;
-}
-
-export type Authenticate = (remoteIp: string, remotePort: number) => Promise<Caller>;
-export type Handle = (ctx: RequestContext, msg: Message) => Promise<Outgoing>;
+export type { Caller, RequestContext, Authenticate, Handle } from './server-types.js';
 
 export interface FcpServerOptions {
   host: string;

@@ -3,6 +3,7 @@
 // of requests not yet answered (reading pauses above the per-connection or daemon budget), reply
 // bytes queued for the peer (a streaming send waits), and time (a started frame, an idle
 // connection, replies that stop draining). Replies to a connection that has gone are dropped.
+import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { encodeFrame, FrameDecoder, type Message } from '../wire/index.js';
@@ -11,7 +12,7 @@ import { MeshError } from './errors.js';
 import type { Gate } from './gate.js';
 import type { ServerLimits } from './limits.js';
 import type { Outgoing } from './rpc.js';
-import type { Caller, Handle, RequestContext } from './server.js';
+import type { Caller, Handle, RequestContext } from './server-types.js';
 
 /** What all sessions of one server share. */
 export interface SessionShared {
@@ -36,6 +37,8 @@ export class Session {
   private closed = false;
   private readonly inbound: ByteBudget;
   private readonly replies: ByteBudget;
+  /** A budget of one: the turn to encode and queue the next reply frame. */
+  private readonly writeTurn = new ByteBudget(1);
   /** Inbound bytes reserved for the frame being received (its announced size), 0 if none. */
   private frameReserved = 0;
   private waitingForBudget = false;
@@ -55,12 +58,20 @@ export class Session {
     this.decoder = new FrameDecoder({ maxArrayLength: limits.maxArrayItems, ...(shared.maxFrameBytes !== undefined ? { maxFrameBytes: shared.maxFrameBytes } : {}) });
     this.inbound = new ByteBudget(limits.maxInboundBytesPerConnection);
     this.replies = new ByteBudget(limits.maxReplyBytesPerConnection);
+    // Every send waiting for its turn listens on this signal; that many is expected.
+    setMaxListeners(0, this.life.signal);
   }
 
   start(): void {
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('close', () => this.onClose());
+    // A peer that half-closes can send no more requests; FCP peers never do it while waiting
+    // for replies, so its requests are abandoned and the socket goes at once.
+    this.socket.on('end', () => {
+      this.onClose();
+      this.socket.destroy();
+    });
     this.armIdle();
     this.socket.resume();
   }
@@ -113,10 +124,9 @@ export class Session {
       this.inbound.release(need);
     }
     // Over budget: stop reading (TCP pushes back on the peer) until the bytes are free. The
-    // frame clock stops meanwhile: waiting for other connections is not this peer's fault.
+    // frame clock keeps running: a frame that cannot be taken in time is refused like a slow one.
     this.socket.pause();
     this.waitingForBudget = true;
-    this.clearFrameTimer();
     void this.reserve(need).then(
       () => {
         this.waitingForBudget = false;
@@ -229,25 +239,34 @@ export class Session {
    * budget is used up. Rejects with MESH_CLOSED once the connection is gone.
    */
   private async write(msg: Outgoing, id: number): Promise<void> {
+    // 'close' comes a turn after the socket is destroyed; a destroyed socket counts as closed now.
+    if (this.socket.destroyed) this.onClose();
     if (this.closed) throw new MeshError('MESH_CLOSED', 'connection closed');
-    const frame = encodeFrame({ ...msg, v: 1, id } as Message);
-    const n = frame.length;
-    await this.replies.acquire(n, this.life.signal);
+    // One writer at a time encodes and waits for budget, so waiting sends hold no encoded copies.
+    await this.writeTurn.acquire(1, this.life.signal);
     try {
-      await this.shared.replyBudget.acquire(n, this.life.signal);
-    } catch (err) {
-      this.replies.release(n);
-      throw err;
+      const frame = encodeFrame({ ...msg, v: 1, id } as Message);
+      const n = frame.length;
+      await this.replies.acquire(n, this.life.signal);
+      try {
+        await this.shared.replyBudget.acquire(n, this.life.signal);
+      } catch (err) {
+        this.replies.release(n);
+        throw err;
+      }
+      if (this.socket.destroyed) this.onClose();
+      if (this.closed) {
+        this.replies.release(n);
+        this.shared.replyBudget.release(n);
+        throw new MeshError('MESH_CLOSED', 'connection closed');
+      }
+      if (this.unflushed === 0) this.lastFlush = performance.now();
+      this.unflushed += n;
+      this.armWriteDeadline();
+      this.socket.write(frame, () => this.flushed(n));
+    } finally {
+      this.writeTurn.release(1);
     }
-    if (this.closed) {
-      this.replies.release(n);
-      this.shared.replyBudget.release(n);
-      throw new MeshError('MESH_CLOSED', 'connection closed');
-    }
-    if (this.unflushed === 0) this.lastFlush = performance.now();
-    this.unflushed += n;
-    this.armWriteDeadline();
-    this.socket.write(frame, () => this.flushed(n));
   }
 
   private flushed(n: number): void {
@@ -288,7 +307,7 @@ export class Session {
       this.clearFrameTimer();
       return;
     }
-    if (this.frameTimer || this.waitingForBudget) return;
+    if (this.frameTimer) return;
     const ms = this.shared.limits.frameTimeoutMs;
     this.frameTimer = setTimeout(() => {
       this.frameTimer = null;
