@@ -52,7 +52,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxReplyBytesPerConnection: 4 * 1024 * 1024,
   maxReplyBytes: 64 * 1024 * 1024,
   maxInboundBytesPerConnection: 16 * 1024 * 1024,
-  maxInboundBytes: 96 * 1024 * 1024,
+  maxInboundBytes: 64 * 1024 * 1024,
   maxArrayItems: 65_536,
   maxFetchesInFlight: 32,
   maxFetchesQueued: 1024,

@@ -139,11 +139,20 @@ export class FcpServer {
     this.lingering.add(socket);
     socket.once('close', () => this.lingering.delete(socket));
     socket.end(encodeFrame({ v: 1, t: 'error', id: 0, code, message: reason } as Message));
-    // Whatever the peer sends now is discarded; its FIN (if it sends one) then closes at once.
+    // What the peer sends now is discarded, so its FIN (if it sends one) closes the socket at
+    // once; a peer that keeps sending is cut off rather than read.
+    let discarded = 0;
+    socket.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > REFUSED_READ_BYTES) socket.destroy();
+    });
     socket.resume();
     setTimeout(() => socket.destroy(), this.limits.closeLingerMs).unref();
   }
 }
+
+/** Bytes read (and dropped) from a refused connection before it is destroyed outright. */
+const REFUSED_READ_BYTES = 64 * 1024;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
