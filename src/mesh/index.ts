@@ -12,6 +12,8 @@ export { DEFAULT_POLICY, DECODE_MARGIN, BATCH_BYTES, batchesOf, resolvePolicy, s
 export { comparePeers, type PeerInfo, PeerDirectory } from './peers.js';
 export { Keyring } from './keyring.js';
 export type { Caller, RequestContext, Handle } from './server.js';
+export { normaliseWant } from './want-list.js';
+export { symbolBatches } from './fetch-reader.js';
 export type { Outgoing } from './rpc.js';
 export { requestJoin, findMembers, joinAad, type JoinResult } from './join.js';
 export { RepairLoop, DEFAULT_REPAIR, type RepairOptions, type RepairOutcome, type RepairStats } from './repair.js';

@@ -2,6 +2,7 @@
 // from this device's tailnet address so the peer's whois identifies us.
 import net from 'node:net';
 import { MeshError } from './errors.js';
+import type { ClientLimits } from './limits.js';
 import { RpcConnection } from './rpc.js';
 
 export interface PoolOptions {
@@ -10,6 +11,8 @@ export interface PoolOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** Per-connection client limits (limits.ts has the defaults). */
+  limits?: Partial<ClientLimits>;
 }
 
 export class ConnectionPool {
@@ -49,7 +52,7 @@ export class ConnectionPool {
       }, this.opts.connectTimeoutMs ?? 3000);
       socket.once('connect', () => {
         clearTimeout(timer);
-        resolve(new RpcConnection(socket, { requestTimeoutMs: this.opts.requestTimeoutMs, maxFrameBytes: this.opts.maxFrameBytes }));
+        resolve(new RpcConnection(socket, { requestTimeoutMs: this.opts.requestTimeoutMs, maxFrameBytes: this.opts.maxFrameBytes, limits: this.opts.limits }));
       });
       socket.once('error', (err) => {
         clearTimeout(timer);

@@ -1,33 +1,19 @@
 // The FCP server: TCP on the device's tailnet address. Every connection is mapped to a tailnet
 // node (LocalAPI whois on the remote address) before a single frame is read; a peer outside the
-// tailnet or without an fcp zone is refused. Requests on a connection run concurrently, keyed
-// by request id; `stop` cancels a running stream. A bad frame closes only its own connection.
+// tailnet or without an fcp zone is refused, and its socket is destroyed shortly after the
+// refusal whether or not it reads. Connections are limited in number (in total and per source
+// address); each authenticated one is a Session (session.ts) with its own bounds.
 import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encodeFrame, FrameDecoder, type Message } from '../wire/index.js';
+import { encodeFrame, type Message } from '../wire/index.js';
+import { ByteBudget } from './budget.js';
 import { MeshError } from './errors.js';
-import type { Outgoing } from './rpc.js';
+import { Gate } from './gate.js';
+import { resolveServerLimits, type ServerLimits } from './limits.js';
+import type { Authenticate, Caller, Handle } from './server-types.js';
+import { Session, type SessionShared } from './session.js';
 
-export interface Caller {
-  /** Tailscale stable node id of the caller. */
-  stableId: string;
-  hostName: string;
-  address: string;
-  tags: string[];
-  zoneIds: string[];
-}
-
-export interface RequestContext {
-  caller: Caller;
-  id: number;
-  /** Aborted when the caller sends `stop` for this request or the connection closes. */
-  signal: AbortSignal;
-  /** Sends a non-terminal reply (part of a stream); waits while the socket is congested. */
-  send(msg: Outgoing): Promise<void>;
-}
-
-export type Authenticate = (remoteIp: string, remotePort: number) => Promise<Caller>;
-export type Handle = (ctx: RequestContext, msg: Message) => Promise<Outgoing>;
+export type { Caller, RequestContext, Authenticate, Handle } from './server-types.js';
 
 export interface FcpServerOptions {
   host: string;
@@ -36,8 +22,8 @@ export interface FcpServerOptions {
   handle: Handle;
   log: Logger;
   maxFrameBytes?: number;
-  /** Requests in flight per connection before new ones are refused. */
-  maxInFlight?: number;
+  /** Every bound the server keeps (limits.ts has the defaults). */
+  limits?: Partial<ServerLimits>;
   onRefused?: (reason: string) => void;
   onBadFrame?: (caller: Caller, reason: string) => void;
 }
@@ -45,8 +31,26 @@ export interface FcpServerOptions {
 export class FcpServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly perAddress = new Map<string, number>();
+  /** Refused sockets waiting out their linger; not counted against the connection limits. */
+  private readonly lingering = new Set<Socket>();
+  readonly limits: Readonly<ServerLimits>;
+  private readonly shared: SessionShared;
 
-  constructor(private readonly opts: FcpServerOptions) {}
+  constructor(private readonly opts: FcpServerOptions) {
+    this.limits = resolveServerLimits(opts.limits, opts.maxFrameBytes);
+    const l = this.limits;
+    this.shared = {
+      limits: l,
+      handle: opts.handle,
+      log: opts.log,
+      maxFrameBytes: opts.maxFrameBytes,
+      replyBudget: new ByteBudget(l.maxReplyBytes),
+      inboundBudget: new ByteBudget(l.maxInboundBytes),
+      fetchGate: new Gate(l.maxFetchesInFlight, l.maxFetchesQueued, 'fetches'),
+      onBadFrame: opts.onBadFrame,
+    };
+  }
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -54,6 +58,7 @@ export class FcpServer {
       server.once('error', reject);
       server.listen({ host: this.opts.host, port: this.opts.port, exclusive: true }, () => {
         server.off('error', reject);
+        server.on('error', (err) => this.opts.log.error({ err: err.message }, 'fcp server error'));
         this.server = server;
         resolve();
       });
@@ -65,123 +70,104 @@ export class FcpServer {
     return addr && typeof addr === 'object' ? addr.port : this.opts.port;
   }
 
+  /** Sockets open now: counted connections plus refused ones lingering. */
+  get connections(): number {
+    return this.sockets.size + this.lingering.size;
+  }
+
+  /** Reply and request bytes the daemon holds for peers now, and fetches running and queued. */
+  get load(): { replyBytes: number; inboundBytes: number; fetchesRunning: number; fetchesQueued: number } {
+    const s = this.shared;
+    return { replyBytes: s.replyBudget.inUse, inboundBytes: s.inboundBudget.inUse, fetchesRunning: s.fetchGate.running, fetchesQueued: s.fetchGate.waiting };
+  }
+
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const s of [...this.sockets, ...this.lingering]) s.destroy();
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private async accept(socket: Socket): Promise<void> {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     const ip = normaliseIp(socket.remoteAddress ?? '');
+    const fromIp = this.perAddress.get(ip) ?? 0;
+    if (this.sockets.size >= this.limits.maxConnections || fromIp >= this.limits.maxConnectionsPerAddress) {
+      const reason = this.sockets.size >= this.limits.maxConnections ? 'too many connections to this device' : `too many connections from ${ip}`;
+      this.refuse(socket, ip, 'MESH_BUSY', reason);
+      return;
+    }
+    this.sockets.add(socket);
+    this.perAddress.set(ip, fromIp + 1);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      const n = (this.perAddress.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perAddress.delete(ip);
+      else this.perAddress.set(ip, n);
+    });
     let caller: Caller;
     try {
-      caller = await this.opts.authenticate(ip, socket.remotePort ?? 0);
+      caller = await withTimeout(this.opts.authenticate(ip, socket.remotePort ?? 0), this.limits.authTimeoutMs);
     } catch (err) {
       const reason = err instanceof MeshError ? err.message : `authentication failed: ${(err as Error).message}`;
-      this.opts.onRefused?.(reason);
-      this.opts.log.warn({ remote: `${ip}:${socket.remotePort}`, reason }, 'connection refused');
-      socket.end(encodeFrame({ v: 1, t: 'error', id: 0, code: err instanceof MeshError ? err.code : 'MESH_REFUSED', message: reason } as Message));
+      this.refuse(socket, ip, err instanceof MeshError ? err.code : 'MESH_REFUSED', reason);
       return;
     }
     if (socket.destroyed) return;
-    new Session(socket, caller, this.opts).start();
-  }
-}
-
-class Session {
-  private readonly decoder: FrameDecoder;
-  private readonly running = new Map<number, AbortController>();
-  private dead = false;
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly caller: Caller,
-    private readonly opts: FcpServerOptions,
-  ) {
-    this.decoder = new FrameDecoder(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {});
+    new Session(socket, caller, this.shared).start();
   }
 
-  start(): void {
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('close', () => {
-      this.dead = true;
-      for (const ac of this.running.values()) ac.abort();
-      this.running.clear();
+  /**
+   * Sends one refusal frame and ends the socket; it is destroyed after the linger even if the
+   * peer never reads or closes, so refusals cost no file descriptor for long.
+   */
+  private refuse(socket: Socket, ip: string, code: string, reason: string): void {
+    this.opts.onRefused?.(reason);
+    this.opts.log.warn({ remote: `${ip}:${socket.remotePort}`, reason }, 'connection refused');
+    if (this.sockets.delete(socket)) {
+      // It was counted: give its slot back now rather than at the end of the linger.
+      const n = (this.perAddress.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perAddress.delete(ip);
+      else this.perAddress.set(ip, n);
+      socket.removeAllListeners('close');
+    }
+    if (socket.destroyed) return;
+    if (this.lingering.size >= this.limits.maxConnections) {
+      socket.destroy(); // a flood of refusals: no frame, no linger
+      return;
+    }
+    this.lingering.add(socket);
+    socket.once('close', () => this.lingering.delete(socket));
+    socket.end(encodeFrame({ v: 1, t: 'error', id: 0, code, message: reason } as Message));
+    // What the peer sends now is discarded, so its FIN (if it sends one) closes the socket at
+    // once; a peer that keeps sending is cut off rather than read.
+    let discarded = 0;
+    socket.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > REFUSED_READ_BYTES) socket.destroy();
     });
-    this.socket.resume();
-  }
-
-  private onData(chunk: Buffer): void {
-    if (this.dead) return;
-    let messages: Message[];
-    try {
-      messages = this.decoder.push(chunk);
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      this.opts.onBadFrame?.(this.caller, e.message);
-      this.opts.log.warn({ peer: this.caller.hostName, code: e.code, reason: e.message }, 'bad frame; closing connection');
-      this.dead = true;
-      this.socket.end(encodeFrame({ v: 1, t: 'error', id: 0, code: e.code ?? 'PROTO_BAD_MESSAGE', message: e.message } as Message));
-      setTimeout(() => this.socket.destroy(), 1000).unref();
-      return;
-    }
-    for (const msg of messages) this.dispatch(msg);
-  }
-
-  private dispatch(msg: Message): void {
-    if (msg.t === 'stop') {
-      const target = (msg as unknown as { target: number }).target;
-      this.running.get(target)?.abort();
-      return;
-    }
-    if (this.running.has(msg.id)) {
-      void this.write({ t: 'error', code: 'PROTO_BAD_MESSAGE', message: `request id ${msg.id} is already in use on this connection` }, msg.id);
-      return;
-    }
-    if (this.running.size >= (this.opts.maxInFlight ?? 256)) {
-      void this.write({ t: 'error', code: 'MESH_BUSY', message: 'too many requests in flight on this connection' }, msg.id);
-      return;
-    }
-    const ac = new AbortController();
-    this.running.set(msg.id, ac);
-    const ctx: RequestContext = {
-      caller: this.caller,
-      id: msg.id,
-      signal: ac.signal,
-      send: (reply) => this.write(reply, msg.id),
-    };
-    this.opts
-      .handle(ctx, msg)
-      .then((reply) => this.write(reply, msg.id))
-      .catch((err: Error & { code?: string }) => {
-        const code = typeof err.code === 'string' ? err.code : 'MESH_INTERNAL';
-        if (code === 'MESH_INTERNAL') this.opts.log.error({ err: err.message, stack: err.stack }, 'request handler failed');
-        return this.write({ t: 'error', code, message: err.message }, msg.id);
-      })
-      .finally(() => this.running.delete(msg.id));
-  }
-
-  private async write(msg: Outgoing, id: number): Promise<void> {
-    if (this.dead || this.socket.destroyed) throw new MeshError('MESH_CLOSED', 'connection closed');
-    const ok = this.socket.write(encodeFrame({ ...msg, v: 1, id } as Message));
-    if (!ok) await waitDrain(this.socket);
+    socket.resume();
+    setTimeout(() => socket.destroy(), this.limits.closeLingerMs).unref();
   }
 }
 
-function waitDrain(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.once('drain', done);
-    socket.once('close', done);
+/** Bytes read (and dropped) from a refused connection before it is destroyed outright. */
+const REFUSED_READ_BYTES = 64 * 1024;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new MeshError('MESH_TIMEOUT', `the tailnet did not identify this connection within ${ms} ms`)), ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
 }
 

@@ -33,7 +33,7 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
       case 'manifest_get':
         return { t: 'manifest', manifest: peers.getManifest(p, msg.objectId) };
       case 'fetch': {
-        const count = await peers.fetch(p, msg.objectId, msg.zone, msg.want, msg.max, { signal: ctx.signal, send: (symbols) => ctx.send({ t: 'symbols', symbols }) });
+        const count = await peers.fetch(p, msg.objectId, msg.zone, msg.want, msg.max, { signal: ctx.signal, send: (symbols) => ctx.send({ t: 'symbols', symbols }), maxWantPositions: ctx.limits.maxWantPositions });
         return { t: 'fetch_end', count };
       }
       case 'have':

@@ -4,13 +4,15 @@
 // other bytes at a stored position, another zone for a known object, or another zone key.
 import { bytesEqual, envelopeHeader, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type SymbolEntry } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
-import { BATCH_BYTES, batchesOf, joinAad, MeshError, type MeshNode } from '../mesh/index.js';
+import { BATCH_BYTES, joinAad, MeshError, normaliseWant, symbolBatches, type MeshNode } from '../mesh/index.js';
 import type { SymbolKey } from '../wire/index.js';
 import type { Zone } from '../zones/index.js';
 
 export interface FetchSink {
   signal: AbortSignal;
   send(symbols: SymbolEntry[]): Promise<void>;
+  /** The server's bound on want-list positions served per request. */
+  maxWantPositions: number;
 }
 
 type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self'>;
@@ -108,9 +110,10 @@ export class PeerService {
     if (manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
     // The store answers in (SBN, ESI) order, or in the order of the want list (which readers send
     // ascending): source symbols go first, so a reader with all K of them decodes without solving.
-    const symbols = await this.node.store.getSymbols(objectId, want, max);
+    // A want-list is deduplicated and bounded; symbols are read a batch at a time.
+    const positions = normaliseWant(want, manifest, { maxWantPositions: sink.maxWantPositions });
     let sent = 0;
-    for (const batch of batchesOf(symbols, BATCH_BYTES)) {
+    for await (const batch of symbolBatches(this.node.store, manifest, positions, max, BATCH_BYTES)) {
       if (sink.signal.aborted) break;
       await sink.send(batch);
       this.node.metrics.symbolsServed.inc(batch.length);

@@ -93,11 +93,17 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
 }
 
 /**
- * First allocation for a frame body: frames up to this size (every symbol batch) are received
- * with no regrowth copies, while a peer that announces a huge frame and sends nothing still
- * makes us allocate at most this much.
+ * Smallest first allocation for a frame body. The first allocation is this or what the chunk
+ * already holds of the body, whichever is more: a peer that announces a huge frame and sends
+ * little makes us allocate little, and the doubling growth keeps large bodies O(n).
  */
-const INITIAL_BODY_BYTES = 1024 * 1024;
+const INITIAL_BODY_BYTES = 64 * 1024;
+
+/** One decoded message and the size of the frame it came in (length prefix included). */
+export interface SizedMessage {
+  msg: Message;
+  bytes: number;
+}
 
 export class FrameDecoder {
   private readonly limits: WireLimits;
@@ -128,12 +134,25 @@ export class FrameDecoder {
     return this.failure !== undefined;
   }
 
+  /**
+   * Size (length prefix included) of the frame being received, once its length prefix is in;
+   * 0 between frames. A receiver reserves this much before reading the rest of the body.
+   */
+  get pendingFrameBytes(): number {
+    return this.expected < 0 ? 0 : FRAME_HEADER_BYTES + this.expected;
+  }
+
   /** Feeds bytes from the connection; returns every message completed by them. */
   push(chunk: Uint8Array): Message[] {
+    return this.pushSized(chunk).map((m) => m.msg);
+  }
+
+  /** As `push`, with the size of each message's frame (for budgets). */
+  pushSized(chunk: Uint8Array): SizedMessage[] {
     if (this.failure) throw this.failure;
     try {
       if (!(chunk instanceof Uint8Array)) throw new ProtocolError('PROTO_BAD_CBOR', 'input must be bytes');
-      const out: Message[] = [];
+      const out: SizedMessage[] = [];
       let at = 0;
       while (at < chunk.length) {
         if (this.expected < 0) {
@@ -141,7 +160,7 @@ export class FrameDecoder {
           if (this.headerFill === 0 && chunk.length - at >= FRAME_HEADER_BYTES) {
             const length = this.checkLength(readU32(chunk, at));
             if (chunk.length - at - FRAME_HEADER_BYTES >= length) {
-              out.push(decodeFrameBody(chunk.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length), this.limits));
+              out.push({ msg: decodeFrameBody(chunk.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length), this.limits), bytes: FRAME_HEADER_BYTES + length });
               at += FRAME_HEADER_BYTES + length;
               continue;
             }
@@ -154,7 +173,7 @@ export class FrameDecoder {
           this.expected = this.checkLength(readU32(this.header, 0));
           this.headerFill = 0;
           this.bodyFill = 0;
-          this.body = new Uint8Array(Math.min(this.expected, INITIAL_BODY_BYTES));
+          this.body = new Uint8Array(Math.min(this.expected, Math.max(INITIAL_BODY_BYTES, chunk.length - at)));
           continue;
         }
         const take = Math.min(this.expected - this.bodyFill, chunk.length - at);
@@ -171,13 +190,14 @@ export class FrameDecoder {
           this.expected = -1;
           this.body = new Uint8Array(0);
           this.bodyFill = 0;
-          out.push(decodeFrameBody(body, this.limits));
+          out.push({ msg: decodeFrameBody(body, this.limits), bytes: FRAME_HEADER_BYTES + body.length });
         }
       }
       return out;
     } catch (err) {
       this.failure =
         err instanceof ProtocolError ? err : new ProtocolError('PROTO_BAD_CBOR', `undecodable frame: ${(err as Error).message}`);
+      this.expected = -1;
       this.body = new Uint8Array(0);
       this.bodyFill = 0;
       this.headerFill = 0;
