@@ -68,6 +68,8 @@ function openEnv(dir: string): Env {
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const options: RootDatabaseOptionsWithPath & { permissionsMode: number } = {
     path: dir,
+    // lmdb-js takes a path with a dot in its last part for a file; ours is always a directory.
+    noSubdir: false,
     maxDbs: 8,
     noSync: false,
     compression: false,
