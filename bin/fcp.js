@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main } from '../dist/src/cli/fcp.js';
+import { reportError } from '../dist/src/cli/report-error.js';
 main(process.argv).catch((err) => {
-  process.stderr.write(`fcp: ${err && err.message ? err.message : String(err)}\n`);
-  process.exit(typeof err?.exitCode === 'number' ? err.exitCode : 1);
+  process.exit(reportError('fcp', err, process.argv));
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main } from '../dist/src/cli/fcpd.js';
+import { reportError } from '../dist/src/cli/report-error.js';
 main(process.argv).catch((err) => {
-  process.stderr.write(`fcpd: ${err && err.message ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(reportError('fcpd', err, process.argv));
 });

@@ -1,4 +1,5 @@
 // Typed errors of the crypto layer. Codes are stable strings callers may switch on.
+import { FcpError } from '../errors/index.js';
 
 export type CryptoErrorCode =
   | 'CRYPTO_AEAD_FAIL'
@@ -13,12 +14,10 @@ export type CryptoErrorCode =
   | 'CRYPTO_SHARES_INSUFFICIENT'
   | 'CRYPTO_SHARES_INCONSISTENT';
 
-export class CryptoError extends Error {
-  readonly code: CryptoErrorCode;
+export class CryptoError extends FcpError {
+  declare readonly code: CryptoErrorCode;
 
   constructor(code: CryptoErrorCode, message: string) {
-    super(message);
-    this.name = 'CryptoError';
-    this.code = code;
+    super(code, message);
   }
 }

@@ -1,13 +1,10 @@
 // The `fcp` side of the daemon's control socket.
+import { FcpError } from '../errors/index.js';
 import http from 'node:http';
 import { existsSync } from 'node:fs';
 
-export class ControlError extends Error {
-  override readonly name = 'ControlError';
-  constructor(readonly code: string, message: string, readonly exitCode = 1) {
-    super(message);
-  }
-}
+/** Errors of the control socket and of the CLI; `code` may also be one the daemon answered with. */
+export class ControlError extends FcpError {}
 
 export interface ControlResponse {
   status: number;

@@ -1,4 +1,5 @@
 // Typed errors of the mesh layer; `code` is stable and safe to match on.
+import { FcpError } from '../errors/index.js';
 export type MeshErrorCode =
   | 'MESH_BAD_POLICY'
   | 'MESH_TOO_FEW_DEVICES'
@@ -16,9 +17,8 @@ export type MeshErrorCode =
   | 'MESH_PEER_ERROR'
   | 'MESH_BUSY';
 
-export class MeshError extends Error {
-  override readonly name = 'MeshError';
-  constructor(readonly code: MeshErrorCode, message: string, readonly details?: Record<string, unknown>) {
-    super(message);
+export class MeshError extends FcpError {
+  constructor(override readonly code: MeshErrorCode, message: string, readonly details?: Record<string, unknown>) {
+    super(code, message);
   }
 }

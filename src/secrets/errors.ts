@@ -1,5 +1,6 @@
 // Typed errors of the secrets layer. Codes are stable strings; a holder's refusal travels in its
 // reply as {code, message} and is raised again on the requesting side with the same class.
+import { FcpError } from '../errors/index.js';
 
 export type SecretErrorCode =
   | 'SECRET_NOT_FOUND'
@@ -16,13 +17,11 @@ export type SecretErrorCode =
   | 'SECRET_BAD_REPLY'
   | 'SECRET_UNREACHABLE';
 
-export class SecretError extends Error {
-  readonly code: SecretErrorCode;
+export class SecretError extends FcpError {
+  declare readonly code: SecretErrorCode;
 
   constructor(code: SecretErrorCode, message: string) {
-    super(message);
-    this.name = 'SecretError';
-    this.code = code;
+    super(code, message);
   }
 }
 

@@ -8,6 +8,7 @@
 //   STORE_GONE      the store's directory was deleted or replaced under the running store:
 //                   writes are refused, since they would land in a deleted file
 //   STORE_CORRUPT   the store's files are damaged; `startFresh` moves them aside
+import { FcpError } from '../errors/index.js';
 
 export type StoreErrorCode =
   | 'STORE_QUOTA'
@@ -18,15 +19,13 @@ export type StoreErrorCode =
   | 'STORE_IO'
   | 'STORE_GONE';
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
+export class StoreError extends FcpError {
+  declare readonly code: StoreErrorCode;
   /** The file or directory concerned, when the error is about one. */
   readonly path: string | null;
 
   constructor(code: StoreErrorCode, message: string, opts: { path?: string; cause?: unknown } = {}) {
-    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
-    this.name = 'StoreError';
-    this.code = code;
+    super(code, message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.path = opts.path ?? null;
   }
 }

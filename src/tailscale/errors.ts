@@ -1,5 +1,6 @@
 // Typed errors of the Tailscale layer. Each carries a stable `code` and a
 // message that tells the user what to do next.
+import { FcpError } from '../errors/index.js';
 
 export type TailscaleErrorCode =
   | 'TS_NOT_RUNNING'
@@ -11,12 +12,10 @@ export type TailscaleErrorCode =
   | 'TS_BAD_INPUT'
   | 'TS_WATCH_CLOSED';
 
-export class TailscaleError extends Error {
-  readonly code: TailscaleErrorCode;
+export class TailscaleError extends FcpError {
+  declare readonly code: TailscaleErrorCode;
   constructor(code: TailscaleErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TailscaleError';
-    this.code = code;
+    super(code, message, options);
   }
 }
 

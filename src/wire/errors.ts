@@ -1,4 +1,5 @@
 // Typed protocol errors. Any of them closes the connection that produced it and nothing else.
+import { FcpError } from '../errors/index.js';
 
 export type ProtocolErrorCode =
   | 'PROTO_FRAME_TOO_LARGE'
@@ -7,15 +8,13 @@ export type ProtocolErrorCode =
   | 'PROTO_UNKNOWN_TYPE'
   | 'PROTO_BAD_MESSAGE';
 
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
+export class ProtocolError extends FcpError {
+  declare readonly code: ProtocolErrorCode;
   /** Dotted path of the offending field, for PROTO_BAD_MESSAGE (e.g. "symbols[3].esi"). */
   readonly field: string | undefined;
 
   constructor(code: ProtocolErrorCode, message: string, field?: string) {
-    super(message);
-    this.name = 'ProtocolError';
-    this.code = code;
+    super(code, message);
     this.field = field;
   }
 }

@@ -1,5 +1,6 @@
 // Zones: the integrity / confidentiality lattice of FCP V2 (section 5.1) and
 // their typed errors.
+import { FcpError } from '../errors/index.js';
 
 export interface Zone {
   /** "z:owner", "z:private", ... or a custom "z:<name>". */
@@ -16,12 +17,10 @@ export interface Zone {
 
 export type ZoneErrorCode = 'ZONE_CONFIG' | 'ZONE_UNKNOWN';
 
-export class ZoneError extends Error {
-  readonly code: ZoneErrorCode;
+export class ZoneError extends FcpError {
+  declare readonly code: ZoneErrorCode;
   constructor(code: ZoneErrorCode, message: string) {
-    super(message);
-    this.name = 'ZoneError';
-    this.code = code;
+    super(code, message);
   }
 }
 

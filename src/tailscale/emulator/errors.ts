@@ -1,4 +1,5 @@
 // Typed errors of the dev-tailnet emulator.
+import { FcpError } from '../../errors/index.js';
 
 export type DevTailnetErrorCode =
   | 'DEV_TAILNET_BAD_DESCRIPTION'
@@ -8,11 +9,9 @@ export type DevTailnetErrorCode =
   | 'DEV_TAILNET_STOPPED'
   | 'DEV_TAILNET_CONTROL';
 
-export class DevTailnetError extends Error {
-  readonly code: DevTailnetErrorCode;
+export class DevTailnetError extends FcpError {
+  declare readonly code: DevTailnetErrorCode;
   constructor(code: DevTailnetErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DevTailnetError';
-    this.code = code;
+    super(code, message, options);
   }
 }

@@ -1,0 +1,96 @@
+// The closed set of actions and the resources they act on. A new feature adds rows here, and
+// rows to the authorization table test; nothing else decides who may do what.
+import type { Zone } from '../zones/index.js';
+
+/** Requests peers make of this device's share of the mesh (over FCP). */
+export const PEER_ACTIONS = [
+  'symbols.store',
+  'symbols.fetch',
+  'symbols.have',
+  'symbols.drop',
+  'manifest.put',
+  'manifest.get',
+  'object.erase',
+  'object.list',
+  'node.info',
+  'node.join',
+  'secret.share',
+] as const;
+
+/** What the local user asks of this device (control socket, library API). */
+export const LOCAL_ACTIONS = [
+  'object.put',
+  'object.get',
+  'object.inspect',
+  'object.index',
+  'secret.put',
+  'secret.use',
+  'secret.list',
+  'secret.rotate',
+  'secret.remove',
+  'secret.restore',
+  'admin.status',
+  'admin.invite',
+  'admin.reload-keys',
+  'admin.repair',
+  'admin.scrub',
+  'admin.shutdown',
+] as const;
+
+export type PeerAction = (typeof PEER_ACTIONS)[number];
+export type LocalAction = (typeof LOCAL_ACTIONS)[number];
+export type Action = PeerAction | LocalAction;
+export const ACTIONS: readonly Action[] = [...PEER_ACTIONS, ...LOCAL_ACTIONS];
+
+/** Data of one zone (an object, its symbols or manifest, a secret). */
+export interface ZoneResource {
+  kind: 'zone';
+  zone: Zone;
+}
+
+/** This device as a whole (its info, invites, administration, listings across zones). */
+export interface NodeResource {
+  kind: 'node';
+}
+
+export type Resource = ZoneResource | NodeResource;
+
+export const NODE: NodeResource = { kind: 'node' };
+export const inZone = (zone: Zone): ZoneResource => ({ kind: 'zone', zone });
+
+/** How each action relates to zone data: what the caller must be allowed to do with it. */
+export type Access = 'read' | 'write' | 'share' | 'none';
+
+export const ACCESS: Readonly<Record<Action, Access>> = {
+  'symbols.store': 'write',
+  'symbols.fetch': 'read',
+  'symbols.have': 'read',
+  'symbols.drop': 'write',
+  'manifest.put': 'write',
+  'manifest.get': 'read',
+  'object.erase': 'write',
+  'object.list': 'read',
+  'node.info': 'none',
+  'node.join': 'none',
+  'secret.share': 'share',
+  'object.put': 'write',
+  'object.get': 'read',
+  'object.inspect': 'read',
+  'object.index': 'none',
+  'secret.put': 'share',
+  'secret.use': 'none',
+  'secret.list': 'none',
+  'secret.rotate': 'none',
+  'secret.remove': 'none',
+  'secret.restore': 'none',
+  'admin.status': 'none',
+  'admin.invite': 'none',
+  'admin.reload-keys': 'none',
+  'admin.repair': 'none',
+  'admin.scrub': 'none',
+  'admin.shutdown': 'none',
+};
+
+export function isPeerAction(a: Action): a is PeerAction {
+  return (PEER_ACTIONS as readonly string[]).includes(a);
+}

@@ -1,0 +1,61 @@
+// The authorization point every front door's service calls. Each decision, allow or deny, goes
+// out as a structured event (logged now; persisted by the audit log later).
+import { FcpError } from '../errors/index.js';
+import type { Action, Resource } from './actions.js';
+import { decide, type Decision, type DecisionContext, type DenyReason } from './decide.js';
+import { describePrincipal, type Principal } from './principal.js';
+
+export class AuthzError extends FcpError {
+  constructor(
+    message: string,
+    readonly reason: DenyReason,
+  ) {
+    super('AUTHZ_DENIED', message);
+  }
+}
+
+export interface DecisionEvent {
+  at: number;
+  principal: string;
+  principalKind: Principal['kind'];
+  /** The device's stable id for device principals. */
+  principalId?: string;
+  action: Action;
+  zone?: string;
+  allow: boolean;
+  reason?: DenyReason;
+}
+
+export type DecisionSink = (e: DecisionEvent) => void;
+
+export interface AuthorizerDeps {
+  /** This device's zones now (they come from its tags and may change). */
+  selfZones: () => DecisionContext['selfZones'];
+  onDecision?: DecisionSink;
+}
+
+export class Authorizer {
+  constructor(private readonly deps: AuthorizerDeps) {}
+
+  /** The decision, emitted as an event; never throws. */
+  check(principal: Principal, action: Action, resource: Resource): Decision {
+    const d = decide(principal, action, resource, { selfZones: this.deps.selfZones() });
+    this.deps.onDecision?.({
+      at: Date.now(),
+      principal: describePrincipal(principal),
+      principalKind: principal.kind,
+      ...(principal.kind === 'device' ? { principalId: principal.stableId } : {}),
+      action,
+      ...(resource.kind === 'zone' ? { zone: resource.zone.id } : {}),
+      allow: d.allow,
+      ...(d.allow ? {} : { reason: d.reason }),
+    });
+    return d;
+  }
+
+  /** Throws AuthzError (AUTHZ_DENIED) unless allowed. */
+  authorize(principal: Principal, action: Action, resource: Resource): void {
+    const d = this.check(principal, action, resource);
+    if (!d.allow) throw new AuthzError(d.message, d.reason);
+  }
+}

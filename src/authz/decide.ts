@@ -1,0 +1,64 @@
+// The one decision: may this principal do this action on this resource, on this device?
+// Pure: everything it depends on is passed in, so the table test can walk every case.
+import { checkWrite, mayHold, mayUseTransport, type Zone } from '../zones/index.js';
+import { ACCESS, isPeerAction, type Action, type Resource } from './actions.js';
+import type { Principal } from './principal.js';
+
+/** Why a request was refused; stable, used in metrics and audit events. */
+export type DenyReason =
+  | 'not-a-peer-action'
+  | 'not-a-local-action'
+  | 'no-zone'
+  | 'caller-zone'
+  | 'transport'
+  | 'integrity'
+  | 'self-zone'
+  | 'needs-zone';
+
+export type Decision = { allow: true } | { allow: false; reason: DenyReason; message: string };
+
+export interface DecisionContext {
+  /** Zones of this device (from its own tags). */
+  selfZones: readonly Zone[];
+}
+
+const ALLOW: Decision = { allow: true };
+const deny = (reason: DenyReason, message: string): Decision => ({ allow: false, reason, message });
+
+export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionContext): Decision {
+  const access = ACCESS[action];
+  if (p.kind === 'local') {
+    if (isPeerAction(action)) return deny('not-a-peer-action', `${action} is asked by peer devices, not by the local user`);
+    if (access === 'none') return ALLOW;
+    if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
+    return selfMay(access, r.zone, ctx);
+  }
+  // A tailnet device.
+  if (!isPeerAction(action)) return deny('not-a-local-action', `${action} is only for the local user of ${'this device'}, not for ${p.hostName}`);
+  if (p.zones.length === 0) return deny('no-zone', `${p.hostName} has no fcp zone`);
+  if (access === 'none') return ALLOW;
+  if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
+  const zone = r.zone;
+  const callerHolds = access === 'share' ? p.zones.some((z) => z.id === zone.id) : mayHold(p.zones, zone);
+  if (!callerHolds) {
+    return deny('caller-zone', `${p.hostName} (${p.zones.map((z) => z.id).join(', ')}) may not ${access} ${zone.id} data`);
+  }
+  if (p.path === 'offline' || !mayUseTransport(zone, p.path)) {
+    return deny('transport', `${zone.id} data may not travel to or from ${p.hostName} over its current path (${p.path})`);
+  }
+  if (access === 'write' && !p.zones.some((z) => checkWrite(z, zone).allowed)) {
+    return deny('integrity', `${p.hostName} has too low an integrity level to write ${zone.id} data`);
+  }
+  return selfMay(access === 'write' ? 'hold' : access, zone, ctx);
+}
+
+/** What this device itself may do with a zone's data: hold it, or write new objects into it. */
+function selfMay(access: 'read' | 'write' | 'share' | 'hold', zone: Zone, ctx: DecisionContext): Decision {
+  const own = ctx.selfZones.map((z) => z.id).join(', ') || 'no zone';
+  const holds = access === 'share' ? ctx.selfZones.some((z) => z.id === zone.id) : mayHold(ctx.selfZones, zone);
+  if (!holds) return deny('self-zone', `this device (${own}) may not hold ${zone.id} data`);
+  if (access === 'write' && !ctx.selfZones.some((z) => checkWrite(z, zone).allowed)) {
+    return deny('self-zone', `this device (${own}) may not write ${zone.id} data`);
+  }
+  return ALLOW;
+}

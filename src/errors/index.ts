@@ -1,0 +1,106 @@
+// One error base for every layer (RaptorQ excepted: it has no dependencies at all, and its codes
+// are classified here by name). Each error has a stable code, and from the code's kind an HTTP
+// status (control API, later the dashboard and gateway) and a CLI exit code (docs/errors.md).
+
+/** What went wrong, as a caller acts on it. */
+export type ErrorKind = 'bad-input' | 'refused' | 'not-found' | 'conflict' | 'unavailable' | 'damaged' | 'config' | 'internal';
+
+export interface KindInfo {
+  http: number;
+  exit: number;
+  meaning: string;
+}
+
+/** The one table of statuses and exit codes (documented in docs/errors.md). */
+export const ERROR_KINDS: Readonly<Record<ErrorKind, KindInfo>> = {
+  internal: { http: 500, exit: 1, meaning: 'an unexpected failure inside fcp (a bug: please report it)' },
+  'bad-input': { http: 400, exit: 2, meaning: 'the request, arguments or input were malformed' },
+  refused: { http: 403, exit: 3, meaning: 'not allowed: the zone, path or caller may not do this' },
+  'not-found': { http: 404, exit: 4, meaning: 'no such object, secret, device or endpoint' },
+  conflict: { http: 409, exit: 5, meaning: 'conflicts with what is already stored (other bytes, zone or key)' },
+  unavailable: { http: 503, exit: 6, meaning: 'not possible now: too few devices online, busy, full or timed out; try again' },
+  damaged: { http: 502, exit: 7, meaning: 'data failed its integrity checks (corrupt symbols, wrong content)' },
+  config: { http: 500, exit: 8, meaning: 'this device is not set up right (not initialised, bad config, no zone key)' },
+};
+
+// Codes whose kind the suffix rules below would get wrong, or that have no telling suffix.
+const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
+  MESH_NO_ZONE_KEY: 'config',
+  MESH_NOT_INITIALISED: 'config',
+  MESH_BAD_CONFIG: 'config',
+  MESH_DECODE_FAILED: 'damaged',
+  MESH_STORE_FAILED: 'unavailable',
+  MESH_JOIN_FAILED: 'refused',
+  MESH_CLOSED: 'unavailable',
+  MESH_PEER_ERROR: 'unavailable',
+  MESH_KEY_MISMATCH: 'conflict',
+  CONFIG_INVALID: 'config',
+  ZONE_CONFIG: 'config',
+  ZONE_UNKNOWN: 'bad-input',
+  STORE_QUOTA: 'unavailable',
+  STORE_CLOSED: 'unavailable',
+  STORE_CORRUPT: 'damaged',
+  CRYPTO_AUTH_FAILED: 'damaged',
+  CRYPTO_SHARES_INCONSISTENT: 'damaged',
+  SECRET_TOO_FEW_SHARES: 'unavailable',
+  SECRET_UNREACHABLE: 'unavailable',
+  TS_NOT_RUNNING: 'unavailable',
+  TS_WATCH_CLOSED: 'unavailable',
+  PROTO_VERSION: 'bad-input',
+  RAPTORQ_DECODE_FAILED: 'damaged',
+  RAPTORQ_WORKER_FAILED: 'internal',
+  AUTHZ_DENIED: 'refused',
+  CONTROL_NOT_FOUND: 'not-found',
+  CONTROL_UNREACHABLE: 'unavailable',
+  INTERRUPTED: 'unavailable',
+};
+
+const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [
+  [/_NOT_FOUND$|_UNKNOWN_/, 'not-found'],
+  [/_REFUSED$|_DENIED$|_FORBIDDEN$/, 'refused'],
+  [/_CONFLICT$|_EXISTS$/, 'conflict'],
+  [/_BAD_|_INVALID|_TOO_LARGE$|_MALFORMED|_USAGE$/, 'bad-input'],
+  [/_UNAVAILABLE$|_TIMEOUT$|_BUSY$|_FULL$|_GONE$|_TOO_FEW|_OFFLINE$/, 'unavailable'],
+  [/_CORRUPT|_DAMAGED$|_AUTH/, 'damaged'],
+  [/_CONFIG$|_NOT_INITIALI[SZ]ED$/, 'config'],
+];
+
+/** The kind of a stable error code (unknown codes are internal). */
+export function kindOf(code: string | undefined): ErrorKind {
+  if (!code) return 'internal';
+  const explicit = EXPLICIT[code];
+  if (explicit) return explicit;
+  for (const [pattern, kind] of SUFFIXES) if (pattern.test(code)) return kind;
+  return 'internal';
+}
+
+/** The base of every fcp error: `code` is stable and safe to match on. */
+export class FcpError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  get kind(): ErrorKind {
+    return kindOf(this.code);
+  }
+
+  get httpStatus(): number {
+    return ERROR_KINDS[this.kind].http;
+  }
+
+  get exitCode(): number {
+    return ERROR_KINDS[this.kind].exit;
+  }
+}
+
+/** Code, HTTP status and exit code of anything thrown (a non-fcp error is internal). */
+export function describeError(err: unknown): { code: string; message: string; kind: ErrorKind; http: number; exit: number } {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = e && typeof e.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code) ? e.code : 'INTERNAL';
+  const message = e && typeof e.message === 'string' ? e.message : String(err);
+  const kind = kindOf(code);
+  return { code, message, kind, http: ERROR_KINDS[kind].http, exit: ERROR_KINDS[kind].exit };
+}

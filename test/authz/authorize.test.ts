@@ -1,0 +1,125 @@
+// The authorization table: every action x principal kind x zone x path is decided by one
+// function; explicit rows pin the rules, and an exhaustive sweep checks the invariants.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, NODE, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
+import { ZoneRegistry, type Zone } from '../../src/zones/index.js';
+import type { PeerPath } from '../../src/tailscale/index.js';
+
+const zones = ZoneRegistry.builtin();
+const Z = (id: string): Zone => zones.get(id);
+const PATHS: PeerPath[] = ['direct', 'peer-relay', 'derp', 'offline'];
+const ZONE_IDS = ['z:owner', 'z:private', 'z:work', 'z:community', 'z:public'];
+
+function device(zoneIds: string[], path: PeerPath = 'direct'): DevicePrincipal {
+  return { kind: 'device', stableId: `n-${zoneIds.join('+')}`, hostName: `dev-${zoneIds.join('+') || 'none'}`, address: '127.77.0.9', tags: [], zones: zoneIds.map(Z), path };
+}
+
+const owner = { selfZones: [Z('z:owner')] };
+const work = { selfZones: [Z('z:work')] };
+
+// [principal, action, zone (or node), context, allowed?, reason if denied]
+const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[] }, boolean, string?]> = [
+  ['owner peer stores owner symbols directly', device(['z:owner']), 'symbols.store', 'z:owner', owner, true],
+  ['owner peer fetches owner symbols over peer relay', device(['z:owner'], 'peer-relay'), 'symbols.fetch', 'z:owner', owner, true],
+  ['owner data never over DERP (fetch)', device(['z:owner'], 'derp'), 'symbols.fetch', 'z:owner', owner, false, 'transport'],
+  ['owner data never over DERP (list)', device(['z:owner'], 'derp'), 'object.list', 'z:owner', owner, false, 'transport'],
+  ['owner data never over DERP (manifest)', device(['z:owner'], 'derp'), 'manifest.get', 'z:owner', owner, false, 'transport'],
+  ['private data may cross DERP', device(['z:private'], 'derp'), 'symbols.fetch', 'z:private', owner, true],
+  ['an offline path carries nothing', device(['z:private'], 'offline'), 'symbols.have', 'z:private', owner, false, 'transport'],
+  ['public device may not read owner data', device(['z:public']), 'manifest.get', 'z:owner', owner, false, 'caller-zone'],
+  ['public device may not erase owner objects', device(['z:public']), 'object.erase', 'z:owner', owner, false, 'caller-zone'],
+  ['public device may not store under owner', device(['z:public']), 'symbols.store', 'z:owner', owner, false, 'caller-zone'],
+  ['public device may store public data on an owner device', device(['z:public']), 'symbols.store', 'z:public', owner, true],
+  ['work device may not write private data', device(['z:work']), 'manifest.put', 'z:private', owner, false, 'caller-zone'],
+  ['owner device may hold private data', device(['z:owner']), 'symbols.have', 'z:private', owner, true],
+  ['a work device may not be asked to hold owner data', device(['z:owner']), 'symbols.store', 'z:owner', work, false, 'self-zone'],
+  ['drop needs write', device(['z:public']), 'symbols.drop', 'z:private', owner, false, 'caller-zone'],
+  ['info for any zoned device', device(['z:public'], 'derp'), 'node.info', null, owner, true],
+  ['join for any zoned device', device(['z:work']), 'node.join', null, owner, true],
+  ['a device without zones gets nothing', device([]), 'node.info', null, owner, false, 'no-zone'],
+  ['secret shares: exact zone membership', device(['z:owner']), 'secret.share', 'z:private', owner, false, 'caller-zone'],
+  ['secret shares of own zone', device(['z:owner']), 'secret.share', 'z:owner', owner, true],
+  ['secret shares never over DERP for owner', device(['z:owner'], 'derp'), 'secret.share', 'z:owner', owner, false, 'transport'],
+  ['a device may not use local actions', device(['z:owner']), 'object.put', 'z:owner', owner, false, 'not-a-local-action'],
+  ['a device may not shut a daemon down', device(['z:owner']), 'admin.shutdown', null, owner, false, 'not-a-local-action'],
+  ['a device may not read secrets', device(['z:owner']), 'secret.use', null, owner, false, 'not-a-local-action'],
+  ['local user puts owner data on an owner device', LOCAL_CONTROL, 'object.put', 'z:owner', owner, true],
+  ['local user puts private data on an owner device', LOCAL_CONTROL, 'object.put', 'z:private', owner, true],
+  ['local user may not put private data from a work device', LOCAL_CONTROL, 'object.put', 'z:private', work, false, 'self-zone'],
+  ['local user may not read owner data on a work device', LOCAL_CONTROL, 'object.get', 'z:owner', work, false, 'self-zone'],
+  ['local user reads work data on a work device', LOCAL_CONTROL, 'object.get', 'z:work', work, true],
+  ['local user may not use peer actions', LOCAL_CONTROL, 'symbols.store', 'z:owner', owner, false, 'not-a-peer-action'],
+  ['local admin', LOCAL_CONTROL, 'admin.repair', null, work, true],
+  ['local secret put in own zone', LOCAL_CONTROL, 'secret.put', 'z:owner', owner, true],
+  ['local secret put needs the exact zone', LOCAL_CONTROL, 'secret.put', 'z:private', owner, false, 'self-zone'],
+  ['zone actions need a zone', LOCAL_CONTROL, 'object.put', null, owner, false, 'needs-zone'],
+];
+
+test('authorization table: explicit rows', () => {
+  for (const [name, p, action, zone, ctx, allowed, reason] of ROWS) {
+    const d = decide(p, action, zone ? inZone(Z(zone)) : NODE, ctx);
+    assert.equal(d.allow, allowed, name);
+    if (!d.allow) assert.equal(d.reason, reason, name);
+  }
+});
+
+test('authorization sweep: every action x principal kind x zone x path obeys the invariants', () => {
+  const principals: Principal[] = [LOCAL_CONTROL, device([])];
+  for (const id of ZONE_IDS) for (const path of PATHS) principals.push(device([id], path));
+  let allowed = 0;
+  let cases = 0;
+  for (const selfZone of ZONE_IDS) {
+    const ctx = { selfZones: [Z(selfZone)] };
+    for (const p of principals) {
+      for (const action of ACTIONS) {
+        for (const zoneId of [null, ...ZONE_IDS]) {
+          cases++;
+          const zone = zoneId ? Z(zoneId) : null;
+          const d = decide(p, action, zone ? inZone(zone) : NODE, ctx);
+          if (!d.allow) {
+            assert.ok(d.message.length > 0);
+            continue;
+          }
+          allowed++;
+          if (p.kind === 'local') assert.ok((LOCAL_ACTIONS as readonly string[]).includes(action), `${action} allowed to local`);
+          else {
+            assert.ok((PEER_ACTIONS as readonly string[]).includes(action), `${action} allowed to a device`);
+            assert.ok(p.zones.length > 0);
+          }
+          if (ACCESS[action] === 'none') continue;
+          assert.ok(zone, `${action} allowed without a zone`);
+          // This device never serves or takes data of a zone more confidential than its own.
+          assert.ok(Z(selfZone).confidentiality >= zone.confidentiality, `${action} ${zone.id} on a ${selfZone} device`);
+          if (p.kind === 'device') {
+            const c = p.zones[0]!;
+            assert.ok(c.confidentiality >= zone.confidentiality, `${p.hostName} ${action} ${zone.id}`);
+            assert.notEqual(p.path, 'offline');
+            if (zone.id === 'z:owner') assert.notEqual(p.path, 'derp', `${action} of owner data over DERP`);
+            if (ACCESS[action] === 'write') assert.ok(c.integrity >= zone.integrity, `${p.hostName} writes ${zone.id}`);
+          }
+        }
+      }
+    }
+  }
+  assert.ok(allowed > 100 && allowed < cases, `${allowed} of ${cases} allowed`);
+});
+
+test('every decision, allow or deny, is one event; authorize throws AUTHZ_DENIED with the reason', () => {
+  const events: DecisionEvent[] = [];
+  const authz = new Authorizer({ selfZones: () => [Z('z:owner')], onDecision: (e) => events.push(e) });
+  authz.authorize(device(['z:owner']), 'symbols.fetch', inZone(Z('z:owner')));
+  assert.throws(
+    () => authz.authorize(device(['z:owner'], 'derp'), 'symbols.fetch', inZone(Z('z:owner'))),
+    (err: AuthzError) => err instanceof AuthzError && err.code === 'AUTHZ_DENIED' && err.reason === 'transport' && err.httpStatus === 403 && err.exitCode === 3,
+  );
+  assert.equal(events.length, 2);
+  assert.deepEqual(
+    events.map((e) => [e.action, e.zone, e.allow, e.reason]),
+    [
+      ['symbols.fetch', 'z:owner', true, undefined],
+      ['symbols.fetch', 'z:owner', false, 'transport'],
+    ],
+  );
+  assert.equal(events[1]!.principalId, 'n-z:owner');
+});
