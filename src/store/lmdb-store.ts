@@ -3,15 +3,15 @@
 //   manifests: ObjectId -> manifest (CBOR)
 //   meta:      "usage" -> [symbols, bytes], updated in the same transactions as the symbols
 //   orphans:   ObjectId -> wall ms when symbols of it came without a manifest
-// Writes resolve only after LMDB reports them flushed to disk (lmdb-js resolves a write promise
-// at commit when overlappingSync is on, its Linux default, so we also await `flushed`).
+// Writes resolve only after LMDB reports them flushed to disk (commits are synchronous with
+// overlappingSync off; `flushed` is awaited as well so that stays true if options change).
 //
 // Failure handling: the data file is checked before LMDB maps it (data-file-check.ts) and a
 // damaged store is moved aside; a full disk or I/O error fails only the batch (lmdb-errors.ts);
 // the directory is checked before each write (dir-identity.ts); MDB corruption codes on reads
 // become STORE_CORRUPT and `startFresh` replaces the store while the process runs.
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDataFile } from './data-file-check.js';
 import { changedSince, identify, type DirIdentity } from './dir-identity.js';
@@ -49,6 +49,8 @@ type Usage = [symbols: number, bytes: number];
 const USAGE_KEY = 'usage';
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
+// Room a new store needs (meta pages, lock file, first commits) before LMDB may touch it.
+const ROOM_TO_CREATE = 1 << 20;
 const noop = () => undefined;
 
 interface Env {
@@ -66,6 +68,7 @@ function asBytes(b: Uint8Array): Uint8Array {
 /** Opens the environment at `dir` (creating it) and touches every tree once. */
 function openEnv(dir: string): Env {
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  checkRoomToCreate(dir);
   const options: RootDatabaseOptionsWithPath & { permissionsMode: number } = {
     path: dir,
     // lmdb-js takes a path with a dot in its last part for a file; ours is always a directory.
@@ -76,6 +79,9 @@ function openEnv(dir: string): Env {
     // With event-turn batching lmdb-js keeps a commit promise of its own that nobody awaits:
     // a failed commit (disk full) would reject it unhandled and end the process.
     eventTurnBatching: false,
+    // With overlapping sync a failed commit leaves lmdb-js's flush promise pending for good,
+    // and close() waits on it forever (the daemon hung on stop after a full disk).
+    overlappingSync: false,
     permissionsMode: FILE_MODE,
   };
   const root = open(options);
@@ -95,6 +101,25 @@ function openEnv(dir: string): Env {
   } catch (err) {
     root.close().catch(noop);
     throw err;
+  }
+}
+
+/**
+ * LMDB creating a store on a full disk faults (SIGBUS/SIGSEGV) instead of failing: it maps
+ * files it could not write. Refuse up front when there is no room for a new store.
+ */
+function checkRoomToCreate(dir: string): void {
+  const data = statSync(join(dir, 'data.mdb'), { throwIfNoEntry: false });
+  if (data && data.size > 0) return;
+  let free: number;
+  try {
+    const fs = statfsSync(dir);
+    free = fs.bavail * fs.bsize;
+  } catch {
+    return; // no statfs here: let LMDB try
+  }
+  if (free < ROOM_TO_CREATE) {
+    throw new StoreError('STORE_FULL', `cannot create a store in ${dir}: only ${free} bytes free on its disk; free space and start again`, { path: dir });
   }
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const child = fileURLToPath(new URL('./children/fill-until-full.js', import.meta.url));
+const fullFromStart = fileURLToPath(new URL('./children/full-from-start.js', import.meta.url));
 
 interface Findings {
   stored: number;
@@ -21,6 +22,12 @@ interface Findings {
   healthAfter: string;
   usageAfterReopen: { symbols: number; bytes: number; quotaBytes: null };
   failedHeldAfter: number;
+}
+
+function lastJson<T>(r: ReturnType<typeof spawnSync>): T {
+  assert.equal(r.signal, null, `the child was killed by ${r.signal}; stderr: ${String(r.stderr).slice(-2000)}`);
+  assert.equal(r.status, 0, `the child failed (status ${r.status}); stderr: ${String(r.stderr).slice(-2000)}`);
+  return JSON.parse(String(r.stdout).trim().split('\n').pop()!) as T;
 }
 
 function parse(r: ReturnType<typeof spawnSync>): Findings {
@@ -86,5 +93,31 @@ test('a file size limit (RLIMIT_FSIZE, short writes) is STORE_FULL too, and dele
     assertSurvived(parse(r), join(dir, 'store'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a disk already full at open: the store opens, refuses writes, reads, closes; a new store is refused with STORE_FULL', (t) => {
+  const why = userNamespaces();
+  if (why) {
+    t.skip(why);
+    return;
+  }
+  const mnt = mkdtempSync(join(tmpdir(), 'fcp-full-'));
+  try {
+    const r = spawnSync(
+      'unshare',
+      ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=2m tmpfs "$1" && exec "$2" "$3" "$1"', 'sh', mnt, process.execPath, fullFromStart],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    // A close that never resolves ends the child with status 13 (unsettled top-level await).
+    const f = lastJson<{ filled: boolean; put: unknown; read: number; state: string; closed: boolean; created: unknown }>(r);
+    assert.equal(f.filled, true);
+    assert.deepEqual(f.put, { code: 'STORE_FULL', path: join(mnt, 'store') });
+    assert.equal(f.read, 1);
+    assert.equal(f.state, 'full');
+    assert.equal(f.closed, true);
+    assert.deepEqual(f.created, { code: 'STORE_FULL', path: join(mnt, 'new') });
+  } finally {
+    rmSync(mnt, { recursive: true, force: true });
   }
 });
