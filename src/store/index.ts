@@ -8,6 +8,7 @@ export type {
   StoreState,
   FreshStart,
   OrphanReport,
+  VerifyReport,
   SymbolPosition,
   Manifest,
   SymbolEntry,

@@ -20,6 +20,7 @@ import { objectRange, positionOfKey, symbolKey } from './keys.js';
 import { corruptError, corruptionName, writeError } from './lmdb-errors.js';
 import { decodeManifest, encodeManifest } from './manifest-codec.js';
 import { freshStartMessage, moveAside } from './quarantine.js';
+import { verifyStoreFiles, type VerifyReport } from './verify.js';
 import {
   bytesEqual,
   checkEntries,
@@ -30,6 +31,7 @@ import {
   checkPositions,
   checkQuota,
   checkReason,
+  checkTimeout,
   dedupeEntries,
 } from './validate.js';
 import type {
@@ -51,6 +53,7 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 // Room a new store needs (meta pages, lock file, first commits) before LMDB may touch it.
 const ROOM_TO_CREATE = 1 << 20;
+const DEFAULT_VERIFY_MS = 5 * 60_000;
 const noop = () => undefined;
 
 interface Env {
@@ -143,6 +146,7 @@ export class LmdbSymbolStore implements SymbolStore {
   /** Settles when the running write does (never rejects); a swap waits for all of them. */
   private readonly inflight = new Set<Promise<void>>();
   private swapping: Promise<FreshStart> | null = null;
+  private lastUsage: Usage = [0, 0];
 
   private constructor(dir: string, env: Env, quotaBytes: number | null, fresh: FreshStart | null) {
     this.dir = dir;
@@ -197,6 +201,10 @@ export class LmdbSymbolStore implements SymbolStore {
   /** Runs a read, turning MDB corruption codes into STORE_CORRUPT (and the store's state). */
   private read<T>(fn: (env: Env) => T): T {
     this.ensureOpen();
+    // Damaged pages can fault LMDB (SIGSEGV) rather than fail: no more reads until startFresh.
+    if (this.state === 'corrupt') {
+      throw new StoreError('STORE_CORRUPT', `the store at ${this.dir} is damaged (${this.detail}); reads are refused until startFresh`, { path: this.dataFile });
+    }
     try {
       return fn(this.env);
     } catch (err) {
@@ -448,7 +456,10 @@ export class LmdbSymbolStore implements SymbolStore {
   }
 
   usage(): StoreUsage {
-    const [symbols, bytes] = this.read((env) => this.readUsage(env));
+    this.ensureOpen();
+    // Status must keep working on a damaged store: it then shows the last counters read.
+    if (this.state !== 'corrupt') this.lastUsage = this.read((env) => this.readUsage(env));
+    const [symbols, bytes] = this.lastUsage;
     return { symbols, bytes, quotaBytes: this.quotaBytes };
   }
 
@@ -459,6 +470,14 @@ export class LmdbSymbolStore implements SymbolStore {
       if (changed) this.setState('gone', `${changed}; writes are refused (they would land in a deleted file)`);
     }
     return { state: this.state, dir: this.dir, detail: this.detail, since: this.since, startedFresh: this.fresh };
+  }
+
+  async verify(timeoutMs = DEFAULT_VERIFY_MS): Promise<VerifyReport> {
+    this.ensureOpen();
+    checkTimeout(timeoutMs);
+    const report = await verifyStoreFiles(this.dir, timeoutMs);
+    if (!report.ok && report.damaged && this.state !== 'gone') this.setState('corrupt', report.reason);
+    return report;
   }
 
   async startFresh(reason: string): Promise<FreshStart> {
@@ -486,6 +505,7 @@ export class LmdbSymbolStore implements SymbolStore {
     }
     const fresh: FreshStart = { dir: this.dir, movedTo, reason, at, message: freshStartMessage(this.dir, movedTo, reason) };
     this.fresh = fresh;
+    this.lastUsage = [0, 0];
     this.setState('ok', null);
     await old.root.close().catch(noop);
     return fresh;

@@ -10,8 +10,10 @@ import {
   checkPositions,
   checkQuota,
   checkReason,
+  checkTimeout,
   dedupeEntries,
 } from './validate.js';
+import type { VerifyReport } from './verify.js';
 import type {
   FreshStart,
   Manifest,
@@ -213,6 +215,13 @@ export class MemorySymbolStore implements SymbolStore {
   health(): StoreHealth {
     if (this.closed) return { state: 'closed', dir: null, detail: 'the store is closed', since: this.openedAt, startedFresh: this.fresh };
     return { state: 'ok', dir: null, detail: null, since: this.fresh?.at ?? this.openedAt, startedFresh: this.fresh };
+  }
+
+  /** Memory cannot be damaged below the store: reports what is held. */
+  async verify(timeoutMs = 300_000): Promise<VerifyReport> {
+    this.ensureOpen();
+    checkTimeout(timeoutMs);
+    return { ok: true, symbols: this.symbolCount, bytes: this.byteCount, manifests: this.manifests.size, orphans: this.orphans.size };
   }
 
   /** Drops everything held (there is no file to move aside). */

@@ -1,5 +1,6 @@
 // The symbol store contract shared by the LMDB store and the memory-only store.
 import type { Manifest, SymbolEntry } from '../crypto/index.js';
+import type { VerifyReport } from './verify.js';
 
 export type { Manifest, SymbolEntry };
 export type SymbolPosition = [sbn: number, esi: number];
@@ -93,5 +94,14 @@ export interface SymbolStore {
    * was removed. The first-seen times are persisted; putManifest and deleteObject clear them.
    */
   collectOrphans(olderThanMs: number, now: number, maxObjects?: number): Promise<OrphanReport>;
+  /**
+   * Reads every stored entry out of process and compares the counts with the usage record:
+   * damage that would crash LMDB in this process, or that it skips silently, shows here. A
+   * damaged verdict also sets health 'corrupt'; the caller then calls startFresh. Bounded by
+   * `timeoutMs` (default 5 minutes); a check that cannot run or finish gives damaged: false.
+   */
+  verify(timeoutMs?: number): Promise<VerifyReport>;
   close(): Promise<void>;
 }
+
+export type { VerifyReport };

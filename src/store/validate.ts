@@ -83,3 +83,8 @@ export function checkReason(reason: unknown): string {
   if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1000) throw bad('reason must be a non-empty string of at most 1000 characters');
   return reason;
 }
+
+export function checkTimeout(ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 1) throw bad('timeoutMs must be a positive integer (milliseconds)');
+  return ms;
+}

@@ -258,6 +258,7 @@ for (const [name, make] of Object.entries(factories)) {
       assert.equal(h.state, 'ok');
       assert.equal(h.detail, null);
       assert.equal(h.startedFresh, null);
+      assert.deepEqual(await store.verify(), { ok: true, symbols: 3, bytes: 300, manifests: 1, orphans: 0 });
       await assert.rejects(store.startFresh(''), { code: 'STORE_BAD_INPUT' });
       const fresh = await store.startFresh('found damaged by a test');
       assert.equal(fresh.reason, 'found damaged by a test');

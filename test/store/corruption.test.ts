@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LmdbSymbolStore, type FreshStart, type StoreHealth } from '../../src/store/index.js';
+import { LmdbSymbolStore, StoreError, type FreshStart, type StoreHealth } from '../../src/store/index.js';
 import { objectIdOf } from './children/ids.js';
-import { breakBranchPages, garbage, truncate } from './damage.js';
+import { breakBranchPages, garbage, oversizeLeafValues, truncate } from './damage.js';
 
 const child = fileURLToPath(new URL('./children/open-damaged.js', import.meta.url));
 const OBJECTS = 150;
@@ -112,3 +112,48 @@ test('flipped tree pointers: reads fail with STORE_CORRUPT naming data.mdb, writ
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('verify walks a healthy store out of process and agrees with its usage record', async () => {
+  const { root, dir } = await buildStore();
+  const store = await LmdbSymbolStore.open(dir);
+  try {
+    assert.deepEqual(await store.verify(), { ok: true, symbols: OBJECTS * 20, bytes: OBJECTS * 20 * 1300, manifests: 0, orphans: OBJECTS });
+    assert.equal(store.health().state, 'ok');
+    await assert.rejects(store.verify(0), { code: 'STORE_BAD_INPUT' });
+  } finally {
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+for (const kind of ['flipped tree pointers', 'leaf values sized past the file'] as const) {
+  test(`verify finds ${kind} without faulting this process; reads are then refused until startFresh`, async () => {
+    const { root, dir, file } = await buildStore();
+    try {
+      // The second kind makes LMDB read outside its map: an in-process read would SIGSEGV.
+      if (kind === 'flipped tree pointers') assert.ok(breakBranchPages(file) > 0);
+      else assert.equal(oversizeLeafValues(file, 5), 5);
+      const store = await LmdbSymbolStore.open(dir);
+      try {
+        assert.equal(store.health().startedFresh, null, 'the header is intact');
+        const usage = store.usage();
+        const report = await store.verify();
+        assert.equal(report.ok, false);
+        assert.ok(!report.ok && report.damaged, 'a damaged verdict');
+        assert.match(!report.ok ? report.reason : '', kind === 'flipped tree pointers' ? /MDB_PAGE_NOTFOUND/ : /SIGSEGV|SIGBUS|MDB_/);
+        assert.equal(store.health().state, 'corrupt');
+        assert.throws(() => store.symbolKeys(objectIdOf(0)), (e: unknown) => e instanceof StoreError && e.code === 'STORE_CORRUPT' && e.path === file);
+        await assert.rejects(store.getSymbols(objectIdOf(1)), { code: 'STORE_CORRUPT' });
+        assert.deepEqual(store.usage(), usage, 'status still shows the last counters');
+        const fresh = await store.startFresh(!report.ok ? report.reason : '');
+        assert.ok(fresh.movedTo);
+        assert.deepEqual(await store.verify(), { ok: true, symbols: 0, bytes: 0, manifests: 0, orphans: 0 });
+        assert.deepEqual(await store.getSymbols(objectIdOf(0)), []);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+}

@@ -59,3 +59,32 @@ export function breakBranchPages(file: string, psize = 4096): number {
     closeSync(fd);
   }
 }
+
+/**
+ * Gives every node of the first `pages` leaf pages a data size far past the end of the file,
+ * the damage that makes LMDB read outside its map (a fault, not an error). Returns the count.
+ */
+export function oversizeLeafValues(file: string, pages: number, psize = 4096): number {
+  const fd = openSync(file, 'r+');
+  try {
+    const total = Math.floor(fstatSync(fd).size / psize);
+    let changed = 0;
+    const page = Buffer.alloc(psize);
+    for (let p = 2; p < total && changed < pages; p++) {
+      readSync(fd, page, 0, psize, p * psize);
+      if (Number(page.readBigUInt64LE(0)) !== p || page.readUInt16LE(18) !== 0x02) continue;
+      const keys = page.readUInt16LE(20) >> 1;
+      for (let i = 0; i < keys; i++) {
+        const node = page.readUInt16LE(PAGE_HEADER + 2 * i) + PAGE_HEADER;
+        // Leaf node: data size = lo | hi << 16.
+        page.writeUInt16LE(0xfff0, node);
+        page.writeUInt16LE(0x7ff0, node + 2);
+      }
+      writeSync(fd, page, 0, psize, p * psize);
+      changed++;
+    }
+    return changed;
+  } finally {
+    closeSync(fd);
+  }
+}
