@@ -167,7 +167,15 @@ export class LmdbSymbolStore implements SymbolStore {
     let fresh: FreshStart | null = null;
     const quarantine = (reason: string): FreshStart => {
       const at = Date.now();
-      const movedTo = moveAside(dir, at);
+      let movedTo: string | null;
+      try {
+        movedTo = moveAside(dir, at);
+      } catch (err) {
+        throw new StoreError('STORE_CORRUPT', `the store at ${dir} is damaged (${reason}) and could not be moved aside: ${(err as Error).message}`, {
+          path: join(dir, 'data.mdb'),
+          cause: err,
+        });
+      }
       return { dir, movedTo, reason, at, message: freshStartMessage(dir, movedTo, reason) };
     };
     const verdict = checkDataFile(join(dir, 'data.mdb'));
