@@ -5,6 +5,13 @@ import { randomBytes } from 'node:crypto';
 const PAGE_HEADER = 24;
 const P_BRANCH = 0x01;
 
+/** The page size an LMDB data file records in its first meta page. */
+function pageSizeOf(fd: number): number {
+  const b = Buffer.alloc(4);
+  readSync(fd, b, 0, 4, 48);
+  return b.readUInt32LE(0);
+}
+
 /** Cuts the file to `fraction` of its size (a copy or a disk that lost the tail). */
 export function truncate(file: string, fraction: number): number {
   const fd = openSync(file, 'r+');
@@ -33,9 +40,10 @@ export function garbage(file: string): void {
  * rot in the tree would; the meta pages stay intact, so the file passes its header check and
  * the damage shows only when a read walks the tree. Returns how many pages were changed.
  */
-export function breakBranchPages(file: string, psize = 4096): number {
+export function breakBranchPages(file: string): number {
   const fd = openSync(file, 'r+');
   try {
+    const psize = pageSizeOf(fd);
     const pages = Math.floor(fstatSync(fd).size / psize);
     const far = pages + 1000;
     let changed = 0;
@@ -64,9 +72,10 @@ export function breakBranchPages(file: string, psize = 4096): number {
  * Gives every node of the first `pages` leaf pages a data size far past the end of the file,
  * the damage that makes LMDB read outside its map (a fault, not an error). Returns the count.
  */
-export function oversizeLeafValues(file: string, pages: number, psize = 4096): number {
+export function oversizeLeafValues(file: string, pages: number): number {
   const fd = openSync(file, 'r+');
   try {
+    const psize = pageSizeOf(fd);
     const total = Math.floor(fstatSync(fd).size / psize);
     let changed = 0;
     const page = Buffer.alloc(psize);

@@ -2,21 +2,14 @@
 // promises (typed error, nothing half-written, reads still served, writes work once space is
 // back) and prints the findings as one JSON line. Run in a child because on failure a store
 // may take the process down (as lmdb-js's unhandled commit rejection used to).
-//   argv: <store dir> <space back: "filler:<path>" | "delete">
+//   argv: <store dir> <space back: "filler:<path>" (remove it, retry here) | "later" (the
+//         parent retries in a process without the limit)>
 import { rmSync, writeFileSync } from 'node:fs';
-import { LmdbSymbolStore, StoreError, type SymbolEntry } from '../../../src/store/index.js';
+import { LmdbSymbolStore, StoreError } from '../../../src/store/index.js';
+import { fillBatch as batchOf, fillObjectId as idOf } from './ids.js';
 
 const [dir, spaceBack] = process.argv.slice(2) as [string, string];
 const SYMBOLS = 20;
-const SIZE = 1300;
-
-const idOf = (i: number) => {
-  const id = new Uint8Array(32).fill(0xa5);
-  new DataView(id.buffer).setUint32(0, i);
-  return id;
-};
-const batchOf = (i: number): SymbolEntry[] =>
-  Array.from({ length: SYMBOLS }, (_, esi) => ({ sbn: 0, esi, env: Uint8Array.from({ length: SIZE }, (_, k) => (i * 31 + esi * 17 + k) & 0xff) }));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 if (spaceBack.startsWith('filler:')) writeFileSync(spaceBack.slice(7), Buffer.alloc(1 << 20, 1));
@@ -45,20 +38,17 @@ for (const i of stored) {
   const want = batchOf(i);
   if (got.length !== SYMBOLS || got.some((e, k) => !same(e.env, want[k]!.env))) unreadable++;
 }
-// Give space back: remove the filler file, or (under a file size limit) delete objects so
-// LMDB can reuse their pages.
-let deleted = 0;
-if (spaceBack.startsWith('filler:')) rmSync(spaceBack.slice(7));
-else
-  for (const i of stored.slice(0, Math.ceil(stored.length / 2))) {
-    await store.deleteObject(idOf(i));
-    deleted++;
+// Give space back: remove the filler file and retry here; under a file size limit the
+// parent retries once this process (and its limit) is gone.
+let retry = 'later';
+if (spaceBack.startsWith('filler:')) {
+  rmSync(spaceBack.slice(7));
+  try {
+    await store.putSymbols(idOf(failed), batchOf(failed));
+    retry = 'ok';
+  } catch (err) {
+    retry = `${(err as StoreError).code ?? ''} ${(err as Error).message}`;
   }
-let retry: string = 'ok';
-try {
-  if (failed >= 0) await store.putSymbols(idOf(failed), batchOf(failed));
-} catch (err) {
-  retry = `${(err as StoreError).code ?? ''} ${(err as Error).message}`;
 }
 const healthAfter = store.health().state;
 await store.close();
@@ -74,7 +64,7 @@ process.stdout.write(
     healthAtFailure: { state: healthAtFailure.state, detail: healthAtFailure.detail },
     failedHeld,
     unreadable,
-    deleted,
+    failed,
     retry,
     healthAfter,
     usageAfterReopen,
