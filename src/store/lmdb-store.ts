@@ -375,7 +375,14 @@ export class LmdbSymbolStore implements SymbolStore {
     return this.read((env) => {
       const out: Manifest[] = [];
       for (const { value } of env.manifests.getRange({})) {
-        const m = decodeManifest(value);
+        // One damaged value must not hide every other object from repair and status: skip it
+        // (getManifest still reports it; a manifest_put from a peer replaces it).
+        let m: Manifest;
+        try {
+          m = decodeManifest(value);
+        } catch {
+          continue;
+        }
         if (zone === undefined || m.zone === zone) out.push(m);
       }
       return out;

@@ -70,6 +70,7 @@ export interface SymbolStore {
   /** Stores (or replaces) an object's manifest (which ends its orphan record); resolves once durable. */
   putManifest(m: Manifest): Promise<void>;
   getManifest(objectId: Uint8Array): Manifest | undefined;
+  /** Manifests in ObjectId order; an undecodable stored manifest is left out (getManifest throws STORE_CORRUPT for it). */
   listManifests(zone?: string): Manifest[];
   /** Removes some symbols of an object (the manifest stays); resolves once durable. */
   deleteSymbols(objectId: Uint8Array, positions: SymbolPosition[]): Promise<void>;

@@ -166,3 +166,31 @@ test('startFresh waits for writes in flight, and writes issued after it land in 
     }
   });
 });
+
+test('a manifest damaged below the store is left out of the listing, named by getManifest, and replaced by a fresh put', async () => {
+  await withDir(async (dir) => {
+    const m = (objectId: Uint8Array): Manifest => ({
+      objectId, zone: 'z:owner', schema: 'fcp.mesh:blob@1', oti: bytes(12), length: 9, keyId: bytes(8),
+      epoch: 0, created: 1, writer: 'node-a', placement: { target: 1.5, minDevices: 2, maxShare: 0.5, tolerate: 1 },
+    });
+    const [good, bad] = [bytes(32), bytes(32)];
+    let store = await LmdbSymbolStore.open(dir);
+    await store.putManifest(m(good));
+    await store.putManifest(m(bad));
+    await store.close();
+    const raw = open({ path: dir, maxDbs: 8 });
+    const manifests = raw.openDB<Uint8Array, Buffer>('manifests', { encoding: 'binary', keyEncoding: 'binary' });
+    await manifests.put(Buffer.from(bad), Buffer.from([0xff, 0x00, 0x13]));
+    await raw.close();
+    store = await LmdbSymbolStore.open(dir);
+    try {
+      assert.deepEqual(store.listManifests().map((x) => Buffer.from(x.objectId).toString('hex')), [Buffer.from(good).toString('hex')]);
+      assert.throws(() => store.getManifest(bad), { code: 'STORE_CORRUPT' });
+      await store.putManifest(m(bad));
+      assert.equal(store.listManifests().length, 2);
+      assert.equal(store.health().state, 'ok', 'one bad value is not a damaged file');
+    } finally {
+      await store.close();
+    }
+  });
+});
