@@ -8,6 +8,7 @@ export type {
   StoreState,
   FreshStart,
   OrphanReport,
+  OrphanCandidate,
   VerifyReport,
   SymbolPosition,
   Manifest,

@@ -37,6 +37,7 @@ import {
 import type {
   FreshStart,
   Manifest,
+  OrphanCandidate,
   OrphanReport,
   StoreHealth,
   StoreOptions,
@@ -435,6 +436,21 @@ export class LmdbSymbolStore implements SymbolStore {
       env.manifests.remove(idKey);
       env.orphans.remove(idKey);
       if (removedSymbols > 0) env.meta.put(USAGE_KEY, [symbols - removedSymbols, bytes - removedBytes]);
+    });
+  }
+
+  listOrphans(olderThanMs: number, now: number, maxObjects = 1000): OrphanCandidate[] {
+    checkOrphanArgs(olderThanMs, now, maxObjects);
+    return this.read((env) => {
+      const out: OrphanCandidate[] = [];
+      for (const { key, value } of env.orphans.getRange({})) {
+        if (out.length >= maxObjects) break;
+        if (now - value < olderThanMs || env.manifests.doesExist(key)) continue;
+        const objectId = Uint8Array.from(key);
+        const symbols = env.symbols.getKeysCount(objectRange(objectId));
+        if (symbols > 0) out.push({ objectId, firstSeen: value, symbols });
+      }
+      return out;
     });
   }
 

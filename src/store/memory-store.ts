@@ -17,6 +17,7 @@ import type { VerifyReport } from './verify.js';
 import type {
   FreshStart,
   Manifest,
+  OrphanCandidate,
   OrphanReport,
   StoreHealth,
   StoreOptions,
@@ -183,6 +184,19 @@ export class MemorySymbolStore implements SymbolStore {
     this.symbolCount -= symbols;
     this.byteCount -= bytes;
     return [symbols, bytes];
+  }
+
+  listOrphans(olderThanMs: number, now: number, maxObjects = 1000): OrphanCandidate[] {
+    this.ensureOpen();
+    checkOrphanArgs(olderThanMs, now, maxObjects);
+    const out: OrphanCandidate[] = [];
+    for (const [hex, firstSeen] of [...this.orphans.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (out.length >= maxObjects) break;
+      const symbols = this.objects.get(hex)?.size ?? 0;
+      if (now - firstSeen < olderThanMs || this.manifests.has(hex) || symbols === 0) continue;
+      out.push({ objectId: Uint8Array.from(Buffer.from(hex, 'hex')), firstSeen, symbols });
+    }
+    return out;
   }
 
   async collectOrphans(olderThanMs: number, now: number, maxObjects = 1000): Promise<OrphanReport> {

@@ -49,6 +49,13 @@ export interface OrphanReport {
   more: boolean;
 }
 
+export interface OrphanCandidate {
+  objectId: Uint8Array;
+  /** Wall ms when its first symbols came without a manifest. */
+  firstSeen: number;
+  symbols: number;
+}
+
 export interface StoreOptions {
   /** Refuse batches that would take envelope bytes above this; null or absent = no quota. */
   quotaBytes?: number | null;
@@ -95,6 +102,11 @@ export interface SymbolStore {
    * was removed. The first-seen times are persisted; putManifest and deleteObject clear them.
    */
   collectOrphans(olderThanMs: number, now: number, maxObjects?: number): Promise<OrphanReport>;
+  /**
+   * The objects collectOrphans would remove now, without removing anything (same order and
+   * bound), so the mesh can first look for their manifests on other devices and put them.
+   */
+  listOrphans(olderThanMs: number, now: number, maxObjects?: number): OrphanCandidate[];
   /**
    * Reads every stored entry out of process and compares the counts with the usage record:
    * damage that would crash LMDB in this process, or that it skips silently, shows here. A

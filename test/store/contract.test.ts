@@ -207,6 +207,10 @@ for (const [name, make] of Object.entries(factories)) {
       await store.putManifest(manifest(late, 'z:private'));
       await store.deleteObject(dropped);
       const after = Date.now();
+      assert.deepEqual(store.listOrphans(60_000, after), [], 'none due inside the grace period');
+      const due = store.listOrphans(60_000, after + 60_000);
+      assert.deepEqual(due.map((c) => [Buffer.from(c.objectId).toString('hex'), c.symbols]), [[Buffer.from(orphan).toString('hex'), 6]]);
+      assert.equal(store.symbolKeys(orphan).length, 6, 'listing removes nothing');
       const none = await store.collectOrphans(60_000, after);
       assert.deepEqual(none, { objects: [], symbols: 0, bytes: 0, more: false }, 'nothing is collected inside the grace period');
       const report = await store.collectOrphans(60_000, after + 60_000);
