@@ -1,6 +1,6 @@
 // fcpd: one device's mesh daemon. Runs in the foreground; SIGINT/SIGTERM stop it cleanly.
 import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { SovereignMesh } from '../sovereign-mesh.js';
@@ -65,7 +65,9 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
   };
   requestStop = () => void stop();
   const control = await startControlServer(mesh.services, cfg.controlSocket);
-  await writeFile(join(cfg.dataDir, 'fcpd.pid'), `${process.pid}\n`);
+  // 0600 even when a stale file from a crash (made under another umask) is overwritten.
+  await writeFile(join(cfg.dataDir, 'fcpd.pid'), `${process.pid}\n`, { mode: 0o600 });
+  await chmod(join(cfg.dataDir, 'fcpd.pid'), 0o600);
   log.info({ self: mesh.node.self, control: cfg.controlSocket }, 'fcpd ready');
   return { mesh, stop, stopped };
 }

@@ -1,6 +1,20 @@
 // Store layer (public face): the durable LMDB symbol store, the memory-only store, quotas.
 export { StoreError, type StoreErrorCode } from './errors.js';
-export type { SymbolStore, StoreUsage, StoreOptions, SymbolPosition, Manifest, SymbolEntry } from './types.js';
+export type {
+  SymbolStore,
+  StoreUsage,
+  StoreOptions,
+  StoreHealth,
+  StoreState,
+  FreshStart,
+  OrphanReport,
+  OrphanCandidate,
+  VerifyReport,
+  SymbolPosition,
+  Manifest,
+  SymbolEntry,
+} from './types.js';
 export { LmdbSymbolStore } from './lmdb-store.js';
 export { MemorySymbolStore } from './memory-store.js';
+export { checkDataFile, type DataFileVerdict } from './data-file-check.js';
 export { symbolKey, objectRange, SYMBOL_KEY_BYTES } from './keys.js';

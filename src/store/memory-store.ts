@@ -6,11 +6,26 @@ import {
   checkLimit,
   checkManifest,
   checkObjectId,
+  checkOrphanArgs,
   checkPositions,
   checkQuota,
+  checkReason,
+  checkTimeout,
   dedupeEntries,
 } from './validate.js';
-import type { Manifest, StoreOptions, StoreUsage, SymbolEntry, SymbolPosition, SymbolStore } from './types.js';
+import type { VerifyReport } from './verify.js';
+import type {
+  FreshStart,
+  Manifest,
+  OrphanCandidate,
+  OrphanReport,
+  StoreHealth,
+  StoreOptions,
+  StoreUsage,
+  SymbolEntry,
+  SymbolPosition,
+  SymbolStore,
+} from './types.js';
 
 const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const positionKey = (sbn: number, esi: number) => sbn * 0x1000000 + esi;
@@ -23,6 +38,10 @@ function cloneManifest(m: Manifest): Manifest {
 export class MemorySymbolStore implements SymbolStore {
   private readonly objects = new Map<string, Map<number, Uint8Array>>();
   private readonly manifests = new Map<string, Manifest>();
+  /** ObjectId hex -> wall ms when its symbols came without a manifest. */
+  private readonly orphans = new Map<string, number>();
+  private fresh: FreshStart | null = null;
+  private readonly openedAt = Date.now();
   private readonly quotaBytes: number | null;
   private symbolCount = 0;
   private byteCount = 0;
@@ -68,7 +87,9 @@ export class MemorySymbolStore implements SymbolStore {
     if (writes.length === 0) return;
     const target = held ?? new Map<number, Uint8Array>();
     for (const [key, env] of writes) target.set(key, env);
-    this.objects.set(hexOf(objectId), target);
+    const hex = hexOf(objectId);
+    this.objects.set(hex, target);
+    if (!this.manifests.has(hex) && !this.orphans.has(hex)) this.orphans.set(hex, Date.now());
     this.symbolCount += addSymbols;
     this.byteCount += addBytes;
   }
@@ -107,6 +128,7 @@ export class MemorySymbolStore implements SymbolStore {
     this.ensureOpen();
     checkManifest(m);
     this.manifests.set(hexOf(m.objectId), cloneManifest(m));
+    this.orphans.delete(hexOf(m.objectId));
   }
 
   getManifest(objectId: Uint8Array): Manifest | undefined {
@@ -150,6 +172,86 @@ export class MemorySymbolStore implements SymbolStore {
       this.objects.delete(key);
     }
     this.manifests.delete(key);
+    this.orphans.delete(key);
+  }
+
+  /** Removes every symbol of the object `hex`; returns [symbols, bytes]. */
+  private dropSymbols(hex: string): [number, number] {
+    const held = this.objects.get(hex);
+    if (!held) return [0, 0];
+    let bytes = 0;
+    for (const env of held.values()) bytes += env.length;
+    const symbols = held.size;
+    this.objects.delete(hex);
+    this.symbolCount -= symbols;
+    this.byteCount -= bytes;
+    return [symbols, bytes];
+  }
+
+  listOrphans(olderThanMs: number, now: number, maxObjects = 1000): OrphanCandidate[] {
+    this.ensureOpen();
+    checkOrphanArgs(olderThanMs, now, maxObjects);
+    const out: OrphanCandidate[] = [];
+    for (const [hex, firstSeen] of [...this.orphans.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (out.length >= maxObjects) break;
+      const symbols = this.objects.get(hex)?.size ?? 0;
+      if (now - firstSeen < olderThanMs || this.manifests.has(hex) || symbols === 0) continue;
+      out.push({ objectId: Uint8Array.from(Buffer.from(hex, 'hex')), firstSeen, symbols });
+    }
+    return out;
+  }
+
+  async collectOrphans(olderThanMs: number, now: number, maxObjects = 1000): Promise<OrphanReport> {
+    this.ensureOpen();
+    checkOrphanArgs(olderThanMs, now, maxObjects);
+    const report: OrphanReport = { objects: [], symbols: 0, bytes: 0, more: false };
+    let taken = 0;
+    // Same order as the LMDB store (ObjectId bytes), so maxObjects takes the same objects.
+    for (const [hex, firstSeen] of [...this.orphans.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (this.manifests.has(hex)) {
+        this.orphans.delete(hex);
+        continue;
+      }
+      if (now - firstSeen < olderThanMs) continue;
+      if (taken >= maxObjects) {
+        report.more = true;
+        break;
+      }
+      taken++;
+      const [symbols, bytes] = this.dropSymbols(hex);
+      this.orphans.delete(hex);
+      if (symbols === 0) continue;
+      report.objects.push({ objectId: Uint8Array.from(Buffer.from(hex, 'hex')), symbols, bytes, firstSeen });
+      report.symbols += symbols;
+      report.bytes += bytes;
+    }
+    return report;
+  }
+
+  health(): StoreHealth {
+    if (this.closed) return { state: 'closed', dir: null, detail: 'the store is closed', since: this.openedAt, startedFresh: this.fresh };
+    return { state: 'ok', dir: null, detail: null, since: this.fresh?.at ?? this.openedAt, startedFresh: this.fresh };
+  }
+
+  /** Memory cannot be damaged below the store: reports what is held. */
+  async verify(timeoutMs = 300_000): Promise<VerifyReport> {
+    this.ensureOpen();
+    checkTimeout(timeoutMs);
+    return { ok: true, symbols: this.symbolCount, bytes: this.byteCount, manifests: this.manifests.size, orphans: this.orphans.size };
+  }
+
+  /** Drops everything held (there is no file to move aside). */
+  async startFresh(reason: string): Promise<FreshStart> {
+    this.ensureOpen();
+    checkReason(reason);
+    this.objects.clear();
+    this.manifests.clear();
+    this.orphans.clear();
+    this.symbolCount = 0;
+    this.byteCount = 0;
+    const at = Date.now();
+    this.fresh = { dir: null, movedTo: null, reason, at, message: `memory store was reset (${reason}); symbols will be repaired from the other devices` };
+    return this.fresh;
   }
 
   usage(): StoreUsage {

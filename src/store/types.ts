@@ -1,5 +1,6 @@
 // The symbol store contract shared by the LMDB store and the memory-only store.
 import type { Manifest, SymbolEntry } from '../crypto/index.js';
+import type { VerifyReport } from './verify.js';
 
 export type { Manifest, SymbolEntry };
 export type SymbolPosition = [sbn: number, esi: number];
@@ -12,6 +13,49 @@ export interface StoreUsage {
   quotaBytes: number | null;
 }
 
+/** What the store is able to do right now (for status and logs). */
+export type StoreState = 'ok' | 'full' | 'gone' | 'corrupt' | 'closed';
+
+/** A damaged store that was moved aside and replaced by an empty one. */
+export interface FreshStart {
+  /** The store directory (now holding the fresh, empty store). */
+  dir: string | null;
+  /** Where the damaged files went (null if there was nothing to move, or in memory). */
+  movedTo: string | null;
+  reason: string;
+  /** Wall-clock ms. */
+  at: number;
+  /** One line for the user. */
+  message: string;
+}
+
+export interface StoreHealth {
+  state: StoreState;
+  dir: string | null;
+  /** What is wrong when state is not 'ok' (null when it is). */
+  detail: string | null;
+  /** Wall-clock ms when the current state began. */
+  since: number;
+  /** Set when this store replaced a damaged one, at open or at run time; stays set. */
+  startedFresh: FreshStart | null;
+}
+
+export interface OrphanReport {
+  /** Objects whose symbols were removed, with when their first symbols came (wall ms). */
+  objects: Array<{ objectId: Uint8Array; symbols: number; bytes: number; firstSeen: number }>;
+  symbols: number;
+  bytes: number;
+  /** True when `maxObjects` stopped the pass before every due object was collected. */
+  more: boolean;
+}
+
+export interface OrphanCandidate {
+  objectId: Uint8Array;
+  /** Wall ms when its first symbols came without a manifest. */
+  firstSeen: number;
+  symbols: number;
+}
+
 export interface StoreOptions {
   /** Refuse batches that would take envelope bytes above this; null or absent = no quota. */
   quotaBytes?: number | null;
@@ -22,21 +66,56 @@ export interface SymbolStore {
    * Stores a batch of sealed symbols of one object, all or nothing; resolves once durable.
    * Re-putting a symbol is idempotent (identical bytes); other bytes at a stored position are
    * refused with StoreError STORE_CONFLICT and nothing of the batch is written.
-   * Throws StoreError STORE_QUOTA (nothing written) when the batch would exceed the quota.
+   * Throws StoreError STORE_QUOTA (nothing written) when the batch would exceed the quota,
+   * STORE_FULL / STORE_IO (nothing written, the store stays usable) when the disk refuses it,
+   * STORE_GONE when the directory was deleted under the store, STORE_CORRUPT on damaged files.
    */
   putSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<void>;
   /** Symbols of an object in (sbn, esi) order; only `want` positions if given; at most `limit`. */
   getSymbols(objectId: Uint8Array, want?: SymbolPosition[], limit?: number): Promise<SymbolEntry[]>;
   /** Positions held for an object, in (sbn, esi) order. */
   symbolKeys(objectId: Uint8Array): SymbolPosition[];
-  /** Stores (or replaces) an object's manifest; resolves once durable. */
+  /** Stores (or replaces) an object's manifest (which ends its orphan record); resolves once durable. */
   putManifest(m: Manifest): Promise<void>;
   getManifest(objectId: Uint8Array): Manifest | undefined;
+  /** Manifests in ObjectId order; an undecodable stored manifest is left out (getManifest throws STORE_CORRUPT for it). */
   listManifests(zone?: string): Manifest[];
   /** Removes some symbols of an object (the manifest stays); resolves once durable. */
   deleteSymbols(objectId: Uint8Array, positions: SymbolPosition[]): Promise<void>;
   /** Removes an object's symbols and manifest; resolves once durable. */
   deleteObject(objectId: Uint8Array): Promise<void>;
   usage(): StoreUsage;
+  /**
+   * Current state, cheap enough to call per status request. A store whose directory was
+   * deleted or replaced reports 'gone' here even before the next write is refused.
+   */
+  health(): StoreHealth;
+  /**
+   * Moves the current (damaged) store aside and continues with an empty one, for a caller
+   * that got STORE_CORRUPT (or STORE_GONE): LMDB closes, renames its directory to
+   * `<dir>.corrupt-<timestamp>` and reopens `<dir>` empty. Writes wait for the swap; the
+   * symbols are then restored by repair from the other devices. Concurrent calls share one swap.
+   */
+  startFresh(reason: string): Promise<FreshStart>;
+  /**
+   * Deletes the symbols of objects that still have no manifest `olderThanMs` after their first
+   * symbols were stored (interrupted stores), at most `maxObjects` objects per call; returns what
+   * was removed. The first-seen times are persisted; putManifest and deleteObject clear them.
+   */
+  collectOrphans(olderThanMs: number, now: number, maxObjects?: number): Promise<OrphanReport>;
+  /**
+   * The objects collectOrphans would remove now, without removing anything (same order and
+   * bound), so the mesh can first look for their manifests on other devices and put them.
+   */
+  listOrphans(olderThanMs: number, now: number, maxObjects?: number): OrphanCandidate[];
+  /**
+   * Reads every stored entry out of process and compares the counts with the usage record:
+   * damage that would crash LMDB in this process, or that it skips silently, shows here. A
+   * damaged verdict also sets health 'corrupt'; the caller then calls startFresh. Bounded by
+   * `timeoutMs` (default 5 minutes); a check that cannot run or finish gives damaged: false.
+   */
+  verify(timeoutMs?: number): Promise<VerifyReport>;
   close(): Promise<void>;
 }
+
+export type { VerifyReport };

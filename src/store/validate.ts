@@ -72,3 +72,19 @@ export function dedupeEntries(entries: SymbolEntry[]): SymbolEntry[] {
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
+
+export function checkOrphanArgs(olderThanMs: unknown, now: unknown, maxObjects: unknown): void {
+  if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) throw bad('olderThanMs must be a non-negative number');
+  if (typeof now !== 'number' || !Number.isFinite(now)) throw bad('now must be a finite number (wall-clock ms)');
+  if (typeof maxObjects !== 'number' || !Number.isInteger(maxObjects) || maxObjects < 1) throw bad('maxObjects must be a positive integer');
+}
+
+export function checkReason(reason: unknown): string {
+  if (typeof reason !== 'string' || reason.length === 0 || reason.length > 1000) throw bad('reason must be a non-empty string of at most 1000 characters');
+  return reason;
+}
+
+export function checkTimeout(ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 1) throw bad('timeoutMs must be a positive integer (milliseconds)');
+  return ms;
+}

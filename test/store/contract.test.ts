@@ -196,6 +196,93 @@ for (const [name, make] of Object.entries(factories)) {
     }
   });
 
+  test(`${name}: symbols without a manifest are collected after the grace period; a manifest or a delete ends the record`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const [orphan, late, whole, dropped] = [bytes(32), bytes(32), bytes(32), bytes(32)];
+      const before = Date.now();
+      await store.putManifest(manifest(whole, 'z:private'));
+      await store.putSymbols(whole, entries(3, 100));
+      await store.putSymbols(orphan, entries(4, 100));
+      await store.putSymbols(orphan, entries(2, 100, 1)); // a later batch keeps the first time
+      await store.putSymbols(late, entries(5, 100));
+      await store.putSymbols(dropped, entries(5, 100));
+      await store.putManifest(manifest(late, 'z:private'));
+      await store.deleteObject(dropped);
+      const after = Date.now();
+      assert.deepEqual(store.listOrphans(60_000, after), [], 'none due inside the grace period');
+      const due = store.listOrphans(60_000, after + 60_000);
+      assert.deepEqual(due.map((c) => [Buffer.from(c.objectId).toString('hex'), c.symbols]), [[Buffer.from(orphan).toString('hex'), 6]]);
+      assert.equal(store.symbolKeys(orphan).length, 6, 'listing removes nothing');
+      const none = await store.collectOrphans(60_000, after);
+      assert.deepEqual(none, { objects: [], symbols: 0, bytes: 0, more: false }, 'nothing is collected inside the grace period');
+      const report = await store.collectOrphans(60_000, after + 60_000);
+      assert.equal(report.objects.length, 1);
+      const [got] = report.objects;
+      assert.deepEqual(got!.objectId, orphan);
+      assert.equal(got!.symbols, 6);
+      assert.equal(got!.bytes, 600);
+      assert.ok(got!.firstSeen >= before && got!.firstSeen <= after, 'first seen when its first batch came');
+      assert.deepEqual([report.symbols, report.bytes, report.more], [6, 600, false]);
+      assert.deepEqual(store.symbolKeys(orphan), []);
+      assert.equal(store.symbolKeys(late).length, 5, 'symbols whose manifest came later are kept');
+      assert.equal(store.symbolKeys(whole).length, 3);
+      assert.deepEqual(store.usage(), { symbols: 8, bytes: 800, quotaBytes: null });
+      assert.deepEqual((await store.collectOrphans(0, after + 120_000)).objects, [], 'collected once');
+      await assert.rejects(store.collectOrphans(-1, after), { code: 'STORE_BAD_INPUT' });
+      await assert.rejects(store.collectOrphans(0, Number.NaN), { code: 'STORE_BAD_INPUT' });
+      await assert.rejects(store.collectOrphans(0, after, 0), { code: 'STORE_BAD_INPUT' });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: collectOrphans takes at most maxObjects per call and says when more are due`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const ids = [bytes(32), bytes(32), bytes(32)];
+      for (const id of ids) await store.putSymbols(id, entries(2, 50));
+      const far = Date.now() + 3_600_000;
+      const first = await store.collectOrphans(1000, far, 2);
+      assert.equal(first.objects.length, 2);
+      assert.equal(first.more, true);
+      const second = await store.collectOrphans(1000, far, 2);
+      assert.equal(second.objects.length, 1);
+      assert.equal(second.more, false);
+      assert.deepEqual(store.usage(), { symbols: 0, bytes: 0, quotaBytes: null });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  test(`${name}: health is ok; startFresh empties the store, keeps taking writes and is reported`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const id = bytes(32);
+      await store.putSymbols(id, entries(3));
+      await store.putManifest(manifest(id, 'z:owner'));
+      const h = store.health();
+      assert.equal(h.state, 'ok');
+      assert.equal(h.detail, null);
+      assert.equal(h.startedFresh, null);
+      assert.deepEqual(await store.verify(), { ok: true, symbols: 3, bytes: 300, manifests: 1, orphans: 0 });
+      await assert.rejects(store.startFresh(''), { code: 'STORE_BAD_INPUT' });
+      const fresh = await store.startFresh('found damaged by a test');
+      assert.equal(fresh.reason, 'found damaged by a test');
+      assert.match(fresh.message, /repaired from the other devices/);
+      assert.deepEqual(store.usage(), { symbols: 0, bytes: 0, quotaBytes: null });
+      assert.equal(store.getManifest(id), undefined);
+      assert.deepEqual((await store.collectOrphans(0, Date.now() + 1000)).objects, [], 'orphan records went with the old store');
+      await store.putSymbols(id, entries(2));
+      assert.equal(store.symbolKeys(id).length, 2);
+      assert.deepEqual(store.health().startedFresh, fresh);
+      await store.close();
+      assert.equal(store.health().state, 'closed');
+    } finally {
+      await cleanup();
+    }
+  });
+
   test(`${name}: a closed store refuses calls with STORE_CLOSED`, async () => {
     const { store, cleanup } = await make();
     await store.close();

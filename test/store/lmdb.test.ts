@@ -115,3 +115,82 @@ test('range scans over a large store return only the asked object, lazily bounde
     }
   });
 });
+
+test('orphan records survive a restart; a manifest after the restart still ends them', async () => {
+  await withDir(async (dir) => {
+    const [a, b] = [bytes(32), bytes(32)];
+    const before = Date.now();
+    let store = await LmdbSymbolStore.open(dir);
+    await store.putSymbols(a, [{ sbn: 0, esi: 0, env: bytes(90) }]);
+    await store.putSymbols(b, [{ sbn: 0, esi: 0, env: bytes(90) }]);
+    await store.close();
+    const closedAt = Date.now();
+    store = await LmdbSymbolStore.open(dir);
+    try {
+      await store.putManifest({
+        objectId: b, zone: 'z:owner', schema: 'fcp.mesh:blob@1', oti: bytes(12), length: 90, keyId: bytes(8),
+        epoch: 0, created: before, writer: 'node-a', placement: { target: 1.5, minDevices: 2, maxShare: 0.5, tolerate: 1 },
+      });
+      const report = await store.collectOrphans(10_000, closedAt + 10_000);
+      assert.equal(report.objects.length, 1);
+      assert.deepEqual(report.objects[0]!.objectId, a);
+      assert.ok(report.objects[0]!.firstSeen >= before && report.objects[0]!.firstSeen <= closedAt, 'the time from before the restart');
+      assert.equal(store.symbolKeys(b).length, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('startFresh waits for writes in flight, and writes issued after it land in the new store', async () => {
+  await withDir(async (dir) => {
+    const store = await LmdbSymbolStore.open(join(dir, 'store'));
+    try {
+      const [early, late] = [bytes(32), bytes(32)];
+      const earlyPut = store.putSymbols(early, [{ sbn: 0, esi: 0, env: bytes(50) }]);
+      const swap = store.startFresh('replaced by a test');
+      const latePut = store.putSymbols(late, [{ sbn: 0, esi: 1, env: bytes(60) }]);
+      const [, fresh] = await Promise.all([earlyPut, swap, latePut]);
+      assert.ok(fresh.movedTo);
+      assert.deepEqual(store.symbolKeys(early), [], 'the write before the swap went with the old store');
+      assert.deepEqual(store.symbolKeys(late), [[0, 1]]);
+      assert.deepEqual(store.usage(), { symbols: 1, bytes: 60, quotaBytes: null });
+      const old = await LmdbSymbolStore.open(fresh.movedTo);
+      try {
+        assert.deepEqual(old.symbolKeys(early), [[0, 0]], 'and is kept there');
+      } finally {
+        await old.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('a manifest damaged below the store is left out of the listing, named by getManifest, and replaced by a fresh put', async () => {
+  await withDir(async (dir) => {
+    const m = (objectId: Uint8Array): Manifest => ({
+      objectId, zone: 'z:owner', schema: 'fcp.mesh:blob@1', oti: bytes(12), length: 9, keyId: bytes(8),
+      epoch: 0, created: 1, writer: 'node-a', placement: { target: 1.5, minDevices: 2, maxShare: 0.5, tolerate: 1 },
+    });
+    const [good, bad] = [bytes(32), bytes(32)];
+    let store = await LmdbSymbolStore.open(dir);
+    await store.putManifest(m(good));
+    await store.putManifest(m(bad));
+    await store.close();
+    const raw = open({ path: dir, maxDbs: 8 });
+    const manifests = raw.openDB<Uint8Array, Buffer>('manifests', { encoding: 'binary', keyEncoding: 'binary' });
+    await manifests.put(Buffer.from(bad), Buffer.from([0xff, 0x00, 0x13]));
+    await raw.close();
+    store = await LmdbSymbolStore.open(dir);
+    try {
+      assert.deepEqual(store.listManifests().map((x) => Buffer.from(x.objectId).toString('hex')), [Buffer.from(good).toString('hex')]);
+      assert.throws(() => store.getManifest(bad), { code: 'STORE_CORRUPT' });
+      await store.putManifest(m(bad));
+      assert.equal(store.listManifests().length, 2);
+      assert.equal(store.health().state, 'ok', 'one bad value is not a damaged file');
+    } finally {
+      await store.close();
+    }
+  });
+});
