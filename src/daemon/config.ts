@@ -70,6 +70,8 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     ['bytesPerSecond', 'FCP_REPAIR_BYTES_PER_SEC'],
     ['scrubIntervalMs', 'FCP_SCRUB_INTERVAL_MS'],
     ['scrubSymbolsPerStep', 'FCP_SCRUB_SYMBOLS_PER_STEP'],
+    ['verifyObjectsPerStep', 'FCP_VERIFY_OBJECTS_PER_STEP'],
+    ['orphanGraceMs', 'FCP_ORPHAN_GRACE_MS'],
   ];
   for (const [field, envName] of repairFields) {
     const raw = env[envName] ?? fileRepair[field];

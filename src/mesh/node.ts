@@ -23,6 +23,7 @@ import { ObjectReader } from './reader.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
 import type { Outgoing } from './rpc.js';
 import { FcpServer, type Caller, type Handle } from './server.js';
+import { StoreCare } from './store-care.js';
 import { ObjectWriter } from './writer.js';
 
 /** The FCP port on tailnet addresses (one definition: wire/limits.ts). */
@@ -108,8 +109,12 @@ export class MeshNode {
     const zones = opts.zones ?? ZoneRegistry.builtin();
     const directory = new PeerDirectory({ client, zones, log });
     await directory.start();
-    const store = opts.store ?? (await LmdbSymbolStore.open(join(opts.dataDir, 'store'), opts.quotaBytes !== undefined ? { quotaBytes: opts.quotaBytes } : {}));
-    const node = new MeshNode(opts, log, keyring, client, zones, directory, store);
+    const raw = opts.store ?? (await LmdbSymbolStore.open(join(opts.dataDir, 'store'), opts.quotaBytes !== undefined ? { quotaBytes: opts.quotaBytes } : {}));
+    let node: MeshNode | null = null;
+    const care = new StoreCare(raw, log, () => void node?.repair.pass().catch(() => undefined));
+    const store = care.store;
+    node = new MeshNode(opts, log, keyring, client, zones, directory, store);
+    care.start();
     try {
       await node.listen();
       node.repair.start();
@@ -251,6 +256,7 @@ export class MeshNode {
       self: this.self,
       port: this.port,
       storage: u,
+      store: this.store.health(),
       objects: this.store.listManifests().length,
       zoneKeys: this.keyring.zoneIds(),
       repair: this.repair.stats,

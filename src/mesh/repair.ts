@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RaptorQDecoder } from '../raptorq/index.js';
 import { makeSymbols } from './coding.js';
-import { CryptoError, objectIdToHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
+import { CryptoError, bytesEqual, objectIdToHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
 import type { SymbolStore } from '../store/index.js';
 import { mayHold, type Zone, type ZoneRegistry } from '../zones/index.js';
 import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
@@ -53,6 +53,8 @@ export interface RepairOptions {
   scrubSymbolsPerStep: number;
   /** Objects whose holders are challenged per scrub step (one random holder and symbol each). */
   verifyObjectsPerStep: number;
+  /** Symbols of an object without a manifest (an interrupted store) are collected after this (ms). */
+  orphanGraceMs: number;
 }
 
 export const DEFAULT_REPAIR: RepairOptions = {
@@ -62,6 +64,7 @@ export const DEFAULT_REPAIR: RepairOptions = {
   scrubIntervalMs: 10_000,
   scrubSymbolsPerStep: 256,
   verifyObjectsPerStep: 8,
+  orphanGraceMs: 60 * 60_000,
 };
 
 export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key';
@@ -79,12 +82,15 @@ export interface RepairStats {
   /** Symbol challenges sent to holders, and how many a holder failed. */
   challenges: number;
   challengesFailed: number;
+  /** Objects of interrupted stores whose symbols were collected, and manifests adopted instead. */
+  orphansCollected: number;
+  manifestsAdopted: number;
 }
 
 const HIGH_WATER_FILE = 'repair-esi.json';
 
 export class RepairLoop {
-  readonly stats: RepairStats = { passes: 0, repaired: 0, rebalanced: 0, symbolsAdded: 0, symbolsDropped: 0, bytesRead: 0, bytesWritten: 0, corruptFound: 0, scrubbed: 0, challenges: 0, challengesFailed: 0 };
+  readonly stats: RepairStats = { passes: 0, repaired: 0, rebalanced: 0, symbolsAdded: 0, symbolsDropped: 0, bytesRead: 0, bytesWritten: 0, corruptFound: 0, scrubbed: 0, challenges: 0, challengesFailed: 0, orphansCollected: 0, manifestsAdopted: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Map<string, RepairOutcome>> | null = null;
   private rerun = false;
@@ -163,6 +169,7 @@ export class RepairLoop {
               return 'postponed' as const;
             }));
           }
+          if (!this.stopped) await this.collectOrphans().catch((err: Error) => this.d.log.warn({ err: err.message }, 'orphan collection failed'));
           this.stats.passes++;
         } while (this.rerun && !this.stopped);
         this.running = null;
@@ -173,6 +180,32 @@ export class RepairLoop {
       }
     })();
     return running;
+  }
+
+  /**
+   * Symbols of objects that still have no manifest here after the orphan grace period: if a
+   * peer knows the manifest (this device missed it), it is adopted; otherwise the symbols are
+   * what an interrupted store left behind, and they go.
+   */
+  private async collectOrphans(maxObjects = 64): Promise<void> {
+    const grace = this.opts.orphanGraceMs;
+    for (const o of this.d.store.listOrphans(grace, Date.now(), maxObjects)) {
+      try {
+        const m = await this.d.reader.findManifest(objectIdToHex(o.objectId));
+        const zk = this.d.zoneKey(m.zone);
+        if (zk && bytesEqual(zk.keyId, m.keyId) && bytesEqual(m.objectId, o.objectId)) {
+          await this.d.store.putManifest(m);
+          this.stats.manifestsAdopted++;
+        }
+      } catch {
+        // no device knows it: an interrupted store
+      }
+    }
+    const r = await this.d.store.collectOrphans(grace, Date.now(), maxObjects);
+    if (r.objects.length > 0) {
+      this.stats.orphansCollected += r.objects.length;
+      this.d.log.info({ objects: r.objects.length, symbols: r.symbols, bytes: r.bytes }, 'symbols of interrupted stores collected');
+    }
   }
 
   /** Tracks, on the monotonic clock, since when each device has been offline. */

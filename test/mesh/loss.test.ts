@@ -159,4 +159,31 @@ describe('repair', () => {
       await mesh.stop();
     }
   });
+
+  test('symbols of an interrupted store are collected after the grace period; a missed manifest is adopted instead', async () => {
+    const mesh = await InProcessMesh.start(fiveDevicesOn(28), { repair: { orphanGraceMs: 0 } });
+    try {
+      const data = new Uint8Array(randomBytes(90_000));
+      const id = await mesh.node('laptop').store(data, 'z:private');
+      const oid = objectIdFromHex(id);
+      // The desktop "missed" the manifest of a real object; it also holds symbols of a store that never finished.
+      const desktop = mesh.stores.get('desktop')!;
+      const kept = await desktop.getSymbols(oid);
+      await desktop.deleteObject(oid);
+      await desktop.putSymbols(oid, kept);
+      const ghost = new Uint8Array(randomBytes(32));
+      await desktop.putSymbols(ghost, kept.slice(0, 3).map((s) => ({ ...s })));
+      const before = desktop.usage().symbols;
+      await mesh.node('desktop').node.repair.pass();
+      const stats = mesh.node('desktop').node.repair.stats;
+      assert.equal(stats.manifestsAdopted, 1);
+      assert.ok(desktop.getManifest(oid), 'the missed manifest was adopted');
+      assert.equal(desktop.symbolKeys(ghost).length, 0, 'the interrupted store was collected');
+      assert.equal(desktop.usage().symbols, before - 3);
+      assert.equal(stats.orphansCollected, 1);
+      assert.ok(Buffer.from(await mesh.node('desktop').retrieve(id)).equals(Buffer.from(data)));
+    } finally {
+      await mesh.stop();
+    }
+  });
 });
