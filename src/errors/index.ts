@@ -40,6 +40,7 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   STORE_QUOTA: 'unavailable',
   STORE_CLOSED: 'unavailable',
   STORE_CORRUPT: 'damaged',
+  STORE_IO: 'unavailable',
   CRYPTO_AEAD_FAIL: 'damaged',
   CRYPTO_KEY_ID_MISMATCH: 'conflict',
   CRYPTO_KEY_FILE_PERMS: 'config',

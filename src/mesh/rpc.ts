@@ -267,7 +267,7 @@ export class RpcConnection {
   }
 }
 
-const PASSED_THROUGH = new Set(['MESH_REFUSED', 'MESH_NOT_FOUND', 'MESH_TOO_FEW_DEVICES', 'MESH_BUSY', 'MESH_TIMEOUT', 'MESH_CLOSED', 'MESH_CONFLICT', 'MESH_KEY_MISMATCH', 'MESH_NO_ZONE_KEY', 'MESH_BAD_SYMBOL', 'AUTHZ_DENIED', 'STORE_CONFLICT', 'STORE_QUOTA']);
+const PASSED_THROUGH = new Set(['MESH_REFUSED', 'MESH_NOT_FOUND', 'MESH_TOO_FEW_DEVICES', 'MESH_BUSY', 'MESH_TIMEOUT', 'MESH_CLOSED', 'MESH_CONFLICT', 'MESH_KEY_MISMATCH', 'MESH_NO_ZONE_KEY', 'MESH_BAD_SYMBOL', 'AUTHZ_DENIED', 'STORE_CONFLICT', 'STORE_QUOTA', 'STORE_FULL', 'STORE_GONE', 'STORE_IO', 'STORE_CORRUPT']);
 
 /** An `error` reply as a MeshError: refusals and not-found keep their code, the rest are peer errors. */
 function peerError(reply: Message): MeshError {

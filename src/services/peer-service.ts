@@ -161,9 +161,11 @@ export class PeerService {
   info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array } {
     this.authz.authorize(p, 'node.info', NODE);
     const u = this.node.store.usage();
+    // A store that is full, gone or damaged takes nothing: placement then chooses other devices.
+    const writable = this.node.store.health().state === 'ok';
     return {
       usedBytes: u.bytes,
-      freeBytes: u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
+      freeBytes: !writable ? 0 : u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
       boxPublicKey: this.node.keyring.node.encryptionPublicKey,
     };
   }
