@@ -206,10 +206,13 @@ export class PeerDirectory extends EventEmitter {
     let info = this.infos.get(stableId);
     if (!info || !info.peer.online) return 'offline';
     if (this.paths.fresh(stableId, maxAgeMs)) return info.peer.path;
+    const asked = Date.now();
     await this.refresh().catch(() => undefined);
     info = this.infos.get(stableId);
     if (!info || !info.peer.online) return 'offline';
-    if (this.paths.fresh(stableId, maxAgeMs)) return info.peer.path;
+    // The status just read proves the path (CurAddr or PeerRelay after recent traffic).
+    const seen = this.paths.last(stableId);
+    if (seen && seen.source === 'status' && seen.at >= asked) return info.peer.path;
     const first = await this.pingOne(info, opts.timeoutMs ?? 3_000);
     if (first === 'derp') await this.pingOne(info, opts.timeoutMs ?? 3_000);
     return this.infos.get(stableId)?.peer.path ?? 'offline';
@@ -239,7 +242,7 @@ export class PeerDirectory extends EventEmitter {
     try {
       status = await this.opts.client.status({ allowNotRunning: true });
     } catch (err) {
-      if (err instanceof TailscaleError) this.setState(unreachableCondition(err));
+      if (isDown(err)) this.setState(unreachableCondition(err));
       throw err;
     }
     this.applyStatus(status);
@@ -321,7 +324,7 @@ export class PeerDirectory extends EventEmitter {
         }
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if (err instanceof TailscaleError) this.setState(unreachableCondition(err));
+        if (isDown(err)) this.setState(unreachableCondition(err));
         this.opts.log.warn({ err: (err as Error).message }, 'LocalAPI watch stream failed; retrying');
       }
       if (this.abort.signal.aborted) return;
@@ -375,6 +378,11 @@ export class PeerDirectory extends EventEmitter {
       // An unanswered ping leaves the old figures; online state comes from status.
     }
   }
+}
+
+/** Only a socket that is gone or refused means tailscaled is down; a slow answer does not. */
+function isDown(err: unknown): err is TailscaleError {
+  return err instanceof TailscaleError && (err.code === 'TS_NOT_RUNNING' || err.code === 'TS_PERMISSION');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

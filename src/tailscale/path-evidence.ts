@@ -56,10 +56,15 @@ export class PathTracker {
     return this.seen.get(stableId);
   }
 
-  /** The last observation, if younger than `maxAgeMs` (default the TTL). */
+  /** The last observation, if younger than `maxAgeMs` (default the TTL; 0 means none is fresh). */
   fresh(stableId: string, maxAgeMs = this.ttlMs): PathEvidence | undefined {
     const e = this.seen.get(stableId);
-    return e && this.now() - e.at <= maxAgeMs ? e : undefined;
+    return e && maxAgeMs > 0 && this.now() - e.at <= maxAgeMs ? e : undefined;
+  }
+
+  /** The last observation, however old. */
+  last(stableId: string): PathEvidence | undefined {
+    return this.seen.get(stableId);
   }
 
   forget(stableId: string): void {

@@ -34,6 +34,8 @@ export interface DevTailnetOptions {
   enginePollMs?: number;
   /** Zone offset of local clock readings in the JSON (default this machine's). */
   utcOffsetMinutes?: number;
+  /** How long a path stays active (CurAddr shown) after traffic; default 45 s as magicsock. */
+  activeMs?: number;
 }
 
 export interface DevTailnetSnapshotDevice extends EmulatedDevice {
@@ -93,6 +95,7 @@ export async function startDevTailnet(desc: TailnetDescription, opts: DevTailnet
   if (!ownsDir) mkdirSync(dir, { recursive: true });
   const state = new TailnetState(checked);
   if (opts.utcOffsetMinutes !== undefined) state.utcOffsetMinutes = opts.utcOffsetMinutes;
+  if (opts.activeMs !== undefined) state.activeMs = opts.activeMs;
   const servers = new Map<string, DeviceServer>();
   const devices: EmulatedDevice[] = [];
   try {

@@ -99,6 +99,8 @@ export class TailnetState extends EventEmitter {
   readonly sharerUser: EmulatedUser;
   /** Zone offset of this machine's local clock readings in the JSON (LastWrite, LastHandshake). */
   utcOffsetMinutes = -new Date().getTimezoneOffset();
+  /** How long a path stays active after traffic (tests shorten magicsock's 45 s). */
+  activeMs = ACTIVE_MS;
   /** Last traffic from one node to another (key "from>to", ms since epoch): what makes a path "active". */
   private readonly traffic = new Map<string, number>();
 
@@ -186,7 +188,7 @@ export class TailnetState extends EventEmitter {
 
   isActive(from: NodeState, to: NodeState, now = Date.now()): boolean {
     const t = this.lastTraffic(from, to);
-    return t !== undefined && now - t < ACTIVE_MS;
+    return t !== undefined && now - t < this.activeMs;
   }
 
   /** Node keys are compared as keys: hex digits of either case (types/key/util.go parseHex). */
