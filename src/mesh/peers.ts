@@ -6,9 +6,9 @@
 // Paths come from evidence (see tailscale/path-evidence.ts): an idle direct peer shows no
 // CurAddr, so the last observed path stands for a while, and confirmPath() re-checks one peer
 // right before traffic that must not cross a relay. Pings go only to fcp members, only when
-// there is no fresh evidence, and never unasked to devices that usually run on battery: a disco
-// ping marks the peer active and keeps heartbeats going for 45 s
-// (wgengine/magicsock/endpoint.go noteTxActivityExtTriggerLocked).
+// there is no fresh evidence, and to devices that usually run on battery only once when they
+// appear (or when confirmPath needs it): a disco ping marks the peer active and keeps heartbeats
+// going for 45 s (wgengine/magicsock/endpoint.go noteTxActivityExtTriggerLocked).
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import {
@@ -142,7 +142,9 @@ export class PeerDirectory extends EventEmitter {
     ping.unref();
     backstop.unref();
     this.timers.push(ping, backstop);
-    await this.pingStale(0);
+    // Each member's path is learned once now, phones included: one ping wakes a phone for 45 s
+    // once, not every few seconds; after this only members off battery are pinged unasked.
+    await this.pingStale(0, true);
   }
 
   stop(): void {
@@ -306,7 +308,7 @@ export class PeerDirectory extends EventEmitter {
     }
     if (changed.length > 0) this.emit('change', changed);
     // A member that (re)appears without evidence is pinged once, so its path is known.
-    if (this.timers.length > 0) for (const info of comingOnline) if (this.mayPing(info)) void this.pingOne(info, 2_000);
+    if (this.timers.length > 0) for (const info of comingOnline) if (this.mayPing(info, true)) void this.pingOne(info, 2_000);
   }
 
   private async watchLoop(): Promise<void> {
@@ -333,15 +335,15 @@ export class PeerDirectory extends EventEmitter {
     }
   }
 
-  /** fcp members (a zone tag, not someone else's device) not presumed to run on battery. */
-  private mayPing(info: PeerInfo): boolean {
-    return info.peer.online && info.zones.length > 0 && info.peer.tailscaleIps.length > 0 && !mayBeOnBattery(info.peer);
+  /** fcp members (a zone tag, not someone else's device); those presumed on battery only when `firstSight`. */
+  private mayPing(info: PeerInfo, firstSight = false): boolean {
+    return info.peer.online && info.zones.length > 0 && info.peer.tailscaleIps.length > 0 && (firstSight || !mayBeOnBattery(info.peer));
   }
 
   /** Pings members whose path was not observed within `olderThanMs`. */
-  private async pingStale(olderThanMs: number): Promise<void> {
+  private async pingStale(olderThanMs: number, firstSight = false): Promise<void> {
     if (!this.state.running) return;
-    const due = this.all().filter((i) => this.mayPing(i) && !this.paths.fresh(i.peer.stableId, olderThanMs));
+    const due = this.all().filter((i) => this.mayPing(i, firstSight) && !this.paths.fresh(i.peer.stableId, olderThanMs));
     await Promise.all(due.map((info) => this.pingOne(info, 2_000)));
   }
 

@@ -62,10 +62,10 @@ function directory(net: DevTailnet, name: string, extra: Partial<ConstructorPara
 async function withDirectory(
   desc: TailnetDescription,
   fn: (net: DevTailnet, dir: PeerDirectory) => Promise<void>,
-  opts: { activeMs?: number; start?: boolean } = {},
+  opts: { activeMs?: number; start?: boolean; pingIntervalMs?: number } = {},
 ): Promise<void> {
   const net = await startDevTailnet(desc, opts.activeMs !== undefined ? { activeMs: opts.activeMs } : {});
-  const dir = directory(net, desc.nodes[0]!.name);
+  const dir = directory(net, desc.nodes[0]!.name, opts.pingIntervalMs !== undefined ? { pingIntervalMs: opts.pingIntervalMs } : {});
   try {
     if (opts.start !== false) await dir.start();
     await fn(net, dir);
@@ -153,16 +153,33 @@ const MIXED: TailnetDescription = {
   ],
 };
 
-test('pings go only to fcp members not on battery; a phone is pinged only when its path is needed', async () => {
+test('pings go only to fcp members; a phone once when it appears, then only when its path is needed', async () => {
   await withDirectory(MIXED, async (net, dir) => {
-    const pings = net.stats('me').pings;
-    assert.deepEqual(pings, { member: 1 }, 'one boot ping, to the one member that may be pinged');
-    assert.equal(dir.byStableId(net.device('phone').stableId)?.peer.path, 'derp', 'no evidence: counted as relayed');
-    assert.equal(await dir.confirmPath(net.device('phone').stableId), 'direct');
+    const phone = net.device('phone').stableId;
+    assert.deepEqual(net.stats('me').pings, { member: 1, phone: 1 }, 'one boot ping per member, none to anyone else');
+    assert.equal(dir.byStableId(phone)?.peer.path, 'direct');
+    // Evidence in hand: the check before owner traffic needs no new ping.
+    assert.equal(await dir.confirmPath(phone), 'direct');
     assert.equal(net.stats('me').pings['phone'], 1);
+    assert.equal(await dir.confirmPath(phone, { maxAgeMs: 0 }), 'direct');
+    assert.ok(net.stats('me').pings['phone']! <= 2, 'asked for, at most one more ping');
     dir.noteRoundTrip(net.device('member').stableId, 0.25);
     assert.equal(dir.byStableId(net.device('member').stableId)?.latencyMs, 0.25);
   });
+});
+
+test('periodic pings skip devices on battery and everything that is not a member', async () => {
+  await withDirectory(
+    MIXED,
+    async (net) => {
+      // With a 20 ms interval (instead of 5 min) the member's path goes stale again and again.
+      await waitFor(() => (net.stats('me').pings['member'] ?? 0) >= 4, 5000, 'periodic member pings');
+      const pings = net.stats('me').pings;
+      assert.equal(pings['phone'], 1, 'the phone was pinged once, when it appeared');
+      assert.deepEqual(Object.keys(pings).sort(), ['member', 'phone']);
+    },
+    { pingIntervalMs: 20 },
+  );
 });
 
 test('other people\'s devices are never members: shared-in and sharee nodes are left out', async () => {
