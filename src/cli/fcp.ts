@@ -5,6 +5,7 @@ import { registerRaptorqCommands } from './commands/raptorq.js';
 import { registerDevTailnetCommands } from './commands/dev-tailnet.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerMeshCommands } from './commands/mesh.js';
+import { registerDaemonServiceCommands } from './commands/daemon.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDevTailnetCommands(program);
   registerPolicyCommands(program);
   registerMeshCommands(program);
+  registerDaemonServiceCommands(program);
   return program;
 }
 

@@ -21,6 +21,8 @@ export interface DeviceConfig {
   controlSocket: string;
   /** Repair loop and scrubber settings (see RepairOptions); unset fields keep their defaults. */
   repair: Partial<RepairOptions>;
+  /** Give up waiting for tailscaled to be Running after this long (unset: wait as long as it takes). */
+  bootTimeoutMs?: number;
 }
 
 export interface ConfigFlags {
@@ -80,8 +82,14 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / repair.${field} must be a number >= 0, got ${String(raw)}`);
     repair[field] = n;
   }
+  const bootRaw = env.FCP_BOOT_TIMEOUT_MS ?? file.bootTimeoutMs;
+  const bootTimeoutMs = bootRaw === undefined || bootRaw === '' ? undefined : Number(bootRaw);
+  if (bootTimeoutMs !== undefined && (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0)) {
+    throw new ControlError('CONFIG_INVALID', `FCP_BOOT_TIMEOUT_MS / bootTimeoutMs must be a positive number of milliseconds, got ${String(bootRaw)}`);
+  }
   return {
     repair,
+    ...(bootTimeoutMs !== undefined ? { bootTimeoutMs } : {}),
     dataDir,
     ...(tailscaleSocket ? { tailscaleSocket } : {}),
     port: intOf(flags.port, '--port') ?? intOf(env.FCP_PORT, 'FCP_PORT') ?? intOf(file.port, 'port') ?? 9473,

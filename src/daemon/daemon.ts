@@ -1,13 +1,13 @@
 // fcpd: one device's mesh daemon. Runs in the foreground; SIGINT/SIGTERM stop it cleanly.
 import { readFileSync } from 'node:fs';
-import { chmod, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import pino from 'pino';
+import { mkdir, rm } from 'node:fs/promises';
 import { SovereignMesh } from '../sovereign-mesh.js';
 import { ZoneRegistry } from '../zones/index.js';
 import type { DeviceConfig } from './config.js';
 import { startControlServer } from './control-server.js';
 import { ControlError } from './control-client.js';
+import { boot } from './boot.js';
+import { createDaemonLogger } from './log.js';
 
 export interface RunningDaemon {
   mesh: SovereignMesh;
@@ -27,7 +27,9 @@ export function loadZones(cfg: DeviceConfig): ZoneRegistry {
 }
 
 export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
-  const log = pino({ level: process.env.FCP_LOG_LEVEL ?? 'info', base: { daemon: 'fcpd' } }, pino.destination(2));
+  const log = createDaemonLogger();
+  await mkdir(cfg.dataDir, { recursive: true });
+  const { lock } = await boot(cfg, log);
   let requestStop: () => void = () => undefined;
   const mesh = await SovereignMesh.init({
     dataDir: cfg.dataDir,
@@ -37,7 +39,10 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     ...(cfg.quotaBytes !== undefined ? { quotaBytes: cfg.quotaBytes } : {}),
     logger: log,
     repair: cfg.repair,
-  }, { onShutdown: () => requestStop() });
+  }, { onShutdown: () => requestStop() }).catch(async (err: unknown) => {
+    await lock.release();
+    throw err;
+  });
   mesh.node.metrics.withProcessMetrics();
   let metrics: { port: number; close(): Promise<void> } | null = null;
   if (cfg.metricsPort !== 0) {
@@ -57,17 +62,14 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
       control.close();
       await metrics?.close();
       await mesh.close();
-      await rm(join(cfg.dataDir, 'fcpd.pid'), { force: true });
       await rm(cfg.controlSocket, { force: true });
+      await lock.release();
       resolveStopped();
     })();
     return stopping;
   };
   requestStop = () => void stop();
   const control = await startControlServer(mesh.services, cfg.controlSocket);
-  // 0600 even when a stale file from a crash (made under another umask) is overwritten.
-  await writeFile(join(cfg.dataDir, 'fcpd.pid'), `${process.pid}\n`, { mode: 0o600 });
-  await chmod(join(cfg.dataDir, 'fcpd.pid'), 0o600);
   log.info({ self: mesh.node.self, control: cfg.controlSocket }, 'fcpd ready');
   return { mesh, stop, stopped };
 }

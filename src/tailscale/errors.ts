@@ -10,7 +10,8 @@ export type TailscaleErrorCode =
   | 'TS_HTTP'
   | 'TS_TIMEOUT'
   | 'TS_BAD_INPUT'
-  | 'TS_WATCH_CLOSED';
+  | 'TS_WATCH_CLOSED'
+  | 'TS_USERSPACE';
 
 export class TailscaleError extends FcpError {
   declare readonly code: TailscaleErrorCode;
@@ -34,14 +35,23 @@ export class TailscaleNotRunningError extends TailscaleError {
   }
 }
 
-/** The socket exists but this user may not open it. */
+/**
+ * The socket exists but this user may not open it. On Unix tailscaled lets every local user read
+ * status, whois and ping over its socket (ipn/ipnserver/server.go actor.Permissions; ping has no
+ * check at all), so EACCES is a file-permission or mount problem, not an --operator setting.
+ */
 export class TailscalePermissionError extends TailscaleError {
   readonly socketPath: string;
-  constructor(socketPath: string, detail: string, options?: { cause?: unknown }) {
+  constructor(socketPath: string, detail: string, options?: { cause?: unknown; fromDaemon?: boolean }) {
     super(
       'TS_PERMISSION',
-      `permission denied on ${socketPath} (${detail}); run as a user allowed to use tailscale ` +
-        '(e.g. "sudo tailscale set --operator=$USER") or run with sudo',
+      options?.fromDaemon
+        ? `tailscaled at ${socketPath} refused the request (${detail}); this user may read but not change tailscaled: ` +
+            'run as root, or let this user change settings with "sudo tailscale set --operator=$USER"'
+        : `cannot open ${socketPath} (${detail}): the socket file or a directory above it is not accessible to this user. ` +
+            'This is a file-permission or mount problem, not a Tailscale setting (tailscaled lets any local user read ' +
+            'status over its socket): check "ls -l" of the socket and its directory, run fcpd as a user who can open it, ' +
+            'or, in a container, mount the host\'s tailscaled socket directory and point TS_SOCKET at it',
       options,
     );
     this.name = 'TailscalePermissionError';
@@ -49,16 +59,54 @@ export class TailscalePermissionError extends TailscaleError {
   }
 }
 
+/** What the user should do about each tailscaled state that is not "Running" (ipn/backend.go State). */
+export function backendStateAdvice(state: string): string {
+  switch (state) {
+    case 'NeedsLogin':
+      return 'this device is logged out of Tailscale: run "tailscale up" (or "tailscale login") on it';
+    case 'NeedsMachineAuth':
+      return 'this device waits for an admin to approve it in the Tailscale admin console';
+    case 'Stopped':
+      return 'Tailscale is turned off on this device: run "tailscale up"';
+    case 'InUseOtherUser':
+      return 'tailscaled is in use by another user of this machine';
+    case 'NoState':
+    case 'Starting':
+      return 'tailscaled is still starting';
+    default:
+      return 'run "tailscale up" (or log in) and try again';
+  }
+}
+
+/** Transient states: tailscaled gets out of them by itself (NeedsMachineAuth once an admin approves). */
+export function isTransientBackendState(state: string): boolean {
+  return state === 'NoState' || state === 'Starting' || state === 'NeedsMachineAuth';
+}
+
 /** The daemon answers but is not connected: BackendState is not "Running". */
 export class TailscaleNotLoggedInError extends TailscaleError {
   readonly backendState: string;
   constructor(backendState: string) {
-    super(
-      'TS_NOT_LOGGED_IN',
-      `tailscaled is in state "${backendState}", not "Running"; run "tailscale up" (or log in) and try again`,
-    );
+    super('TS_NOT_LOGGED_IN', `tailscaled is in state "${backendState}", not "Running": ${backendStateAdvice(backendState)}`);
     this.name = 'TailscaleNotLoggedInError';
     this.backendState = backendState;
+  }
+}
+
+/**
+ * tailscaled runs with userspace networking (Status.TUN false, --tun=userspace-networking): there
+ * is no tailnet interface to bind, and inbound tailnet TCP arrives from tailscaled on loopback.
+ */
+export class TailscaleUserspaceError extends TailscaleError {
+  constructor() {
+    super(
+      'TS_USERSPACE',
+      'tailscaled runs with userspace networking (TUN off, e.g. --tun=userspace-networking in a container or on a NAS), ' +
+        'so this device has no Tailscale address fcpd can listen on. Run tailscaled with a TUN device: drop ' +
+        '--tun=userspace-networking (TS_USERSPACE=false for the tailscale/tailscale container image) and give the ' +
+        'container /dev/net/tun and the NET_ADMIN capability; then start fcpd again',
+    );
+    this.name = 'TailscaleUserspaceError';
   }
 }
 
@@ -83,10 +131,7 @@ export class TailscaleHttpError extends TailscaleError {
   readonly endpoint: string;
   readonly body: string;
   constructor(endpoint: string, status: number, body: string) {
-    const hint =
-      status === 403
-        ? 'the daemon refused access; run as a user allowed to use tailscale (see "tailscale set --operator")'
-        : 'check "tailscale status" and the tailscaled logs';
+    const hint = 'check "tailscale status" and the tailscaled logs';
     super('TS_HTTP', `tailscaled answered ${endpoint} with HTTP ${status}: ${body.trim() || '(empty body)'}; ${hint}`);
     this.name = 'TailscaleHttpError';
     this.status = status;

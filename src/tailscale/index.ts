@@ -6,6 +6,7 @@ export {
   LOCAL_API_HOST,
   NotifyWatch,
   DEFAULT_WATCH_MASK,
+  notifyChangesPeers,
   socketErrorToTailscaleError,
   whoisTarget,
   type LocalApiClientOptions,
@@ -20,6 +21,9 @@ export {
   TailscaleTimeoutError,
   TailscaleBadInputError,
   TailscaleWatchClosedError,
+  TailscaleUserspaceError,
+  backendStateAdvice,
+  isTransientBackendState,
   type TailscaleErrorCode,
 } from './errors.js';
 export {
@@ -41,6 +45,29 @@ export {
   type EngineStatus,
   type IpnNotify,
 } from './model.js';
-export { classifyPath, peerFromStatus, selfFromStatus, peersFromStatus, findPeerByIp, type Peer, type PeerPath } from './peers.js';
+export {
+  classifyPath,
+  peerFromStatus,
+  selfFromStatus,
+  peersFromStatus,
+  findPeerByIp,
+  isForeignPeer,
+  isForeignNode,
+  mayBeOnBattery,
+  type Peer,
+  type PeerPath,
+} from './peers.js';
+export { PathTracker, type PathEvidence, type ObservedPath, type PathTrackerOptions } from './path-evidence.js';
+export { waitForRunning, conditionOf, unreachableCondition, type TailscaledCondition, type WaitRunningOptions } from './wait-running.js';
 export { parseJsonLossless, stringifyJsonLossless, JsonSyntaxError, type JsonValue, type JsonObject } from './json.js';
-export { resolveSocketPath, platformDefaultSocket, LINUX_SOCKET, MACOS_SOCKET } from './socket-path.js';
+export {
+  resolveSocketPath,
+  platformDefaultSocket,
+  LINUX_SOCKET,
+  MACOS_SOCKET,
+  SYNOLOGY_SOCKET,
+  SYNOLOGY_DSM6_SOCKET,
+  QNAP_SOCKET,
+  GOKRAZY_SOCKET,
+  type PlatformProbe,
+} from './socket-path.js';

@@ -41,9 +41,29 @@ export const NotifyWatch = {
   peerPatches: 1 << 15,
 } as const;
 
-/** Initial state and status, then peer adds/removes/changes and engine (path) updates; no bulky netmaps. */
+/**
+ * Initial state and status, then state changes, peer adds/removes and narrow peer patches; no
+ * netmaps. Never engine updates: with that bit tailscaled polls the engine every 2 s and sends
+ * every watcher an Engine message (ipn/ipnlocal/local.go WatchNotificationsAs).
+ */
 export const DEFAULT_WATCH_MASK =
-  NotifyWatch.engineUpdates | NotifyWatch.initialState | NotifyWatch.peerChanges | NotifyWatch.noNetMap | NotifyWatch.initialStatus;
+  NotifyWatch.initialState | NotifyWatch.peerChanges | NotifyWatch.peerPatches | NotifyWatch.noNetMap | NotifyWatch.initialStatus;
+
+/**
+ * Whether a notification changes what status says about this device or its peers. Engine
+ * counters, health text, prefs and the like do not, so they cause no status re-read.
+ */
+export function notifyChangesPeers(n: IpnNotify): boolean {
+  return (
+    n.state !== undefined ||
+    n.selfChange !== undefined ||
+    n.peersChanged !== undefined ||
+    n.peersRemoved !== undefined ||
+    n.peerChangedPatch !== undefined ||
+    n.loginFinished ||
+    (n.raw['NetMap'] !== undefined && n.raw['NetMap'] !== null)
+  );
+}
 
 const PING_TYPES: readonly PingType[] = ['disco', 'TSMP', 'ICMP', 'peerapi'];
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -233,7 +253,7 @@ export class LocalApiClient {
 
   private httpError(endpoint: string, res: RawResponse): TailscaleError {
     const message = errorMessageFromBody(res.body);
-    if (res.status === 403) return new TailscalePermissionError(this.socketPath, `tailscaled refused access: ${message}`);
+    if (res.status === 403) return new TailscalePermissionError(this.socketPath, message, { fromDaemon: true });
     return new TailscaleHttpError(endpoint, res.status, message);
   }
 
@@ -326,7 +346,8 @@ export function whoisTarget(addr: string, port?: number): string {
     if (v === 0) throw new TailscaleBadInputError(`whois needs an IP address, got ${JSON.stringify(addr)}`);
     return v === 6 ? `[${addr}]:${port}` : `${addr}:${port}`;
   }
-  if (/^nodekey:[0-9a-f]{64}$/.test(addr)) return addr;
+  // key.NodePublic.UnmarshalText takes hex digits of either case (types/key/util.go parseHex).
+  if (/^nodekey:[0-9a-fA-F]{64}$/.test(addr)) return addr;
   if (isIP(addr) !== 0) return addr;
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(addr);
   const host = m ? (m[1] ?? m[2] ?? '') : '';

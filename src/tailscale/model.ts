@@ -34,6 +34,10 @@ export interface PeerStatus {
   dnsName: string;
   os: string;
   userId: string;
+  /** The user who shared this node into our tailnet, if different from its owner ("" otherwise). */
+  altSharerUserId: string;
+  /** The node is only in our netmap because a user we shared to owns it (hidden by `tailscale status`). */
+  shareeNode: boolean;
   tailscaleIps: string[];
   allowedIps: string[];
   /** Absent `Tags` means no tags. */
@@ -95,6 +99,10 @@ export interface TailnetNode {
   /** MagicDNS FQDN with its trailing dot. */
   name: string;
   userId: string;
+  /** User who shared the node to us, if not its owner ("" otherwise). */
+  sharer: string;
+  /** Hostinfo.ShareeNode: in our netmap only because a sharee owns it. */
+  shareeNode: boolean;
   key: string;
   /** CIDR prefixes as sent (e.g. "100.101.102.103/32"). */
   addresses: string[];
@@ -198,6 +206,8 @@ export function parsePeerStatus(r: ObjectReader): PeerStatus {
     dnsName: r.string('DNSName'),
     os: r.string('OS'),
     userId: r.id('UserID'),
+    altSharerUserId: r.id('AltSharerUserID'),
+    shareeNode: r.bool('ShareeNode'),
     tailscaleIps: r.strings('TailscaleIPs'),
     allowedIps: r.strings('AllowedIPs'),
     tags: r.strings('Tags'),
@@ -287,6 +297,8 @@ export function parseNode(r: ObjectReader): TailnetNode {
     stableId: r.string('StableID'),
     name: r.string('Name'),
     userId: r.id('User'),
+    sharer: r.id('Sharer'),
+    shareeNode: hostinfo ? hostinfo.bool('ShareeNode') : false,
     key: r.string('Key'),
     addresses,
     tailscaleIps: addresses.map((p) => p.replace(/\/\d+$/, '')),

@@ -1,6 +1,6 @@
 // The peer model the mesh works with: one record per device, with the path
 // traffic takes to it right now.
-import type { PeerStatus, TailscaleStatus } from './model.js';
+import type { PeerStatus, TailnetNode, TailscaleStatus } from './model.js';
 
 /**
  * How traffic reaches a peer now. `direct`: UDP straight to the peer
@@ -28,6 +28,10 @@ export interface Peer {
   peerRelay: string;
   userId?: string;
   active: boolean;
+  /** Only in our netmap because a user we shared a device with owns it (never a member). */
+  shareeNode?: boolean;
+  /** Shared into this tailnet by another user (never a member). */
+  sharedIn?: boolean;
 }
 
 export function classifyPath(ps: Pick<PeerStatus, 'online' | 'curAddr' | 'peerRelay'>): PeerPath {
@@ -56,7 +60,29 @@ export function peerFromStatus(ps: PeerStatus): Peer {
   if (ps.nodeId !== '') peer.nodeId = ps.nodeId;
   if (ps.userId !== '') peer.userId = ps.userId;
   if (ps.lastSeen !== undefined) peer.lastSeen = ps.lastSeen;
+  if (ps.shareeNode) peer.shareeNode = true;
+  if (ps.altSharerUserId !== '') peer.sharedIn = true;
   return peer;
+}
+
+/**
+ * A device that belongs to somebody else: a sharee's node (ipnstate.PeerStatus.ShareeNode) or
+ * one shared into this tailnet (AltSharerUserID set). Its tags are not this tailnet's word.
+ */
+export function isForeignPeer(p: Pick<Peer, 'shareeNode' | 'sharedIn'>): boolean {
+  return p.shareeNode === true || p.sharedIn === true;
+}
+
+/** The same test on a whois answer's node (tailcfg.Node.Sharer, Hostinfo.ShareeNode). */
+export function isForeignNode(n: Pick<TailnetNode, 'sharer' | 'shareeNode'>): boolean {
+  return n.shareeNode || n.sharer !== '';
+}
+
+/** OSes of devices that usually run on battery: they are not woken without need. */
+const BATTERY_OSES = new Set(['ios', 'android', 'ipados', 'tvos', 'watchos']);
+
+export function mayBeOnBattery(p: Pick<Peer, 'os'>): boolean {
+  return BATTERY_OSES.has(p.os.toLowerCase());
 }
 
 /** This device. Its path is `direct` (it reaches itself) unless it is cut off from the control plane. */

@@ -57,7 +57,7 @@ test('emulator JSON uses the recorded field names and types', async () => {
     const recordedWhois = parseJsonLossless(fixture('whois-desktop.json')) as Obj;
     const whois = parseJsonLossless(await raw(sock, 'GET', '/localapi/v0/whois?addr=127.77.0.4:9473')) as Obj;
     assert.deepEqual(Object.keys(whois), Object.keys(recordedWhois));
-    assertSubShape(whois['Node'] as Obj, [recordedWhois['Node'] as Obj, { LastSeen: '2026-01-01T00:00:00Z' }], 'Node');
+    assertSubShape(whois['Node'] as Obj, [recordedWhois['Node'] as Obj, { LastSeen: '2026-01-01T00:00:00Z', KeyExpiry: '2026-06-30T00:00:00Z' }], 'Node');
     assertSubShape((whois['Node'] as Obj)['Hostinfo'] as Obj, [(recordedWhois['Node'] as Obj)['Hostinfo'] as Obj], 'Node.Hostinfo');
     assertSubShape(whois['UserProfile'] as Obj, [recordedWhois['UserProfile'] as Obj], 'UserProfile');
     const recordedPings = ['ping-direct.json', 'ping-derp.json', 'ping-peer-relay.json', 'ping-tsmp.json', 'ping-no-peer.json'].map(

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalApiClient, peersFromStatus, selfFromStatus, TailscaleError, type IpnNotify } from '../../src/tailscale/index.js';
+import { LocalApiClient, NotifyWatch, peersFromStatus, selfFromStatus, TailscaleError, type IpnNotify } from '../../src/tailscale/index.js';
 import {
   DevTailnetControlClient,
   DevTailnetError,
@@ -49,11 +49,11 @@ function code(c: string) {
 }
 
 /** Collects notifications from a device's ipn bus until aborted. */
-function collect(c: LocalApiClient): { seen: IpnNotify[]; stop: () => Promise<void>; done: Promise<void> } {
+function collect(c: LocalApiClient, mask?: number): { seen: IpnNotify[]; stop: () => Promise<void>; done: Promise<void> } {
   const ac = new AbortController();
   const seen: IpnNotify[] = [];
   const done = (async () => {
-    for await (const n of c.watch({ signal: ac.signal })) seen.push(n);
+    for await (const n of c.watch({ signal: ac.signal, ...(mask !== undefined ? { mask } : {}) })) seen.push(n);
   })();
   return {
     seen,
@@ -75,7 +75,8 @@ test('each socket is its own device: Self, address and peers differ per socket',
       assert.equal(self.hostName, d.name);
       assert.equal(self.stableId, d.stableId);
       assert.equal(self.nodeId, d.nodeId);
-      assert.deepEqual(self.tailscaleIps, [d.address]);
+      assert.deepEqual(self.tailscaleIps, [d.address, d.address6]);
+      assert.match(d.address6, /^fd7a:115c:a1e0::[0-9a-f]+$/);
       assert.deepEqual(peersFromStatus(st).map((p) => p.hostName).sort(), net.devices.filter((x) => x !== d).map((x) => x.name).sort());
     }
     const ids = new Set(net.devices.map((d) => d.nodeId));
@@ -115,12 +116,12 @@ test('setOnline is seen in every other device\'s status and watch stream', async
     }
     const desktopId = net.device('desktop').nodeId;
     const offlineSeen = (w: { seen: IpnNotify[] }): boolean =>
-      w.seen.some((n) => n.peersChanged?.some((p) => p.nodeId === desktopId && p.online === false) ?? false);
+      w.seen.some((n) => n.peerChangedPatch?.some((p) => p.nodeId === desktopId && p.online === false) ?? false);
     await waitFor(() => watchers.every(offlineSeen), 2000, 'offline notifications');
     net.setOnline('desktop', true);
     const back = peersFromStatus(await client(net, 'laptop').status()).find((x) => x.hostName === 'desktop');
-    assert.equal(back?.path, 'direct');
-    await waitFor(() => watchers.every((w) => w.seen.some((n) => n.peersChanged?.some((p) => p.nodeId === desktopId && p.online === true))), 2000, 'online again');
+    assert.equal(back?.online, true);
+    await waitFor(() => watchers.every((w) => w.seen.some((n) => n.peerChangedPatch?.some((p) => p.nodeId === desktopId && p.online === true))), 2000, 'online again');
     for (const w of watchers) await w.stop();
   });
 });
@@ -128,13 +129,18 @@ test('setOnline is seen in every other device\'s status and watch stream', async
 test('setPath moves a node from direct to DERP in status, ping and the engine stream', async () => {
   await withNet(async (net) => {
     const c = client(net, 'laptop');
-    const w = collect(c);
+    const w = collect(c, NotifyWatch.engineUpdates | NotifyWatch.initialState);
     await waitFor(() => w.seen.length >= 1, 2000, 'initial notification');
-    assert.equal(w.seen[0]?.engine?.liveDerps, 1, 'phone is on DERP from the start');
+    assert.equal(net.pushEngineUpdate('laptop'), 1, 'the engine watcher is reached');
+    await waitFor(() => w.seen.some((n) => n.engine !== undefined), 2000, 'engine update');
+    assert.equal(w.seen.find((n) => n.engine)?.engine?.liveDerps, 1, 'phone is on DERP from the start');
+    const idle = peersFromStatus(await c.status()).find((p) => p.hostName === 'desktop');
+    assert.equal(idle?.curAddr, '', 'an idle direct peer shows no CurAddr');
+    assert.equal(idle?.active, false);
+    assert.equal((await c.ping('127.77.0.2')).path, 'direct');
     const before = peersFromStatus(await c.status()).find((p) => p.hostName === 'desktop');
     assert.equal(before?.path, 'direct');
-    assert.notEqual(before?.curAddr, '');
-    assert.equal((await c.ping('127.77.0.2')).path, 'direct');
+    assert.notEqual(before?.curAddr, '', 'a ping wakes the path: CurAddr shows');
     net.setPath('desktop', 'derp');
     const after = peersFromStatus(await c.status()).find((p) => p.hostName === 'desktop');
     assert.equal(after?.path, 'derp');
@@ -143,7 +149,6 @@ test('setPath moves a node from direct to DERP in status, ping and the engine st
     const ping = await c.ping('127.77.0.2');
     assert.equal(ping.path, 'derp');
     assert.equal(ping.derpRegionCode, 'fra');
-    await waitFor(() => w.seen.length >= 2 && w.seen.at(-1)?.engine !== undefined, 2000, 'engine update');
     net.setPath('desktop', 'peer-relay');
     const relayed = peersFromStatus(await c.status()).find((p) => p.hostName === 'desktop');
     assert.equal(relayed?.path, 'peer-relay');

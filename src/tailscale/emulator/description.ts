@@ -3,11 +3,18 @@ import { isIPv4 } from 'node:net';
 import { DevTailnetError } from './errors.js';
 
 export type EmulatedPath = 'direct' | 'derp' | 'peer-relay';
-/** `logged-out` makes the daemon report BackendState "NeedsLogin". */
-export type EmulatorFault = 'none' | 'error' | 'hang' | 'stopped' | 'logged-out';
+/**
+ * `logged-out`: BackendState NeedsLogin (node key gone). `stopped`: the tailscaled process is
+ * gone (socket closed). `down`: "tailscale down", BackendState Stopped with the socket still up.
+ * `starting`, `needs-machine-auth`, `no-state`: the transient states Starting, NeedsMachineAuth, NoState.
+ */
+export type EmulatorFault = 'none' | 'error' | 'hang' | 'stopped' | 'logged-out' | 'down' | 'starting' | 'needs-machine-auth' | 'no-state';
+/** How a node came to be in the tailnet: its own member, a sharee's node, or shared in by another user. */
+export type EmulatedShare = 'sharee' | 'shared-in';
 
 export const EMULATED_PATHS: readonly EmulatedPath[] = ['direct', 'derp', 'peer-relay'];
-export const EMULATOR_FAULTS: readonly EmulatorFault[] = ['none', 'error', 'hang', 'stopped', 'logged-out'];
+export const EMULATOR_FAULTS: readonly EmulatorFault[] = ['none', 'error', 'hang', 'stopped', 'logged-out', 'down', 'starting', 'needs-machine-auth', 'no-state'];
+export const EMULATED_SHARES: readonly EmulatedShare[] = ['sharee', 'shared-in'];
 
 export interface TailnetUserDescription {
   loginName: string;
@@ -28,6 +35,10 @@ export interface TailnetNodeDescription {
   user?: string;
   /** Loopback address standing in for its Tailscale IP; default 127.77.0.N with N = index + 1. */
   address?: string;
+  /** Someone else's device seen in this tailnet (see EmulatedShare). */
+  share?: EmulatedShare;
+  /** false: this node's tailscaled runs with userspace networking (Status.TUN false). */
+  tun?: boolean;
 }
 
 export interface TailnetDescription {
@@ -137,6 +148,16 @@ export function validateDescription(input: unknown): TailnetDescription {
     if (addresses.has(address)) bad(`${where}.address ${address} is used twice`);
     addresses.add(address);
     if (n['address'] !== undefined) node.address = address;
+    const share = n['share'];
+    if (share !== undefined) {
+      if (typeof share !== 'string' || !(EMULATED_SHARES as readonly string[]).includes(share)) bad(`${where}.share must be one of ${EMULATED_SHARES.join(', ')}`);
+      node.share = share as EmulatedShare;
+    }
+    const tun = n['tun'];
+    if (tun !== undefined) {
+      if (typeof tun !== 'boolean') bad(`${where}.tun must be true or false`);
+      node.tun = tun;
+    }
     out.nodes.push(node);
   });
   return out;

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DeviceServer } from './device-server.js';
+import { DeviceServer, type DeviceStats } from './device-server.js';
 import { validateDescription, type EmulatedPath, type EmulatorFault, type TailnetDescription, EMULATED_PATHS, EMULATOR_FAULTS } from './description.js';
 import { DevTailnetError } from './errors.js';
 import { TailnetState, type NodeState } from './tailnet-state.js';
@@ -15,6 +15,8 @@ export interface EmulatedDevice {
   name: string;
   /** Loopback address standing in for the device's Tailscale IP. */
   address: string;
+  /** Its Tailscale IPv6 address (answers whois and ping like the IPv4 one). */
+  address6: string;
   socketPath: string;
   stableId: string;
   /** tailcfg.NodeID as an exact decimal string (above 2^53 on purpose). */
@@ -28,6 +30,12 @@ export interface EmulatedDevice {
 export interface DevTailnetOptions {
   /** Directory for the sockets; default a fresh temporary directory removed on stop(). */
   dir?: string;
+  /** How often engine updates go to watchers that asked for them (default 2000 ms, as tailscaled). */
+  enginePollMs?: number;
+  /** Zone offset of local clock readings in the JSON (default this machine's). */
+  utcOffsetMinutes?: number;
+  /** How long a path stays active (CurAddr shown) after traffic; default 45 s as magicsock. */
+  activeMs?: number;
 }
 
 export interface DevTailnetSnapshotDevice extends EmulatedDevice {
@@ -58,6 +66,10 @@ export interface DevTailnet {
   removeNode(name: string): void;
   /** Live view of every device, for the control API and the CLI. */
   snapshot(): DevTailnetSnapshotDevice[];
+  /** What this device's LocalAPI has been asked so far. */
+  stats(name: string): DeviceStats;
+  /** One engine poll on this device now (tailscaled does it every 2 s); returns the watchers reached. */
+  pushEngineUpdate(name: string): number;
   stop(): Promise<void>;
 }
 
@@ -65,6 +77,7 @@ function deviceOf(state: TailnetState, node: NodeState, socketPath: string): Emu
   return {
     name: node.name,
     address: node.address,
+    address6: node.address6,
     socketPath,
     stableId: node.stableId,
     nodeId: node.nodeId.toString(),
@@ -81,6 +94,8 @@ export async function startDevTailnet(desc: TailnetDescription, opts: DevTailnet
   const dir = ownsDir ? mkdtempSync(join(tmpdir(), 'fcp-tailnet-')) : resolve(opts.dir as string);
   if (!ownsDir) mkdirSync(dir, { recursive: true });
   const state = new TailnetState(checked);
+  if (opts.utcOffsetMinutes !== undefined) state.utcOffsetMinutes = opts.utcOffsetMinutes;
+  if (opts.activeMs !== undefined) state.activeMs = opts.activeMs;
   const servers = new Map<string, DeviceServer>();
   const devices: EmulatedDevice[] = [];
   try {
@@ -90,6 +105,7 @@ export async function startDevTailnet(desc: TailnetDescription, opts: DevTailnet
         throw new DevTailnetError('DEV_TAILNET_SOCKET', `socket path too long for a unix socket: ${socketPath}; use a shorter --dir`);
       }
       const server = new DeviceServer(state, node, socketPath);
+      if (opts.enginePollMs !== undefined) server.enginePollMs = opts.enginePollMs;
       await server.start();
       servers.set(node.name, server);
       devices.push(deviceOf(state, node, socketPath));
@@ -160,6 +176,17 @@ export async function startDevTailnet(desc: TailnetDescription, opts: DevTailnet
           removed: node.removed,
         };
       });
+    },
+    stats(name) {
+      const server = servers.get(name);
+      if (!server) state.node(name);
+      return (server as DeviceServer).stats();
+    },
+    pushEngineUpdate(name) {
+      alive();
+      const server = servers.get(name);
+      if (!server) state.node(name);
+      return (server as DeviceServer).pushEngineUpdate();
     },
     async stop() {
       if (stopped) return;

@@ -14,6 +14,7 @@ import {
   renderPingError,
   renderStatus,
   renderWhoIs,
+  sessionId,
   STATE_NUMBER,
   type PingKind,
   type RawObject,
@@ -21,7 +22,36 @@ import {
 import type { NodeState, TailnetChange, TailnetState } from './tailnet-state.js';
 
 const PING_KINDS: readonly PingKind[] = ['disco', 'TSMP', 'ICMP', 'peerapi'];
-const WATCH = { engine: 1 << 0, initialState: 1 << 1, peerChanges: 1 << 12, initialStatus: 1 << 14, peerPatches: 1 << 15 };
+const WATCH = {
+  engine: 1 << 0,
+  initialState: 1 << 1,
+  initialPrefs: 1 << 2,
+  initialNetMap: 1 << 3,
+  rateLimit: 1 << 8,
+  peerChanges: 1 << 12,
+  noNetMap: 1 << 13,
+  initialStatus: 1 << 14,
+  peerPatches: 1 << 15,
+  inProcessNoDisconnect: 1 << 16,
+};
+/** Bits that make WatchNotificationsAs send a first message at once (ipn/ipnlocal/local.go). */
+const INITIAL_BITS = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 14) | (1 << 5) | (1 << 10) | (1 << 11) | (1 << 17) | (1 << 18);
+/** ipn.NotifyRateLimitIncompatibleBits (ipn/backend.go). */
+const RATE_LIMIT_INCOMPATIBLE = WATCH.peerChanges | WATCH.noNetMap | WATCH.initialStatus | WATCH.peerPatches;
+/** pollRequestEngineStatus: with the engine bit, every watcher gets Engine this often. */
+export const ENGINE_POLL_MS = 2000;
+
+/** What a device's LocalAPI was asked, for tests that check fcpd's load on tailscaled. */
+export interface DeviceStats {
+  statusRequests: number;
+  whoisRequests: number;
+  /** Pings by target device name (or IP when no device has it). */
+  pings: Record<string, number>;
+  /** Masks of the watch streams open now. */
+  watchMasks: number[];
+  /** Engine notifications written to watchers. */
+  engineNotifies: number;
+}
 
 interface Watcher {
   res: ServerResponse;
@@ -37,7 +67,10 @@ export class DeviceServer {
   private readonly unanswered = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly onChange = (change: TailnetChange): void => this.handleChange(change);
-  private sessionCounter = 0;
+  private readonly counters = { statusRequests: 0, whoisRequests: 0, engineNotifies: 0 };
+  private readonly pingCounts = new Map<string, number>();
+  private engineTimer: NodeJS.Timeout | undefined;
+  enginePollMs = ENGINE_POLL_MS;
   /** Stop/restart of the socket, serialised so a restart never races a close. */
   private transition: Promise<void> = Promise.resolve();
 
@@ -50,6 +83,38 @@ export class DeviceServer {
   async start(): Promise<void> {
     this.state.on('change', this.onChange);
     await this.listen();
+  }
+
+  stats(): DeviceStats {
+    return {
+      ...this.counters,
+      pings: Object.fromEntries(this.pingCounts),
+      watchMasks: [...this.watchers].map((w) => w.mask),
+    };
+  }
+
+  /** Sends one Engine message to every watcher that asked for engine updates; returns how many. */
+  pushEngineUpdate(): number {
+    let sent = 0;
+    this.broadcast((mask) => {
+      if (!(mask & WATCH.engine)) return undefined;
+      sent++;
+      return renderNotify({ Engine: renderEngine(this.state, this.node) });
+    });
+    this.counters.engineNotifies += sent;
+    return sent;
+  }
+
+  /** Polls like tailscaled while any watcher wants engine updates. */
+  private syncEnginePoll(): void {
+    const wanted = [...this.watchers].some((w) => w.mask & WATCH.engine);
+    if (wanted && !this.engineTimer) {
+      this.engineTimer = setInterval(() => this.pushEngineUpdate(), this.enginePollMs);
+      this.engineTimer.unref();
+    } else if (!wanted && this.engineTimer) {
+      clearInterval(this.engineTimer);
+      this.engineTimer = undefined;
+    }
   }
 
   async stop(): Promise<void> {
@@ -85,6 +150,7 @@ export class DeviceServer {
     this.timers.clear();
     for (const w of this.watchers) w.res.destroy();
     this.watchers.clear();
+    this.syncEnginePoll();
     for (const r of this.held) r.destroy();
     this.held.clear();
     for (const r of this.unanswered) r.destroy();
@@ -104,7 +170,8 @@ export class DeviceServer {
     if (change.kind === 'fault' && change.node === this.node) {
       if (change.node.fault === 'stopped') void this.enqueue(() => this.close());
       else if (change.previous === 'stopped') void this.enqueue(() => this.listen());
-      else if (change.node.fault === 'logged-out' || change.previous === 'logged-out') {
+      else {
+        // Every watcher hears state changes, whatever its mask (ipnlocal sends State to all).
         this.broadcast(() => renderNotify({ State: STATE_NUMBER[backendState(this.node)] }));
       }
       if (change.previous === 'hang') {
@@ -121,7 +188,7 @@ export class DeviceServer {
       return;
     }
     if (change.kind === 'removed') {
-      this.broadcast((mask) => (mask & WATCH.peerChanges ? renderNotify({ PeersRemoved: [node.nodeId] }) : undefined));
+      this.broadcast((mask) => (mask & (WATCH.peerChanges | WATCH.peerPatches) ? renderNotify({ PeersRemoved: [node.nodeId] }) : undefined));
     } else if (change.kind === 'online') {
       this.broadcast((mask) => {
         if (mask & WATCH.peerPatches) {
@@ -134,7 +201,7 @@ export class DeviceServer {
       });
     }
     // Every peer-set or path change moves the engine's live peers / DERP counts.
-    this.broadcast((mask) => (mask & WATCH.engine ? renderNotify({ Engine: renderEngine(this.state, this.node) }) : undefined));
+    this.pushEngineUpdate();
   }
 
   private broadcast(make: (mask: number) => RawObject | undefined): void {
@@ -162,6 +229,7 @@ export class DeviceServer {
     const url = new URL(req.url ?? '/', 'http://local-tailscaled.sock');
     switch (url.pathname) {
       case '/localapi/v0/status':
+        this.counters.statusRequests++;
         return this.json(res, renderStatus(this.state, this.node), '\t');
       case '/localapi/v0/whois':
         return this.whois(url, res);
@@ -175,11 +243,12 @@ export class DeviceServer {
   }
 
   private whois(url: URL, res: ServerResponse): void {
+    this.counters.whoisRequests++;
     const addr = url.searchParams.get('addr') ?? '';
     if (addr === '') return this.plainError(res, 400, "missing 'addr' parameter");
     let target: NodeState | undefined;
     if (addr.startsWith('nodekey:')) {
-      if (!/^nodekey:[0-9a-f]{64}$/.test(addr)) return this.plainError(res, 400, "invalid nodekey in 'addr' parameter");
+      if (!/^nodekey:[0-9a-fA-F]{64}$/.test(addr)) return this.plainError(res, 400, "invalid nodekey in 'addr' parameter");
       target = this.state.byNodeKey(addr);
     } else {
       const ip = hostOf(addr);
@@ -187,7 +256,8 @@ export class DeviceServer {
       target = this.state.byAddress(ip);
     }
     if (!target || backendState(this.node) !== 'Running') return this.plainError(res, 404, 'no match for IP:port');
-    this.json(res, renderWhoIs(this.state, target), '\t');
+    // MarshalIndent + Write: no trailing newline, unlike status (localapi.go serveWhoIsWithBackend).
+    this.json(res, renderWhoIs(this.state, target), '\t', false);
   }
 
   private ping(req: IncomingMessage, url: URL, res: ServerResponse): void {
@@ -197,44 +267,70 @@ export class DeviceServer {
     if (isIP(ip) === 0) return this.plainError(res, 400, 'invalid IP');
     const kind = url.searchParams.get('type') ?? '';
     if (kind === '') return this.plainError(res, 400, "missing 'type' parameter");
-    if (!(PING_KINDS as readonly string[]).includes(kind)) return this.jsonError(res, `unknown ping type "${kind}"`);
-    if (backendState(this.node) !== 'Running') return this.jsonError(res, 'not running');
-    if (ip === this.node.address) return this.json(res, renderPingError(ip, `${ip} is local Tailscale IP`, true));
+    const size = url.searchParams.get('size');
+    if (size !== null && size !== '') {
+      if (!/^-?[0-9]+$/.test(size)) return this.plainError(res, 400, "invalid 'size' parameter");
+      if (Number(size) !== 0 && kind !== 'disco') return this.plainError(res, 400, "'size' parameter is only supported with disco pings");
+    }
     const target = this.state.byAddress(ip);
+    const key = target?.name ?? ip;
+    this.pingCounts.set(key, (this.pingCounts.get(key) ?? 0) + 1);
+    // Without a netmap the engine knows no peer: 200 with Err (wgengine/userspace.go Ping).
+    if (backendState(this.node) !== 'Running') return this.json(res, renderPingError(ip, 'no matching peer', false));
+    if (target === this.node) return this.json(res, renderPingError(ip, `${ip} is local Tailscale IP`, true));
     if (!target) return this.json(res, renderPingError(ip, 'no matching peer', false));
+    if (!(PING_KINDS as readonly string[]).includes(kind)) return this.jsonError(res, `unknown ping type "${kind}"`);
     // The daemon never times a ping out: an unreachable peer leaves the request open.
     if (!target.online || target.fault === 'stopped' || !this.node.online) {
       this.unanswered.add(res);
       res.on('close', () => this.unanswered.delete(res));
       return;
     }
+    // A disco ping is traffic: it wakes the path and starts heartbeats (magicsock endpoint.go).
+    if (kind === 'disco') this.state.noteTraffic(this.node, target);
     const latency = this.state.latencyOf(target);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (res.destroyed) return;
-      this.json(res, renderPing(target, kind as PingKind, latency));
+      this.json(res, renderPing(this.state, target, kind as PingKind, latency, ip));
     }, latency);
     this.timers.add(timer);
   }
 
   private watch(url: URL, res: ServerResponse): void {
-    const rawMask = url.searchParams.get('mask') ?? '0';
-    if (!/^[0-9]+$/.test(rawMask)) return this.plainError(res, 400, 'bad mask');
-    const mask = Number(rawMask);
+    const rawMask = url.searchParams.get('mask') ?? '';
+    if (rawMask !== '' && !/^[0-9]+$/.test(rawMask)) return this.plainError(res, 400, 'bad mask');
+    const mask = rawMask === '' ? 0 : Number(rawMask);
+    if (mask & WATCH.inProcessNoDisconnect) {
+      return this.plainError(res, 400, 'NotifyInProcessNoDisconnect is only valid for in-process IPN bus subscribers');
+    }
+    if (mask & WATCH.rateLimit && mask & RATE_LIMIT_INCOMPATIBLE) {
+      return this.plainError(res, 400, 'NotifyRateLimit is incompatible with new-style IPN bus subscription bits');
+    }
     res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
     const watcher: Watcher = { res, mask };
     this.watchers.add(watcher);
-    res.on('close', () => this.watchers.delete(watcher));
-    this.sessionCounter++;
-    const first: RawObject = { SessionID: `emulated-${this.node.index + 1}-${this.sessionCounter}` };
-    if (mask & WATCH.initialState) first['State'] = STATE_NUMBER[backendState(this.node)];
+    res.on('close', () => {
+      this.watchers.delete(watcher);
+      this.syncEnginePoll();
+    });
+    this.syncEnginePoll();
+    // No first message at all unless an initial bit is set; SessionID only with the initial state.
+    if (!(mask & INITIAL_BITS)) return;
+    const first: RawObject = {};
+    if (mask & WATCH.initialState) {
+      first['SessionID'] = sessionId();
+      first['State'] = STATE_NUMBER[backendState(this.node)];
+      if (backendState(this.node) === 'NeedsLogin') first['BrowseToURL'] = `https://login.tailscale.com/a/emulated-${this.node.index + 1}`;
+    }
+    if (mask & WATCH.initialNetMap && backendState(this.node) === 'Running') first['SelfChange'] = renderNode(this.state, this.node);
     if (mask & WATCH.initialStatus) first['InitialStatus'] = renderStatus(this.state, this.node);
-    if (mask & WATCH.engine) first['Engine'] = renderEngine(this.state, this.node);
     res.write(stringifyJsonLossless(renderNotify(first)) + '\n');
   }
 
-  private json(res: ServerResponse, body: RawObject, indent = ''): void {
-    const text = stringifyJsonLossless(body, indent) + '\n';
+  private json(res: ServerResponse, body: RawObject, indent = '', newline = true): void {
+    const text = stringifyJsonLossless(body, indent) + (newline ? '\n' : '');
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(text);
   }

@@ -12,6 +12,8 @@ export {
   defaultAddress,
   EMULATED_PATHS,
   EMULATOR_FAULTS,
+  EMULATED_SHARES,
+  type EmulatedShare,
   type TailnetDescription,
   type TailnetNodeDescription,
   type TailnetUserDescription,
@@ -20,4 +22,5 @@ export {
 } from './description.js';
 export { DevTailnetError, type DevTailnetErrorCode } from './errors.js';
 export { startControlServer, DevTailnetControlClient, type ControlServer } from './control.js';
-export { EMULATED_VERSION } from './render.js';
+export { EMULATED_VERSION, goTime } from './render.js';
+export { ENGINE_POLL_MS, type DeviceStats } from './device-server.js';

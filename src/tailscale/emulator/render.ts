@@ -1,21 +1,36 @@
-// Renders the LocalAPI JSON a real tailscaled would send, as seen from one
-// device. Field names, order and zero values follow the Go structs:
-// ipnstate.Status/PeerStatus/PingResult, tailcfg.Node/UserProfile,
-// apitype.WhoIsResponse and ipn.Notify.
+// Renders the LocalAPI JSON a real tailscaled would send, as seen from one device. Field names,
+// order and zero values follow the Go structs: ipnstate.Status/PeerStatus/PingResult,
+// tailcfg.Node/UserProfile, apitype.WhoIsResponse and ipn.Notify. Where each behaviour was read
+// in tailscale/tailscale is listed in docs/tailscale.md.
+import { randomBytes } from 'node:crypto';
+import { goTime } from './go-time.js';
 import { HOME_DERP, type EmulatedUser, type NodeState, type TailnetState } from './tailnet-state.js';
+
+export { goTime };
 
 export const EMULATED_VERSION = '1.90.1-fcpdev';
 /** tailcfg.CapabilityVersion reported by the emulated nodes. */
 const CAPABILITY_VERSION = 130;
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+const ZERO_NODE_KEY = `nodekey:${'0'.repeat(64)}`;
 const PEER_RELAY = '192.0.2.250:7777';
+/** The first entry of Self.Capabilities (ipn/ipnlocal/local.go updateStatusLocked). */
+const DEPRECATED_CAPS = 'HTTPS://TAILSCALE.COM/s/DEPRECATED-NODE-CAPS#see-https://github.com/tailscale/tailscale/issues/11508';
+/** Node capabilities the control plane grants the emulated devices (values none). */
+const SELF_CAPS = ['https://tailscale.com/cap/file-sharing', 'https://tailscale.com/cap/ssh', 'funnel'];
 /** ipn.State numbers as sent in Notify.State. */
-export const STATE_NUMBER = { NeedsLogin: 2, Running: 6 } as const;
+export const STATE_NUMBER = { NoState: 0, InUseOtherUser: 1, NeedsLogin: 2, NeedsMachineAuth: 3, Stopped: 4, Starting: 5, Running: 6 } as const;
+export type BackendStateName = keyof typeof STATE_NUMBER;
 
 export type RawObject = Record<string, unknown>;
 
-function prefix(node: NodeState): string {
-  return `${node.address}/32`;
+/** A local clock reading now, with sub-millisecond digits as Go's monotonic-wall clock gives. */
+function localNow(state: TailnetState, ms = Date.now()): string {
+  return goTime(ms, state.utcOffsetMinutes, Number(process.hrtime.bigint() % 1_000_000n));
+}
+
+function prefixes(node: NodeState): string[] {
+  return [`${node.address}/32`, `${node.address6}/128`];
 }
 
 function peerRelayOf(node: NodeState): string {
@@ -26,17 +41,53 @@ function userProfile(user: EmulatedUser): RawObject {
   return { ID: user.id, LoginName: user.loginName, DisplayName: user.displayName };
 }
 
-/** A daemon told to log out, or whose node was deleted from the tailnet, needs a new login. */
-export function backendState(viewer: NodeState): 'Running' | 'NeedsLogin' {
-  return viewer.fault === 'logged-out' || viewer.removed ? 'NeedsLogin' : 'Running';
+/** encoding/json writes map keys sorted. */
+function sortedMap(entries: Array<[string, unknown]>): RawObject {
+  const out: RawObject = {};
+  for (const [k, v] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
+  return out;
 }
 
-function peerStatus(state: TailnetState, node: NodeState, asSelf: boolean): RawObject {
-  const now = new Date().toISOString();
+/** The daemon's BackendState as this device's fault makes it. */
+export function backendState(viewer: NodeState): BackendStateName {
+  if (viewer.removed) return 'NeedsLogin';
+  switch (viewer.fault) {
+    case 'logged-out':
+      return 'NeedsLogin';
+    case 'down':
+      return 'Stopped';
+    case 'starting':
+      return 'Starting';
+    case 'needs-machine-auth':
+      return 'NeedsMachineAuth';
+    case 'no-state':
+      return 'NoState';
+    default:
+      return 'Running';
+  }
+}
+
+function healthFor(state: BackendStateName): string[] {
+  switch (state) {
+    case 'Running':
+      return [];
+    case 'NeedsLogin':
+      return ['You are logged out.'];
+    case 'Stopped':
+      return ['Tailscale is stopped.'];
+    case 'NeedsMachineAuth':
+      return ['Machine is not yet approved by tailnet admin.'];
+    default:
+      return [];
+  }
+}
+
+/** A peer as `viewer` sees it (ipn/ipnlocal/local.go populatePeerStatusLocked + magicsock populatePeerStatus). */
+function peerStatus(state: TailnetState, viewer: NodeState, node: NodeState): RawObject {
   const online = node.online;
-  const direct = !asSelf && online && node.path === 'direct';
-  const relayed = !asSelf && online && node.path === 'peer-relay';
-  const active = !asSelf && online;
+  const last = state.lastTraffic(viewer, node);
+  // CurAddr/PeerRelay only while a UDP path is trusted, i.e. shortly after traffic.
+  const active = online && state.isActive(viewer, node);
   const ps: RawObject = {
     ID: node.stableId,
     NodeID: node.nodeId,
@@ -45,33 +96,108 @@ function peerStatus(state: TailnetState, node: NodeState, asSelf: boolean): RawO
     DNSName: state.fqdn(node),
     OS: node.os,
     UserID: node.user.id,
-    TailscaleIPs: [node.address],
-    AllowedIPs: [prefix(node)],
   };
+  if (node.share === 'shared-in') ps['AltSharerUserID'] = state.sharerUser.id;
+  Object.assign(ps, { TailscaleIPs: [node.address, node.address6], AllowedIPs: prefixes(node) });
   if (node.tags.length > 0) ps['Tags'] = [...node.tags];
   Object.assign(ps, {
-    Addrs: asSelf || direct ? [node.endpoint] : null,
-    CurAddr: direct ? node.endpoint : '',
+    // Only Self has Addrs (magicsock.go fills it from its own endpoints).
+    Addrs: null,
+    CurAddr: active && node.path === 'direct' ? node.endpoint : '',
     Relay: HOME_DERP.code,
-    PeerRelay: relayed ? peerRelayOf(node) : '',
-    RxBytes: active ? 1024 * (node.index + 1) : 0,
-    TxBytes: active ? 2048 * (node.index + 1) : 0,
+    PeerRelay: active && node.path === 'peer-relay' ? peerRelayOf(node) : '',
+    RxBytes: last !== undefined ? 1024 * (node.index + 1) : 0,
+    TxBytes: last !== undefined ? 2048 * (node.index + 1) : 0,
     Created: node.created,
-    LastWrite: active ? now : GO_ZERO_TIME,
+    LastWrite: last !== undefined ? localNow(state, last) : GO_ZERO_TIME,
     // Only meaningful (and only non-zero) for offline peers.
     LastSeen: online ? GO_ZERO_TIME : node.lastSeen,
-    LastHandshake: active && !relayed ? now : GO_ZERO_TIME,
+    LastHandshake: last !== undefined && node.path !== 'peer-relay' ? localNow(state, last) : GO_ZERO_TIME,
     Online: online,
     ExitNode: false,
     ExitNodeOption: false,
     Active: active,
-    PeerAPIURL: [`http://${node.address}:${peerApiPort(node)}`],
+    PeerAPIURL: [`http://${node.address}:${peerApiPort(node)}`, `http://[${node.address6}]:${peerApiPort(node)}`],
     TaildropTarget: 0,
     NoFileSharingReason: '',
-    InNetworkMap: true,
-    InMagicSock: !asSelf,
-    InEngine: !asSelf,
   });
+  if (node.share === 'sharee') ps['ShareeNode'] = true;
+  Object.assign(ps, { InNetworkMap: true, InMagicSock: true, InEngine: true });
+  if (node.keyExpiry) ps['KeyExpiry'] = node.keyExpiry;
+  return ps;
+}
+
+/** This device (updateStatusLocked's MutateSelfStatus): zeroed apart from host name and OS without a netmap. */
+function selfStatus(state: TailnetState, viewer: NodeState, haveNetmap: boolean): RawObject {
+  if (!haveNetmap) {
+    return {
+      ID: '',
+      NodeID: 0,
+      PublicKey: ZERO_NODE_KEY,
+      HostName: viewer.name,
+      DNSName: '',
+      OS: viewer.os,
+      UserID: 0,
+      TailscaleIPs: null,
+      Addrs: null,
+      CurAddr: '',
+      Relay: '',
+      PeerRelay: '',
+      RxBytes: 0,
+      TxBytes: 0,
+      Created: GO_ZERO_TIME,
+      LastWrite: GO_ZERO_TIME,
+      LastSeen: GO_ZERO_TIME,
+      LastHandshake: GO_ZERO_TIME,
+      Online: false,
+      ExitNode: false,
+      ExitNodeOption: false,
+      Active: false,
+      PeerAPIURL: null,
+      TaildropTarget: 0,
+      NoFileSharingReason: '',
+      InNetworkMap: false,
+      InMagicSock: false,
+      InEngine: false,
+    };
+  }
+  const ps: RawObject = {
+    ID: viewer.stableId,
+    NodeID: viewer.nodeId,
+    PublicKey: viewer.nodeKey,
+    HostName: viewer.name,
+    DNSName: state.fqdn(viewer),
+    OS: viewer.os,
+    UserID: viewer.user.id,
+    TailscaleIPs: [viewer.address, viewer.address6],
+    AllowedIPs: prefixes(viewer),
+  };
+  if (viewer.tags.length > 0) ps['Tags'] = [...viewer.tags];
+  Object.assign(ps, {
+    Addrs: [viewer.endpoint, `10.0.0.${(viewer.index % 250) + 2}:41641`],
+    CurAddr: '',
+    Relay: HOME_DERP.code,
+    PeerRelay: '',
+    RxBytes: 0,
+    TxBytes: 0,
+    Created: viewer.created,
+    LastWrite: GO_ZERO_TIME,
+    LastSeen: GO_ZERO_TIME,
+    LastHandshake: GO_ZERO_TIME,
+    Online: viewer.online,
+    ExitNode: false,
+    ExitNodeOption: false,
+    Active: false,
+    PeerAPIURL: [`http://${viewer.address}:${peerApiPort(viewer)}`, `http://[${viewer.address6}]:${peerApiPort(viewer)}`],
+    TaildropTarget: 0,
+    NoFileSharingReason: '',
+    Capabilities: [DEPRECATED_CAPS, ...[...SELF_CAPS].sort()],
+    CapMap: sortedMap(SELF_CAPS.map((c) => [c, null])),
+    InNetworkMap: true,
+    InMagicSock: false,
+    InEngine: false,
+  });
+  if (viewer.keyExpiry) ps['KeyExpiry'] = viewer.keyExpiry;
   return ps;
 }
 
@@ -81,34 +207,43 @@ function peerApiPort(node: NodeState): number {
 
 /** GET /localapi/v0/status from `viewer`. */
 export function renderStatus(state: TailnetState, viewer: NodeState): RawObject {
-  const running = backendState(viewer) === 'Running';
-  const peers: RawObject = {};
-  const users = new Map<bigint, EmulatedUser>([[viewer.user.id, viewer.user]]);
-  if (running) {
+  const backend = backendState(viewer);
+  // A running or stopped-by-user daemon keeps its netmap; logged out or starting, there is none.
+  const running = backend === 'Running';
+  const haveNetmap = running;
+  const peers: Array<[string, unknown]> = [];
+  const users = new Map<bigint, EmulatedUser>();
+  if (haveNetmap) {
+    users.set(viewer.user.id, viewer.user);
     for (const node of state.members()) {
       if (node === viewer) continue;
-      peers[node.nodeKey] = peerStatus(state, node, false);
+      peers.push([node.nodeKey, peerStatus(state, viewer, node)]);
       users.set(node.user.id, node.user);
+      if (node.share === 'shared-in') users.set(state.sharerUser.id, state.sharerUser);
     }
   }
-  const userMap: RawObject = {};
-  for (const [id, user] of users) userMap[id.toString()] = userProfile(user);
-  return {
+  const loggedOut = backend === 'NeedsLogin';
+  const status: RawObject = {
     Version: EMULATED_VERSION,
-    TUN: false,
-    BackendState: backendState(viewer),
-    HaveNodeKey: true,
-    AuthURL: running ? '' : `https://login.tailscale.com/a/emulated-${viewer.index + 1}`,
-    TailscaleIPs: running ? [viewer.address] : null,
-    Self: peerStatus(state, viewer, true),
-    Health: running ? [] : ['You are logged out.'],
-    MagicDNSSuffix: state.magicDnsSuffix,
-    CurrentTailnet: running ? { Name: state.tailnet, MagicDNSSuffix: state.magicDnsSuffix, MagicDNSEnabled: true } : null,
-    CertDomains: running ? [`${viewer.name}.${state.magicDnsSuffix}`] : null,
-    Peer: running ? peers : null,
-    User: userMap,
-    ClientVersion: null,
+    TUN: viewer.tun,
+    BackendState: backend,
   };
+  // HaveNodeKey is omitempty: a logged-out daemon has no node key and leaves it out.
+  if (!loggedOut) status['HaveNodeKey'] = true;
+  Object.assign(status, {
+    AuthURL: loggedOut ? `https://login.tailscale.com/a/emulated-${viewer.index + 1}` : '',
+    TailscaleIPs: haveNetmap ? [viewer.address, viewer.address6] : null,
+    Self: selfStatus(state, viewer, haveNetmap),
+    Health: healthFor(backend),
+    MagicDNSSuffix: haveNetmap ? state.magicDnsSuffix : '',
+    CurrentTailnet: haveNetmap ? { Name: state.tailnet, MagicDNSSuffix: state.magicDnsSuffix, MagicDNSEnabled: true } : null,
+    CertDomains: haveNetmap ? [`${viewer.name}.${state.magicDnsSuffix}`] : null,
+    ExtraRecords: null,
+    Peer: haveNetmap ? sortedMap(peers) : null,
+    User: users.size > 0 ? sortedMap([...users].map(([id, u]) => [id.toString(), userProfile(u)])) : null,
+    ClientVersion: null,
+  });
+  return status;
 }
 
 /** tailcfg.Node as carried by whois answers and ipn bus peer changes. */
@@ -119,17 +254,23 @@ export function renderNode(state: TailnetState, node: NodeState): RawObject {
     StableID: node.stableId,
     Name: fqdn,
     User: node.user.id,
-    Key: node.nodeKey,
+  };
+  if (node.share === 'shared-in') n['Sharer'] = state.sharerUser.id;
+  n['Key'] = node.nodeKey;
+  if (node.keyExpiry) n['KeyExpiry'] = node.keyExpiry;
+  const hostinfo: RawObject = { OS: node.os, Hostname: node.name };
+  if (node.share === 'sharee') hostinfo['ShareeNode'] = true;
+  Object.assign(n, {
     Machine: node.machineKey,
     DiscoKey: node.discoKey,
-    Addresses: [prefix(node)],
-    AllowedIPs: [prefix(node)],
+    Addresses: prefixes(node),
+    AllowedIPs: prefixes(node),
     Endpoints: [node.endpoint],
     HomeDERP: HOME_DERP.id,
-    Hostinfo: { OS: node.os, Hostname: node.name },
+    Hostinfo: hostinfo,
     Created: node.created,
     Cap: CAPABILITY_VERSION,
-  };
+  });
   if (node.tags.length > 0) n['Tags'] = [...node.tags];
   if (!node.online) n['LastSeen'] = node.lastSeen;
   n['Online'] = node.online;
@@ -146,12 +287,16 @@ export function renderWhoIs(state: TailnetState, node: NodeState): RawObject {
 
 export type PingKind = 'disco' | 'TSMP' | 'ICMP' | 'peerapi';
 
-/** POST /localapi/v0/ping answer once `target` replied. */
-export function renderPing(target: NodeState, kind: PingKind, latencyMs: number): RawObject {
+/**
+ * POST /localapi/v0/ping answer once `target` replied. NodeName differs by kind: disco gives the
+ * first label of the MagicDNS name (magicsock.go Conn.Ping), TSMP/ICMP the ComputedName
+ * (wgengine/userspace.go), peerapi the full name with its trailing dot (ipnlocal Ping).
+ */
+export function renderPing(state: TailnetState, target: NodeState, kind: PingKind, latencyMs: number, ip: string): RawObject {
   const res: RawObject = {
-    IP: target.address,
-    NodeIP: target.address,
-    NodeName: target.name,
+    IP: ip,
+    NodeIP: kind === 'disco' ? target.address : ip,
+    NodeName: kind === 'peerapi' ? state.fqdn(target) : target.name,
     Err: '',
     LatencySeconds: latencyMs / 1000,
     Endpoint: '',
@@ -174,7 +319,7 @@ export function renderPing(target: NodeState, kind: PingKind, latencyMs: number)
   return res;
 }
 
-/** A ping the engine answers at once with an error (unknown or local IP). */
+/** A ping the engine answers at once with an error (unknown or local IP, or no netmap at all). */
 export function renderPingError(ip: string, err: string, isLocal: boolean): RawObject {
   const res: RawObject = {
     IP: ip,
@@ -191,26 +336,35 @@ export function renderPingError(ip: string, err: string, isLocal: boolean): RawO
   return res;
 }
 
-/** An ipn.Notify with the fields Go always writes (nil pointers as null). */
+const NOTIFY_ORDER = [
+  'Version', 'SessionID', 'ErrMessage', 'LoginFinished', 'State', 'Prefs', 'SelfChange', 'InitialStatus', 'NetMap',
+  'PeerChangedPatch', 'PeersChanged', 'PeersRemoved', 'Engine', 'BrowseToURL', 'DriveShares',
+] as const;
+/** Pointer fields without omitzero: always written, null when nil. */
+const NOTIFY_ALWAYS = new Set(['Version', 'ErrMessage', 'LoginFinished', 'State', 'Prefs', 'NetMap', 'Engine', 'BrowseToURL', 'DriveShares']);
+
+/** An ipn.Notify in Go's field order: nil pointers as null, omitzero fields left out, DriveShares always null. */
 export function renderNotify(fields: RawObject): RawObject {
-  return {
-    Version: EMULATED_VERSION,
-    ErrMessage: null,
-    LoginFinished: null,
-    State: null,
-    Prefs: null,
-    NetMap: null,
-    Engine: null,
-    BrowseToURL: null,
-    ...fields,
-  };
+  const out: RawObject = {};
+  for (const key of NOTIFY_ORDER) {
+    if (key === 'Version') out[key] = EMULATED_VERSION;
+    else if (fields[key] !== undefined) out[key] = fields[key];
+    else if (NOTIFY_ALWAYS.has(key)) out[key] = null;
+  }
+  return out;
+}
+
+/** ipnlocal's session id: rands.HexString(16). */
+export function sessionId(): string {
+  return randomBytes(8).toString('hex');
 }
 
 export function renderEngine(state: TailnetState, viewer: NodeState): RawObject {
   const live = state.members().filter((n) => n !== viewer && n.online);
   const livePeers: RawObject = {};
-  for (const n of live) {
-    livePeers[n.nodeKey] = { NodeKey: n.nodeKey, TxBytes: 2048 * (n.index + 1), RxBytes: 1024 * (n.index + 1), LastHandshake: new Date().toISOString() };
+  for (const n of [...live].sort((a, b) => (a.nodeKey < b.nodeKey ? -1 : 1))) {
+    const last = state.lastTraffic(viewer, n);
+    livePeers[n.nodeKey] = { NodeKey: n.nodeKey, TxBytes: 2048 * (n.index + 1), RxBytes: 1024 * (n.index + 1), LastHandshake: last !== undefined ? localNow(state, last) : GO_ZERO_TIME };
   }
   return {
     RBytes: live.reduce((a, n) => a + 1024 * (n.index + 1), 0),

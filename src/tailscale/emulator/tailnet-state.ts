@@ -3,8 +3,9 @@
 // answers from this one shared state, so a change is seen by all of them.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { EmulatedPath, EmulatorFault, TailnetDescription } from './description.js';
+import type { EmulatedPath, EmulatedShare, EmulatorFault, TailnetDescription } from './description.js';
 import { DevTailnetError } from './errors.js';
+import { goTime } from './go-time.js';
 
 /**
  * Node and user IDs are odd numbers between 2^53 and 2^54 on purpose: no
@@ -16,6 +17,13 @@ const USER_ID_BASE = 9_007_199_254_800_001n;
 export const TAGGED_DEVICES_LOGIN = 'tagged-devices';
 
 export const DEFAULT_LATENCY_MS: Record<EmulatedPath, number> = { direct: 1, 'peer-relay': 4, derp: 12 };
+/**
+ * magicsock's sessionActiveTimeout (wgengine/magicsock/magicsock.go): after traffic, heartbeats
+ * keep the UDP path trusted this long, so CurAddr/PeerRelay show; then the peer is idle.
+ */
+export const ACTIVE_MS = 45_000;
+/** Untagged node keys expire after 180 days by default; tagged ones do not expire. */
+const KEY_LIFETIME_MS = 180 * 24 * 3600_000;
 export const HOME_DERP = { id: 4, code: 'fra' } as const;
 
 export interface EmulatedUser {
@@ -33,6 +41,8 @@ export interface NodeState {
   machineKey: string;
   discoKey: string;
   address: string;
+  /** Its Tailscale IPv6 address (fd7a:115c:a1e0::/48, as tailscaled assigns). */
+  address6: string;
   /** The stand-in public UDP endpoint others use when the path is direct. */
   endpoint: string;
   tags: string[];
@@ -46,6 +56,11 @@ export interface NodeState {
   latencyMs: number | undefined;
   fault: EmulatorFault;
   removed: boolean;
+  share: EmulatedShare | undefined;
+  /** Its tailscaled has a TUN device (false: userspace networking). */
+  tun: boolean;
+  /** Go time of the node key's expiry; undefined for tagged nodes. */
+  keyExpiry: string | undefined;
 }
 
 export type TailnetChange =
@@ -78,6 +93,16 @@ export class TailnetState extends EventEmitter {
   readonly nodes: NodeState[];
   readonly users: EmulatedUser[];
   readonly taggedUser: EmulatedUser;
+  /** Owners of the other people's devices (sharee and shared-in nodes). */
+  readonly foreignUser: EmulatedUser;
+  /** The user who shared the shared-in nodes with us. */
+  readonly sharerUser: EmulatedUser;
+  /** Zone offset of this machine's local clock readings in the JSON (LastWrite, LastHandshake). */
+  utcOffsetMinutes = -new Date().getTimezoneOffset();
+  /** How long a path stays active after traffic (tests shorten magicsock's 45 s). */
+  activeMs = ACTIVE_MS;
+  /** Last traffic from one node to another (key "from>to", ms since epoch): what makes a path "active". */
+  private readonly traffic = new Map<string, number>();
 
   constructor(desc: TailnetDescription, now: Date = new Date()) {
     super();
@@ -92,7 +117,9 @@ export class TailnetState extends EventEmitter {
       displayName: u.displayName ?? u.loginName.split('@')[0] ?? u.loginName,
     }));
     this.taggedUser = { id: USER_ID_BASE - 2n, loginName: TAGGED_DEVICES_LOGIN, displayName: 'Tagged Devices' };
-    const created = now.toISOString();
+    this.foreignUser = { id: USER_ID_BASE + 999_998n, loginName: 'friend@elsewhere.example', displayName: 'Friend' };
+    this.sharerUser = { id: USER_ID_BASE + 1_000_012n, loginName: 'sharer@elsewhere.example', displayName: 'Sharer' };
+    const created = goTime(now.getTime());
     this.nodes = desc.nodes.map((n, index) => {
       const seed = `${desc.tailnet}/${n.name}`;
       const tags = n.tags ?? [];
@@ -107,10 +134,11 @@ export class TailnetState extends EventEmitter {
         machineKey: `mkey:${hex(`machine:${seed}`)}`,
         discoKey: `discokey:${hex(`disco:${seed}`)}`,
         address: n.address ?? `127.77.0.${index + 1}`,
+        address6: `fd7a:115c:a1e0::${(index + 1).toString(16)}`,
         endpoint: `192.0.2.${(index % 254) + 1}:41641`,
         tags,
         os: n.os ?? 'linux',
-        user: tags.length > 0 ? this.taggedUser : owner,
+        user: n.share ? this.foreignUser : tags.length > 0 ? this.taggedUser : owner,
         created,
         online: n.online ?? true,
         lastSeen: created,
@@ -118,6 +146,9 @@ export class TailnetState extends EventEmitter {
         latencyMs: n.latencyMs,
         fault: 'none',
         removed: false,
+        share: n.share,
+        tun: n.tun ?? true,
+        keyExpiry: tags.length > 0 ? undefined : goTime(Math.floor(now.getTime() / 1000) * 1000 + KEY_LIFETIME_MS),
       };
     });
   }
@@ -140,11 +171,30 @@ export class TailnetState extends EventEmitter {
   }
 
   byAddress(ip: string): NodeState | undefined {
-    return this.nodes.find((n) => !n.removed && n.address === ip);
+    const want = ip.toLowerCase();
+    return this.nodes.find((n) => !n.removed && (n.address === want || n.address6 === want));
   }
 
+  /** Packets went from `from` to `to` (and back): the path between them is active for a while. */
+  noteTraffic(from: NodeState, to: NodeState, now = Date.now()): void {
+    this.traffic.set(`${from.index}>${to.index}`, now);
+    this.traffic.set(`${to.index}>${from.index}`, now);
+  }
+
+  /** When `from` last sent to `to`, if ever. */
+  lastTraffic(from: NodeState, to: NodeState): number | undefined {
+    return this.traffic.get(`${from.index}>${to.index}`);
+  }
+
+  isActive(from: NodeState, to: NodeState, now = Date.now()): boolean {
+    const t = this.lastTraffic(from, to);
+    return t !== undefined && now - t < this.activeMs;
+  }
+
+  /** Node keys are compared as keys: hex digits of either case (types/key/util.go parseHex). */
   byNodeKey(key: string): NodeState | undefined {
-    return this.nodes.find((n) => !n.removed && n.nodeKey === key);
+    const want = key.toLowerCase();
+    return this.nodes.find((n) => !n.removed && n.nodeKey === want);
   }
 
   fqdn(node: NodeState): string {
@@ -167,7 +217,7 @@ export class TailnetState extends EventEmitter {
     const node = this.live(name);
     if (node.online === online) return;
     node.online = online;
-    if (!online) node.lastSeen = new Date().toISOString();
+    if (!online) node.lastSeen = goTime(Math.floor(Date.now() / 1000) * 1000);
     this.emit('change', { kind: 'online', node } satisfies TailnetChange);
   }
 
