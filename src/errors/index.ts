@@ -59,6 +59,7 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   CONTROL_UNREACHABLE: 'unavailable',
   INTERRUPTED: 'unavailable',
   INIT_NO_ZONE: 'config',
+  MESH_TAILSCALED_DOWN: 'unavailable',
   FCPD_NOT_RUNNING: 'unavailable',
   FCPD_CONTROL_FAILED: 'unavailable',
   SECRET_PUT_FAILED: 'unavailable',

@@ -1,7 +1,7 @@
 // Which devices to send a zone's symbols to and read them from. This is placement's choice, not
 // a security check: every receiving device decides for itself through authorize(). The rules
 // are the zone rules (zones/), so the choice agrees with what the receivers will accept.
-import { mayConnect, mayHold, mayUsePeer, type Zone, type ZoneRegistry } from '../zones/index.js';
+import { mayConnect, mayHold, mayUsePeer, mayUseTransport, type Zone, type ZoneRegistry } from '../zones/index.js';
 import { MeshError } from './errors.js';
 import { LocalHolder, RemoteHolder, type Holder } from './holder.js';
 import type { PeerDirectory, PeerInfo } from './peers.js';
@@ -36,6 +36,16 @@ export class Eligibility {
 
   private selfMayHold(zone: Zone): boolean {
     return mayHold(this.directory.selfZones, zone);
+  }
+
+  /**
+   * Before traffic of a zone that may not cross a relay: peers that look relayed may just be
+   * idle (tailscaled reports no CurAddr for idle direct peers), so their path is re-checked.
+   */
+  async confirmPaths(zone: Zone): Promise<void> {
+    if (mayUseTransport(zone, 'derp')) return;
+    const doubtful = this.directory.ranked((i) => i.peer.path === 'derp' && i.zones.length > 0 && mayHold(i.zones, zone));
+    await Promise.all(doubtful.map((i) => this.directory.confirmPath(i.peer.stableId).catch(() => undefined)));
   }
 
   /** Devices that may hold `zone` symbols now: this device first (if eligible), then peers best first. */

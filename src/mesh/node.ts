@@ -254,6 +254,7 @@ export class MeshNode {
         badFrames: await count(this.metrics.badFrames),
       },
       self: this.self,
+      tailscaled: this.directory.tailscaled(),
       port: this.port,
       storage: u,
       store: this.store.health(),

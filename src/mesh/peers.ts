@@ -10,6 +10,7 @@
 // appear (or when confirmPath needs it): a disco ping marks the peer active and keeps heartbeats
 // going for 45 s (wgengine/magicsock/endpoint.go noteTxActivityExtTriggerLocked).
 import { EventEmitter } from 'node:events';
+import { FcpError } from '../errors/index.js';
 import type { Logger } from 'pino';
 import {
   conditionOf,
@@ -85,11 +86,9 @@ export interface PeerDirectoryOptions {
 }
 
 /** The error a caller gets for work that needs the tailnet while tailscaled is not Running. */
-export class TailscaledNotRunningError extends Error {
-  readonly code = 'MESH_TAILSCALED_DOWN';
+export class TailscaledNotRunningError extends FcpError {
   constructor(readonly state: TailscaledState) {
-    super(`tailscaled is not usable (${state.state}): ${state.advice}`);
-    this.name = 'TailscaledNotRunningError';
+    super('MESH_TAILSCALED_DOWN', `tailscaled is not usable (${state.state}): ${state.advice}`);
   }
 }
 

@@ -54,6 +54,7 @@ export class ObjectReader {
    */
   async read(manifest: Manifest, zone: Zone, zk: ZoneKey, opts: { verify?: boolean } = {}): Promise<Uint8Array> {
     const started = performance.now();
+    await this.d.eligibility.confirmPaths(zone);
     const assembler = await this.assemble(manifest, zone, zk, this.d.eligibility.readersFor(zone));
     const data = assembler.done;
     if (assembler.rejected > 0) this.d.metrics.symbolAuthFailures.inc(assembler.rejected);

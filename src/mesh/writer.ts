@@ -46,7 +46,9 @@ export class ObjectWriter {
     // Content-addressed: the same bytes in the same zone and schema are already stored.
     if (this.d.store.getManifest(objectId)) return objectIdToHex(objectId);
 
+    this.d.directory.requireRunning();
     await this.d.directory.refresh().catch(() => undefined);
+    await this.d.eligibility.confirmPaths(zone);
     // RFC 6330 has no empty objects; an empty one is coded as one zero byte and its manifest says 0.
     const coded = data.length === 0 ? new Uint8Array(1) : data;
     const excluded = new Set<string>();

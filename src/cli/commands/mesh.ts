@@ -169,6 +169,8 @@ export function registerMeshCommands(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       type Status = {
         self: { hostName: string; address: string; zones: string[] };
+        tailscaled?: { state: string; running: boolean; advice: string };
+        store?: { state: string; detail: string | null; startedFresh: { message: string } | null };
         port: number;
         storage: { symbols: number; bytes: number };
         objects: number;
@@ -181,6 +183,8 @@ export function registerMeshCommands(program: Command): void {
       print({ ...s, health: { objects: objects.length, degraded: degraded.map((o) => o.objectId) } }, Boolean(opts.json), () =>
         [
           `this device: ${s.self.hostName} ${s.self.address}:${s.port} zones ${s.self.zones.join(', ') || 'none'}`,
+          `tailscaled:  ${s.tailscaled ? `${s.tailscaled.state}${s.tailscaled.running ? '' : ` (${s.tailscaled.advice})`}` : 'unknown'}`,
+          `store:       ${s.store ? `${s.store.state}${s.store.detail ? ` (${s.store.detail})` : ''}${s.store.startedFresh ? `; ${s.store.startedFresh.message}` : ''}` : 'unknown'}`,
           `zone keys:   ${s.zoneKeys.join(', ') || 'none'}`,
           `storage:     ${s.storage.symbols} symbols, ${s.storage.bytes} bytes, ${s.objects} objects`,
           `health:      ${objects.length - degraded.length} of ${objects.length} objects meet their placement policy${degraded.length ? `; below it: ${degraded.map((o) => `${o.objectId.slice(0, 12)}… (${o.zone})`).join(', ')}` : ''}`,
