@@ -25,10 +25,20 @@ export class ConnectionPool {
     const existing = this.conns.get(address);
     if (existing) {
       return existing.then(
-        (c) => (c.closed ? this.open(address) : c),
-        () => this.open(address),
+        (c) => (c.closed ? this.replace(address, existing) : c),
+        () => this.replace(address, existing),
       );
     }
+    return this.open(address);
+  }
+
+  /**
+   * A new connection in place of a closed or failed one. Many callers find the same one dead
+   * at once (a fan-out of requests); only the first opens, the rest share its connection.
+   */
+  private replace(address: string, stale: Promise<RpcConnection>): Promise<RpcConnection> {
+    const current = this.conns.get(address);
+    if (current && current !== stale) return this.get(address);
     return this.open(address);
   }
 
