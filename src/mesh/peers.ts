@@ -101,6 +101,7 @@ export class PeerDirectory extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private readonly paths: PathTracker;
   private readonly pinging = new Map<string, Promise<void>>();
+  private retryTimer: NodeJS.Timeout | undefined;
   private state: TailscaledState = { state: 'NoState', transient: true, advice: 'not started', running: false, since: Date.now(), health: [] };
 
   constructor(private readonly opts: PeerDirectoryOptions) {
@@ -148,6 +149,7 @@ export class PeerDirectory extends EventEmitter {
 
   stop(): void {
     this.abort.abort();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
   }
@@ -321,7 +323,10 @@ export class PeerDirectory extends EventEmitter {
             continue;
           }
           if (!notifyChangesPeers(n)) continue;
-          await this.refresh().catch((err: Error) => this.opts.log.debug({ err: err.message }, 'status refresh failed'));
+          await this.refresh().catch((err: Error) => {
+            this.opts.log.debug({ err: err.message }, 'status refresh failed; retrying');
+            this.retryRefresh();
+          });
         }
       } catch (err) {
         if (this.abort.signal.aborted) return;
@@ -332,6 +337,19 @@ export class PeerDirectory extends EventEmitter {
       await sleep(backoff, this.abort.signal);
       backoff = Math.min(backoff * 2, 10_000);
     }
+  }
+
+  /**
+   * A change was announced but its status read failed (a busy daemon): read again soon, with
+   * backoff, until one succeeds. No notification repeats it, so waiting for the next would lose it.
+   */
+  private retryRefresh(delayMs = 500): void {
+    if (this.retryTimer || this.abort.signal.aborted) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.refresh().catch(() => this.retryRefresh(Math.min(delayMs * 2, 30_000)));
+    }, delayMs);
+    this.retryTimer.unref();
   }
 
   /** fcp members (a zone tag, not someone else's device); those presumed on battery only when `firstSight`. */
