@@ -47,16 +47,17 @@ function connect(from: string, to: string): Promise<net.Socket> {
 }
 
 /** The hostile requests of the robustness findings, each bounded in count. */
-async function hostile(mesh: DevMesh, target: string, t: Tally): Promise<void> {
-  const from = mesh.device('worklaptop').address;
+async function hostile(mesh: DevMesh, target: string, known: string, t: Tally): Promise<void> {
+  // A member device (it may read z:private), so requests reach the handlers, not just the refusal.
+  const from = mesh.device(target === 'laptop' ? 'server' : 'laptop').address;
   const to = mesh.device(target).address;
-  const objectId = randomBytes(32);
+  const objectId = Buffer.from(known, 'hex');
   // Requests closed before their reply.
   for (let i = 0; i < 60; i++) {
     const s = await connect(from, to).catch(() => null);
     if (!s) continue;
     s.on('error', () => undefined);
-    s.write(encodeFrame({ v: 1, t: i % 2 ? 'fetch' : 'have', id: 1, objectId, zone: 'z:work' } as never));
+    s.write(encodeFrame((i % 2 ? { v: 1, t: 'fetch', id: 1, objectId, zone: 'z:private' } : { v: 1, t: 'have', id: 1, objectId }) as never));
     s.destroy();
     t.hostile++;
   }
@@ -67,7 +68,7 @@ async function hostile(mesh: DevMesh, target: string, t: Tally): Promise<void> {
     if (!s) continue;
     s.on('error', () => undefined);
     s.pause();
-    s.write(encodeFrame({ v: 1, t: 'fetch', id: 1, objectId, zone: 'z:work', want: Array.from({ length: 250_000 }, () => [0, 0] as [number, number]) } as never));
+    s.write(encodeFrame({ v: 1, t: 'fetch', id: 1, objectId, zone: 'z:private', want: Array.from({ length: 250_000 }, () => [0, 0] as [number, number]) } as never));
     idle.push(s);
     t.hostile++;
   }
@@ -152,8 +153,9 @@ async function main(): Promise<void> {
     }
     console.log(`stored ${ids.size} objects`);
 
-    await hostile(mesh, 'desktop', t);
-    await hostile(mesh, 'laptop', t);
+    const known = [...ids.keys()][0]!;
+    await hostile(mesh, 'desktop', known, t);
+    await hostile(mesh, 'laptop', known, t);
     sample();
     console.log('hostile requests sent');
 
