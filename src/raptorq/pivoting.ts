@@ -44,6 +44,9 @@ function columnAdjacency(rows: SparseRows, w: number): { colStart: Int32Array; c
   return { colStart, colRows };
 }
 
+/** Original-degree classes of the tie-break: LT rows have at most 33 entries, LDPC rows more. */
+const DEGREE_CLASSES = 41;
+
 export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice {
   const { s, h, w, l } = params;
   const { rowCount, rowStart, cols } = rows;
@@ -59,6 +62,7 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   }
 
   const remaining = new Int32Array(rowCount);
+  const degreeClass = new Uint8Array(rowCount);
   const rowPivot = new Int32Array(rowCount).fill(-1);
   let maxR = 0;
   for (let r = 0; r < rowCount; r++) {
@@ -66,53 +70,38 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     let count = 0;
     for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) if (cols[e]! < w) count++;
     remaining[r] = count;
+    degreeClass[r] = Math.min(rowStart[r + 1]! - rowStart[r]!, DEGREE_CLASSES - 1);
     if (count > maxR) maxR = count;
   }
 
-  // Rows bucketed by their count of remaining V entries, as doubly linked lists in typed arrays
-  // (a count only ever drops by one, so moving a row between buckets is O(1)).
-  const head = new Int32Array(maxR + 1).fill(-1);
-  const next = new Int32Array(rowCount);
-  const prev = new Int32Array(rowCount);
-  const link = (r: number, b: number): void => {
-    const first = head[b]!;
-    next[r] = first;
-    prev[r] = -1;
-    if (first >= 0) prev[first] = r;
-    head[b] = r;
-  };
-  const unlink = (r: number, b: number): void => {
-    const p = prev[r]!;
-    const n = next[r]!;
-    if (p >= 0) next[p] = n;
-    else head[b] = n;
-    if (n >= 0) prev[n] = p;
-  };
+  // Rows bucketed by (remaining V entries, original degree class), as doubly linked lists in
+  // typed arrays: a count only ever drops by one, so moving a row is O(1).
+  const buckets = new RowBuckets(rowCount, maxR);
   for (let r = rowCount - 1; r >= 0; r--) {
-    if (!isHdpc(r) && remaining[r]! > 0) link(r, remaining[r]!);
+    if (!isHdpc(r) && remaining[r]! > 0) buckets.link(r, remaining[r]!, degreeClass[r]!);
   }
 
-  let minR = 1;
   const dropColumn = (c: number): void => {
     for (let e = colStart[c]!; e < colStart[c + 1]!; e++) {
       const r = colRows[e]!;
       if (rowPivot[r]! >= 0) continue;
       const b = remaining[r]!;
-      unlink(r, b);
+      buckets.unlink(r, b, degreeClass[r]!);
       remaining[r] = b - 1;
-      if (b > 1) {
-        link(r, b - 1);
-        if (b - 1 < minR) minR = b - 1;
-      }
+      if (b > 1) buckets.link(r, b - 1, degreeClass[r]!);
     }
   };
+  const components = new ComponentFinder(w);
 
   const pivotRows = new IntList(l);
   for (;;) {
-    while (minR <= maxR && head[minR]! < 0) minR++;
-    if (minR > maxR) break;
-    const row = head[minR]!;
-    unlink(row, minR);
+    const r = buckets.lowestCount();
+    if (r < 0) break;
+    // RFC 6330 section 5.4.2.2: with two V entries left, a row in the largest component of the
+    // graph whose edges are such rows (nodes are V columns), so the chain of single-entry rows
+    // that follows resolves as many columns as possible; otherwise the lowest original degree.
+    const row = r === 2 ? components.largest(buckets, rowStart, cols, colState, w) : buckets.first(r);
+    buckets.unlink(row, r, degreeClass[row]!);
     const j = pivotRows.length;
     rowPivot[row] = j;
     let pivotCol = -1;
@@ -140,4 +129,121 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     }
   }
   return { colState, colIndex, pivotRows: pivotRows.toArray(), rowPivot, inactiveCount };
+}
+
+/** Rows by (count, degree class); per count a tally so empty counts are skipped at once. */
+export class RowBuckets {
+  private readonly head: Int32Array;
+  private readonly tally: Int32Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly maxCount: number;
+  private minCount = 1;
+
+  constructor(rowCount: number, maxCount: number) {
+    this.maxCount = maxCount;
+    this.head = new Int32Array((maxCount + 1) * DEGREE_CLASSES).fill(-1);
+    this.tally = new Int32Array(maxCount + 1);
+    this.next = new Int32Array(rowCount);
+    this.prev = new Int32Array(rowCount);
+  }
+
+  link(r: number, count: number, cls: number): void {
+    const at = count * DEGREE_CLASSES + cls;
+    const first = this.head[at]!;
+    this.next[r] = first;
+    this.prev[r] = -1;
+    if (first >= 0) this.prev[first] = r;
+    this.head[at] = r;
+    this.tally[count]!++;
+    if (count < this.minCount) this.minCount = count;
+  }
+
+  unlink(r: number, count: number, cls: number): void {
+    const p = this.prev[r]!;
+    const n = this.next[r]!;
+    if (p >= 0) this.next[p] = n;
+    else this.head[count * DEGREE_CLASSES + cls] = n;
+    if (n >= 0) this.prev[n] = p;
+    this.tally[count]!--;
+  }
+
+  /** The smallest count any row has, or -1 when no row is left. */
+  lowestCount(): number {
+    while (this.minCount <= this.maxCount && this.tally[this.minCount] === 0) this.minCount++;
+    return this.minCount <= this.maxCount ? this.minCount : -1;
+  }
+
+  /** A row of `count` entries with the lowest degree class (count must be non-empty). */
+  first(count: number): number {
+    const base = count * DEGREE_CLASSES;
+    for (let cls = 0; ; cls++) if (this.head[base + cls]! >= 0) return this.head[base + cls]!;
+  }
+
+  /** Calls fn on every row with `count` entries. */
+  forEach(count: number, fn: (r: number) => void): void {
+    const base = count * DEGREE_CLASSES;
+    for (let cls = 0; cls < DEGREE_CLASSES; cls++) {
+      for (let r = this.head[base + cls]!; r >= 0; r = this.next[r]!) fn(r);
+    }
+  }
+}
+
+/** Union-find over the V columns, rebuilt from the two-entry rows whenever it is asked. */
+export class ComponentFinder {
+  private readonly parent: Int32Array;
+  private readonly size: Int32Array;
+  private readonly ends = new IntList(64);
+
+  constructor(columns: number) {
+    this.parent = new Int32Array(columns);
+    this.size = new Int32Array(columns);
+  }
+
+  private root(x: number): number {
+    const parent = this.parent;
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]!]!;
+      x = parent[x]!;
+    }
+    return x;
+  }
+
+  /** A row with two active V entries lying in a component with the most columns. */
+  largest(buckets: RowBuckets, rowStart: Int32Array, cols: Int32Array, colState: Uint8Array, w: number): number {
+    const ends = this.ends;
+    ends.length = 0;
+    const rowsOf: number[] = [];
+    buckets.forEach(2, (r) => {
+      rowsOf.push(r);
+      for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
+        const c = cols[e]!;
+        if (c < w && colState[c] === COL_ACTIVE) ends.push(c);
+      }
+    });
+    const { parent, size } = this;
+    const data = ends.data;
+    for (let i = 0; i < ends.length; i++) {
+      parent[data[i]!] = data[i]!;
+      size[data[i]!] = 1;
+    }
+    for (let i = 0; i < ends.length; i += 2) {
+      let a = this.root(data[i]!);
+      let b = this.root(data[i + 1]!);
+      if (a === b) continue;
+      if (size[a]! < size[b]!) [a, b] = [b, a];
+      parent[b] = a;
+      size[a]! += size[b]!;
+    }
+    let best = rowsOf[0]!;
+    let bestSize = -1;
+    for (let t = 0; t < rowsOf.length; t++) {
+      const componentSize = size[this.root(data[2 * t]!)]!;
+      if (componentSize > bestSize) {
+        bestSize = componentSize;
+        best = rowsOf[t]!;
+      }
+    }
+    return best;
+  }
 }

@@ -93,11 +93,10 @@ export function programOf(plan: SolvePlan): Program {
   return program;
 }
 
-function forward(plan: SolvePlan, out: Emitter, reverse: boolean): void {
+function forward(plan: SolvePlan, out: Emitter): void {
   const { pivotRows, lowerStart, lowerRows } = plan;
   const n = pivotRows.length;
-  for (let t = 0; t < n; t++) {
-    const j = reverse ? n - 1 - t : t;
+  for (let j = 0; j < n; j++) {
     const dst = pivotRows[j]!;
     for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(dst, lowerRows[e]!);
   }
@@ -112,7 +111,7 @@ export function compileProgram(plan: SolvePlan): Program {
   const { s, h } = plan.params;
 
   // Z = A_pv^-1 D_p.
-  forward(plan, out, false);
+  forward(plan, out);
   // Other binary rows: D_o -= A_ov Z.
   const { otherRows, otherStart, otherPivotRows } = plan;
   for (let t = 0; t < otherRows.length; t++) {
@@ -147,13 +146,24 @@ export function compileProgram(plan: SolvePlan): Program {
     else if (op === OP_MUL_ADD) out.other(PROG_MUL_ADD | (beta << 8), ops[i + 1]!, ops[i + 2]!);
     else if (op === OP_SCALE) out.other(PROG_SCALE | (beta << 8), ops[i + 1]!);
   }
-  // C_V = A_pv^-1 (D_p - A_pu C_U): undo the forward pass, subtract, redo it.
-  forward(plan, out, true);
-  const { pivotRows, upperStart, upperCols, inactiveRow } = plan;
-  for (let j = 0; j < pivotRows.length; j++) {
-    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) out.xor(pivotRows[j]!, inactiveRow[upperCols[e]!]!);
+  // C_V = A_pv^-1 (D_p - A_pu C_U). Undo the forward step of every undo/redo pivot, last
+  // first (each needs its lower rows still holding Z); then, first pivot first, either redo
+  // the step with the inactive part subtracted or add the fill row times C_U directly.
+  const { pivotRows, lowerStart, lowerRows, upperStart, upperCols, inactiveRow, direct, directStart, directCols } = plan;
+  const n = pivotRows.length;
+  for (let j = n - 1; j >= 0; j--) {
+    if (direct[j]) continue;
+    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(pivotRows[j]!, lowerRows[e]!);
   }
-  forward(plan, out, false);
+  for (let j = 0; j < n; j++) {
+    const dst = pivotRows[j]!;
+    if (direct[j]) {
+      for (let e = directStart[j]!; e < directStart[j + 1]!; e++) out.xor(dst, inactiveRow[directCols[e]!]!);
+      continue;
+    }
+    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) out.xor(dst, inactiveRow[upperCols[e]!]!);
+    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(dst, lowerRows[e]!);
+  }
 
   // Trim only when the slack is large: the copy would briefly double the program's memory.
   const code = out.code.length - out.at > out.at / 4 ? out.code.slice(0, out.at) : out.code;
