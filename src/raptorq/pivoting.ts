@@ -77,8 +77,24 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   // Rows bucketed by (remaining V entries, original degree class), as doubly linked lists in
   // typed arrays: a count only ever drops by one, so moving a row is O(1).
   const buckets = new RowBuckets(rowCount, maxR);
+  const components = new ComponentFinder(w, rowCount);
+  /** A row now has two V entries left: it becomes an edge between those two columns. */
+  const becomesEdge = (r: number): void => {
+    let a = -1;
+    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
+      const c = cols[e]!;
+      if (c >= w || colState[c] !== COL_ACTIVE) continue;
+      if (a < 0) a = c;
+      else {
+        components.addEdge(r, a, c);
+        return;
+      }
+    }
+  };
   for (let r = rowCount - 1; r >= 0; r--) {
-    if (!isHdpc(r) && remaining[r]! > 0) buckets.link(r, remaining[r]!, degreeClass[r]!);
+    if (isHdpc(r) || remaining[r]! === 0) continue;
+    buckets.link(r, remaining[r]!, degreeClass[r]!);
+    if (remaining[r] === 2) becomesEdge(r);
   }
 
   const dropColumn = (c: number): void => {
@@ -89,9 +105,9 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
       buckets.unlink(r, b, degreeClass[r]!);
       remaining[r] = b - 1;
       if (b > 1) buckets.link(r, b - 1, degreeClass[r]!);
+      if (b === 3) becomesEdge(r);
     }
   };
-  const components = new ComponentFinder(w);
 
   const pivotRows = new IntList(l);
   for (;;) {
@@ -100,7 +116,7 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     // RFC 6330 section 5.4.2.2: with two V entries left, a row in the largest component of the
     // graph whose edges are such rows (nodes are V columns), so the chain of single-entry rows
     // that follows resolves as many columns as possible; otherwise the lowest original degree.
-    const row = r === 2 ? components.largest(buckets, rowStart, cols, colState, w) : buckets.first(r);
+    const row = r === 2 ? components.largestRow(buckets) : buckets.first(r);
     buckets.unlink(row, r, degreeClass[row]!);
     const j = pivotRows.length;
     rowPivot[row] = j;
@@ -180,28 +196,41 @@ export class RowBuckets {
     for (let cls = 0; ; cls++) if (this.head[base + cls]! >= 0) return this.head[base + cls]!;
   }
 
-  /** Calls fn on every row with `count` entries. */
-  forEach(count: number, fn: (r: number) => void): void {
-    const base = count * DEGREE_CLASSES;
-    for (let cls = 0; cls < DEGREE_CLASSES; cls++) {
-      for (let r = this.head[base + cls]!; r >= 0; r = this.next[r]!) fn(r);
-    }
+  /** Head of the list of rows with `count` entries in degree class `cls` (-1 when empty). */
+  headOf(count: number, cls: number): number {
+    return this.head[count * DEGREE_CLASSES + cls]!;
+  }
+
+  /** The row after `r` in its list, or -1. */
+  nextOf(r: number): number {
+    return this.next[r]!;
   }
 }
 
-/** Union-find over the V columns, rebuilt from the two-entry rows whenever it is asked. */
+/**
+ * Union-find over the V columns, the edges being the rows with two V entries left. Edges are
+ * only ever added: a component loses an edge only when one of its columns is decided, and then
+ * the single-entry rows that follow decide every column of it, so the live components are
+ * always exactly those of the current graph.
+ */
 export class ComponentFinder {
   private readonly parent: Int32Array;
   private readonly size: Int32Array;
-  private readonly ends = new IntList(64);
+  private readonly edgeEnd: Int32Array;
 
-  constructor(columns: number) {
-    this.parent = new Int32Array(columns);
+  constructor(columns: number, rows: number) {
+    this.parent = new Int32Array(columns).fill(-1);
     this.size = new Int32Array(columns);
+    this.edgeEnd = new Int32Array(rows);
   }
 
   private root(x: number): number {
     const parent = this.parent;
+    if (parent[x]! < 0) {
+      parent[x] = x;
+      this.size[x] = 1;
+      return x;
+    }
     while (parent[x] !== x) {
       parent[x] = parent[parent[x]!]!;
       x = parent[x]!;
@@ -209,39 +238,27 @@ export class ComponentFinder {
     return x;
   }
 
-  /** A row with two active V entries lying in a component with the most columns. */
-  largest(buckets: RowBuckets, rowStart: Int32Array, cols: Int32Array, colState: Uint8Array, w: number): number {
-    const ends = this.ends;
-    ends.length = 0;
-    const rowsOf: number[] = [];
-    buckets.forEach(2, (r) => {
-      rowsOf.push(r);
-      for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
-        const c = cols[e]!;
-        if (c < w && colState[c] === COL_ACTIVE) ends.push(c);
-      }
-    });
-    const { parent, size } = this;
-    const data = ends.data;
-    for (let i = 0; i < ends.length; i++) {
-      parent[data[i]!] = data[i]!;
-      size[data[i]!] = 1;
-    }
-    for (let i = 0; i < ends.length; i += 2) {
-      let a = this.root(data[i]!);
-      let b = this.root(data[i + 1]!);
-      if (a === b) continue;
-      if (size[a]! < size[b]!) [a, b] = [b, a];
-      parent[b] = a;
-      size[a]! += size[b]!;
-    }
-    let best = rowsOf[0]!;
+  addEdge(row: number, a: number, b: number): void {
+    this.edgeEnd[row] = a;
+    let ra = this.root(a);
+    let rb = this.root(b);
+    if (ra === rb) return;
+    if (this.size[ra]! < this.size[rb]!) [ra, rb] = [rb, ra];
+    this.parent[rb] = ra;
+    this.size[ra]! += this.size[rb]!;
+  }
+
+  /** A row with two V entries left whose component has the most columns. */
+  largestRow(buckets: RowBuckets): number {
+    let best = -1;
     let bestSize = -1;
-    for (let t = 0; t < rowsOf.length; t++) {
-      const componentSize = size[this.root(data[2 * t]!)]!;
-      if (componentSize > bestSize) {
-        bestSize = componentSize;
-        best = rowsOf[t]!;
+    for (let cls = 0; cls < DEGREE_CLASSES; cls++) {
+      for (let r = buckets.headOf(2, cls); r >= 0; r = buckets.nextOf(r)) {
+        const size = this.size[this.root(this.edgeEnd[r]!)]!;
+        if (size > bestSize) {
+          bestSize = size;
+          best = r;
+        }
       }
     }
     return best;
