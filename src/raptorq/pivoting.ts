@@ -77,7 +77,7 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   // Rows bucketed by (remaining V entries, original degree class), as doubly linked lists in
   // typed arrays: a count only ever drops by one, so moving a row is O(1).
   const buckets = new RowBuckets(rowCount, maxR);
-  const components = new ComponentFinder(w, rowCount);
+  const components = new ComponentFinder(w);
   /** A row now has two V entries left: it becomes an edge between those two columns. */
   const becomesEdge = (r: number): void => {
     let a = -1;
@@ -116,7 +116,8 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     // RFC 6330 section 5.4.2.2: with two V entries left, a row in the largest component of the
     // graph whose edges are such rows (nodes are V columns), so the chain of single-entry rows
     // that follows resolves as many columns as possible; otherwise the lowest original degree.
-    const row = r === 2 ? components.largestRow(buckets) : buckets.first(r);
+    let row = r === 2 ? components.largestRow(colState) : -1;
+    if (row < 0) row = buckets.first(r);
     buckets.unlink(row, r, degreeClass[row]!);
     const j = pivotRows.length;
     rowPivot[row] = j;
@@ -195,33 +196,26 @@ export class RowBuckets {
     const base = count * DEGREE_CLASSES;
     for (let cls = 0; ; cls++) if (this.head[base + cls]! >= 0) return this.head[base + cls]!;
   }
-
-  /** Head of the list of rows with `count` entries in degree class `cls` (-1 when empty). */
-  headOf(count: number, cls: number): number {
-    return this.head[count * DEGREE_CLASSES + cls]!;
-  }
-
-  /** The row after `r` in its list, or -1. */
-  nextOf(r: number): number {
-    return this.next[r]!;
-  }
 }
 
 /**
  * Union-find over the V columns, the edges being the rows with two V entries left. Edges are
  * only ever added: a component loses an edge only when one of its columns is decided, and then
- * the single-entry rows that follow decide every column of it, so the live components are
- * always exactly those of the current graph.
+ * the single-entry rows that follow decide every column of it before the next two-entry pick.
+ * So a component whose root column is still undecided is exactly a component of the current
+ * graph, all its edges still have two entries, and any of them can stand for it. The largest
+ * one comes from a max-heap of (size, root) entries, stale ones dropped when they surface.
  */
 export class ComponentFinder {
   private readonly parent: Int32Array;
   private readonly size: Int32Array;
-  private readonly edgeEnd: Int32Array;
+  private readonly edgeOf: Int32Array;
+  private readonly heap: number[] = [];
 
-  constructor(columns: number, rows: number) {
+  constructor(columns: number) {
     this.parent = new Int32Array(columns).fill(-1);
     this.size = new Int32Array(columns);
-    this.edgeEnd = new Int32Array(rows);
+    this.edgeOf = new Int32Array(columns);
   }
 
   private root(x: number): number {
@@ -239,28 +233,57 @@ export class ComponentFinder {
   }
 
   addEdge(row: number, a: number, b: number): void {
-    this.edgeEnd[row] = a;
     let ra = this.root(a);
     let rb = this.root(b);
     if (ra === rb) return;
     if (this.size[ra]! < this.size[rb]!) [ra, rb] = [rb, ra];
+    if (this.size[ra] === 1) this.edgeOf[ra] = row; // two single columns: a new component
     this.parent[rb] = ra;
     this.size[ra]! += this.size[rb]!;
+    this.push(this.size[ra]! * COMPONENT_KEY + ra);
   }
 
-  /** A row with two V entries left whose component has the most columns. */
-  largestRow(buckets: RowBuckets): number {
-    let best = -1;
-    let bestSize = -1;
-    for (let cls = 0; cls < DEGREE_CLASSES; cls++) {
-      for (let r = buckets.headOf(2, cls); r >= 0; r = buckets.nextOf(r)) {
-        const size = this.size[this.root(this.edgeEnd[r]!)]!;
-        if (size > bestSize) {
-          bestSize = size;
-          best = r;
-        }
-      }
+  /** A row with two V entries left whose component has the most columns (-1: none known). */
+  largestRow(colState: Uint8Array): number {
+    for (;;) {
+      const top = this.heap[0];
+      if (top === undefined) return -1;
+      const root = top % COMPONENT_KEY;
+      const size = (top - root) / COMPONENT_KEY;
+      if (this.parent[root] === root && this.size[root] === size && colState[root] === COL_ACTIVE) return this.edgeOf[root]!;
+      this.pop();
     }
-    return best;
+  }
+
+  private push(v: number): void {
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(v);
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (heap[up]! >= v) break;
+      heap[i] = heap[up]!;
+      i = up;
+    }
+    heap[i] = v;
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && heap[child + 1]! > heap[child]!) child++;
+      if (heap[child]! <= last) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
   }
 }
+
+/** Heap keys are size * COMPONENT_KEY + root (exact in a double: both are below 2^17). */
+const COMPONENT_KEY = 1 << 17;
