@@ -134,15 +134,17 @@ export interface HdpcPart {
 
 /**
  * Eliminates the pivot columns from the HDPC rows. G_HDPC = MT x GAMMA, and GAMMA is a Horner
- * recurrence (g_m = alpha g_{m-1} + y_m, MT adding g_m to two rows), so HDPC row i is
- * sum over m of c_i(m) y_m with the scalar c_i(m) = alpha c_i(m+1) + [MT marks row i in
- * column m], run backwards from c_i(last) = alpha^i. The y_m of pivot columns are bit rows of
- * the fill; they are XORed into one bit-row bucket per (row, c) value, and the buckets are
- * multiplied out once at the end (eight bit planes per row), so a column costs H bit-row XORs.
+ * recurrence, so column m of HDPC row i is the scalar c_i(m) = alpha c_i(m+1) + [MT marks row
+ * i in column m], run backwards from c_i(last) = alpha^i. Eliminating pivot j adds c(j) times
+ * its fill row W_j, and W_j = (its inactive entries) + the sum of W_k over its lower pivots k.
+ * So instead of adding H multiples of every fill row, the H coefficients are pushed down the
+ * triangle once (last pivot first: c(k) += c(j) for each lower pivot k of j) and land only on
+ * the pivots' own inactive entries: H bytes per nonzero of A_pv and A_pu, whatever U is.
  */
-export function hdpcPart(params: BlockParams, choice: PivotChoice, fill: Int32Array, uWords: number): HdpcPart {
+export function hdpcPart(params: BlockParams, choice: PivotChoice, triangle: TriangularPart): HdpcPart {
   const { kPrime, s, h } = params;
-  const { colState, colIndex, pivotRows, inactiveCount: u } = choice;
+  const { colState, colIndex, pivotRows, rowPivot, inactiveCount: u } = choice;
+  const { lowerStart, lowerRows, upperStart, upperCols } = triangle;
   const hdpcCols = kPrime + s;
   const uBytes = (u + 7) >>> 3;
   const strideWords = Math.max((u + 3) >>> 2, 2 * uBytes);
@@ -150,7 +152,13 @@ export function hdpcPart(params: BlockParams, choice: PivotChoice, fill: Int32Ar
   const hdBytes = new Uint8Array(h * stride);
   const hdpcColumnRow = new Int32Array(hdpcCols);
   const { first: hdpcFirst, second: hdpcSecond } = mtRows(params);
-  const buckets = new Int32Array(h * 256 * uWords);
+  // The H coefficients of a pivot or an inactive column, packed in hw words.
+  const hw = (h + 3) >>> 2;
+  const n = pivotRows.length;
+  const coef = new Int32Array(n * hw);
+  const coefBytes = new Uint8Array(coef.buffer);
+  const inactive = new Int32Array(u * hw);
+  const inactiveBytes = new Uint8Array(inactive.buffer);
   const c = new Uint8Array(h);
   for (let i = 0; i < h; i++) c[i] = gfAlphaPow(i);
   for (let m = hdpcCols - 1; m >= 0; m--) {
@@ -163,41 +171,29 @@ export function hdpcPart(params: BlockParams, choice: PivotChoice, fill: Int32Ar
       c[hdpcSecond[m]!]! ^= 1;
     }
     if (colState[m] === COL_PIVOT) {
-      const k = colIndex[m]!;
-      hdpcColumnRow[m] = pivotRows[k]!;
-      const kb = k * uWords;
-      for (let i = 0; i < h; i++) {
-        const ci = c[i]!;
-        if (ci === 0) continue;
-        const base = ((i << 8) | ci) * uWords;
-        for (let q = 0; q < uWords; q++) buckets[base + q] ^= fill[kb + q]!;
-      }
+      const j = colIndex[m]!;
+      hdpcColumnRow[m] = pivotRows[j]!;
+      coefBytes.set(c, j * hw * 4);
     } else {
       hdpcColumnRow[m] = -1;
-      const q = colIndex[m]!;
-      for (let i = 0; i < h; i++) hdBytes[i * stride + q] ^= c[i]!;
+      const qb = colIndex[m]! * hw * 4;
+      for (let i = 0; i < h; i++) inactiveBytes[qb + i]! ^= c[i]!;
     }
   }
-  // sum over c of c * bucket(i, c), bit plane by bit plane.
-  const plane = new Int32Array(uWords);
-  for (let i = 0; i < h; i++) {
-    const rb = i * stride;
-    for (let bit = 0; bit < 8; bit++) {
-      plane.fill(0);
-      for (let ci = 1 << bit; ci < 256; ci++) {
-        if (!(ci & (1 << bit))) continue;
-        const base = ((i << 8) | ci) * uWords;
-        for (let q = 0; q < uWords; q++) plane[q] ^= buckets[base + q]!;
-      }
-      for (let q = 0; q < uWords; q++) {
-        let x = plane[q]!;
-        while (x !== 0) {
-          const low = x & -x;
-          hdBytes[rb + q * 32 + (31 - Math.clz32(low))] ^= 1 << bit;
-          x ^= low;
-        }
-      }
+  for (let j = n - 1; j >= 0; j--) {
+    const jb = j * hw;
+    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) {
+      const kb = rowPivot[lowerRows[e]!]! * hw;
+      for (let q = 0; q < hw; q++) coef[kb + q] ^= coef[jb + q]!;
     }
+    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) {
+      const qb = upperCols[e]! * hw;
+      for (let q = 0; q < hw; q++) inactive[qb + q] ^= coef[jb + q]!;
+    }
+  }
+  for (let q = 0; q < u; q++) {
+    const qb = q * hw * 4;
+    for (let i = 0; i < h; i++) hdBytes[i * stride + q] = inactiveBytes[qb + i]!;
   }
   // The identity block of the HDPC rows (columns K'+S .. L-1, all permanently inactive).
   for (let i = 0; i < h; i++) hdBytes[i * stride + colIndex[hdpcCols + i]!] ^= 1;

@@ -10,8 +10,9 @@
 //            a chosen row are inactivated. A_pv becomes lower triangular (pivoting.ts).
 //   forward  Z = A_pv^-1 D_p by forward substitution (in place on the pivot rows).
 //   others   D_o -= A_ov Z; the U part of each other row becomes A_ou - A_ov A_pv^-1 A_pu.
-//            The HDPC rows (MT x GAMMA) are eliminated with one Horner pass over the columns
-//            instead of H multiply-adds per column (elimination.ts).
+//            The HDPC rows (MT x GAMMA) get their coefficients from a backward scalar Horner
+//            recurrence, pushed down the triangle instead of multiplying fill rows
+//            (elimination.ts).
 //   dense    the small system on U: binary rows first (XOR only), HDPC rows last (GF(256))
 //            (dense-solve.ts).
 //   back     C_V = A_pv^-1 (D_p - A_pu C_U), per pivot row the cheaper of two ways: undo its
@@ -81,7 +82,7 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
 
   const triangle = triangularPart(rows, choice, uWords);
   const others = otherRowsPart(params, rows, choice, triangle.fill, uWords);
-  const hdpc = hdpcPart(params, choice, triangle.fill, uWords);
+  const hdpc = hdpcPart(params, choice, triangle);
   const dense = solveDense({
     binaryRows: others.otherRows,
     binaryBits: others.otherBits,
