@@ -21,10 +21,10 @@ export interface NativeFigures {
 }
 
 /** Runs the native bench for one size; null when there is no binary or it fails. */
-export function runNative(size: number, runs: number, seed: number, mtu: number, withPeak: boolean): NativeFigures | null {
+export function runNative(size: number, runs: number, seed: number, mtu: number, withPeak: boolean, cpuClock: boolean): NativeFigures | null {
   const bin = nativeBenchPath();
   if (!existsSync(bin)) return null;
-  const r = spawnSync(bin, [String(size), String(runs), String(seed), String(mtu), withPeak ? '1' : '0'], {
+  const r = spawnSync(bin, [String(size), String(runs), String(seed), String(mtu), withPeak ? '1' : '0', cpuClock ? 'cpu' : 'wall'], {
     encoding: 'utf8',
     timeout: 600_000,
     maxBuffer: 1 << 20,

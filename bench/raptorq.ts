@@ -4,7 +4,10 @@
 // the source symbols lost (repair symbols in their place): "repeat" uses one loss pattern for
 // every run, "fresh" draws a new one per run from a printed seed. Symbol size 1280 (mtu 1280).
 //
-// Usage: node dist/bench/raptorq.js [--seed N] [--sizes 64K,1M,16M,64M] [--runs-scale F]
+// Usage: node dist/bench/raptorq.js [--seed N] [--sizes 64K,1M,16M,64M] [--runs-scale F] [--clock wall|cpu]
+//   --clock cpu  times by CPU time (process.cpuUsage; /proc/thread-self/schedstat in the native
+//                binary) instead of wall time: on an oversubscribed machine wall time mostly
+//                measures the scheduler.
 // Native columns appear when scripts/build-native-raptorq.mjs has built the reference crate.
 
 import { spawnSync } from 'node:child_process';
@@ -70,7 +73,16 @@ function decodeReference(ref: WasmReference, length: number, packets: Uint8Array
   throw new Error('reference decoder did not finish');
 }
 
+const cpuClock = arg('--clock', 'wall') === 'cpu';
+
+/** Milliseconds taken by fn, wall or CPU time (--clock). */
 function time(fn: () => void): number {
+  if (cpuClock) {
+    const t = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(t);
+    return (d.user + d.system) / 1000;
+  }
   const t = performance.now();
   fn();
   return performance.now() - t;
@@ -179,7 +191,7 @@ function measure(ref: WasmReference, size: number, runs: number, warmup: number,
     decRefRepeat: median(decRefRepeat),
     decOursFresh,
     decRefFresh,
-    native: runNative(size, runs, seed, MTU, false),
+    native: runNative(size, runs, seed, MTU, false, cpuClock),
   };
 }
 
@@ -270,7 +282,7 @@ async function main(): Promise<void> {
   const lp = lossPlan(w.probe, seed);
   const peakOurs = peakDecode('ours', w.ours(lp), w.probe.oti, peakSize);
   const peakRef = peakDecode('reference', w.reference(lp), w.probe.oti, peakSize);
-  const peakNative = runNative(peakSize, 1, seed, MTU, true)?.peak ?? -1;
+  const peakNative = runNative(peakSize, 1, seed, MTU, true, cpuClock)?.peak ?? -1;
 
   const hasNative = rows.some((r) => r.native);
   const f = (n: number): string => n.toFixed(1).padStart(6);
@@ -279,7 +291,7 @@ async function main(): Promise<void> {
   const lines = [
     `RaptorQ benchmark, symbol size ${MTU}, node ${process.version}, fresh-loss seed ${seed}` +
       (hasNative ? `, native: ${nativeBenchPath()}` : ', native: not built (scripts/build-native-raptorq.mjs)'),
-    `MB/s = MiB of object per second, median of the timed runs; x = ratio to wasm in this run`,
+    `MB/s = MiB of object per ${cpuClock ? 'CPU' : 'wall-clock'} second, median of the timed runs; x = ratio to wasm in this run`,
     '',
     'Encode (all source packets + 20% repair):',
     '',
