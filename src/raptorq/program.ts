@@ -65,6 +65,36 @@ class Emitter {
     this.word(src);
   }
 
+  /**
+   * dst ^= each src[e] (or rows[src[e]] when `rows` is given) for e in from..to-1: the same as
+   * that many xor() calls, with one capacity check and one header update.
+   */
+  xorList(dst: number, src: Int32Array, from: number, to: number, rows?: Int32Array): void {
+    const n = to - from;
+    if (n <= 0) return;
+    if (!(this.openXor >= 0 && this.openDst === dst && (this.code[this.openXor]! >>> 8) + n <= MAX_XOR_SOURCES)) {
+      if (n > MAX_XOR_SOURCES) {
+        for (let e = from; e < to; e++) this.xor(dst, rows ? rows[src[e]!]! : src[e]!);
+        return;
+      }
+      this.word(PROG_XORN);
+      this.openXor = this.at - 1;
+      this.openDst = dst;
+      this.word(dst);
+    }
+    if (this.code.length - this.at < n) {
+      const next = new Int32Array(Math.max(this.code.length * 2, this.at + n));
+      next.set(this.code.subarray(0, this.at));
+      this.code = next;
+    }
+    const code = this.code;
+    let at = this.at;
+    if (rows) for (let e = from; e < to; e++) code[at++] = rows[src[e]!]!;
+    else for (let e = from; e < to; e++) code[at++] = src[e]!;
+    this.at = at;
+    code[this.openXor] = code[this.openXor]! + (n << 8);
+  }
+
   horner(flags: number, g: number, z: number, h1: number, h2: number): void {
     this.openXor = -1;
     this.word(PROG_HORNER | (flags << 8));
@@ -97,8 +127,7 @@ function forward(plan: SolvePlan, out: Emitter): void {
   const { pivotRows, lowerStart, lowerRows } = plan;
   const n = pivotRows.length;
   for (let j = 0; j < n; j++) {
-    const dst = pivotRows[j]!;
-    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(dst, lowerRows[e]!);
+    out.xorList(pivotRows[j]!, lowerRows, lowerStart[j]!, lowerStart[j + 1]!);
   }
 }
 
@@ -115,7 +144,7 @@ export function compileProgram(plan: SolvePlan): Program {
   // Other binary rows: D_o -= A_ov Z.
   const { otherRows, otherStart, otherPivotRows } = plan;
   for (let t = 0; t < otherRows.length; t++) {
-    for (let e = otherStart[t]!; e < otherStart[t + 1]!; e++) out.xor(otherRows[t]!, otherPivotRows[e]!);
+    out.xorList(otherRows[t]!, otherPivotRows, otherStart[t]!, otherStart[t + 1]!);
   }
   // HDPC rows: Horner over the columns, g = alpha * g + Z_m, then MT adds g to its rows.
   const { hdpcColumnRow, hdpcFirst, hdpcSecond } = plan;
@@ -152,17 +181,16 @@ export function compileProgram(plan: SolvePlan): Program {
   const { pivotRows, lowerStart, lowerRows, upperStart, upperCols, inactiveRow, direct, directStart, directCols } = plan;
   const n = pivotRows.length;
   for (let j = n - 1; j >= 0; j--) {
-    if (direct[j]) continue;
-    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(pivotRows[j]!, lowerRows[e]!);
+    if (!direct[j]) out.xorList(pivotRows[j]!, lowerRows, lowerStart[j]!, lowerStart[j + 1]!);
   }
   for (let j = 0; j < n; j++) {
     const dst = pivotRows[j]!;
     if (direct[j]) {
-      for (let e = directStart[j]!; e < directStart[j + 1]!; e++) out.xor(dst, inactiveRow[directCols[e]!]!);
+      out.xorList(dst, directCols, directStart[j]!, directStart[j + 1]!, inactiveRow);
       continue;
     }
-    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) out.xor(dst, inactiveRow[upperCols[e]!]!);
-    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(dst, lowerRows[e]!);
+    out.xorList(dst, upperCols, upperStart[j]!, upperStart[j + 1]!, inactiveRow);
+    out.xorList(dst, lowerRows, lowerStart[j]!, lowerStart[j + 1]!);
   }
 
   // Trim only when the slack is large: the copy would briefly double the program's memory.
