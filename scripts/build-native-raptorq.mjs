@@ -87,8 +87,8 @@ run('cargo', ['build', '--offline', '--release', '--manifest-path', join(crate, 
 copyFileSync(join(out, 'target', 'release', 'raptorq-native-bench'), join(out, 'raptorq-native-bench'));
 console.log(`built ${join(out, 'raptorq-native-bench')}`);
 
-// The bench program: arguments size runs seed mtu peak clock (wall | cpu: this thread's run
-// time from /proc/thread-self/schedstat); prints JSON with milliseconds per run
+// The bench program: arguments size runs seed mtu peak clock (wall | cpu: process CPU time,
+// clock_gettime(CLOCK_PROCESS_CPUTIME_ID)); prints JSON with milliseconds per run
 // (encode, decode with a fresh 20% source loss per run, decode with one repeated pattern) and,
 // with peak = 1, the resident-set growth of one fresh-pattern decode.
 function MAIN_RS() {
@@ -167,10 +167,22 @@ fn rss() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// This thread's CPU time in milliseconds (Linux), for timing on an oversubscribed machine.
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+unsafe extern "C" {
+    fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+}
+const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+
+/// This process's CPU time in milliseconds (as Node's process.cpuUsage), for timing on an
+/// oversubscribed machine.
 fn cpu_ms() -> f64 {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    s.split_whitespace().next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1e6
+    let mut t = Timespec { tv_sec: 0, tv_nsec: 0 };
+    unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1e6
 }
 
 struct Clock {
