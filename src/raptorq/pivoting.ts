@@ -44,8 +44,11 @@ function columnAdjacency(rows: SparseRows, w: number): { colStart: Int32Array; c
   return { colStart, colRows };
 }
 
-/** Original-degree classes of the tie-break: LT rows have at most 33 entries, LDPC rows more. */
-const DEGREE_CLASSES = 41;
+/**
+ * Original-degree classes of the tie-break, one bit each in a word per count: LT rows have at
+ * most 33 entries (nearly always far fewer), LDPC rows more; degrees of 31 and up share one.
+ */
+const DEGREE_CLASSES = 32;
 
 export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice {
   const { s, h, w, l } = params;
@@ -64,12 +67,26 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   const remaining = new Int32Array(rowCount);
   const degreeClass = new Uint8Array(rowCount);
   const rowPivot = new Int32Array(rowCount).fill(-1);
+  // Sum and sum of squares of each row's undecided V columns: once two are left they follow
+  // from these (a + b and a^2 + b^2) without rescanning the row.
+  const colSum = new Int32Array(rowCount);
+  const colSquares = new Float64Array(rowCount);
   let maxR = 0;
   for (let r = 0; r < rowCount; r++) {
     if (isHdpc(r)) continue;
     let count = 0;
-    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) if (cols[e]! < w) count++;
+    let sum = 0;
+    let squares = 0;
+    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
+      const c = cols[e]!;
+      if (c >= w) continue;
+      count++;
+      sum += c;
+      squares += c * c;
+    }
     remaining[r] = count;
+    colSum[r] = sum;
+    colSquares[r] = squares;
     degreeClass[r] = Math.min(rowStart[r + 1]! - rowStart[r]!, DEGREE_CLASSES - 1);
     if (count > maxR) maxR = count;
   }
@@ -80,16 +97,9 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   const components = new ComponentFinder(w);
   /** A row now has two V entries left: it becomes an edge between those two columns. */
   const becomesEdge = (r: number): void => {
-    let a = -1;
-    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
-      const c = cols[e]!;
-      if (c >= w || colState[c] !== COL_ACTIVE) continue;
-      if (a < 0) a = c;
-      else {
-        components.addEdge(r, a, c);
-        return;
-      }
-    }
+    const sum = colSum[r]!;
+    const gap = Math.round(Math.sqrt(2 * colSquares[r]! - sum * sum)); // |a - b|, exact
+    components.addEdge(r, (sum - gap) / 2, (sum + gap) / 2);
   };
   for (let r = rowCount - 1; r >= 0; r--) {
     if (isHdpc(r) || remaining[r]! === 0) continue;
@@ -104,6 +114,8 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
       const b = remaining[r]!;
       buckets.unlink(r, b, degreeClass[r]!);
       remaining[r] = b - 1;
+      colSum[r] -= c;
+      colSquares[r] -= c * c;
       if (b > 1) buckets.link(r, b - 1, degreeClass[r]!);
       if (b === 3) becomesEdge(r);
     }
@@ -148,10 +160,10 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   return { colState, colIndex, pivotRows: pivotRows.toArray(), rowPivot, inactiveCount };
 }
 
-/** Rows by (count, degree class); per count a tally so empty counts are skipped at once. */
+/** Rows by (count, degree class); per count a bit mask of the classes that hold rows. */
 export class RowBuckets {
   private readonly head: Int32Array;
-  private readonly tally: Int32Array;
+  private readonly mask: Int32Array;
   private readonly next: Int32Array;
   private readonly prev: Int32Array;
   private readonly maxCount: number;
@@ -160,7 +172,7 @@ export class RowBuckets {
   constructor(rowCount: number, maxCount: number) {
     this.maxCount = maxCount;
     this.head = new Int32Array((maxCount + 1) * DEGREE_CLASSES).fill(-1);
-    this.tally = new Int32Array(maxCount + 1);
+    this.mask = new Int32Array(maxCount + 1);
     this.next = new Int32Array(rowCount);
     this.prev = new Int32Array(rowCount);
   }
@@ -171,8 +183,8 @@ export class RowBuckets {
     this.next[r] = first;
     this.prev[r] = -1;
     if (first >= 0) this.prev[first] = r;
+    else this.mask[count]! |= 1 << cls;
     this.head[at] = r;
-    this.tally[count]!++;
     if (count < this.minCount) this.minCount = count;
   }
 
@@ -180,21 +192,23 @@ export class RowBuckets {
     const p = this.prev[r]!;
     const n = this.next[r]!;
     if (p >= 0) this.next[p] = n;
-    else this.head[count * DEGREE_CLASSES + cls] = n;
+    else {
+      this.head[count * DEGREE_CLASSES + cls] = n;
+      if (n < 0) this.mask[count]! &= ~(1 << cls);
+    }
     if (n >= 0) this.prev[n] = p;
-    this.tally[count]!--;
   }
 
   /** The smallest count any row has, or -1 when no row is left. */
   lowestCount(): number {
-    while (this.minCount <= this.maxCount && this.tally[this.minCount] === 0) this.minCount++;
+    while (this.minCount <= this.maxCount && this.mask[this.minCount] === 0) this.minCount++;
     return this.minCount <= this.maxCount ? this.minCount : -1;
   }
 
   /** A row of `count` entries with the lowest degree class (count must be non-empty). */
   first(count: number): number {
-    const base = count * DEGREE_CLASSES;
-    for (let cls = 0; ; cls++) if (this.head[base + cls]! >= 0) return this.head[base + cls]!;
+    const m = this.mask[count]!;
+    return this.head[count * DEGREE_CLASSES + (31 - Math.clz32(m & -m))]!;
   }
 }
 
