@@ -5,7 +5,7 @@
 // every run, "fresh" draws a new one per run from a printed seed. Symbol size 1280 (mtu 1280).
 //
 // Usage: node dist/bench/raptorq.js [--seed N] [--sizes 64K,1M,16M,64M] [--runs-scale F] [--clock wall|cpu]
-//   --clock cpu  times by process CPU time (process.cpuUsage, which counts V8's helper threads
+//   --clock cpu  times by process CPU time (process.cpuUsage, which counts V8's background threads
 //                too; CLOCK_PROCESS_CPUTIME_ID in the native binary) instead of wall time: on
 //                an oversubscribed machine wall time mostly measures the scheduler.
 // Native columns appear when scripts/build-native-raptorq.mjs has built the reference crate.
