@@ -61,17 +61,6 @@ export function lossPlan(enc: RaptorQEncoder, seed: number): LossPlan {
   return { keptSource, repairCount };
 }
 
-/** Our packets for the loss plan: kept source packets, then repair ESIs K.., then spares. */
-export function ourDecodeInput(enc: RaptorQEncoder, plan: LossPlan, spare: number): Uint8Array[][] {
-  const out: Uint8Array[][] = [];
-  for (let sbn = 0; sbn < enc.blockCount; sbn++) {
-    const k = enc.sourceSymbolCount(sbn);
-    const source = enc.blockSourcePackets(sbn).filter((p) => plan.keptSource[sbn]!.has(packetEsi(p)));
-    out.push([...source, ...enc.repairPackets(sbn, k, plan.repairCount[sbn]! + spare)]);
-  }
-  return out;
-}
-
 /** The reference encoder's packets filtered by the same plan (it labels repair i as K'+i). */
 export function referenceDecodeInput(packets: Uint8Array[], enc: RaptorQEncoder, plan: LossPlan, spare: number): Uint8Array[][] {
   const out: Uint8Array[][] = [];

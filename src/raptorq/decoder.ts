@@ -120,6 +120,8 @@ export class RaptorQDecoder {
       this.duplicatePackets++;
       return null;
     }
+    // Until the block has K symbols tryDecode returns at once: no sink is made per packet.
+    if (block.receivedCount < block.params.k) return null;
     const out = (this.output ??= new Uint8Array(this.parameters.transferLength));
     if (block.tryDecode((e, b, o) => this.layout.writeSymbol(out, sbn, e, b, o))) {
       this.blocksDone++;

@@ -7,7 +7,7 @@
 // only tells the remaining rows what they become.
 
 import type { SparseRows } from './constraint-rows.js';
-import { gfAlphaPow, MUL_TABLE } from './gf256.js';
+import { gfAlphaPow } from './gf256.js';
 import { IntList } from './int-list.js';
 import type { BlockParams } from './params.js';
 import { COL_PIVOT, type PivotChoice } from './pivoting.js';
@@ -100,12 +100,6 @@ export function otherRowsPart(params: BlockParams, rows: SparseRows, choice: Piv
   return { otherRows, otherStart, otherPivotRows: pivots.toArray(), otherBits };
 }
 
-/** BYTE_TO_BYTES[2b], [2b+1]: the 8 bits of byte b spread to eight 0/1 bytes, as two words. */
-const BYTE_TO_BYTES = new Int32Array(512);
-for (let b = 0; b < 256; b++) {
-  for (let bit = 0; bit < 8; bit++) if ((b >>> bit) & 1) BYTE_TO_BYTES[2 * b + (bit >>> 2)]! |= 1 << (8 * (bit & 3));
-}
-
 const MT_CACHE_LIMIT = 16;
 const mtCache = new Map<number, { first: Uint8Array; second: Uint8Array }>();
 
@@ -139,61 +133,67 @@ export interface HdpcPart {
 }
 
 /**
- * Eliminates the pivot columns from the HDPC rows. G_HDPC = MT x GAMMA, and GAMMA is a
- * Horner recurrence (g_m = alpha g_{m-1} + y_m), so one pass over the columns with a running
- * accumulator g replaces H multiply-adds per column: MT adds g to two rows (all H rows in the
- * last column, with weights alpha^i).
+ * Eliminates the pivot columns from the HDPC rows. G_HDPC = MT x GAMMA, and GAMMA is a Horner
+ * recurrence, so column m of HDPC row i is the scalar c_i(m) = alpha c_i(m+1) + [MT marks row
+ * i in column m], run backwards from c_i(last) = alpha^i. Eliminating pivot j adds c(j) times
+ * its fill row W_j, and W_j = (its inactive entries) + the sum of W_k over its lower pivots k.
+ * So instead of adding H multiples of every fill row, the H coefficients are pushed down the
+ * triangle once (last pivot first: c(k) += c(j) for each lower pivot k of j) and land only on
+ * the pivots' own inactive entries: H bytes per nonzero of A_pv and A_pu, whatever U is.
  */
-export function hdpcPart(params: BlockParams, choice: PivotChoice, fill: Int32Array, uWords: number): HdpcPart {
+export function hdpcPart(params: BlockParams, choice: PivotChoice, triangle: TriangularPart): HdpcPart {
   const { kPrime, s, h } = params;
-  const { colState, colIndex, pivotRows, inactiveCount: u } = choice;
+  const { colState, colIndex, pivotRows, rowPivot, inactiveCount: u } = choice;
+  const { lowerStart, lowerRows, upperStart, upperCols } = triangle;
   const hdpcCols = kPrime + s;
-  // g and the HDPC rows have room for every bit of a fill row expanded to a byte.
   const uBytes = (u + 7) >>> 3;
   const strideWords = Math.max((u + 3) >>> 2, 2 * uBytes);
-  const fillBytes = new Uint8Array(fill.buffer, fill.byteOffset, fill.byteLength);
   const stride = strideWords * 4;
-  const g = new Int32Array(strideWords);
-  const gBytes = new Uint8Array(g.buffer);
-  const hd = new Int32Array(h * strideWords);
-  const hdBytes = new Uint8Array(hd.buffer);
+  const hdBytes = new Uint8Array(h * stride);
   const hdpcColumnRow = new Int32Array(hdpcCols);
   const { first: hdpcFirst, second: hdpcSecond } = mtRows(params);
-  for (let m = 0; m < hdpcCols; m++) {
-    for (let q = 0; q < strideWords; q++) {
-      const x = g[q]!;
-      g[q] = ((x & 0x7f7f7f7f) << 1) ^ Math.imul((x >>> 7) & 0x01010101, 0x1d);
+  // The H coefficients of a pivot or an inactive column, packed in hw words.
+  const hw = (h + 3) >>> 2;
+  const n = pivotRows.length;
+  const coef = new Int32Array(n * hw);
+  const coefBytes = new Uint8Array(coef.buffer);
+  const inactive = new Int32Array(u * hw);
+  const inactiveBytes = new Uint8Array(inactive.buffer);
+  const c = new Uint8Array(h);
+  for (let i = 0; i < h; i++) c[i] = gfAlphaPow(i);
+  for (let m = hdpcCols - 1; m >= 0; m--) {
+    if (m < hdpcCols - 1) {
+      for (let i = 0; i < h; i++) {
+        const x = c[i]!;
+        c[i] = (x << 1) ^ ((x >>> 7) * 0x11d);
+      }
+      c[hdpcFirst[m]!]! ^= 1;
+      c[hdpcSecond[m]!]! ^= 1;
     }
     if (colState[m] === COL_PIVOT) {
-      // y_m = W row of the pivot (bits expanded to 0/1 bytes, four at a time).
-      const k = colIndex[m]!;
-      hdpcColumnRow[m] = pivotRows[k]!;
-      const kb = k * uWords * 4;
-      for (let q = 0; q < uBytes; q++) {
-        const x = fillBytes[kb + q]!;
-        if (x === 0) continue;
-        g[2 * q] ^= BYTE_TO_BYTES[2 * x]!;
-        g[2 * q + 1] ^= BYTE_TO_BYTES[2 * x + 1]!;
-      }
+      const j = colIndex[m]!;
+      hdpcColumnRow[m] = pivotRows[j]!;
+      coefBytes.set(c, j * hw * 4);
     } else {
       hdpcColumnRow[m] = -1;
-      gBytes[colIndex[m]!] ^= 1;
+      const qb = colIndex[m]! * hw * 4;
+      for (let i = 0; i < h; i++) inactiveBytes[qb + i]! ^= c[i]!;
     }
-    if (m < hdpcCols - 1) {
-      const b1 = hdpcFirst[m]! * strideWords;
-      const b2 = hdpcSecond[m]! * strideWords;
-      for (let q = 0; q < strideWords; q++) {
-        const x = g[q]!;
-        hd[b1 + q] ^= x;
-        hd[b2 + q] ^= x;
-      }
-    } else {
-      for (let i = 0; i < h; i++) {
-        const base = gfAlphaPow(i) << 8;
-        const rb = i * stride;
-        for (let q = 0; q < u; q++) hdBytes[rb + q] ^= MUL_TABLE[base | gBytes[q]!]!;
-      }
+  }
+  for (let j = n - 1; j >= 0; j--) {
+    const jb = j * hw;
+    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) {
+      const kb = rowPivot[lowerRows[e]!]! * hw;
+      for (let q = 0; q < hw; q++) coef[kb + q] ^= coef[jb + q]!;
     }
+    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) {
+      const qb = upperCols[e]! * hw;
+      for (let q = 0; q < hw; q++) inactive[qb + q] ^= coef[jb + q]!;
+    }
+  }
+  for (let q = 0; q < u; q++) {
+    const qb = q * hw * 4;
+    for (let i = 0; i < h; i++) hdBytes[i * stride + q] = inactiveBytes[qb + i]!;
   }
   // The identity block of the HDPC rows (columns K'+S .. L-1, all permanently inactive).
   for (let i = 0; i < h; i++) hdBytes[i * stride + colIndex[hdpcCols + i]!] ^= 1;

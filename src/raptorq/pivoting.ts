@@ -44,6 +44,12 @@ function columnAdjacency(rows: SparseRows, w: number): { colStart: Int32Array; c
   return { colStart, colRows };
 }
 
+/**
+ * Original-degree classes of the tie-break, one bit each in a word per count: LT rows have at
+ * most 33 entries (nearly always far fewer), LDPC rows more; degrees of 31 and up share one.
+ */
+const DEGREE_CLASSES = 32;
+
 export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice {
   const { s, h, w, l } = params;
   const { rowCount, rowStart, cols } = rows;
@@ -59,60 +65,72 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   }
 
   const remaining = new Int32Array(rowCount);
+  const degreeClass = new Uint8Array(rowCount);
   const rowPivot = new Int32Array(rowCount).fill(-1);
+  // Sum and sum of squares of each row's undecided V columns: once two are left they follow
+  // from these (a + b and a^2 + b^2) without rescanning the row.
+  const colSum = new Int32Array(rowCount);
+  const colSquares = new Float64Array(rowCount);
   let maxR = 0;
   for (let r = 0; r < rowCount; r++) {
     if (isHdpc(r)) continue;
     let count = 0;
-    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) if (cols[e]! < w) count++;
+    let sum = 0;
+    let squares = 0;
+    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
+      const c = cols[e]!;
+      if (c >= w) continue;
+      count++;
+      sum += c;
+      squares += c * c;
+    }
     remaining[r] = count;
+    colSum[r] = sum;
+    colSquares[r] = squares;
+    degreeClass[r] = Math.min(rowStart[r + 1]! - rowStart[r]!, DEGREE_CLASSES - 1);
     if (count > maxR) maxR = count;
   }
 
-  // Rows bucketed by their count of remaining V entries, as doubly linked lists in typed arrays
-  // (a count only ever drops by one, so moving a row between buckets is O(1)).
-  const head = new Int32Array(maxR + 1).fill(-1);
-  const next = new Int32Array(rowCount);
-  const prev = new Int32Array(rowCount);
-  const link = (r: number, b: number): void => {
-    const first = head[b]!;
-    next[r] = first;
-    prev[r] = -1;
-    if (first >= 0) prev[first] = r;
-    head[b] = r;
-  };
-  const unlink = (r: number, b: number): void => {
-    const p = prev[r]!;
-    const n = next[r]!;
-    if (p >= 0) next[p] = n;
-    else head[b] = n;
-    if (n >= 0) prev[n] = p;
+  // Rows bucketed by (remaining V entries, original degree class), as doubly linked lists in
+  // typed arrays: a count only ever drops by one, so moving a row is O(1).
+  const buckets = new RowBuckets(rowCount, maxR);
+  const components = new ComponentFinder(w);
+  /** A row now has two V entries left: it becomes an edge between those two columns. */
+  const becomesEdge = (r: number): void => {
+    const sum = colSum[r]!;
+    const gap = Math.round(Math.sqrt(2 * colSquares[r]! - sum * sum)); // |a - b|, exact
+    components.addEdge(r, (sum - gap) / 2, (sum + gap) / 2);
   };
   for (let r = rowCount - 1; r >= 0; r--) {
-    if (!isHdpc(r) && remaining[r]! > 0) link(r, remaining[r]!);
+    if (isHdpc(r) || remaining[r]! === 0) continue;
+    buckets.link(r, remaining[r]!, degreeClass[r]!);
+    if (remaining[r] === 2) becomesEdge(r);
   }
 
-  let minR = 1;
   const dropColumn = (c: number): void => {
     for (let e = colStart[c]!; e < colStart[c + 1]!; e++) {
       const r = colRows[e]!;
       if (rowPivot[r]! >= 0) continue;
       const b = remaining[r]!;
-      unlink(r, b);
+      buckets.unlink(r, b, degreeClass[r]!);
       remaining[r] = b - 1;
-      if (b > 1) {
-        link(r, b - 1);
-        if (b - 1 < minR) minR = b - 1;
-      }
+      colSum[r] -= c;
+      colSquares[r] -= c * c;
+      if (b > 1) buckets.link(r, b - 1, degreeClass[r]!);
+      if (b === 3) becomesEdge(r);
     }
   };
 
   const pivotRows = new IntList(l);
   for (;;) {
-    while (minR <= maxR && head[minR]! < 0) minR++;
-    if (minR > maxR) break;
-    const row = head[minR]!;
-    unlink(row, minR);
+    const r = buckets.lowestCount();
+    if (r < 0) break;
+    // RFC 6330 section 5.4.2.2: with two V entries left, a row in the largest component of the
+    // graph whose edges are such rows (nodes are V columns), so the chain of single-entry rows
+    // that follows resolves as many columns as possible; otherwise the lowest original degree.
+    let row = r === 2 ? components.largestRow(colState) : -1;
+    if (row < 0) row = buckets.first(r);
+    buckets.unlink(row, r, degreeClass[row]!);
     const j = pivotRows.length;
     rowPivot[row] = j;
     let pivotCol = -1;
@@ -141,3 +159,145 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   }
   return { colState, colIndex, pivotRows: pivotRows.toArray(), rowPivot, inactiveCount };
 }
+
+/** Rows by (count, degree class); per count a bit mask of the classes that hold rows. */
+export class RowBuckets {
+  private readonly head: Int32Array;
+  private readonly mask: Int32Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly maxCount: number;
+  private minCount = 1;
+
+  constructor(rowCount: number, maxCount: number) {
+    this.maxCount = maxCount;
+    this.head = new Int32Array((maxCount + 1) * DEGREE_CLASSES).fill(-1);
+    this.mask = new Int32Array(maxCount + 1);
+    this.next = new Int32Array(rowCount);
+    this.prev = new Int32Array(rowCount);
+  }
+
+  link(r: number, count: number, cls: number): void {
+    const at = count * DEGREE_CLASSES + cls;
+    const first = this.head[at]!;
+    this.next[r] = first;
+    this.prev[r] = -1;
+    if (first >= 0) this.prev[first] = r;
+    else this.mask[count]! |= 1 << cls;
+    this.head[at] = r;
+    if (count < this.minCount) this.minCount = count;
+  }
+
+  unlink(r: number, count: number, cls: number): void {
+    const p = this.prev[r]!;
+    const n = this.next[r]!;
+    if (p >= 0) this.next[p] = n;
+    else {
+      this.head[count * DEGREE_CLASSES + cls] = n;
+      if (n < 0) this.mask[count]! &= ~(1 << cls);
+    }
+    if (n >= 0) this.prev[n] = p;
+  }
+
+  /** The smallest count any row has, or -1 when no row is left. */
+  lowestCount(): number {
+    while (this.minCount <= this.maxCount && this.mask[this.minCount] === 0) this.minCount++;
+    return this.minCount <= this.maxCount ? this.minCount : -1;
+  }
+
+  /** A row of `count` entries with the lowest degree class (count must be non-empty). */
+  first(count: number): number {
+    const m = this.mask[count]!;
+    return this.head[count * DEGREE_CLASSES + (31 - Math.clz32(m & -m))]!;
+  }
+}
+
+/**
+ * Union-find over the V columns, the edges being the rows with two V entries left. Edges are
+ * only ever added: a component loses an edge only when one of its columns is decided, and then
+ * the single-entry rows that follow decide every column of it before the next two-entry pick.
+ * So a component whose root column is still undecided is exactly a component of the current
+ * graph, all its edges still have two entries, and any of them can stand for it. The largest
+ * one comes from a max-heap of (size, root) entries, stale ones dropped when they surface.
+ */
+export class ComponentFinder {
+  private readonly parent: Int32Array;
+  private readonly size: Int32Array;
+  private readonly edgeOf: Int32Array;
+  private readonly heap: number[] = [];
+
+  constructor(columns: number) {
+    this.parent = new Int32Array(columns).fill(-1);
+    this.size = new Int32Array(columns);
+    this.edgeOf = new Int32Array(columns);
+  }
+
+  private root(x: number): number {
+    const parent = this.parent;
+    if (parent[x]! < 0) {
+      parent[x] = x;
+      this.size[x] = 1;
+      return x;
+    }
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]!]!;
+      x = parent[x]!;
+    }
+    return x;
+  }
+
+  addEdge(row: number, a: number, b: number): void {
+    let ra = this.root(a);
+    let rb = this.root(b);
+    if (ra === rb) return;
+    if (this.size[ra]! < this.size[rb]!) [ra, rb] = [rb, ra];
+    if (this.size[ra] === 1) this.edgeOf[ra] = row; // two single columns: a new component
+    this.parent[rb] = ra;
+    this.size[ra]! += this.size[rb]!;
+    this.push(this.size[ra]! * COMPONENT_KEY + ra);
+  }
+
+  /** A row with two V entries left whose component has the most columns (-1: none known). */
+  largestRow(colState: Uint8Array): number {
+    for (;;) {
+      const top = this.heap[0];
+      if (top === undefined) return -1;
+      const root = top % COMPONENT_KEY;
+      const size = (top - root) / COMPONENT_KEY;
+      if (this.parent[root] === root && this.size[root] === size && colState[root] === COL_ACTIVE) return this.edgeOf[root]!;
+      this.pop();
+    }
+  }
+
+  private push(v: number): void {
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(v);
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (heap[up]! >= v) break;
+      heap[i] = heap[up]!;
+      i = up;
+    }
+    heap[i] = v;
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && heap[child + 1]! > heap[child]!) child++;
+      if (heap[child]! <= last) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
+  }
+}
+
+/** Heap keys are size * COMPONENT_KEY + root (exact in a double: both are below 2^17). */
+const COMPONENT_KEY = 1 << 17;

@@ -65,6 +65,36 @@ class Emitter {
     this.word(src);
   }
 
+  /**
+   * dst ^= each src[e] (or rows[src[e]] when `rows` is given) for e in from..to-1: the same as
+   * that many xor() calls, with one capacity check and one header update.
+   */
+  xorList(dst: number, src: Int32Array, from: number, to: number, rows?: Int32Array): void {
+    const n = to - from;
+    if (n <= 0) return;
+    if (!(this.openXor >= 0 && this.openDst === dst && (this.code[this.openXor]! >>> 8) + n <= MAX_XOR_SOURCES)) {
+      if (n > MAX_XOR_SOURCES) {
+        for (let e = from; e < to; e++) this.xor(dst, rows ? rows[src[e]!]! : src[e]!);
+        return;
+      }
+      this.word(PROG_XORN);
+      this.openXor = this.at - 1;
+      this.openDst = dst;
+      this.word(dst);
+    }
+    if (this.code.length - this.at < n) {
+      const next = new Int32Array(Math.max(this.code.length * 2, this.at + n));
+      next.set(this.code.subarray(0, this.at));
+      this.code = next;
+    }
+    const code = this.code;
+    let at = this.at;
+    if (rows) for (let e = from; e < to; e++) code[at++] = rows[src[e]!]!;
+    else for (let e = from; e < to; e++) code[at++] = src[e]!;
+    this.at = at;
+    code[this.openXor] = code[this.openXor]! + (n << 8);
+  }
+
   horner(flags: number, g: number, z: number, h1: number, h2: number): void {
     this.openXor = -1;
     this.word(PROG_HORNER | (flags << 8));
@@ -93,13 +123,11 @@ export function programOf(plan: SolvePlan): Program {
   return program;
 }
 
-function forward(plan: SolvePlan, out: Emitter, reverse: boolean): void {
+function forward(plan: SolvePlan, out: Emitter): void {
   const { pivotRows, lowerStart, lowerRows } = plan;
   const n = pivotRows.length;
-  for (let t = 0; t < n; t++) {
-    const j = reverse ? n - 1 - t : t;
-    const dst = pivotRows[j]!;
-    for (let e = lowerStart[j]!; e < lowerStart[j + 1]!; e++) out.xor(dst, lowerRows[e]!);
+  for (let j = 0; j < n; j++) {
+    out.xorList(pivotRows[j]!, lowerRows, lowerStart[j]!, lowerStart[j + 1]!);
   }
 }
 
@@ -112,11 +140,11 @@ export function compileProgram(plan: SolvePlan): Program {
   const { s, h } = plan.params;
 
   // Z = A_pv^-1 D_p.
-  forward(plan, out, false);
+  forward(plan, out);
   // Other binary rows: D_o -= A_ov Z.
   const { otherRows, otherStart, otherPivotRows } = plan;
   for (let t = 0; t < otherRows.length; t++) {
-    for (let e = otherStart[t]!; e < otherStart[t + 1]!; e++) out.xor(otherRows[t]!, otherPivotRows[e]!);
+    out.xorList(otherRows[t]!, otherPivotRows, otherStart[t]!, otherStart[t + 1]!);
   }
   // HDPC rows: Horner over the columns, g = alpha * g + Z_m, then MT adds g to its rows.
   const { hdpcColumnRow, hdpcFirst, hdpcSecond } = plan;
@@ -147,13 +175,23 @@ export function compileProgram(plan: SolvePlan): Program {
     else if (op === OP_MUL_ADD) out.other(PROG_MUL_ADD | (beta << 8), ops[i + 1]!, ops[i + 2]!);
     else if (op === OP_SCALE) out.other(PROG_SCALE | (beta << 8), ops[i + 1]!);
   }
-  // C_V = A_pv^-1 (D_p - A_pu C_U): undo the forward pass, subtract, redo it.
-  forward(plan, out, true);
-  const { pivotRows, upperStart, upperCols, inactiveRow } = plan;
-  for (let j = 0; j < pivotRows.length; j++) {
-    for (let e = upperStart[j]!; e < upperStart[j + 1]!; e++) out.xor(pivotRows[j]!, inactiveRow[upperCols[e]!]!);
+  // C_V = A_pv^-1 (D_p - A_pu C_U). Undo the forward step of every undo/redo pivot, last
+  // first (each needs its lower rows still holding Z); then, first pivot first, either redo
+  // the step with the inactive part subtracted or add the fill row times C_U directly.
+  const { pivotRows, lowerStart, lowerRows, upperStart, upperCols, inactiveRow, direct, directStart, directCols } = plan;
+  const n = pivotRows.length;
+  for (let j = n - 1; j >= 0; j--) {
+    if (!direct[j]) out.xorList(pivotRows[j]!, lowerRows, lowerStart[j]!, lowerStart[j + 1]!);
   }
-  forward(plan, out, false);
+  for (let j = 0; j < n; j++) {
+    const dst = pivotRows[j]!;
+    if (direct[j]) {
+      out.xorList(dst, directCols, directStart[j]!, directStart[j + 1]!, inactiveRow);
+      continue;
+    }
+    out.xorList(dst, upperCols, upperStart[j]!, upperStart[j + 1]!, inactiveRow);
+    out.xorList(dst, lowerRows, lowerStart[j]!, lowerStart[j + 1]!);
+  }
 
   // Trim only when the slack is large: the copy would briefly double the program's memory.
   const code = out.code.length - out.at > out.at / 4 ? out.code.slice(0, out.at) : out.code;

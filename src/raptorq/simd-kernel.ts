@@ -4,7 +4,7 @@
 //   (func $xorn (param $d i32) (param $list i32) (param $n i32) (param $cw i32)
 //               (param $srcBase i32) (param $stride i32))
 //        d[0..cw) ^= the n source rows listed at $list; the destination is loaded and stored
-//        once per 64 bytes however many sources there are (four v128 accumulators)
+//        once per 128 bytes however many sources there are (eight v128 accumulators)
 //   (func $horner (param $g i32) (param $z i32) (param $h1 i32) (param $h2 i32) (param $n i32)
 //                 (param $flags i32))
 //        one column of the HDPC Horner pass: g = 2*g in GF(256), g ^= z if flags & 1,
@@ -131,55 +131,34 @@ function assemble(): Uint8Array {
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]]);
   const exports = vec([[...name('run'), 0x00, 4]]);
 
-  // xorn(d=0, list=1, n=2, cw=3, srcBase=4, stride=5; o=6, p=7, end=8, s=9, a0..a3=10..13)
+  // xorn(d=0, list=1, n=2, cw=3, srcBase=4, stride=5; o=6, p=7, end=8, s=9, a0..a7=10..17)
+  // 128 bytes at a time in eight accumulators (then 64, then 16): the destination is loaded
+  // and stored once per group, and each source address is computed once per 128 bytes.
   const srcAddress: number[][] = [op.get(7), op.i32Load(0), op.get(5), op.i32Mul, op.get(4), op.i32Add, op.get(6), op.i32Add, op.set(9)];
   const dstAddress: number[][] = [op.get(0), op.get(6), op.i32Add];
+  const accumulate = (width: number): number[][] => {
+    const acc = (i: number): number => 10 + i;
+    const lanes = width / 16;
+    const out: number[][] = [
+      op.block, op.loop,
+      op.get(6), op.i32(width), op.i32Add, op.get(3), op.i32GtU, op.brIf(1),
+    ];
+    for (let i = 0; i < lanes; i++) out.push(...dstAddress, op.v128Load(16 * i), op.set(acc(i)));
+    out.push(op.get(1), op.set(7), op.block, op.loop, op.get(7), op.get(8), op.i32GeU, op.brIf(1), ...srcAddress);
+    for (let i = 0; i < lanes; i++) out.push(op.get(acc(i)), op.get(9), op.v128Load(16 * i), op.v128Xor, op.set(acc(i)));
+    out.push(op.get(7), op.i32(4), op.i32Add, op.set(7), op.br(0), op.end, op.end);
+    for (let i = 0; i < lanes; i++) out.push(...dstAddress, op.get(acc(i)), op.v128StoreAt(16 * i));
+    out.push(op.get(6), op.i32(width), op.i32Add, op.set(6), op.br(0), op.end, op.end);
+    return out;
+  };
   const xorn = body(
-    [[4, I32], [4, V128]],
+    [[4, I32], [8, V128]],
     [
       op.get(1), op.get(2), op.i32(4), op.i32Mul, op.i32Add, op.set(8),
       op.i32(0), op.set(6),
-      // 64 bytes at a time: four accumulators, destination touched once.
-      op.block, op.loop,
-      op.get(6), op.i32(64), op.i32Add, op.get(3), op.i32GtU, op.brIf(1),
-      ...dstAddress, op.v128Load(0), op.set(10),
-      ...dstAddress, op.v128Load(16), op.set(11),
-      ...dstAddress, op.v128Load(32), op.set(12),
-      ...dstAddress, op.v128Load(48), op.set(13),
-      op.get(1), op.set(7),
-      op.block, op.loop,
-      op.get(7), op.get(8), op.i32GeU, op.brIf(1),
-      ...srcAddress,
-      op.get(10), op.get(9), op.v128Load(0), op.v128Xor, op.set(10),
-      op.get(11), op.get(9), op.v128Load(16), op.v128Xor, op.set(11),
-      op.get(12), op.get(9), op.v128Load(32), op.v128Xor, op.set(12),
-      op.get(13), op.get(9), op.v128Load(48), op.v128Xor, op.set(13),
-      op.get(7), op.i32(4), op.i32Add, op.set(7),
-      op.br(0),
-      op.end, op.end,
-      ...dstAddress, op.get(10), op.v128StoreAt(0),
-      ...dstAddress, op.get(11), op.v128StoreAt(16),
-      ...dstAddress, op.get(12), op.v128StoreAt(32),
-      ...dstAddress, op.get(13), op.v128StoreAt(48),
-      op.get(6), op.i32(64), op.i32Add, op.set(6),
-      op.br(0),
-      op.end, op.end,
-      // The remaining 16-byte lanes.
-      op.block, op.loop,
-      op.get(6), op.get(3), op.i32GeU, op.brIf(1),
-      ...dstAddress, op.v128Load(0), op.set(10),
-      op.get(1), op.set(7),
-      op.block, op.loop,
-      op.get(7), op.get(8), op.i32GeU, op.brIf(1),
-      ...srcAddress,
-      op.get(10), op.get(9), op.v128Load(0), op.v128Xor, op.set(10),
-      op.get(7), op.i32(4), op.i32Add, op.set(7),
-      op.br(0),
-      op.end, op.end,
-      ...dstAddress, op.get(10), op.v128StoreAt(0),
-      op.get(6), op.i32(16), op.i32Add, op.set(6),
-      op.br(0),
-      op.end, op.end,
+      ...accumulate(128),
+      ...accumulate(64),
+      ...accumulate(16),
     ],
   );
   // horner(g=0, z=1, h1=2, h2=3, n=4, flags=5; end=6, c=7, x=8)

@@ -10,13 +10,15 @@
 //            a chosen row are inactivated. A_pv becomes lower triangular (pivoting.ts).
 //   forward  Z = A_pv^-1 D_p by forward substitution (in place on the pivot rows).
 //   others   D_o -= A_ov Z; the U part of each other row becomes A_ou - A_ov A_pv^-1 A_pu.
-//            The HDPC rows (MT x GAMMA) are eliminated with one Horner pass over the columns
-//            instead of H multiply-adds per column (elimination.ts).
+//            The HDPC rows (MT x GAMMA) get their coefficients from a backward scalar Horner
+//            recurrence, pushed down the triangle instead of multiplying fill rows
+//            (elimination.ts).
 //   dense    the small system on U: binary rows first (XOR only), HDPC rows last (GF(256))
 //            (dense-solve.ts).
-//   back     C_V = A_pv^-1 (D_p - A_pu C_U): undo the forward pass, subtract the sparse
-//            A_pu C_U, redo the forward pass. Three sparse passes are far cheaper than the
-//            dense fill of A_pv^-1 A_pu.
+//   back     C_V = A_pv^-1 (D_p - A_pu C_U), per pivot row the cheaper of two ways: undo its
+//            forward step, subtract its sparse part of A_pu C_U and redo the step (2 x lower +
+//            upper row operations), or add its row of the fill A_pv^-1 A_pu times C_U directly
+//            (one operation per set bit), whichever needs fewer.
 
 import { buildConstraintRows } from './constraint-rows.js';
 import { solveDense } from './dense-solve.js';
@@ -38,6 +40,14 @@ export interface SolvePlan {
   /** For pivot j: inactive-column indices of its original row. */
   readonly upperStart: Int32Array;
   readonly upperCols: Int32Array;
+  /**
+   * Back substitution: when direct[j] is set, pivot j adds the inactive columns
+   * directCols[directStart[j] .. directStart[j+1]) (its fill row); otherwise its forward step
+   * is undone and redone.
+   */
+  readonly direct: Uint8Array;
+  readonly directStart: Int32Array;
+  readonly directCols: Int32Array;
   /** Non-pivot binary rows and the pivot rows each must XOR in. */
   readonly otherRows: Int32Array;
   readonly otherStart: Int32Array;
@@ -72,7 +82,7 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
 
   const triangle = triangularPart(rows, choice, uWords);
   const others = otherRowsPart(params, rows, choice, triangle.fill, uWords);
-  const hdpc = hdpcPart(params, choice, triangle.fill, uWords);
+  const hdpc = hdpcPart(params, choice, triangle);
   const dense = solveDense({
     binaryRows: others.otherRows,
     binaryBits: others.otherBits,
@@ -85,6 +95,7 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
   });
   if (!dense) return null;
 
+  const back = backSubstitution(triangle.lowerStart, triangle.upperStart, triangle.fill, uWords);
   const { colState, colIndex, pivotRows } = choice;
   const columnRow = new Int32Array(params.l);
   for (let c = 0; c < params.l; c++) {
@@ -99,6 +110,9 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
     lowerRows: triangle.lowerRows,
     upperStart: triangle.upperStart,
     upperCols: triangle.upperCols,
+    direct: back.direct,
+    directStart: back.directStart,
+    directCols: back.directCols,
     otherRows: others.otherRows,
     otherStart: others.otherStart,
     otherPivotRows: others.otherPivotRows,
@@ -110,4 +124,47 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
     columnRow,
     inactiveCount: u,
   };
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Chooses per pivot the cheaper back-substitution (see the header) and lists its columns. */
+function backSubstitution(
+  lowerStart: Int32Array,
+  upperStart: Int32Array,
+  fill: Int32Array,
+  uWords: number,
+): { direct: Uint8Array; directStart: Int32Array; directCols: Int32Array } {
+  const n = lowerStart.length - 1;
+  const direct = new Uint8Array(n);
+  const directStart = new Int32Array(n + 1);
+  let total = 0;
+  for (let j = 0; j < n; j++) {
+    let bits = 0;
+    for (let q = j * uWords, end = q + uWords; q < end; q++) bits += popcount(fill[q]!);
+    const redo = 2 * (lowerStart[j + 1]! - lowerStart[j]!) + (upperStart[j + 1]! - upperStart[j]!);
+    directStart[j] = total;
+    if (bits < redo) {
+      direct[j] = 1;
+      total += bits;
+    }
+  }
+  directStart[n] = total;
+  const directCols = new Int32Array(total);
+  for (let j = 0, at = 0; j < n; j++) {
+    if (!direct[j]) continue;
+    for (let q = 0; q < uWords; q++) {
+      let x = fill[j * uWords + q]!;
+      while (x !== 0) {
+        const low = x & -x;
+        directCols[at++] = q * 32 + (31 - Math.clz32(low));
+        x ^= low;
+      }
+    }
+  }
+  return { direct, directStart, directCols };
 }
