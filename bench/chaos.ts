@@ -21,6 +21,7 @@ interface Tally {
   putFailures: number;
   frozenReads: number[];
   deaths: string[];
+  corruptStore: string;
 }
 
 function pct(values: number[], p: number): number {
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
     description: fiveDevicesOn(40),
     env: { FCP_REPAIR_INTERVAL_MS: '3000', FCP_REPAIR_GRACE_MS: '600000', FCP_LOG_LEVEL: 'error' },
   });
-  const t: Tally = { puts: 0, gets: 0, hostile: 0, unreadable: 0, putFailures: 0, frozenReads: [], deaths: [] };
+  const t: Tally = { puts: 0, gets: 0, hostile: 0, unreadable: 0, putFailures: 0, frozenReads: [], deaths: [], corruptStore: 'not reached' };
   const pids = new Map(mesh.devices.map((d) => [d.name, d.process?.pid]));
   const expected = new Set<string>();
   // A daemon that exits when the bench did not stop it is a death.
@@ -213,6 +214,8 @@ async function main(): Promise<void> {
     await mesh.startDaemon('desktop');
     expected.delete('desktop');
     watch('desktop');
+    const st = await mesh.device('desktop').control.json<{ store?: { state: string; startedFresh: { message: string } | null } }>('/v1/status');
+    t.corruptStore = st.store?.startedFresh ? `moved aside, started fresh (${st.store.state})` : `kept (${st.store?.state ?? 'unknown'}; the flips missed live pages)`;
     await readAll(mesh, 'desktop', ids, t);
     await readAll(mesh, 'laptop', ids, t);
     sample();
@@ -231,6 +234,7 @@ async function main(): Promise<void> {
     console.log(`| reads of stored objects that failed after losses within policy | ${t.unreadable} | 0 |`);
     console.log(`| puts that failed (frozen or full device) | ${t.putFailures} | 0 |`);
     console.log(`| read p50 / p99 with one frozen holder | ${pct(t.frozenReads, 50).toFixed(0)} / ${pct(t.frozenReads, 99).toFixed(0)} ms | p99 < 2000 ms |`);
+    console.log(`| corrupted store on desktop | ${t.corruptStore} | |`);
     console.log(`| max RSS per daemon (MiB) | ${[...rss].map(([n, v]) => `${n} ${v.toFixed(0)}`).join(', ')} | |`);
   }
 }
