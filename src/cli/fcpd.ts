@@ -1,5 +1,6 @@
 // The fcpd daemon entry point: `fcpd [--data-dir DIR] [--tailscale-socket PATH] [--port N] [--metrics-port N] [--zones FILE]`.
 import { Command } from 'commander';
+import { DEFAULT_PORT } from '../wire/index.js';
 import { resolveConfig } from '../daemon/config.js';
 import { runDaemon } from '../daemon/daemon.js';
 
@@ -7,7 +8,7 @@ export function daemonOptions(cmd: Command): Command {
   return cmd
     .option('--data-dir <dir>', 'device state directory (default $FCP_DATA_DIR or ~/.fcp)')
     .option('--tailscale-socket <path>', 'tailscaled LocalAPI socket (default $TS_SOCKET or the platform default)')
-    .option('--port <n>', 'FCP port on the tailnet address (default 9473)')
+    .option('--port <n>', `FCP port on the tailnet address (default ${DEFAULT_PORT})`)
     .option('--metrics-port <n>', 'Prometheus metrics port on 127.0.0.1, 0 = off (default 9474)')
     .option('--zones <file>', 'custom zones file (JSON)');
 }

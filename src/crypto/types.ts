@@ -36,3 +36,13 @@ export interface SymbolEntry {
   esi: number;
   env: Uint8Array;
 }
+
+/** One number per symbol position (SBN, ESI), for sets and maps: ESIs are below 2^24. */
+export function positionKey(sbn: number, esi: number): number {
+  return sbn * 0x1000000 + esi;
+}
+
+/** The position a positionKey stands for. */
+export function positionOf(key: number): [sbn: number, esi: number] {
+  return [Math.floor(key / 0x1000000), key % 0x1000000];
+}

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { ControlError } from './control-client.js';
 import { CONTROL_SOCKET } from './control-server.js';
 import type { RepairOptions } from '../mesh/index.js';
+import { DEFAULT_PORT } from '../wire/index.js';
 
 export interface DeviceConfig {
   dataDir: string;
@@ -92,7 +93,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     ...(bootTimeoutMs !== undefined ? { bootTimeoutMs } : {}),
     dataDir,
     ...(tailscaleSocket ? { tailscaleSocket } : {}),
-    port: intOf(flags.port, '--port') ?? intOf(env.FCP_PORT, 'FCP_PORT') ?? intOf(file.port, 'port') ?? 9473,
+    port: intOf(flags.port, '--port') ?? intOf(env.FCP_PORT, 'FCP_PORT') ?? intOf(file.port, 'port') ?? DEFAULT_PORT,
     metricsPort: intOf(flags.metricsPort, '--metrics-port') ?? intOf(env.FCP_METRICS_PORT, 'FCP_METRICS_PORT') ?? intOf(file.metricsPort, 'metricsPort') ?? 9474,
     metricsHost: '127.0.0.1',
     ...(zonesFile ? { zonesFile: resolve(zonesFile) } : {}),

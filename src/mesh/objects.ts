@@ -1,6 +1,6 @@
 // Turning an object into sealed symbols for placement, and sealed symbols back into the object.
 import { ObjectLayout, RaptorQEncoder, parseOti } from '../raptorq/index.js';
-import { CryptoError, openSymbol, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
+import { CryptoError, openSymbol, positionKey, positionOf, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { MeshError } from './errors.js';
 import { makeSymbols, solveSymbols } from './coding.js';
 import { DECODE_MARGIN } from './placement.js';
@@ -96,7 +96,7 @@ export class ObjectAssembler {
     for (let sbn = 0; sbn < this.layout.blockCount; sbn++) {
       const k = this.layout.sourceSymbolCount(sbn);
       if (this.sourcesHeld[sbn] === k) continue;
-      for (let esi = 0; esi < k; esi++) if (!this.seen.has(sbn * 0x1000000 + esi)) out.push([sbn, esi]);
+      for (let esi = 0; esi < k; esi++) if (!this.seen.has(positionKey(sbn, esi))) out.push([sbn, esi]);
     }
     return out;
   }
@@ -135,7 +135,7 @@ export class ObjectAssembler {
   add(entry: SymbolEntry): AddResult {
     this.bytesIn += entry.env.length;
     if (this.result) return 'duplicate';
-    const key = entry.sbn * 0x1000000 + entry.esi;
+    const key = positionKey(entry.sbn, entry.esi);
     if (this.seen.has(key)) return 'duplicate';
     if (entry.sbn >= this.layout.blockCount) {
       this.rejected++;
@@ -178,7 +178,7 @@ export class ObjectAssembler {
   async solve(opts: { final?: boolean } = {}): Promise<Uint8Array | null> {
     if (this.result || !(opts.final ? this.canTry : this.ready)) return this.result;
     const t = this.layout.oti.symbolSize;
-    const sources = [...this.seen].map((key) => [Math.floor(key / 0x1000000), key % 0x1000000] as const).filter(([sbn, esi]) => esi < this.layout.sourceSymbolCount(sbn));
+    const sources = [...this.seen].map(positionOf).filter(([sbn, esi]) => esi < this.layout.sourceSymbolCount(sbn));
     const count = sources.length + this.repairs.length;
     const packed = { symbolSize: t, sbns: new Int32Array(count), esis: new Int32Array(count), bytes: new Uint8Array(count * t) };
     // Source symbols come back out of the output (zero padded past its end, as the encoder pads).

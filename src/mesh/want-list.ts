@@ -1,5 +1,6 @@
 // A fetch's want-list as the server serves it: positions of blocks the object has, each once,
 // in the order asked (readers put source symbols first), at most `maxWantPositions` of them.
+import { positionKey } from '../crypto/index.js';
 import { parseOti } from '../raptorq/index.js';
 
 export type Position = [sbn: number, esi: number];
@@ -19,7 +20,7 @@ export function normaliseWant(want: unknown, manifest: { oti: Uint8Array }, limi
     const s = sbn as number;
     const e = esi as number;
     if (s < 0 || s >= blocks || e < 0 || e > 0xffffff) continue;
-    const key = s * 0x1000000 + e;
+    const key = positionKey(s, e);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push([s, e]);

@@ -1,5 +1,6 @@
 // Memory-only symbol store with the same contract as the LMDB store (tests, ephemeral nodes).
 import { StoreError } from './errors.js';
+import { positionKey, positionOf } from '../crypto/index.js';
 import {
   bytesEqual,
   checkEntries,
@@ -28,7 +29,6 @@ import type {
 } from './types.js';
 
 const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const positionKey = (sbn: number, esi: number) => sbn * 0x1000000 + esi;
 const copy = (b: Uint8Array) => Uint8Array.from(b);
 
 function cloneManifest(m: Manifest): Manifest {
@@ -111,7 +111,8 @@ export class MemorySymbolStore implements SymbolStore {
     if (!held) return out;
     for (const key of [...held.keys()].sort((a, b) => a - b)) {
       if (out.length >= max) break;
-      out.push({ sbn: Math.floor(key / 0x1000000), esi: key % 0x1000000, env: copy(held.get(key)!) });
+      const [sbn, esi] = positionOf(key);
+      out.push({ sbn, esi, env: copy(held.get(key)!) });
     }
     return out;
   }
@@ -121,7 +122,7 @@ export class MemorySymbolStore implements SymbolStore {
     checkObjectId(objectId);
     const held = this.objects.get(hexOf(objectId));
     if (!held) return [];
-    return [...held.keys()].sort((a, b) => a - b).map((k) => [Math.floor(k / 0x1000000), k % 0x1000000]);
+    return [...held.keys()].sort((a, b) => a - b).map(positionOf);
   }
 
   async putManifest(m: Manifest): Promise<void> {

@@ -1,5 +1,6 @@
 // Input checks shared by both stores: bad input gets STORE_BAD_INPUT and touches nothing.
 import { StoreError } from './errors.js';
+import { positionKey } from '../crypto/index.js';
 import type { Manifest, SymbolEntry, SymbolPosition } from './types.js';
 
 export const MAX_SBN = 0xff;
@@ -65,7 +66,7 @@ export function checkManifest(m: unknown): Manifest {
 /** Unique positions of a batch (the last entry for a position wins), in (sbn, esi) order. */
 export function dedupeEntries(entries: SymbolEntry[]): SymbolEntry[] {
   const byPosition = new Map<number, SymbolEntry>();
-  for (const e of entries) byPosition.set(e.sbn * 0x1000000 + e.esi, e);
+  for (const e of entries) byPosition.set(positionKey(e.sbn, e.esi), e);
   return [...byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
 }
 

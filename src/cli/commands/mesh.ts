@@ -6,6 +6,7 @@ import { Keyring, findMembers, requestJoin } from '../../mesh/index.js';
 import { LocalApiClient, selfFromStatus } from '../../tailscale/index.js';
 import { mayHold } from '../../zones/index.js';
 import { generateZoneKey } from '../../crypto/index.js';
+import { DEFAULT_PORT } from '../../wire/index.js';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
 import { ControlClient, ControlError, parseJsonReply } from '../../daemon/control-client.js';
 import { loadZones } from '../../daemon/daemon.js';
@@ -85,7 +86,7 @@ export function registerMeshCommands(program: Command): void {
     .command('join <peer>')
     .description('get the keys of this device\'s zones from a member device (address or hostname)')
     .requiredOption('--code <code>', 'the one-time code printed by `fcp invite` on the member device')
-    .option('--port <n>', 'FCP port of the member device', '9473')
+    .option('--port <n>', 'FCP port of the member device', String(DEFAULT_PORT))
     .action(async (peerArg: string, opts: { code: string; port: string }, cmd: Command) => {
       const flags = globalFlags(cmd);
       const cfg = resolveConfig(flags);
