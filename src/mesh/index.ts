@@ -9,7 +9,7 @@ export { HolderMarks } from './marks.js';
 export { call, expectReply } from './peer-call.js';
 export { MeshError, type MeshErrorCode } from './errors.js';
 export { DEFAULT_POLICY, DECODE_MARGIN, BATCH_BYTES, batchesOf, resolvePolicy, symbolCount, assign, type PlacementPolicy } from './placement.js';
-export { comparePeers, type PeerInfo, PeerDirectory } from './peers.js';
+export { comparePeers, type PeerInfo, PeerDirectory, TailscaledNotRunningError, type TailscaledState } from './peers.js';
 export { Keyring } from './keyring.js';
 export type { Caller, RequestContext, Handle } from './server.js';
 export { normaliseWant } from './want-list.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { LmdbSymbolStore, type SymbolStore } from '../store/index.js';
-import { LocalApiClient } from '../tailscale/index.js';
+import { LocalApiClient, isForeignNode } from '../tailscale/index.js';
 import { ZoneRegistry } from '../zones/index.js';
 import { DEFAULT_PORT, type Message } from '../wire/index.js';
 import { MeshError } from './errors.js';
@@ -186,6 +186,10 @@ export class MeshNode {
       this.metrics.refusals.inc({ reason: 'not-in-tailnet' });
       throw new MeshError('MESH_REFUSED', `${ip} is not a node of this tailnet`);
     }
+    if (isForeignNode(who.node)) {
+      this.metrics.refusals.inc({ reason: 'foreign' });
+      throw new MeshError('MESH_REFUSED', `${who.node.hostName} is another user's device shared into this tailnet; it is never a member`);
+    }
     const tags = who.node.tags;
     const zoneIds = this.zones.zonesForTags(tags).map((z) => z.id);
     if (zoneIds.length === 0) {
@@ -201,7 +205,11 @@ export class MeshNode {
     const address = info?.peer.tailscaleIps[0];
     if (!info || !info.peer.online || !address) throw new MeshError('MESH_UNAVAILABLE', `peer ${stableId} is not online`);
     const conn = await this.pool.get(address);
-    return conn.request(msg, timeoutMs);
+    const started = performance.now();
+    const reply = await conn.request(msg, timeoutMs);
+    // FCP round trips stand in for pings (which would keep the peer's radio awake).
+    this.directory.noteRoundTrip(stableId, performance.now() - started);
+    return reply;
   }
 
   /** A peer's X25519 public key (asked once with `info`, then cached). */
