@@ -105,7 +105,23 @@ async function main(): Promise<void> {
     if (!same) failed = true;
     out(`   desktop rebuilds chat-history.jsonl: ${same ? 'byte-identical' : 'DIFFERENT'}`);
 
-    step(6, 'A secret split 2-of-2 over the owner devices, held in memory only');
+    step(6, 'Freezing the server (SIGSTOP: online in the tailnet, never answering)');
+    const frozen = mesh.device('server').process!;
+    frozen.kill('SIGSTOP');
+    try {
+      for (const f of files) {
+        const t0 = performance.now();
+        const back = await mesh.get('laptop', ids.get(f.name)!);
+        const ms = performance.now() - t0;
+        const same = Buffer.compare(Buffer.from(back), Buffer.from(f.data)) === 0;
+        if (!same) failed = true;
+        out(`   laptop rebuilds ${f.name.padEnd(19)} ${same ? 'byte-identical' : 'DIFFERENT'} in ${ms.toFixed(0)} ms, reading around the frozen holder`);
+      }
+    } finally {
+      frozen.kill('SIGCONT');
+    }
+
+    step(7, 'A secret split 2-of-2 over the owner devices, held in memory only');
     const secret = Buffer.from(`sk-demo-${randomBytes(18).toString('hex')}`);
     await mesh.device('laptop').control.json('/v1/secrets/openai-key?k=2&n=2&zone=z%3Aowner', { method: 'PUT', body: secret, contentLength: secret.length });
     out('   laptop: fcp secret put openai-key --k 2 --n 2 --zone z:owner   (value read from stdin)');
@@ -118,7 +134,7 @@ async function main(): Promise<void> {
     if (leaks.length > 0) failed = true;
     out(`   files on disk that contain the secret (every daemon's LMDB, keys, logs): ${leaks.length === 0 ? 'none' : leaks.join(', ')}`);
 
-    step(7, 'The phone leaves the tailnet for good: the mesh heals');
+    step(8, 'The phone leaves the tailnet for good: the mesh heals');
     const notes = ids.get('notes.md')!;
     const before = await mesh.device('laptop').control.json<Health>(`/v1/objects/${notes}/health`);
     out(`   notes.md before: ${before.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ')}`);
