@@ -28,12 +28,12 @@ export class Gathering {
   /** Starts a stream from `holder` unless one from it is still running. */
   start(holder: Holder, want?: SymbolKey[]): void {
     if (this.isRunning(holder.stableId)) return;
-    const run: Running = { holder, ended: false, stream: undefined as unknown as SymbolStream };
-    run.stream = holder.fetch(this.objectId, this.zone, want, (batch) => {
+    const stream = holder.fetch(this.objectId, this.zone, want, (batch) => {
       // Every symbol that arrived is offered (and counted as read), even after the object is whole.
       for (const s of batch) this.assembler.add(s);
       this.notify();
     });
+    const run: Running = { holder, ended: false, stream };
     this.runs.push(run);
     run.stream.done.then(
       () => this.marks.clearSlow(holder.stableId),

@@ -4,7 +4,7 @@
 // wait here, in order), and a MESH_BUSY refusal is retried under the same id with bounded backoff.
 import type { Socket } from 'node:net';
 import { encodeFrame, FrameDecoder, type Message } from '../wire/index.js';
-import { MeshError } from './errors.js';
+import { MeshError, type MeshErrorCode } from './errors.js';
 import { resolveClientLimits, type ClientLimits } from './limits.js';
 
 type Pending = {
@@ -222,7 +222,7 @@ export class RpcConnection {
       }
       const p = this.pending.get(msg.id);
       if (!p || this.retrying.has(msg.id)) continue; // reply to a request we already gave up on
-      if (msg.t === 'error' && (msg as unknown as { code?: string }).code === 'MESH_BUSY' && this.retryBusy(msg.id, p)) continue;
+      if (msg.t === 'error' && msg.code === 'MESH_BUSY' && this.retryBusy(msg.id, p)) continue;
       p.replies++;
       // Any reply re-arms the idle timer: a long stream stays alive while it makes progress.
       if (p.timer) clearTimeout(p.timer);
@@ -271,7 +271,8 @@ const PASSED_THROUGH = new Set(['MESH_REFUSED', 'MESH_NOT_FOUND', 'MESH_TOO_FEW_
 
 /** An `error` reply as a MeshError: refusals and not-found keep their code, the rest are peer errors. */
 function peerError(reply: Message): MeshError {
-  const r = reply as unknown as { code?: string; message?: string };
-  const code = r.code && PASSED_THROUGH.has(r.code) ? (r.code as 'MESH_REFUSED') : 'MESH_PEER_ERROR';
+  const r: { code?: string; message?: string } = reply.t === 'error' ? reply : {};
+  // Passed-through codes of other layers (AUTHZ_, STORE_) ride in a MeshError so callers match one class.
+  const code = r.code && PASSED_THROUGH.has(r.code) ? (r.code as MeshErrorCode) : 'MESH_PEER_ERROR';
   return new MeshError(code, code === 'MESH_PEER_ERROR' ? `${r.code ?? 'ERROR'}: ${r.message ?? 'peer refused the request'}` : r.message ?? code, { peerCode: r.code });
 }

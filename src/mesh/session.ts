@@ -164,7 +164,7 @@ export class Session {
 
   private dispatch(msg: Message, bytes: number): void {
     if (msg.t === 'stop') {
-      const target = (msg as unknown as { target: number }).target;
+      const target = msg.target;
       this.running.get(target)?.abort();
       this.releaseInbound(bytes);
       return;
