@@ -251,6 +251,15 @@ export class MeshNode {
   /** What `fcp status` shows: this device, its peers with path/latency/zones, its storage. */
   async status(): Promise<Record<string, unknown>> {
     const u = this.store.usage();
+    // Which peers run fcpd now: each online fcp device is asked `info` (a second at most).
+    const members = new Set<string>();
+    await Promise.all(
+      this.eligibility.members().map(async (i) => {
+        this.boxKeys.delete(i.peer.stableId);
+        const answered = await Promise.race([this.boxKeyOf(i.peer.stableId).then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1_000).unref())]);
+        if (answered) members.add(i.peer.stableId);
+      }),
+    );
     const count = async (c: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await c.get()).values.reduce((a, v) => a + v.value, 0);
     return {
       counters: {
@@ -276,6 +285,8 @@ export class MeshNode {
         path: i.peer.path,
         latencyMs: i.latencyMs,
         zones: i.zones.map((z) => z.id),
+        /** Runs fcpd and answered this device just now. */
+        member: members.has(i.peer.stableId),
         slow: this.marks.isSlow(i.peer.stableId),
         distrusted: this.marks.isDistrusted(i.peer.stableId),
       })),

@@ -121,7 +121,8 @@ describe('fcp command, end to end', () => {
     const status = await fcp('laptop', laptop, ['status']);
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, /this device: laptop 127\.77\.4\.1:9473 zones z:owner/);
-    assert.match(status.out, /server\s+127\.77\.4\.2\s+direct/);
+    assert.match(status.out, /server\s+127\.77\.4\.2\s+direct.*\bmember\b/);
+    assert.match(status.out, /storage:\s+\d+ symbols, [\d.]+ (bytes|KiB|MiB)/);
     assert.match(status.out, /health:\s+1 of 1 objects meet their placement policy/);
   });
 

@@ -26,6 +26,18 @@ function print(obj: unknown, asJson: boolean, human: () => string): void {
   process.stdout.write(asJson ? `${JSON.stringify(obj, null, 2)}\n` : `${human()}\n`);
 }
 
+/** Bytes in the largest unit that keeps the number at least 1. */
+function humanBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[u]}`;
+}
+
 function localApi(flags: ConfigFlags): LocalApiClient {
   const cfg = resolveConfig(flags);
   return new LocalApiClient(cfg.tailscaleSocket ? { socketPath: cfg.tailscaleSocket } : {});
@@ -176,7 +188,7 @@ export function registerMeshCommands(program: Command): void {
         storage: { symbols: number; bytes: number };
         objects: number;
         zoneKeys: string[];
-        peers: Array<{ hostName: string; address: string; online: boolean; path: string; latencyMs?: number; zones: string[] }>;
+        peers: Array<{ hostName: string; address: string; online: boolean; path: string; latencyMs?: number; zones: string[]; member?: boolean }>;
       };
       const s = await control(cmd).json<Status>('/v1/status');
       const objects = await control(cmd).json<Array<{ objectId: string; zone: string; ok: boolean; spare: number }>>('/v1/objects');
@@ -187,10 +199,10 @@ export function registerMeshCommands(program: Command): void {
           `tailscaled:  ${s.tailscaled ? `${s.tailscaled.state}${s.tailscaled.running ? '' : ` (${s.tailscaled.advice})`}` : 'unknown'}`,
           `store:       ${s.store ? `${s.store.state}${s.store.detail ? ` (${s.store.detail})` : ''}${s.store.startedFresh ? `; ${s.store.startedFresh.message}` : ''}` : 'unknown'}`,
           `zone keys:   ${s.zoneKeys.join(', ') || 'none'}`,
-          `storage:     ${s.storage.symbols} symbols, ${s.storage.bytes} bytes, ${s.objects} objects`,
+          `storage:     ${s.storage.symbols} symbols, ${humanBytes(s.storage.bytes)}, ${s.objects} objects`,
           `health:      ${objects.length - degraded.length} of ${objects.length} objects meet their placement policy${degraded.length ? `; below it: ${degraded.map((o) => `${o.objectId.slice(0, 12)}… (${o.zone})`).join(', ')}` : ''}`,
           'peers:',
-          ...s.peers.map((p) => `  ${p.hostName.padEnd(16)} ${String(p.address).padEnd(15)} ${p.online ? p.path.padEnd(10) : 'offline   '} ${p.latencyMs !== undefined ? `${p.latencyMs.toFixed(1)} ms`.padEnd(9) : '-'.padEnd(9)} ${p.zones.join(', ') || '(no fcp zone)'}`),
+          ...s.peers.map((p) => `  ${p.hostName.padEnd(16)} ${String(p.address).padEnd(15)} ${p.online ? p.path.padEnd(10) : 'offline   '} ${p.latencyMs !== undefined ? `${p.latencyMs.toFixed(1)} ms`.padEnd(9) : '-'.padEnd(9)} ${(p.zones.join(', ') || '(no fcp zone)').padEnd(12)} ${p.member ? 'member' : p.zones.length > 0 ? 'no fcpd answering' : ''}`),
         ].join('\n'),
       );
     });
