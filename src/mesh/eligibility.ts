@@ -68,6 +68,11 @@ export class Eligibility {
     return this.directory.ranked((i) => i.zones.length > 0 && i.peer.tailscaleIps.length > 0).map((i) => this.remote(i));
   }
 
+  /** Could this device (online or not) hold `zone` symbols? Repair waits for such a device within its grace period. */
+  couldHold(info: PeerInfo, zone: Zone): boolean {
+    return mayHold(info.zones, zone);
+  }
+
   /** Online peers that are members of exactly `zone` on a path its traffic may use (secret shares). */
   shareMembers(zone: Zone): PeerInfo[] {
     return this.directory.ranked((i) => i.zones.some((z) => z.id === zone.id) && mayUsePeer(zone, i.peer));

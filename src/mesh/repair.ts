@@ -15,7 +15,7 @@ import { RaptorQDecoder } from '../raptorq/index.js';
 import { makeSymbols } from './coding.js';
 import { CryptoError, bytesEqual, objectIdToHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
 import type { SymbolStore } from '../store/index.js';
-import { mayHold, type Zone, type ZoneRegistry } from '../zones/index.js';
+import type { Zone, ZoneRegistry } from '../zones/index.js';
 import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
 import { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
 import type { Eligibility } from './eligibility.js';
@@ -232,7 +232,7 @@ export class RepairLoop {
     const lead = await this.leads(m, holders, now);
     if (lead !== 'lead') return lead;
     // Devices offline within their grace period still count: wait for them.
-    const waiting = this.d.directory.all().some((i) => !i.peer.online && now - (this.offlineSeen.get(i.peer.stableId) ?? now) < this.opts.graceMs && mayHold(i.zones, zone));
+    const waiting = this.d.directory.all().some((i) => !i.peer.online && now - (this.offlineSeen.get(i.peer.stableId) ?? now) < this.opts.graceMs && this.d.eligibility.couldHold(i, zone));
     const policy = policyOf(m.placement);
     const layout = new RaptorQDecoder(m.oti);
     const have = new Map<string, Array<[number, number]>>();
