@@ -67,6 +67,8 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   SECRET_EMPTY: 'bad-input',
   SECRET_ABORTED: 'unavailable',
   CONTROL_TOO_LARGE: 'bad-input',
+  AUDIT_BAD_PROOF: 'damaged',
+  AUDIT_BAD_SIGNATURE: 'damaged',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

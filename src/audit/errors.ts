@@ -1,0 +1,18 @@
+// Typed errors of the audit layer: proofs, notes and checkpoints that do not hold.
+import { FcpError } from '../errors/index.js';
+
+export type AuditErrorCode =
+  | 'AUDIT_BAD_PROOF'
+  | 'AUDIT_BAD_INDEX'
+  | 'AUDIT_BAD_NOTE'
+  | 'AUDIT_BAD_KEY'
+  | 'AUDIT_BAD_SIGNATURE'
+  | 'AUDIT_BAD_CHECKPOINT';
+
+export class AuditError extends FcpError {
+  declare readonly code: AuditErrorCode;
+
+  constructor(code: AuditErrorCode, message: string) {
+    super(code, message);
+  }
+}
