@@ -4,3 +4,22 @@ export { type Principal, type DevicePrincipal, type LocalPrincipal, LOCAL_CONTRO
 export { ACTIONS, PEER_ACTIONS, LOCAL_ACTIONS, ACCESS, NODE, inZone, isPeerAction, type Action, type PeerAction, type LocalAction, type Resource, type ZoneResource, type NodeResource, type Access } from './actions.js';
 export { decide, type Decision, type DecisionContext, type DenyReason } from './decide.js';
 export { Authorizer, AuthzError, type DecisionEvent, type DecisionSink, type AuthorizerDeps } from './authorize.js';
+export {
+  ANY,
+  MAX_CHAIN,
+  TokenError,
+  attenuate,
+  encodeClaims,
+  mintRoot,
+  proveHolder,
+  requireGrant,
+  tokenId,
+  verifyHolder,
+  verifyToken,
+  type HolderProof,
+  type MintRequest,
+  type TokenClaims,
+  type TokenErrorCode,
+  type VerifiedToken,
+  type VerifyOptions,
+} from './token.js';

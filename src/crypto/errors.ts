@@ -6,6 +6,7 @@ export type CryptoErrorCode =
   | 'CRYPTO_KEY_ID_MISMATCH'
   | 'CRYPTO_BAD_ENVELOPE'
   | 'CRYPTO_BAD_INPUT'
+  | 'CRYPTO_BAD_COSE'
   | 'CRYPTO_BAD_HEX'
   | 'CRYPTO_BAD_ZONE'
   | 'CRYPTO_BAD_KEY'

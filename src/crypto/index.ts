@@ -47,3 +47,18 @@ export { sealTo, openSealed } from './sealed-box.js';
 export { writeKeyFile, readKeyFile } from './key-file.js';
 export { split, combine, combineWithReport, type CombineReport } from './shamir.js';
 export { positionKey, positionOf, type Manifest, type PlacementPolicy, type SymbolEntry } from './types.js';
+export {
+  COSE_ALG_EDDSA,
+  COSE_HEADER_ALG,
+  COSE_HEADER_KID,
+  decodeSign1,
+  decodeStrict,
+  encodeDeterministic,
+  encodeSign1,
+  sigStructure1,
+  signSign1,
+  verifySign1,
+  type CoseSign1,
+  type Ed25519Signer,
+  type HeaderMap,
+} from './cose.js';

@@ -69,6 +69,14 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   CONTROL_TOO_LARGE: 'bad-input',
   AUDIT_BAD_PROOF: 'damaged',
   AUDIT_BAD_SIGNATURE: 'damaged',
+  FCP_ERR_TOKEN_EXPIRED: 'refused',
+  FCP_ERR_TOKEN_NOT_YET_VALID: 'refused',
+  FCP_ERR_TOKEN_AUD_MISMATCH: 'refused',
+  FCP_ERR_TOKEN_SIG_INVALID: 'refused',
+  FCP_ERR_TOKEN_MALFORMED: 'bad-input',
+  FCP_ERR_TOKEN_HOLDER_MISMATCH: 'refused',
+  FCP_ERR_TOKEN_REVOKED: 'refused',
+  FCP_ERR_CAPABILITY_DENIED: 'refused',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [
