@@ -62,3 +62,18 @@ export {
   type Ed25519Signer,
   type HeaderMap,
 } from './cose.js';
+export {
+  aggregate as frostAggregate,
+  bindingFactors as frostBindingFactors,
+  commit as frostCommit,
+  interpolatingValue as frostInterpolatingValue,
+  nonceGenerate as frostNonceGenerate,
+  signShare as frostSignShare,
+  splitKey as frostSplitKey,
+  verifyShare as frostVerifyShare,
+  serializeScalar as frostSerializeScalar,
+  deserializeScalar as frostDeserializeScalar,
+  type Commitment as FrostCommitment,
+  type KeyShare as FrostKeyShare,
+  type Nonces as FrostNonces,
+} from './frost.js';
