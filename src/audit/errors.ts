@@ -7,7 +7,12 @@ export type AuditErrorCode =
   | 'AUDIT_BAD_NOTE'
   | 'AUDIT_BAD_KEY'
   | 'AUDIT_BAD_SIGNATURE'
-  | 'AUDIT_BAD_CHECKPOINT';
+  | 'AUDIT_BAD_CHECKPOINT'
+  | 'AUDIT_BAD_EVENT'
+  | 'AUDIT_LOG_CORRUPT'
+  | 'AUDIT_NOT_FOUND'
+  | 'AUDIT_FORK'
+  | 'AUDIT_ROLLBACK';
 
 export class AuditError extends FcpError {
   declare readonly code: AuditErrorCode;

@@ -21,3 +21,7 @@ export {
   type VerifierKey,
 } from './note.js';
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+export { checkEvent, decodeEntry, encodeEntry, type AuditEvent, type LogEntry } from './event.js';
+export { CHECKPOINT_DIR, ENTRIES_FILE, ZoneLog, checkpointFile, checkpointSizesIn, logKey, logOrigin, readRecords } from './log.js';
+export { Witness } from './witness.js';
+export { verifyLogDir, type LogProblem, type ProblemKind, type VerifyInput, type VerifyReport } from './verify.js';

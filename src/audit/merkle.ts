@@ -67,6 +67,13 @@ export class MerkleTree {
     return index;
   }
 
+  /** The leaf hash at `index`. */
+  leaf(index: number): Uint8Array {
+    const h = this.levels[0]![index];
+    if (!h) throw new AuditError('AUDIT_BAD_INDEX', `leaf ${index} is not in a tree of ${this.size}`);
+    return h;
+  }
+
   /** MTH(D[start:end]) of RFC 9162 §2.1.1. */
   private rangeHash(start: number, end: number): Uint8Array {
     const n = end - start;
