@@ -23,3 +23,4 @@ export {
   type VerifiedToken,
   type VerifyOptions,
 } from './token.js';
+export { RevocationError, RevocationList, type FreshnessPolicy, type RevocationErrorCode, type RevocationEvent, type RevocationHead, type RevocationScope, type Risk } from './revocation.js';

@@ -77,6 +77,9 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   FCP_ERR_TOKEN_HOLDER_MISMATCH: 'refused',
   FCP_ERR_TOKEN_REVOKED: 'refused',
   FCP_ERR_CAPABILITY_DENIED: 'refused',
+  FCP_ERR_CHECKPOINT_STALE: 'unavailable',
+  REVOCATION_GAP: 'unavailable',
+  REVOCATION_FORK: 'damaged',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [
