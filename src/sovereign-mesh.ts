@@ -8,7 +8,8 @@ import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/ind
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
+import { AdminService, AuditService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
+import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -24,6 +25,7 @@ export interface MeshServices {
   secrets: SecretService;
   admin: AdminService;
   peers: PeerService;
+  audit: AuditService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -61,13 +63,26 @@ export class SovereignMesh {
     readonly node: MeshNode,
     readonly services: MeshServices,
     private readonly holder: ShareHolder,
+    private readonly recorder: AuditRecorder,
   ) {
     this.secrets = new LibrarySecrets(services.secrets, LOCAL_LIBRARY);
   }
 
   static async init(config: SovereignMeshConfig, hooks: { onShutdown?: () => void } = {}): Promise<SovereignMesh> {
     const node = await MeshNode.start(config);
-    const authz = createAuthorizer(node);
+    // Every decision, allow or deny, becomes an entry of this device's audit log of its zone.
+    const recorder = new AuditRecorder({ dataDir: config.dataDir, deviceId: () => node.self.stableId, signingSeed: node.keyring.node.signingSecretKey, log: node.log });
+    const authz = createAuthorizer(node, (e) =>
+      recorder.record({
+        at: e.at,
+        kind: 'authz.decision',
+        zone: e.zone ?? DEVICE_LOG,
+        principal: e.principal,
+        action: e.action,
+        allow: e.allow,
+        ...(e.reason ? { reason: e.reason } : {}),
+      }),
+    );
     // This device asking its own share holder: a device principal on the direct path.
     const selfPrincipal = (): DevicePrincipal => ({
       kind: 'device',
@@ -91,9 +106,10 @@ export class SovereignMesh {
       secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
+      audit: new AuditService(recorder, authz),
     };
     node.serve(createFcpDoor(node, services.peers, services.secrets));
-    const mesh = new SovereignMesh(node, services, holder);
+    const mesh = new SovereignMesh(node, services, holder, recorder);
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
   }
@@ -145,5 +161,6 @@ export class SovereignMesh {
     for (const t of this.timers) clearTimeout(t);
     this.holder.wipe();
     await this.node.stop();
+    this.recorder.close();
   }
 }

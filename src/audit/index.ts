@@ -25,3 +25,4 @@ export { checkEvent, decodeEntry, encodeEntry, type AuditEvent, type LogEntry } 
 export { CHECKPOINT_DIR, ENTRIES_FILE, ZoneLog, checkpointFile, checkpointSizesIn, logKey, logOrigin, readRecords } from './log.js';
 export { Witness } from './witness.js';
 export { verifyLogDir, type LogProblem, type ProblemKind, type VerifyInput, type VerifyReport } from './verify.js';
+export { AuditRecorder, DEVICE_LOG, type ListedEntry, type RecorderDeps } from './recorder.js';

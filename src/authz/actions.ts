@@ -36,6 +36,8 @@ export const LOCAL_ACTIONS = [
   'admin.repair',
   'admin.scrub',
   'admin.shutdown',
+  'audit.read',
+  'audit.verify',
 ] as const;
 
 export type PeerAction = (typeof PEER_ACTIONS)[number];
@@ -91,6 +93,8 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'admin.repair': 'none',
   'admin.scrub': 'none',
   'admin.shutdown': 'none',
+  'audit.read': 'none',
+  'audit.verify': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {

@@ -95,6 +95,16 @@ function routes(s: MeshServices): Route[] {
         return { sent: true };
       },
     },
+    {
+      method: 'GET',
+      path: '/v1/audit',
+      handle: async ({ query }) => {
+        const since = optionalInt(query, 'since');
+        const limit = optionalInt(query, 'limit');
+        return { json: s.audit.log(P, { ...(query.get('zone') ? { zone: query.get('zone')! } : {}), ...(since !== undefined ? { sinceMs: since } : {}), ...(limit !== undefined ? { limit } : {}) }) };
+      },
+    },
+    { method: 'POST', path: '/v1/audit/verify', handle: async () => ({ json: s.audit.verify(P) }) },
     // Secrets: values travel only over this 0600 local socket, never in argv or logs.
     { method: 'GET', path: '/v1/secrets', handle: async () => ({ json: await s.secrets.list(P) }) },
     { method: 'POST', path: '/v1/secrets-restore', handle: async () => ({ json: await s.secrets.restore(P) }) },

@@ -80,6 +80,8 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   FCP_ERR_CHECKPOINT_STALE: 'unavailable',
   REVOCATION_GAP: 'unavailable',
   REVOCATION_FORK: 'damaged',
+  AUDIT_VERIFY_DAMAGED: 'damaged',
+  AUDIT_LOG_CORRUPT: 'damaged',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

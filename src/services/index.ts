@@ -5,3 +5,4 @@ export { ObjectService } from './object-service.js';
 export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
 export { createFcpDoor, devicePrincipal } from './fcp-door.js';
+export { AuditService } from './audit-service.js';

@@ -54,6 +54,9 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['local secret put in own zone', LOCAL_CONTROL, 'secret.put', 'z:owner', owner, true],
   ['local secret put needs the exact zone', LOCAL_CONTROL, 'secret.put', 'z:private', owner, false, 'self-zone'],
   ['zone actions need a zone', LOCAL_CONTROL, 'object.put', null, owner, false, 'needs-zone'],
+  ['local user reads the audit log', LOCAL_CONTROL, 'audit.read', null, work, true],
+  ['local user verifies the audit log', LOCAL_CONTROL, 'audit.verify', null, owner, true],
+  ['a device may not read this device\'s audit log', device(['z:owner']), 'audit.read', null, owner, false, 'not-a-local-action'],
 ];
 
 test('authorization table: explicit rows', () => {

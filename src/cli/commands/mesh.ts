@@ -13,6 +13,7 @@ import { loadZones } from '../../daemon/daemon.js';
 import { daemonOptions, startForeground } from '../fcpd.js';
 import { Progress } from '../progress.js';
 import { registerSecretCommands } from './secret.js';
+import { registerAuditCommands } from './audit.js';
 
 function globalFlags(cmd: Command): ConfigFlags {
   return cmd.optsWithGlobals() as ConfigFlags;
@@ -226,4 +227,5 @@ export function registerMeshCommands(program: Command): void {
     });
 
   registerSecretCommands(program, control);
+  registerAuditCommands(program, control);
 }
