@@ -2,7 +2,9 @@
 export { MeshNode, FCP_PORT, type MeshNodeOptions, type SelfInfo } from './node.js';
 export { ObjectWriter, DEFAULT_SCHEMA, type StoreOptions } from './writer.js';
 export { ObjectReader } from './reader.js';
-export { inspectObject, type ObjectHealth } from './inspect.js';
+export { inspectObject, judgeHealth, countsOf, type ObjectHealth } from './inspect.js';
+export { SummaryCache, type ZoneView, type HolderViews, type SummaryCacheOptions } from './summaries.js';
+export { healthFromSummaries, holdersByZone, zoneViewOf, type SummaryVerdicts } from './summary-health.js';
 export { Eligibility } from './eligibility.js';
 export { LocalHolder, RemoteHolder, type Holder, type SymbolStream } from './holder.js';
 export { HolderMarks } from './marks.js';
