@@ -20,3 +20,4 @@ export type { Outgoing } from './rpc.js';
 export { requestJoin, findMembers, joinAad, type JoinResult } from './join.js';
 export { RepairLoop, DEFAULT_REPAIR, type RepairOptions, type RepairOutcome, type RepairStats } from './repair.js';
 export { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
+export { meshUsage, type MeshUsage, type DeviceZoneUsage } from './usage.js';

@@ -2,9 +2,10 @@
 // asks authorize() with the object's zone before the mesh acts.
 import { bytesEqual, type Manifest } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
-import { healthFromSummaries, inspectObject, MeshError, type MeshNode, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
+import { healthFromSummaries, inspectObject, meshUsage, MeshError, type MeshNode, type MeshUsage, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
 import { objectIdToHex } from '../crypto/index.js';
-import { UnknownZoneError, type Zone } from '../zones/index.js';
+import type { Zone } from '../zones/index.js';
+import { requireZone } from './zone-lookup.js';
 
 /** Objects whose health is asked at once when listing: bounds the `have` fan-out. */
 const LIST_CONCURRENCY = 8;
@@ -18,8 +19,7 @@ export class ObjectService {
   ) {}
 
   private zone(id: string): Zone {
-    if (!this.node.zones.has(id)) throw new UnknownZoneError(id, this.node.zones.all().map((z) => z.id));
-    return this.node.zones.get(id);
+    return requireZone(this.node.zones, id);
   }
 
   async put(p: Principal, data: Uint8Array, zoneId: string, opts: StoreOptions = {}): Promise<string> {
@@ -75,6 +75,13 @@ export class ObjectService {
       const hex = objectIdToHex(m.objectId);
       return healthy.get(hex) ?? checked.get(hex)!;
     });
+  }
+
+  /** Storage per zone and per device (of one zone, or of every zone this device knows). */
+  async usage(p: Principal, zoneId?: string): Promise<MeshUsage> {
+    this.authz.authorize(p, 'object.index', NODE);
+    const zones = zoneId !== undefined ? [this.zone(zoneId)] : this.node.zones.all();
+    return meshUsage(zones, this.node.eligibility);
   }
 
   /** A full 64-hex id, or a prefix (at least 8 hex digits) naming exactly one local object. */
