@@ -86,11 +86,6 @@ export class SummaryCache {
     return out;
   }
 
-  /** Forgets a holder (it left, or its store started fresh). */
-  forget(stableId: string): void {
-    this.cache.delete(stableId);
-  }
-
   private async refreshHolder(holder: Holder, zones: readonly string[]): Promise<Map<string, ZoneView>> {
     const views = new Map<string, ZoneView>();
     const asked = [...new Set(zones)];
