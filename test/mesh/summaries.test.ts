@@ -4,7 +4,9 @@
 // round trips.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { RpcConnection } from '../../src/mesh/rpc.js';
 import { objectIdFromHex } from '../../src/crypto/index.js';
 import { inspectObject, type ObjectHealth } from '../../src/mesh/index.js';
 import type { SovereignMesh } from '../../src/sovereign-mesh.js';
@@ -19,6 +21,7 @@ const NET: TailnetDescription = {
     { name: 'server', tags: ['tag:fcp-owner'], os: 'linux', path: 'direct', latencyMs: 2, address: '127.77.60.2' },
     { name: 'desktop', tags: ['tag:fcp-owner'], os: 'windows', path: 'direct', latencyMs: 3, address: '127.77.60.3' },
     { name: 'nas', tags: ['tag:fcp-private'], os: 'linux', path: 'direct', latencyMs: 3, address: '127.77.60.4' },
+    { name: 'guest', tags: ['tag:fcp-public'], os: 'linux', path: 'direct', latencyMs: 5, address: '127.77.60.5' },
   ],
 };
 
@@ -131,5 +134,50 @@ describe('holdings summaries across a mesh', () => {
     assert.ok(results.some((r) => r.get(id) === 'repaired'), JSON.stringify(results.map((r) => r.get(id))));
     const health = (await all[0]!.list()).find((h) => h.objectId === id)!;
     assert.ok(health.ok);
+    // The repaired holdings reached every summary: the summary path and the per-object path agree.
+    const byId = (l: ObjectHealth[]) => new Map(l.map((h) => [h.objectId, h]));
+    for (const n of all) assert.deepEqual(byId(await n.list()), byId(await perObject(n)));
+  });
+
+  test('a holder whose summary pages are malformed is refused and harms nothing: the listing still equals the per-object path', async () => {
+    const laptop = mesh.node('laptop');
+    await laptop.list();
+    const server = mesh.stores.get('server')!;
+    const honest = server.holdingsPage.bind(server);
+    // The server's pages repeat every entry (out of id order), and its digest changes, so they are asked for.
+    server.holdingsPage = (zone, buckets, after, limit) => {
+      const p = honest(zone, buckets, after, limit);
+      return { ...p, entries: [...p.entries, ...p.entries] };
+    };
+    try {
+      const id = objectIdFromHex(ids.find((x) => server.symbolKeys(objectIdFromHex(x)).length > 1)!);
+      await server.deleteSymbols(id, server.symbolKeys(id).slice(-1));
+      const c0 = await counts(laptop);
+      const list = await laptop.list();
+      const d = delta(c0, await counts(laptop));
+      const byId = (l: ObjectHealth[]) => new Map(l.map((h) => [h.objectId, h]));
+      assert.deepEqual(byId(list), byId(await perObject(laptop)));
+      assert.ok(d.summary! >= 1, 'the changed bucket was asked for');
+      const serverHolder = laptop.node.eligibility.readersFor(laptop.node.zones.get('z:private')).find((h) => h.hostName === 'server')!;
+      const again = (await laptop.node.summaries.refresh([{ holder: serverHolder, zones: ['z:private', 'z:owner'] }])).get(serverHolder.stableId)!;
+      assert.equal(!again.ok && (again.error as Error & { code?: string }).code, 'MESH_BAD_SUMMARY');
+      assert.equal(list.find((h) => h.objectId === Buffer.from(id).toString('hex'))!.holders.find((h) => h.hostName === 'server')!.symbols, server.symbolKeys(id).length);
+    } finally {
+      server.holdingsPage = honest;
+    }
+  });
+
+  test('summaries are read only by devices that may hold the zone', async () => {
+    const socket = net.connect({ host: '127.77.60.1', port: 9473, localAddress: '127.77.60.5' });
+    await new Promise<void>((resolve, reject) => (socket.once('connect', resolve), socket.once('error', reject)));
+    const conn = new RpcConnection(socket);
+    try {
+      const r = await conn.request({ t: 'summary_digest', zones: ['z:owner', 'z:private', 'z:public'] });
+      assert.equal(r.t, 'summary_digest_result');
+      assert.deepEqual((r as { digests: Array<{ zone: string }> }).digests.map((x) => x.zone), ['z:public']);
+      await assert.rejects(conn.request({ t: 'summary', zone: 'z:private', buckets: [0, 1], limit: 10 }), (e: Error & { details?: { peerCode?: string } }) => e.details?.peerCode === 'AUTHZ_DENIED');
+    } finally {
+      conn.close();
+    }
   });
 });
