@@ -55,7 +55,9 @@ export class UnknownZoneError extends ZoneError {
   readonly known: readonly string[];
   constructor(zoneId: string, known: readonly string[]) {
     const suggestion = closestZone(zoneId, known);
-    super('ZONE_UNKNOWN', `unknown zone "${zoneId}"${suggestion ? `; did you mean ${suggestion}?` : ''} Known zones: ${known.join(', ')} (custom zones go in the zone config)`);
+    const list = `${known.join(', ')} (custom zones go in the zone config)`;
+    const hint = suggestion ? `; did you mean ${suggestion}? Known zones: ${list}` : `; known zones: ${list}`;
+    super('ZONE_UNKNOWN', `unknown zone "${zoneId}"${hint}`);
     this.name = 'UnknownZoneError';
     this.zoneId = zoneId;
     this.suggestion = suggestion;

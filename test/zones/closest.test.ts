@@ -23,4 +23,5 @@ test('UnknownZoneError lists the zones and suggests only a close one', () => {
   const far = new UnknownZoneError('z:banana-farm', KNOWN);
   assert.equal(far.suggestion, null);
   assert.doesNotMatch(far.message, /did you mean/);
+  assert.match(far.message, /^unknown zone "z:banana-farm"; known zones: z:owner, z:private/);
 });
