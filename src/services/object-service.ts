@@ -1,9 +1,8 @@
 // Whole objects for a principal (the local user today): put, get, inspect and list. Each method
 // asks authorize() with the object's zone before the mesh acts.
-import { bytesEqual, type Manifest } from '../crypto/index.js';
+import { bytesEqual, objectIdToHex, type Manifest } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
 import { healthFromSummaries, inspectObject, meshUsage, MeshError, type MeshNode, type MeshUsage, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
-import { objectIdToHex } from '../crypto/index.js';
 import type { Zone } from '../zones/index.js';
 import { requireZone } from './zone-lookup.js';
 

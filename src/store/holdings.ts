@@ -136,11 +136,6 @@ export class HoldingsIndex {
     return { zone, digest, buckets, objects: z?.objects ?? 0, symbols: z?.symbols ?? 0, bytes: z?.bytes ?? 0 };
   }
 
-  /** Zones with something held here. */
-  zoneIds(): string[] {
-    return [...this.zones].filter(([, z]) => z.objects > 0).map(([id]) => id).sort();
-  }
-
   /** Entries of `buckets` in id order, after `after` if given, at most `limit`. */
   page(zone: string, buckets: readonly number[], after: Uint8Array | undefined, limit: number): HoldingsPage {
     const z = this.zones.get(zone);

@@ -289,11 +289,6 @@ export class LmdbSymbolStore implements SymbolStore {
     return this.holdings.page(zone, buckets, after, limit);
   }
 
-  holdingZones(): string[] {
-    this.ensureOpen();
-    return this.holdings.zoneIds();
-  }
-
   private ensureOpen(): void {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'the symbol store is closed');
   }

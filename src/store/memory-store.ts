@@ -121,11 +121,6 @@ export class MemorySymbolStore implements SymbolStore {
     return this.holdings.page(zone, buckets, after, limit);
   }
 
-  holdingZones(): string[] {
-    this.ensureOpen();
-    return this.holdings.zoneIds();
-  }
-
   async getSymbols(objectId: Uint8Array, want?: SymbolPosition[], limit?: number): Promise<SymbolEntry[]> {
     this.ensureOpen();
     checkObjectId(objectId);

@@ -123,8 +123,6 @@ export interface SymbolStore {
   holdingsDigest(zone: string): ZoneHoldings;
   /** Entries of the summary of `zone` in the given buckets, in id order after `after`, at most `limit`. */
   holdingsPage(zone: string, buckets: readonly number[], after: Uint8Array | undefined, limit: number): HoldingsPage;
-  /** Zones with anything held here. */
-  holdingZones(): string[];
   close(): Promise<void>;
 }
 
