@@ -154,6 +154,23 @@ async function main(): Promise<void> {
     out(`   notes.md after:  ${healed ? healed.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ') : 'NOT HEALED'}`);
     out('   fresh repair symbols (new ESIs) were made from K symbols and placed on the devices left;');
     out('   every object again survives the loss of one more device.');
+
+    step(9, 'Listing without asking about every object: holdings summaries');
+    const sentBy = async (name: string) => (await mesh.device(name).control.json<{ requestsSent: Record<string, number> }>('/v1/status')).requestsSent;
+    const s0 = await sentBy('laptop');
+    const listed = await mesh.device('laptop').control.json<Array<{ ok: boolean }>>('/v1/objects');
+    const s1 = await sentBy('laptop');
+    const asked = (t: string) => (s1[t] ?? 0) - (s0[t] ?? 0);
+    out(`   fcp ls of ${listed.length} objects asked: ${asked('summary_digest')} summary digests, ${asked('summary')} summary pages, ${asked('have')} per-object have`);
+    const du = await mesh.device('laptop').control.json<{ zones: Array<{ zone: string; bytes: number; devices: Array<{ hostName: string; bytes: number }> }> }>('/v1/usage');
+    for (const z of du.zones.filter((x) => x.bytes > 0)) out(`   fcp du ${z.zone.padEnd(10)} ${kib(z.bytes).padStart(10)} on ${z.devices.map((d) => `${d.hostName} ${kib(d.bytes)}`).join(', ')}`);
+    try {
+      await mesh.device('laptop').control.json('/v1/objects?zone=z:privte');
+      failed = true;
+      out('   fcp ls --zone z:privte: no error (WRONG)');
+    } catch (err) {
+      out(`   fcp ls --zone z:privte: ${(err as Error).message.split(' Known zones')[0]}`);
+    }
   } finally {
     await mesh.stop();
   }

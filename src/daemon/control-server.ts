@@ -71,6 +71,7 @@ function routes(s: MeshServices): Route[] {
         return { json: { objectId, bytes: data.length, zone } };
       },
     },
+    { method: 'GET', path: '/v1/usage', handle: async ({ query }) => ({ json: await s.objects.usage(P, query.get('zone') ?? undefined) }) },
     { method: 'GET', path: '/v1/objects/:id/health', handle: async ({ param }) => ({ json: await s.objects.inspect(P, param) }) },
     {
       method: 'GET',

@@ -3,7 +3,7 @@
 // branch on "is it me".
 import type { Manifest, SymbolEntry } from '../crypto/index.js';
 import type { SymbolStore } from '../store/index.js';
-import type { SymbolKey } from '../wire/index.js';
+import type { SummaryEntry, SymbolKey, ZoneSummaryDigest } from '../wire/index.js';
 import { MeshError } from './errors.js';
 import { call, expectReply } from './peer-call.js';
 import type { ConnectionPool } from './pool.js';
@@ -28,6 +28,10 @@ export interface Holder {
   fetch(objectId: Uint8Array, zone: string, want: SymbolKey[] | undefined, onSymbols: (batch: SymbolEntry[]) => void): SymbolStream;
   drop(objectId: Uint8Array, keys: SymbolKey[]): Promise<void>;
   erase(objectId: Uint8Array): Promise<void>;
+  /** The holder's summary digests of these zones (zones it will not show are left out). */
+  summaryDigests(zones: string[]): Promise<ZoneSummaryDigest[]>;
+  /** One page of its summary of `zone`: entries of `buckets` in id order after `after`. */
+  summaryPage(zone: string, buckets: number[], after: Uint8Array | undefined, limit: number): Promise<{ entries: SummaryEntry[]; next?: Uint8Array }>;
 }
 
 export class LocalHolder implements Holder {
@@ -66,6 +70,12 @@ export class LocalHolder implements Holder {
   }
   erase(objectId: Uint8Array): Promise<void> {
     return this.store.deleteObject(objectId);
+  }
+  async summaryDigests(zones: string[]): Promise<ZoneSummaryDigest[]> {
+    return zones.map((z) => this.store.holdingsDigest(z));
+  }
+  async summaryPage(zone: string, buckets: number[], after: Uint8Array | undefined, limit: number): Promise<{ entries: SummaryEntry[]; next?: Uint8Array }> {
+    return this.store.holdingsPage(zone, buckets, after, limit);
   }
 }
 
@@ -128,5 +138,12 @@ export class RemoteHolder implements Holder {
   }
   async erase(objectId: Uint8Array): Promise<void> {
     await call(await this.pool.get(this.address), { t: 'delete', objectId }, 'ok');
+  }
+  async summaryDigests(zones: string[]): Promise<ZoneSummaryDigest[]> {
+    return (await call(await this.pool.get(this.address), { t: 'summary_digest', zones }, 'summary_digest_result', 10_000)).digests;
+  }
+  async summaryPage(zone: string, buckets: number[], after: Uint8Array | undefined, limit: number): Promise<{ entries: SummaryEntry[]; next?: Uint8Array }> {
+    const r = await call(await this.pool.get(this.address), { t: 'summary', zone, buckets, limit, ...(after ? { after } : {}) }, 'summary_page', 15_000);
+    return { entries: r.entries, ...(r.next ? { next: r.next } : {}) };
   }
 }

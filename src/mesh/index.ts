@@ -2,7 +2,9 @@
 export { MeshNode, FCP_PORT, type MeshNodeOptions, type SelfInfo } from './node.js';
 export { ObjectWriter, DEFAULT_SCHEMA, type StoreOptions } from './writer.js';
 export { ObjectReader } from './reader.js';
-export { inspectObject, type ObjectHealth } from './inspect.js';
+export { inspectObject, judgeHealth, countsOf, type ObjectHealth } from './inspect.js';
+export { SummaryCache, type ZoneView, type HolderViews, type SummaryCacheOptions } from './summaries.js';
+export { healthFromSummaries, holdersByZone, zoneViewOf, type SummaryVerdicts } from './summary-health.js';
 export { Eligibility } from './eligibility.js';
 export { LocalHolder, RemoteHolder, type Holder, type SymbolStream } from './holder.js';
 export { HolderMarks } from './marks.js';
@@ -18,3 +20,4 @@ export type { Outgoing } from './rpc.js';
 export { requestJoin, findMembers, joinAad, type JoinResult } from './join.js';
 export { RepairLoop, DEFAULT_REPAIR, type RepairOptions, type RepairOutcome, type RepairStats } from './repair.js';
 export { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
+export { meshUsage, type MeshUsage, type DeviceZoneUsage } from './usage.js';

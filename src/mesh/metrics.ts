@@ -12,6 +12,7 @@ export class MeshMetrics {
   readonly symbolAuthFailures = new Counter({ name: 'fcp_symbol_auth_failures_total', help: 'Symbols dropped because their AEAD tag failed', registers: [this.registry] });
   readonly refusals = new Counter({ name: 'fcp_refusals_total', help: 'Connections or requests refused', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly badFrames = new Counter({ name: 'fcp_bad_frames_total', help: 'Connections closed for a malformed frame', registers: [this.registry] });
+  readonly requestsSent = new Counter({ name: 'fcp_requests_sent_total', help: 'Requests (round trips) this device made of peers, by message type', labelNames: ['type'] as const, registers: [this.registry] });
   readonly retrieveSeconds = new Histogram({
     name: 'fcp_retrieve_seconds',
     help: 'Latency of object retrievals',

@@ -24,6 +24,7 @@ import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
 import type { Outgoing } from './rpc.js';
 import { FcpServer, type Caller, type Handle } from './server.js';
 import { StoreCare } from './store-care.js';
+import { SummaryCache } from './summaries.js';
 import { ObjectWriter } from './writer.js';
 
 /** The FCP port on tailnet addresses (one definition: wire/limits.ts). */
@@ -58,6 +59,8 @@ export class MeshNode {
   readonly metrics = new MeshMetrics();
   readonly invites = new InviteBook();
   readonly marks = new HolderMarks();
+  /** Each holder's holdings summary, as last fetched (listing, status and repair decide from it). */
+  readonly summaries = new SummaryCache();
   readonly eligibility: Eligibility;
   readonly writer: ObjectWriter;
   readonly reader: ObjectReader;
@@ -80,7 +83,7 @@ export class MeshNode {
   ) {
     const selfId = () => directory.self.stableId;
     this.sealer = new SymbolSealer(directory.self.stableId);
-    this.pool = new ConnectionPool({ localAddress: directory.selfAddress, port: opts.port ?? FCP_PORT, requestTimeoutMs: opts.requestTimeoutMs });
+    this.pool = new ConnectionPool({ localAddress: directory.selfAddress, port: opts.port ?? FCP_PORT, requestTimeoutMs: opts.requestTimeoutMs, onRequest: (type) => this.metrics.requestsSent.inc({ type }) });
     const local = new LocalHolder(directory.self.stableId, directory.self.hostName, store);
     this.eligibility = new Eligibility(zones, directory, this.pool, local);
     this.writer = new ObjectWriter({ selfId, store, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
@@ -95,6 +98,7 @@ export class MeshNode {
         reader: this.reader,
         directory,
         marks: this.marks,
+        summaries: this.summaries,
         seal: (zk, h, symbol) => this.sealer.seal(zk, h, symbol),
         log,
       },
@@ -270,6 +274,8 @@ export class MeshNode {
         refusals: await count(this.metrics.refusals),
         badFrames: await count(this.metrics.badFrames),
       },
+      /** Requests made of peers since start, by message type (round trips). */
+      requestsSent: Object.fromEntries((await this.metrics.requestsSent.get()).values.map((v) => [String(v.labels.type), v.value])),
       self: this.self,
       tailscaled: this.directory.tailscaled(),
       port: this.port,

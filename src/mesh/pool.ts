@@ -13,6 +13,8 @@ export interface PoolOptions {
   maxFrameBytes?: number;
   /** Per-connection client limits (limits.ts has the defaults). */
   limits?: Partial<ClientLimits>;
+  /** Counts each request made on any pooled connection, by message type. */
+  onRequest?: (type: string) => void;
 }
 
 export class ConnectionPool {
@@ -62,7 +64,7 @@ export class ConnectionPool {
       }, this.opts.connectTimeoutMs ?? 3000);
       socket.once('connect', () => {
         clearTimeout(timer);
-        resolve(new RpcConnection(socket, { requestTimeoutMs: this.opts.requestTimeoutMs, maxFrameBytes: this.opts.maxFrameBytes, limits: this.opts.limits }));
+        resolve(new RpcConnection(socket, { requestTimeoutMs: this.opts.requestTimeoutMs, maxFrameBytes: this.opts.maxFrameBytes, limits: this.opts.limits, ...(this.opts.onRequest ? { onRequest: this.opts.onRequest } : {}) }));
       });
       socket.once('error', (err) => {
         clearTimeout(timer);

@@ -23,6 +23,8 @@ import type { Holder } from './holder.js';
 import { monotonic, type Clock, type HolderMarks } from './marks.js';
 import type { PeerDirectory } from './peers.js';
 import type { ObjectReader } from './reader.js';
+import type { SummaryCache } from './summaries.js';
+import { holdersByZone, zoneViewOf } from './summary-health.js';
 
 /** The narrow parts repair works with. */
 export interface RepairDeps {
@@ -34,6 +36,8 @@ export interface RepairDeps {
   reader: ObjectReader;
   directory: Pick<PeerDirectory, 'all' | 'on' | 'off'>;
   marks: HolderMarks;
+  /** Holders' summaries: a pass decides from them which objects need no per-object look. */
+  summaries?: SummaryCache;
   seal: (zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array) => Uint8Array;
   log: Logger;
   /** Monotonic milliseconds; every interval and grace period is measured on it. */
@@ -162,8 +166,17 @@ export class RepairLoop {
           this.rerun = false;
           outcomes = new Map();
           this.noteOffline();
-          for (const m of this.d.store.listManifests()) {
+          const manifests = this.d.store.listManifests();
+          const clean = await this.cleanFromSummaries(manifests).catch((err: Error) => {
+            this.d.log.warn({ err: err.message }, 'holdings summaries unavailable; every object is looked at');
+            return new Set<string>();
+          });
+          for (const m of manifests) {
             if (this.stopped) break;
+            if (clean.has(objectIdToHex(m.objectId))) {
+              outcomes.set(objectIdToHex(m.objectId), 'healthy');
+              continue;
+            }
             outcomes.set(objectIdToHex(m.objectId), await this.repairObject(m).catch((err: Error) => {
               this.d.log.warn({ objectId: objectIdToHex(m.objectId), err: err.message }, 'repair of object failed');
               return 'postponed' as const;
@@ -208,6 +221,47 @@ export class RepairLoop {
     }
   }
 
+  /**
+   * Objects a pass need not touch: every eligible holder's summary shows each block meeting the
+   * policy, with no surplus to drop (or surplus kept while a device is away). These holders are
+   * not challenged here; the verifier keeps sampling them (verifyStep). Everything else, and
+   * every object of a zone whose holders could not all be asked, gets the per-object look.
+   */
+  private async cleanFromSummaries(manifests: Manifest[]): Promise<Set<string>> {
+    const clean = new Set<string>();
+    if (!this.d.summaries) return clean;
+    const now = this.now();
+    const known = manifests.filter((m) => this.d.zones.has(m.zone) && this.d.zoneKey(m.zone));
+    const { perZone, wants } = holdersByZone(known, (id) => this.d.eligibility.holdersFor(this.d.zones.get(id)));
+    const views = await this.d.summaries.refresh(wants);
+    for (const [id, v] of views) if (v.ok) this.unreachableSince.delete(id);
+    const waiting = new Map<string, boolean>();
+    for (const m of known) {
+      const holders = perZone.get(m.zone)!;
+      const zoneViews = holders.map((h) => zoneViewOf(views, h, m.zone));
+      if (holders.length === 0 || holders.some((h) => this.d.marks.isDistrusted(h.stableId)) || zoneViews.some((v) => !v)) continue;
+      if (!waiting.has(m.zone)) waiting.set(m.zone, this.waitingFor(this.d.zones.get(m.zone), now));
+      const hex = objectIdToHex(m.objectId);
+      const policy = policyOf(m.placement);
+      const layout = new RaptorQDecoder(m.oti);
+      let ok = true;
+      let surplus = false;
+      for (let sbn = 0; sbn < layout.blockCount && ok; sbn++) {
+        const k = layout.sourceSymbolCount(sbn);
+        const holdings = holders.map((h, i) => ({ device: h.stableId, symbols: zoneViews[i]!.counts(hex)?.[sbn] ?? 0 }));
+        if (!blockMeetsPolicy(k, holdings, policy)) ok = false;
+        else if (planDrops(k, holdings, policy).size > 0) surplus = true;
+      }
+      if (ok && (!surplus || waiting.get(m.zone))) clean.add(hex);
+    }
+    return clean;
+  }
+
+  /** Whether a device that could hold `zone` is offline but still within its grace period. */
+  private waitingFor(zone: Zone, now: number): boolean {
+    return this.d.directory.all().some((i) => !i.peer.online && now - (this.offlineSeen.get(i.peer.stableId) ?? now) < this.opts.graceMs && this.d.eligibility.couldHold(i, zone));
+  }
+
   /** Tracks, on the monotonic clock, since when each device has been offline. */
   private noteOffline(): void {
     const now = this.now();
@@ -232,7 +286,7 @@ export class RepairLoop {
     const lead = await this.leads(m, holders, now);
     if (lead !== 'lead') return lead;
     // Devices offline within their grace period still count: wait for them.
-    const waiting = this.d.directory.all().some((i) => !i.peer.online && now - (this.offlineSeen.get(i.peer.stableId) ?? now) < this.opts.graceMs && this.d.eligibility.couldHold(i, zone));
+    const waiting = this.waitingFor(zone, now);
     const policy = policyOf(m.placement);
     const layout = new RaptorQDecoder(m.oti);
     const have = new Map<string, Array<[number, number]>>();

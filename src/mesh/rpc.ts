@@ -28,6 +28,8 @@ export interface RpcOptions {
   requestTimeoutMs?: number;
   /** In-flight, busy-retry and idle limits (limits.ts has the defaults). */
   limits?: Partial<ClientLimits>;
+  /** Called once per request made (by message type): the round trips a metric counts. */
+  onRequest?: (type: string) => void;
 }
 
 export class RpcConnection {
@@ -41,11 +43,13 @@ export class RpcConnection {
   private readonly timeoutMs: number;
   private readonly limits: Readonly<ClientLimits>;
   private idleTimer: NodeJS.Timeout | null = null;
+  private readonly onRequest: (type: string) => void;
 
   constructor(readonly socket: Socket, opts: RpcOptions = {}) {
     this.decoder = new FrameDecoder(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {});
     this.timeoutMs = opts.requestTimeoutMs ?? 15_000;
     this.limits = resolveClientLimits(opts.limits);
+    this.onRequest = opts.onRequest ?? (() => undefined);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new MeshError('MESH_UNAVAILABLE', `connection error: ${err.message}`)));
@@ -117,6 +121,7 @@ export class RpcConnection {
       return 0;
     }
     this.clearIdle();
+    this.onRequest(msg.t);
     const id = this.nextId++;
     const entry: Pending = { msg, onMessage, reject, timeoutMs, timer: undefined, sent: false, replies: 0, busyRetries: 0 };
     this.pending.set(id, entry);

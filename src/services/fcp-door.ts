@@ -46,6 +46,12 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
         return { t: 'ok' };
       case 'list':
         return { t: 'list_result', manifests: peers.list(p, msg.zone) };
+      case 'summary_digest':
+        return { t: 'summary_digest_result', digests: peers.summaryDigests(p, msg.zones) };
+      case 'summary': {
+        const page = peers.summaryPage(p, msg.zone, msg.buckets, msg.after, msg.limit);
+        return { t: 'summary_page', entries: page.entries, ...(page.next ? { next: page.next } : {}) };
+      }
       case 'info':
         return { t: 'info_result', ...peers.info(p) };
       case 'join':

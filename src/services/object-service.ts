@@ -1,14 +1,15 @@
 // Whole objects for a principal (the local user today): put, get, inspect and list. Each method
 // asks authorize() with the object's zone before the mesh acts.
-import { bytesEqual, type Manifest } from '../crypto/index.js';
+import { bytesEqual, objectIdToHex, type Manifest } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
-import { inspectObject, MeshError, type MeshNode, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
-import { UnknownZoneError, type Zone } from '../zones/index.js';
+import { healthFromSummaries, inspectObject, meshUsage, MeshError, type MeshNode, type MeshUsage, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
+import type { Zone } from '../zones/index.js';
+import { requireZone } from './zone-lookup.js';
 
 /** Objects whose health is asked at once when listing: bounds the `have` fan-out. */
 const LIST_CONCURRENCY = 8;
 
-type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader' | 'eligibility' | 'marks'>;
+type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader' | 'eligibility' | 'marks' | 'summaries'>;
 
 export class ObjectService {
   constructor(
@@ -17,8 +18,7 @@ export class ObjectService {
   ) {}
 
   private zone(id: string): Zone {
-    if (!this.node.zones.has(id)) throw new UnknownZoneError(id, this.node.zones.all().map((z) => z.id));
-    return this.node.zones.get(id);
+    return requireZone(this.node.zones, id);
   }
 
   async put(p: Principal, data: Uint8Array, zoneId: string, opts: StoreOptions = {}): Promise<string> {
@@ -51,22 +51,36 @@ export class ObjectService {
     return inspectObject(m, zone, this.node.eligibility, this.node.marks);
   }
 
-  /** Objects this device knows, with their health; an unknown zone is an error, not an empty list. */
+  /**
+   * Objects this device knows, with their health; an unknown zone is an error, not an empty list.
+   * Health comes from the holders' summaries; only objects that look short of their policy are
+   * asked about one by one.
+   */
   async list(p: Principal, zoneId?: string): Promise<ObjectHealth[]> {
     this.authz.authorize(p, 'object.index', NODE);
     if (zoneId !== undefined) this.zone(zoneId);
     const manifests = this.node.store.listManifests(zoneId).filter((m) => this.node.zones.has(m.zone));
-    const out: ObjectHealth[] = new Array(manifests.length);
+    const { healthy, doubtful } = await healthFromSummaries(manifests, this.node);
+    const checked = new Map<string, ObjectHealth>();
     let next = 0;
     const lane = async () => {
-      while (next < manifests.length) {
-        const i = next++;
-        const m = manifests[i]!;
-        out[i] = await inspectObject(m, this.node.zones.get(m.zone), this.node.eligibility, this.node.marks);
+      while (next < doubtful.length) {
+        const m = doubtful[next++]!;
+        checked.set(objectIdToHex(m.objectId), await inspectObject(m, this.node.zones.get(m.zone), this.node.eligibility, this.node.marks));
       }
     };
     await Promise.all(Array.from({ length: LIST_CONCURRENCY }, lane));
-    return out;
+    return manifests.map((m) => {
+      const hex = objectIdToHex(m.objectId);
+      return healthy.get(hex) ?? checked.get(hex)!;
+    });
+  }
+
+  /** Storage per zone and per device (of one zone, or of every zone this device knows). */
+  async usage(p: Principal, zoneId?: string): Promise<MeshUsage> {
+    this.authz.authorize(p, 'object.index', NODE);
+    const zones = zoneId !== undefined ? [this.zone(zoneId)] : this.node.zones.all();
+    return meshUsage(zones, this.node.eligibility);
   }
 
   /** A full 64-hex id, or a prefix (at least 8 hex digits) naming exactly one local object. */

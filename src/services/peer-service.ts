@@ -5,7 +5,7 @@
 import { bytesEqual, envelopeHeader, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type SymbolEntry } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
 import { BATCH_BYTES, joinAad, MeshError, normaliseWant, symbolBatches, type MeshNode } from '../mesh/index.js';
-import type { SymbolKey } from '../wire/index.js';
+import { SUMMARY_PAGE_MAX, type SummaryEntry, type SymbolKey, type ZoneSummaryDigest } from '../wire/index.js';
 import type { Zone } from '../zones/index.js';
 
 export interface FetchSink {
@@ -156,6 +156,25 @@ export class PeerService {
   list(p: DevicePrincipal, zoneId: string | undefined): Manifest[] {
     if (zoneId !== undefined) this.zone(zoneId);
     return this.node.store.listManifests(zoneId).filter((m) => this.node.zones.has(m.zone) && this.authz.check(p, 'object.list', inZone(this.node.zones.get(m.zone))).allow);
+  }
+
+  /**
+   * This device's holdings summary digests for the zones asked; a zone the caller may not read
+   * (or this device does not know) is left out, so one refused zone does not hide the others.
+   */
+  summaryDigests(p: DevicePrincipal, zoneIds: string[]): ZoneSummaryDigest[] {
+    const out: ZoneSummaryDigest[] = [];
+    for (const id of new Set(zoneIds)) {
+      if (!this.node.zones.has(id) || !this.authz.check(p, 'summary.read', inZone(this.node.zones.get(id))).allow) continue;
+      out.push(this.node.store.holdingsDigest(id));
+    }
+    return out;
+  }
+
+  /** One page of this device's holdings summary of a zone (entries of the asked id buckets). */
+  summaryPage(p: DevicePrincipal, zoneId: string, buckets: number[], after: Uint8Array | undefined, limit: number): { entries: SummaryEntry[]; next?: Uint8Array } {
+    this.authz.authorize(p, 'summary.read', inZone(this.zone(zoneId)));
+    return this.node.store.holdingsPage(zoneId, buckets, after, Math.min(Math.max(1, limit), SUMMARY_PAGE_MAX));
   }
 
   info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array } {

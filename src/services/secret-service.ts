@@ -3,7 +3,7 @@
 import { inZone, NODE, type Authorizer, type DevicePrincipal, type Principal } from '../authz/index.js';
 import type { PutOptions, RestoreOutcome, SecretListing, Secrets, ShareHolder } from '../secrets/index.js';
 import type { ZoneRegistry } from '../zones/index.js';
-import { SecretError } from '../secrets/index.js';
+import { requireZone } from './zone-lookup.js';
 
 export class SecretService {
   constructor(
@@ -14,8 +14,7 @@ export class SecretService {
   ) {}
 
   async put(p: Principal, name: string, value: Uint8Array, opts: PutOptions): Promise<void> {
-    if (!this.zones.has(opts.zone)) throw new SecretError('SECRET_BAD_PARAMS', `unknown zone ${opts.zone}`);
-    this.authz.authorize(p, 'secret.put', inZone(this.zones.get(opts.zone)));
+    this.authz.authorize(p, 'secret.put', inZone(requireZone(this.zones, opts.zone)));
     await this.secrets.put(name, value, opts);
   }
 

@@ -14,6 +14,7 @@ export type {
   Manifest,
   SymbolEntry,
 } from './types.js';
+export { HoldingsIndex, HOLDING_BUCKETS, HOLDING_DIGEST_BYTES, entryHash, trimCounts, type HoldingEntry, type HoldingsPage, type ZoneHoldings, type HoldingRecord } from './holdings.js';
 export { LmdbSymbolStore } from './lmdb-store.js';
 export { MemorySymbolStore } from './memory-store.js';
 export { checkDataFile, type DataFileVerdict } from './data-file-check.js';

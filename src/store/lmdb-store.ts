@@ -3,6 +3,9 @@
 //   manifests: ObjectId -> manifest (CBOR)
 //   meta:      "usage" -> [symbols, bytes], updated in the same transactions as the symbols
 //   orphans:   ObjectId -> wall ms when symbols of it came without a manifest
+//   holdings:  ObjectId -> [zone | null, symbols per block, bytes], updated with the symbols; the
+//              in-memory summary peers compare (holdings.ts) is loaded from it at open, and
+//              rebuilt from the symbols once for a store made before it existed
 // Writes resolve only after LMDB reports them flushed to disk (commits are synchronous with
 // overlappingSync off; `flushed` is awaited as well so that stays true if options change).
 //
@@ -19,6 +22,7 @@ import { StoreError } from './errors.js';
 import { objectRange, positionOfKey, symbolKey } from './keys.js';
 import { corruptError, corruptionName, writeError } from './lmdb-errors.js';
 import { decodeManifest, encodeManifest } from './manifest-codec.js';
+import { HoldingsIndex, type HoldingRecord, type HoldingsPage, type ZoneHoldings } from './holdings.js';
 import { freshStartMessage, moveAside } from './quarantine.js';
 import { verifyStoreFiles, type VerifyReport } from './verify.js';
 import {
@@ -49,7 +53,10 @@ import type {
 } from './types.js';
 
 type Usage = [symbols: number, bytes: number];
+type StoredHolding = [zone: string | null, counts: number[], bytes: number];
 const USAGE_KEY = 'usage';
+/** Set once the holdings tree is complete (stores made before it get it rebuilt at open). */
+const HOLDINGS_KEY = 'holdings-v1';
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 // Room a new store needs (meta pages, lock file, first commits) before LMDB may touch it.
@@ -61,8 +68,9 @@ interface Env {
   root: RootDatabase;
   symbols: Database<Uint8Array, Buffer>;
   manifests: Database<Uint8Array, Buffer>;
-  meta: Database<Usage, string>;
+  meta: Database<Usage | number, string>;
   orphans: Database<number, Buffer>;
+  holdings: Database<StoredHolding, Buffer>;
 }
 
 function asBytes(b: Uint8Array): Uint8Array {
@@ -97,8 +105,9 @@ function openEnv(dir: string): Env {
       root,
       symbols: root.openDB<Uint8Array, Buffer>('symbols', { encoding: 'binary', keyEncoding: 'binary', compression: false }),
       manifests: root.openDB<Uint8Array, Buffer>('manifests', { encoding: 'binary', keyEncoding: 'binary', compression: false }),
-      meta: root.openDB<Usage, string>('meta', { encoding: 'msgpack' }),
+      meta: root.openDB<Usage | number, string>('meta', { encoding: 'msgpack' }),
       orphans: root.openDB<number, Buffer>('orphans', { encoding: 'msgpack', keyEncoding: 'binary' }),
+      holdings: root.openDB<StoredHolding, Buffer>('holdings', { encoding: 'msgpack', keyEncoding: 'binary' }),
     };
     env.meta.get(USAGE_KEY);
     // Files made by older versions or under another umask may be wider than 0600.
@@ -151,6 +160,7 @@ export class LmdbSymbolStore implements SymbolStore {
   private readonly inflight = new Set<Promise<void>>();
   private swapping: Promise<FreshStart> | null = null;
   private lastUsage: Usage = [0, 0];
+  private readonly holdings = new HoldingsIndex();
 
   private constructor(dir: string, env: Env, quotaBytes: number | null, fresh: FreshStart | null) {
     this.dir = dir;
@@ -197,7 +207,86 @@ export class LmdbSymbolStore implements SymbolStore {
         throw openFailure(dir, again);
       }
     }
-    return new LmdbSymbolStore(dir, env, quota, fresh);
+    const store = new LmdbSymbolStore(dir, env, quota, fresh);
+    try {
+      store.loadHoldings();
+    } catch (err) {
+      await env.root.close().catch(noop);
+      throw openFailure(dir, err);
+    }
+    return store;
+  }
+
+  /**
+   * Loads the holdings summary from its tree; a store without the tree (made by an older
+   * version) gets it built from the symbols and manifests first, in one transaction.
+   */
+  private loadHoldings(): void {
+    const env = this.env;
+    if (env.meta.get(HOLDINGS_KEY) === undefined) {
+      env.root.transactionSync(() => {
+        const built = new Map<string, StoredHolding>();
+        for (const { key, value } of env.symbols.getRange({})) {
+          const hex = Buffer.from(key.subarray(0, 32)).toString('hex');
+          const rec = built.get(hex) ?? [null, [], 0];
+          const [sbn] = positionOfKey(key);
+          while (rec[1].length <= sbn) rec[1].push(0);
+          rec[1][sbn]!++;
+          rec[2] += value.length;
+          built.set(hex, rec);
+        }
+        for (const { key, value } of env.manifests.getRange({})) {
+          const rec = built.get(Buffer.from(key).toString('hex'));
+          if (!rec) continue;
+          try {
+            rec[0] = decodeManifest(value).zone;
+          } catch {
+            // an undecodable manifest lists nothing (as listManifests)
+          }
+        }
+        for (const [hex, rec] of built) env.holdings.put(Buffer.from(hex, 'hex'), rec);
+        env.meta.put(HOLDINGS_KEY, 1);
+      });
+    }
+    this.holdings.clear();
+    for (const { key, value } of env.holdings.getRange({})) this.holdings.set(key, toRecord(value));
+  }
+
+  /** Changes one object's persisted holding inside a write transaction. */
+  private bumpHolding(env: Env, idKey: Buffer, perBlock: Map<number, number>, bytes: number): void {
+    const rec: StoredHolding = env.holdings.get(idKey) ?? [this.zoneOfManifest(env, idKey), [], 0];
+    for (const [sbn, n] of perBlock) {
+      while (rec[1].length <= sbn) rec[1].push(0);
+      rec[1][sbn] = Math.max(0, rec[1][sbn]! + n);
+    }
+    rec[2] = Math.max(0, rec[2] + bytes);
+    env.holdings.put(idKey, rec);
+  }
+
+  private zoneOfManifest(env: Env, idKey: Buffer): string | null {
+    const raw = env.manifests.getBinary(idKey);
+    if (!raw) return null;
+    try {
+      return decodeManifest(raw).zone;
+    } catch {
+      return null;
+    }
+  }
+
+  /** After a committed write: the in-memory summary takes the object's record as now stored. */
+  private refreshHolding(objectId: Uint8Array): void {
+    const rec = this.read((env) => env.holdings.get(Buffer.from(objectId)));
+    this.holdings.set(objectId, rec ? toRecord(rec) : undefined);
+  }
+
+  holdingsDigest(zone: string): ZoneHoldings {
+    this.ensureOpen();
+    return this.holdings.digest(zone);
+  }
+
+  holdingsPage(zone: string, buckets: readonly number[], after: Uint8Array | undefined, limit: number): HoldingsPage {
+    this.ensureOpen();
+    return this.holdings.page(zone, buckets, after, limit);
   }
 
   private ensureOpen(): void {
@@ -274,7 +363,8 @@ export class LmdbSymbolStore implements SymbolStore {
   }
 
   private readUsage(env: Env): Usage {
-    return env.meta.get(USAGE_KEY) ?? [0, 0];
+    const u = env.meta.get(USAGE_KEY);
+    return Array.isArray(u) ? u : [0, 0];
   }
 
   async putSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<void> {
@@ -308,11 +398,15 @@ export class LmdbSymbolStore implements SymbolStore {
       for (const [key, env2] of writes) env.symbols.put(key, env2);
       if (writes.length > 0) {
         env.meta.put(USAGE_KEY, [symbols + addSymbols, bytes + addBytes]);
+        const perBlock = new Map<number, number>();
+        for (const [key] of writes) perBlock.set(key[32]!, (perBlock.get(key[32]!) ?? 0) + 1);
+        this.bumpHolding(env, idKey, perBlock, addBytes);
         // Symbols before their manifest are normal during a store; remember when it began.
         if (!env.manifests.doesExist(idKey) && env.orphans.get(idKey) === undefined) env.orphans.put(idKey, Date.now());
       }
       return { ok: true as const, need: 0, conflict: null };
     });
+    if (outcome.ok) this.refreshHolding(objectId);
     if (!outcome.ok && outcome.conflict) {
       throw new StoreError('STORE_CONFLICT', `symbol (${outcome.conflict.sbn}, ${outcome.conflict.esi}) is already stored with other bytes; nothing of the batch was written`);
     }
@@ -368,7 +462,10 @@ export class LmdbSymbolStore implements SymbolStore {
     await this.write(value.length, (env) => {
       env.manifests.put(idKey, value);
       env.orphans.remove(idKey);
+      const rec = env.holdings.get(idKey);
+      if (rec && rec[0] !== m.zone) env.holdings.put(idKey, [m.zone, rec[1], rec[2]]);
     });
+    this.refreshHolding(m.objectId);
   }
 
   getManifest(objectId: Uint8Array): Manifest | undefined {
@@ -405,16 +502,22 @@ export class LmdbSymbolStore implements SymbolStore {
       const [symbols, bytes] = this.readUsage(env);
       let removedSymbols = 0;
       let removedBytes = 0;
+      const perBlock = new Map<number, number>();
       for (const [sbn, esi] of doomed) {
         const key = symbolKey(objectId, sbn, esi);
         const existing = env.symbols.getBinary(key);
         if (!existing) continue;
         removedSymbols++;
         removedBytes += existing.length;
+        perBlock.set(sbn, (perBlock.get(sbn) ?? 0) - 1);
         env.symbols.remove(key);
       }
-      if (removedSymbols > 0) env.meta.put(USAGE_KEY, [symbols - removedSymbols, bytes - removedBytes]);
+      if (removedSymbols > 0) {
+        env.meta.put(USAGE_KEY, [symbols - removedSymbols, bytes - removedBytes]);
+        this.bumpHolding(env, Buffer.from(objectId), perBlock, -removedBytes);
+      }
     });
+    this.refreshHolding(objectId);
   }
 
   /** Removes every symbol of `objectId` inside a write transaction; returns [symbols, bytes]. */
@@ -429,6 +532,7 @@ export class LmdbSymbolStore implements SymbolStore {
       doomed.push(key);
     }
     for (const key of doomed) env.symbols.remove(key);
+    env.holdings.remove(Buffer.from(objectId));
     return [removedSymbols, removedBytes];
   }
 
@@ -443,6 +547,7 @@ export class LmdbSymbolStore implements SymbolStore {
       env.orphans.remove(idKey);
       if (removedSymbols > 0) env.meta.put(USAGE_KEY, [symbols - removedSymbols, bytes - removedBytes]);
     });
+    this.refreshHolding(objectId);
   }
 
   listOrphans(olderThanMs: number, now: number, maxObjects = 1000): OrphanCandidate[] {
@@ -463,7 +568,7 @@ export class LmdbSymbolStore implements SymbolStore {
   async collectOrphans(olderThanMs: number, now: number, maxObjects = 1000): Promise<OrphanReport> {
     this.ensureOpen();
     checkOrphanArgs(olderThanMs, now, maxObjects);
-    return this.write(0, (env) => {
+    const report = await this.write(0, (env) => {
       const report: OrphanReport = { objects: [], symbols: 0, bytes: 0, more: false };
       const settled: Buffer[] = [];
       const due: Array<[Buffer, number]> = [];
@@ -493,6 +598,8 @@ export class LmdbSymbolStore implements SymbolStore {
       }
       return report;
     });
+    for (const o of report.objects) this.refreshHolding(o.objectId);
+    return report;
   }
 
   usage(): StoreUsage {
@@ -540,6 +647,7 @@ export class LmdbSymbolStore implements SymbolStore {
       movedTo = moveAside(this.dir, at);
       this.env = openEnv(this.dir);
       this.identity = identify(this.dir);
+      this.loadHoldings();
     } catch (err) {
       throw openFailure(this.dir, err);
     }
@@ -558,4 +666,8 @@ export class LmdbSymbolStore implements SymbolStore {
     await Promise.all(this.inflight);
     await this.env.root.close();
   }
+}
+
+function toRecord(v: StoredHolding): HoldingRecord {
+  return { zone: v[0], counts: v[1], bytes: v[2] };
 }

@@ -15,6 +15,7 @@ import {
   dedupeEntries,
 } from './validate.js';
 import type { VerifyReport } from './verify.js';
+import { HoldingsIndex, type HoldingsPage, type ZoneHoldings } from './holdings.js';
 import type {
   FreshStart,
   Manifest,
@@ -46,6 +47,7 @@ export class MemorySymbolStore implements SymbolStore {
   private symbolCount = 0;
   private byteCount = 0;
   private closed = false;
+  private readonly holdings = new HoldingsIndex();
 
   constructor(opts: StoreOptions = {}) {
     this.quotaBytes = checkQuota(opts.quotaBytes);
@@ -92,6 +94,31 @@ export class MemorySymbolStore implements SymbolStore {
     if (!this.manifests.has(hex) && !this.orphans.has(hex)) this.orphans.set(hex, Date.now());
     this.symbolCount += addSymbols;
     this.byteCount += addBytes;
+    this.noteHolding(hex);
+  }
+
+  /** Brings the holdings summary of one object up to date after a write (its own symbols only). */
+  private noteHolding(hex: string): void {
+    const held = this.objects.get(hex);
+    const counts: number[] = [];
+    let bytes = 0;
+    for (const [key, env] of held ?? []) {
+      const [sbn] = positionOf(key);
+      counts[sbn] = (counts[sbn] ?? 0) + 1;
+      bytes += env.length;
+    }
+    const zone = this.manifests.get(hex)?.zone ?? null;
+    this.holdings.set(Buffer.from(hex, 'hex'), { zone, counts: Array.from(counts, (n) => n ?? 0), bytes });
+  }
+
+  holdingsDigest(zone: string): ZoneHoldings {
+    this.ensureOpen();
+    return this.holdings.digest(zone);
+  }
+
+  holdingsPage(zone: string, buckets: readonly number[], after: Uint8Array | undefined, limit: number): HoldingsPage {
+    this.ensureOpen();
+    return this.holdings.page(zone, buckets, after, limit);
   }
 
   async getSymbols(objectId: Uint8Array, want?: SymbolPosition[], limit?: number): Promise<SymbolEntry[]> {
@@ -130,6 +157,7 @@ export class MemorySymbolStore implements SymbolStore {
     checkManifest(m);
     this.manifests.set(hexOf(m.objectId), cloneManifest(m));
     this.orphans.delete(hexOf(m.objectId));
+    this.noteHolding(hexOf(m.objectId));
   }
 
   getManifest(objectId: Uint8Array): Manifest | undefined {
@@ -160,6 +188,7 @@ export class MemorySymbolStore implements SymbolStore {
       this.byteCount -= env.length;
       this.symbolCount--;
     }
+    this.noteHolding(hexOf(objectId));
   }
 
   async deleteObject(objectId: Uint8Array): Promise<void> {
@@ -174,6 +203,7 @@ export class MemorySymbolStore implements SymbolStore {
     }
     this.manifests.delete(key);
     this.orphans.delete(key);
+    this.noteHolding(key);
   }
 
   /** Removes every symbol of the object `hex`; returns [symbols, bytes]. */
@@ -186,6 +216,7 @@ export class MemorySymbolStore implements SymbolStore {
     this.objects.delete(hex);
     this.symbolCount -= symbols;
     this.byteCount -= bytes;
+    this.noteHolding(hex);
     return [symbols, bytes];
   }
 
@@ -248,6 +279,7 @@ export class MemorySymbolStore implements SymbolStore {
     this.objects.clear();
     this.manifests.clear();
     this.orphans.clear();
+    this.holdings.clear();
     this.symbolCount = 0;
     this.byteCount = 0;
     const at = Date.now();

@@ -1,5 +1,6 @@
 // The symbol store contract shared by the LMDB store and the memory-only store.
 import type { Manifest, SymbolEntry } from '../crypto/index.js';
+import type { HoldingsPage, ZoneHoldings } from './holdings.js';
 import type { VerifyReport } from './verify.js';
 
 export type { Manifest, SymbolEntry };
@@ -115,7 +116,14 @@ export interface SymbolStore {
    * `timeoutMs` (default 5 minutes); a check that cannot run or finish gives damaged: false.
    */
   verify(timeoutMs?: number): Promise<VerifyReport>;
+  /**
+   * The summary of what is held in `zone` (objects with a manifest here): digests per id bucket
+   * and over the zone, and totals. Kept up to date by every write, never by scanning on demand.
+   */
+  holdingsDigest(zone: string): ZoneHoldings;
+  /** Entries of the summary of `zone` in the given buckets, in id order after `after`, at most `limit`. */
+  holdingsPage(zone: string, buckets: readonly number[], after: Uint8Array | undefined, limit: number): HoldingsPage;
   close(): Promise<void>;
 }
 
-export type { VerifyReport };
+export type { VerifyReport, HoldingsPage, ZoneHoldings };

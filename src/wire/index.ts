@@ -41,5 +41,15 @@ export {
   type SecretResultMessage,
   type OkMessage,
   type ErrorMessage,
+  type SummaryDigestMessage,
+  type SummaryDigestResultMessage,
+  type SummaryMessage,
+  type SummaryPageMessage,
+  type SummaryEntry,
+  type ZoneSummaryDigest,
+  SUMMARY_BUCKETS,
+  SUMMARY_DIGEST_BYTES,
+  SUMMARY_PAGE_MAX,
+  SUMMARY_ZONES_MAX,
 } from './messages.js';
 export type { Manifest, PlacementPolicy, SymbolEntry } from '../crypto/index.js';

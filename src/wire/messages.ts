@@ -33,6 +33,12 @@ export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
 export interface SecretResultMessage extends Envelope<'secret_result'> { body: Uint8Array }
 export interface DropMessage extends Envelope<'drop'> { objectId: Uint8Array; keys: SymbolKey[] }
+export interface ZoneSummaryDigest { zone: string; digest: Uint8Array; buckets: Uint8Array; objects: number; symbols: number; bytes: number }
+export interface SummaryEntry { objectId: Uint8Array; counts: number[] }
+export interface SummaryDigestMessage extends Envelope<'summary_digest'> { zones: string[] }
+export interface SummaryDigestResultMessage extends Envelope<'summary_digest_result'> { digests: ZoneSummaryDigest[] }
+export interface SummaryMessage extends Envelope<'summary'> { zone: string; buckets: number[]; after?: Uint8Array; limit: number }
+export interface SummaryPageMessage extends Envelope<'summary_page'> { entries: SummaryEntry[]; next?: Uint8Array }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -57,6 +63,10 @@ export type Message =
   | SecretMessage
   | SecretResultMessage
   | DropMessage
+  | SummaryDigestMessage
+  | SummaryDigestResultMessage
+  | SummaryMessage
+  | SummaryPageMessage
   | OkMessage
   | ErrorMessage;
 
@@ -97,6 +107,23 @@ export const manifestCheck = record<Manifest>({
   placement,
 });
 
+/** Holdings summaries (store/holdings.ts): 256 id buckets of 16-byte digests; bounded pages. */
+export const SUMMARY_BUCKETS = 256;
+export const SUMMARY_DIGEST_BYTES = 16;
+/** Most entries one summary page may carry (about 100 bytes each with a few blocks: well under a frame). */
+export const SUMMARY_PAGE_MAX = 4096;
+/** Most zones one summary_digest may name. */
+export const SUMMARY_ZONES_MAX = 64;
+const zoneDigest = record<ZoneSummaryDigest>({
+  zone,
+  digest: bytes({ exact: SUMMARY_DIGEST_BYTES }),
+  buckets: bytes({ exact: SUMMARY_BUCKETS * SUMMARY_DIGEST_BYTES }),
+  objects: uint(),
+  symbols: uint(),
+  bytes: uint(),
+});
+const summaryEntry = record<SummaryEntry>({ objectId, counts: arrayOf(uint(0xffffff), 256) });
+
 /** Fields of each message type besides v, t and id. */
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   store: { objectId, zone, symbols: symbolList },
@@ -119,6 +146,10 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   drop: { objectId, keys: keyList },
+  summary_digest: { zones: arrayOf(zone, SUMMARY_ZONES_MAX) },
+  summary_digest_result: { digests: arrayOf(zoneDigest, SUMMARY_ZONES_MAX) },
+  summary: { zone, buckets: arrayOf(uint(SUMMARY_BUCKETS - 1), SUMMARY_BUCKETS), after: optional(objectId), limit: uint(SUMMARY_PAGE_MAX) },
+  summary_page: { entries: arrayOf(summaryEntry, SUMMARY_PAGE_MAX), next: optional(objectId) },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

@@ -9,6 +9,7 @@ export {
   ZoneError,
   ZoneConfigError,
   UnknownZoneError,
+  closestZone,
   defaultTagFor,
   type Zone,
   type ZoneErrorCode,

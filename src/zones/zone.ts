@@ -1,5 +1,6 @@
 // Zones: the integrity / confidentiality lattice of FCP V2 (section 5.1) and
 // their typed errors.
+import { closest, distance } from 'fastest-levenshtein';
 import { FcpError } from '../errors/index.js';
 
 export interface Zone {
@@ -34,12 +35,33 @@ export class ZoneConfigError extends ZoneError {
   }
 }
 
+/**
+ * The known zone a mistyped id most likely meant: the id with its missing `z:` prefix, or the
+ * closest by edit distance when at most about a third of it differs; null when none is close.
+ */
+export function closestZone(id: string, known: readonly string[]): string | null {
+  if (known.length === 0) return null;
+  if (!id.startsWith('z:') && known.includes(`z:${id}`)) return `z:${id}`;
+  const lower = id.toLowerCase();
+  if (lower !== id && known.includes(lower)) return lower;
+  const best = closest(lower, [...known]);
+  return distance(lower, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : null;
+}
+
 export class UnknownZoneError extends ZoneError {
   readonly zoneId: string;
+  /** The zone it probably meant, if one is close. */
+  readonly suggestion: string | null;
+  readonly known: readonly string[];
   constructor(zoneId: string, known: readonly string[]) {
-    super('ZONE_UNKNOWN', `unknown zone "${zoneId}"; known zones: ${known.join(', ')} (custom zones go in the zone config)`);
+    const suggestion = closestZone(zoneId, known);
+    const list = `${known.join(', ')} (custom zones go in the zone config)`;
+    const hint = suggestion ? `; did you mean ${suggestion}? Known zones: ${list}` : `; known zones: ${list}`;
+    super('ZONE_UNKNOWN', `unknown zone "${zoneId}"${hint}`);
     this.name = 'UnknownZoneError';
     this.zoneId = zoneId;
+    this.suggestion = suggestion;
+    this.known = known;
   }
 }
 

@@ -124,6 +124,18 @@ describe('fcp command, end to end', () => {
     assert.match(status.out, /server\s+127\.77\.4\.2\s+direct.*\bmember\b/);
     assert.match(status.out, /storage:\s+\d+ symbols, [\d.]+ (bytes|KiB|MiB)/);
     assert.match(status.out, /health:\s+1 of 1 objects meet their placement policy/);
+    // du: per zone and device, from each device's summary totals.
+    const du = await fcp('laptop', laptop, ['du', '--json']);
+    assert.equal(du.code, 0, du.err);
+    const usage = JSON.parse(du.out) as { zones: Array<{ zone: string; symbols: number; bytes: number; devices: Array<{ hostName: string; objects: number }> }>; devices: Array<{ hostName: string; bytes: number }> };
+    const owner = usage.zones.find((z) => z.zone === 'z:owner')!;
+    assert.deepEqual(owner.devices.map((d) => [d.hostName, d.objects]), [['laptop', 1], ['server', 1]]);
+    assert.ok(owner.bytes > content.length, 'stored bytes include the redundancy');
+    assert.deepEqual(usage.devices.map((d) => d.hostName), ['laptop', 'server']);
+    const duText = await fcp('laptop', laptop, ['du']);
+    assert.equal(duText.code, 0, duText.err);
+    assert.match(duText.out, /z:owner\s+2\s+\d+\s+[\d.]+ KiB/);
+    assert.match(duText.out, /laptop\s+\d+\s+[\d.]+ KiB\s+z:owner/);
   });
 
   test('bad input gets clear errors: unknown zone, unknown object, missing file', async () => {
@@ -132,6 +144,13 @@ describe('fcp command, end to end', () => {
     const zone = await fcp('laptop', laptop, ['put', file, '--zone', 'z:nonexistent']);
     assert.notEqual(zone.code, 0);
     assert.match(zone.err, /unknown zone "?z:nonexistent/);
+    for (const args of [['ls', '--zone', 'z:privte'], ['du', '--zone', 'z:privte'], ['put', file, '--zone', 'z:privte'], ['secret', 'put', 'k', '--k', '1', '--n', '1', '--zone', 'z:privte']]) {
+      const typo = await fcp('laptop', laptop, args, 'v\n');
+      assert.equal(typo.code, 2, `${args.join(' ')}: ${typo.err}`);
+      assert.match(typo.err, /unknown zone "z:privte"; did you mean z:private\? Known zones: z:owner, z:private, z:work, z:community, z:public.*\[ZONE_UNKNOWN\]/, args.join(' '));
+    }
+    const json = await fcp('laptop', laptop, ['ls', '--zone', 'z:privte', '--json']);
+    assert.equal((JSON.parse(json.err) as { error: { code: string } }).error.code, 'ZONE_UNKNOWN');
     const missing = await fcp('laptop', laptop, ['get', 'ab'.repeat(32), '--out', join(dir, 'none')]);
     assert.notEqual(missing.code, 0);
     assert.match(missing.err, /not known/);

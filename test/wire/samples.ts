@@ -47,6 +47,10 @@ export function sampleMessages(): Record<MessageType, Message> {
     secret: makeMessage('secret', 17, { body: bytes(300) }),
     secret_result: makeMessage('secret_result', 17, { body: bytes(90) }),
     drop: makeMessage('drop', 18, { objectId: bytes(32), keys: [[0, 5], [1, 300]] }),
+    summary_digest: makeMessage('summary_digest', 19, { zones: ['z:private', 'z:work'] }),
+    summary_digest_result: makeMessage('summary_digest_result', 19, { digests: [{ zone: 'z:private', digest: bytes(16), buckets: bytes(4096), objects: 3, symbols: 12, bytes: 9000 }] }),
+    summary: makeMessage('summary', 20, { zone: 'z:private', buckets: [0, 7, 255], after: bytes(32), limit: 2048 }),
+    summary_page: makeMessage('summary_page', 20, { entries: [{ objectId: bytes(32), counts: [3, 1] }, { objectId: bytes(32), counts: [] }], next: bytes(32) }),
     ok: makeMessage('ok', 13, {}),
     error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),
   };

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Keyring, findMembers, requestJoin } from '../../mesh/index.js';
+import { Keyring, findMembers, requestJoin, type MeshUsage } from '../../mesh/index.js';
 import { LocalApiClient, selfFromStatus } from '../../tailscale/index.js';
 import { mayHold } from '../../zones/index.js';
 import { generateZoneKey } from '../../crypto/index.js';
@@ -37,6 +37,23 @@ function humanBytes(n: number): string {
     u++;
   }
   return u === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** `fcp du` as tables: per zone (summed over devices), then per device (summed over zones). */
+function formatUsage(u: MeshUsage): string {
+  const used = u.zones.filter((z) => z.symbols > 0);
+  if (used.length === 0) return `nothing stored${u.unreachable.length ? ` (no answer from ${u.unreachable.join(', ')})` : ''}`;
+  const lines = ['ZONE          DEVICES   SYMBOLS  STORED'];
+  for (const z of used) lines.push(`${z.zone.padEnd(12)} ${String(z.devices.length).padStart(8)} ${String(z.symbols).padStart(9)}  ${humanBytes(z.bytes)}`);
+  lines.push('', 'DEVICE            SYMBOLS  STORED      BY ZONE');
+  for (const d of u.devices.filter((x) => x.symbols > 0)) {
+    const parts = Object.entries(d.zones).map(([zone, z]) => `${zone} ${humanBytes(z.bytes)} (${z.objects} objects)`);
+    lines.push(`${d.hostName.padEnd(16)} ${String(d.symbols).padStart(8)}  ${humanBytes(d.bytes).padEnd(10)}  ${parts.join(', ')}`);
+  }
+  const total = used.reduce((n, z) => n + z.bytes, 0);
+  lines.push('', `total: ${humanBytes(total)} on ${u.devices.filter((x) => x.symbols > 0).length} devices`);
+  if (u.unreachable.length) lines.push(`no answer from: ${u.unreachable.join(', ')} (not counted)`);
+  return lines.join('\n');
 }
 
 function localApi(flags: ConfigFlags): LocalApiClient {
@@ -174,6 +191,17 @@ export function registerMeshCommands(program: Command): void {
               .concat(list.map((o) => `${o.objectId}  ${o.zone.padEnd(11)} ${String(o.length).padStart(6)}  ${String(o.devices).padStart(7)}  ${String(o.spare).padStart(5)}  ${o.ok ? 'ok' : 'DEGRADED'}`))
               .join('\n'),
       );
+    });
+
+  program
+    .command('du')
+    .description('storage used per zone and per device (symbols and envelope bytes, redundancy included)')
+    .option('--zone <zone>', 'only this zone')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  fcp du\n  fcp du --zone z:private --json')
+    .action(async (opts: { zone?: string; json?: boolean }, cmd: Command) => {
+      const u = await control(cmd).json<MeshUsage>(`/v1/usage${opts.zone ? `?zone=${encodeURIComponent(opts.zone)}` : ''}`);
+      print(u, Boolean(opts.json), () => formatUsage(u));
     });
 
   program
