@@ -67,6 +67,10 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   SECRET_EMPTY: 'bad-input',
   SECRET_ABORTED: 'unavailable',
   CONTROL_TOO_LARGE: 'bad-input',
+  INPUT_IS_DIRECTORY: 'bad-input',
+  OUTPUT_IS_DIRECTORY: 'bad-input',
+  INPUT_IO: 'unavailable',
+  OUTPUT_IO: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

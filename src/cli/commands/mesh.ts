@@ -1,7 +1,5 @@
 // fcp init / invite / join / daemon start / put / get / ls / status.
 import type { Command } from 'commander';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Keyring, findMembers, requestJoin } from '../../mesh/index.js';
 import { LocalApiClient, selfFromStatus } from '../../tailscale/index.js';
 import { mayHold } from '../../zones/index.js';
@@ -12,6 +10,7 @@ import { ControlClient, ControlError, parseJsonReply } from '../../daemon/contro
 import { loadZones } from '../../daemon/daemon.js';
 import { daemonOptions, startForeground } from '../fcpd.js';
 import { Progress } from '../progress.js';
+import { OutputFile, openInput } from '../local-files.js';
 import { registerSecretCommands } from './secret.js';
 
 function globalFlags(cmd: Command): ConfigFlags {
@@ -128,10 +127,11 @@ export function registerMeshCommands(program: Command): void {
     .option('--tolerate <n>', 'devices that may be lost while the object stays readable')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { zone: string; schema: string; tolerate?: string; json?: boolean }, cmd: Command) => {
-      const size = (await stat(file)).size;
+      const input = await openInput(file);
+      const size = input.size;
       const progress = new Progress(`put ${file}`, size);
       const q = new URLSearchParams({ zone: opts.zone, schema: opts.schema, ...(opts.tolerate ? { tolerate: opts.tolerate } : {}) });
-      const res = await control(cmd).request(`/v1/objects?${q}`, { method: 'POST', body: createReadStream(file), contentLength: size, onUpload: (n) => progress.update(n) });
+      const res = await control(cmd).request(`/v1/objects?${q}`, { method: 'POST', body: input.stream, contentLength: size, onUpload: (n) => progress.update(n) });
       progress.done();
       const r = parseJsonReply<{ objectId: string; bytes: number; zone: string }>(res);
       print(r, Boolean(opts.json), () => r.objectId);
@@ -142,21 +142,26 @@ export function registerMeshCommands(program: Command): void {
     .description('rebuild an object from the mesh')
     .requiredOption('--out <file>', 'where to write it ("-" for stdout)')
     .option('--verify', 'also re-hash the rebuilt content against its ObjectId')
-    .action(async (id: string, opts: { out: string; verify?: boolean }, cmd: Command) => {
-      const progress = new Progress(`get ${id.slice(0, 12)}`, null);
-      const res = await control(cmd).request(`/v1/objects/${encodeURIComponent(id)}${opts.verify ? '?verify=1' : ''}`, { onDownload: (n, t) => progress.update(n, t) });
-      progress.done();
-      if (res.status !== 200) parseJsonReply(res);
-      if (opts.out === '-') {
-        process.stdout.write(res.body);
-        return;
+    .option('--json', 'print JSON (errors too)')
+    .action(async (id: string, opts: { out: string; verify?: boolean; json?: boolean }, cmd: Command) => {
+      // The target is checked (and its temporary file opened) before anything is fetched.
+      const target = opts.out === '-' ? null : await OutputFile.prepare(opts.out);
+      try {
+        const progress = new Progress(`get ${id.slice(0, 12)}`, null);
+        const res = await control(cmd).request(`/v1/objects/${encodeURIComponent(id)}${opts.verify ? '?verify=1' : ''}`, { onDownload: (n, t) => progress.update(n, t) });
+        progress.done();
+        if (res.status !== 200) parseJsonReply(res);
+        if (!target) {
+          process.stdout.write(res.body);
+          return;
+        }
+        await target.write(res.body);
+        await target.commit();
+      } catch (err) {
+        await target?.abort();
+        throw err;
       }
-      await new Promise<void>((resolve, reject) => {
-        const out = createWriteStream(opts.out);
-        out.on('error', reject);
-        out.end(res.body, () => resolve());
-      });
-      process.stderr.write(`wrote ${res.body.length} bytes to ${opts.out}\n`);
+      process.stderr.write(`wrote ${target!.bytes} bytes to ${opts.out}\n`);
     });
 
   program
