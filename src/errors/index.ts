@@ -68,6 +68,8 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   SECRET_ABORTED: 'unavailable',
   CONTROL_TOO_LARGE: 'bad-input',
   INPUT_IS_DIRECTORY: 'bad-input',
+  FILES_BAD_OBJECT: 'damaged',
+  FILES_CANCELLED: 'unavailable',
   OUTPUT_IS_DIRECTORY: 'bad-input',
   INPUT_IO: 'unavailable',
   OUTPUT_IO: 'unavailable',

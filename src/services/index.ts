@@ -5,3 +5,5 @@ export { ObjectService } from './object-service.js';
 export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
 export { createFcpDoor, devicePrincipal } from './fcp-door.js';
+export { ContentService, type PutContentResult, type ContentStream } from './content-service.js';
+export { resolveObjectId } from './object-ids.js';
