@@ -69,6 +69,8 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   CONTROL_TOO_LARGE: 'bad-input',
   INPUT_IS_DIRECTORY: 'bad-input',
   FILES_BAD_OBJECT: 'damaged',
+  OUTPUT_IS_TERMINAL: 'bad-input',
+  FCPD_STREAM_BROKEN: 'unavailable',
   FILES_CANCELLED: 'unavailable',
   OUTPUT_IS_DIRECTORY: 'bad-input',
   INPUT_IO: 'unavailable',
