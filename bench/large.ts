@@ -7,17 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DevMesh, fiveDevicesOn } from '../src/devnet/index.js';
+import { parseSize } from './sizes.js';
 
 const ZONE = 'z:private';
 const SUBNET = 52;
 const BLOCK = 1 << 20;
-
-export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kib|mib|gib|tib|kb|mb|gb|tb)?$/i.exec(s.trim());
-  if (!m) throw new Error(`--size: not a size: ${s} (e.g. 4GiB, 512MiB, 1000000)`);
-  const mult: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
-  return Math.round(Number(m[1]) * mult[(m[2] ?? 'b').toLowerCase()]!);
-}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
