@@ -78,13 +78,15 @@ async function main(): Promise<void> {
     const put = fcp(mesh, ['put', '-', '--zone', ZONE, '--json', '--quiet'], ['pipe', 'pipe', 'inherit']);
     const putPeak = watchPeak(put);
     let out = '';
+    let putFailed = false;
+    put.stdin!.on('error', () => (putFailed = true));
     put.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     const t0 = performance.now();
-    for (let off = 0, i = 0; off < size; off += BLOCK, i++) {
+    for (let off = 0, i = 0; off < size && !putFailed; off += BLOCK, i++) {
       const block = Buffer.from(seed.subarray(0, Math.min(BLOCK, size - off)));
       for (let k = 0; k < block.length; k += 65536) block.writeUInt32LE(i, k);
       putHash.update(block);
-      if (!put.stdin!.write(block)) await new Promise((r) => put.stdin!.once('drain', r));
+      if (!put.stdin!.write(block)) await new Promise((r) => (put.stdin!.once('drain', r), put.once('exit', r)));
     }
     put.stdin!.end();
     const putCode = await exited(put);

@@ -240,6 +240,9 @@ export async function startControlServer(services: MeshServices, socketPath: str
       },
     );
   });
+  // A streamed upload or download of a large file lasts as long as it lasts: Node's default
+  // 300 s request timeout would cut it off with a 408. Only the local user reaches this socket.
+  server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
