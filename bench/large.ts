@@ -86,7 +86,17 @@ async function main(): Promise<void> {
       const block = Buffer.from(seed.subarray(0, Math.min(BLOCK, size - off)));
       for (let k = 0; k < block.length; k += 65536) block.writeUInt32LE(i, k);
       putHash.update(block);
-      if (!put.stdin!.write(block)) await new Promise((r) => (put.stdin!.once('drain', r), put.once('exit', r)));
+      if (!put.stdin!.write(block)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            put.stdin!.off('drain', go);
+            put.off('exit', go);
+            resolve();
+          };
+          put.stdin!.once('drain', go);
+          put.once('exit', go);
+        });
+      }
     }
     put.stdin!.end();
     const putCode = await exited(put);
