@@ -8,7 +8,7 @@ import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/ind
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, AuditService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
+import { AdminService, AuditService, ContentService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type PutContentResult } from './services/index.js';
 import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
@@ -22,6 +22,8 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
 /** The services every front door calls. */
 export interface MeshServices {
   objects: ObjectService;
+  /** Files of any size, streamed and chunked. */
+  content: ContentService;
   secrets: SecretService;
   admin: AdminService;
   peers: PeerService;
@@ -103,6 +105,7 @@ export class SovereignMesh {
     });
     const services: MeshServices = {
       objects: new ObjectService(node, authz),
+      content: new ContentService(node, authz),
       secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
@@ -151,6 +154,19 @@ export class SovereignMesh {
    */
   retrieve(objectId: string, opts: { verify?: boolean } = {}): Promise<Uint8Array> {
     return this.services.objects.get(LOCAL_LIBRARY, objectId, opts);
+  }
+
+  /**
+   * Stores a stream of any length as a file object (chunked, each chunk stored once per zone);
+   * memory stays bounded whatever the size. Resolves once every chunk and the file object are durable.
+   */
+  storeStream(source: AsyncIterable<Uint8Array>, zone: string, opts: { signal?: AbortSignal; tolerate?: number } = {}): Promise<PutContentResult> {
+    return this.services.content.putStream(LOCAL_LIBRARY, zone, source, opts);
+  }
+
+  /** A stored file (or whole object) as a stream of its bytes, with its size. */
+  retrieveStream(objectId: string, opts: { verify?: boolean; signal?: AbortSignal } = {}): Promise<ContentStream> {
+    return this.services.content.getStream(LOCAL_LIBRARY, objectId, opts);
   }
 
   list(zone?: string): Promise<ObjectHealth[]> {

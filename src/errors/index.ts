@@ -82,6 +82,14 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   REVOCATION_FORK: 'damaged',
   AUDIT_VERIFY_DAMAGED: 'damaged',
   AUDIT_LOG_CORRUPT: 'damaged',
+  INPUT_IS_DIRECTORY: 'bad-input',
+  FILES_BAD_OBJECT: 'damaged',
+  OUTPUT_IS_TERMINAL: 'bad-input',
+  FCPD_STREAM_BROKEN: 'unavailable',
+  FILES_CANCELLED: 'unavailable',
+  OUTPUT_IS_DIRECTORY: 'bad-input',
+  INPUT_IO: 'unavailable',
+  OUTPUT_IO: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

@@ -13,6 +13,8 @@ import { DECODE_MARGIN, policyOf } from './placement.js';
 export interface ObjectHealth {
   objectId: string;
   zone: string;
+  /** What the object is: fcp.file.v1, fcp.chunk.v1, fcp.blob.v1, ... */
+  schema: string;
   length: number;
   created: number;
   writer: string;
@@ -49,7 +51,7 @@ export function judgeHealth(m: Manifest, held: ReadonlyArray<{ hostName: string;
   }
   const holders = held.map((h) => ({ hostName: h.hostName, symbols: h.counts.reduce((a, n) => a + n, 0) })).filter((h) => h.symbols > 0);
   holders.sort((a, b) => (a.hostName < b.hostName ? -1 : 1));
-  return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
+  return { objectId: objectIdToHex(m.objectId), zone: m.zone, schema: m.schema, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
 }
 
 export async function inspectObject(m: Manifest, zone: Zone, eligibility: Eligibility, marks: HolderMarks): Promise<ObjectHealth> {

@@ -6,3 +6,5 @@ export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
 export { createFcpDoor, devicePrincipal } from './fcp-door.js';
 export { AuditService } from './audit-service.js';
+export { ContentService, type PutContentResult, type ContentStream } from './content-service.js';
+export { resolveObjectId } from './object-ids.js';

@@ -117,19 +117,24 @@ describe('fcp command, end to end', () => {
     assert.deepEqual(readFileSync(out), content);
     const ls = await fcp('server', server, ['ls', '--json']);
     const listed = JSON.parse(ls.out) as Array<{ objectId: string; ok: boolean; devices: number }>;
-    assert.deepEqual(listed.map((o) => [o.objectId, o.ok, o.devices]), [[id, true, 2]]);
+    // The file object and its one chunk, each on both devices.
+    const entry = listed.find((o) => o.objectId === id);
+    assert.deepEqual(entry && [entry.ok, entry.devices], [true, 2]);
+    assert.equal(listed.length, 2);
+    assert.ok(listed.every((o) => o.ok && o.devices === 2));
     const status = await fcp('laptop', laptop, ['status']);
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, /this device: laptop 127\.77\.4\.1:9473 zones z:owner/);
     assert.match(status.out, /server\s+127\.77\.4\.2\s+direct.*\bmember\b/);
     assert.match(status.out, /storage:\s+\d+ symbols, [\d.]+ (bytes|KiB|MiB)/);
-    assert.match(status.out, /health:\s+1 of 1 objects meet their placement policy/);
+    assert.match(status.out, /health:\s+2 of 2 objects meet their placement policy/);
     // du: per zone and device, from each device's summary totals.
     const du = await fcp('laptop', laptop, ['du', '--json']);
     assert.equal(du.code, 0, du.err);
     const usage = JSON.parse(du.out) as { zones: Array<{ zone: string; symbols: number; bytes: number; devices: Array<{ hostName: string; objects: number }> }>; devices: Array<{ hostName: string; bytes: number }> };
     const owner = usage.zones.find((z) => z.zone === 'z:owner')!;
-    assert.deepEqual(owner.devices.map((d) => [d.hostName, d.objects]), [['laptop', 1], ['server', 1]]);
+    // One small file is two objects: its chunk and its file object.
+    assert.deepEqual(owner.devices.map((d) => [d.hostName, d.objects]), [['laptop', 2], ['server', 2]]);
     assert.ok(owner.bytes > content.length, 'stored bytes include the redundancy');
     assert.deepEqual(usage.devices.map((d) => d.hostName), ['laptop', 'server']);
     const duText = await fcp('laptop', laptop, ['du']);
