@@ -1,7 +1,7 @@
 // Message types and their schema table. Every message is a CBOR map { v: 1, t, id, ...fields }.
 // To add a type: add its interface to Message and one row to MESSAGE_FIELDS.
-import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type SymbolEntry } from '../crypto/index.js';
-import { arrayOf, bytes, fraction, numberIn, optional, pair, record, text, uint, type FieldTable } from './schema.js';
+import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
+import { arrayOf, boolean, bytes, fraction, numberIn, optional, pair, record, text, uint, type FieldTable } from './schema.js';
 import { DEFAULT_MAX_ARRAY_LENGTH } from './limits.js';
 
 export type SymbolKey = [sbn: number, esi: number];
@@ -33,6 +33,12 @@ export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
 export interface SecretResultMessage extends Envelope<'secret_result'> { body: Uint8Array }
 export interface DropMessage extends Envelope<'drop'> { objectId: Uint8Array; keys: SymbolKey[] }
+export interface RefPutMessage extends Envelope<'ref_put'> { ref: RefRecord }
+export interface RefListMessage extends Envelope<'ref_list'> { zone: string }
+export interface RefListResultMessage extends Envelope<'ref_list_result'> { refs: RefRecord[] }
+export interface TombPutMessage extends Envelope<'tomb_put'> { tombstones: Tombstone[] }
+export interface TombListMessage extends Envelope<'tomb_list'> { zone: string }
+export interface TombListResultMessage extends Envelope<'tomb_list_result'> { tombstones: Tombstone[] }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -57,6 +63,12 @@ export type Message =
   | SecretMessage
   | SecretResultMessage
   | DropMessage
+  | RefPutMessage
+  | RefListMessage
+  | RefListResultMessage
+  | TombPutMessage
+  | TombListMessage
+  | TombListResultMessage
   | OkMessage
   | ErrorMessage;
 
@@ -97,6 +109,21 @@ export const manifestCheck = record<Manifest>({
   placement,
 });
 
+/** Commits one device's record may name as forgotten (older ones are pruned by `forget`). */
+export const MAX_FORGOTTEN = 4096;
+/** Tombstones per message (a longer list is sent in several). */
+export const MAX_TOMBSTONES = 16384;
+
+const refRecord = record<RefRecord>({
+  zone,
+  device: text({ max: 256 }),
+  seq: uint(),
+  commit: objectId,
+  forgotten: arrayOf(objectId, MAX_FORGOTTEN),
+  time: uint(),
+});
+const tombstone = record<Tombstone>({ objectId, zone, at: uint(), dead: boolean() });
+
 /** Fields of each message type besides v, t and id. */
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   store: { objectId, zone, symbols: symbolList },
@@ -119,6 +146,12 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   drop: { objectId, keys: keyList },
+  ref_put: { ref: refRecord },
+  ref_list: { zone },
+  ref_list_result: { refs: arrayOf(refRecord, 65536) },
+  tomb_put: { tombstones: arrayOf(tombstone, MAX_TOMBSTONES) },
+  tomb_list: { zone },
+  tomb_list_result: { tombstones: arrayOf(tombstone, MAX_TOMBSTONES) },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

@@ -47,6 +47,12 @@ export function sampleMessages(): Record<MessageType, Message> {
     secret: makeMessage('secret', 17, { body: bytes(300) }),
     secret_result: makeMessage('secret_result', 17, { body: bytes(90) }),
     drop: makeMessage('drop', 18, { objectId: bytes(32), keys: [[0, 5], [1, 300]] }),
+    ref_put: makeMessage('ref_put', 19, { ref: { zone: 'z:private', device: 'nLaptop1CNTRL', seq: 7, commit: bytes(32), forgotten: [bytes(32)], time: 1_780_000_000_000 } }),
+    ref_list: makeMessage('ref_list', 20, { zone: 'z:private' }),
+    ref_list_result: makeMessage('ref_list_result', 20, { refs: [{ zone: 'z:private', device: 'nPhone1CNTRL', seq: 1, commit: bytes(32), forgotten: [], time: 1 }] }),
+    tomb_put: makeMessage('tomb_put', 21, { tombstones: [{ objectId: bytes(32), zone: 'z:private', at: 1_780_000_000_000, dead: true }] }),
+    tomb_list: makeMessage('tomb_list', 22, { zone: 'z:work' }),
+    tomb_list_result: makeMessage('tomb_list_result', 22, { tombstones: [{ objectId: bytes(32), zone: 'z:work', at: 5, dead: false }] }),
     ok: makeMessage('ok', 13, {}),
     error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),
   };
