@@ -34,6 +34,7 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   MESH_CLOSED: 'unavailable',
   MESH_PEER_ERROR: 'unavailable',
   MESH_KEY_MISMATCH: 'conflict',
+  MESH_TOMBSTONED: 'conflict',
   CONFIG_INVALID: 'config',
   ZONE_CONFIG: 'config',
   ZONE_UNKNOWN: 'bad-input',

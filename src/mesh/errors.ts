@@ -19,7 +19,8 @@ export type MeshErrorCode =
   | 'MESH_CONFLICT'
   | 'MESH_KEY_MISMATCH'
   | 'MESH_BAD_SYMBOL'
-  | 'MESH_BAD_ID';
+  | 'MESH_BAD_ID'
+  | 'MESH_TOMBSTONED';
 
 export class MeshError extends FcpError {
   constructor(override readonly code: MeshErrorCode, message: string, readonly details?: Record<string, unknown>) {

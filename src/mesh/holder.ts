@@ -1,9 +1,9 @@
 // Holder I/O: one interface for every device that holds symbols, this one (its store) and a
 // remote peer (FCP over the pooled connection) alike, so placement, reads and repair never
 // branch on "is it me".
-import type { Manifest, SymbolEntry } from '../crypto/index.js';
+import type { Manifest, RefRecord, SymbolEntry, Tombstone } from '../crypto/index.js';
 import type { SymbolStore } from '../store/index.js';
-import type { SymbolKey } from '../wire/index.js';
+import { MAX_TOMBSTONES, type SymbolKey } from '../wire/index.js';
 import { MeshError } from './errors.js';
 import { call, expectReply } from './peer-call.js';
 import type { ConnectionPool } from './pool.js';
@@ -28,6 +28,12 @@ export interface Holder {
   fetch(objectId: Uint8Array, zone: string, want: SymbolKey[] | undefined, onSymbols: (batch: SymbolEntry[]) => void): SymbolStream;
   drop(objectId: Uint8Array, keys: SymbolKey[]): Promise<void>;
   erase(objectId: Uint8Array): Promise<void>;
+  /** Offers this device's head of a zone's namespace (kept only with a higher seq). */
+  putRef(ref: RefRecord): Promise<void>;
+  /** Every device's head of `zone` the holder knows. */
+  listRefs(zone: string): Promise<RefRecord[]>;
+  putTombstones(tombstones: Tombstone[]): Promise<void>;
+  listTombstones(zone: string): Promise<Tombstone[]>;
 }
 
 export class LocalHolder implements Holder {
@@ -66,6 +72,18 @@ export class LocalHolder implements Holder {
   }
   erase(objectId: Uint8Array): Promise<void> {
     return this.store.deleteObject(objectId);
+  }
+  async putRef(ref: RefRecord): Promise<void> {
+    await this.store.putRef(ref);
+  }
+  async listRefs(zone: string): Promise<RefRecord[]> {
+    return this.store.listRefs(zone);
+  }
+  async putTombstones(tombstones: Tombstone[]): Promise<void> {
+    for (const t of tombstones) await this.store.putTombstone(t);
+  }
+  async listTombstones(zone: string): Promise<Tombstone[]> {
+    return this.store.listTombstones(zone);
   }
 }
 
@@ -128,5 +146,20 @@ export class RemoteHolder implements Holder {
   }
   async erase(objectId: Uint8Array): Promise<void> {
     await call(await this.pool.get(this.address), { t: 'delete', objectId }, 'ok');
+  }
+  async putRef(ref: RefRecord): Promise<void> {
+    await call(await this.pool.get(this.address), { t: 'ref_put', ref }, 'ok', 10_000);
+  }
+  async listRefs(zone: string): Promise<RefRecord[]> {
+    return (await call(await this.pool.get(this.address), { t: 'ref_list', zone }, 'ref_list_result', 10_000)).refs;
+  }
+  async putTombstones(tombstones: Tombstone[]): Promise<void> {
+    const conn = await this.pool.get(this.address);
+    for (let i = 0; i < tombstones.length; i += MAX_TOMBSTONES) {
+      await call(conn, { t: 'tomb_put', tombstones: tombstones.slice(i, i + MAX_TOMBSTONES) }, 'ok', 10_000);
+    }
+  }
+  async listTombstones(zone: string): Promise<Tombstone[]> {
+    return (await call(await this.pool.get(this.address), { t: 'tomb_list', zone }, 'tomb_list_result', 3_000)).tombstones;
   }
 }
