@@ -9,6 +9,7 @@ export {
   ZoneError,
   ZoneConfigError,
   UnknownZoneError,
+  nearestZone,
   defaultTagFor,
   type Zone,
   type ZoneErrorCode,

@@ -37,10 +37,37 @@ export class ZoneConfigError extends ZoneError {
 export class UnknownZoneError extends ZoneError {
   readonly zoneId: string;
   constructor(zoneId: string, known: readonly string[]) {
-    super('ZONE_UNKNOWN', `unknown zone "${zoneId}"; known zones: ${known.join(', ')} (custom zones go in the zone config)`);
+    const near = nearestZone(zoneId, known);
+    super('ZONE_UNKNOWN', `unknown zone "${zoneId}"${near ? `; did you mean ${near}?` : ''} known zones: ${known.join(', ')} (custom zones go in the zone config)`);
     this.name = 'UnknownZoneError';
     this.zoneId = zoneId;
   }
+}
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two short strings. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known zone a mistyped id most likely meant (at most two edits away, `z:` optional), or null. */
+export function nearestZone(zoneId: string, known: readonly string[]): string | null {
+  if (zoneId.length > 64) return null;
+  const wanted = zoneId.startsWith('z:') ? zoneId : `z:${zoneId}`;
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const k of known) {
+    const dist = editDistance(wanted.toLowerCase(), k);
+    if (dist < bestDistance) [best, bestDistance] = [k, dist];
+  }
+  return best;
 }
 
 /** The built-in zones of FCP V2 with their levels; tags follow the `tag:fcp-<name>` convention. */
