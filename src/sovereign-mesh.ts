@@ -8,7 +8,7 @@ import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/ind
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
+import { AdminService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type NamesOptions } from './services/index.js';
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -16,6 +16,8 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * or left (ms); 0 = only at start-up. A device also runs it once shortly after it starts.
    */
   secretsRestoreIntervalMs?: number;
+  /** Names and their garbage collection (interval, grace period). */
+  names?: NamesOptions;
 }
 
 /** The services every front door calls. */
@@ -24,6 +26,7 @@ export interface MeshServices {
   secrets: SecretService;
   admin: AdminService;
   peers: PeerService;
+  names: NamesService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -91,7 +94,9 @@ export class SovereignMesh {
       secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
+      names: new NamesService(node, authz, config.names ?? {}),
     };
+    services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets));
     const mesh = new SovereignMesh(node, services, holder);
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
@@ -143,6 +148,7 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    this.services.names.stop();
     this.holder.wipe();
     await this.node.stop();
   }

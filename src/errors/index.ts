@@ -68,6 +68,9 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   SECRET_EMPTY: 'bad-input',
   SECRET_ABORTED: 'unavailable',
   CONTROL_TOO_LARGE: 'bad-input',
+  FILES_NOT_A_DIRECTORY: 'conflict',
+  FILES_IS_A_DIRECTORY: 'conflict',
+  FILES_NEED_ZONE: 'bad-input',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

@@ -28,6 +28,8 @@ export interface Holder {
   fetch(objectId: Uint8Array, zone: string, want: SymbolKey[] | undefined, onSymbols: (batch: SymbolEntry[]) => void): SymbolStream;
   drop(objectId: Uint8Array, keys: SymbolKey[]): Promise<void>;
   erase(objectId: Uint8Array): Promise<void>;
+  /** Manifests the holder has of `zone` (what it shows this device). */
+  listManifests(zone: string): Promise<Manifest[]>;
   /** Offers this device's head of a zone's namespace (kept only with a higher seq). */
   putRef(ref: RefRecord): Promise<void>;
   /** Every device's head of `zone` the holder knows. */
@@ -72,6 +74,9 @@ export class LocalHolder implements Holder {
   }
   erase(objectId: Uint8Array): Promise<void> {
     return this.store.deleteObject(objectId);
+  }
+  async listManifests(zone: string): Promise<Manifest[]> {
+    return this.store.listManifests(zone);
   }
   async putRef(ref: RefRecord): Promise<void> {
     await this.store.putRef(ref);
@@ -146,6 +151,9 @@ export class RemoteHolder implements Holder {
   }
   async erase(objectId: Uint8Array): Promise<void> {
     await call(await this.pool.get(this.address), { t: 'delete', objectId }, 'ok');
+  }
+  async listManifests(zone: string): Promise<Manifest[]> {
+    return (await call(await this.pool.get(this.address), { t: 'list', zone }, 'list_result', 30_000)).manifests;
   }
   async putRef(ref: RefRecord): Promise<void> {
     await call(await this.pool.get(this.address), { t: 'ref_put', ref }, 'ok', 10_000);

@@ -5,3 +5,4 @@ export { ObjectService } from './object-service.js';
 export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
 export { createFcpDoor, devicePrincipal } from './fcp-door.js';
+export { NamesService, DEFAULT_FILES_ZONE, type NamesOptions, type Listed, type ListResult, type PutEntry, type Version, type GcReport } from './names-service.js';

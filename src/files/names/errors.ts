@@ -12,7 +12,8 @@ export type FilesErrorCode =
   | 'FILES_BAD_ENTRY'
   | 'FILES_DAMAGED'
   | 'FILES_HISTORY_UNAVAILABLE'
-  | 'FILES_BAD_FORGET';
+  | 'FILES_BAD_FORGET'
+  | 'FILES_NEED_ZONE';
 
 export class FilesError extends FcpError {
   constructor(override readonly code: FilesErrorCode, message: string, options?: { cause?: unknown }) {
