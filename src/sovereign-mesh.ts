@@ -8,7 +8,7 @@ import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/ind
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type NamesOptions } from './services/index.js';
+import { AdminService, ContentService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -23,6 +23,8 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
 /** The services every front door calls. */
 export interface MeshServices {
   objects: ObjectService;
+  /** Files of any size, streamed and chunked. */
+  content: ContentService;
   secrets: SecretService;
   admin: AdminService;
   peers: PeerService;
@@ -89,12 +91,14 @@ export class SovereignMesh {
       audit: (e) => transport.audit(e),
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
+    const content = new ContentService(node, authz);
     const services: MeshServices = {
       objects: new ObjectService(node, authz),
+      content,
       secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
-      names: new NamesService(node, authz, config.names ?? {}),
+      names: new NamesService(node, authz, content, config.names ?? {}),
     };
     services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets));
@@ -140,6 +144,19 @@ export class SovereignMesh {
    */
   retrieve(objectId: string, opts: { verify?: boolean } = {}): Promise<Uint8Array> {
     return this.services.objects.get(LOCAL_LIBRARY, objectId, opts);
+  }
+
+  /**
+   * Stores a stream of any length as a file object (chunked, each chunk stored once per zone);
+   * memory stays bounded whatever the size. Resolves once every chunk and the file object are durable.
+   */
+  storeStream(source: AsyncIterable<Uint8Array>, zone: string, opts: { signal?: AbortSignal; tolerate?: number } = {}): Promise<PutContentResult> {
+    return this.services.content.putStream(LOCAL_LIBRARY, zone, source, opts);
+  }
+
+  /** A stored file (or whole object) as a stream of its bytes, with its size. */
+  retrieveStream(objectId: string, opts: { verify?: boolean; signal?: AbortSignal } = {}): Promise<ContentStream> {
+    return this.services.content.getStream(LOCAL_LIBRARY, objectId, opts);
   }
 
   list(zone?: string): Promise<ObjectHealth[]> {

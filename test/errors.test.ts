@@ -16,6 +16,8 @@ import { TailscaleError } from '../src/tailscale/index.js';
 import { ProtocolError } from '../src/wire/index.js';
 import { ZoneError } from '../src/zones/index.js';
 import { ControlError } from '../src/daemon/control-client.js';
+import { FilesError } from '../src/files/index.js';
+import { LocalFileError } from '../src/cli/local-files.js';
 
 test('every family extends FcpError; the kind of its code gives status and exit code', () => {
   const cases: Array<[FcpError, number, number]> = [
@@ -33,6 +35,12 @@ test('every family extends FcpError; the kind of its code gives status and exit 
     [new ZoneError('ZONE_UNKNOWN', 'x'), 400, 2],
     [new TailscaleError('TS_NOT_RUNNING', 'x'), 503, 6],
     [new ControlError('CONTROL_BAD_REQUEST', 'x'), 400, 2],
+    [new FilesError('FILES_BAD_OBJECT', 'x'), 502, 7],
+    [new FilesError('FILES_CANCELLED', 'x'), 503, 6],
+    [new LocalFileError('INPUT_IS_DIRECTORY', 'x'), 400, 2],
+    [new LocalFileError('OUTPUT_DENIED', 'x'), 403, 3],
+    [new LocalFileError('OUTPUT_FULL', 'x'), 503, 6],
+    [new LocalFileError('OUTPUT_NOT_FOUND', 'x'), 404, 4],
   ];
   for (const [err, http, exit] of cases) {
     assert.ok(err instanceof FcpError, err.code);

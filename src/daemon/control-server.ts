@@ -8,6 +8,7 @@ import { LOCAL_CONTROL } from '../authz/index.js';
 import { describeError } from '../errors/index.js';
 import type { MeshServices } from '../sovereign-mesh.js';
 import { ControlError } from './control-client.js';
+import { requestBody } from './request-body.js';
 
 export const CONTROL_SOCKET = 'fcpd.sock';
 /** Objects are coded in memory; past this a store is refused up front with a clear error. */
@@ -52,7 +53,33 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffe
   return Buffer.concat(chunks);
 }
 
-function routes(s: MeshServices): Route[] {
+/** An AbortSignal that fires when the client goes away before the reply is complete. */
+function cancelOnClose(res: http.ServerResponse, req?: http.IncomingMessage): AbortSignal {
+  const ac = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  req?.once('close', () => {
+    if (!req.complete) ac.abort();
+  });
+  return ac.signal;
+}
+
+function waitDrain(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+type WarnLog = { warn: (obj: object, msg: string) => void };
+
+function routes(s: MeshServices, log?: WarnLog): Route[] {
   return [
     { method: 'GET', path: '/v1/status', handle: async () => ({ json: await s.admin.status(P) }) },
     { method: 'GET', path: '/v1/objects', handle: async ({ query }) => ({ json: await s.objects.list(P, query.get('zone') ?? undefined) }) },
@@ -69,6 +96,40 @@ function routes(s: MeshServices): Route[] {
           ...(tolerate !== undefined ? { policy: { tolerate } } : {}),
         });
         return { json: { objectId, bytes: data.length, zone } };
+      },
+    },
+    // Files of any size: the body streams into the content service (no buffering; the socket's
+    // backpressure holds the client while chunks are placed); a client that goes away cancels.
+    {
+      method: 'POST',
+      path: '/v1/content',
+      handle: async ({ req, res, query }) => {
+        const zone = query.get('zone');
+        if (!zone) throw badRequest('zone is required');
+        const tolerate = optionalInt(query, 'tolerate');
+        const signal = cancelOnClose(res, req);
+        const r = await s.content.putStream(P, zone, requestBody(req), { signal, ...(tolerate !== undefined ? { tolerate } : {}) });
+        return { json: { ...r, zone } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/content/:id',
+      handle: async ({ res, param, query }) => {
+        const signal = cancelOnClose(res);
+        const c = await s.content.getStream(P, param, { verify: query.get('verify') === '1', signal });
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': c.size, 'x-fcp-object-id': c.id, 'x-fcp-zone': c.zone });
+        try {
+          for await (const chunk of c.stream) {
+            if (!res.write(chunk)) await waitDrain(res);
+          }
+          await new Promise<void>((resolve) => res.end(() => resolve()));
+        } catch (err) {
+          // Headers are out: the client sees the body end short of content-length.
+          log?.warn({ objectId: c.id, err: (err as Error).message }, 'content stream broke off');
+          res.destroy();
+        }
+        return { sent: true };
       },
     },
     { method: 'GET', path: '/v1/objects/:id/health', handle: async ({ param }) => ({ json: await s.objects.inspect(P, param) }) },
@@ -156,9 +217,9 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown): voi
   res.end(text);
 }
 
-export async function startControlServer(services: MeshServices, socketPath: string): Promise<http.Server> {
+export async function startControlServer(services: MeshServices, socketPath: string, log?: WarnLog): Promise<http.Server> {
   await rm(socketPath, { force: true });
-  const table = routes(services);
+  const table = routes(services, log);
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fcpd');
     const method = req.method ?? 'GET';
@@ -173,6 +234,8 @@ export async function startControlServer(services: MeshServices, socketPath: str
       (err: unknown) => {
         const d = describeError(err);
         if (res.headersSent) return void res.destroy();
+        // Whatever of the body is still coming is read and dropped, so the reply gets through.
+        if (!req.complete) req.resume();
         writeJson(res, d.http, { error: { code: d.code, message: d.message } });
       },
     );

@@ -70,7 +70,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     return stopping;
   };
   requestStop = () => void stop();
-  const control = await startControlServer(mesh.services, cfg.controlSocket);
+  const control = await startControlServer(mesh.services, cfg.controlSocket, log);
   log.info({ self: mesh.node.self, control: cfg.controlSocket }, 'fcpd ready');
   return { mesh, stop, stopped };
 }

@@ -71,6 +71,14 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   FILES_NOT_A_DIRECTORY: 'conflict',
   FILES_IS_A_DIRECTORY: 'conflict',
   FILES_NEED_ZONE: 'bad-input',
+  INPUT_IS_DIRECTORY: 'bad-input',
+  FILES_BAD_OBJECT: 'damaged',
+  OUTPUT_IS_TERMINAL: 'bad-input',
+  FCPD_STREAM_BROKEN: 'unavailable',
+  FILES_CANCELLED: 'unavailable',
+  OUTPUT_IS_DIRECTORY: 'bad-input',
+  INPUT_IO: 'unavailable',
+  OUTPUT_IO: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

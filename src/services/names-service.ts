@@ -28,6 +28,7 @@ import {
 } from '../files/index.js';
 import { MeshError, type MeshNode } from '../mesh/index.js';
 import { UnknownZoneError, type Zone } from '../zones/index.js';
+import type { ContentService, ContentStream } from './content-service.js';
 
 type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader' | 'eligibility' | 'records' | 'self' | 'log'>;
 
@@ -39,10 +40,6 @@ export interface NamesOptions {
   gcIntervalMs?: number;
   /** Unreferenced objects younger than this are left alone (ms). */
   gcGraceMs?: number;
-  /** What a file content object is made of (chunked content), marked with it. */
-  references?: (id: string) => Promise<string[]>;
-  /** Schemas of file content objects a name may refer to (besides whole-object files). */
-  contentSchemas?: string[];
 }
 
 export interface Listed extends Entry {
@@ -98,6 +95,8 @@ export class NamesService {
   constructor(
     private readonly node: NodeParts,
     private readonly authz: Authorizer,
+    /** File content: names refer to its file objects; collection marks what they are made of. */
+    private readonly content: Pick<ContentService, 'putStream' | 'getStream' | 'references'>,
     private readonly opts: NamesOptions = {},
   ) {}
 
@@ -192,7 +191,7 @@ export class NamesService {
       }
       if (e.kind !== 'file' || typeof e.ref !== 'string') throw new FilesError('FILES_BAD_ENTRY', `${e.path}: an entry is a file with a content ref, or a directory`);
       const m = await this.contentManifest(e.ref, zone);
-      const size = m.schema === FILE_SCHEMA ? m.length : (wholeMs(e.size, 'size') ?? m.length);
+      const size = wholeMs(e.size, 'size') ?? (await this.content.getStream(p, objectIdToHex(m.objectId))).size;
       checked.push({ path, entry: { kind: 'file', ref: objectIdToHex(m.objectId), size, mtime, mode, by: host } });
     }
     const message = opts.message ?? `put ${checked.length === 1 ? joinPath(checked[0]!.path) : `${checked.length} entries`}`;
@@ -220,8 +219,7 @@ export class NamesService {
     const full = id.length === 64 ? id : this.uniquePrefix(id);
     const m = await this.node.reader.findManifest(full);
     if (m.zone !== zone.id) throw new FilesError('FILES_BAD_ENTRY', `${ref} is an object of ${m.zone}; a name in ${zone.id} refers to ${zone.id} content only`);
-    const schemas = new Set([FILE_SCHEMA, ...(this.opts.contentSchemas ?? [])]);
-    if (!schemas.has(m.schema)) throw new FilesError('FILES_BAD_ENTRY', `${ref} has schema ${m.schema}; names refer to file content (${[...schemas].join(', ')})`);
+    if (m.schema !== FILE_SCHEMA) throw new FilesError('FILES_BAD_ENTRY', `${ref} has schema ${m.schema}; names refer to file objects (${FILE_SCHEMA}, what \`fcp put\` stores)`);
     return m;
   }
 
@@ -232,13 +230,16 @@ export class NamesService {
     throw new MeshError('MESH_BAD_ID', `${hits.length} objects start with ${prefix}; give more digits`);
   }
 
-  /** Library convenience: stores `data` as a file's content and names it. */
-  async putFile(p: Principal, path: string, data: Uint8Array, opts: { zone?: string; mtime?: number; mode?: number } = {}): Promise<{ commit: string | null; ref: string }> {
+  /** Stores a file's content (bytes or a stream) and names it. */
+  async putFile(p: Principal, path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: { zone?: string; mtime?: number; mode?: number; signal?: AbortSignal } = {}): Promise<{ commit: string | null; ref: string; size: number }> {
     const zone = this.zoneOf(opts.zone);
     this.authz.authorize(p, 'files.put', inZone(zone));
-    const ref = await this.space(zone).io.put(data, FILE_SCHEMA);
-    const r = await this.put(p, [{ path, kind: 'file', ref, ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) }], { zone: zone.id });
-    return { commit: r.commit, ref };
+    parsePath(path);
+    const source = data instanceof Uint8Array ? (async function* () { yield data; })() : data;
+    const stored = await this.content.putStream(p, zone.id, source, opts.signal ? { signal: opts.signal } : {});
+    const entry: PutEntry = { path, kind: 'file', ref: stored.id, size: stored.size, ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) };
+    const r = await this.put(p, [entry], { zone: zone.id });
+    return { commit: r.commit, ref: stored.id, size: stored.size };
   }
 
   /** The entry at `PATH[@N]` (a file or a directory). */
@@ -254,12 +255,21 @@ export class NamesService {
     return listed(path, e);
   }
 
-  /** Library convenience: the content of the file at `PATH[@N]` (whole-object files). */
-  async readFile(p: Principal, spec: string, opts: { zone?: string } = {}): Promise<Uint8Array> {
+  /** The content of the file at `PATH[@N]`, streamed. */
+  async openFile(p: Principal, spec: string, opts: { zone?: string; verify?: boolean; signal?: AbortSignal } = {}): Promise<ContentStream & { entry: Listed }> {
     const zone = this.zoneOf(opts.zone);
-    const e = await this.stat(p, spec, { zone: zone.id });
-    if (e.kind !== 'file') throw new FilesError('FILES_IS_A_DIRECTORY', `${e.path || '/'} is a directory`);
-    return this.space(zone).io.get(e.ref);
+    const entry = await this.stat(p, spec, { zone: zone.id });
+    if (entry.kind !== 'file') throw new FilesError('FILES_IS_A_DIRECTORY', `${entry.path || '/'} is a directory; list it with fcp ls, restore it with fcp get -o DIR`);
+    const s = await this.content.getStream(p, entry.ref, { ...(opts.verify !== undefined ? { verify: opts.verify } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    return { ...s, entry };
+  }
+
+  /** Library convenience: the whole content of the file at `PATH[@N]`. */
+  async readFile(p: Principal, spec: string, opts: { zone?: string } = {}): Promise<Uint8Array> {
+    const s = await this.openFile(p, spec, opts);
+    const parts: Uint8Array[] = [];
+    for await (const chunk of s.stream) parts.push(chunk);
+    return new Uint8Array(Buffer.concat(parts));
   }
 
   /** `fcp mv`: into an existing directory (or one named with a trailing /), or to a new name. */
@@ -359,7 +369,7 @@ export class NamesService {
     const { ns, trees } = this.space(zone);
     const view = await ns.view();
     const heads = view.refs.map((r) => objectIdToHex(r.commit));
-    const marked = await markReachable(trees, view.history, heads, this.opts.references ? { references: this.opts.references } : {});
+    const marked = await markReachable(trees, view.history, heads, { references: (id) => this.content.references(p, id) });
     const candidates = new Map<string, Candidate>();
     const add = (m: Manifest) => candidates.set(objectIdToHex(m.objectId), { id: objectIdToHex(m.objectId), schema: m.schema, created: m.created, length: m.length });
     for (const m of this.node.store.listManifests(zone.id)) add(m);

@@ -4,6 +4,7 @@ import { bytesEqual, type Manifest } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
 import { inspectObject, MeshError, type MeshNode, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
 import { UnknownZoneError, type Zone } from '../zones/index.js';
+import { resolveObjectId } from './object-ids.js';
 
 /** Objects whose health is asked at once when listing: bounds the `have` fan-out. */
 const LIST_CONCURRENCY = 8;
@@ -69,15 +70,7 @@ export class ObjectService {
     return out;
   }
 
-  /** A full 64-hex id, or a prefix (at least 8 hex digits) naming exactly one local object. */
   private resolveId(idOrPrefix: string): string {
-    const id = idOrPrefix.toLowerCase();
-    if (!/^[0-9a-f]+$/.test(id)) throw new MeshError('MESH_BAD_ID', `not an object id: ${idOrPrefix}`);
-    if (id.length === 64) return id;
-    if (id.length < 8 || id.length > 64) throw new MeshError('MESH_BAD_ID', `an object id is 64 hex digits, or a unique prefix of at least 8 (got ${id.length})`);
-    const hits = this.node.store.listManifests().map((m) => Buffer.from(m.objectId).toString('hex')).filter((h) => h.startsWith(id));
-    if (hits.length === 1) return hits[0]!;
-    if (hits.length === 0) throw new MeshError('MESH_NOT_FOUND', `no object on this device starts with ${id}; give the full id to look on other devices`);
-    throw new MeshError('MESH_BAD_ID', `${hits.length} objects start with ${id}; give more digits`);
+    return resolveObjectId(this.node.store, idOrPrefix);
   }
 }

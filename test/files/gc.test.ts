@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { LOCAL_LIBRARY } from '../../src/authz/index.js';
 import { objectIdFromHex } from '../../src/crypto/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
-import { FILE_SCHEMA } from '../../src/files/index.js';
 import { InProcessMesh } from '../mesh/in-process.js';
 
 const P = LOCAL_LIBRARY;
@@ -81,7 +80,7 @@ describe('garbage collection with tombstones', () => {
   });
 
   test('an upload never named (an interrupted put) is collected, but not within the grace period', async () => {
-    const orphan = await mesh.node('laptop').store(new Uint8Array(randomBytes(5_000)), 'z:private', { schema: FILE_SCHEMA });
+    const orphan = (await mesh.node('laptop').services.content.putStream(P, 'z:private', (async function* () { yield new Uint8Array(randomBytes(5_000)); })())).id;
     const blob = await mesh.node('laptop').store(new Uint8Array(randomBytes(5_000)), 'z:private');
     const n = mesh.node('laptop').services.names;
     assert.ok(!(await n.gc(P)).objects.includes(orphan), 'young: left alone under the default grace period');

@@ -117,13 +117,17 @@ describe('fcp command, end to end', () => {
     assert.deepEqual(readFileSync(out), content);
     const ls = await fcp('server', server, ['ls', '--json']);
     const listed = JSON.parse(ls.out) as Array<{ objectId: string; ok: boolean; devices: number }>;
-    assert.deepEqual(listed.map((o) => [o.objectId, o.ok, o.devices]), [[id, true, 2]]);
+    // The file object and its one chunk, each on both devices.
+    const row = listed.find((o) => o.objectId === id);
+    assert.deepEqual(row && [row.ok, row.devices], [true, 2]);
+    assert.equal(listed.length, 2);
+    assert.ok(listed.every((o) => o.ok && o.devices === 2));
     const status = await fcp('laptop', laptop, ['status']);
     assert.equal(status.code, 0, status.err);
     assert.match(status.out, /this device: laptop 127\.77\.4\.1:9473 zones z:owner/);
     assert.match(status.out, /server\s+127\.77\.4\.2\s+direct.*\bmember\b/);
     assert.match(status.out, /storage:\s+\d+ symbols, [\d.]+ (bytes|KiB|MiB)/);
-    assert.match(status.out, /health:\s+1 of 1 objects meet their placement policy/);
+    assert.match(status.out, /health:\s+2 of 2 objects meet their placement policy/);
   });
 
   test('bad input gets clear errors: unknown zone, unknown object, missing file', async () => {

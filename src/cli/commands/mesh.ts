@@ -1,17 +1,16 @@
-// fcp init / invite / join / daemon start / put / get / ls / status.
+// fcp init / invite / join / daemon start / ls / status (put and get: content.ts).
 import type { Command } from 'commander';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { Keyring, findMembers, requestJoin } from '../../mesh/index.js';
 import { LocalApiClient, selfFromStatus } from '../../tailscale/index.js';
 import { mayHold } from '../../zones/index.js';
 import { generateZoneKey } from '../../crypto/index.js';
 import { DEFAULT_PORT } from '../../wire/index.js';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
-import { ControlClient, ControlError, parseJsonReply } from '../../daemon/control-client.js';
+import { ControlClient, ControlError } from '../../daemon/control-client.js';
 import { loadZones } from '../../daemon/daemon.js';
 import { daemonOptions, startForeground } from '../fcpd.js';
-import { Progress } from '../progress.js';
+import { humanBytes } from '../progress.js';
+import { registerContentCommands } from './content.js';
 import { registerSecretCommands } from './secret.js';
 
 function globalFlags(cmd: Command): ConfigFlags {
@@ -24,18 +23,6 @@ function control(cmd: Command): ControlClient {
 
 function print(obj: unknown, asJson: boolean, human: () => string): void {
   process.stdout.write(asJson ? `${JSON.stringify(obj, null, 2)}\n` : `${human()}\n`);
-}
-
-/** Bytes in the largest unit that keeps the number at least 1. */
-function humanBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[u]}`;
 }
 
 function localApi(flags: ConfigFlags): LocalApiClient {
@@ -120,44 +107,7 @@ export function registerMeshCommands(program: Command): void {
       process.stdout.write('fcpd is stopping\n');
     });
 
-  program
-    .command('put <file>')
-    .description('store a file in a zone; prints its ObjectId')
-    .requiredOption('--zone <zone>', 'zone of the data, e.g. z:private')
-    .option('--schema <schema>', 'schema name bound into the ObjectId', 'fcp.blob.v1')
-    .option('--tolerate <n>', 'devices that may be lost while the object stays readable')
-    .option('--json', 'print JSON')
-    .action(async (file: string, opts: { zone: string; schema: string; tolerate?: string; json?: boolean }, cmd: Command) => {
-      const size = (await stat(file)).size;
-      const progress = new Progress(`put ${file}`, size);
-      const q = new URLSearchParams({ zone: opts.zone, schema: opts.schema, ...(opts.tolerate ? { tolerate: opts.tolerate } : {}) });
-      const res = await control(cmd).request(`/v1/objects?${q}`, { method: 'POST', body: createReadStream(file), contentLength: size, onUpload: (n) => progress.update(n) });
-      progress.done();
-      const r = parseJsonReply<{ objectId: string; bytes: number; zone: string }>(res);
-      print(r, Boolean(opts.json), () => r.objectId);
-    });
-
-  program
-    .command('get <objectId>')
-    .description('rebuild an object from the mesh')
-    .requiredOption('--out <file>', 'where to write it ("-" for stdout)')
-    .option('--verify', 'also re-hash the rebuilt content against its ObjectId')
-    .action(async (id: string, opts: { out: string; verify?: boolean }, cmd: Command) => {
-      const progress = new Progress(`get ${id.slice(0, 12)}`, null);
-      const res = await control(cmd).request(`/v1/objects/${encodeURIComponent(id)}${opts.verify ? '?verify=1' : ''}`, { onDownload: (n, t) => progress.update(n, t) });
-      progress.done();
-      if (res.status !== 200) parseJsonReply(res);
-      if (opts.out === '-') {
-        process.stdout.write(res.body);
-        return;
-      }
-      await new Promise<void>((resolve, reject) => {
-        const out = createWriteStream(opts.out);
-        out.on('error', reject);
-        out.end(res.body, () => resolve());
-      });
-      process.stderr.write(`wrote ${res.body.length} bytes to ${opts.out}\n`);
-    });
+  registerContentCommands(program, control);
 
   program
     .command('ls')

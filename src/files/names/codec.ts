@@ -2,13 +2,11 @@
 // encoding is RFC 8949 §4.2.1 deterministic): the same directory gives the same bytes, hence
 // the same ObjectId, on every device. Decoding checks every field; anything else is damage.
 import { decode, encode } from 'cborg';
-import { FilesError } from './errors.js';
+import { FilesError } from '../errors.js';
 import { checkName } from './path.js';
 
 export const TREE_SCHEMA = 'fcp.tree.v1';
 export const COMMIT_SCHEMA = 'fcp.commit.v1';
-/** Whole-object content of a named file (until content is chunked, one object per file). */
-export const FILE_SCHEMA = 'fcp.file.v1';
 
 export type EntryKind = 'file' | 'dir';
 

@@ -4,13 +4,14 @@
 // of. Swept: objects of the namespace's schemas that nothing marks and that are older than the
 // grace period (an upload not yet committed is young). Marking that cannot read an object
 // fails the whole pass: nothing is collected on a partial view.
-import { COMMIT_SCHEMA, FILE_SCHEMA, TREE_SCHEMA } from './codec.js';
-import { FilesError } from './errors.js';
+import { CHUNK_LIST_SCHEMA, CHUNK_SCHEMA, FILE_SCHEMA } from '../file-object.js';
+import { COMMIT_SCHEMA, TREE_SCHEMA } from './codec.js';
+import { FilesError } from '../errors.js';
 import type { History } from './history.js';
 import type { TreeStore } from './tree.js';
 
-/** Schemas whose objects are the namespace's to collect (never user blobs stored by id). */
-export const COLLECTED_SCHEMAS: ReadonlySet<string> = new Set([TREE_SCHEMA, COMMIT_SCHEMA, FILE_SCHEMA]);
+/** Schemas whose objects are the files layer's to collect (never user blobs stored by id). */
+export const COLLECTED_SCHEMAS: ReadonlySet<string> = new Set([TREE_SCHEMA, COMMIT_SCHEMA, FILE_SCHEMA, CHUNK_LIST_SCHEMA, CHUNK_SCHEMA]);
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60_000;
 

@@ -2,7 +2,7 @@
 // commits `forget` cut off), which heads are still live (not an ancestor of another), their
 // best common ancestor for a merge, and the snapshots in order.
 import type { Commit } from './codec.js';
-import { FilesError } from './errors.js';
+import { FilesError } from '../errors.js';
 import type { TreeStore } from './tree.js';
 
 /** More commits than this in one walk is damage or a loop, not history. */

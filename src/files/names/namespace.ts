@@ -5,7 +5,7 @@
 // commit the one live head once it has spread. Each device writes only its own head.
 import type { RefRecord } from '../../crypto/index.js';
 import type { Commit } from './codec.js';
-import { FilesError } from './errors.js';
+import { FilesError } from '../errors.js';
 import { History, type Snapshot } from './history.js';
 import { merge3 } from './merge.js';
 import { Dir, type TreeStore } from './tree.js';

@@ -1,7 +1,7 @@
 // Paths in a zone's namespace: `/`-separated names, no empty, `.` or `..` parts, no NUL, each
 // name at most 255 UTF-8 bytes (what file systems restore). A trailing `/` means "a directory".
 // `PATH@N` names the Nth snapshot (numbers as `fcp log` shows them).
-import { FilesError } from './errors.js';
+import { FilesError } from '../errors.js';
 
 export const MAX_NAME_BYTES = 255;
 export const MAX_PATH_BYTES = 4096;

@@ -3,7 +3,7 @@
 // (and a directory nobody touched keeps its id). Stored objects are immutable and content-
 // addressed, so decoded ones are cached by id without any invalidation.
 import { COMMIT_SCHEMA, TREE_SCHEMA, compareNames, decodeCommit, decodeTree, encodeCommit, encodeTree, type Commit, type Entry } from './codec.js';
-import { FilesError } from './errors.js';
+import { FilesError } from '../errors.js';
 import { joinPath, type NamePath } from './path.js';
 
 /** Whole objects of the zone, by hex id (the names service binds it to the mesh). */

@@ -1,0 +1,91 @@
+// Streaming put of a file: chunk the source (FastCDC), store each chunk as a mesh object
+// (content-addressed: a chunk the zone already has is not stored again), then the chunk-list
+// pages and the file object. At most `inflight` chunks are being placed at once, and the source
+// is not read further until one finishes: memory is bounded whatever the file's size.
+import { type ChunkerParams, CHUNK_PARAMS, chunkStream } from './chunker.js';
+import { abortable } from './abortable.js';
+import { cancelled } from './errors.js';
+import { CHUNK_LIST_SCHEMA, CHUNK_SCHEMA, FILE_SCHEMA, PAGE_ENTRIES, encodeFileObject, encodePage, type ChunkEntry, type FileObject, type PageEntry } from './file-object.js';
+import type { PutObjectResult } from './zone-objects.js';
+
+export interface ObjectPutter {
+  put(bytes: Uint8Array, schema: string): Promise<PutObjectResult>;
+}
+
+export interface FileWriteResult {
+  /** Hex id of the file object. */
+  id: string;
+  size: number;
+  chunks: number;
+  /** Bytes of chunks that were new to the zone. */
+  storedBytes: number;
+  /** Bytes of chunks the zone already had. */
+  dedupBytes: number;
+}
+
+export interface FileWriterOptions {
+  /** Chunks being placed at once (2-3 keeps the devices busy without holding more). */
+  inflight?: number;
+  params?: ChunkerParams;
+  /** Entries per chunk-list page (PAGE_ENTRIES; smaller only in tests). */
+  pageEntries?: number;
+}
+
+const hexToBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
+
+export class FileWriter {
+  constructor(
+    private readonly objects: ObjectPutter,
+    private readonly opts: FileWriterOptions = {},
+  ) {}
+
+  async write(source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<FileWriteResult> {
+    const { signal } = opts;
+    const inflight = Math.max(1, this.opts.inflight ?? 3);
+    const pageEntries = Math.min(PAGE_ENTRIES, this.opts.pageEntries ?? PAGE_ENTRIES);
+    const result = { size: 0, chunks: 0, storedBytes: 0, dedupBytes: 0 };
+    let current: ChunkEntry[] = [];
+    const pages: PageEntry[] = [];
+
+    const flushPage = async () => {
+      const page = await this.objects.put(encodePage({ v: 1, chunks: current }), CHUNK_LIST_SCHEMA);
+      pages.push([hexToBytes(page.id), current.length, current.reduce((a, c) => a + c[1], 0)]);
+      current = [];
+    };
+    const record = async (placed: PutObjectResult & { length: number }) => {
+      if (current.length === pageEntries) await flushPage();
+      current.push([hexToBytes(placed.id), placed.length]);
+      result.chunks++;
+      if (placed.created) result.storedBytes += placed.length;
+      else result.dedupBytes += placed.length;
+    };
+
+    const window: Array<Promise<PutObjectResult & { length: number }>> = [];
+    try {
+      for await (const chunk of chunkStream(abortable(source, signal, 'the put'), this.opts.params ?? CHUNK_PARAMS)) {
+        if (signal?.aborted) throw cancelled('the put');
+        result.size += chunk.length;
+        const p = this.objects.put(chunk, CHUNK_SCHEMA).then((r) => ({ ...r, length: chunk.length }));
+        p.catch(() => undefined);
+        window.push(p);
+        if (window.length >= inflight) await record(await window.shift()!);
+      }
+      while (window.length > 0) await record(await window.shift()!);
+      if (signal?.aborted) throw cancelled('the put');
+      let file: FileObject;
+      if (pages.length === 0) file = { v: 1, size: result.size, chunks: current };
+      else {
+        if (current.length > 0) await flushPage();
+        file = { v: 1, size: result.size, pages };
+      }
+      const stored = await this.objects.put(encodeFileObject(file), FILE_SCHEMA);
+      return { id: stored.id, ...result };
+    } catch (err) {
+      // Let the chunks already on their way land (they are unreferenced, collected later),
+      // so nothing of this put is still running when it rejects.
+      await Promise.allSettled(window);
+      if (signal?.aborted) throw cancelled('the put');
+      throw err;
+    }
+  }
+}

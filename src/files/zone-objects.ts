@@ -1,0 +1,63 @@
+// Mesh objects of one zone, as the files layer uses them: put bytes under a schema (telling
+// whether they were new to the zone) and read them back by id, checking zone and schema.
+import { bytesEqual, computeObjectId, objectIdToHex, type ZoneKey } from '../crypto/index.js';
+import { MeshError, type ObjectReader, type ObjectWriter, type StoreOptions } from '../mesh/index.js';
+import type { SymbolStore } from '../store/index.js';
+import type { Zone } from '../zones/index.js';
+import { FilesError } from './errors.js';
+
+export interface ZoneObjectsDeps {
+  writer: Pick<ObjectWriter, 'put'>;
+  reader: Pick<ObjectReader, 'findManifest' | 'read'>;
+  store: Pick<SymbolStore, 'getManifest'>;
+}
+
+export interface PutObjectResult {
+  id: string;
+  /** False when the zone already held these bytes under this schema (content-addressed dedup). */
+  created: boolean;
+}
+
+export class ZoneObjects {
+  /** Stores of the same id under way: a chunk repeated within a file is placed once. */
+  private readonly inflight = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly d: ZoneObjectsDeps,
+    readonly zone: Zone,
+    private readonly zk: ZoneKey,
+    private readonly opts: Pick<StoreOptions, 'policy'> = {},
+  ) {}
+
+  async put(bytes: Uint8Array, schema: string): Promise<PutObjectResult> {
+    const oid = await computeObjectId(this.zk.objectIdKey, this.zone.id, schema, bytes);
+    const id = objectIdToHex(oid);
+    // This device holds a share of every object it stores in its zones, so its manifests say
+    // what the zone already has (the writer makes the same check before placing).
+    if (this.d.store.getManifest(oid)) return { id, created: false };
+    const running = this.inflight.get(id);
+    if (running) return { id: await running, created: false };
+    const p = this.d.writer.put(bytes, this.zone, this.zk, { schema, ...this.opts });
+    this.inflight.set(id, p);
+    try {
+      return { id: await p, created: true };
+    } finally {
+      this.inflight.delete(id);
+    }
+  }
+
+  /** The bytes of object `id`, which must be of `schema` in this zone (and `length` long, if given). */
+  async get(id: string, schema: string, opts: { verify?: boolean; length?: number } = {}): Promise<Uint8Array> {
+    const m = await this.d.reader.findManifest(id);
+    if (m.zone !== this.zone.id || m.schema !== schema) {
+      throw new FilesError('FILES_BAD_OBJECT', `object ${id.slice(0, 16)}… is ${m.schema} in ${m.zone}, expected ${schema} in ${this.zone.id}`);
+    }
+    if (opts.length !== undefined && m.length !== opts.length) {
+      throw new FilesError('FILES_BAD_OBJECT', `chunk ${id.slice(0, 16)}… is ${m.length} bytes; the file lists ${opts.length}`);
+    }
+    if (!bytesEqual(this.zk.keyId, m.keyId)) {
+      throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${this.zone.id} key epoch ${m.epoch}; this device has epoch ${this.zk.epoch}`);
+    }
+    return this.d.reader.read(m, this.zone, this.zk, { verify: opts.verify ?? false });
+  }
+}
