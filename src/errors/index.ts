@@ -71,6 +71,8 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   FILES_NOT_A_DIRECTORY: 'conflict',
   FILES_IS_A_DIRECTORY: 'conflict',
   FILES_NEED_ZONE: 'bad-input',
+  INPUT_EMPTY: 'bad-input',
+  INPUT_NOT_A_FILE: 'bad-input',
   INPUT_IS_DIRECTORY: 'bad-input',
   FILES_BAD_OBJECT: 'damaged',
   OUTPUT_IS_TERMINAL: 'bad-input',
