@@ -20,7 +20,7 @@ export { ZoneObjects, type PutObjectResult, type ZoneObjectsDeps } from './zone-
 export { FileWriter, type FileWriteResult, type FileWriterOptions, type ObjectPutter } from './file-writer.js';
 export { FileReader, type ObjectGetter } from './file-reader.js';
 // Names, directories and versions of a zone, and their collection.
-export { COMMIT_SCHEMA, TREE_SCHEMA, compareNames, type Commit, type Entry, type EntryKind } from './names/codec.js';
+export { COMMIT_SCHEMA, TREE_SCHEMA, compareNames, encodeTree, decodeTree, encodeCommit, decodeCommit, type Commit, type Entry, type EntryKind } from './names/codec.js';
 export { parsePath, parsePathAt, joinPath, checkName, type NamePath } from './names/path.js';
 export { Dir, TreeStore, dirAt, entryAt, type ObjectIO } from './names/tree.js';
 export { merge3, conflictName } from './names/merge.js';

@@ -55,6 +55,8 @@ export interface ListResult {
   /** The path itself when it is a file; its entries (recursively with `recursive`) when a directory. */
   entries: Listed[];
   kind: 'file' | 'dir';
+  /** Devices' latest changes that cannot be read now (their devices are away): not shown yet. */
+  unreadableHeads: number;
 }
 
 export interface PutEntry {
@@ -153,10 +155,12 @@ export class NamesService {
     this.authz.authorize(p, 'files.list', inZone(zone));
     const { path, snapshot } = parsePathAt(spec);
     const { ns } = this.space(zone);
-    const root = await this.rootAt(ns, await ns.view(), snapshot);
+    const view = await ns.view();
+    const root = await this.rootAt(ns, view, snapshot);
     const entry = await entryAt(root, path);
     if (path.length > 0 && !entry) throw notFound(path, zone);
-    if (entry?.kind === 'file') return { zone: zone.id, path: joinPath(path), snapshot, kind: 'file', entries: [listed(path, entry)] };
+    const unreadableHeads = view.unreadable.length;
+    if (entry?.kind === 'file') return { zone: zone.id, path: joinPath(path), snapshot, kind: 'file', entries: [listed(path, entry)], unreadableHeads };
     const entries: Listed[] = [];
     const walk = async (d: Dir, at: NamePath) => {
       for (const name of d.names()) {
@@ -166,7 +170,7 @@ export class NamesService {
       }
     };
     await walk(await dirAt(root, path), path);
-    return { zone: zone.id, path: joinPath(path), snapshot, kind: 'dir', entries };
+    return { zone: zone.id, path: joinPath(path), snapshot, kind: 'dir', entries, unreadableHeads };
   }
 
   /**

@@ -43,10 +43,21 @@ export function conflictName(name: string, mtime: number, host: string, taken: (
   for (let n = 1; n < 1000; n++) {
     const tag = `.sync-conflict-${stamp}-${who}${n > 1 ? `-${n}` : ''}`;
     const room = MAX_NAME_BYTES - Buffer.byteLength(tag + ext);
-    const candidate = `${Buffer.from(stem).subarray(0, Math.max(1, room)).toString()}${tag}${ext}`;
+    const candidate = `${truncateUtf8(stem, Math.max(1, room))}${tag}${ext}`;
     if (!taken(candidate)) return candidate;
   }
   return `${name}.sync-conflict-${stamp}-${who}-${mtime}`;
+}
+
+/** The longest prefix of `s` (whole characters) that fits in `bytes` UTF-8 bytes. */
+function truncateUtf8(s: string, bytes: number): string {
+  if (Buffer.byteLength(s) <= bytes) return s;
+  let out = '';
+  for (const ch of s) {
+    if (Buffer.byteLength(out + ch) > bytes) break;
+    out += ch;
+  }
+  return out;
 }
 
 async function childOf(d: Dir | null, name: string): Promise<Dir | null> {

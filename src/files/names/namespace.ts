@@ -24,6 +24,12 @@ export interface View {
   snapshots: Snapshot[];
   history: History;
   refs: RefRecord[];
+  /**
+   * Heads whose commits cannot be read now (stored only on devices that are away). The view
+   * goes on without them; a change made meanwhile does not name them as parents, so they
+   * merge in as concurrent heads when their devices return. Nothing is collected meanwhile.
+   */
+  unreadable: string[];
 }
 
 export interface NamespaceDeps {
@@ -53,9 +59,20 @@ export class Namespace {
     const refs = (await this.d.refs.pull()).filter((r) => r.zone === this.d.zone);
     const forgotten = new Set(refs.flatMap((r) => r.forgotten.map(hex)));
     const history = new History(this.d.trees, forgotten, this.d.isGone);
-    const heads = await history.liveHeads(refs.map((r) => hex(r.commit)));
+    const readable: string[] = [];
+    const unreadable: string[] = [];
+    for (const id of new Set(refs.map((r) => hex(r.commit)))) {
+      try {
+        await history.ancestors(id);
+        readable.push(id);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'FILES_DAMAGED') throw err;
+        unreadable.push(id);
+      }
+    }
+    const heads = await history.liveHeads(readable);
     const snapshots = await history.snapshots(heads);
-    if (heads.length === 0) return { root: Dir.empty(this.d.trees), heads, snapshots, history, refs };
+    if (heads.length === 0) return { root: Dir.empty(this.d.trees), heads, snapshots, history, refs, unreadable };
     let root = await Dir.load(this.d.trees, (await history.commit(heads[0]!)).tree);
     const folded = new Set(await history.ancestors(heads[0]!));
     for (const h of heads.slice(1)) {
@@ -64,7 +81,7 @@ export class Namespace {
       root = await merge3(baseDir, root, await Dir.load(this.d.trees, (await history.commit(h)).tree), () => Dir.empty(this.d.trees));
       for (const id of await history.ancestors(h)) folded.add(id);
     }
-    return { root, heads, snapshots, history, refs };
+    return { root, heads, snapshots, history, refs, unreadable };
   }
 
   /** The tree of snapshot `n` of a view. */
