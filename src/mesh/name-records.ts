@@ -65,15 +65,29 @@ export class NameRecords {
         unreachable.push(remotes[i]!.hostName);
         continue;
       }
-      for (const t of a.value) if (t.zone === zone.id) await this.d.store.putTombstone(t);
+      for (const t of a.value) if (t.zone === zone.id) await this.keepTombstone(t);
     }
     return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable };
+  }
+
+  /**
+   * Keeps a tombstone if it is a later decision; a dead one also erases the copy held here at
+   * once, so nothing on this device (a dedup check, a read, repair) takes the stale share for
+   * the object. Returns whether it was kept.
+   */
+  async keepTombstone(t: Tombstone): Promise<boolean> {
+    const kept = await this.d.store.putTombstone(t);
+    if (!kept || !t.dead) return kept;
+    const m = this.d.store.getManifest(t.objectId);
+    if (m && m.zone !== t.zone) return kept; // a tombstone names its object's zone, or erases nothing
+    await this.d.store.deleteObject(t.objectId);
+    return kept;
   }
 
   /** Keeps tombstones here and offers them to every online holder of the zone. */
   async spreadTombstones(zone: Zone, tombstones: Tombstone[]): Promise<void> {
     if (tombstones.length === 0) return;
-    for (const t of tombstones) await this.d.store.putTombstone(t);
+    for (const t of tombstones) await this.keepTombstone(t);
     const remotes = this.remotes(zone);
     await Promise.allSettled(remotes.map((h) => h.putTombstones(tombstones)));
   }
@@ -89,6 +103,9 @@ export class NameRecords {
    */
   async revive(objectId: Uint8Array, zone: Zone, force = false): Promise<void> {
     if (!force && !this.isDead(objectId)) return;
+    // Forced (a device refused the content as collected): learn its tombstone first, so the
+    // revival is later than it even if this device never had it or its clock is behind.
+    if (force) await this.pullTombstones(zone).catch(() => undefined);
     const prior = this.d.store.getTombstone(objectId);
     const at = Math.max(Date.now(), (prior?.at ?? 0) + 1);
     this.d.log.info({ objectId: objectIdToHex(objectId), zone: zone.id }, 'collected object stored again');

@@ -118,6 +118,9 @@ export class RepairLoop {
   }
 
   start(): void {
+    // A device that was away learns what was collected meanwhile before anything is stored or
+    // repaired from its stale copies (the first pass asks again).
+    void this.learnTombstones().catch(() => undefined);
     if (this.opts.intervalMs > 0) {
       const t = setInterval(() => void this.pass().catch((err: Error) => this.d.log.warn({ err: err.message }, 'repair pass failed')), this.opts.intervalMs);
       t.unref();

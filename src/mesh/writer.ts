@@ -31,7 +31,7 @@ export interface WriterDeps {
   log: Logger;
   metrics: MeshMetrics;
   /** Tombstones: storing collected content again first revives it on the zone's devices. */
-  records?: Pick<NameRecords, 'revive'>;
+  records?: Pick<NameRecords, 'revive' | 'isDead'>;
   policy?: Partial<PlacementPolicy>;
 }
 
@@ -46,7 +46,12 @@ export class ObjectWriter {
     const policy = resolvePolicy({ ...DEFAULT_POLICY, ...this.d.policy, ...opts.policy });
     const schema = opts.schema ?? DEFAULT_SCHEMA;
     const objectId = await computeObjectId(zk.objectIdKey, zone.id, schema, data);
-    await this.d.records?.revive(objectId, zone);
+    if (this.d.records?.isDead(objectId)) {
+      // Collected: revive it on the zone's devices, and drop what is left of the old copy here
+      // (a share of its symbols, not enough to rebuild it) before storing it whole again.
+      await this.d.records.revive(objectId, zone);
+      await this.d.store.deleteObject(objectId);
+    }
     // Content-addressed: the same bytes in the same zone and schema are already stored.
     if (this.d.store.getManifest(objectId)) return objectIdToHex(objectId);
 

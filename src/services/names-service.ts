@@ -384,8 +384,8 @@ export class NamesService {
     const now = Date.now();
     const doomed = sweep(candidates.values(), marked, now, graceMs);
     const tombstones: Tombstone[] = doomed.map((c) => ({ objectId: objectIdFromHex(c.id), zone: zone.id, at: now, dead: true }));
+    // Kept here (erasing the copy here) and sent to every online holder (each erases its own).
     await this.node.records.spreadTombstones(zone, tombstones);
-    for (const t of tombstones) await this.node.store.deleteObject(t.objectId);
     if (doomed.length > 0) this.node.log.info({ zone: zone.id, objects: doomed.length }, 'unreferenced namespace objects collected');
     return { zone: zone.id, marked: marked.size, candidates: candidates.size, collected: doomed.length, bytes: doomed.reduce((a, c) => a + c.length, 0), objects: doomed.map((c) => c.id), unreachable };
   }

@@ -15,7 +15,7 @@ export interface FetchSink {
   maxWantPositions: number;
 }
 
-type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self'>;
+type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self' | 'records'>;
 
 export class PeerService {
   constructor(
@@ -185,13 +185,7 @@ export class PeerService {
   /** Tombstones from the collecting device (or a revival); a dead one also erases the copy held here. */
   async putTombstones(p: DevicePrincipal, tombstones: Tombstone[]): Promise<void> {
     for (const t of tombstones) this.authz.authorize(p, 'tombstone.put', inZone(this.zone(t.zone)));
-    for (const t of tombstones) {
-      const kept = await this.node.store.putTombstone(t);
-      if (!kept || !t.dead) continue;
-      const m = this.node.store.getManifest(t.objectId);
-      if (m && m.zone !== t.zone) continue; // a tombstone names its object's zone, or nothing happens
-      await this.node.store.deleteObject(t.objectId);
-    }
+    for (const t of tombstones) await this.node.records.keepTombstone(t);
   }
 
   listTombstones(p: DevicePrincipal, zoneId: string): Tombstone[] {

@@ -57,10 +57,11 @@ describe('garbage collection with tombstones', () => {
     // It comes back: its repair pass learns the tombstones and erases its copy instead of
     // carrying it back to the others.
     await mesh.startNode('desktop');
-    await mesh.node('desktop').node.repair.pass();
+    // Before anyone else does anything: it asks what was collected and erases its copy.
+    for (let i = 0; i < 200 && holding(ref).includes('desktop'); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(holding(ref), [], 'the returning device erased its copy itself');
     for (const d of HOLDERS) await mesh.node(d).node.repair.pass();
-    assert.deepEqual(holding(ref), [], 'not resurrected anywhere');
-    assert.ok(mesh.node('desktop').node.repair.stats.tombstonedErased > 0, 'the returning device erased its copy itself');
+    assert.deepEqual(holding(ref), [], 'not resurrected anywhere by repair');
   });
 
   test('the same content stored again after collection is whole and readable', async () => {
@@ -77,6 +78,53 @@ describe('garbage collection with tombstones', () => {
     for (const d of HOLDERS) await mesh.node(d).node.repair.pass();
     assert.ok(holding(ref).length >= 2, 'repair keeps it (the revival beat the tombstone)');
     assert.deepEqual(Buffer.from(await mesh.node('laptop').services.names.readFile(P, 'again.bin')), Buffer.from(data));
+  });
+
+  test('a device away during the collection stores the same content again: it is whole, not its stale share', async () => {
+    const data = new Uint8Array(randomBytes(40_000));
+    const { ref } = await mesh.node('laptop').services.names.putFile(P, 'stale.bin', data);
+    assert.ok(holding(ref).includes('desktop'));
+    const n = mesh.node('laptop').services.names;
+    await n.remove(P, 'stale.bin');
+    await n.forget(P, 1);
+    await mesh.kill('desktop');
+    assert.ok((await n.gc(P, { graceMs: 0 })).objects.includes(ref));
+    await mesh.startNode('desktop');
+    // On start it asks the others what was collected meanwhile and drops its stale share
+    // (wait for that, bounded).
+    const oid = objectIdFromHex(ref);
+    const learned = () => mesh.node('desktop').node.records.isDead(oid) && !holding(ref).includes('desktop');
+    for (let i = 0; i < 200 && !learned(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(learned(), 'the returning device learned the tombstone and dropped its share');
+    const again = await mesh.node('desktop').services.names.putFile(P, 'stale.bin', data);
+    assert.equal(again.ref, ref);
+    for (const d of HOLDERS) await mesh.node(d).node.repair.pass();
+    assert.ok(holding(ref).length >= 2, 'stored again on several devices');
+    await mesh.kill('desktop');
+    try {
+      assert.deepEqual(Buffer.from(await mesh.node('laptop').services.names.readFile(P, 'stale.bin')), Buffer.from(data), 'readable without the device that re-put it');
+    } finally {
+      await mesh.startNode('desktop');
+    }
+  });
+
+  test('repair erases a tombstoned copy instead of carrying it; peers refuse its symbols and manifest', async () => {
+    const data = new Uint8Array(randomBytes(30_000));
+    const id = await mesh.node('server').store(data, 'z:private', { schema: 'fcp.file.v1' });
+    const oid = objectIdFromHex(id);
+    const manifest = mesh.stores.get('server')!.getManifest(oid)!;
+    const [symbol] = await mesh.stores.get('server')!.getSymbols(oid, undefined, 1);
+    // The tombstone is kept on every holder but their copies stay (as if the erase never ran).
+    for (const d of HOLDERS) await mesh.stores.get(d)!.putTombstone({ objectId: oid, zone: 'z:private', at: Date.now(), dead: true });
+    const before = HOLDERS.map((d) => mesh.node(d).node.repair.stats.tombstonedErased).reduce((a, b) => a + b, 0);
+    for (const d of HOLDERS) await mesh.node(d).node.repair.pass();
+    assert.deepEqual(holding(id), [], 'erased, not repaired');
+    assert.ok(HOLDERS.map((d) => mesh.node(d).node.repair.stats.tombstonedErased).reduce((a, b) => a + b, 0) > before);
+    const t = mesh.tailnet.device('desktop');
+    const desktop = { kind: 'device' as const, stableId: t.stableId, hostName: 'desktop', address: t.address, tags: t.tags, zones: [mesh.node('laptop').node.zones.get('z:private')], path: 'direct' as const };
+    const refused = (e: unknown) => (e as { code?: string }).code === 'MESH_TOMBSTONED';
+    await assert.rejects(mesh.node('laptop').services.peers.storeSymbols(desktop, oid, 'z:private', [symbol!]), refused);
+    await assert.rejects(mesh.node('laptop').services.peers.putManifest(desktop, manifest), refused);
   });
 
   test('an upload never named (an interrupted put) is collected, but not within the grace period', async () => {

@@ -157,7 +157,12 @@ export function registerContentCommands(program: Command, control: (cmd: Command
         await get(control(cmd), arg, opts);
       } catch (err) {
         if ((err as { code?: string }).code !== 'MESH_NOT_FOUND') throw err;
-        await getNamed(control(cmd), arg, opts);
+        // Not an object: perhaps a name that looks like hex. If it is no name either, the
+        // id's own error says best what was asked.
+        await getNamed(control(cmd), arg, opts).catch((named: unknown) => {
+          const code = (named as { code?: string }).code;
+          throw code === 'FILES_NOT_FOUND' || code === 'FILES_NEED_ZONE' ? err : named;
+        });
       }
     });
 }
