@@ -1,45 +1,48 @@
 // Iterating a source so that an AbortSignal ends the wait at once (a stalled upload does not
 // hold a cancelled put), and the source is closed either way.
+//
+// Each wait listens on the signal only while it lasts: racing every next() against one
+// long-lived "aborted" promise would leave a reaction per step on it, each keeping its piece of
+// the stream alive (memory growing with the file).
 import { cancelled } from './errors.js';
+
+function nextOrAbort<T>(it: AsyncIterator<T>, signal: AbortSignal, what: string): Promise<IteratorResult<T>> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(cancelled(what));
+    const onAbort = () => reject(cancelled(what));
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        // A source that fails because its caller went away (an aborted upload) is a cancel too.
+        reject(signal.aborted ? cancelled(what) : err);
+      },
+    );
+  });
+}
 
 export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined, what: string): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
-  if (!signal) {
-    try {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    } finally {
-      await it.return?.();
-    }
-  }
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(cancelled(what));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  let finished = false;
   try {
     for (;;) {
-      let r: IteratorResult<T>;
-      try {
-        r = await Promise.race([it.next(), aborted]);
-      } catch (err) {
-        // A source that fails because its caller went away (an aborted upload) is a cancel too.
-        if (signal.aborted) throw cancelled(what);
-        throw err;
+      const r = signal ? await nextOrAbort(it, signal, what) : await it.next();
+      if (r.done) {
+        finished = true;
+        return;
       }
-      if (r.done) return;
       yield r.value;
     }
   } finally {
-    signal.removeEventListener('abort', onAbort);
-    // Not awaited when aborted: a source blocked in next() may never settle its return().
-    const closing = it.return?.();
-    if (!signal.aborted) await closing;
-    else void Promise.resolve(closing).catch(() => undefined);
+    if (!finished) {
+      // Not awaited when aborted: a source blocked in next() may never settle its return().
+      const closing = it.return?.();
+      if (!signal?.aborted) await closing;
+      else void Promise.resolve(closing).catch(() => undefined);
+    }
   }
 }

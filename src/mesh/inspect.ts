@@ -11,6 +11,8 @@ import { DECODE_MARGIN, policyOf } from './placement.js';
 export interface ObjectHealth {
   objectId: string;
   zone: string;
+  /** What the object is: fcp.file.v1, fcp.chunk.v1, fcp.blob.v1, ... */
+  schema: string;
   length: number;
   created: number;
   writer: string;
@@ -47,5 +49,5 @@ export async function inspectObject(m: Manifest, zone: Zone, eligibility: Eligib
   }
   const holders = held.filter((h) => h.keys.length > 0).map((h) => ({ hostName: h.hostName, symbols: h.keys.length }));
   holders.sort((a, b) => (a.hostName < b.hostName ? -1 : 1));
-  return { objectId: objectIdToHex(m.objectId), zone: m.zone, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
+  return { objectId: objectIdToHex(m.objectId), zone: m.zone, schema: m.schema, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
 }

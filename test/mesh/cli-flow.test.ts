@@ -118,8 +118,8 @@ describe('fcp command, end to end', () => {
     const ls = await fcp('server', server, ['ls', '--json']);
     const listed = JSON.parse(ls.out) as Array<{ objectId: string; ok: boolean; devices: number }>;
     // The file object and its one chunk, each on both devices.
-    const row = listed.find((o) => o.objectId === id);
-    assert.deepEqual(row && [row.ok, row.devices], [true, 2]);
+    const entry = listed.find((o) => o.objectId === id);
+    assert.deepEqual(entry && [entry.ok, entry.devices], [true, 2]);
     assert.equal(listed.length, 2);
     assert.ok(listed.every((o) => o.ok && o.devices === 2));
     const status = await fcp('laptop', laptop, ['status']);
