@@ -564,6 +564,9 @@ export class LmdbSymbolStore implements SymbolStore {
     this.ensureOpen();
     checkRef(ref);
     const key = refKey(ref.zone, ref.device);
+    // Most offers repeat what is held (every read pulls every head): no write transaction then.
+    const held = this.listRefs(ref.zone).find((r) => r.device === ref.device);
+    if (held && !refReplaces(ref, held)) return false;
     const value = encodeRecord(ref);
     return this.write(value.length, (env) => {
       const raw = env.refs.getBinary(key);
@@ -599,6 +602,14 @@ export class LmdbSymbolStore implements SymbolStore {
     this.ensureOpen();
     checkTombstone(t);
     const key = Buffer.from(t.objectId);
+    // Tombstones are pulled again on every repair pass: a known decision costs no write.
+    let held: Tombstone | undefined;
+    try {
+      held = this.getTombstone(t.objectId);
+    } catch {
+      held = undefined;
+    }
+    if (held && !tombstoneReplaces(t, held)) return false;
     const value = encodeRecord(t);
     return this.write(value.length, (env) => {
       const raw = env.tombstones.getBinary(key);
