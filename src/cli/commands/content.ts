@@ -151,12 +151,14 @@ export function registerContentCommands(program: Command, control: (cmd: Command
     .option('-q, --quiet', 'no progress or summary on stderr')
     .addHelpText('after', '\nExamples:\n  fcp get 3f2a9c01d4e5 -o photo.jpg\n  fcp get 3f2a9c01d4e5 | tar x\n  fcp get photos/2026/a.jpg -o a.jpg\n  fcp get notes/todo.md@3 -           # the file as snapshot 3 had it\n  fcp get photos/ -o ./restore        # the whole tree\n')
     .action(async (arg: string, opts: { out?: string; verify?: boolean; json?: boolean; quiet?: boolean; zone?: string }, cmd: Command) => {
-      // An id is hex (8 to 64 digits) that names an object; anything else is a path.
+      // Hex is tried as an id first (8 to 64 digits name an object); a path otherwise, or when
+      // no object has that id and a name does.
       if (!isIdLike(arg) || opts.zone) return getNamed(control(cmd), arg, opts);
       try {
         await get(control(cmd), arg, opts);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'MESH_NOT_FOUND') throw err;
+        const code = (err as { code?: string }).code;
+        if (code !== 'MESH_NOT_FOUND' && code !== 'MESH_BAD_ID') throw err;
         // Not an object: perhaps a name that looks like hex. If it is no name either, the
         // id's own error says best what was asked.
         await getNamed(control(cmd), arg, opts).catch((named: unknown) => {

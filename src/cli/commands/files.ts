@@ -58,9 +58,9 @@ async function post<T>(client: ControlClient, path: string, body: unknown): Prom
   return client.json<T>(path, { method: 'POST', body: bytes, contentLength: bytes.length });
 }
 
-/** A path argument that is a namespace path rather than an object id (see `isIdLike`). */
+/** An argument that may be an object id (hex, no `/` or `@`): tried as one before as a name. */
 export function isIdLike(arg: string): boolean {
-  return /^[0-9a-fA-F]{8,64}$/.test(arg);
+  return /^[0-9a-fA-F]{1,64}$/.test(arg);
 }
 
 /** Joins namespace paths. */
