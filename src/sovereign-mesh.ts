@@ -8,7 +8,7 @@ import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/ind
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, AuditService, ContentService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type PutContentResult } from './services/index.js';
+import { AdminService, AuditService, ContentService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
 import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
@@ -17,6 +17,8 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * or left (ms); 0 = only at start-up. A device also runs it once shortly after it starts.
    */
   secretsRestoreIntervalMs?: number;
+  /** Names and their garbage collection (interval, grace period). */
+  names?: NamesOptions;
 }
 
 /** The services every front door calls. */
@@ -28,6 +30,7 @@ export interface MeshServices {
   admin: AdminService;
   peers: PeerService;
   audit: AuditService;
+  names: NamesService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -103,14 +106,17 @@ export class SovereignMesh {
       audit: (e) => transport.audit(e),
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
+    const content = new ContentService(node, authz);
     const services: MeshServices = {
       objects: new ObjectService(node, authz),
-      content: new ContentService(node, authz),
+      content,
       secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
       audit: new AuditService(recorder, authz),
+      names: new NamesService(node, authz, content, config.names ?? {}),
     };
+    services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets));
     const mesh = new SovereignMesh(node, services, holder, recorder);
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
@@ -175,6 +181,7 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    this.services.names.stop();
     this.holder.wipe();
     await this.node.stop();
     this.recorder.close();

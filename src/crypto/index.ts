@@ -46,7 +46,7 @@ export {
 export { sealTo, openSealed } from './sealed-box.js';
 export { writeKeyFile, readKeyFile } from './key-file.js';
 export { split, combine, combineWithReport, type CombineReport } from './shamir.js';
-export { positionKey, positionOf, type Manifest, type PlacementPolicy, type SymbolEntry } from './types.js';
+export { positionKey, positionOf, type Manifest, type PlacementPolicy, type RefRecord, type SymbolEntry, type Tombstone } from './types.js';
 export {
   COSE_ALG_EDDSA,
   COSE_HEADER_ALG,

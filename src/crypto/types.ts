@@ -46,3 +46,32 @@ export function positionKey(sbn: number, esi: number): number {
 export function positionOf(key: number): [sbn: number, esi: number] {
   return [Math.floor(key / 0x1000000), key % 0x1000000];
 }
+
+/**
+ * One device's head of a zone's namespace: the commit its latest change made. Each device is the
+ * single writer of its own record; a record replaces another only with a higher `seq`.
+ */
+export interface RefRecord {
+  zone: string;
+  /** Stable node id of the device whose head this is. */
+  device: string;
+  seq: number;
+  /** ObjectId of the head commit (32 bytes). */
+  commit: Uint8Array;
+  /** Commits forgotten by this device (`fcp forget`): history walks stop at them. */
+  forgotten: Uint8Array[];
+  /** Wall ms when the device wrote this record. */
+  time: number;
+}
+
+/**
+ * Whether an object of a zone was collected (dead) or stored again after that (alive). The
+ * record with the later `at` wins; a dead one stops repair from carrying the object anywhere.
+ */
+export interface Tombstone {
+  objectId: Uint8Array;
+  zone: string;
+  /** Wall ms of the decision. */
+  at: number;
+  dead: boolean;
+}

@@ -22,6 +22,8 @@ export interface DeviceConfig {
   controlSocket: string;
   /** Repair loop and scrubber settings (see RepairOptions); unset fields keep their defaults. */
   repair: Partial<RepairOptions>;
+  /** Garbage collection of names: pass interval and grace period (ms); unset keeps the defaults. */
+  gc: { intervalMs?: number; graceMs?: number };
   /** Give up waiting for tailscaled to be Running after this long (unset: wait as long as it takes). */
   bootTimeoutMs?: number;
 }
@@ -83,6 +85,15 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / repair.${field} must be a number >= 0, got ${String(raw)}`);
     repair[field] = n;
   }
+  const gc: { intervalMs?: number; graceMs?: number } = {};
+  const fileGc = (file.gc ?? {}) as Record<string, unknown>;
+  for (const [field, envName] of [['intervalMs', 'FCP_GC_INTERVAL_MS'], ['graceMs', 'FCP_GC_GRACE_MS']] as const) {
+    const raw = env[envName] ?? fileGc[field];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / gc.${field} must be a number >= 0, got ${String(raw)}`);
+    gc[field] = n;
+  }
   const bootRaw = env.FCP_BOOT_TIMEOUT_MS ?? file.bootTimeoutMs;
   const bootTimeoutMs = bootRaw === undefined || bootRaw === '' ? undefined : Number(bootRaw);
   if (bootTimeoutMs !== undefined && (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0)) {
@@ -90,6 +101,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
   }
   return {
     repair,
+    gc,
     ...(bootTimeoutMs !== undefined ? { bootTimeoutMs } : {}),
     dataDir,
     ...(tailscaleSocket ? { tailscaleSocket } : {}),

@@ -7,6 +7,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { LOCAL_CONTROL } from '../authz/index.js';
 import { describeError } from '../errors/index.js';
 import type { MeshServices } from '../sovereign-mesh.js';
+import type { PutEntry } from '../services/index.js';
 import { ControlError } from './control-client.js';
 import { requestBody } from './request-body.js';
 
@@ -14,6 +15,8 @@ export const CONTROL_SOCKET = 'fcpd.sock';
 /** Objects are coded in memory; past this a store is refused up front with a clear error. */
 const MAX_UPLOAD = 2 * 1024 * 1024 * 1024 - 1;
 const MAX_SECRET_BODY = 64 * 1024;
+/** A names request (a put of a tree names every file in one body: 100k names fit). */
+const MAX_NAMES_BODY = 64 * 1024 * 1024;
 
 interface Request {
   req: http.IncomingMessage;
@@ -79,8 +82,89 @@ function waitDrain(res: http.ServerResponse): Promise<void> {
 
 type WarnLog = { warn: (obj: object, msg: string) => void };
 
+/** A JSON object body (names requests). */
+async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, MAX_NAMES_BODY);
+  let v: unknown;
+  try {
+    v = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('the body is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+const optText = (v: unknown, name: string): string | undefined => {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw badRequest(`${name} must be a string`);
+  return v;
+};
+const zoneOpt = (v: unknown): { zone?: string } => {
+  const zone = optText(v, 'zone');
+  return zone ? { zone } : {};
+};
+
+/** Names, directories and versions (the names service). */
+function fileRoutes(s: MeshServices): Route[] {
+  return [
+    { method: 'GET', path: '/v1/files/zone', handle: async ({ query }) => ({ json: { zone: s.names.zoneOf(query.get('zone') ?? undefined).id } }) },
+    {
+      method: 'GET',
+      path: '/v1/files',
+      handle: async ({ query }) => ({ json: await s.names.list(P, query.get('path') ?? '', { ...zoneOpt(query.get('zone')), recursive: query.get('recursive') === '1' }) }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/files',
+      handle: async ({ req }) => {
+        const b = await readJson(req);
+        if (!Array.isArray(b.entries)) throw badRequest('entries must be an array');
+        const message = optText(b.message, 'message');
+        return { json: await s.names.put(P, b.entries as PutEntry[], { ...zoneOpt(b.zone), ...(message ? { message } : {}) }) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/files/mv',
+      handle: async ({ req }) => {
+        const b = await readJson(req);
+        return { json: await s.names.move(P, optText(b.from, 'from') ?? '', optText(b.to, 'to') ?? '', zoneOpt(b.zone)) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/files/rm',
+      handle: async ({ req }) => {
+        const b = await readJson(req);
+        return { json: await s.names.remove(P, optText(b.path, 'path') ?? '', { ...zoneOpt(b.zone), recursive: b.recursive === true }) };
+      },
+    },
+    { method: 'GET', path: '/v1/files/log', handle: async ({ query }) => ({ json: await s.names.log(P, query.get('path') ?? '', zoneOpt(query.get('zone'))) }) },
+    {
+      method: 'POST',
+      path: '/v1/files/forget',
+      handle: async ({ req }) => {
+        const b = await readJson(req);
+        if (typeof b.keepLast !== 'number') throw badRequest('keepLast must be a number');
+        return { json: await s.names.forget(P, b.keepLast, zoneOpt(b.zone)) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/files/gc',
+      handle: async ({ req }) => {
+        const b = await readJson(req);
+        if (b.graceMs !== undefined && typeof b.graceMs !== 'number') throw badRequest('graceMs must be a number of milliseconds');
+        return { json: await s.names.gc(P, { ...zoneOpt(b.zone), ...(typeof b.graceMs === 'number' ? { graceMs: b.graceMs } : {}) }) };
+      },
+    },
+  ];
+}
+
 function routes(s: MeshServices, log?: WarnLog): Route[] {
   return [
+    ...fileRoutes(s),
     { method: 'GET', path: '/v1/status', handle: async () => ({ json: await s.admin.status(P) }) },
     { method: 'GET', path: '/v1/objects', handle: async ({ query }) => ({ json: await s.objects.list(P, query.get('zone') ?? undefined) }) },
     {

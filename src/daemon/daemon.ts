@@ -39,6 +39,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     ...(cfg.quotaBytes !== undefined ? { quotaBytes: cfg.quotaBytes } : {}),
     logger: log,
     repair: cfg.repair,
+    names: { ...(cfg.gc.intervalMs !== undefined ? { gcIntervalMs: cfg.gc.intervalMs } : {}), ...(cfg.gc.graceMs !== undefined ? { gcGraceMs: cfg.gc.graceMs } : {}) },
   }, { onShutdown: () => requestStop() }).catch(async (err: unknown) => {
     await lock.release();
     throw err;

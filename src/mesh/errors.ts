@@ -20,7 +20,8 @@ export type MeshErrorCode =
   | 'MESH_KEY_MISMATCH'
   | 'MESH_BAD_SYMBOL'
   | 'MESH_BAD_ID'
-  | 'MESH_BAD_SUMMARY';
+  | 'MESH_BAD_SUMMARY'
+  | 'MESH_TOMBSTONED';
 
 export class MeshError extends FcpError {
   constructor(override readonly code: MeshErrorCode, message: string, readonly details?: Record<string, unknown>) {

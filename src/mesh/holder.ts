@@ -1,9 +1,9 @@
 // Holder I/O: one interface for every device that holds symbols, this one (its store) and a
 // remote peer (FCP over the pooled connection) alike, so placement, reads and repair never
 // branch on "is it me".
-import type { Manifest, SymbolEntry } from '../crypto/index.js';
+import type { Manifest, RefRecord, SymbolEntry, Tombstone } from '../crypto/index.js';
 import type { SymbolStore } from '../store/index.js';
-import type { SummaryEntry, SymbolKey, ZoneSummaryDigest } from '../wire/index.js';
+import { MAX_TOMBSTONES, type SummaryEntry, type SymbolKey, type ZoneSummaryDigest } from '../wire/index.js';
 import { MeshError } from './errors.js';
 import { call, expectReply } from './peer-call.js';
 import type { ConnectionPool } from './pool.js';
@@ -32,6 +32,14 @@ export interface Holder {
   summaryDigests(zones: string[]): Promise<ZoneSummaryDigest[]>;
   /** One page of its summary of `zone`: entries of `buckets` in id order after `after`. */
   summaryPage(zone: string, buckets: number[], after: Uint8Array | undefined, limit: number): Promise<{ entries: SummaryEntry[]; next?: Uint8Array }>;
+  /** Manifests the holder has of `zone` (what it shows this device). */
+  listManifests(zone: string): Promise<Manifest[]>;
+  /** Offers this device's head of a zone's namespace (kept only with a higher seq). */
+  putRef(ref: RefRecord): Promise<void>;
+  /** Every device's head of `zone` the holder knows. */
+  listRefs(zone: string): Promise<RefRecord[]>;
+  putTombstones(tombstones: Tombstone[]): Promise<void>;
+  listTombstones(zone: string): Promise<Tombstone[]>;
 }
 
 export class LocalHolder implements Holder {
@@ -76,6 +84,21 @@ export class LocalHolder implements Holder {
   }
   async summaryPage(zone: string, buckets: number[], after: Uint8Array | undefined, limit: number): Promise<{ entries: SummaryEntry[]; next?: Uint8Array }> {
     return this.store.holdingsPage(zone, buckets, after, limit);
+  }
+  async listManifests(zone: string): Promise<Manifest[]> {
+    return this.store.listManifests(zone);
+  }
+  async putRef(ref: RefRecord): Promise<void> {
+    await this.store.putRef(ref);
+  }
+  async listRefs(zone: string): Promise<RefRecord[]> {
+    return this.store.listRefs(zone);
+  }
+  async putTombstones(tombstones: Tombstone[]): Promise<void> {
+    for (const t of tombstones) await this.store.putTombstone(t);
+  }
+  async listTombstones(zone: string): Promise<Tombstone[]> {
+    return this.store.listTombstones(zone);
   }
 }
 
@@ -145,5 +168,23 @@ export class RemoteHolder implements Holder {
   async summaryPage(zone: string, buckets: number[], after: Uint8Array | undefined, limit: number): Promise<{ entries: SummaryEntry[]; next?: Uint8Array }> {
     const r = await call(await this.pool.get(this.address), { t: 'summary', zone, buckets, limit, ...(after ? { after } : {}) }, 'summary_page', 15_000);
     return { entries: r.entries, ...(r.next ? { next: r.next } : {}) };
+  }
+  async listManifests(zone: string): Promise<Manifest[]> {
+    return (await call(await this.pool.get(this.address), { t: 'list', zone }, 'list_result', 30_000)).manifests;
+  }
+  async putRef(ref: RefRecord): Promise<void> {
+    await call(await this.pool.get(this.address), { t: 'ref_put', ref }, 'ok', 10_000);
+  }
+  async listRefs(zone: string): Promise<RefRecord[]> {
+    return (await call(await this.pool.get(this.address), { t: 'ref_list', zone }, 'ref_list_result', 10_000)).refs;
+  }
+  async putTombstones(tombstones: Tombstone[]): Promise<void> {
+    const conn = await this.pool.get(this.address);
+    for (let i = 0; i < tombstones.length; i += MAX_TOMBSTONES) {
+      await call(conn, { t: 'tomb_put', tombstones: tombstones.slice(i, i + MAX_TOMBSTONES) }, 'ok', 10_000);
+    }
+  }
+  async listTombstones(zone: string): Promise<Tombstone[]> {
+    return (await call(await this.pool.get(this.address), { t: 'tomb_list', zone }, 'tomb_list_result', 3_000)).tombstones;
   }
 }

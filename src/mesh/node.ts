@@ -15,6 +15,7 @@ import { InviteBook } from './invites.js';
 import { Keyring } from './keyring.js';
 import { HolderMarks } from './marks.js';
 import { MeshMetrics } from './metrics.js';
+import { NameRecords } from './name-records.js';
 import { call } from './peer-call.js';
 import { PeerDirectory } from './peers.js';
 import type { PlacementPolicy } from './placement.js';
@@ -65,6 +66,8 @@ export class MeshNode {
   readonly writer: ObjectWriter;
   readonly reader: ObjectReader;
   readonly repair: RepairLoop;
+  /** Namespace heads and tombstones of the zones, replicated to their devices. */
+  readonly records: NameRecords;
   private readonly sealer: SymbolSealer;
   private readonly pool: ConnectionPool;
   private server: FcpServer | null = null;
@@ -86,7 +89,8 @@ export class MeshNode {
     this.pool = new ConnectionPool({ localAddress: directory.selfAddress, port: opts.port ?? FCP_PORT, requestTimeoutMs: opts.requestTimeoutMs, onRequest: (type) => this.metrics.requestsSent.inc({ type }) });
     const local = new LocalHolder(directory.self.stableId, directory.self.hostName, store);
     this.eligibility = new Eligibility(zones, directory, this.pool, local);
-    this.writer = new ObjectWriter({ selfId, store, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
+    this.records = new NameRecords({ store, eligibility: this.eligibility, log });
+    this.writer = new ObjectWriter({ selfId, store, records: this.records, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
     this.reader = new ObjectReader({ store, eligibility: this.eligibility, marks: this.marks, log, metrics: this.metrics, ...(opts.hedgeMs !== undefined ? { hedgeMs: opts.hedgeMs } : {}) });
     this.repair = new RepairLoop(
       {
@@ -99,6 +103,7 @@ export class MeshNode {
         directory,
         marks: this.marks,
         summaries: this.summaries,
+        records: this.records,
         seal: (zk, h, symbol) => this.sealer.seal(zk, h, symbol),
         log,
       },

@@ -25,6 +25,7 @@ import type { PeerDirectory } from './peers.js';
 import type { ObjectReader } from './reader.js';
 import type { SummaryCache } from './summaries.js';
 import { holdersByZone, zoneViewOf } from './summary-health.js';
+import type { NameRecords } from './name-records.js';
 
 /** The narrow parts repair works with. */
 export interface RepairDeps {
@@ -38,6 +39,8 @@ export interface RepairDeps {
   marks: HolderMarks;
   /** Holders' summaries: a pass decides from them which objects need no per-object look. */
   summaries?: SummaryCache;
+  /** Tombstones: a collected object is never carried, re-spread or adopted, and copies go. */
+  records?: Pick<NameRecords, 'pullTombstones' | 'isDead'>;
   seal: (zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array) => Uint8Array;
   log: Logger;
   /** Monotonic milliseconds; every interval and grace period is measured on it. */
@@ -71,7 +74,7 @@ export const DEFAULT_REPAIR: RepairOptions = {
   orphanGraceMs: 60 * 60_000,
 };
 
-export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key';
+export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key' | 'collected';
 
 export interface RepairStats {
   passes: number;
@@ -89,12 +92,14 @@ export interface RepairStats {
   /** Objects of interrupted stores whose symbols were collected, and manifests adopted instead. */
   orphansCollected: number;
   manifestsAdopted: number;
+  /** Objects erased here and on the holders because a tombstone says they were collected. */
+  tombstonedErased: number;
 }
 
 const HIGH_WATER_FILE = 'repair-esi.json';
 
 export class RepairLoop {
-  readonly stats: RepairStats = { passes: 0, repaired: 0, rebalanced: 0, symbolsAdded: 0, symbolsDropped: 0, bytesRead: 0, bytesWritten: 0, corruptFound: 0, scrubbed: 0, challenges: 0, challengesFailed: 0, orphansCollected: 0, manifestsAdopted: 0 };
+  readonly stats: RepairStats = { passes: 0, repaired: 0, rebalanced: 0, symbolsAdded: 0, symbolsDropped: 0, bytesRead: 0, bytesWritten: 0, corruptFound: 0, scrubbed: 0, challenges: 0, challengesFailed: 0, orphansCollected: 0, manifestsAdopted: 0, tombstonedErased: 0 };
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<Map<string, RepairOutcome>> | null = null;
   private rerun = false;
@@ -117,6 +122,9 @@ export class RepairLoop {
   }
 
   start(): void {
+    // A device that was away learns what was collected meanwhile before anything is stored or
+    // repaired from its stale copies (the first pass asks again).
+    void this.learnTombstones().catch(() => undefined);
     if (this.opts.intervalMs > 0) {
       const t = setInterval(() => void this.pass().catch((err: Error) => this.d.log.warn({ err: err.message }, 'repair pass failed')), this.opts.intervalMs);
       t.unref();
@@ -166,6 +174,7 @@ export class RepairLoop {
           this.rerun = false;
           outcomes = new Map();
           this.noteOffline();
+          await this.learnTombstones();
           const manifests = this.d.store.listManifests();
           const clean = await this.cleanFromSummaries(manifests).catch((err: Error) => {
             this.d.log.warn({ err: err.message }, 'holdings summaries unavailable; every object is looked at');
@@ -173,7 +182,8 @@ export class RepairLoop {
           });
           for (const m of manifests) {
             if (this.stopped) break;
-            if (clean.has(objectIdToHex(m.objectId))) {
+            // A collected object goes through repairObject, which erases it; summaries would call it healthy.
+            if (clean.has(objectIdToHex(m.objectId)) && !this.d.records?.isDead(m.objectId)) {
               outcomes.set(objectIdToHex(m.objectId), 'healthy');
               continue;
             }
@@ -195,6 +205,16 @@ export class RepairLoop {
     return running;
   }
 
+  /** Tombstones of the zones this device holds objects of, from the online holders (one ask each). */
+  private async learnTombstones(): Promise<void> {
+    if (!this.d.records) return;
+    const zones = new Set(this.d.store.listManifests().map((m) => m.zone));
+    for (const id of zones) {
+      if (!this.d.zones.has(id)) continue;
+      await this.d.records.pullTombstones(this.d.zones.get(id)).catch((err: Error) => this.d.log.warn({ zone: id, err: err.message }, 'tombstones not pulled'));
+    }
+  }
+
   /**
    * Symbols of objects that still have no manifest here after the orphan grace period: if a
    * peer knows the manifest (this device missed it), it is adopted; otherwise the symbols are
@@ -203,6 +223,7 @@ export class RepairLoop {
   private async collectOrphans(maxObjects = 64): Promise<void> {
     const grace = this.opts.orphanGraceMs;
     for (const o of this.d.store.listOrphans(grace, Date.now(), maxObjects)) {
+      if (this.d.records?.isDead(o.objectId)) continue; // collected: never adopted back
       try {
         const m = await this.d.reader.findManifest(objectIdToHex(o.objectId));
         const zk = this.d.zoneKey(m.zone);
@@ -278,6 +299,7 @@ export class RepairLoop {
   async repairObject(m: Manifest): Promise<RepairOutcome> {
     if (!this.d.zones.has(m.zone)) return 'impossible';
     const zone = this.d.zones.get(m.zone);
+    if (this.d.records?.isDead(m.objectId)) return this.eraseCollected(m, zone);
     const zk = this.d.zoneKey(zone.id);
     if (!zk) return 'no-key';
     let holders = this.d.eligibility.holdersFor(zone);
@@ -381,6 +403,18 @@ export class RepairLoop {
     this.d.log.info({ objectId: idHex, symbols: [...perHolder.values()].reduce((a, l) => a + l.length, 0) }, 'object repaired');
     await this.throttle(written + data.length);
     return 'repaired';
+  }
+
+  /**
+   * A tombstoned object still held here (this device was away when it was collected, or an
+   * erase did not reach a holder): its copy goes here and on every holder online.
+   */
+  private async eraseCollected(m: Manifest, zone: Zone): Promise<RepairOutcome> {
+    await this.d.store.deleteObject(m.objectId);
+    await Promise.allSettled(this.d.eligibility.holdersFor(zone).filter((h) => !h.local).map((h) => h.erase(m.objectId)));
+    this.stats.tombstonedErased++;
+    this.d.log.info({ objectId: objectIdToHex(m.objectId), zone: zone.id }, 'collected object erased (tombstone)');
+    return 'collected';
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Eligibility } from './eligibility.js';
 import type { Holder } from './holder.js';
 import type { HolderMarks } from './marks.js';
 import type { MeshMetrics } from './metrics.js';
+import type { NameRecords } from './name-records.js';
 import { encodeAndSeal, type EncodedObject } from './objects.js';
 import type { PeerDirectory } from './peers.js';
 import { DEFAULT_POLICY, assign, placementOf, resolvePolicy, symbolCount, type PlacementPolicy } from './placement.js';
@@ -29,10 +30,12 @@ export interface WriterDeps {
   sealer: SymbolSealer;
   log: Logger;
   metrics: MeshMetrics;
+  /** Tombstones: storing collected content again first revives it on the zone's devices. */
+  records?: Pick<NameRecords, 'revive' | 'isDead'>;
   policy?: Partial<PlacementPolicy>;
 }
 
-type Failure = { holder: Holder; reason: string };
+type Failure = { holder: Holder; reason: string; code: string | undefined };
 
 export class ObjectWriter {
   constructor(private readonly d: WriterDeps) {}
@@ -43,6 +46,12 @@ export class ObjectWriter {
     const policy = resolvePolicy({ ...DEFAULT_POLICY, ...this.d.policy, ...opts.policy });
     const schema = opts.schema ?? DEFAULT_SCHEMA;
     const objectId = await computeObjectId(zk.objectIdKey, zone.id, schema, data);
+    if (this.d.records?.isDead(objectId)) {
+      // Collected: revive it on the zone's devices, and drop what is left of the old copy here
+      // (a share of its symbols, not enough to rebuild it) before storing it whole again.
+      await this.d.records.revive(objectId, zone);
+      await this.d.store.deleteObject(objectId);
+    }
     // Content-addressed: the same bytes in the same zone and schema are already stored.
     if (this.d.store.getManifest(objectId)) return objectIdToHex(objectId);
 
@@ -69,6 +78,13 @@ export class ObjectWriter {
       };
       const failed = await this.place(zone, holders, encoded, manifest);
       if (failed.length === 0) break;
+      // A device that still holds a tombstone of this content (it missed the revival) refuses
+      // it: revive everywhere and place again with it.
+      const tombstoned = failed.filter((f) => f.code === 'MESH_TOMBSTONED');
+      if (tombstoned.length > 0 && tombstoned.length === failed.length && attempt < 3) {
+        await this.d.records?.revive(objectId, zone, true);
+        continue;
+      }
       // Nothing reports the object as stored: no holder kept its manifest. Try again without
       // the devices that failed (full, gone, frozen), as long as the policy can still be met.
       for (const f of failed) excluded.add(f.holder.stableId);
@@ -107,7 +123,7 @@ export class ObjectWriter {
     }
     const used = holders.filter((_, d) => perHolder[d]!.length > 0);
     const sent = await Promise.allSettled(holders.map((h, d) => (perHolder[d]!.length > 0 ? h.putSymbols(manifest.objectId, zone.id, perHolder[d]!) : Promise.resolve())));
-    const failed = sent.flatMap((r, d) => (r.status === 'rejected' ? [{ holder: holders[d]!, reason: (r.reason as Error).message }] : []));
+    const failed = sent.flatMap((r, d) => (r.status === 'rejected' ? [{ holder: holders[d]!, reason: (r.reason as Error).message, code: (r.reason as { code?: string }).code }] : []));
     sent.forEach((r, d) => {
       if (r.status === 'rejected' && (r.reason as { code?: string }).code === 'MESH_TIMEOUT') this.d.marks.markSlow(holders[d]!.stableId);
     });
@@ -126,7 +142,7 @@ export class ObjectWriter {
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.d.log.warn({ device: used[i]!.hostName, err: (r.reason as Error).message }, 'manifest not written on a device');
     });
-    if (written === 0) return holders.map((holder) => ({ holder, reason: 'no device accepted the manifest' }));
+    if (written === 0) return holders.map((holder) => ({ holder, reason: 'no device accepted the manifest', code: undefined }));
     return [];
   }
 }

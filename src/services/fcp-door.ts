@@ -56,6 +56,16 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
         return { t: 'info_result', ...peers.info(p) };
       case 'join':
         return { t: 'join_result', keys: peers.join(p, msg.code, msg.boxPublicKey) };
+      case 'ref_put':
+        await peers.putRef(p, msg.ref);
+        return { t: 'ok' };
+      case 'ref_list':
+        return { t: 'ref_list_result', refs: peers.listRefs(p, msg.zone) };
+      case 'tomb_put':
+        await peers.putTombstones(p, msg.tombstones);
+        return { t: 'ok' };
+      case 'tomb_list':
+        return { t: 'tomb_list_result', tombstones: peers.listTombstones(p, msg.zone) };
       case 'secret':
         if (!secrets) break;
         return { t: 'secret_result', body: await secrets.share(p, msg.body) };

@@ -6,5 +6,6 @@ export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
 export { createFcpDoor, devicePrincipal } from './fcp-door.js';
 export { AuditService } from './audit-service.js';
+export { NamesService, DEFAULT_FILES_ZONE, type NamesOptions, type Listed, type ListResult, type PutEntry, type Version, type GcReport } from './names-service.js';
 export { ContentService, type PutContentResult, type ContentStream } from './content-service.js';
 export { resolveObjectId } from './object-ids.js';

@@ -2,10 +2,10 @@
 // list, erase, join. Every method takes the calling device's principal and asks authorize()
 // before it touches the store. Writes are refused rather than allowed to change what is stored:
 // other bytes at a stored position, another zone for a known object, or another zone key.
-import { bytesEqual, envelopeHeader, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type SymbolEntry } from '../crypto/index.js';
+import { bytesEqual, envelopeHeader, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
 import { BATCH_BYTES, joinAad, MeshError, normaliseWant, symbolBatches, type MeshNode } from '../mesh/index.js';
-import { SUMMARY_PAGE_MAX, type SummaryEntry, type SymbolKey, type ZoneSummaryDigest } from '../wire/index.js';
+import { MAX_TOMBSTONES, SUMMARY_PAGE_MAX, type SummaryEntry, type SymbolKey, type ZoneSummaryDigest } from '../wire/index.js';
 import type { Zone } from '../zones/index.js';
 
 export interface FetchSink {
@@ -15,7 +15,7 @@ export interface FetchSink {
   maxWantPositions: number;
 }
 
-type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self'>;
+type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self' | 'records'>;
 
 export class PeerService {
   constructor(
@@ -48,6 +48,13 @@ export class PeerService {
     }
   }
 
+  /** Refuses to take back an object this device knows was collected (a device that was away re-spreading it). */
+  private refuseCollected(objectId: Uint8Array): void {
+    if (this.node.store.getTombstone(objectId)?.dead) {
+      throw new MeshError('MESH_TOMBSTONED', `object ${objectIdToHex(objectId)} was collected; it is stored again only by a new put, which revives it first`);
+    }
+  }
+
   /** Refuses a write naming `zone` for an object already known here under another zone. */
   private async requireSameZone(objectId: Uint8Array, zone: Zone): Promise<void> {
     const m = this.node.store.getManifest(objectId);
@@ -69,6 +76,7 @@ export class PeerService {
       if (head.sbn !== s.sbn || head.esi !== s.esi) throw new MeshError('MESH_BAD_SYMBOL', `symbol labelled (${s.sbn}, ${s.esi}) carries an envelope for (${head.sbn}, ${head.esi})`);
       this.requireSameKey(zone, head.keyId, head.epoch);
     }
+    this.refuseCollected(objectId);
     await this.requireSameZone(objectId, zone);
     await this.node.store.putSymbols(objectId, symbols);
     this.node.metrics.symbolsStored.inc(symbols.length);
@@ -79,6 +87,7 @@ export class PeerService {
     const zone = this.zone(manifest.zone);
     this.authz.authorize(p, 'manifest.put', inZone(zone));
     this.requireSameKey(zone, manifest.keyId, manifest.epoch);
+    this.refuseCollected(manifest.objectId);
     const existing = this.node.store.getManifest(manifest.objectId);
     if (existing) {
       if (existing.zone !== manifest.zone || existing.length !== manifest.length || !bytesEqual(existing.oti, manifest.oti)) {
@@ -175,6 +184,35 @@ export class PeerService {
   summaryPage(p: DevicePrincipal, zoneId: string, buckets: number[], after: Uint8Array | undefined, limit: number): { entries: SummaryEntry[]; next?: Uint8Array } {
     this.authz.authorize(p, 'summary.read', inZone(this.zone(zoneId)));
     return this.node.store.holdingsPage(zoneId, buckets, after, Math.min(Math.max(1, limit), SUMMARY_PAGE_MAX));
+  }
+
+  /** A device's new head of a zone's namespace: only the device itself writes its head. */
+  async putRef(p: DevicePrincipal, ref: RefRecord): Promise<void> {
+    const zone = this.zone(ref.zone);
+    this.authz.authorize(p, 'ref.put', inZone(zone));
+    if (ref.device !== p.stableId) throw new MeshError('MESH_REFUSED', `${p.hostName} may publish its own head only, not ${ref.device}'s`);
+    // Kept only with a higher seq than the one held: a stale or repeated put changes nothing.
+    await this.node.store.putRef(ref);
+  }
+
+  listRefs(p: DevicePrincipal, zoneId: string): RefRecord[] {
+    const zone = this.zone(zoneId);
+    this.authz.authorize(p, 'ref.list', inZone(zone));
+    return this.node.store.listRefs(zone.id);
+  }
+
+  /** Tombstones from the collecting device (or a revival); a dead one also erases the copy held here. */
+  async putTombstones(p: DevicePrincipal, tombstones: Tombstone[]): Promise<void> {
+    for (const t of tombstones) this.authz.authorize(p, 'tombstone.put', inZone(this.zone(t.zone)));
+    for (const t of tombstones) await this.node.records.keepTombstone(t);
+  }
+
+  listTombstones(p: DevicePrincipal, zoneId: string): Tombstone[] {
+    const zone = this.zone(zoneId);
+    this.authz.authorize(p, 'tombstone.list', inZone(zone));
+    // One reply carries at most MAX_TOMBSTONES: the latest decisions matter most.
+    const all = this.node.store.listTombstones(zone.id);
+    return all.length <= MAX_TOMBSTONES ? all : all.sort((a, b) => b.at - a.at).slice(0, MAX_TOMBSTONES);
   }
 
   info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array } {

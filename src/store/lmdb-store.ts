@@ -38,6 +38,7 @@ import {
   checkTimeout,
   dedupeEntries,
 } from './validate.js';
+import { checkRef, checkTombstone, decodeRef, decodeTombstone, encodeRecord, refKey, refReplaces, tombstoneReplaces } from './records.js';
 import type {
   FreshStart,
   Manifest,
@@ -50,6 +51,8 @@ import type {
   SymbolEntry,
   SymbolPosition,
   SymbolStore,
+  RefRecord,
+  Tombstone,
 } from './types.js';
 
 type Usage = [symbols: number, bytes: number];
@@ -71,6 +74,10 @@ interface Env {
   meta: Database<Usage | number, string>;
   orphans: Database<number, Buffer>;
   holdings: Database<StoredHolding, Buffer>;
+  /** zone NUL device -> canonical CBOR RefRecord */
+  refs: Database<Uint8Array, string>;
+  /** ObjectId -> canonical CBOR Tombstone */
+  tombstones: Database<Uint8Array, Buffer>;
 }
 
 function asBytes(b: Uint8Array): Uint8Array {
@@ -108,6 +115,8 @@ function openEnv(dir: string): Env {
       meta: root.openDB<Usage | number, string>('meta', { encoding: 'msgpack' }),
       orphans: root.openDB<number, Buffer>('orphans', { encoding: 'msgpack', keyEncoding: 'binary' }),
       holdings: root.openDB<StoredHolding, Buffer>('holdings', { encoding: 'msgpack', keyEncoding: 'binary' }),
+      refs: root.openDB<Uint8Array, string>('refs', { encoding: 'binary', compression: false }),
+      tombstones: root.openDB<Uint8Array, Buffer>('tombstones', { encoding: 'binary', keyEncoding: 'binary', compression: false }),
     };
     env.meta.get(USAGE_KEY);
     // Files made by older versions or under another umask may be wider than 0600.
@@ -657,6 +666,93 @@ export class LmdbSymbolStore implements SymbolStore {
     this.setState('ok', null);
     await old.root.close().catch(noop);
     return fresh;
+  }
+
+  async putRef(ref: RefRecord): Promise<boolean> {
+    this.ensureOpen();
+    checkRef(ref);
+    const key = refKey(ref.zone, ref.device);
+    // Most offers repeat what is held (every read pulls every head): no write transaction then.
+    const held = this.listRefs(ref.zone).find((r) => r.device === ref.device);
+    if (held && !refReplaces(ref, held)) return false;
+    const value = encodeRecord(ref);
+    return this.write(value.length, (env) => {
+      const raw = env.refs.getBinary(key);
+      let stored: RefRecord | undefined;
+      try {
+        stored = raw ? decodeRef(raw) : undefined;
+      } catch {
+        stored = undefined; // a damaged record is replaced
+      }
+      if (!refReplaces(ref, stored)) return false;
+      env.refs.put(key, value);
+      return true;
+    });
+  }
+
+  listRefs(zone?: string): RefRecord[] {
+    return this.read((env) => {
+      const out: RefRecord[] = [];
+      const range = zone === undefined ? {} : { start: `${zone}\0`, end: `${zone}\u0001` };
+      for (const { value } of env.refs.getRange(range)) {
+        try {
+          const r = decodeRef(value);
+          if (zone === undefined || r.zone === zone) out.push(r);
+        } catch {
+          continue; // one damaged record hides no other
+        }
+      }
+      return out;
+    });
+  }
+
+  async putTombstone(t: Tombstone): Promise<boolean> {
+    this.ensureOpen();
+    checkTombstone(t);
+    const key = Buffer.from(t.objectId);
+    // Tombstones are pulled again on every repair pass: a known decision costs no write.
+    let held: Tombstone | undefined;
+    try {
+      held = this.getTombstone(t.objectId);
+    } catch {
+      held = undefined;
+    }
+    if (held && !tombstoneReplaces(t, held)) return false;
+    const value = encodeRecord(t);
+    return this.write(value.length, (env) => {
+      const raw = env.tombstones.getBinary(key);
+      let stored: Tombstone | undefined;
+      try {
+        stored = raw ? decodeTombstone(raw) : undefined;
+      } catch {
+        stored = undefined;
+      }
+      if (!tombstoneReplaces(t, stored)) return false;
+      env.tombstones.put(key, Buffer.from(value));
+      return true;
+    });
+  }
+
+  getTombstone(objectId: Uint8Array): Tombstone | undefined {
+    this.ensureOpen();
+    checkObjectId(objectId);
+    const raw = this.read((env) => env.tombstones.getBinary(Buffer.from(objectId)));
+    return raw ? decodeTombstone(raw) : undefined;
+  }
+
+  listTombstones(zone?: string): Tombstone[] {
+    return this.read((env) => {
+      const out: Tombstone[] = [];
+      for (const { value } of env.tombstones.getRange({})) {
+        try {
+          const t = decodeTombstone(value);
+          if (zone === undefined || t.zone === zone) out.push(t);
+        } catch {
+          continue;
+        }
+      }
+      return out;
+    });
   }
 
   async close(): Promise<void> {

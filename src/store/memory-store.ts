@@ -14,6 +14,7 @@ import {
   checkTimeout,
   dedupeEntries,
 } from './validate.js';
+import { checkRef, checkTombstone, cloneRef, cloneTombstone, refKey, refReplaces, tombstoneReplaces } from './records.js';
 import type { VerifyReport } from './verify.js';
 import { HoldingsIndex, type HoldingsPage, type ZoneHoldings } from './holdings.js';
 import type {
@@ -27,6 +28,8 @@ import type {
   SymbolEntry,
   SymbolPosition,
   SymbolStore,
+  RefRecord,
+  Tombstone,
 } from './types.js';
 
 const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -41,6 +44,8 @@ export class MemorySymbolStore implements SymbolStore {
   private readonly manifests = new Map<string, Manifest>();
   /** ObjectId hex -> wall ms when its symbols came without a manifest. */
   private readonly orphans = new Map<string, number>();
+  private readonly refs = new Map<string, RefRecord>();
+  private readonly tombstones = new Map<string, Tombstone>();
   private fresh: FreshStart | null = null;
   private readonly openedAt = Date.now();
   private readonly quotaBytes: number | null;
@@ -280,6 +285,8 @@ export class MemorySymbolStore implements SymbolStore {
     this.manifests.clear();
     this.orphans.clear();
     this.holdings.clear();
+    this.refs.clear();
+    this.tombstones.clear();
     this.symbolCount = 0;
     this.byteCount = 0;
     const at = Date.now();
@@ -290,6 +297,47 @@ export class MemorySymbolStore implements SymbolStore {
   usage(): StoreUsage {
     this.ensureOpen();
     return { symbols: this.symbolCount, bytes: this.byteCount, quotaBytes: this.quotaBytes };
+  }
+
+  async putRef(ref: RefRecord): Promise<boolean> {
+    this.ensureOpen();
+    checkRef(ref);
+    const key = refKey(ref.zone, ref.device);
+    if (!refReplaces(ref, this.refs.get(key))) return false;
+    this.refs.set(key, cloneRef(ref));
+    return true;
+  }
+
+  listRefs(zone?: string): RefRecord[] {
+    this.ensureOpen();
+    return [...this.refs.entries()]
+      .filter(([, r]) => zone === undefined || r.zone === zone)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, r]) => cloneRef(r));
+  }
+
+  async putTombstone(t: Tombstone): Promise<boolean> {
+    this.ensureOpen();
+    checkTombstone(t);
+    const key = hexOf(t.objectId);
+    if (!tombstoneReplaces(t, this.tombstones.get(key))) return false;
+    this.tombstones.set(key, cloneTombstone(t));
+    return true;
+  }
+
+  getTombstone(objectId: Uint8Array): Tombstone | undefined {
+    this.ensureOpen();
+    checkObjectId(objectId);
+    const t = this.tombstones.get(hexOf(objectId));
+    return t ? cloneTombstone(t) : undefined;
+  }
+
+  listTombstones(zone?: string): Tombstone[] {
+    this.ensureOpen();
+    return [...this.tombstones.entries()]
+      .filter(([, t]) => zone === undefined || t.zone === zone)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, t]) => cloneTombstone(t));
   }
 
   async close(): Promise<void> {

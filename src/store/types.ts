@@ -1,9 +1,9 @@
 // The symbol store contract shared by the LMDB store and the memory-only store.
-import type { Manifest, SymbolEntry } from '../crypto/index.js';
+import type { Manifest, RefRecord, SymbolEntry, Tombstone } from '../crypto/index.js';
 import type { HoldingsPage, ZoneHoldings } from './holdings.js';
 import type { VerifyReport } from './verify.js';
 
-export type { Manifest, SymbolEntry };
+export type { Manifest, RefRecord, SymbolEntry, Tombstone };
 export type SymbolPosition = [sbn: number, esi: number];
 
 export interface StoreUsage {
@@ -123,6 +123,21 @@ export interface SymbolStore {
   holdingsDigest(zone: string): ZoneHoldings;
   /** Entries of the summary of `zone` in the given buckets, in id order after `after`, at most `limit`. */
   holdingsPage(zone: string, buckets: readonly number[], after: Uint8Array | undefined, limit: number): HoldingsPage;
+  /**
+   * Keeps a device's head of a zone's namespace if it is new or has a higher seq than the one
+   * held (a head never moves back); resolves with whether it was kept, once durable.
+   */
+  putRef(ref: RefRecord): Promise<boolean>;
+  /** The heads held, of one zone or all, ordered by zone then device. */
+  listRefs(zone?: string): RefRecord[];
+  /**
+   * Keeps a tombstone if none is held for the object or it is a later decision (same instant:
+   * dead wins); resolves with whether it was kept, once durable.
+   */
+  putTombstone(t: Tombstone): Promise<boolean>;
+  getTombstone(objectId: Uint8Array): Tombstone | undefined;
+  /** Tombstones held (dead and alive), of one zone or all, in ObjectId order. */
+  listTombstones(zone?: string): Tombstone[];
   close(): Promise<void>;
 }
 

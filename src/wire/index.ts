@@ -14,6 +14,8 @@ export {
 export { encodeFrame, decodeFrameBody, validateMessage, makeMessage, FrameDecoder } from './frame.js';
 export {
   MESSAGE_FIELDS,
+  MAX_FORGOTTEN,
+  MAX_TOMBSTONES,
   isMessageType,
   type Message,
   type MessageType,

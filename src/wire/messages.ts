@@ -1,7 +1,7 @@
 // Message types and their schema table. Every message is a CBOR map { v: 1, t, id, ...fields }.
 // To add a type: add its interface to Message and one row to MESSAGE_FIELDS.
-import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type SymbolEntry } from '../crypto/index.js';
-import { arrayOf, bytes, fraction, numberIn, optional, pair, record, text, uint, type FieldTable } from './schema.js';
+import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
+import { arrayOf, boolean, bytes, fraction, numberIn, optional, pair, record, text, uint, type FieldTable } from './schema.js';
 import { DEFAULT_MAX_ARRAY_LENGTH } from './limits.js';
 
 export type SymbolKey = [sbn: number, esi: number];
@@ -39,6 +39,12 @@ export interface SummaryDigestMessage extends Envelope<'summary_digest'> { zones
 export interface SummaryDigestResultMessage extends Envelope<'summary_digest_result'> { digests: ZoneSummaryDigest[] }
 export interface SummaryMessage extends Envelope<'summary'> { zone: string; buckets: number[]; after?: Uint8Array; limit: number }
 export interface SummaryPageMessage extends Envelope<'summary_page'> { entries: SummaryEntry[]; next?: Uint8Array }
+export interface RefPutMessage extends Envelope<'ref_put'> { ref: RefRecord }
+export interface RefListMessage extends Envelope<'ref_list'> { zone: string }
+export interface RefListResultMessage extends Envelope<'ref_list_result'> { refs: RefRecord[] }
+export interface TombPutMessage extends Envelope<'tomb_put'> { tombstones: Tombstone[] }
+export interface TombListMessage extends Envelope<'tomb_list'> { zone: string }
+export interface TombListResultMessage extends Envelope<'tomb_list_result'> { tombstones: Tombstone[] }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -67,6 +73,12 @@ export type Message =
   | SummaryDigestResultMessage
   | SummaryMessage
   | SummaryPageMessage
+  | RefPutMessage
+  | RefListMessage
+  | RefListResultMessage
+  | TombPutMessage
+  | TombListMessage
+  | TombListResultMessage
   | OkMessage
   | ErrorMessage;
 
@@ -123,6 +135,20 @@ const zoneDigest = record<ZoneSummaryDigest>({
   bytes: uint(),
 });
 const summaryEntry = record<SummaryEntry>({ objectId, counts: arrayOf(uint(0xffffff), 256) });
+/** Commits one device's record may name as forgotten (older ones are pruned by `forget`). */
+export const MAX_FORGOTTEN = 4096;
+/** Tombstones per message (a longer list is sent in several). */
+export const MAX_TOMBSTONES = 16384;
+
+const refRecord = record<RefRecord>({
+  zone,
+  device: text({ max: 256 }),
+  seq: uint(),
+  commit: objectId,
+  forgotten: arrayOf(objectId, MAX_FORGOTTEN),
+  time: uint(),
+});
+const tombstone = record<Tombstone>({ objectId, zone, at: uint(), dead: boolean() });
 
 /** Fields of each message type besides v, t and id. */
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
@@ -150,6 +176,12 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   summary_digest_result: { digests: arrayOf(zoneDigest, SUMMARY_ZONES_MAX) },
   summary: { zone, buckets: arrayOf(uint(SUMMARY_BUCKETS - 1), SUMMARY_BUCKETS), after: optional(objectId), limit: uint(SUMMARY_PAGE_MAX) },
   summary_page: { entries: arrayOf(summaryEntry, SUMMARY_PAGE_MAX), next: optional(objectId) },
+  ref_put: { ref: refRecord },
+  ref_list: { zone },
+  ref_list_result: { refs: arrayOf(refRecord, 65536) },
+  tomb_put: { tombstones: arrayOf(tombstone, MAX_TOMBSTONES) },
+  tomb_list: { zone },
+  tomb_list_result: { tombstones: arrayOf(tombstone, MAX_TOMBSTONES) },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

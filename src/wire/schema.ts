@@ -36,6 +36,13 @@ export function uint(max: number = Number.MAX_SAFE_INTEGER): Check<number> {
 }
 
 /** A finite number in (0, 1] — used for fractions. */
+export function boolean(): Check<boolean> {
+  return (value, field) => {
+    if (typeof value !== 'boolean') fail(field, 'a boolean');
+    return value;
+  };
+}
+
 export function fraction(): Check<number> {
   return (value, field) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1) fail(field, 'must be a number in (0, 1]');

@@ -61,6 +61,21 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['local user reads the audit log', LOCAL_CONTROL, 'audit.read', null, work, true],
   ['local user verifies the audit log', LOCAL_CONTROL, 'audit.verify', null, owner, true],
   ['a device may not read this device\'s audit log', device(['z:owner']), 'audit.read', null, owner, false, 'not-a-local-action'],
+  ['a member device publishes its head', device(['z:private']), 'ref.put', 'z:private', owner, true],
+  ['a public device may not publish a private head', device(['z:public']), 'ref.put', 'z:private', owner, false, 'caller-zone'],
+  ['owner heads never over DERP', device(['z:owner'], 'derp'), 'ref.list', 'z:owner', owner, false, 'transport'],
+  ['a member device reads the heads', device(['z:owner'], 'peer-relay'), 'ref.list', 'z:owner', owner, true],
+  ['a member device spreads tombstones', device(['z:private'], 'derp'), 'tombstone.put', 'z:private', owner, true],
+  ['a work device may not tombstone private objects', device(['z:work']), 'tombstone.put', 'z:private', owner, false, 'caller-zone'],
+  ['a public device may not read private tombstones', device(['z:public']), 'tombstone.list', 'z:private', owner, false, 'caller-zone'],
+  ['a device may not list names', device(['z:owner']), 'files.list', 'z:owner', owner, false, 'not-a-local-action'],
+  ['local user lists names of a held zone', LOCAL_CONTROL, 'files.list', 'z:private', owner, true],
+  ['local user may not read owner names on a work device', LOCAL_CONTROL, 'files.get', 'z:owner', work, false, 'self-zone'],
+  ['local user puts names in a held zone', LOCAL_CONTROL, 'files.put', 'z:work', work, true],
+  ['local user may not rename private files from a work device', LOCAL_CONTROL, 'files.remove', 'z:private', work, false, 'self-zone'],
+  ['local user collects garbage of a held zone', LOCAL_CONTROL, 'files.gc', 'z:owner', owner, true],
+  ['garbage collection needs a zone', LOCAL_CONTROL, 'files.gc', null, owner, false, 'needs-zone'],
+  ['a local user may not publish heads as a peer', LOCAL_CONTROL, 'ref.put', 'z:owner', owner, false, 'not-a-peer-action'],
 ];
 
 test('authorization table: explicit rows', () => {

@@ -74,6 +74,7 @@ export class InProcessMesh {
       logger: pino({ level: process.env.FCP_TEST_LOG ?? 'silent' }),
       repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
       secretsRestoreIntervalMs: 0,
+      names: { gcIntervalMs: 0 },
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
       ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),
     });

@@ -283,6 +283,41 @@ for (const [name, make] of Object.entries(factories)) {
     }
   });
 
+  test(`${name}: heads move forward only; tombstones keep the later decision`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const ref = (device: string, seq: number, zone = 'z:private') => ({ zone, device, seq, commit: bytes(32), forgotten: [bytes(32)], time: 1_790_000_000_000 + seq });
+      const r2 = ref('dev-a', 2);
+      assert.equal(await store.putRef(r2), true);
+      assert.equal(await store.putRef(ref('dev-a', 1)), false, 'a lower seq is ignored');
+      assert.equal(await store.putRef(ref('dev-a', 2)), false, 'the same seq is ignored');
+      await store.putRef(ref('dev-b', 7));
+      await store.putRef(ref('dev-a', 1, 'z:owner'));
+      assert.deepEqual(store.listRefs('z:private').map((r) => [r.device, r.seq]), [['dev-a', 2], ['dev-b', 7]]);
+      assert.deepEqual(store.listRefs('z:private')[0]!.commit, r2.commit);
+      assert.equal(store.listRefs().length, 3);
+      const r3 = ref('dev-a', 3);
+      assert.equal(await store.putRef(r3), true);
+      assert.deepEqual(store.listRefs('z:private')[0]!.forgotten, r3.forgotten);
+
+      const id = bytes(32);
+      assert.equal(await store.putTombstone({ objectId: id, zone: 'z:private', at: 100, dead: true }), true);
+      assert.equal(await store.putTombstone({ objectId: id, zone: 'z:private', at: 50, dead: false }), false, 'an earlier decision loses');
+      assert.equal(await store.putTombstone({ objectId: id, zone: 'z:private', at: 100, dead: false }), false, 'at the same instant dead wins');
+      assert.equal(store.getTombstone(id)?.dead, true);
+      assert.equal(await store.putTombstone({ objectId: id, zone: 'z:private', at: 200, dead: false }), true, 'stored again later');
+      assert.equal(store.getTombstone(id)?.dead, false);
+      await store.putTombstone({ objectId: bytes(32), zone: 'z:owner', at: 1, dead: true });
+      assert.equal(store.listTombstones('z:private').length, 1);
+      assert.equal(store.listTombstones().length, 2);
+      assert.equal(store.getTombstone(bytes(32)), undefined);
+      await assert.rejects(store.putRef({ ...ref('dev-c', 0) }), (e: StoreError) => e.code === 'STORE_BAD_INPUT');
+      await assert.rejects(store.putTombstone({ objectId: bytes(31), zone: 'z:private', at: 1, dead: true }), (e: StoreError) => e.code === 'STORE_BAD_INPUT');
+    } finally {
+      await cleanup();
+    }
+  });
+
   test(`${name}: a closed store refuses calls with STORE_CLOSED`, async () => {
     const { store, cleanup } = await make();
     await store.close();

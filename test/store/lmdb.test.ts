@@ -194,3 +194,22 @@ test('a manifest damaged below the store is left out of the listing, named by ge
     }
   });
 });
+
+test('heads and tombstones survive close and reopen', async () => {
+  await withDir(async (dir) => {
+    const commit = bytes(32);
+    const id = bytes(32);
+    const store = await LmdbSymbolStore.open(dir);
+    await store.putRef({ zone: 'z:private', device: 'dev-a', seq: 4, commit, forgotten: [], time: 5 });
+    await store.putTombstone({ objectId: id, zone: 'z:private', at: 9, dead: true });
+    await store.close();
+    const again = await LmdbSymbolStore.open(dir);
+    try {
+      assert.deepEqual(again.listRefs('z:private').map((r) => [r.device, r.seq, Buffer.from(r.commit).toString('hex')]), [['dev-a', 4, Buffer.from(commit).toString('hex')]]);
+      assert.equal(again.getTombstone(id)?.dead, true);
+      assert.equal(await again.putRef({ zone: 'z:private', device: 'dev-a', seq: 3, commit: bytes(32), forgotten: [], time: 6 }), false, 'still only forward');
+    } finally {
+      await again.close();
+    }
+  });
+});

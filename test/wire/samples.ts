@@ -51,6 +51,12 @@ export function sampleMessages(): Record<MessageType, Message> {
     summary_digest_result: makeMessage('summary_digest_result', 19, { digests: [{ zone: 'z:private', digest: bytes(16), buckets: bytes(4096), objects: 3, symbols: 12, bytes: 9000 }] }),
     summary: makeMessage('summary', 20, { zone: 'z:private', buckets: [0, 7, 255], after: bytes(32), limit: 2048 }),
     summary_page: makeMessage('summary_page', 20, { entries: [{ objectId: bytes(32), counts: [3, 1] }, { objectId: bytes(32), counts: [] }], next: bytes(32) }),
+    ref_put: makeMessage('ref_put', 19, { ref: { zone: 'z:private', device: 'nLaptop1CNTRL', seq: 7, commit: bytes(32), forgotten: [bytes(32)], time: 1_780_000_000_000 } }),
+    ref_list: makeMessage('ref_list', 20, { zone: 'z:private' }),
+    ref_list_result: makeMessage('ref_list_result', 20, { refs: [{ zone: 'z:private', device: 'nPhone1CNTRL', seq: 1, commit: bytes(32), forgotten: [], time: 1 }] }),
+    tomb_put: makeMessage('tomb_put', 21, { tombstones: [{ objectId: bytes(32), zone: 'z:private', at: 1_780_000_000_000, dead: true }] }),
+    tomb_list: makeMessage('tomb_list', 22, { zone: 'z:work' }),
+    tomb_list_result: makeMessage('tomb_list_result', 22, { tombstones: [{ objectId: bytes(32), zone: 'z:work', at: 5, dead: false }] }),
     ok: makeMessage('ok', 13, {}),
     error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),
   };

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { ControlError, parseJsonReply, type ControlClient } from '../../daemon/control-client.js';
 import { OutputFile, openInput } from '../local-files.js';
 import { Progress, humanBytes } from '../progress.js';
+import { getNamed, isIdLike, putNamed } from './files.js';
 
 interface PutReply {
   id: string;
@@ -124,26 +125,46 @@ async function get(client: ControlClient, id: string, opts: { out?: string; veri
 
 export function registerContentCommands(program: Command, control: (cmd: Command) => ControlClient): void {
   program
-    .command('put <file>')
-    .description('store a file (or stdin with "-") of any size in a zone, streamed and chunked; prints its id')
-    .requiredOption('--zone <zone>', 'zone of the data, e.g. z:private')
+    .command('put <file> [dest]')
+    .description('store a file (or stdin with "-") of any size, streamed and chunked; prints its id. With DEST: name it (a directory recursively) in the zone\'s namespace')
+    .option('--zone <zone>', 'zone of the data, e.g. z:private (with DEST: default z:private when this device holds it)')
     .option('--tolerate <n>', 'devices that may be lost while the file stays readable')
     .option('--json', 'print JSON (errors too)')
     .option('-q, --quiet', 'no progress or summary on stderr')
-    .addHelpText('after', '\nExamples:\n  fcp put photo.jpg --zone z:private\n  tar c ./notes | fcp put - --zone z:owner\n')
-    .action(async (file: string, opts: { zone: string; tolerate?: string; json?: boolean; quiet?: boolean }, cmd: Command) => {
-      await put(control(cmd), file, opts);
+    .addHelpText(
+      'after',
+      '\nExamples:\n  fcp put photo.jpg --zone z:private\n  tar c ./notes | fcp put - --zone z:owner\n  fcp put ./photos photos/2026/     # the tree, by name (its contents under photos/2026/)\n  fcp put report.pdf docs/          # named docs/report.pdf\n',
+    )
+    .action(async (file: string, dest: string | undefined, opts: { zone?: string; tolerate?: string; json?: boolean; quiet?: boolean }, cmd: Command) => {
+      if (dest !== undefined) return putNamed(control(cmd), file, dest, opts);
+      if (!opts.zone) throw new ControlError('CONTROL_BAD_USAGE', 'give --zone to store by id, or a DEST path to name the file (fcp put FILE DEST)');
+      await put(control(cmd), file, { ...opts, zone: opts.zone });
     });
 
   program
-    .command('get <id>')
-    .description('rebuild a stored file from the mesh (id or a unique prefix of at least 8 hex digits)')
+    .command('get <idOrPath>')
+    .description('rebuild a stored file by id (or unique prefix of 8+ hex digits), or by name: PATH[@N] (a directory restores the whole tree with -o DIR)')
+    .option('--zone <zone>', 'zone of a PATH (default z:private when this device holds it)')
     .option('-o, --out <file>', 'where to write it ("-" for stdout; the default when stdout is not a terminal)')
     .option('--verify', 'also re-hash every chunk against its id')
     .option('--json', 'print JSON (errors too)')
     .option('-q, --quiet', 'no progress or summary on stderr')
-    .addHelpText('after', '\nExamples:\n  fcp get 3f2a9c01d4e5 -o photo.jpg\n  fcp get 3f2a9c01d4e5 | tar x\n')
-    .action(async (id: string, opts: { out?: string; verify?: boolean; json?: boolean; quiet?: boolean }, cmd: Command) => {
-      await get(control(cmd), id, opts);
+    .addHelpText('after', '\nExamples:\n  fcp get 3f2a9c01d4e5 -o photo.jpg\n  fcp get 3f2a9c01d4e5 | tar x\n  fcp get photos/2026/a.jpg -o a.jpg\n  fcp get notes/todo.md@3 -           # the file as snapshot 3 had it\n  fcp get photos/ -o ./restore        # the whole tree\n')
+    .action(async (arg: string, opts: { out?: string; verify?: boolean; json?: boolean; quiet?: boolean; zone?: string }, cmd: Command) => {
+      // Hex is tried as an id first (8 to 64 digits name an object); a path otherwise, or when
+      // no object has that id and a name does.
+      if (!isIdLike(arg) || opts.zone) return getNamed(control(cmd), arg, opts);
+      try {
+        await get(control(cmd), arg, opts);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'MESH_NOT_FOUND' && code !== 'MESH_BAD_ID') throw err;
+        // Not an object: perhaps a name that looks like hex. If it is no name either, the
+        // id's own error says best what was asked.
+        await getNamed(control(cmd), arg, opts).catch((named: unknown) => {
+          const code = (named as { code?: string }).code;
+          throw code === 'FILES_NOT_FOUND' || code === 'FILES_NEED_ZONE' ? err : named;
+        });
+      }
     });
 }

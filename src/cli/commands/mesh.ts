@@ -11,6 +11,7 @@ import { loadZones } from '../../daemon/daemon.js';
 import { daemonOptions, startForeground } from '../fcpd.js';
 import { humanBytes } from '../progress.js';
 import { registerContentCommands } from './content.js';
+import { lsNamed, registerFileCommands } from './files.js';
 import { registerSecretCommands } from './secret.js';
 import { registerAuditCommands } from './audit.js';
 
@@ -126,13 +127,17 @@ export function registerMeshCommands(program: Command): void {
     });
 
   registerContentCommands(program, control);
+  registerFileCommands(program, control);
 
   program
-    .command('ls')
-    .description('objects this device knows, with their health')
-    .option('--zone <zone>', 'only this zone')
+    .command('ls [path]')
+    .description('with PATH[@N] ("/" for the root): the names there; without: the objects this device knows, with their health')
+    .option('--zone <zone>', 'only this zone (for PATH: default z:private when this device holds it)')
+    .option('-R, --recursive', 'with PATH: everything below it')
     .option('--json', 'print JSON')
-    .action(async (opts: { zone?: string; json?: boolean }, cmd: Command) => {
+    .addHelpText('after', '\nExamples:\n  fcp ls /\n  fcp ls photos/ -R\n  fcp ls notes@2          # notes/ as snapshot 2 had it\n  fcp ls --zone z:owner   # objects\n')
+    .action(async (path: string | undefined, opts: { zone?: string; json?: boolean; recursive?: boolean }, cmd: Command) => {
+      if (path !== undefined) return lsNamed(control(cmd), path, opts);
       const list = await control(cmd).json<Array<{ objectId: string; zone: string; length: number; devices: number; spare: number; ok: boolean }>>(`/v1/objects${opts.zone ? `?zone=${encodeURIComponent(opts.zone)}` : ''}`);
       print(list, Boolean(opts.json), () =>
         list.length === 0
