@@ -16,6 +16,11 @@ export const PEER_ACTIONS = [
   'node.join',
   'zone-key.get',
   'secret.share',
+  'hub.profile',
+  'hub.lease',
+  'hub.state-read',
+  'hub.state-commit',
+  'hub.peer-invoke',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -36,6 +41,8 @@ export const LOCAL_ACTIONS = [
   'admin.repair',
   'admin.scrub',
   'admin.shutdown',
+  'device.set',
+  'device.list',
 ] as const;
 
 export type PeerAction = (typeof PEER_ACTIONS)[number];
@@ -75,6 +82,11 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'node.join': 'none',
   'zone-key.get': 'read',
   'secret.share': 'share',
+  'hub.profile': 'none',
+  'hub.lease': 'read',
+  'hub.state-read': 'read',
+  'hub.state-commit': 'write',
+  'hub.peer-invoke': 'read',
   'object.put': 'write',
   'object.get': 'read',
   'object.inspect': 'read',
@@ -91,6 +103,8 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'admin.repair': 'none',
   'admin.scrub': 'none',
   'admin.shutdown': 'none',
+  'device.set': 'none',
+  'device.list': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {

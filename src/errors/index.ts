@@ -67,6 +67,10 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   SECRET_EMPTY: 'bad-input',
   SECRET_ABORTED: 'unavailable',
   CONTROL_TOO_LARGE: 'bad-input',
+  HUB_NO_ELIGIBLE_DEVICE: 'unavailable',
+  HUB_CONNECTOR_FAILED: 'unavailable',
+  HUB_LEASE_STALE: 'conflict',
+  HUB_NOT_HOLDER: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

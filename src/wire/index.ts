@@ -41,5 +41,12 @@ export {
   type SecretResultMessage,
   type OkMessage,
   type ErrorMessage,
+  type WireProfile,
+  type WireHead,
+  type LeaseMessage,
+  type HeadCommitMessage,
+  type InvokeMessage,
+  LEASE_OPS,
+  MAX_INVOKE_JSON,
 } from './messages.js';
 export type { Manifest, PlacementPolicy, SymbolEntry } from '../crypto/index.js';

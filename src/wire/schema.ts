@@ -51,6 +51,22 @@ export function numberIn(min: number, max: number): Check<number> {
   };
 }
 
+/** true or false. */
+export function flag(): Check<boolean> {
+  return (value, field) => {
+    if (typeof value !== 'boolean') fail(field, 'must be true or false');
+    return value;
+  };
+}
+
+/** One of a closed set of strings. */
+export function oneOf<T extends string>(values: readonly T[]): Check<T> {
+  return (value, field) => {
+    if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) fail(field, `must be one of ${values.join(', ')}`);
+    return value as T;
+  };
+}
+
 export function literal<T extends string | number>(expected: T): Check<T> {
   return (value, field) => {
     if (value !== expected) fail(field, `must be ${JSON.stringify(expected)}`);

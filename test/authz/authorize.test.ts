@@ -54,6 +54,20 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['local secret put in own zone', LOCAL_CONTROL, 'secret.put', 'z:owner', owner, true],
   ['local secret put needs the exact zone', LOCAL_CONTROL, 'secret.put', 'z:private', owner, false, 'self-zone'],
   ['zone actions need a zone', LOCAL_CONTROL, 'object.put', null, owner, false, 'needs-zone'],
+  ['hub: any zoned device reads a profile', device(['z:public'], 'derp'), 'hub.profile', null, owner, true],
+  ['hub: a zone member asks for a lease', device(['z:private']), 'hub.lease', 'z:private', owner, true],
+  ['hub: a work device may not lease a private connector', device(['z:work']), 'hub.lease', 'z:private', owner, false, 'caller-zone'],
+  ['hub: owner leases never over DERP', device(['z:owner'], 'derp'), 'hub.lease', 'z:owner', owner, false, 'transport'],
+  ['hub: a zone member reads a state head', device(['z:owner']), 'hub.state-read', 'z:private', owner, true],
+  ['hub: a public device may not commit private state', device(['z:public']), 'hub.state-commit', 'z:private', owner, false, 'caller-zone'],
+  ['hub: a zone member commits state', device(['z:private']), 'hub.state-commit', 'z:private', owner, true],
+  ['hub: a zone member routes an invoke', device(['z:owner']), 'hub.peer-invoke', 'z:private', owner, true],
+  ['hub: a work device may not invoke a private connector', device(['z:work']), 'hub.peer-invoke', 'z:private', owner, false, 'caller-zone'],
+  ['hub: this device runs no connector of a zone it may not hold', device(['z:owner']), 'hub.peer-invoke', 'z:owner', work, false, 'self-zone'],
+  ['hub: a device may not set this device profile', device(['z:owner']), 'device.set', null, owner, false, 'not-a-local-action'],
+  ['hub: local user sets the profile', LOCAL_CONTROL, 'device.set', null, work, true],
+  ['hub: local user lists devices', LOCAL_CONTROL, 'device.list', null, work, true],
+  ['hub: local user may not grant leases', LOCAL_CONTROL, 'hub.lease', 'z:owner', owner, false, 'not-a-peer-action'],
 ];
 
 test('authorization table: explicit rows', () => {
