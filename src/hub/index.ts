@@ -1,0 +1,6 @@
+// The hub (public face): connector protocol, host and supervisor, manifests.
+export { ConnectorHost, type ConnectorHostDeps, type ConnectorEvent, type ConnectorStatus, type ConnectorState, type InvokeContext } from './host.js';
+export { DEFAULT_RESTART_POLICY, RestartBudget, type RestartPolicy, type HostMethodHandler, type ConnectorLog } from './supervisor.js';
+export { loadManifest, parseManifestText, describeSchemaErrors, type ConnectorManifest, type LoadedManifest, type OperationSpec, type Risk, type Idempotency, type SecretNeed, type PlacementNeeds } from './manifest.js';
+export { HubError, type HubErrorCode } from './hub-errors.js';
+export * as protocol from './protocol.js';
