@@ -9,6 +9,9 @@ import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } 
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
 import { AdminService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
+import { ConnectorHost } from './hub/host.js';
+import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
+import { HubError } from './hub/hub-errors.js';
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -16,6 +19,8 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * or left (ms); 0 = only at start-up. A device also runs it once shortly after it starts.
    */
   secretsRestoreIntervalMs?: number;
+  /** Hub leases and polling; `runConnectors: false` makes a device that grants and routes but runs none. */
+  hub?: MeshHubOptions & { runConnectors?: boolean };
 }
 
 /** The services every front door calls. */
@@ -61,6 +66,9 @@ export class SovereignMesh {
     readonly node: MeshNode,
     readonly services: MeshServices,
     private readonly holder: ShareHolder,
+    /** The hub across devices: profiles, placement, leases, connector state, invoke routing. */
+    readonly hub: MeshHub,
+    private readonly host: ConnectorHost | null,
   ) {
     this.secrets = new LibrarySecrets(services.secrets, LOCAL_LIBRARY);
   }
@@ -92,8 +100,31 @@ export class SovereignMesh {
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
     };
-    node.serve(createFcpDoor(node, services.peers, services.secrets));
-    const mesh = new SovereignMesh(node, services, holder);
+    let hub: MeshHub | null = null;
+    const host =
+      config.hub?.runConnectors === false
+        ? null
+        : new ConnectorHost({
+            hostName: node.self.hostName,
+            log: node.log,
+            // A connector's host/* requests, in its home zone, as this daemon (the local library user).
+            hostMethods: async (id, method, params) => {
+              if (method === 'host/state.get' || method === 'host/state.put') return hub!.hostState(id, method, params);
+              const zone = hub!.manifestOf(id).zone;
+              if (method === 'host/object.put') {
+                const p = params as { text?: unknown; schema?: unknown };
+                if (typeof p?.text !== 'string') throw new HubError('HUB_BAD_INPUT', 'object.put needs text');
+                return { id: await services.objects.put(LOCAL_LIBRARY, new TextEncoder().encode(p.text), zone, typeof p.schema === 'string' ? { schema: p.schema } : {}) };
+              }
+              const p = params as { id?: unknown };
+              if (typeof p?.id !== 'string') throw new HubError('HUB_BAD_INPUT', 'object.get needs an id');
+              return { text: new TextDecoder().decode(await services.objects.get(LOCAL_LIBRARY, p.id)) };
+            },
+          });
+    hub = new MeshHub({ node, authz, objects: services.objects, host, log: node.log }, config.hub ?? {});
+    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hub!.serve(p, msg)));
+    const mesh = new SovereignMesh(node, services, holder, hub, host);
+    hub.start();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
   }
@@ -143,6 +174,8 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    await this.hub.stop();
+    await this.host?.stopAll();
     this.holder.wipe();
     await this.node.stop();
   }

@@ -90,11 +90,14 @@ export class LeaseTable {
         return this.grant(from, req, now);
       }
       case 'renew': {
-        // The latest grant's holder renews; after a restart this grantor learns it again here.
-        const known = this.current.get(req.subject);
+        // Only the holder a majority granted renews. A grantor that missed the grant (it was
+        // away) or forgot it (it restarted) learns it here; a live lease of another stands.
         if (live && (live.holder !== from || live.seq !== req.seq)) return refuse();
-        if (!live && known && (known.holder !== from || known.seq !== req.seq)) return refuse();
-        if (req.seq !== this.highestSeq(req.subject)) return refuse();
+        if (!live && req.seq < this.highestSeq(req.subject)) return refuse();
+        if (req.seq > this.highestSeq(req.subject)) {
+          this.highest[req.subject] = req.seq;
+          this.opts.seqs?.save(this.highest);
+        }
         return this.grant(from, req, now);
       }
       case 'release': {
@@ -226,9 +229,10 @@ export class LeaseClaim {
       held.validUntil = Math.max(held.validUntil, started + this.durationMs - this.marginMs);
       return true;
     }
-    // A higher sequence elsewhere means another device holds it now: never renew past that.
-    if (r.highestSeq > held.seq || !this.isValid()) this.held = null;
-    return this.held !== null;
+    // Not renewed by a majority: it stays held only until its validity runs out here. (A higher
+    // sequence at a minority of grantors proves nothing: a claim that failed leaves one behind.)
+    if (!this.isValid()) this.held = null;
+    return false;
   }
 
   async release(): Promise<void> {

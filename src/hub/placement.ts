@@ -7,7 +7,7 @@ import { mayHold, type Zone } from '../zones/index.js';
 import type { DeviceProfile } from './profile.js';
 
 /** What a connector's manifest asks of the device it runs on. */
-export interface PlacementNeeds {
+export interface DeviceNeeds {
   alwaysOn?: boolean;
   interactive?: boolean;
   gpu?: boolean;
@@ -28,7 +28,7 @@ export interface Candidate {
 /** Why a device cannot run a connector (for `fcp hub placement` and error messages). */
 export type Ineligible = 'no-profile' | 'zone' | 'always-on' | 'interactive' | 'gpu' | 'device';
 
-export function ineligibility(c: Candidate, homeZone: Zone, needs: PlacementNeeds): Ineligible | null {
+export function ineligibility(c: Candidate, homeZone: Zone, needs: DeviceNeeds): Ineligible | null {
   if (!c.profile) return 'no-profile';
   if (!mayHold(c.zones, homeZone)) return 'zone';
   if (needs.alwaysOn && !c.profile.alwaysOn) return 'always-on';
@@ -54,7 +54,7 @@ export function hrwWeight(connectorId: string, stableId: string): bigint {
 }
 
 /** The eligible candidates, best first: fitness, then HRW weight, then stable id. */
-export function rank(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: PlacementNeeds): Candidate[] {
+export function rank(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: DeviceNeeds): Candidate[] {
   const scored = candidates
     .filter((c) => ineligibility(c, homeZone, needs) === null)
     .map((c) => ({ c, fit: fitness(c.profile!), w: hrwWeight(connectorId, c.stableId) }));
@@ -63,6 +63,6 @@ export function rank(connectorId: string, candidates: readonly Candidate[], home
 }
 
 /** The device a connector runs on, or null when none is eligible. */
-export function place(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: PlacementNeeds): Candidate | null {
+export function place(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: DeviceNeeds): Candidate | null {
   return rank(connectorId, candidates, homeZone, needs)[0] ?? null;
 }

@@ -4,4 +4,4 @@ export { PeerService, type FetchSink } from './peer-service.js';
 export { ObjectService } from './object-service.js';
 export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
-export { createFcpDoor, devicePrincipal } from './fcp-door.js';
+export { createFcpDoor, devicePrincipal, type ExtraDoor } from './fcp-door.js';

@@ -1,0 +1,693 @@
+// The hub across devices, on one device: it advertises this device's profile and learns its
+// peers', reads the registry of installed connectors, and for each connector takes part in the
+// lease (granting, claiming, renewing) so the connector runs on exactly one device, the best by
+// placement when it starts; it starts and stops the local host's connectors as leases come and
+// go, keeps their state in the mesh (fenced by the lease), and routes invokes to the holder.
+import type { Logger } from 'pino';
+import { describePrincipal, inZone, LOCAL_LIBRARY, NODE, type Authorizer, type DevicePrincipal, type Principal } from '../authz/index.js';
+import type { MeshNode, Outgoing } from '../mesh/index.js';
+import { MeshError } from '../mesh/index.js';
+import type { ObjectService } from '../services/index.js';
+import type { LeaseMessage, Message } from '../wire/index.js';
+import { mayHold, mayUsePeer, type Zone } from '../zones/index.js';
+import type { ConnectorHost, InvokeContext } from './host.js';
+import { LeaseClaim, LeaseTable, majorityOf, type LeaseReply, type LeaseRequest } from './lease.js';
+import type { ConnectorManifest } from './manifest.js';
+import { HubMeshError } from './mesh-errors.js';
+import { ineligibility, rank, type Candidate } from './placement.js';
+import { buildProfile, measureFacts, ProfileFile, type DeclaredProfile, type DeviceProfile } from './profile.js';
+import { needsOf, registryFromJson, withConnector, withoutConnector, type RegistryBody } from './registry.js';
+import { InvokeRouter, remoteError, type Route } from './router.js';
+import { decodeRecord, encodeRecord, HeadTable, newestHead, RECORD_SCHEMA, registryKey, stateKey, type Head } from './state.js';
+
+export interface MeshHubOptions {
+  /** Lease duration = the failover grace period (ms). Default 15 s. */
+  leaseMs?: number;
+  /** How often leases are renewed, profiles polled and the registry re-read (ms). Default leaseMs / 5. */
+  pollMs?: number;
+}
+
+export interface MeshHubDeps {
+  node: MeshNode;
+  authz: Authorizer;
+  objects: ObjectService;
+  /** This device's connector host; null when it runs no connectors (it still grants and routes). */
+  host: ConnectorHost | null;
+  log: Logger;
+}
+
+interface PeerProfile {
+  profile: DeviceProfile;
+  signingKey: Uint8Array;
+  /** Monotonic ms of its last answer. */
+  seenAt: number;
+}
+
+/** One connector this device takes part in. */
+interface Slot {
+  manifest: ConnectorManifest;
+  zone: Zone;
+  claim: LeaseClaim;
+  /** Running here under the held lease. */
+  running: boolean;
+  starting: boolean;
+  /** The state head and value as last loaded or written here. */
+  head?: Head;
+  value: unknown;
+  saving: Promise<unknown>;
+  lossTimer?: NodeJS.Timeout;
+  /** Holder another device reported, and when (monotonic). */
+  holder?: { stableId: string; at: number };
+  /** Monotonic ms since the lease was seen free (nobody holds it), for the fallback claim. */
+  freeSince?: number;
+  /** No local start attempt before this (monotonic), after a failed start. */
+  backoffUntil: number;
+}
+
+/** A device as `fcp device ls` shows it. */
+export interface DeviceListing {
+  stableId: string;
+  hostName: string;
+  self: boolean;
+  /** Its fcpd answered within the last polls. */
+  alive: boolean;
+  zones: string[];
+  profile?: DeviceProfile;
+  /** Connectors running there, as this device knows. */
+  runs: string[];
+}
+
+/** A connector as the hub sees it across devices. */
+export interface Placement {
+  id: string;
+  zone: string;
+  /** The device placement prefers now (host name), if any is eligible. */
+  preferred?: string;
+  /** The device holding its lease (host name), if known. */
+  runningOn?: string;
+  leaseSeq: number;
+  stateSeq: number;
+}
+
+const now = () => performance.now();
+
+export class MeshHub {
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  private readonly marginMs: number;
+  private readonly leases: LeaseTable;
+  private readonly heads: HeadTable;
+  private readonly profileFile: ProfileFile;
+  private declared: DeclaredProfile;
+  private selfProfile: DeviceProfile;
+  private readonly peers = new Map<string, PeerProfile>();
+  private readonly registries = new Map<string, { head?: Head; body: RegistryBody }>();
+  private readonly slots = new Map<string, Slot>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private closed = false;
+  readonly router: InvokeRouter;
+
+  constructor(private readonly deps: MeshHubDeps, opts: MeshHubOptions = {}) {
+    this.leaseMs = opts.leaseMs ?? 15_000;
+    this.pollMs = opts.pollMs ?? Math.max(50, Math.floor(this.leaseMs / 5));
+    if (this.pollMs * 2 >= this.leaseMs) throw new RangeError(`hub poll interval (${this.pollMs} ms) must be under half the lease (${this.leaseMs} ms)`);
+    // Kept back from the claimant's view of its lease: clock-rate drift and the time to stop.
+    this.marginMs = Math.floor(this.leaseMs * 0.3);
+    this.heads = HeadTable.inDataDir(deps.node.opts.dataDir);
+    // A grantor that (re)starts has forgotten live leases: it grants none for one lease duration.
+    this.leases = new LeaseTable({ now, seqs: this.heads, quietUntil: now() + this.leaseMs });
+    this.heads.setFencing((s) => this.leases.highestSeq(s));
+    this.profileFile = new ProfileFile(deps.node.opts.dataDir);
+    this.declared = this.profileFile.load();
+    this.selfProfile = buildProfile(this.declared, measureFacts(), deps.node.self.hostName);
+    this.router = new InvokeRouter({
+      route: (id, refresh) => this.route(id, refresh),
+      local: (id, op, input, ctx) => this.runLocal(id, op, input, ctx),
+      call: (id, msg, ms) => deps.node.call(id, msg, ms),
+      log: deps.log,
+    });
+  }
+
+  private get selfId(): string {
+    return this.deps.node.self.stableId;
+  }
+
+  private get roundTimeoutMs(): number {
+    return Math.max(200, Math.min(2_000, this.pollMs));
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.closed) return;
+      this.ticking ??= this.tick()
+        .catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message }, 'hub tick failed'))
+        .finally(() => (this.ticking = null));
+      this.timer = setTimeout(loop, this.pollMs);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  /** Stops local connectors and gives their leases back, so another device takes over at once. */
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking?.catch(() => undefined);
+    await Promise.all(
+      [...this.slots.values()].map(async (s) => {
+        if (s.running) await this.stopLocal(s, 'daemon stopping');
+        await s.claim.release().catch(() => undefined);
+      }),
+    );
+  }
+
+  // ---- profiles ------------------------------------------------------------------------------
+
+  profile(): DeviceProfile {
+    return this.selfProfile;
+  }
+
+  async setProfile(p: Principal, settings: DeclaredProfile): Promise<DeviceProfile> {
+    this.deps.authz.authorize(p, 'device.set', NODE);
+    this.declared = await this.profileFile.update(settings);
+    this.selfProfile = buildProfile(this.declared, measureFacts(), this.deps.node.self.hostName);
+    this.deps.log.info({ profile: this.selfProfile }, 'device profile set');
+    return this.selfProfile;
+  }
+
+  private alive(stableId: string): boolean {
+    if (stableId === this.selfId) return true;
+    const p = this.peers.get(stableId);
+    return p !== undefined && now() - p.seenAt < this.pollMs * 2.5 + this.roundTimeoutMs;
+  }
+
+  private async pollProfiles(): Promise<void> {
+    this.selfProfile = buildProfile(this.declared, measureFacts(), this.deps.node.self.hostName);
+    await Promise.all(
+      this.deps.node.eligibility.members().map(async (info) => {
+        const id = info.peer.stableId;
+        try {
+          const r = await this.deps.node.call(id, { t: 'profile' }, this.roundTimeoutMs);
+          if (r.t === 'profile_result') this.peers.set(id, { profile: r.profile, signingKey: r.signingPublicKey, seenAt: now() });
+        } catch {
+          // not answering: it drops out of placement once its last answer is old
+        }
+      }),
+    );
+  }
+
+  private candidates(): Candidate[] {
+    const self: Candidate = { stableId: this.selfId, hostName: this.deps.node.self.hostName, zones: this.deps.node.directory.selfZones, profile: this.selfProfile };
+    const others = this.deps.node.directory
+      .all()
+      .filter((i) => this.alive(i.peer.stableId))
+      .map((i): Candidate => ({ stableId: i.peer.stableId, hostName: i.peer.hostName, zones: i.zones, profile: this.peers.get(i.peer.stableId)!.profile }));
+    return [self, ...others];
+  }
+
+  private hostNameOf(stableId: string): string {
+    return stableId === this.selfId ? this.deps.node.self.hostName : this.deps.node.directory.byStableId(stableId)?.peer.hostName ?? stableId;
+  }
+
+  devices(p: Principal): DeviceListing[] {
+    this.deps.authz.authorize(p, 'device.list', NODE);
+    const runs = new Map<string, string[]>();
+    for (const s of this.slots.values()) {
+      const where = s.running ? this.selfId : s.holder?.stableId;
+      if (where) runs.set(where, [...(runs.get(where) ?? []), s.manifest.id]);
+    }
+    const self: DeviceListing = { stableId: this.selfId, hostName: this.deps.node.self.hostName, self: true, alive: true, zones: this.deps.node.self.zones, profile: this.selfProfile, runs: runs.get(this.selfId) ?? [] };
+    const others = this.deps.node.directory
+      .all()
+      .filter((i) => i.zones.length > 0)
+      .map((i): DeviceListing => {
+        const known = this.peers.get(i.peer.stableId);
+        return {
+          stableId: i.peer.stableId,
+          hostName: i.peer.hostName,
+          self: false,
+          alive: this.alive(i.peer.stableId),
+          zones: i.zones.map((z) => z.id),
+          ...(known ? { profile: known.profile } : {}),
+          runs: runs.get(i.peer.stableId) ?? [],
+        };
+      });
+    return [self, ...others.sort((a, b) => (a.hostName < b.hostName ? -1 : 1))];
+  }
+
+  // ---- grantors --------------------------------------------------------------------------------
+
+  /** Every device that may hold the zone, online or not: a majority is counted over all of them. */
+  private zoneDevices(zone: Zone): string[] {
+    const ids = this.deps.node.directory
+      .all()
+      .filter((i) => mayHold(i.zones, zone))
+      .map((i) => i.peer.stableId);
+    if (mayHold(this.deps.node.directory.selfZones, zone)) ids.push(this.selfId);
+    return ids.sort();
+  }
+
+  private selfPrincipal(): DevicePrincipal {
+    const n = this.deps.node;
+    return { kind: 'device', stableId: n.self.stableId, hostName: n.self.hostName, address: n.self.address, tags: n.directory.self.tags, zones: n.directory.selfZones, path: 'direct' };
+  }
+
+  /**
+   * One request to a grantor of `zone`: this device answers itself without the network; a peer
+   * whose path may not carry the zone's traffic (or that is offline) is not asked at all.
+   */
+  private async ask(stableId: string, msg: Outgoing, zone: Zone): Promise<Message> {
+    if (stableId !== this.selfId) {
+      const info = this.deps.node.directory.byStableId(stableId);
+      if (!info || !info.peer.online || !mayUsePeer(zone, info.peer)) throw new HubMeshError('HUB_TOO_FEW_DEVICES', `${stableId} cannot be asked about ${zone.id} now`);
+    }
+    if (stableId === this.selfId) {
+      const reply = await this.serve(this.selfPrincipal(), { v: 1, id: 0, ...msg } as Message);
+      if (!reply) throw new HubMeshError('HUB_BAD_INVOKE', `${msg.t} is not a hub message`);
+      return { v: 1, id: 0, ...reply } as Message;
+    }
+    return this.deps.node.call(stableId, msg, this.roundTimeoutMs);
+  }
+
+  private claimTransport(zone: Zone) {
+    return {
+      self: this.selfId,
+      grantors: () => this.zoneDevices(zone),
+      now,
+      ask: async (g: string, req: LeaseRequest): Promise<LeaseReply> => {
+        const r = await this.ask(g, { t: 'lease', subject: req.subject, zone: zone.id, op: req.op, seq: req.seq, durationMs: req.durationMs }, zone);
+        if (r.t !== 'lease_result') throw new MeshError('MESH_PEER_ERROR', `lease answered with ${r.t}`);
+        return { granted: r.granted, ...(r.holder !== undefined ? { holder: r.holder } : {}), seq: r.seq, remainingMs: r.remainingMs };
+      },
+    };
+  }
+
+  /** The newest head of a key among the zone's devices; null when fewer than a majority answered. */
+  private async readHead(zone: Zone, key: string): Promise<Head | undefined | null> {
+    const devices = this.zoneDevices(zone);
+    const answers: Array<Head | undefined> = [];
+    await Promise.all(
+      devices.map(async (g) => {
+        try {
+          const r = await this.ask(g, { t: 'head_get', key, zone: zone.id }, zone);
+          if (r.t === 'head_result') answers.push(r.head);
+        } catch {
+          // unanswered
+        }
+      }),
+    );
+    if (answers.length < majorityOf(devices.length)) return null;
+    return newestHead(answers);
+  }
+
+  /** Commits a head to a majority of the zone's devices; a stale lease anywhere is HUB_LEASE_STALE. */
+  private async commitHead(zone: Zone, key: string, head: Head): Promise<void> {
+    const devices = this.zoneDevices(zone);
+    let ok = 0;
+    let stale: Error | null = null;
+    let conflict: Error | null = null;
+    await Promise.all(
+      devices.map(async (g) => {
+        try {
+          await this.ask(g, { t: 'head_commit', key, zone: zone.id, head }, zone);
+          ok++;
+        } catch (err) {
+          const e = remoteError(err) as { code?: string };
+          if (e.code === 'HUB_LEASE_STALE') stale = e as Error;
+          if (e.code === 'HUB_HEAD_CONFLICT') conflict = e as Error;
+        }
+      }),
+    );
+    // A majority took it: done (a stale refusal from a minority is a grantor that saw a claim
+    // which never got its majority). Two majorities always share a device, so a write under a
+    // superseded lease can never get one.
+    if (ok >= majorityOf(devices.length)) return;
+    if (stale) throw stale;
+    if (conflict) throw conflict;
+    throw new HubMeshError('HUB_TOO_FEW_DEVICES', `${key}: only ${ok} of ${devices.length} devices of ${zone.id} took the write (need ${majorityOf(devices.length)})`);
+  }
+
+  // ---- registry --------------------------------------------------------------------------------
+
+  private zone(id: string): Zone {
+    const zones = this.deps.node.zones;
+    if (!zones.has(id)) throw new HubMeshError('HUB_BAD_INVOKE', `unknown zone ${id}`);
+    return zones.get(id);
+  }
+
+  /** Zones this device takes part in: those it may hold. */
+  private heldZones(): Zone[] {
+    return this.deps.node.zones.all().filter((z) => mayHold(this.deps.node.directory.selfZones, z));
+  }
+
+  private async readRegistry(zone: Zone): Promise<RegistryBody> {
+    const head = await this.readHead(zone, registryKey(zone.id));
+    if (head === null) {
+      const cached = this.registries.get(zone.id);
+      if (cached) return cached.body;
+      throw new HubMeshError('HUB_TOO_FEW_DEVICES', `too few devices of ${zone.id} answered to read its registry`);
+    }
+    const cached = this.registries.get(zone.id);
+    if (!head) {
+      this.registries.set(zone.id, { body: { connectors: [] } });
+      return { connectors: [] };
+    }
+    if (cached?.head && cached.head.seq === head.seq && cached.head.objectId === head.objectId) return cached.body;
+    const rec = decodeRecord(await this.deps.objects.get(LOCAL_LIBRARY, head.objectId), (w) => this.signingKeyOf(w));
+    if (rec.kind !== 'registry' || rec.key !== registryKey(zone.id)) throw new HubMeshError('HUB_STATE_DAMAGED', `registry head of ${zone.id} names a ${rec.kind} record of ${rec.key}`);
+    const body = registryFromJson(rec.body);
+    this.registries.set(zone.id, { head, body });
+    return body;
+  }
+
+  private async writeRegistry(zone: Zone, change: (r: RegistryBody) => RegistryBody): Promise<void> {
+    const current = await this.readRegistry(zone);
+    const prev = this.registries.get(zone.id)?.head;
+    const body = change(current);
+    const seq = (prev?.seq ?? 0) + 1;
+    const objectId = await this.putRecord(zone, { kind: 'registry', key: registryKey(zone.id), seq, ...(prev ? { prev: prev.objectId } : {}), body });
+    const head: Head = { seq, objectId };
+    await this.commitHead(zone, registryKey(zone.id), head);
+    this.registries.set(zone.id, { head, body });
+  }
+
+  /** Installs (or updates) a connector for every device of its zone. The caller authorizes. */
+  async install(manifest: ConnectorManifest): Promise<void> {
+    const zone = this.zone(manifest.zone);
+    await this.writeRegistry(zone, (r) => withConnector(r, manifest));
+    this.deps.log.info({ connector: manifest.id, zone: zone.id }, 'connector installed');
+    void this.kick();
+  }
+
+  async uninstall(id: string): Promise<void> {
+    const m = this.manifestOf(id);
+    await this.writeRegistry(this.zone(m.zone), (r) => withoutConnector(r, id));
+    void this.kick();
+  }
+
+  /** Installed connectors of the zones this device takes part in. */
+  installed(): ConnectorManifest[] {
+    return [...this.registries.values()].flatMap((r) => r.body.connectors);
+  }
+
+  manifestOf(id: string): ConnectorManifest {
+    const m = this.installed().find((c) => c.id === id);
+    if (!m) throw new HubMeshError('HUB_UNKNOWN_CONNECTOR', `no connector ${id} is installed in the zones of this device`);
+    return m;
+  }
+
+  private signingKeyOf(stableId: string): Uint8Array | undefined {
+    if (stableId === this.selfId) return this.deps.node.keyring.node.signingPublicKey;
+    return this.peers.get(stableId)?.signingKey;
+  }
+
+  private putRecord(zone: Zone, r: { kind: 'state' | 'registry'; key: string; seq: number; leaseSeq?: number; prev?: string; body: unknown }): Promise<string> {
+    const keys = this.deps.node.keyring.node;
+    const bytes = encodeRecord({ ...r, writer: this.selfId, writerKey: keys.signingPublicKey, at: Date.now() }, keys.signingSecretKey);
+    // The daemon writes its own hub records: the local library principal, in the record's zone.
+    return this.deps.objects.put(LOCAL_LIBRARY, bytes, zone.id, { schema: RECORD_SCHEMA[r.kind] });
+  }
+
+  // ---- the loop ------------------------------------------------------------------------------
+
+  /** Runs a pass now (after an install or a profile change) instead of at the next poll. */
+  async kick(): Promise<void> {
+    if (this.closed) return;
+    await this.ticking?.catch(() => undefined);
+    this.ticking ??= this.tick().catch(() => undefined).finally(() => (this.ticking = null));
+    await this.ticking;
+  }
+
+  async tick(): Promise<void> {
+    await this.pollProfiles();
+    const seen = new Set<string>();
+    await Promise.all(
+      this.heldZones().map(async (zone) => {
+        let body: RegistryBody;
+        try {
+          body = await this.readRegistry(zone);
+        } catch (err) {
+          this.deps.log.debug({ zone: zone.id, err: (err as Error).message }, 'registry not read');
+          return;
+        }
+        for (const m of body.connectors) seen.add(m.id);
+        await Promise.all(body.connectors.map((m) => this.superviseOne(m, zone)));
+      }),
+    );
+    for (const [id, s] of this.slots) {
+      if (seen.has(id) || !this.registries.has(s.zone.id)) continue;
+      // uninstalled: stop it and give the lease back
+      if (s.running) await this.stopLocal(s, 'uninstalled');
+      await s.claim.release().catch(() => undefined);
+      this.slots.delete(id);
+    }
+  }
+
+  private slot(m: ConnectorManifest, zone: Zone): Slot {
+    let s = this.slots.get(m.id);
+    if (!s) {
+      s = { manifest: m, zone, claim: new LeaseClaim(m.id, this.claimTransport(zone), this.leaseMs, this.marginMs), running: false, starting: false, value: null, saving: Promise.resolve(), backoffUntil: 0 };
+      this.slots.set(m.id, s);
+    }
+    s.manifest = m;
+    return s;
+  }
+
+  private async superviseOne(m: ConnectorManifest, zone: Zone): Promise<void> {
+    const s = this.slot(m, zone);
+    if (s.starting) return;
+    if (s.claim.held) {
+      await s.claim.renew();
+      if (!s.claim.isValid()) {
+        if (s.running) await this.stopLocal(s, 'lease lost');
+        return;
+      }
+      this.armLossTimer(s);
+      if (!s.running && this.deps.host && now() >= s.backoffUntil) await this.startLocal(s);
+      return;
+    }
+    const mayRun = this.deps.host !== null && ineligibility(this.candidates()[0]!, zone, needsOf(m)) === null && now() >= s.backoffUntil;
+    const order = rank(m.id, this.candidates(), zone, needsOf(m));
+    const myRank = order.findIndex((c) => c.stableId === this.selfId);
+    // The best live device claims; others claim only after the lease stayed free a while (the
+    // best one may have no host, or fail to start it).
+    const free = s.freeSince !== undefined ? now() - s.freeSince : 0;
+    const shouldClaim = mayRun && myRank >= 0 && (myRank === 0 || free > myRank * this.leaseMs);
+    const r = shouldClaim ? await s.claim.acquire() : await s.claim.query();
+    if (r.holder !== undefined) {
+      s.holder = { stableId: r.holder, at: now() };
+      s.freeSince = undefined;
+    } else {
+      if (!s.claim.held) s.holder = undefined;
+      if (r.answered.length >= majorityOf(this.zoneDevices(zone).length)) s.freeSince ??= now();
+    }
+    if (s.claim.isValid()) {
+      s.holder = undefined;
+      s.freeSince = undefined;
+      this.armLossTimer(s);
+      await this.startLocal(s);
+    }
+  }
+
+  /** Stops the connector when the lease runs out on this device's clock, renewed or not. */
+  private armLossTimer(s: Slot): void {
+    if (s.lossTimer) clearTimeout(s.lossTimer);
+    const held = s.claim.held;
+    if (!held) return;
+    s.lossTimer = setTimeout(() => {
+      if (s.claim.isValid()) return this.armLossTimer(s);
+      s.claim.held = null;
+      if (s.running) void this.stopLocal(s, 'lease ran out');
+    }, Math.max(0, held.validUntil - now()));
+    s.lossTimer.unref();
+  }
+
+  private async startLocal(s: Slot): Promise<void> {
+    const host = this.deps.host;
+    if (!host || s.running || s.starting) return;
+    s.starting = true;
+    try {
+      const head = await this.readHead(s.zone, stateKey(s.manifest.id));
+      if (head === null) throw new HubMeshError('HUB_TOO_FEW_DEVICES', `too few devices of ${s.zone.id} answered to read the state of ${s.manifest.id}`);
+      s.head = head;
+      s.value = null;
+      if (head) {
+        const rec = decodeRecord(await this.deps.objects.get(LOCAL_LIBRARY, head.objectId), (w) => this.signingKeyOf(w));
+        if (rec.kind !== 'state' || rec.key !== stateKey(s.manifest.id)) throw new HubMeshError('HUB_STATE_DAMAGED', `state head of ${s.manifest.id} names a ${rec.kind} record of ${rec.key}`);
+        s.value = rec.body;
+      }
+      if (!s.claim.isValid()) return;
+      await host.start(s.manifest);
+      if (!s.claim.isValid()) {
+        await host.stop(s.manifest.id).catch(() => undefined);
+        return;
+      }
+      s.running = true;
+      this.deps.log.info({ connector: s.manifest.id, leaseSeq: s.claim.held?.seq, stateSeq: s.head?.seq ?? 0 }, 'connector started here under its lease');
+    } catch (err) {
+      s.backoffUntil = now() + this.leaseMs;
+      this.deps.log.warn({ connector: s.manifest.id, err: (err as Error).message }, 'connector did not start; lease given back');
+      await s.claim.release().catch(() => undefined);
+    } finally {
+      s.starting = false;
+    }
+  }
+
+  private async stopLocal(s: Slot, why: string): Promise<void> {
+    s.running = false;
+    if (s.lossTimer) clearTimeout(s.lossTimer);
+    this.deps.log.info({ connector: s.manifest.id, why }, 'connector stopped here');
+    await this.deps.host?.stop(s.manifest.id).catch(() => undefined);
+  }
+
+  // ---- state (host methods of a running connector) -----------------------------------------
+
+  /** Answers a connector's host/state.* requests; other host methods are not the hub's. */
+  async hostState(connectorId: string, method: 'host/state.get' | 'host/state.put', params: unknown): Promise<unknown> {
+    const s = this.slots.get(connectorId);
+    if (!s || !s.running) throw new HubMeshError('HUB_NOT_HOLDER', `${connectorId} does not run here`);
+    if (method === 'host/state.get') return { value: s.value ?? null, seq: s.head?.seq ?? 0 };
+    const value = (params as { value?: unknown } | null)?.value ?? null;
+    const next = s.saving.then(() => this.saveState(s, value));
+    s.saving = next.catch(() => undefined);
+    return { seq: await next };
+  }
+
+  private async saveState(s: Slot, value: unknown): Promise<number> {
+    const leaseSeq = s.claim.requireSeq();
+    const seq = (s.head?.seq ?? 0) + 1;
+    const key = stateKey(s.manifest.id);
+    const objectId = await this.putRecord(s.zone, { kind: 'state', key, seq, leaseSeq, ...(s.head ? { prev: s.head.objectId } : {}), body: value });
+    const head: Head = { seq, objectId, leaseSeq };
+    try {
+      await this.commitHead(s.zone, key, head);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'HUB_LEASE_STALE') {
+        // Another device holds a newer lease: this copy must stop now.
+        s.claim.held = null;
+        void this.stopLocal(s, 'state write fenced off');
+      }
+      throw err;
+    }
+    s.head = head;
+    s.value = value;
+    return seq;
+  }
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  /** Where a connector runs, as the router needs it. */
+  async route(connectorId: string, refresh = false): Promise<Route> {
+    const m = this.manifestOf(connectorId);
+    const zone = this.zone(m.zone);
+    const s = this.slot(m, zone);
+    if (s.running && s.claim.isValid()) return { kind: 'local' };
+    const fresh = s.holder && now() - s.holder.at < this.pollMs * 2 && this.alive(s.holder.stableId);
+    if (!fresh || refresh) {
+      const r = await s.claim.query();
+      s.holder = r.holder !== undefined ? { stableId: r.holder, at: now() } : undefined;
+    }
+    if (s.holder && s.holder.stableId !== this.selfId) return { kind: 'remote', stableId: s.holder.stableId, hostName: this.hostNameOf(s.holder.stableId) };
+    const anyEligible = rank(m.id, this.candidates(), zone, needsOf(m)).length > 0;
+    return { kind: 'none', reason: anyEligible ? 'not-running' : 'no-eligible-device' };
+  }
+
+  /** An invoke accepted here (the front door's service has authorized it). */
+  invoke(connectorId: string, op: string, input: unknown, ctx: InvokeContext): Promise<unknown> {
+    return this.router.invoke(connectorId, op, input, ctx);
+  }
+
+  private async runLocal(connectorId: string, op: string, input: unknown, ctx: InvokeContext): Promise<unknown> {
+    const s = this.slots.get(connectorId);
+    if (!s || !s.running || !s.claim.isValid() || !this.deps.host) throw new HubMeshError('HUB_NOT_HOLDER', `${connectorId} does not run on ${this.deps.node.self.hostName}`);
+    const left = ctx.deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HubMeshError('HUB_DEADLINE_TIMEOUT', `${connectorId}.${op} did not finish within its deadline`)), Math.max(0, left));
+    });
+    try {
+      return await Promise.race([this.deps.host.invoke(connectorId, op, input, ctx), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  placements(): Placement[] {
+    return [...this.slots.values()].map((s) => {
+      const preferred = rank(s.manifest.id, this.candidates(), s.zone, needsOf(s.manifest))[0];
+      const on = s.running ? this.selfId : s.holder?.stableId;
+      return {
+        id: s.manifest.id,
+        zone: s.zone.id,
+        ...(preferred ? { preferred: preferred.hostName } : {}),
+        ...(on ? { runningOn: this.hostNameOf(on) } : {}),
+        leaseSeq: s.claim.highestSeq,
+        stateSeq: s.head?.seq ?? 0,
+      };
+    });
+  }
+
+  // ---- the peer door -------------------------------------------------------------------------
+
+  /** The connector's zone as this device knows it; a request naming another zone is refused. */
+  private connectorZone(id: string, zoneId: string): Zone {
+    const m = this.installed().find((c) => c.id === id);
+    if (!m) throw new HubMeshError('HUB_UNKNOWN_CONNECTOR', `no connector ${id} is installed in the zones of ${this.deps.node.self.hostName}`);
+    if (m.zone !== zoneId) throw new HubMeshError('HUB_BAD_INVOKE', `${id} lives in ${m.zone}, not ${zoneId}`);
+    return this.zone(m.zone);
+  }
+
+  private keyZone(key: string, zoneId: string): Zone {
+    if (key.startsWith('registry/')) {
+      if (key !== registryKey(zoneId)) throw new HubMeshError('HUB_BAD_INVOKE', `${key} is not the registry of ${zoneId}`);
+      return this.zone(zoneId);
+    }
+    if (key.startsWith('state/')) return this.connectorZone(key.slice('state/'.length), zoneId);
+    throw new HubMeshError('HUB_BAD_INVOKE', `unknown hub key ${key}`);
+  }
+
+  /** Hub requests from peers (and from this device to itself); null for other message types. */
+  async serve(p: DevicePrincipal, msg: Message): Promise<Outgoing | null> {
+    const authz = this.deps.authz;
+    switch (msg.t) {
+      case 'profile':
+        authz.authorize(p, 'hub.profile', NODE);
+        return { t: 'profile_result', profile: this.selfProfile, signingPublicKey: this.deps.node.keyring.node.signingPublicKey };
+      case 'lease': {
+        authz.authorize(p, 'hub.lease', inZone(this.connectorZone(msg.subject, msg.zone)));
+        const r = this.leases.handle(p.stableId, leaseRequestOf(msg));
+        return { t: 'lease_result', granted: r.granted, ...(r.holder !== undefined ? { holder: r.holder } : {}), seq: r.seq, remainingMs: Math.min(3_600_000, r.remainingMs) };
+      }
+      case 'head_get': {
+        authz.authorize(p, 'hub.state-read', inZone(this.keyZone(msg.key, msg.zone)));
+        const head = this.heads.get(msg.key);
+        return { t: 'head_result', ...(head ? { head } : {}) };
+      }
+      case 'head_commit': {
+        authz.authorize(p, 'hub.state-commit', inZone(this.keyZone(msg.key, msg.zone)));
+        this.heads.commit(msg.key, msg.head);
+        return { t: 'ok' };
+      }
+      case 'invoke': {
+        authz.authorize(p, 'hub.peer-invoke', inZone(this.connectorZone(msg.connector, this.manifestOf(msg.connector).zone)));
+        let input: unknown;
+        try {
+          input = JSON.parse(msg.input);
+        } catch {
+          throw new HubMeshError('HUB_BAD_INVOKE', 'invoke input is not JSON');
+        }
+        const ctx: InvokeContext = { traceId: msg.traceId, deadline: Date.now() + msg.deadlineMs, caller: describePrincipal(p), ...(msg.idempotencyKey !== undefined ? { idempotencyKey: msg.idempotencyKey } : {}) };
+        this.deps.log.info({ traceId: msg.traceId, connector: msg.connector, op: msg.op, from: p.hostName }, 'invoke from peer');
+        const output = await this.runLocal(msg.connector, msg.op, input, ctx);
+        return { t: 'invoke_result', output: JSON.stringify(output ?? null) };
+      }
+      default:
+        return null;
+    }
+  }
+}
+
+function leaseRequestOf(msg: LeaseMessage): LeaseRequest {
+  return { subject: msg.subject, op: msg.op, seq: msg.seq, durationMs: msg.durationMs };
+}
