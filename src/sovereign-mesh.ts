@@ -29,6 +29,8 @@ export interface MeshServices {
   secrets: SecretService;
   admin: AdminService;
   peers: PeerService;
+  /** The hub across devices (each method authorizes its principal). */
+  hub: MeshHub;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -94,12 +96,7 @@ export class SovereignMesh {
       audit: (e) => transport.audit(e),
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
-    const services: MeshServices = {
-      objects: new ObjectService(node, authz),
-      secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
-      admin: new AdminService(node, authz, hooks.onShutdown),
-      peers: new PeerService(node, authz),
-    };
+    const objects = new ObjectService(node, authz);
     let hub: MeshHub | null = null;
     const host =
       config.hub?.runConnectors === false
@@ -114,15 +111,22 @@ export class SovereignMesh {
               if (method === 'host/object.put') {
                 const p = params as { text?: unknown; schema?: unknown };
                 if (typeof p?.text !== 'string') throw new HubError('HUB_BAD_INPUT', 'object.put needs text');
-                return { id: await services.objects.put(LOCAL_LIBRARY, new TextEncoder().encode(p.text), zone, typeof p.schema === 'string' ? { schema: p.schema } : {}) };
+                return { id: await objects.put(LOCAL_LIBRARY, new TextEncoder().encode(p.text), zone, typeof p.schema === 'string' ? { schema: p.schema } : {}) };
               }
               const p = params as { id?: unknown };
               if (typeof p?.id !== 'string') throw new HubError('HUB_BAD_INPUT', 'object.get needs an id');
-              return { text: new TextDecoder().decode(await services.objects.get(LOCAL_LIBRARY, p.id)) };
+              return { text: new TextDecoder().decode(await objects.get(LOCAL_LIBRARY, p.id)) };
             },
           });
-    hub = new MeshHub({ node, authz, objects: services.objects, host, log: node.log }, config.hub ?? {});
-    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hub!.serve(p, msg)));
+    hub = new MeshHub({ node, authz, objects, host, log: node.log }, config.hub ?? {});
+    const services: MeshServices = {
+      hub,
+      objects,
+      secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
+      admin: new AdminService(node, authz, hooks.onShutdown),
+      peers: new PeerService(node, authz),
+    };
+    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hub.serve(p, msg)));
     const mesh = new SovereignMesh(node, services, holder, hub, host);
     hub.start();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);

@@ -43,6 +43,9 @@ export const LOCAL_ACTIONS = [
   'admin.shutdown',
   'device.set',
   'device.list',
+  'hub.install',
+  'hub.invoke',
+  'hub.placements',
 ] as const;
 
 export type PeerAction = (typeof PEER_ACTIONS)[number];
@@ -105,6 +108,9 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'admin.shutdown': 'none',
   'device.set': 'none',
   'device.list': 'none',
+  'hub.install': 'write',
+  'hub.invoke': 'read',
+  'hub.placements': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {

@@ -24,6 +24,8 @@ export interface DeviceConfig {
   repair: Partial<RepairOptions>;
   /** Give up waiting for tailscaled to be Running after this long (unset: wait as long as it takes). */
   bootTimeoutMs?: number;
+  /** Hub lease duration (the failover grace period) and poll interval, ms; unset keeps defaults. */
+  hub: { leaseMs?: number; pollMs?: number };
 }
 
 export interface ConfigFlags {
@@ -83,6 +85,18 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / repair.${field} must be a number >= 0, got ${String(raw)}`);
     repair[field] = n;
   }
+  const hub: { leaseMs?: number; pollMs?: number } = {};
+  const fileHub = (file.hub ?? {}) as Record<string, unknown>;
+  for (const [field, envName] of [['leaseMs', 'FCP_HUB_LEASE_MS'], ['pollMs', 'FCP_HUB_POLL_MS']] as const) {
+    const raw = env[envName] ?? fileHub[field];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 50) throw new ControlError('CONFIG_INVALID', `${envName} / hub.${field} must be a number of milliseconds >= 50, got ${String(raw)}`);
+    hub[field] = n;
+  }
+  if (hub.leaseMs !== undefined && hub.pollMs !== undefined && hub.pollMs * 2 >= hub.leaseMs) {
+    throw new ControlError('CONFIG_INVALID', `hub.pollMs (${hub.pollMs}) must be under half of hub.leaseMs (${hub.leaseMs})`);
+  }
   const bootRaw = env.FCP_BOOT_TIMEOUT_MS ?? file.bootTimeoutMs;
   const bootTimeoutMs = bootRaw === undefined || bootRaw === '' ? undefined : Number(bootRaw);
   if (bootTimeoutMs !== undefined && (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0)) {
@@ -90,6 +104,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
   }
   return {
     repair,
+    hub,
     ...(bootTimeoutMs !== undefined ? { bootTimeoutMs } : {}),
     dataDir,
     ...(tailscaleSocket ? { tailscaleSocket } : {}),

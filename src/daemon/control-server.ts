@@ -8,11 +8,22 @@ import { LOCAL_CONTROL } from '../authz/index.js';
 import { describeError } from '../errors/index.js';
 import type { MeshServices } from '../sovereign-mesh.js';
 import { ControlError } from './control-client.js';
+import { loadManifest } from '../hub/manifest.js';
+import { parseSettings } from '../hub/profile.js';
 
 export const CONTROL_SOCKET = 'fcpd.sock';
 /** Objects are coded in memory; past this a store is refused up front with a clear error. */
 const MAX_UPLOAD = 2 * 1024 * 1024 * 1024 - 1;
 const MAX_SECRET_BODY = 64 * 1024;
+const MAX_JSON_BODY = 2 * 1024 * 1024;
+
+function jsonBody(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch (err) {
+    throw badRequest(`body is not JSON: ${(err as Error).message}`);
+  }
+}
 
 interface Request {
   req: http.IncomingMessage;
@@ -97,6 +108,43 @@ function routes(s: MeshServices): Route[] {
     },
     // Secrets: values travel only over this 0600 local socket, never in argv or logs.
     { method: 'GET', path: '/v1/secrets', handle: async () => ({ json: await s.secrets.list(P) }) },
+    // The hub across devices: profiles, placement, install and invoke (routed to the holder).
+    { method: 'GET', path: '/v1/devices', handle: async () => ({ json: s.hub.devices(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/device',
+      handle: async ({ req }) => {
+        const body = jsonBody(await readBody(req, MAX_JSON_BODY));
+        const words = (body as { set?: unknown }).set;
+        if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw badRequest('body must be {"set": ["key=value", ...]}');
+        return { json: await s.hub.setProfile(P, parseSettings(words as string[])) };
+      },
+    },
+    { method: 'GET', path: '/v1/hub/placements', handle: async () => ({ json: s.hub.placementsFor(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/hub/connectors',
+      handle: async ({ req }) => {
+        const manifest = loadManifest(jsonBody(await readBody(req, MAX_JSON_BODY))).manifest;
+        await s.hub.installFor(P, manifest);
+        return { json: { installed: manifest.id, zone: manifest.zone } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/hub/invoke',
+      handle: async ({ req }) => {
+        const b = jsonBody(await readBody(req, MAX_JSON_BODY)) as { connector?: unknown; op?: unknown; input?: unknown; timeoutMs?: unknown; idempotencyKey?: unknown; traceId?: unknown };
+        if (typeof b.connector !== 'string' || typeof b.op !== 'string') throw badRequest('body must name connector and op');
+        if (b.timeoutMs !== undefined && (typeof b.timeoutMs !== 'number' || !(b.timeoutMs > 0))) throw badRequest('timeoutMs must be a positive number');
+        const output = await s.hub.call(P, b.connector, b.op, b.input ?? {}, {
+          ...(typeof b.timeoutMs === 'number' ? { timeoutMs: b.timeoutMs } : {}),
+          ...(typeof b.idempotencyKey === 'string' ? { idempotencyKey: b.idempotencyKey } : {}),
+          ...(typeof b.traceId === 'string' ? { traceId: b.traceId } : {}),
+        });
+        return { json: { output } };
+      },
+    },
     { method: 'POST', path: '/v1/secrets-restore', handle: async () => ({ json: await s.secrets.restore(P) }) },
     {
       method: 'PUT',

@@ -39,6 +39,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     ...(cfg.quotaBytes !== undefined ? { quotaBytes: cfg.quotaBytes } : {}),
     logger: log,
     repair: cfg.repair,
+    hub: cfg.hub,
   }, { onShutdown: () => requestStop() }).catch(async (err: unknown) => {
     await lock.release();
     throw err;

@@ -3,6 +3,7 @@
 // lease (granting, claiming, renewing) so the connector runs on exactly one device, the best by
 // placement when it starts; it starts and stops the local host's connectors as leases come and
 // go, keeps their state in the mesh (fenced by the lease), and routes invokes to the holder.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { describePrincipal, inZone, LOCAL_LIBRARY, NODE, type Authorizer, type DevicePrincipal, type Principal } from '../authz/index.js';
 import type { MeshNode, Outgoing } from '../mesh/index.js';
@@ -370,6 +371,30 @@ export class MeshHub {
     const head: Head = { seq, objectId };
     await this.commitHead(zone, registryKey(zone.id), head);
     this.registries.set(zone.id, { head, body });
+  }
+
+  /** Installs a connector for the local user (authorized in its home zone). */
+  async installFor(p: Principal, manifest: ConnectorManifest): Promise<void> {
+    this.deps.authz.authorize(p, 'hub.install', inZone(this.zone(manifest.zone)));
+    await this.install(manifest);
+  }
+
+  /** An invoke from the local user of this device (authorized in the connector's zone), routed. */
+  async call(p: Principal, connectorId: string, op: string, input: unknown, opts: { timeoutMs?: number; idempotencyKey?: string; traceId?: string } = {}): Promise<unknown> {
+    const m = this.manifestOf(connectorId);
+    this.deps.authz.authorize(p, 'hub.invoke', inZone(this.zone(m.zone)));
+    const ctx: InvokeContext = {
+      traceId: opts.traceId ?? randomUUID(),
+      deadline: Date.now() + (opts.timeoutMs ?? m.timeout_ms ?? 30_000),
+      caller: describePrincipal(p),
+      ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
+    };
+    return this.invoke(connectorId, op, input, ctx);
+  }
+
+  placementsFor(p: Principal): Placement[] {
+    this.deps.authz.authorize(p, 'hub.placements', NODE);
+    return this.placements();
   }
 
   /** Installs (or updates) a connector for every device of its zone. The caller authorizes. */

@@ -67,6 +67,11 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['hub: a device may not set this device profile', device(['z:owner']), 'device.set', null, owner, false, 'not-a-local-action'],
   ['hub: local user sets the profile', LOCAL_CONTROL, 'device.set', null, work, true],
   ['hub: local user lists devices', LOCAL_CONTROL, 'device.list', null, work, true],
+  ['hub: local user installs a private connector on an owner device', LOCAL_CONTROL, 'hub.install', 'z:private', owner, true],
+  ['hub: local user may not install an owner connector from a work device', LOCAL_CONTROL, 'hub.install', 'z:owner', work, false, 'self-zone'],
+  ['hub: local user invokes a work connector from a work device', LOCAL_CONTROL, 'hub.invoke', 'z:work', work, true],
+  ['hub: local user may not invoke a private connector from a work device', LOCAL_CONTROL, 'hub.invoke', 'z:private', work, false, 'self-zone'],
+  ['hub: a device may not invoke as the local user', device(['z:owner']), 'hub.invoke', 'z:owner', owner, false, 'not-a-local-action'],
   ['hub: local user may not grant leases', LOCAL_CONTROL, 'hub.lease', 'z:owner', owner, false, 'not-a-peer-action'],
 ];
 
