@@ -4,6 +4,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DevMesh } from '../src/devnet/index.js';
 import { ControlError } from '../src/daemon/index.js';
 
@@ -36,11 +37,70 @@ function sample(text: string, bytes: number): Uint8Array {
   return new Uint8Array(Buffer.concat([head, randomBytes(Math.max(0, bytes - head.length))]));
 }
 
+type Placement = { id: string; runningOn?: string; leaseSeq: number; stateSeq: number };
+const INBOX_CONNECTOR = fileURLToPath(new URL('./demo-inbox-connector.js', import.meta.url));
+
+async function until<T>(ms: number, fn: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+/** Devices whose own daemon says it runs the connector now. */
+async function runners(mesh: DevMesh, id: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of mesh.devices) {
+    if (!d.process) continue;
+    const list = await d.control.json<Placement[]>('/v1/hub/placements').catch(() => [] as Placement[]);
+    if (list.some((p) => p.id === id && p.runningOn === d.name)) out.push(d.name);
+  }
+  return out;
+}
+
+/** Step 8: placement by profile, an invoke routed to another device, a failover with state intact. */
+async function hubSection(mesh: DevMesh): Promise<boolean> {
+  const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  await mesh.device('server').control.json('/v1/device', { method: 'POST', body: json({ set: ['always-on=true'] }) });
+  out('   server: fcp device set always-on=true');
+  const manifest = { id: 'inbox', version: '1.0.0', command: process.execPath, args: [INBOX_CONNECTOR], zone: 'z:private', operations: [{ name: 'next', risk: 'safe' }], state: { model: 'singleton_writer' } };
+  await mesh.device('laptop').control.json('/v1/hub/connectors', { method: 'POST', body: json(manifest) });
+  out('   laptop: installs the inbox connector (zone z:private; always-on devices are fitter)');
+  const placed = await until(15_000, async () => ((await runners(mesh, 'inbox')).join() === 'server' ? true : undefined));
+  out(`   placement: the eligible devices ranked by fitness, then rendezvous hashing -> ${placed ? 'runs on server, under a lease a majority of z:private devices granted' : 'NOT PLACED'}`);
+  if (!placed) return false;
+  const call = () => mesh.device('laptop').control.json<{ output: { n: number; subject: string } }>('/v1/hub/invoke', { method: 'POST', body: json({ connector: 'inbox', op: 'next', input: {} }) });
+  for (let i = 0; i < 2; i++) {
+    const r = await call();
+    out(`   assistant on laptop: inbox.next -> #${r.output.n} "${r.output.subject}"   (routed over FCP to server)`);
+  }
+  const t0 = Date.now();
+  await mesh.stopDaemon('server', 'SIGKILL');
+  out('   server: fcpd killed without warning (its connector with it)');
+  const next = await until(15_000, async () => {
+    const r = await runners(mesh, 'inbox');
+    return r.length === 1 ? r[0] : undefined;
+  });
+  out(`   ${next ? `after ${Date.now() - t0} ms the lease ran out and ${next} took it (higher fencing sequence), state read from the mesh` : 'NO FAILOVER'}`);
+  if (!next) return false;
+  const after = await until(10_000, call);
+  out(`   assistant on laptop: inbox.next -> ${after ? `#${after.output.n} "${after.output.subject}"   (the cursor carried on, now on ${next})` : 'FAILED'}`);
+  await mesh.startDaemon('server');
+  await new Promise((r) => setTimeout(r, 3_000));
+  const copies = await runners(mesh, 'inbox');
+  out(`   server restarted: it sees the higher sequence and runs no second copy -> running on ${copies.join(', ') || 'nothing'}`);
+  return after?.output.n === 3 && copies.length === 1 && copies[0] === next;
+}
+
 async function main(): Promise<void> {
   out('fcp-mesh demo: your AI data as RaptorQ symbols spread over your own devices');
   step(1, 'Starting a dev tailnet of five devices, each with its own fcpd');
   // Short repair timings so healing is visible within the demo (defaults: 60 s passes, 10 min grace).
-  const mesh = await DevMesh.start({ env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000' } });
+  // Hub leases of 1.5 s, so a failover is seen within the demo (default 15 s).
+  const mesh = await DevMesh.start({ env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250' } });
   let failed = false;
   try {
     for (const d of mesh.devices) {
@@ -134,7 +194,10 @@ async function main(): Promise<void> {
     if (leaks.length > 0) failed = true;
     out(`   files on disk that contain the secret (every daemon's LMDB, keys, logs): ${leaks.length === 0 ? 'none' : leaks.join(', ')}`);
 
-    step(8, 'The phone leaves the tailnet for good: the mesh heals');
+    step(8, 'The hub: an assistant on the laptop calls a connector placed on another device');
+    if (!(await hubSection(mesh))) failed = true;
+
+    step(9, 'The phone leaves the tailnet for good: the mesh heals');
     const notes = ids.get('notes.md')!;
     const before = await mesh.device('laptop').control.json<Health>(`/v1/objects/${notes}/health`);
     out(`   notes.md before: ${before.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ')}`);
