@@ -36,3 +36,15 @@ test('the profile file merges settings and a bad file is refused', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fcp device set refuses a bad setting with its code and exit code 2, before asking the daemon', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'fcp-device-cli-'));
+  try {
+    const r = spawnSync(process.execPath, ['bin/fcp.js', '--data-dir', dir, 'device', 'set', 'always-on=maybe'], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /always-on must be true or false.*\[HUB_BAD_SETTING\]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
