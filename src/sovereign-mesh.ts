@@ -9,6 +9,25 @@ import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } 
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
 import { AdminService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
+import { HubService, type HubRoute } from './services/hub-service.js';
+import { FileInstalledStore, MeshStateStore } from './services/hub-stores.js';
+import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+/** Settings of this device's connector hub. */
+export interface HubOptions {
+  /**
+   * DEV/TEST ONLY: address ranges (CIDR) the egress proxy admits although they are not public
+   * (a loopback test upstream). Never from a manifest.
+   */
+  egressDevAllowAddresses?: string[];
+  /** Name resolution for the egress proxy (default: the system resolver). */
+  egressResolve?: (host: string) => Promise<string[]>;
+  restartPolicy?: RestartPolicy;
+  /** Where each connector runs (default: here); the mesh router plugs in here. */
+  route?: (connectorId: string) => HubRoute;
+}
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -16,6 +35,7 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * or left (ms); 0 = only at start-up. A device also runs it once shortly after it starts.
    */
   secretsRestoreIntervalMs?: number;
+  hub?: HubOptions;
 }
 
 /** The services every front door calls. */
@@ -24,6 +44,7 @@ export interface MeshServices {
   secrets: SecretService;
   admin: AdminService;
   peers: PeerService;
+  hub: HubService<ConnectorManifest>;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -61,6 +82,9 @@ export class SovereignMesh {
     readonly node: MeshNode,
     readonly services: MeshServices,
     private readonly holder: ShareHolder,
+    /** This device's connector processes and egress proxy. */
+    readonly connectors: ConnectorHost,
+    private readonly egress: EgressProxy,
   ) {
     this.secrets = new LibrarySecrets(services.secrets, LOCAL_LIBRARY);
   }
@@ -86,14 +110,51 @@ export class SovereignMesh {
       audit: (e) => transport.audit(e),
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
+    const objects = new ObjectService(node, authz);
+    const secrets = new SecretService(new Secrets(transport, holder), holder, node.zones, authz);
+    const hubLog = node.log.child({ component: 'hub' });
+    // The host, its egress proxy and the hub service refer to each other through these closures.
+    let hub: HubService<ConnectorManifest> | null = null;
+    const egress = new EgressProxy({
+      useSecret: (id, name, fn) => hub!.useEgressSecret(id, name, fn),
+      log: hubLog,
+      ...(config.hub?.egressDevAllowAddresses ? { devAllowAddresses: config.hub.egressDevAllowAddresses } : {}),
+      ...(config.hub?.egressResolve ? { resolve: config.hub.egressResolve } : {}),
+    });
+    await egress.start();
+    const connectors = new ConnectorHost({
+      hostName: node.self.hostName,
+      log: hubLog,
+      hostMethods: (id, method, params) => hub!.hostMethod(id, method, params),
+      configureSecrets: (m) => hub!.configureSecrets(m.id),
+      egressProxyFor: (m) => (m.egress?.allow.length ? egress.grant(m) : undefined),
+      ...(config.hub?.restartPolicy ? { policy: config.hub.restartPolicy } : {}),
+    });
+    const parse = (v: unknown) => loadManifest(v).manifest;
+    hub = new HubService<ConnectorManifest>({
+      runner: connectors,
+      parse,
+      zones: node.zones,
+      authz,
+      objects,
+      secrets,
+      installed: new FileInstalledStore(join(config.dataDir, 'hub', 'connectors.json'), parse),
+      state: new MeshStateStore(objects, join(config.dataDir, 'hub', 'state-heads.json')),
+      hostName: node.self.hostName,
+      log: hubLog,
+      newTraceId: () => randomBytes(16).toString('hex'),
+      ...(config.hub?.route ? { route: config.hub.route } : {}),
+    });
     const services: MeshServices = {
-      objects: new ObjectService(node, authz),
-      secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
+      objects,
+      secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
+      hub,
     };
     node.serve(createFcpDoor(node, services.peers, services.secrets));
-    const mesh = new SovereignMesh(node, services, holder);
+    const mesh = new SovereignMesh(node, services, holder, connectors, egress);
+    await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
   }
@@ -143,6 +204,8 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    await this.connectors.stopAll();
+    await this.egress.close();
     this.holder.wipe();
     await this.node.stop();
   }

@@ -6,6 +6,7 @@ import { registerDevTailnetCommands } from './commands/dev-tailnet.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerMeshCommands } from './commands/mesh.js';
 import { registerDaemonServiceCommands } from './commands/daemon.js';
+import { registerHubCommands } from './commands/hub.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerMeshCommands(program);
   registerDaemonServiceCommands(program);
+  registerHubCommands(program);
   return program;
 }
 

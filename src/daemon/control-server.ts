@@ -13,6 +13,19 @@ export const CONTROL_SOCKET = 'fcpd.sock';
 /** Objects are coded in memory; past this a store is refused up front with a clear error. */
 const MAX_UPLOAD = 2 * 1024 * 1024 * 1024 - 1;
 const MAX_SECRET_BODY = 64 * 1024;
+const MAX_HUB_BODY = 8 * 1024 * 1024;
+
+async function readJsonBody(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, limit);
+  let v: unknown;
+  try {
+    v = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('the body is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
+  return v as Record<string, unknown>;
+}
 
 interface Request {
   req: http.IncomingMessage;
@@ -128,6 +141,34 @@ function routes(s: MeshServices): Route[] {
     },
     { method: 'POST', path: '/v1/secrets/:name/rotate', handle: async ({ param }) => (await s.secrets.rotate(P, param), { json: { name: param, rotated: true } }) },
     { method: 'DELETE', path: '/v1/secrets/:name', handle: async ({ param }) => (await s.secrets.remove(P, param), { json: { name: param, removed: true } }) },
+    // The hub: connectors (manifests as JSON bodies) and invokes.
+    { method: 'GET', path: '/v1/hub/connectors', handle: async () => ({ json: s.hub.list(P) }) },
+    { method: 'POST', path: '/v1/hub/connectors', handle: async ({ req }) => ({ json: await s.hub.install(P, await readJsonBody(req, MAX_HUB_BODY)) }) },
+    { method: 'DELETE', path: '/v1/hub/connectors/:id', handle: async ({ param }) => (await s.hub.remove(P, param), { json: { id: param, removed: true } }) },
+    { method: 'GET', path: '/v1/hub/tools', handle: async () => ({ json: s.hub.callable(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/hub/invoke',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (typeof b.connector !== 'string' || typeof b.operation !== 'string') throw badRequest('connector and operation are required');
+        const str = (k: string): string | undefined => {
+          if (b[k] === undefined) return undefined;
+          if (typeof b[k] !== 'string') throw badRequest(`${k} must be a string`);
+          return b[k] as string;
+        };
+        const timeoutMs = b.timeoutMs;
+        if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw badRequest('timeoutMs must be a positive number');
+        const idempotencyKey = str('idempotencyKey');
+        const traceId = str('traceId');
+        const result = await s.hub.invoke(P, b.connector, b.operation, b.input ?? {}, {
+          ...(typeof timeoutMs === 'number' ? { deadline: Date.now() + timeoutMs } : {}),
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...(traceId !== undefined ? { traceId } : {}),
+        });
+        return { json: { result: result ?? null } };
+      },
+    },
   ];
 }
 
