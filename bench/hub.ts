@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { DevMesh, fiveDevicesOn } from '../src/devnet/index.js';
 import { SovereignMesh } from '../src/index.js';
+import { LOCAL_LIBRARY } from '../src/authz/index.js';
 import type { ConnectorManifest } from '../src/hub/manifest.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 2000);
@@ -43,12 +44,12 @@ async function main(): Promise<void> {
   const laptop = await SovereignMesh.init({ dataDir: laptopDev.dataDir, tailscaleSocket: laptopDev.socketPath, logger: pino({ level: 'warn' }), secretsRestoreIntervalMs: 0, hub: { leaseMs: LEASE_MS } });
   const rows: string[][] = [];
   try {
-    const hub = laptop.hub;
-    await hub.install(manifest('echo-remote', 'server'));
-    await hub.install(manifest('echo-local', 'laptop'));
-    const ctx = () => ({ traceId: '0123456789abcdef', deadline: Date.now() + 10_000, caller: 'bench' });
+    const hub = laptop.services.hub;
+    await hub.install(LOCAL_LIBRARY, manifest('echo-remote', 'server'));
+    await hub.install(LOCAL_LIBRARY, manifest('echo-local', 'laptop'));
+    const ctx = () => ({ deadline: Date.now() + 10_000 });
     await waitFor('both connectors run', async () => {
-      const p = hub.placements();
+      const p = laptop.hubMesh.placements();
       return p.find((x) => x.id === 'echo-remote')?.runningOn === 'server' && p.find((x) => x.id === 'echo-local')?.runningOn === 'laptop';
     });
     const input = { msg: 'hello', n: 42 };
@@ -79,14 +80,14 @@ async function main(): Promise<void> {
       const secs = (performance.now() - t0) / 1000;
       rows.push([name, String(total), pct(times, 50).toFixed(2), pct(times, 99).toFixed(2), (total / secs).toFixed(0), String(CONCURRENCY)]);
     };
-    await latency('local (library → host)', () => hub.invoke('echo-local', 'echo', input, ctx()), RUNS);
-    await latency('remote (library → FCP → server)', () => hub.invoke('echo-remote', 'echo', input, ctx()), RUNS);
-    const body = new TextEncoder().encode(JSON.stringify({ connector: 'echo-remote', op: 'echo', input }));
+    await latency('local (library → host)', () => hub.invoke(LOCAL_LIBRARY, 'echo-local', 'echo', input, ctx()), RUNS);
+    await latency('remote (library → FCP → server)', () => hub.invoke(LOCAL_LIBRARY, 'echo-remote', 'echo', input, ctx()), RUNS);
+    const body = new TextEncoder().encode(JSON.stringify({ connector: 'echo-remote', operation: 'echo', input }));
     const desktop = mesh.device('desktop').control;
     await waitFor('desktop knows the connector', async () => (await desktop.request('/v1/hub/invoke', { method: 'POST', body })).status === 200);
     await latency('remote via control socket (desktop fcpd)', () => desktop.json('/v1/hub/invoke', { method: 'POST', body }), Math.min(RUNS, 1000));
-    await throughput('local, concurrent', () => hub.invoke('echo-local', 'echo', input, ctx()), RUNS * 2);
-    await throughput('remote, concurrent', () => hub.invoke('echo-remote', 'echo', input, ctx()), RUNS * 2);
+    await throughput('local, concurrent', () => hub.invoke(LOCAL_LIBRARY, 'echo-local', 'echo', input, ctx()), RUNS * 2);
+    await throughput('remote, concurrent', () => hub.invoke(LOCAL_LIBRARY, 'echo-remote', 'echo', input, ctx()), RUNS * 2);
   } finally {
     await laptop.close();
     await mesh.stop();

@@ -72,10 +72,10 @@ async function hubSection(mesh: DevMesh): Promise<boolean> {
   const placed = await until(15_000, async () => ((await runners(mesh, 'inbox')).join() === 'server' ? true : undefined));
   out(`   placement: the eligible devices ranked by fitness, then rendezvous hashing -> ${placed ? 'runs on server, under a lease a majority of z:private devices granted' : 'NOT PLACED'}`);
   if (!placed) return false;
-  const call = () => mesh.device('laptop').control.json<{ output: { n: number; subject: string } }>('/v1/hub/invoke', { method: 'POST', body: json({ connector: 'inbox', op: 'next', input: {} }) });
+  const call = () => mesh.device('laptop').control.json<{ result: { n: number; subject: string } }>('/v1/hub/invoke', { method: 'POST', body: json({ connector: 'inbox', operation: 'next', input: {} }) });
   for (let i = 0; i < 2; i++) {
     const r = await call();
-    out(`   assistant on laptop: inbox.next -> #${r.output.n} "${r.output.subject}"   (routed over FCP to server)`);
+    out(`   assistant on laptop: inbox.next -> #${r.result.n} "${r.result.subject}"   (routed over FCP to server)`);
   }
   const t0 = Date.now();
   await mesh.stopDaemon('server', 'SIGKILL');
@@ -87,12 +87,12 @@ async function hubSection(mesh: DevMesh): Promise<boolean> {
   out(`   ${next ? `after ${Date.now() - t0} ms the lease ran out and ${next} took it (higher fencing sequence), state read from the mesh` : 'NO FAILOVER'}`);
   if (!next) return false;
   const after = await until(10_000, call);
-  out(`   assistant on laptop: inbox.next -> ${after ? `#${after.output.n} "${after.output.subject}"   (the cursor carried on, now on ${next})` : 'FAILED'}`);
+  out(`   assistant on laptop: inbox.next -> ${after ? `#${after.result.n} "${after.result.subject}"   (the cursor carried on, now on ${next})` : 'FAILED'}`);
   await mesh.startDaemon('server');
   await new Promise((r) => setTimeout(r, 3_000));
   const copies = await runners(mesh, 'inbox');
   out(`   server restarted: it sees the higher sequence and runs no second copy -> running on ${copies.join(', ') || 'nothing'}`);
-  return after?.output.n === 3 && copies.length === 1 && copies[0] === next;
+  return after?.result.n === 3 && copies.length === 1 && copies[0] === next;
 }
 
 async function main(): Promise<void> {

@@ -9,9 +9,31 @@ import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } 
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
 import { AdminService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor } from './services/index.js';
-import { ConnectorHost } from './hub/host.js';
 import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
-import { HubError } from './hub/hub-errors.js';
+import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
+import { HubService, type HubRoute } from './services/hub-service.js';
+import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+/** Settings of this device's connector hub. */
+export interface HubOptions {
+  /**
+   * DEV/TEST ONLY: address ranges (CIDR) the egress proxy admits although they are not public
+   * (a loopback test upstream). Never from a manifest.
+   */
+  egressDevAllowAddresses?: string[];
+  /** Name resolution for the egress proxy (default: the system resolver). */
+  egressResolve?: (host: string) => Promise<string[]>;
+  restartPolicy?: RestartPolicy;
+  /** Where each connector runs; default: where its lease is held (the hub across devices). */
+  route?: (connectorId: string) => HubRoute;
+  /** Lease duration (the failover grace period) and poll interval of the hub across devices. */
+  leaseMs?: MeshHubOptions['leaseMs'];
+  pollMs?: MeshHubOptions['pollMs'];
+  /** false: this device grants leases and routes invokes but runs no connector. */
+  runConnectors?: boolean;
+}
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -19,8 +41,7 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * or left (ms); 0 = only at start-up. A device also runs it once shortly after it starts.
    */
   secretsRestoreIntervalMs?: number;
-  /** Hub leases and polling; `runConnectors: false` makes a device that grants and routes but runs none. */
-  hub?: MeshHubOptions & { runConnectors?: boolean };
+  hub?: HubOptions;
 }
 
 /** The services every front door calls. */
@@ -29,8 +50,9 @@ export interface MeshServices {
   secrets: SecretService;
   admin: AdminService;
   peers: PeerService;
-  /** The hub across devices (each method authorizes its principal). */
-  hub: MeshHub;
+  hub: HubService<ConnectorManifest>;
+  /** The hub across devices: profiles, placement, leases, connector state, invoke routing. */
+  hubMesh: MeshHub;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -68,9 +90,11 @@ export class SovereignMesh {
     readonly node: MeshNode,
     readonly services: MeshServices,
     private readonly holder: ShareHolder,
-    /** The hub across devices: profiles, placement, leases, connector state, invoke routing. */
-    readonly hub: MeshHub,
-    private readonly host: ConnectorHost | null,
+    /** This device's connector processes and egress proxy. */
+    readonly connectors: ConnectorHost,
+    private readonly egress: EgressProxy,
+    /** The hub across devices (placement, leases, routing); front doors use `services.hub`. */
+    readonly hubMesh: MeshHub,
   ) {
     this.secrets = new LibrarySecrets(services.secrets, LOCAL_LIBRARY);
   }
@@ -97,38 +121,57 @@ export class SovereignMesh {
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
     const objects = new ObjectService(node, authz);
-    let hub: MeshHub | null = null;
-    const host =
-      config.hub?.runConnectors === false
-        ? null
-        : new ConnectorHost({
-            hostName: node.self.hostName,
-            log: node.log,
-            // A connector's host/* requests, in its home zone, as this daemon (the local library user).
-            hostMethods: async (id, method, params) => {
-              if (method === 'host/state.get' || method === 'host/state.put') return hub!.hostState(id, method, params);
-              const zone = hub!.manifestOf(id).zone;
-              if (method === 'host/object.put') {
-                const p = params as { text?: unknown; schema?: unknown };
-                if (typeof p?.text !== 'string') throw new HubError('HUB_BAD_INPUT', 'object.put needs text');
-                return { id: await objects.put(LOCAL_LIBRARY, new TextEncoder().encode(p.text), zone, typeof p.schema === 'string' ? { schema: p.schema } : {}) };
-              }
-              const p = params as { id?: unknown };
-              if (typeof p?.id !== 'string') throw new HubError('HUB_BAD_INPUT', 'object.get needs an id');
-              return { text: new TextDecoder().decode(await objects.get(LOCAL_LIBRARY, p.id)) };
-            },
-          });
-    hub = new MeshHub({ node, authz, objects, host, log: node.log }, config.hub ?? {});
-    const services: MeshServices = {
-      hub,
+    const secrets = new SecretService(new Secrets(transport, holder), holder, node.zones, authz);
+    const hubLog = node.log.child({ component: 'hub' });
+    // The host, its egress proxy and the hub service refer to each other through these closures.
+    let hub: HubService<ConnectorManifest> | null = null;
+    const egress = new EgressProxy({
+      useSecret: (id, name, fn) => hub!.useEgressSecret(id, name, fn),
+      log: hubLog,
+      ...(config.hub?.egressDevAllowAddresses ? { devAllowAddresses: config.hub.egressDevAllowAddresses } : {}),
+      ...(config.hub?.egressResolve ? { resolve: config.hub.egressResolve } : {}),
+    });
+    await egress.start();
+    const connectors = new ConnectorHost({
+      hostName: node.self.hostName,
+      log: hubLog,
+      hostMethods: (id, method, params) => hub!.hostMethod(id, method, params),
+      configureSecrets: (m) => hub!.configureSecrets(m.id),
+      egressProxyFor: (m) => (m.egress?.allow.length ? egress.grant(m) : undefined),
+      ...(config.hub?.restartPolicy ? { policy: config.hub.restartPolicy } : {}),
+    });
+    const parse = (v: unknown) => loadManifest(v).manifest;
+    const hubMesh = new MeshHub(
+      { node, authz, objects, host: config.hub?.runConnectors === false ? null : connectors, log: hubLog },
+      { ...(config.hub?.leaseMs !== undefined ? { leaseMs: config.hub.leaseMs } : {}), ...(config.hub?.pollMs !== undefined ? { pollMs: config.hub.pollMs } : {}) },
+    );
+    hub = new HubService<ConnectorManifest>({
+      runner: connectors,
+      parse,
+      zones: node.zones,
+      authz,
       objects,
-      secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
+      secrets,
+      // Installed connectors and their state live in the mesh (registry and fenced state heads).
+      installed: new MeshHubInstalledStore(hubMesh),
+      state: new MeshHubStateStore(hubMesh),
+      hostName: node.self.hostName,
+      log: hubLog,
+      newTraceId: () => randomBytes(16).toString('hex'),
+      route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
+    });
+    const services: MeshServices = {
+      hubMesh,
+      objects,
+      secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
+      hub,
     };
-    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hub.serve(p, msg)));
-    const mesh = new SovereignMesh(node, services, holder, hub, host);
-    hub.start();
+    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg)));
+    const mesh = new SovereignMesh(node, services, holder, connectors, egress, hubMesh);
+    hubMesh.start();
+    await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
   }
@@ -178,8 +221,9 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
-    await this.hub.stop();
-    await this.host?.stopAll();
+    await this.hubMesh.stop();
+    await this.connectors.stopAll();
+    await this.egress.close();
     this.holder.wipe();
     await this.node.stop();
   }

@@ -20,7 +20,7 @@ export const PEER_ACTIONS = [
   'hub.lease',
   'hub.state-read',
   'hub.state-commit',
-  'hub.peer-invoke',
+  'hub.invoke',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -41,17 +41,27 @@ export const LOCAL_ACTIONS = [
   'admin.repair',
   'admin.scrub',
   'admin.shutdown',
+  'hub.invoke',
+  'hub.install',
+  'hub.list',
+  'hub.remove',
   'device.set',
   'device.list',
-  'hub.install',
-  'hub.invoke',
   'hub.placements',
 ] as const;
 
+/**
+ * What a running connector may ask of its host (host/* methods, the egress proxy), always in its
+ * own home zone only.
+ */
+export const CONNECTOR_ACTIONS = ['object.put', 'object.get', 'hub.state.get', 'hub.state.put', 'secret.use'] as const;
+
 export type PeerAction = (typeof PEER_ACTIONS)[number];
 export type LocalAction = (typeof LOCAL_ACTIONS)[number];
-export type Action = PeerAction | LocalAction;
-export const ACTIONS: readonly Action[] = [...PEER_ACTIONS, ...LOCAL_ACTIONS];
+export type ConnectorAction = (typeof CONNECTOR_ACTIONS)[number];
+export type Action = PeerAction | LocalAction | ConnectorAction;
+/** Every action once (`hub.invoke` is both a local and a peer action). */
+export const ACTIONS: readonly Action[] = [...new Set<Action>([...PEER_ACTIONS, ...LOCAL_ACTIONS, ...CONNECTOR_ACTIONS])];
 
 /** Data of one zone (an object, its symbols or manifest, a secret). */
 export interface ZoneResource {
@@ -89,7 +99,6 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'hub.lease': 'read',
   'hub.state-read': 'read',
   'hub.state-commit': 'write',
-  'hub.peer-invoke': 'read',
   'object.put': 'write',
   'object.get': 'read',
   'object.inspect': 'read',
@@ -106,13 +115,25 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'admin.repair': 'none',
   'admin.scrub': 'none',
   'admin.shutdown': 'none',
+  'hub.invoke': 'read',
+  'hub.install': 'write',
+  'hub.list': 'none',
+  'hub.remove': 'write',
+  'hub.state.get': 'read',
+  'hub.state.put': 'write',
   'device.set': 'none',
   'device.list': 'none',
-  'hub.install': 'write',
-  'hub.invoke': 'read',
   'hub.placements': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {
   return (PEER_ACTIONS as readonly string[]).includes(a);
+}
+
+export function isLocalAction(a: Action): a is LocalAction {
+  return (LOCAL_ACTIONS as readonly string[]).includes(a);
+}
+
+export function isConnectorAction(a: Action): a is ConnectorAction {
+  return (CONNECTOR_ACTIONS as readonly string[]).includes(a);
 }

@@ -7,6 +7,7 @@ import { registerPolicyCommands } from './commands/policy.js';
 import { registerMeshCommands } from './commands/mesh.js';
 import { registerDaemonServiceCommands } from './commands/daemon.js';
 import { registerDeviceCommands } from './commands/device.js';
+import { registerHubCommands } from './commands/hub.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerMeshCommands(program);
   registerDaemonServiceCommands(program);
   registerDeviceCommands(program);
+  registerHubCommands(program);
   return program;
 }
 

@@ -16,6 +16,8 @@ export interface DeviceConfig {
   /** 0 turns the metrics endpoint off. */
   metricsPort: number;
   metricsHost: string;
+  /** MCP over Streamable HTTP on 127.0.0.1; 0 = off (the default). */
+  mcpPort: number;
   /** Custom zones file (JSON), if any. */
   zonesFile?: string;
   quotaBytes?: number;
@@ -111,6 +113,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     port: intOf(flags.port, '--port') ?? intOf(env.FCP_PORT, 'FCP_PORT') ?? intOf(file.port, 'port') ?? DEFAULT_PORT,
     metricsPort: intOf(flags.metricsPort, '--metrics-port') ?? intOf(env.FCP_METRICS_PORT, 'FCP_METRICS_PORT') ?? intOf(file.metricsPort, 'metricsPort') ?? 9474,
     metricsHost: '127.0.0.1',
+    mcpPort: intOf(env.FCP_MCP_PORT, 'FCP_MCP_PORT') ?? intOf(file.mcpPort, 'mcpPort') ?? 0,
     ...(zonesFile ? { zonesFile: resolve(zonesFile) } : {}),
     ...(typeof quota === 'number' ? { quotaBytes: quota } : {}),
     controlSocket: join(dataDir, CONTROL_SOCKET),

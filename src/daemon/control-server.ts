@@ -8,21 +8,24 @@ import { LOCAL_CONTROL } from '../authz/index.js';
 import { describeError } from '../errors/index.js';
 import type { MeshServices } from '../sovereign-mesh.js';
 import { ControlError } from './control-client.js';
-import { loadManifest } from '../hub/manifest.js';
 import { parseSettings } from '../hub/profile.js';
 
 export const CONTROL_SOCKET = 'fcpd.sock';
 /** Objects are coded in memory; past this a store is refused up front with a clear error. */
 const MAX_UPLOAD = 2 * 1024 * 1024 * 1024 - 1;
 const MAX_SECRET_BODY = 64 * 1024;
-const MAX_JSON_BODY = 2 * 1024 * 1024;
+const MAX_HUB_BODY = 8 * 1024 * 1024;
 
-function jsonBody(buf: Buffer): unknown {
+async function readJsonBody(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, limit);
+  let v: unknown;
   try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
-  } catch (err) {
-    throw badRequest(`body is not JSON: ${(err as Error).message}`);
+    v = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('the body is not JSON');
   }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
+  return v as Record<string, unknown>;
 }
 
 interface Request {
@@ -108,43 +111,18 @@ function routes(s: MeshServices): Route[] {
     },
     // Secrets: values travel only over this 0600 local socket, never in argv or logs.
     { method: 'GET', path: '/v1/secrets', handle: async () => ({ json: await s.secrets.list(P) }) },
-    // The hub across devices: profiles, placement, install and invoke (routed to the holder).
-    { method: 'GET', path: '/v1/devices', handle: async () => ({ json: s.hub.devices(P) }) },
+    // The hub across devices: device profiles and where each connector runs.
+    { method: 'GET', path: '/v1/devices', handle: async () => ({ json: s.hubMesh.devices(P) }) },
     {
       method: 'POST',
       path: '/v1/device',
       handle: async ({ req }) => {
-        const body = jsonBody(await readBody(req, MAX_JSON_BODY));
-        const words = (body as { set?: unknown }).set;
+        const words = (await readJsonBody(req, MAX_SECRET_BODY)).set;
         if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw badRequest('body must be {"set": ["key=value", ...]}');
-        return { json: await s.hub.setProfile(P, parseSettings(words as string[])) };
+        return { json: await s.hubMesh.setProfile(P, parseSettings(words as string[])) };
       },
     },
-    { method: 'GET', path: '/v1/hub/placements', handle: async () => ({ json: s.hub.placementsFor(P) }) },
-    {
-      method: 'POST',
-      path: '/v1/hub/connectors',
-      handle: async ({ req }) => {
-        const manifest = loadManifest(jsonBody(await readBody(req, MAX_JSON_BODY))).manifest;
-        await s.hub.installFor(P, manifest);
-        return { json: { installed: manifest.id, zone: manifest.zone } };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/v1/hub/invoke',
-      handle: async ({ req }) => {
-        const b = jsonBody(await readBody(req, MAX_JSON_BODY)) as { connector?: unknown; op?: unknown; input?: unknown; timeoutMs?: unknown; idempotencyKey?: unknown; traceId?: unknown };
-        if (typeof b.connector !== 'string' || typeof b.op !== 'string') throw badRequest('body must name connector and op');
-        if (b.timeoutMs !== undefined && (typeof b.timeoutMs !== 'number' || !(b.timeoutMs > 0))) throw badRequest('timeoutMs must be a positive number');
-        const output = await s.hub.call(P, b.connector, b.op, b.input ?? {}, {
-          ...(typeof b.timeoutMs === 'number' ? { timeoutMs: b.timeoutMs } : {}),
-          ...(typeof b.idempotencyKey === 'string' ? { idempotencyKey: b.idempotencyKey } : {}),
-          ...(typeof b.traceId === 'string' ? { traceId: b.traceId } : {}),
-        });
-        return { json: { output } };
-      },
-    },
+    { method: 'GET', path: '/v1/hub/placements', handle: async () => ({ json: s.hubMesh.placementsFor(P) }) },
     { method: 'POST', path: '/v1/secrets-restore', handle: async () => ({ json: await s.secrets.restore(P) }) },
     {
       method: 'PUT',
@@ -176,6 +154,34 @@ function routes(s: MeshServices): Route[] {
     },
     { method: 'POST', path: '/v1/secrets/:name/rotate', handle: async ({ param }) => (await s.secrets.rotate(P, param), { json: { name: param, rotated: true } }) },
     { method: 'DELETE', path: '/v1/secrets/:name', handle: async ({ param }) => (await s.secrets.remove(P, param), { json: { name: param, removed: true } }) },
+    // The hub: connectors (manifests as JSON bodies) and invokes.
+    { method: 'GET', path: '/v1/hub/connectors', handle: async () => ({ json: s.hub.list(P) }) },
+    { method: 'POST', path: '/v1/hub/connectors', handle: async ({ req }) => ({ json: await s.hub.install(P, await readJsonBody(req, MAX_HUB_BODY)) }) },
+    { method: 'DELETE', path: '/v1/hub/connectors/:id', handle: async ({ param }) => (await s.hub.remove(P, param), { json: { id: param, removed: true } }) },
+    { method: 'GET', path: '/v1/hub/tools', handle: async () => ({ json: s.hub.callable(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/hub/invoke',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (typeof b.connector !== 'string' || typeof b.operation !== 'string') throw badRequest('connector and operation are required');
+        const str = (k: string): string | undefined => {
+          if (b[k] === undefined) return undefined;
+          if (typeof b[k] !== 'string') throw badRequest(`${k} must be a string`);
+          return b[k] as string;
+        };
+        const timeoutMs = b.timeoutMs;
+        if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw badRequest('timeoutMs must be a positive number');
+        const idempotencyKey = str('idempotencyKey');
+        const traceId = str('traceId');
+        const result = await s.hub.invoke(P, b.connector, b.operation, b.input ?? {}, {
+          ...(typeof timeoutMs === 'number' ? { deadline: Date.now() + timeoutMs } : {}),
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...(traceId !== undefined ? { traceId } : {}),
+        });
+        return { json: { result: result ?? null } };
+      },
+    },
   ];
 }
 

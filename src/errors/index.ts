@@ -78,6 +78,7 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   HUB_OPERATION_FAILED: 'unavailable',
   HUB_EGRESS_FAILED: 'unavailable',
   HUB_MCP_FAILED: 'unavailable',
+  CONNECTOR_TOOL_FAILED: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

@@ -57,13 +57,14 @@ export class ConnectorHost {
       if (s !== 'stopped' && s !== 'failed') throw new HubError('HUB_CONNECTOR_EXISTS', `${loaded.manifest.id} is already running here (${s})`);
       this.sups.delete(loaded.manifest.id);
     }
+    const egressProxy = this.deps.egressProxyFor?.(loaded.manifest);
     const sup = new ConnectorSupervisor(loaded, {
       hostName: this.deps.hostName,
       hostVersion: this.deps.hostVersion ?? '0',
       log: this.deps.log,
       hostMethods: this.deps.hostMethods ?? noHostMethods,
       configureSecrets: () => this.deps.configureSecrets?.(loaded.manifest) ?? Promise.resolve({}),
-      ...(this.deps.egressProxyFor?.(loaded.manifest) ? { egressProxy: this.deps.egressProxyFor(loaded.manifest)! } : {}),
+      ...(egressProxy ? { egressProxy } : {}),
       ...(this.deps.policy ? { policy: this.deps.policy } : {}),
       ...(this.deps.killGraceMs !== undefined ? { killGraceMs: this.deps.killGraceMs } : {}),
       ...(this.deps.startTimeoutMs !== undefined ? { startTimeoutMs: this.deps.startTimeoutMs } : {}),

@@ -4,3 +4,4 @@ export { DEFAULT_RESTART_POLICY, RestartBudget, type RestartPolicy, type HostMet
 export { loadManifest, parseManifestText, describeSchemaErrors, type ConnectorManifest, type LoadedManifest, type OperationSpec, type Risk, type Idempotency, type SecretNeed, type PlacementNeeds } from './manifest.js';
 export { HubError, type HubErrorCode } from './hub-errors.js';
 export * as protocol from './protocol.js';
+export { EgressProxy, EgressDenied, addressRefusal, hostAllowed, canonicalHost, type EgressRequest, type EgressResponse, type EgressProxyDeps } from './egress-proxy.js';

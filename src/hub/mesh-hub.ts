@@ -3,12 +3,11 @@
 // lease (granting, claiming, renewing) so the connector runs on exactly one device, the best by
 // placement when it starts; it starts and stops the local host's connectors as leases come and
 // go, keeps their state in the mesh (fenced by the lease), and routes invokes to the holder.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { describePrincipal, inZone, LOCAL_LIBRARY, NODE, type Authorizer, type DevicePrincipal, type Principal } from '../authz/index.js';
 import type { MeshNode, Outgoing } from '../mesh/index.js';
 import { MeshError } from '../mesh/index.js';
-import type { ObjectService } from '../services/index.js';
+import type { HubRoute, ObjectService } from '../services/index.js';
 import type { LeaseMessage, Message } from '../wire/index.js';
 import { mayHold, mayUsePeer, type Zone } from '../zones/index.js';
 import type { ConnectorHost, InvokeContext } from './host.js';
@@ -104,6 +103,7 @@ export class MeshHub {
   private readonly peers = new Map<string, PeerProfile>();
   private readonly registries = new Map<string, { head?: Head; body: RegistryBody }>();
   private readonly slots = new Map<string, Slot>();
+  private readonly installedListeners: Array<(all: ConnectorManifest[]) => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private closed = false;
@@ -359,6 +359,7 @@ export class MeshHub {
     if (rec.kind !== 'registry' || rec.key !== registryKey(zone.id)) throw new HubMeshError('HUB_STATE_DAMAGED', `registry head of ${zone.id} names a ${rec.kind} record of ${rec.key}`);
     const body = registryFromJson(rec.body);
     this.registries.set(zone.id, { head, body });
+    this.notifyInstalled();
     return body;
   }
 
@@ -371,30 +372,47 @@ export class MeshHub {
     const head: Head = { seq, objectId };
     await this.commitHead(zone, registryKey(zone.id), head);
     this.registries.set(zone.id, { head, body });
+    this.notifyInstalled();
   }
 
-  /** Installs a connector for the local user (authorized in its home zone). */
-  async installFor(p: Principal, manifest: ConnectorManifest): Promise<void> {
-    this.deps.authz.authorize(p, 'hub.install', inZone(this.zone(manifest.zone)));
-    await this.install(manifest);
-  }
-
-  /** An invoke from the local user of this device (authorized in the connector's zone), routed. */
-  async call(p: Principal, connectorId: string, op: string, input: unknown, opts: { timeoutMs?: number; idempotencyKey?: string; traceId?: string } = {}): Promise<unknown> {
-    const m = this.manifestOf(connectorId);
-    this.deps.authz.authorize(p, 'hub.invoke', inZone(this.zone(m.zone)));
-    const ctx: InvokeContext = {
-      traceId: opts.traceId ?? randomUUID(),
-      deadline: Date.now() + (opts.timeoutMs ?? m.timeout_ms ?? 30_000),
-      caller: describePrincipal(p),
-      ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
-    };
-    return this.invoke(connectorId, op, input, ctx);
+  private notifyInstalled(): void {
+    const all = this.installed();
+    for (const fn of this.installedListeners) fn(all);
   }
 
   placementsFor(p: Principal): Placement[] {
     this.deps.authz.authorize(p, 'hub.placements', NODE);
     return this.placements();
+  }
+
+  /** The installed connectors of this device's zones, read from the mesh now (best effort). */
+  async loadInstalled(): Promise<ConnectorManifest[]> {
+    await Promise.all(this.heldZones().map((z) => this.readRegistry(z).catch(() => undefined)));
+    return this.installed();
+  }
+
+  /** HubService's whole list, written as the registries of the zones whose list changed. */
+  async saveInstalled(all: ConnectorManifest[]): Promise<void> {
+    const zones = new Set([...all.map((m) => m.zone), ...this.installed().map((m) => m.zone)]);
+    for (const zoneId of zones) {
+      const want = all.filter((m) => m.zone === zoneId).sort((a, b) => (a.id < b.id ? -1 : 1));
+      const have = this.registries.get(zoneId)?.body.connectors ?? [];
+      if (JSON.stringify(want) === JSON.stringify(have)) continue;
+      await this.writeRegistry(this.zone(zoneId), () => ({ connectors: want }));
+    }
+    void this.kick();
+  }
+
+  onInstalledChange(fn: (all: ConnectorManifest[]) => void): void {
+    this.installedListeners.push(fn);
+  }
+
+  /** Where HubService sends an invoke: here when the lease is held here, else through the router. */
+  routeFor(connectorId: string): HubRoute {
+    const s = this.slots.get(connectorId);
+    if (s?.running && s.claim.isValid()) return { kind: 'local' };
+    const device = s?.holder ? this.hostNameOf(s.holder.stableId) : 'nowhere yet';
+    return { kind: 'remote', device, invoke: (_p, connector, op, input, ctx) => this.invoke(connector, op, input, ctx) };
   }
 
   /** Installs (or updates) a connector for every device of its zone. The caller authorizes. */
@@ -695,7 +713,7 @@ export class MeshHub {
         return { t: 'ok' };
       }
       case 'invoke': {
-        authz.authorize(p, 'hub.peer-invoke', inZone(this.connectorZone(msg.connector, this.manifestOf(msg.connector).zone)));
+        authz.authorize(p, 'hub.invoke', inZone(this.connectorZone(msg.connector, this.manifestOf(msg.connector).zone)));
         let input: unknown;
         try {
           input = JSON.parse(msg.input);

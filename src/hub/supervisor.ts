@@ -224,15 +224,17 @@ export class ConnectorSupervisor extends EventEmitter {
     const r = (await ch.request('handshake', hs, timeout, late('handshake'))) as Partial<HandshakeResult> | null;
     if (!r || r.status !== 'accepted' || r.nonce !== nonce) throw new HubError('HUB_PROTOCOL_VIOLATION', `${this.id} did not accept the handshake (status ${String(r?.status)}, nonce ${r?.nonce === nonce ? 'echoed' : 'wrong'})`);
     if (r.protocol_version !== PROTOCOL_VERSION) throw new HubError('HUB_PROTOCOL_VIOLATION', `${this.id} speaks ${String(r.protocol_version)}, not ${PROTOCOL_VERSION}`);
+    // Configured before it is asked what it offers: a connector's operations may follow from
+    // its configuration (the bridge lists the tools of the MCP server it was told to run).
+    const secrets = await this.deps.configureSecrets();
+    this.secretValues = Object.values(secrets).filter((v) => v.length >= 4);
+    const cfg: ConfigureParams = { config: m.config ?? {}, secrets, ...(this.deps.egressProxy ? { egress_proxy: this.deps.egressProxy } : {}) };
+    await ch.request('configure', cfg, timeout, late('configure'));
     await ch.request('describe', {}, timeout, late('describe'));
     const intro = (await ch.request('introspect', {}, timeout, late('introspect'))) as Partial<IntrospectResult> | null;
     const offered = new Set((Array.isArray(intro?.operations) ? intro.operations : []).map((o) => o?.name));
     const missing = m.operations.filter((o) => !offered.has(o.name)).map((o) => o.name);
     if (missing.length) throw new HubError('HUB_PROTOCOL_VIOLATION', `${this.id} does not offer the operations its manifest lists: ${missing.join(', ')}`);
-    const secrets = await this.deps.configureSecrets();
-    this.secretValues = Object.values(secrets).filter((v) => v.length >= 4);
-    const cfg: ConfigureParams = { config: m.config ?? {}, secrets, ...(this.deps.egressProxy ? { egress_proxy: this.deps.egressProxy } : {}) };
-    await ch.request('configure', cfg, timeout, late('configure'));
     this.everReady = true;
   }
 

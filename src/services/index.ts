@@ -5,3 +5,5 @@ export { ObjectService } from './object-service.js';
 export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
 export { createFcpDoor, devicePrincipal, type ExtraDoor } from './fcp-door.js';
+export { HubService, HubServiceError, type HubRoute, type HubManifest, type HubOperation, type ConnectorInfo, type InvokeOptions, type ConnectorRunner, type ConnectorStateStore, type InstalledStore, type HubInvokeContext } from './hub-service.js';
+export { FileInstalledStore, MeshStateStore } from './hub-stores.js';

@@ -13,7 +13,7 @@ describe('hub failover between real daemons', () => {
   let mesh: DevMesh;
   const body = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const invoke = (device: string, op: string, input: unknown) =>
-    mesh.device(device).control.json<{ output: { n: number } }>('/v1/hub/invoke', { method: 'POST', body: body({ connector: 'testc', op, input, timeoutMs: 5000 }) });
+    mesh.device(device).control.json<{ result: { n: number } }>('/v1/hub/invoke', { method: 'POST', body: body({ connector: 'testc', operation: op, input, timeoutMs: 5000 }) });
   /** Devices that say they run the connector themselves. */
   const runners = async () => {
     const out: string[] = [];
@@ -62,8 +62,8 @@ describe('hub failover between real daemons', () => {
   test('killed: the connector comes up elsewhere within the grace period, state intact; back: no second copy', async () => {
     await mesh.device('laptop').control.json('/v1/hub/connectors', { method: 'POST', body: body(testManifest('testc')) });
     await until('the server runs the connector', async () => ((await runners()).join() === 'server' ? true : undefined));
-    assert.equal((await invoke('laptop', 'state', { by: 'laptop' })).output.n, 1);
-    assert.equal((await invoke('desktop', 'state', { by: 'desktop' })).output.n, 2);
+    assert.equal((await invoke('laptop', 'state', { by: 'laptop' })).result.n, 1);
+    assert.equal((await invoke('desktop', 'state', { by: 'desktop' })).result.n, 2);
 
     const killedAt = Date.now();
     await mesh.stopDaemon('server', 'SIGKILL');
@@ -75,7 +75,7 @@ describe('hub failover between real daemons', () => {
     assert.notEqual(next, 'server');
     // Grace: the lease runs out (LEASE_MS), then the next device's poll claims it and starts it.
     assert.ok(took < LEASE_MS * 3, `took over in ${took} ms`);
-    const after = await until('an invoke goes through after the failover', async () => (await invoke('laptop', 'state', { by: 'after' }).catch(() => undefined))?.output.n);
+    const after = await until('an invoke goes through after the failover', async () => (await invoke('laptop', 'state', { by: 'after' }).catch(() => undefined))?.result.n);
     assert.equal(after, 3, 'the counter carried on from the state in the mesh');
 
     await mesh.startDaemon('server');
@@ -88,6 +88,6 @@ describe('hub failover between real daemons', () => {
       assert.deepEqual(await runners(), [next], 'exactly one copy, where it failed over to');
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.equal((await invoke('server', 'state', {})).output.n, 4, 'the server routes to the one copy');
+    assert.equal((await invoke('server', 'state', {})).result.n, 4, 'the server routes to the one copy');
   });
 });

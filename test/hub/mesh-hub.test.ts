@@ -9,7 +9,7 @@ import { fiveDevicesOn } from '../../src/devnet/index.js';
 import { InProcessMesh } from '../mesh/in-process.js';
 import { testManifest } from './helpers.js';
 
-const ctx = (ms = 5_000) => ({ traceId: 'a1b2c3d4' + Math.floor(Math.random() * 1e8).toString(16), deadline: Date.now() + ms, caller: 'test' });
+const ctx = (ms = 5_000) => ({ deadline: Date.now() + ms });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -23,11 +23,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
 
 describe('hub across devices (in process)', () => {
   let mesh: InProcessMesh;
-  const running = () => [...mesh.nodes.entries()].filter(([, n]) => n.hub.placements().some((p) => p.id === 'testc' && p.runningOn === n.node.self.hostName)).map(([name]) => name);
+  const running = () => [...mesh.nodes.entries()].filter(([, n]) => n.hubMesh.placements().some((p) => p.id === 'testc' && p.runningOn === n.node.self.hostName)).map(([name]) => name);
 
   before(async () => {
     mesh = await InProcessMesh.start(fiveDevicesOn(85), { hub: { leaseMs: 1500, pollMs: 200 } });
-    await mesh.node('server').hub.setProfile(LOCAL_CONTROL, { alwaysOn: true });
+    await mesh.node('server').hubMesh.setProfile(LOCAL_CONTROL, { alwaysOn: true });
   });
   after(async () => {
     await mesh?.stop();
@@ -35,21 +35,21 @@ describe('hub across devices (in process)', () => {
 
   test('profiles travel; the connector runs once, on the always-on device; invokes route to it', async () => {
     const laptop = mesh.node('laptop');
-    await until('laptop sees the server always-on', () => laptop.hub.devices(LOCAL_CONTROL).find((d) => d.hostName === 'server' && d.profile?.alwaysOn));
-    await laptop.hub.install(testManifest('testc'));
+    await until('laptop sees the server always-on', () => laptop.hubMesh.devices(LOCAL_CONTROL).find((d) => d.hostName === 'server' && d.profile?.alwaysOn));
+    await laptop.services.hub.install(LOCAL_CONTROL, testManifest('testc'));
     await until('the connector runs somewhere', () => running().length === 1);
     assert.deepEqual(running(), ['server']);
-    const first = (await laptop.hub.invoke('testc', 'state', { by: 'laptop' }, ctx())) as { n: number };
+    const first = (await laptop.services.hub.invoke(LOCAL_CONTROL, 'testc', 'state', { by: 'laptop' }, ctx())) as { n: number };
     assert.equal(first.n, 1);
     const desktop = mesh.node('desktop');
-    await until('desktop knows the connector', () => desktop.hub.installed().some((c) => c.id === 'testc'));
-    assert.equal(((await desktop.hub.invoke('testc', 'state', { by: 'desktop' }, ctx())) as { n: number }).n, 2);
-    const echo = (await desktop.hub.invoke('testc', 'echo', { msg: 'hi' }, ctx())) as { echo: { msg: string } };
+    await until('desktop knows the connector', () => desktop.hubMesh.installed().some((c) => c.id === 'testc'));
+    assert.equal(((await desktop.services.hub.invoke(LOCAL_CONTROL, 'testc', 'state', { by: 'desktop' }, ctx())) as { n: number }).n, 2);
+    const echo = (await desktop.services.hub.invoke(LOCAL_CONTROL, 'testc', 'echo', { msg: 'hi' }, ctx())) as { echo: { msg: string } };
     assert.equal(echo.echo.msg, 'hi');
-    await assert.rejects(laptop.hub.invoke('nope', 'x', {}, ctx()), (e: Error & { code?: string }) => e.code === 'HUB_UNKNOWN_CONNECTOR');
-    await assert.rejects(laptop.hub.invoke('testc', 'sleep', { ms: 2000 }, ctx(300)), (e: Error & { code?: string }) => e.code === 'HUB_DEADLINE_TIMEOUT' || e.code === 'HUB_TIMEOUT');
+    await assert.rejects(laptop.services.hub.invoke(LOCAL_CONTROL, 'nope', 'x', {}, ctx()), (e: Error & { code?: string }) => e.code === 'HUB_CONNECTOR_NOT_FOUND');
+    await assert.rejects(laptop.services.hub.invoke(LOCAL_CONTROL, 'testc', 'sleep', { ms: 2000 }, ctx(300)), (e: Error & { code?: string }) => e.code === 'HUB_DEADLINE_TIMEOUT' || e.code === 'HUB_TIMEOUT');
     // The work laptop holds no z:private: its hub knows no such connector.
-    await assert.rejects(mesh.node('worklaptop').hub.invoke('testc', 'echo', { msg: 'x' }, ctx()), (e: Error & { code?: string }) => e.code === 'HUB_UNKNOWN_CONNECTOR');
+    await assert.rejects(mesh.node('worklaptop').services.hub.invoke(LOCAL_CONTROL, 'testc', 'echo', { msg: 'x' }, ctx()), (e: Error & { code?: string }) => e.code === 'HUB_CONNECTOR_NOT_FOUND');
   });
 
   test('the device running it stops: the next one takes over with the state intact; back, it runs no second copy', async () => {
@@ -57,16 +57,16 @@ describe('hub across devices (in process)', () => {
     const next = await until('another device runs it', () => (running().length === 1 ? running()[0] : undefined));
     assert.notEqual(next, 'server');
     const laptop = mesh.node('laptop');
-    const r = (await until('an invoke goes through', () => laptop.hub.invoke('testc', 'state', { by: 'after' }, ctx()).catch(() => undefined))) as { n: number };
+    const r = (await until('an invoke goes through', () => laptop.services.hub.invoke(LOCAL_CONTROL, 'testc', 'state', { by: 'after' }, ctx()).catch(() => undefined))) as { n: number };
     assert.equal(r.n, 3, 'the counter carried on from the state in the mesh');
     await mesh.startNode('server');
-    await until('the server knows the connector again', () => mesh.node('server').hub.placements().some((p) => p.id === 'testc' && p.runningOn === next));
+    await until('the server knows the connector again', () => mesh.node('server').hubMesh.placements().some((p) => p.id === 'testc' && p.runningOn === next));
     // Several lease periods later there is still one copy, on the same device.
     const deadline = Date.now() + 3 * 1500;
     while (Date.now() < deadline) {
       assert.deepEqual(running(), [next]);
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.equal(((await mesh.node('server').hub.invoke('testc', 'state', {}, ctx())) as { n: number }).n, 4);
+    assert.equal(((await mesh.node('server').services.hub.invoke(LOCAL_CONTROL, 'testc', 'state', {}, ctx())) as { n: number }).n, 4);
   });
 });

@@ -20,7 +20,7 @@ export interface InProcessOptions {
   foreignKeys?: string[];
   /** Devices whose store acknowledges and lists symbols but serves none (a lying holder). */
   liars?: string[];
-  /** Hub lease and poll settings for every device. */
+  /** Settings of each device's connector hub. */
   hub?: SovereignMeshConfig['hub'];
 }
 
