@@ -5,6 +5,8 @@ import { randomBytes, createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { DevMesh } from '../src/devnet/index.js';
 import { ControlError } from '../src/daemon/index.js';
 
@@ -39,6 +41,7 @@ function sample(text: string, bytes: number): Uint8Array {
 
 type Placement = { id: string; runningOn?: string; leaseSeq: number; stateSeq: number };
 const INBOX_CONNECTOR = fileURLToPath(new URL('./demo-inbox-connector.js', import.meta.url));
+const FCP_BIN = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
 
 async function until<T>(ms: number, fn: () => Promise<T | undefined>): Promise<T | undefined> {
   const deadline = Date.now() + ms;
@@ -72,10 +75,29 @@ async function hubSection(mesh: DevMesh): Promise<boolean> {
   const placed = await until(15_000, async () => ((await runners(mesh, 'inbox')).join() === 'server' ? true : undefined));
   out(`   placement: the eligible devices ranked by fitness, then rendezvous hashing -> ${placed ? 'runs on server, under a lease a majority of z:private devices granted' : 'NOT PLACED'}`);
   if (!placed) return false;
-  const call = () => mesh.device('laptop').control.json<{ result: { n: number; subject: string } }>('/v1/hub/invoke', { method: 'POST', body: json({ connector: 'inbox', operation: 'next', input: {} }) });
+  // The assistant: the official MCP SDK client, speaking to `fcp mcp` on the laptop over stdio.
+  const assistant = new Client({ name: 'demo-assistant', version: '1.0.0' });
+  await assistant.connect(new StdioClientTransport({ command: process.execPath, args: [FCP_BIN, 'mcp'], env: { ...(process.env as Record<string, string>), FCP_DATA_DIR: mesh.device('laptop').dataDir }, stderr: 'ignore' }));
+  try {
+    return await hubCalls(mesh, assistant);
+  } finally {
+    await assistant.close();
+  }
+}
+
+/** The assistant's calls, the failover and the return of the server. */
+async function hubCalls(mesh: DevMesh, assistant: Client): Promise<boolean> {
+  const tools = await assistant.listTools();
+  out(`   assistant (MCP client via \`fcp mcp\` on laptop): tools/list -> ${tools.tools.map((t) => t.name).join(', ')}`);
+  const call = async (): Promise<{ n: number; subject: string }> => {
+    const r = await assistant.callTool({ name: 'inbox__next', arguments: {} });
+    const content = r.content as Array<{ type: string; text?: string }>;
+    if (r.isError) throw new Error(content[0]?.text ?? 'tool call failed');
+    return JSON.parse(content[0]!.text!) as { n: number; subject: string };
+  };
   for (let i = 0; i < 2; i++) {
     const r = await call();
-    out(`   assistant on laptop: inbox.next -> #${r.result.n} "${r.result.subject}"   (routed over FCP to server)`);
+    out(`   assistant: tools/call inbox__next -> #${r.n} "${r.subject}"   (laptop routed it over FCP to server)`);
   }
   const t0 = Date.now();
   await mesh.stopDaemon('server', 'SIGKILL');
@@ -87,12 +109,13 @@ async function hubSection(mesh: DevMesh): Promise<boolean> {
   out(`   ${next ? `after ${Date.now() - t0} ms the lease ran out and ${next} took it (higher fencing sequence), state read from the mesh` : 'NO FAILOVER'}`);
   if (!next) return false;
   const after = await until(10_000, call);
-  out(`   assistant on laptop: inbox.next -> ${after ? `#${after.result.n} "${after.result.subject}"   (the cursor carried on, now on ${next})` : 'FAILED'}`);
+  out(`   assistant: tools/call inbox__next -> ${after ? `#${after.n} "${after.subject}"   (the cursor carried on, now on ${next})` : 'FAILED'}`);
   await mesh.startDaemon('server');
-  await new Promise((r) => setTimeout(r, 3_000));
+  // Once the restarted server has learned who holds the lease, it has had its chance to claim it.
+  await until(10_000, async () => ((await mesh.device('server').control.json<Placement[]>('/v1/hub/placements')).some((p) => p.id === 'inbox' && p.runningOn === next) ? true : undefined));
   const copies = await runners(mesh, 'inbox');
   out(`   server restarted: it sees the higher sequence and runs no second copy -> running on ${copies.join(', ') || 'nothing'}`);
-  return after?.result.n === 3 && copies.length === 1 && copies[0] === next;
+  return after?.n === 3 && copies.length === 1 && copies[0] === next;
 }
 
 async function main(): Promise<void> {
