@@ -62,6 +62,8 @@ interface Slot {
   freeSince?: number;
   /** No local start attempt before this (monotonic), after a failed start. */
   backoffUntil: number;
+  /** The start under way, if any (awaited when the daemon stops). */
+  startTask?: Promise<void>;
 }
 
 /** A device as `fcp device ls` shows it. */
@@ -155,6 +157,7 @@ export class MeshHub {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking?.catch(() => undefined);
+    await Promise.all([...this.slots.values()].map((s) => s.startTask?.catch(() => undefined)));
     await Promise.all(
       [...this.slots.values()].map(async (s) => {
         if (s.running) await this.stopLocal(s, 'daemon stopping');
@@ -463,6 +466,8 @@ export class MeshHub {
   }
 
   async tick(): Promise<void> {
+    // Renewals first, before anything that could be slow (profiles, registries, starts).
+    await Promise.all([...this.slots.values()].filter((s) => s.claim.held).map((s) => this.renewHeld(s)));
     await this.pollProfiles();
     const seen = new Set<string>();
     await Promise.all(
@@ -497,19 +502,24 @@ export class MeshHub {
     return s;
   }
 
-  private async superviseOne(m: ConnectorManifest, zone: Zone): Promise<void> {
-    const s = this.slot(m, zone);
-    if (s.starting) return;
-    if (s.claim.held) {
-      await s.claim.renew();
-      if (!s.claim.isValid()) {
-        if (s.running) await this.stopLocal(s, 'lease lost');
-        return;
-      }
-      this.armLossTimer(s);
-      if (!s.running && this.deps.host && now() >= s.backoffUntil) await this.startLocal(s);
+  private async renewHeld(s: Slot): Promise<void> {
+    await s.claim.renew();
+    if (!s.claim.isValid()) {
+      s.claim.held = null;
+      if (s.running) await this.stopLocal(s, 'lease lost');
       return;
     }
+    this.armLossTimer(s);
+  }
+
+  private async superviseOne(m: ConnectorManifest, zone: Zone): Promise<void> {
+    const s = this.slot(m, zone);
+    if (s.claim.held) {
+      // Renewed at the start of the tick; a start runs beside the renewals, never blocking them.
+      if (s.claim.isValid() && !s.running && !s.starting && this.deps.host && now() >= s.backoffUntil) void this.startLocal(s);
+      return;
+    }
+    if (s.starting) return;
     const mayRun = this.deps.host !== null && ineligibility(this.candidates()[0]!, zone, needsOf(m)) === null && now() >= s.backoffUntil;
     const order = rank(m.id, this.candidates(), zone, needsOf(m));
     const myRank = order.findIndex((c) => c.stableId === this.selfId);
@@ -529,7 +539,7 @@ export class MeshHub {
       s.holder = undefined;
       s.freeSince = undefined;
       this.armLossTimer(s);
-      await this.startLocal(s);
+      void this.startLocal(s);
     }
   }
 
@@ -546,10 +556,14 @@ export class MeshHub {
     s.lossTimer.unref();
   }
 
-  private async startLocal(s: Slot): Promise<void> {
-    const host = this.deps.host;
-    if (!host || s.running || s.starting) return;
+  private startLocal(s: Slot): Promise<void> {
+    if (!this.deps.host || s.running || s.starting || this.closed) return s.startTask ?? Promise.resolve();
     s.starting = true;
+    s.startTask = this.startNow(s, this.deps.host);
+    return s.startTask;
+  }
+
+  private async startNow(s: Slot, host: ConnectorHost): Promise<void> {
     try {
       const head = await this.readHead(s.zone, stateKey(s.manifest.id));
       if (head === null) throw new HubMeshError('HUB_TOO_FEW_DEVICES', `too few devices of ${s.zone.id} answered to read the state of ${s.manifest.id}`);
