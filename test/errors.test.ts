@@ -16,6 +16,7 @@ import { TailscaleError } from '../src/tailscale/index.js';
 import { ProtocolError } from '../src/wire/index.js';
 import { ZoneError } from '../src/zones/index.js';
 import { ControlError } from '../src/daemon/control-client.js';
+import { HubMeshError } from '../src/hub/mesh-errors.js';
 
 test('every family extends FcpError; the kind of its code gives status and exit code', () => {
   const cases: Array<[FcpError, number, number]> = [
@@ -33,6 +34,13 @@ test('every family extends FcpError; the kind of its code gives status and exit 
     [new ZoneError('ZONE_UNKNOWN', 'x'), 400, 2],
     [new TailscaleError('TS_NOT_RUNNING', 'x'), 503, 6],
     [new ControlError('CONTROL_BAD_REQUEST', 'x'), 400, 2],
+    [new HubMeshError('HUB_BAD_SETTING', 'x'), 400, 2],
+    [new HubMeshError('HUB_UNKNOWN_CONNECTOR', 'x'), 404, 4],
+    [new HubMeshError('HUB_LEASE_STALE', 'x'), 409, 5],
+    [new HubMeshError('HUB_NO_ELIGIBLE_DEVICE', 'x'), 503, 6],
+    [new HubMeshError('HUB_NOT_HOLDER', 'x'), 503, 6],
+    [new HubMeshError('HUB_DEADLINE_TIMEOUT', 'x'), 503, 6],
+    [new HubMeshError('HUB_STATE_DAMAGED', 'x'), 502, 7],
   ];
   for (const [err, http, exit] of cases) {
     assert.ok(err instanceof FcpError, err.code);

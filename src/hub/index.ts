@@ -5,3 +5,8 @@ export { loadManifest, parseManifestText, describeSchemaErrors, type ConnectorMa
 export { HubError, type HubErrorCode } from './hub-errors.js';
 export * as protocol from './protocol.js';
 export { EgressProxy, EgressDenied, addressRefusal, hostAllowed, canonicalHost, type EgressRequest, type EgressResponse, type EgressProxyDeps } from './egress-proxy.js';
+// The hub across devices: profiles, placement, fenced leases, state in the mesh, invoke routing.
+export { MeshHub, type MeshHubOptions, type DeviceListing, type Placement } from './mesh-hub.js';
+export { HubMeshError, type HubMeshErrorCode } from './mesh-errors.js';
+export { parseSettings, type DeviceProfile, type DeclaredProfile } from './profile.js';
+export { rank, place, ineligibility, hrwWeight, type Candidate, type DeviceNeeds } from './placement.js';
