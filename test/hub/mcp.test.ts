@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { TEST_CONNECTOR } from './helpers.js';
 import type http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -90,6 +92,49 @@ describe('MCP front door', () => {
     } finally {
       await client.close();
     }
+  });
+
+  test('fcp hub install/ls/rm and fcp call: results, and typed errors with their exit codes', async () => {
+    const fcp = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [FCP_BIN, ...args, '--data-dir', dataDir], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      });
+    const toml = join(root, 'tomlc.toml');
+    writeFileSync(
+      toml,
+      [`id = "tomlc"`, `version = "1.0.0"`, `command = ${JSON.stringify(process.execPath)}`, `args = [${JSON.stringify(TEST_CONNECTOR)}]`, `zone = "z:private"`, '', '[[operations]]', 'name = "echo"', 'risk = "safe"', ''].join('\n'),
+    );
+    const badManifest = join(root, 'bad.json');
+    writeFileSync(badManifest, JSON.stringify({ id: 'bad', version: '1', command: 'x', zone: 'z:private', operations: [{ name: 'a', risk: 'safe' }, { name: 'b', risk: 'maybe' }] }));
+    const [read, usage, needsKey, missing, installed, tomlInstalled, bad] = await Promise.all([
+      fcp('call', 'files.read', '--input', '{"path":"todo.txt"}'),
+      fcp('call', 'files.read', '--input', '{not json'),
+      fcp('call', 'files.write', '--input', '{"path":"x.txt","text":"y"}', '--json'),
+      fcp('call', 'nope.op'),
+      fcp('hub', 'install', '--builtin', 'memory', '--zone', 'z:private', '--id', 'mem2', '--json'),
+      fcp('hub', 'install', toml, '--json'),
+      fcp('hub', 'install', badManifest),
+    ]);
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal((JSON.parse(read.stdout) as { text: string }).text.length > 0, true);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /\[HUB_USAGE\]/);
+    assert.equal(needsKey.code, 2);
+    assert.equal((JSON.parse(needsKey.stderr) as { error: { code: string } }).error.code, 'HUB_IDEMPOTENCY_REQUIRED');
+    assert.equal(missing.code, 4);
+    assert.match(missing.stderr, /HUB_CONNECTOR_NOT_FOUND/);
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.equal((JSON.parse(installed.stdout) as { status: { state: string } }).status.state, 'ready');
+    assert.equal(tomlInstalled.code, 0, tomlInstalled.stderr);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /operations\[1\]\.risk must be one of safe, risky, dangerous \[HUB_BAD_MANIFEST\]/);
+    const echo = await fcp('call', 'tomlc.echo', '--input', '{"hello":"toml"}');
+    assert.deepEqual((JSON.parse(echo.stdout) as { echo: unknown }).echo, { hello: 'toml' });
+    const ls = JSON.parse((await fcp('hub', 'ls', '--json')).stdout) as Array<{ id: string }>;
+    assert.deepEqual(ls.map((c) => c.id).sort(), ['files', 'mem2', 'memory', 'tomlc']);
+    assert.equal((await fcp('hub', 'rm', 'mem2')).code, 0);
+    assert.equal((await fcp('hub', 'rm', 'tomlc')).code, 0);
+    assert.equal((await fcp('hub', 'rm', 'mem2')).code, 4);
   });
 
   describe('Streamable HTTP in fcpd', () => {
