@@ -2,11 +2,12 @@
 // The tailscaled emulator stands in for Tailscale; every device runs a real fcpd process on its
 // own loopback address (127.77.0.1-5), with its own LMDB store, talking real TCP to the others.
 import { randomBytes, createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { filesManifest, memoryManifest } from '../src/hub/connectors/builtin.js';
+import { join } from 'node:path';
 import { DevMesh } from '../src/devnet/index.js';
 import { ControlError } from '../src/daemon/index.js';
 
@@ -240,10 +241,46 @@ async function main(): Promise<void> {
     out(`   notes.md after:  ${healed ? healed.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ') : 'NOT HEALED'}`);
     out('   fresh repair symbols (new ESIs) were made from K symbols and placed on the devices left;');
     out('   every object again survives the loss of one more device.');
+
+    step(10, 'An assistant calls connectors through MCP (`fcp mcp`, as Claude Desktop would)');
+    const laptop = mesh.device('laptop');
+    const root = join(mesh.dir, 'laptop-documents');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'trip.md'), '# Trip\nTrain to Lyon on Friday, 09:12.\n');
+    for (const m of [filesManifest({ root, zone: 'z:private', device: 'laptop' }), memoryManifest({ zone: 'z:private' })]) {
+      const body = Buffer.from(JSON.stringify(m));
+      await laptop.control.json('/v1/hub/connectors', { method: 'POST', body, contentLength: body.length });
+    }
+    out('   laptop: fcp hub install --builtin files --root ~/Documents --zone z:private; fcp hub install --builtin memory --zone z:private');
+    const fcpBin = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
+    const assistant = new Client({ name: 'demo-assistant', version: '1.0.0' });
+    await assistant.connect(new StdioClientTransport({ command: process.execPath, args: [fcpBin, 'mcp', '--data-dir', laptop.dataDir], stderr: 'ignore' }));
+    try {
+      const { tools } = await assistant.listTools();
+      out(`   tools/list: ${tools.map((t) => `${t.name}${t.annotations?.readOnlyHint ? '' : ' (changes things)'}`).join(', ')}`);
+      const found = await assistant.callTool({ name: 'files__search', arguments: { query: 'train' } });
+      const hit = (found.structuredContent as { hits: Array<{ path: string; text: string }> }).hits[0];
+      out(`   files__search "train" -> ${hit ? `${hit.path}: ${hit.text}` : 'nothing'}`);
+      if (!hit) failed = true;
+      const kept = await assistant.callTool({ name: 'memory__remember', arguments: { text: `Trip: ${hit?.text ?? ''}`, kind: 'event', tags: ['travel'] } });
+      const memId = (kept.structuredContent as { id?: string } | undefined)?.id;
+      if (!memId) failed = true;
+      const h = memId ? await laptop.control.json<Health>(`/v1/objects/${memId}/health`) : null;
+      out(`   memory__remember -> mesh object ${memId ? short(memId) : 'FAILED'} in z:private, symbols on: ${h ? h.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ') : '-'}`);
+      const recalled = await assistant.callTool({ name: 'memory__search', arguments: { query: 'travel' } });
+      const n = (recalled.structuredContent as { hits: unknown[] }).hits.length;
+      out(`   memory__search "travel" -> ${n} memory`);
+      if (n !== 1) failed = true;
+      const escape = await assistant.callTool({ name: 'files__read', arguments: { path: '../../laptop/zone-keys' } });
+      out(`   files__read "../../laptop/zone-keys" -> ${escape.isError ? `refused: ${(escape.content as Array<{ text: string }>)[0]!.text}` : 'UNEXPECTED: read'}`);
+      if (!escape.isError) failed = true;
+    } finally {
+      await assistant.close();
+    }
   } finally {
     await mesh.stop();
   }
-  out(failed ? '\nDemo FAILED: see the lines above.' : '\nDone: every file came back byte-identical, zones held, the secret never touched disk, the mesh healed; nothing left running.');
+  out(failed ? '\nDemo FAILED: see the lines above.' : '\nDone: every file came back byte-identical, zones held, the secret never touched disk, the mesh healed, the assistant used its tools; nothing left running.');
   if (failed) process.exitCode = 1;
 }
 

@@ -138,6 +138,7 @@ export class SovereignMesh {
       hostMethods: (id, method, params) => hub!.hostMethod(id, method, params),
       configureSecrets: (m) => hub!.configureSecrets(m.id),
       egressProxyFor: (m) => (m.egress?.allow.length ? egress.grant(m) : undefined),
+      onStopped: (m) => egress.revoke(m.id),
       ...(config.hub?.restartPolicy ? { policy: config.hub.restartPolicy } : {}),
     });
     const parse = (v: unknown) => loadManifest(v).manifest;

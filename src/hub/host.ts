@@ -31,6 +31,8 @@ export interface ConnectorHostDeps {
   configureSecrets?: (m: ConnectorManifest) => Promise<Record<string, string>>;
   /** The egress proxy URL for a connector with an allowlist (its own, so the proxy knows who asks). */
   egressProxyFor?: (m: ConnectorManifest) => string | undefined;
+  /** Called once a connector is stopped for good (its egress grant is withdrawn). */
+  onStopped?: (m: ConnectorManifest) => void;
   policy?: RestartPolicy;
   killGraceMs?: number;
   startTimeoutMs?: number;
@@ -84,6 +86,7 @@ export class ConnectorHost {
     if (!sup) throw new HubError('HUB_CONNECTOR_NOT_FOUND', `no connector ${id} on ${this.deps.hostName}`);
     await sup.stop();
     this.sups.delete(id);
+    this.deps.onStopped?.(sup.loaded.manifest);
   }
 
   async stopAll(): Promise<void> {

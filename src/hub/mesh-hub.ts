@@ -128,6 +128,7 @@ export class MeshHub {
       route: (id, refresh) => this.route(id, refresh),
       local: (id, op, input, ctx) => this.runLocal(id, op, input, ctx),
       call: (id, msg, ms) => deps.node.call(id, msg, ms),
+      retryMs: this.pollMs,
       log: deps.log,
     });
   }

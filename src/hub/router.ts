@@ -18,8 +18,13 @@ export interface RouterDeps {
   /** Runs an operation on this device's host (the lease is checked there). */
   local(connectorId: string, op: string, input: unknown, ctx: InvokeContext): Promise<unknown>;
   call(stableId: string, msg: Outgoing, timeoutMs: number): Promise<Message>;
+  /** How long to wait before asking again while nobody runs the connector (ms). */
+  retryMs: number;
   log: Logger;
 }
+
+/** At most this many routing attempts per invoke (each after retryMs), whatever the deadline. */
+const MAX_ATTEMPTS = 200;
 
 /** Codes a holder's refusal keeps when it comes back over FCP (the rest become peer errors). */
 function hubCodeOf(err: unknown): string | undefined {
@@ -45,18 +50,32 @@ export class InvokeRouter {
   async invoke(connectorId: string, op: string, input: unknown, ctx: InvokeContext): Promise<unknown> {
     const text = JSON.stringify(input ?? null);
     if (Buffer.byteLength(text) > MAX_INVOKE_JSON) throw new HubMeshError('HUB_BAD_INVOKE', `input of ${connectorId}.${op} is over ${MAX_INVOKE_JSON} bytes`);
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // While nobody runs the connector (just installed, or failing over) or the holder moved on,
+    // ask again every retry interval until the deadline: bounded in time and in count.
+    let lastError: Error | null = null;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0) {
+        const wait = Math.min(this.deps.retryMs, ctx.deadline - Date.now());
+        if (wait <= 0) break;
+        await new Promise((r) => setTimeout(r, wait));
+      }
       const route = await this.deps.route(connectorId, attempt > 0);
       const left = ctx.deadline - Date.now();
-      if (left <= 0) throw new HubMeshError('HUB_DEADLINE_TIMEOUT', `the deadline of ${connectorId}.${op} passed before it could run`);
+      if (left <= 0) break;
       if (route.kind === 'none') {
         if (route.reason === 'no-eligible-device') throw new HubMeshError('HUB_NO_ELIGIBLE_DEVICE', `no online device can run ${connectorId} (see \`fcp device ls\` and its placement needs)`);
-        if (attempt === 0) continue;
-        throw new HubMeshError('HUB_CONNECTOR_UNAVAILABLE', `${connectorId} is not running on any device now (starting, failing over, or failed)`);
+        lastError = new HubMeshError('HUB_CONNECTOR_UNAVAILABLE', `${connectorId} is not running on any device now (starting, failing over, or failed)`);
+        continue;
       }
       if (route.kind === 'local') {
         this.deps.log.info({ traceId: ctx.traceId, connector: connectorId, op, caller: ctx.caller }, 'invoke here');
-        return this.deps.local(connectorId, op, input, ctx);
+        try {
+          return await this.deps.local(connectorId, op, input, ctx);
+        } catch (err) {
+          if ((err as HubMeshError).code !== 'HUB_NOT_HOLDER') throw err;
+          lastError = err as Error;
+          continue;
+        }
       }
       this.deps.log.info({ traceId: ctx.traceId, connector: connectorId, op, to: route.hostName }, 'invoke routed');
       try {
@@ -69,11 +88,18 @@ export class InvokeRouter {
         return JSON.parse(reply.output) as unknown;
       } catch (err) {
         const e = remoteError(err);
-        // The holder moved on (failover): ask the grantors again once.
-        if (attempt === 0 && ((e as HubMeshError).code === 'HUB_NOT_HOLDER' || (e as MeshError).code === 'MESH_UNAVAILABLE')) continue;
+        // The holder moved on (it refuses before calling its host: safe to ask again), or went
+        // away; a connection lost mid-call may have run the operation, so only a call without an
+        // idempotency key (a safe operation) is sent again then.
+        const gone = (e as MeshError).code === 'MESH_UNAVAILABLE' && !(err instanceof MeshError && err.details?.peerCode) && ctx.idempotencyKey === undefined;
+        if ((e as HubMeshError).code === 'HUB_NOT_HOLDER' || gone) {
+          lastError = e;
+          continue;
+        }
         throw e;
       }
     }
-    throw new HubMeshError('HUB_CONNECTOR_UNAVAILABLE', `${connectorId} could not be reached`);
+    if (lastError && (lastError as HubMeshError).code !== 'HUB_NOT_HOLDER') throw lastError;
+    throw new HubMeshError('HUB_DEADLINE_TIMEOUT', `the deadline of ${connectorId}.${op} passed before it could run (${lastError?.message ?? 'no device answered'})`);
   }
 }

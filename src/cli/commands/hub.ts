@@ -4,13 +4,11 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
 import { ControlClient, ControlError } from '../../daemon/control-client.js';
 import { parseManifestText, type ConnectorManifest } from '../../hub/index.js';
 import { filesManifest, httpManifest, memoryManifest } from '../../hub/connectors/builtin.js';
-import { bridgeManifest, discoverBridgeTools } from '../../hub/connectors/bridge-manifest.js';
-import { createHubMcpServer, type ToolSource } from '../../hub/mcp.js';
+import type { ToolSource } from '../../hub/mcp.js';
 import type { ConnectorInfo } from '../../services/index.js';
 
 function control(cmd: Command): ControlClient {
@@ -98,6 +96,8 @@ export function registerHubCommands(program: Command): void {
         if (i <= 0) throw usage(`--env-secret takes VAR=secret, got ${pair}`);
         envSecrets[pair.slice(0, i)] = pair.slice(i + 1);
       }
+      // The MCP SDK is loaded only by the commands that speak MCP.
+      const { bridgeManifest, discoverBridgeTools } = await import('../../hub/connectors/bridge-manifest.js');
       const tools = await discoverBridgeTools(command, args);
       const info = await install(cmd, bridgeManifest({ id: opts.id, zone: opts.zone, command, args, envSecrets, tools }));
       print(info, Boolean(opts.json), () => `installed ${describeConnector(info)}`);
@@ -152,6 +152,8 @@ export function registerHubCommands(program: Command): void {
     .command('mcp')
     .description('serve MCP on stdio (for Claude Desktop, Claude Code, Cursor): the tools are the connector operations of the local fcpd')
     .action(async (_opts: unknown, cmd: Command) => {
+      const { createHubMcpServer } = await import('../../hub/mcp.js');
+      const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
       const server = createHubMcpServer(controlToolSource(control(cmd)), { name: 'fcp-mesh', version: packageVersion() });
       await server.connect(new StdioServerTransport());
       await new Promise<void>((resolveClosed) => (server.onclose = () => resolveClosed()));
