@@ -7,7 +7,8 @@
 // is refused. Expiry is measured on monotonic clocks only: the grantor starts its countdown when
 // the request arrives, the claimant counts from before it sent the request, so the claimant's
 // view always ends first (less a drift margin), and it stops its connector by then. A grantor
-// that restarts has forgotten who holds what: it grants nothing for one lease duration.
+// that restarts has forgotten who holds what: for one lease duration it grants no subject it had
+// granted before.
 import { HubMeshError } from './mesh-errors.js';
 
 export type LeaseOp = 'query' | 'acquire' | 'renew' | 'release';
@@ -83,7 +84,9 @@ export class LeaseTable {
         return refuse();
       case 'acquire': {
         if (live && live.holder === from && live.seq === req.seq) return this.grant(from, req, now);
-        if (live || now < (this.opts.quietUntil ?? 0)) return refuse();
+        // The quiet period guards leases this grantor may have granted and forgotten; a subject
+        // it never granted (no sequence on disk) has nothing forgotten.
+        if (live || (now < (this.opts.quietUntil ?? 0) && this.highestSeq(req.subject) > 0)) return refuse();
         if (req.seq <= this.highestSeq(req.subject)) return refuse();
         this.highest[req.subject] = req.seq;
         this.opts.seqs?.save(this.highest); // durable before the grant is sent

@@ -6,19 +6,19 @@
 import type { Logger } from 'pino';
 import { describePrincipal, inZone, LOCAL_LIBRARY, NODE, type Authorizer, type DevicePrincipal, type Principal } from '../authz/index.js';
 import type { MeshNode, Outgoing } from '../mesh/index.js';
-import { MeshError } from '../mesh/index.js';
 import type { HubRoute, ObjectService } from '../services/index.js';
 import type { LeaseMessage, Message } from '../wire/index.js';
-import { mayHold, mayUsePeer, type Zone } from '../zones/index.js';
+import { mayHold, type Zone } from '../zones/index.js';
 import type { ConnectorHost, InvokeContext } from './host.js';
-import { LeaseClaim, LeaseTable, majorityOf, type LeaseReply, type LeaseRequest } from './lease.js';
+import { LeaseClaim, LeaseTable, majorityOf, type LeaseRequest } from './lease.js';
+import { ZoneQuorum } from './quorum.js';
 import type { ConnectorManifest } from './manifest.js';
 import { HubMeshError } from './mesh-errors.js';
 import { ineligibility, rank, type Candidate } from './placement.js';
 import { buildProfile, measureFacts, ProfileFile, type DeclaredProfile, type DeviceProfile } from './profile.js';
-import { needsOf, registryFromJson, withConnector, withoutConnector, type RegistryBody } from './registry.js';
-import { InvokeRouter, remoteError, type Route } from './router.js';
-import { decodeRecord, encodeRecord, HeadTable, newestHead, RECORD_SCHEMA, registryKey, stateKey, type Head } from './state.js';
+import { needsOf, registryFromJson, withConnector, withExactly, withoutConnector, type RegistryBody } from './registry.js';
+import { InvokeRouter, type Route } from './router.js';
+import { decodeRecord, encodeRecord, HeadTable, RECORD_SCHEMA, registryKey, stateKey, type Head } from './state.js';
 
 export interface MeshHubOptions {
   /** Lease duration = the failover grace period (ms). Default 15 s. */
@@ -106,10 +106,14 @@ export class MeshHub {
   private readonly registries = new Map<string, { head?: Head; body: RegistryBody }>();
   private readonly slots = new Map<string, Slot>();
   private readonly installedListeners: Array<(all: ConnectorManifest[]) => void> = [];
+  private saving: Promise<unknown> = Promise.resolve();
+  /** When a zone's registry was last re-read for a request naming an unknown connector (per id). */
+  private readonly registryRefreshAt = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private closed = false;
   readonly router: InvokeRouter;
+  private readonly quorum: ZoneQuorum;
 
   constructor(private readonly deps: MeshHubDeps, opts: MeshHubOptions = {}) {
     this.leaseMs = opts.leaseMs ?? 15_000;
@@ -124,6 +128,7 @@ export class MeshHub {
     this.profileFile = new ProfileFile(deps.node.opts.dataDir);
     this.declared = this.profileFile.load();
     this.selfProfile = buildProfile(this.declared, measureFacts(), deps.node.self.hostName);
+    this.quorum = new ZoneQuorum({ node: deps.node, serveSelf: (p, msg) => this.serve(p, msg), timeoutMs: this.roundTimeoutMs, now });
     this.router = new InvokeRouter({
       route: (id, refresh) => this.route(id, refresh),
       local: (id, op, input, ctx) => this.runLocal(id, op, input, ctx),
@@ -241,98 +246,6 @@ export class MeshHub {
     return [self, ...others.sort((a, b) => (a.hostName < b.hostName ? -1 : 1))];
   }
 
-  // ---- grantors --------------------------------------------------------------------------------
-
-  /** Every device that may hold the zone, online or not: a majority is counted over all of them. */
-  private zoneDevices(zone: Zone): string[] {
-    const ids = this.deps.node.directory
-      .all()
-      .filter((i) => mayHold(i.zones, zone))
-      .map((i) => i.peer.stableId);
-    if (mayHold(this.deps.node.directory.selfZones, zone)) ids.push(this.selfId);
-    return ids.sort();
-  }
-
-  private selfPrincipal(): DevicePrincipal {
-    const n = this.deps.node;
-    return { kind: 'device', stableId: n.self.stableId, hostName: n.self.hostName, address: n.self.address, tags: n.directory.self.tags, zones: n.directory.selfZones, path: 'direct' };
-  }
-
-  /**
-   * One request to a grantor of `zone`: this device answers itself without the network; a peer
-   * whose path may not carry the zone's traffic (or that is offline) is not asked at all.
-   */
-  private async ask(stableId: string, msg: Outgoing, zone: Zone): Promise<Message> {
-    if (stableId !== this.selfId) {
-      const info = this.deps.node.directory.byStableId(stableId);
-      if (!info || !info.peer.online || !mayUsePeer(zone, info.peer)) throw new HubMeshError('HUB_TOO_FEW_DEVICES', `${stableId} cannot be asked about ${zone.id} now`);
-    }
-    if (stableId === this.selfId) {
-      const reply = await this.serve(this.selfPrincipal(), { v: 1, id: 0, ...msg } as Message);
-      if (!reply) throw new HubMeshError('HUB_BAD_INVOKE', `${msg.t} is not a hub message`);
-      return { v: 1, id: 0, ...reply } as Message;
-    }
-    return this.deps.node.call(stableId, msg, this.roundTimeoutMs);
-  }
-
-  private claimTransport(zone: Zone) {
-    return {
-      self: this.selfId,
-      grantors: () => this.zoneDevices(zone),
-      now,
-      ask: async (g: string, req: LeaseRequest): Promise<LeaseReply> => {
-        const r = await this.ask(g, { t: 'lease', subject: req.subject, zone: zone.id, op: req.op, seq: req.seq, durationMs: req.durationMs }, zone);
-        if (r.t !== 'lease_result') throw new MeshError('MESH_PEER_ERROR', `lease answered with ${r.t}`);
-        return { granted: r.granted, ...(r.holder !== undefined ? { holder: r.holder } : {}), seq: r.seq, remainingMs: r.remainingMs };
-      },
-    };
-  }
-
-  /** The newest head of a key among the zone's devices; null when fewer than a majority answered. */
-  private async readHead(zone: Zone, key: string): Promise<Head | undefined | null> {
-    const devices = this.zoneDevices(zone);
-    const answers: Array<Head | undefined> = [];
-    await Promise.all(
-      devices.map(async (g) => {
-        try {
-          const r = await this.ask(g, { t: 'head_get', key, zone: zone.id }, zone);
-          if (r.t === 'head_result') answers.push(r.head);
-        } catch {
-          // unanswered
-        }
-      }),
-    );
-    if (answers.length < majorityOf(devices.length)) return null;
-    return newestHead(answers);
-  }
-
-  /** Commits a head to a majority of the zone's devices; a stale lease anywhere is HUB_LEASE_STALE. */
-  private async commitHead(zone: Zone, key: string, head: Head): Promise<void> {
-    const devices = this.zoneDevices(zone);
-    let ok = 0;
-    let stale: Error | null = null;
-    let conflict: Error | null = null;
-    await Promise.all(
-      devices.map(async (g) => {
-        try {
-          await this.ask(g, { t: 'head_commit', key, zone: zone.id, head }, zone);
-          ok++;
-        } catch (err) {
-          const e = remoteError(err) as { code?: string };
-          if (e.code === 'HUB_LEASE_STALE') stale = e as Error;
-          if (e.code === 'HUB_HEAD_CONFLICT') conflict = e as Error;
-        }
-      }),
-    );
-    // A majority took it: done (a stale refusal from a minority is a grantor that saw a claim
-    // which never got its majority). Two majorities always share a device, so a write under a
-    // superseded lease can never get one.
-    if (ok >= majorityOf(devices.length)) return;
-    if (stale) throw stale;
-    if (conflict) throw conflict;
-    throw new HubMeshError('HUB_TOO_FEW_DEVICES', `${key}: only ${ok} of ${devices.length} devices of ${zone.id} took the write (need ${majorityOf(devices.length)})`);
-  }
-
   // ---- registry --------------------------------------------------------------------------------
 
   private zone(id: string): Zone {
@@ -347,7 +260,7 @@ export class MeshHub {
   }
 
   private async readRegistry(zone: Zone): Promise<RegistryBody> {
-    const head = await this.readHead(zone, registryKey(zone.id));
+    const head = await this.quorum.readHead(zone, registryKey(zone.id));
     if (head === null) {
       const cached = this.registries.get(zone.id);
       if (cached) return cached.body;
@@ -374,7 +287,7 @@ export class MeshHub {
     const seq = (prev?.seq ?? 0) + 1;
     const objectId = await this.putRecord(zone, { kind: 'registry', key: registryKey(zone.id), seq, ...(prev ? { prev: prev.objectId } : {}), body });
     const head: Head = { seq, objectId };
-    await this.commitHead(zone, registryKey(zone.id), head);
+    await this.quorum.commitHead(zone, registryKey(zone.id), head);
     this.registries.set(zone.id, { head, body });
     this.notifyInstalled();
   }
@@ -396,15 +309,29 @@ export class MeshHub {
   }
 
   /** HubService's whole list, written as the registries of the zones whose list changed. */
-  async saveInstalled(all: ConnectorManifest[]): Promise<void> {
+  saveInstalled(all: ConnectorManifest[]): Promise<void> {
+    // One registry write at a time from this device: two installs at once would race for a head.
+    const next = this.saving.then(() => this.saveInstalledNow(all));
+    this.saving = next.catch(() => undefined);
+    return next;
+  }
+
+  private async saveInstalledNow(all: ConnectorManifest[]): Promise<void> {
     const zones = new Set([...all.map((m) => m.zone), ...this.installed().map((m) => m.zone)]);
     for (const zoneId of zones) {
       const want = all.filter((m) => m.zone === zoneId).sort((a, b) => (a.id < b.id ? -1 : 1));
       const have = this.registries.get(zoneId)?.body.connectors ?? [];
       if (JSON.stringify(want) === JSON.stringify(have)) continue;
-      await this.writeRegistry(this.zone(zoneId), () => ({ connectors: want }));
+      await this.writeRegistry(this.zone(zoneId), (r) => withExactly(r, want, this.selfId));
     }
-    void this.kick();
+    // A pass now: a connector placed here starts before the install returns.
+    await this.kick();
+    await Promise.all([...this.slots.values()].map((s) => s.startTask?.catch(() => undefined)));
+  }
+
+  /** The device a connector was installed from (placement's tiebreak among equally fit ones). */
+  private homeOf(m: ConnectorManifest): string | undefined {
+    return this.registries.get(m.zone)?.body.homes?.[m.id];
   }
 
   onInstalledChange(fn: (all: ConnectorManifest[]) => void): void {
@@ -422,7 +349,7 @@ export class MeshHub {
   /** Installs (or updates) a connector for every device of its zone. The caller authorizes. */
   async install(manifest: ConnectorManifest): Promise<void> {
     const zone = this.zone(manifest.zone);
-    await this.writeRegistry(zone, (r) => withConnector(r, manifest));
+    await this.writeRegistry(zone, (r) => withConnector(r, manifest, this.selfId));
     this.deps.log.info({ connector: manifest.id, zone: zone.id }, 'connector installed');
     void this.kick();
   }
@@ -496,7 +423,7 @@ export class MeshHub {
   private slot(m: ConnectorManifest, zone: Zone): Slot {
     let s = this.slots.get(m.id);
     if (!s) {
-      s = { manifest: m, zone, claim: new LeaseClaim(m.id, this.claimTransport(zone), this.leaseMs, this.marginMs), running: false, starting: false, value: null, saving: Promise.resolve(), backoffUntil: 0 };
+      s = { manifest: m, zone, claim: new LeaseClaim(m.id, this.quorum.claimTransport(zone), this.leaseMs, this.marginMs), running: false, starting: false, value: null, saving: Promise.resolve(), backoffUntil: 0 };
       this.slots.set(m.id, s);
     }
     s.manifest = m;
@@ -522,7 +449,7 @@ export class MeshHub {
     }
     if (s.starting) return;
     const mayRun = this.deps.host !== null && ineligibility(this.candidates()[0]!, zone, needsOf(m)) === null && now() >= s.backoffUntil;
-    const order = rank(m.id, this.candidates(), zone, needsOf(m));
+    const order = rank(m.id, this.candidates(), zone, needsOf(m), this.homeOf(m));
     const myRank = order.findIndex((c) => c.stableId === this.selfId);
     // The best live device claims; others claim only after the lease stayed free a while (the
     // best one may have no host, or fail to start it).
@@ -534,7 +461,7 @@ export class MeshHub {
       s.freeSince = undefined;
     } else {
       if (!s.claim.held) s.holder = undefined;
-      if (r.answered.length >= majorityOf(this.zoneDevices(zone).length)) s.freeSince ??= now();
+      if (r.answered.length >= majorityOf(this.quorum.devices(zone).length)) s.freeSince ??= now();
     }
     if (s.claim.isValid()) {
       s.holder = undefined;
@@ -566,7 +493,7 @@ export class MeshHub {
 
   private async startNow(s: Slot, host: ConnectorHost): Promise<void> {
     try {
-      const head = await this.readHead(s.zone, stateKey(s.manifest.id));
+      const head = await this.quorum.readHead(s.zone, stateKey(s.manifest.id));
       if (head === null) throw new HubMeshError('HUB_TOO_FEW_DEVICES', `too few devices of ${s.zone.id} answered to read the state of ${s.manifest.id}`);
       s.head = head;
       s.value = null;
@@ -619,7 +546,7 @@ export class MeshHub {
     const objectId = await this.putRecord(s.zone, { kind: 'state', key, seq, leaseSeq, ...(s.head ? { prev: s.head.objectId } : {}), body: value });
     const head: Head = { seq, objectId, leaseSeq };
     try {
-      await this.commitHead(s.zone, key, head);
+      await this.quorum.commitHead(s.zone, key, head);
     } catch (err) {
       if ((err as { code?: string }).code === 'HUB_LEASE_STALE') {
         // Another device holds a newer lease: this copy must stop now.
@@ -647,7 +574,7 @@ export class MeshHub {
       s.holder = r.holder !== undefined ? { stableId: r.holder, at: now() } : undefined;
     }
     if (s.holder && s.holder.stableId !== this.selfId) return { kind: 'remote', stableId: s.holder.stableId, hostName: this.hostNameOf(s.holder.stableId) };
-    const anyEligible = rank(m.id, this.candidates(), zone, needsOf(m)).length > 0;
+    const anyEligible = rank(m.id, this.candidates(), zone, needsOf(m), this.homeOf(m)).length > 0;
     return { kind: 'none', reason: anyEligible ? 'not-running' : 'no-eligible-device' };
   }
 
@@ -673,7 +600,7 @@ export class MeshHub {
 
   placements(): Placement[] {
     return [...this.slots.values()].map((s) => {
-      const preferred = rank(s.manifest.id, this.candidates(), s.zone, needsOf(s.manifest))[0];
+      const preferred = rank(s.manifest.id, this.candidates(), s.zone, needsOf(s.manifest), this.homeOf(s.manifest))[0];
       const on = s.running ? this.selfId : s.holder?.stableId;
       return {
         id: s.manifest.id,
@@ -688,20 +615,34 @@ export class MeshHub {
 
   // ---- the peer door -------------------------------------------------------------------------
 
-  /** The connector's zone as this device knows it; a request naming another zone is refused. */
-  private connectorZone(id: string, zoneId: string): Zone {
-    const m = this.installed().find((c) => c.id === id);
+  /**
+   * Checks that `id` is a connector of `zone` (already authorized for the caller). One this device
+   * does not know yet (installed elsewhere a moment ago) makes it re-read that zone's registry,
+   * at most once per poll interval for each connector id.
+   */
+  private async requireConnectorIn(id: string, zone: Zone): Promise<void> {
+    let m = this.installed().find((c) => c.id === id);
+    const key = `${zone.id}\u0000${id}`;
+    const last = this.registryRefreshAt.get(key) ?? -Infinity;
+    if (!m && mayHold(this.deps.node.directory.selfZones, zone) && now() - last >= this.pollMs) {
+      if (this.registryRefreshAt.size > 1024) this.registryRefreshAt.clear();
+      this.registryRefreshAt.set(key, now());
+      await this.readRegistry(zone).catch(() => undefined);
+      m = this.installed().find((c) => c.id === id);
+    }
     if (!m) throw new HubMeshError('HUB_UNKNOWN_CONNECTOR', `no connector ${id} is installed in the zones of ${this.deps.node.self.hostName}`);
-    if (m.zone !== zoneId) throw new HubMeshError('HUB_BAD_INVOKE', `${id} lives in ${m.zone}, not ${zoneId}`);
-    return this.zone(m.zone);
+    if (m.zone !== zone.id) throw new HubMeshError('HUB_BAD_INVOKE', `${id} lives in ${m.zone}, not ${zone.id}`);
   }
 
-  private keyZone(key: string, zoneId: string): Zone {
+  /** The zone of a head key's request, the connector of a state key checked in it. */
+  private async keyZone(key: string, zoneId: string, check: (zone: Zone) => void): Promise<void> {
+    const zone = this.zone(zoneId);
+    check(zone); // authorize first: only allowed callers make this device look further
     if (key.startsWith('registry/')) {
       if (key !== registryKey(zoneId)) throw new HubMeshError('HUB_BAD_INVOKE', `${key} is not the registry of ${zoneId}`);
-      return this.zone(zoneId);
+      return;
     }
-    if (key.startsWith('state/')) return this.connectorZone(key.slice('state/'.length), zoneId);
+    if (key.startsWith('state/')) return this.requireConnectorIn(key.slice('state/'.length), zone);
     throw new HubMeshError('HUB_BAD_INVOKE', `unknown hub key ${key}`);
   }
 
@@ -713,22 +654,24 @@ export class MeshHub {
         authz.authorize(p, 'hub.profile', NODE);
         return { t: 'profile_result', profile: this.selfProfile, signingPublicKey: this.deps.node.keyring.node.signingPublicKey };
       case 'lease': {
-        authz.authorize(p, 'hub.lease', inZone(this.connectorZone(msg.subject, msg.zone)));
+        const zone = this.zone(msg.zone);
+        authz.authorize(p, 'hub.lease', inZone(zone));
+        await this.requireConnectorIn(msg.subject, zone);
         const r = this.leases.handle(p.stableId, leaseRequestOf(msg));
         return { t: 'lease_result', granted: r.granted, ...(r.holder !== undefined ? { holder: r.holder } : {}), seq: r.seq, remainingMs: Math.min(3_600_000, r.remainingMs) };
       }
       case 'head_get': {
-        authz.authorize(p, 'hub.state-read', inZone(this.keyZone(msg.key, msg.zone)));
+        await this.keyZone(msg.key, msg.zone, (z) => authz.authorize(p, 'hub.state-read', inZone(z)));
         const head = this.heads.get(msg.key);
         return { t: 'head_result', ...(head ? { head } : {}) };
       }
       case 'head_commit': {
-        authz.authorize(p, 'hub.state-commit', inZone(this.keyZone(msg.key, msg.zone)));
+        await this.keyZone(msg.key, msg.zone, (z) => authz.authorize(p, 'hub.state-commit', inZone(z)));
         this.heads.commit(msg.key, msg.head);
         return { t: 'ok' };
       }
       case 'invoke': {
-        authz.authorize(p, 'hub.invoke', inZone(this.connectorZone(msg.connector, this.manifestOf(msg.connector).zone)));
+        authz.authorize(p, 'hub.invoke', inZone(this.zone(this.manifestOf(msg.connector).zone)));
         let input: unknown;
         try {
           input = JSON.parse(msg.input);

@@ -1,7 +1,9 @@
 // Where a connector runs (FCP V2 §15.2 execution planner): the eligible online devices, the
-// fittest first, and among equally fit devices rendezvous (HRW) hashing of (connector id, device
-// stable id). Pure: every device computes the same order from the same facts, a device joining
-// takes only the connectors it wins, and one leaving moves only the connectors it ran.
+// fittest first; among equally fit devices the one it was installed from (its home device, kept
+// in the registry: a locality preference, as its files or local tools are usually there), then
+// rendezvous (HRW) hashing of (connector id, device stable id). Pure: every device computes the
+// same order from the same facts, a device joining takes only the connectors it wins, and one
+// leaving moves only the connectors it ran.
 import { createHash } from 'node:crypto';
 import { mayHold, type Zone } from '../zones/index.js';
 import type { DeviceProfile } from './profile.js';
@@ -53,16 +55,19 @@ export function hrwWeight(connectorId: string, stableId: string): bigint {
   return h.readBigUInt64BE(0);
 }
 
-/** The eligible candidates, best first: fitness, then HRW weight, then stable id. */
-export function rank(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: DeviceNeeds): Candidate[] {
+/**
+ * The eligible candidates, best first: fitness, then the home device (stable id, if given), then
+ * HRW weight, then stable id.
+ */
+export function rank(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: DeviceNeeds, homeDevice?: string): Candidate[] {
   const scored = candidates
     .filter((c) => ineligibility(c, homeZone, needs) === null)
-    .map((c) => ({ c, fit: fitness(c.profile!), w: hrwWeight(connectorId, c.stableId) }));
-  scored.sort((a, b) => b.fit - a.fit || (a.w === b.w ? (a.c.stableId < b.c.stableId ? -1 : 1) : a.w > b.w ? -1 : 1));
+    .map((c) => ({ c, fit: fitness(c.profile!), home: c.stableId === homeDevice ? 1 : 0, w: hrwWeight(connectorId, c.stableId) }));
+  scored.sort((a, b) => b.fit - a.fit || b.home - a.home || (a.w === b.w ? (a.c.stableId < b.c.stableId ? -1 : 1) : a.w > b.w ? -1 : 1));
   return scored.map((s) => s.c);
 }
 
 /** The device a connector runs on, or null when none is eligible. */
-export function place(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: DeviceNeeds): Candidate | null {
-  return rank(connectorId, candidates, homeZone, needs)[0] ?? null;
+export function place(connectorId: string, candidates: readonly Candidate[], homeZone: Zone, needs: DeviceNeeds, homeDevice?: string): Candidate | null {
+  return rank(connectorId, candidates, homeZone, needs, homeDevice)[0] ?? null;
 }

@@ -41,6 +41,7 @@ test('grantor: the highest sequence survives a restart, and a restarted grantor 
     const t2 = new LeaseTable({ now: () => now, seqs: HeadTable.inDataDir(dir), quietUntil: 1000 });
     assert.equal(t2.highestSeq('mail'), 5);
     assert.equal(t2.handle('b', { subject: 'mail', op: 'acquire', seq: 6, durationMs: 1000 }).granted, false, 'quiet period');
+    assert.equal(t2.handle('b', { subject: 'fresh', op: 'acquire', seq: 1, durationMs: 1000 }).granted, true, 'a subject it never granted has nothing forgotten');
     now = 500;
     assert.equal(t2.handle('a', { subject: 'mail', op: 'renew', seq: 5, durationMs: 1000 }).granted, true, 'the holder renews and is known again');
     now = 1100;

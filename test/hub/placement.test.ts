@@ -66,3 +66,15 @@ test('a device joining takes only connectors it wins; one leaving moves only its
   const withWork = [...devices, dev('w', 'z:work')];
   for (const id of ids) assert.equal(place(id, withWork, Z('z:owner'), {})!.stableId, before.get(id));
 });
+
+test('the home device (installed from) wins among equally fit devices, never over a fitter one', () => {
+  const devices = [dev('a', 'z:owner'), dev('b', 'z:owner'), dev('c', 'z:owner')];
+  for (let i = 0; i < 30; i++) {
+    assert.equal(place(`c${i}`, devices, Z('z:owner'), {}, 'b')!.stableId, 'b');
+    const order = rank(`c${i}`, devices, Z('z:owner'), {}, 'b').map((c) => c.stableId);
+    // Without its home the rest keep their HRW order (failover goes where HRW says).
+    assert.deepEqual(order.slice(1), rank(`c${i}`, devices.filter((d) => d.stableId !== 'b'), Z('z:owner'), {}).map((c) => c.stableId));
+  }
+  const fitter = [...devices, dev('s', 'z:owner', { alwaysOn: true })];
+  assert.equal(place('c0', fitter, Z('z:owner'), {}, 'b')!.stableId, 's');
+});

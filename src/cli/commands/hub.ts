@@ -71,7 +71,9 @@ export function registerHubCommands(program: Command): void {
         const id = opts.id ? { id: opts.id } : {};
         if (opts.builtin === 'files') {
           if (!opts.root) throw usage('files needs --root <dir>');
-          m = filesManifest({ root: resolve(opts.root), zone: opts.zone, ...id });
+          // The root is a directory of this device: the connector runs here, never elsewhere.
+          const self = (await control(cmd).json<{ self: { hostName: string } }>('/v1/status')).self.hostName;
+          m = filesManifest({ root: resolve(opts.root), zone: opts.zone, device: self, ...id });
         } else if (opts.builtin === 'memory') m = memoryManifest({ zone: opts.zone, ...id });
         else if (opts.builtin === 'http') {
           if (!opts.allow?.length) throw usage('http needs --allow <hosts...>');
