@@ -2,12 +2,16 @@
 // running a singleton is killed, the connector comes up on another device within the grace
 // period with its state intact, and the killed device, restarted, does not run a second copy.
 import { after, before, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { DevMesh, fiveDevicesOn } from '../../src/devnet/index.js';
 import type { Placement } from '../../src/hub/mesh-hub.js';
 import { testManifest } from './helpers.js';
 
 const LEASE_MS = 2000;
+const FCP = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
+const fcp = (dataDir: string, ...args: string[]) => spawnSync(process.execPath, [FCP, '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 20_000 });
 
 describe('hub failover between real daemons', () => {
   let mesh: DevMesh;
@@ -39,13 +43,15 @@ describe('hub failover between real daemons', () => {
       description: fiveDevicesOn(86),
       env: { FCP_HUB_LEASE_MS: String(LEASE_MS), FCP_HUB_POLL_MS: '250', FCP_REPAIR_INTERVAL_MS: '0', FCP_SCRUB_INTERVAL_MS: '0' },
     });
-    await mesh.device('server').control.json('/v1/device', { method: 'POST', body: body({ set: ['always-on=true', 'name=homeserver'] }) });
   });
   after(async () => {
     await mesh?.stop();
   });
 
   test('fcp device set is taken up by the running daemon and peers learn it', async () => {
+    const set = fcp(mesh.device('server').dataDir, 'device', 'set', 'always-on=true', 'name=homeserver', '--json');
+    assert.equal(set.status, 0, set.stderr);
+    assert.equal((JSON.parse(set.stdout) as { alwaysOn: boolean }).alwaysOn, true);
     const seen = await until('the laptop sees the server profile', async () => {
       const list = await mesh.device('laptop').control.json<Array<{ hostName: string; alive: boolean; profile?: { alwaysOn: boolean; name: string } }>>('/v1/devices');
       const s = list.find((d) => d.hostName === 'server');
@@ -53,6 +59,10 @@ describe('hub failover between real daemons', () => {
     });
     assert.equal(seen.profile!.name, 'homeserver');
     assert.equal(seen.alive, true);
+    const ls = fcp(mesh.device('laptop').dataDir, 'device', 'ls');
+    assert.equal(ls.status, 0, ls.stderr);
+    assert.match(ls.stdout, /^server\s+homeserver\s+yes\s+always-on/m);
+    assert.match(ls.stdout, /^laptop \(this\)/m);
     await assert.rejects(
       mesh.device('laptop').control.json('/v1/device', { method: 'POST', body: body({ set: ['always-on=maybe'] }) }),
       (e: Error & { code?: string }) => e.code === 'HUB_BAD_SETTING',
