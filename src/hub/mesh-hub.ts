@@ -15,7 +15,8 @@ import { ZoneQuorum } from './quorum.js';
 import type { ConnectorManifest } from './manifest.js';
 import { HubMeshError } from './mesh-errors.js';
 import { ineligibility, rank, type Candidate } from './placement.js';
-import { buildProfile, measureFacts, ProfileFile, type DeclaredProfile, type DeviceProfile } from './profile.js';
+import { PeerProfiles } from './peer-profiles.js';
+import type { DeclaredProfile, DeviceProfile } from './profile.js';
 import { needsOf, registryFromJson, withConnector, withExactly, withoutConnector, type RegistryBody } from './registry.js';
 import { InvokeRouter, type Route } from './router.js';
 import { decodeRecord, encodeRecord, HeadTable, RECORD_SCHEMA, registryKey, stateKey, type Head } from './state.js';
@@ -34,13 +35,6 @@ export interface MeshHubDeps {
   /** This device's connector host; null when it runs no connectors (it still grants and routes). */
   host: ConnectorHost | null;
   log: Logger;
-}
-
-interface PeerProfile {
-  profile: DeviceProfile;
-  signingKey: Uint8Array;
-  /** Monotonic ms of its last answer. */
-  seenAt: number;
 }
 
 /** One connector this device takes part in. */
@@ -99,10 +93,7 @@ export class MeshHub {
   private readonly marginMs: number;
   private readonly leases: LeaseTable;
   private readonly heads: HeadTable;
-  private readonly profileFile: ProfileFile;
-  private declared: DeclaredProfile;
-  private selfProfile: DeviceProfile;
-  private readonly peers = new Map<string, PeerProfile>();
+  private readonly profiles: PeerProfiles;
   private readonly registries = new Map<string, { head?: Head; body: RegistryBody }>();
   private readonly slots = new Map<string, Slot>();
   private readonly installedListeners: Array<(all: ConnectorManifest[]) => void> = [];
@@ -125,9 +116,7 @@ export class MeshHub {
     // A grantor that (re)starts has forgotten live leases: it grants none for one lease duration.
     this.leases = new LeaseTable({ now, seqs: this.heads, quietUntil: now() + this.leaseMs });
     this.heads.setFencing((s) => this.leases.highestSeq(s));
-    this.profileFile = new ProfileFile(deps.node.opts.dataDir);
-    this.declared = this.profileFile.load();
-    this.selfProfile = buildProfile(this.declared, measureFacts(), deps.node.self.hostName);
+    this.profiles = new PeerProfiles({ node: deps.node, aliveForMs: this.pollMs * 2.5 + this.roundTimeoutMs, timeoutMs: this.roundTimeoutMs, now });
     this.quorum = new ZoneQuorum({ node: deps.node, serveSelf: (p, msg) => this.serve(p, msg), timeoutMs: this.roundTimeoutMs, now });
     this.router = new InvokeRouter({
       route: (id, refresh) => this.route(id, refresh),
@@ -175,45 +164,22 @@ export class MeshHub {
   // ---- profiles ------------------------------------------------------------------------------
 
   profile(): DeviceProfile {
-    return this.selfProfile;
+    return this.profiles.self;
   }
 
   async setProfile(p: Principal, settings: DeclaredProfile): Promise<DeviceProfile> {
     this.deps.authz.authorize(p, 'device.set', NODE);
-    this.declared = await this.profileFile.update(settings);
-    this.selfProfile = buildProfile(this.declared, measureFacts(), this.deps.node.self.hostName);
-    this.deps.log.info({ profile: this.selfProfile }, 'device profile set');
-    return this.selfProfile;
+    const profile = await this.profiles.declare(settings);
+    this.deps.log.info({ profile }, 'device profile set');
+    return profile;
   }
 
   private alive(stableId: string): boolean {
-    if (stableId === this.selfId) return true;
-    const p = this.peers.get(stableId);
-    return p !== undefined && now() - p.seenAt < this.pollMs * 2.5 + this.roundTimeoutMs;
-  }
-
-  private async pollProfiles(): Promise<void> {
-    this.selfProfile = buildProfile(this.declared, measureFacts(), this.deps.node.self.hostName);
-    await Promise.all(
-      this.deps.node.eligibility.members().map(async (info) => {
-        const id = info.peer.stableId;
-        try {
-          const r = await this.deps.node.call(id, { t: 'profile' }, this.roundTimeoutMs);
-          if (r.t === 'profile_result') this.peers.set(id, { profile: r.profile, signingKey: r.signingPublicKey, seenAt: now() });
-        } catch {
-          // not answering: it drops out of placement once its last answer is old
-        }
-      }),
-    );
+    return this.profiles.alive(stableId);
   }
 
   private candidates(): Candidate[] {
-    const self: Candidate = { stableId: this.selfId, hostName: this.deps.node.self.hostName, zones: this.deps.node.directory.selfZones, profile: this.selfProfile };
-    const others = this.deps.node.directory
-      .all()
-      .filter((i) => this.alive(i.peer.stableId))
-      .map((i): Candidate => ({ stableId: i.peer.stableId, hostName: i.peer.hostName, zones: i.zones, profile: this.peers.get(i.peer.stableId)!.profile }));
-    return [self, ...others];
+    return this.profiles.candidates();
   }
 
   private hostNameOf(stableId: string): string {
@@ -227,12 +193,12 @@ export class MeshHub {
       const where = s.running ? this.selfId : s.holder?.stableId;
       if (where) runs.set(where, [...(runs.get(where) ?? []), s.manifest.id]);
     }
-    const self: DeviceListing = { stableId: this.selfId, hostName: this.deps.node.self.hostName, self: true, alive: true, zones: this.deps.node.self.zones, profile: this.selfProfile, runs: runs.get(this.selfId) ?? [] };
+    const self: DeviceListing = { stableId: this.selfId, hostName: this.deps.node.self.hostName, self: true, alive: true, zones: this.deps.node.self.zones, profile: this.profiles.self, runs: runs.get(this.selfId) ?? [] };
     const others = this.deps.node.directory
       .all()
       .filter((i) => i.zones.length > 0)
       .map((i): DeviceListing => {
-        const known = this.peers.get(i.peer.stableId);
+        const known = this.profiles.of(i.peer.stableId);
         return {
           stableId: i.peer.stableId,
           hostName: i.peer.hostName,
@@ -372,9 +338,9 @@ export class MeshHub {
   }
 
   private signingKeyOf(stableId: string): Uint8Array | undefined {
-    if (stableId === this.selfId) return this.deps.node.keyring.node.signingPublicKey;
-    return this.peers.get(stableId)?.signingKey;
+    return this.profiles.signingKeyOf(stableId);
   }
+
 
   private putRecord(zone: Zone, r: { kind: 'state' | 'registry'; key: string; seq: number; leaseSeq?: number; prev?: string; body: unknown }): Promise<string> {
     const keys = this.deps.node.keyring.node;
@@ -396,7 +362,7 @@ export class MeshHub {
   async tick(): Promise<void> {
     // Renewals first, before anything that could be slow (profiles, registries, starts).
     await Promise.all([...this.slots.values()].filter((s) => s.claim.held).map((s) => this.renewHeld(s)));
-    await this.pollProfiles();
+    await this.profiles.poll();
     const seen = new Set<string>();
     await Promise.all(
       this.heldZones().map(async (zone) => {
@@ -652,7 +618,7 @@ export class MeshHub {
     switch (msg.t) {
       case 'profile':
         authz.authorize(p, 'hub.profile', NODE);
-        return { t: 'profile_result', profile: this.selfProfile, signingPublicKey: this.deps.node.keyring.node.signingPublicKey };
+        return { t: 'profile_result', profile: this.profiles.self, signingPublicKey: this.deps.node.keyring.node.signingPublicKey };
       case 'lease': {
         const zone = this.zone(msg.zone);
         authz.authorize(p, 'hub.lease', inZone(zone));
