@@ -2,7 +2,11 @@
 // The tailscaled emulator stands in for Tailscale; every device runs a real fcpd process on its
 // own loopback address (127.77.0.1-5), with its own LMDB store, talking real TCP to the others.
 import { randomBytes, createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { filesManifest, memoryManifest } from '../src/hub/connectors/builtin.js';
 import { join } from 'node:path';
 import { DevMesh } from '../src/devnet/index.js';
 import { ControlError } from '../src/daemon/index.js';
@@ -36,11 +40,91 @@ function sample(text: string, bytes: number): Uint8Array {
   return new Uint8Array(Buffer.concat([head, randomBytes(Math.max(0, bytes - head.length))]));
 }
 
+type Placement = { id: string; runningOn?: string; leaseSeq: number; stateSeq: number };
+const INBOX_CONNECTOR = fileURLToPath(new URL('./demo-inbox-connector.js', import.meta.url));
+const FCP_BIN = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
+
+async function until<T>(ms: number, fn: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+/** Devices whose own daemon says it runs the connector now. */
+async function runners(mesh: DevMesh, id: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of mesh.devices) {
+    if (!d.process) continue;
+    const list = await d.control.json<Placement[]>('/v1/hub/placements').catch(() => [] as Placement[]);
+    if (list.some((p) => p.id === id && p.runningOn === d.name)) out.push(d.name);
+  }
+  return out;
+}
+
+/** Step 8: placement by profile, an invoke routed to another device, a failover with state intact. */
+async function hubSection(mesh: DevMesh): Promise<boolean> {
+  const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  await mesh.device('server').control.json('/v1/device', { method: 'POST', body: json({ set: ['always-on=true'] }) });
+  out('   server: fcp device set always-on=true');
+  const manifest = { id: 'inbox', version: '1.0.0', command: process.execPath, args: [INBOX_CONNECTOR], zone: 'z:private', operations: [{ name: 'next', risk: 'safe' }], state: { model: 'singleton_writer' } };
+  await mesh.device('laptop').control.json('/v1/hub/connectors', { method: 'POST', body: json(manifest) });
+  out('   laptop: installs the inbox connector (zone z:private; always-on devices are fitter)');
+  const placed = await until(15_000, async () => ((await runners(mesh, 'inbox')).join() === 'server' ? true : undefined));
+  out(`   placement: the eligible devices ranked by fitness, then rendezvous hashing -> ${placed ? 'runs on server, under a lease a majority of z:private devices granted' : 'NOT PLACED'}`);
+  if (!placed) return false;
+  // The assistant: the official MCP SDK client, speaking to `fcp mcp` on the laptop over stdio.
+  const assistant = new Client({ name: 'demo-assistant', version: '1.0.0' });
+  await assistant.connect(new StdioClientTransport({ command: process.execPath, args: [FCP_BIN, 'mcp'], env: { ...(process.env as Record<string, string>), FCP_DATA_DIR: mesh.device('laptop').dataDir }, stderr: 'ignore' }));
+  try {
+    return await hubCalls(mesh, assistant);
+  } finally {
+    await assistant.close();
+  }
+}
+
+/** The assistant's calls, the failover and the return of the server. */
+async function hubCalls(mesh: DevMesh, assistant: Client): Promise<boolean> {
+  const tools = await assistant.listTools();
+  out(`   assistant (MCP client via \`fcp mcp\` on laptop): tools/list -> ${tools.tools.map((t) => t.name).join(', ')}`);
+  const call = async (): Promise<{ n: number; subject: string }> => {
+    const r = await assistant.callTool({ name: 'inbox__next', arguments: {} });
+    const content = r.content as Array<{ type: string; text?: string }>;
+    if (r.isError) throw new Error(content[0]?.text ?? 'tool call failed');
+    return JSON.parse(content[0]!.text!) as { n: number; subject: string };
+  };
+  for (let i = 0; i < 2; i++) {
+    const r = await call();
+    out(`   assistant: tools/call inbox__next -> #${r.n} "${r.subject}"   (laptop routed it over FCP to server)`);
+  }
+  const t0 = Date.now();
+  await mesh.stopDaemon('server', 'SIGKILL');
+  out('   server: fcpd killed without warning (its connector with it)');
+  const next = await until(15_000, async () => {
+    const r = await runners(mesh, 'inbox');
+    return r.length === 1 ? r[0] : undefined;
+  });
+  out(`   ${next ? `after ${Date.now() - t0} ms the lease ran out and ${next} took it (higher fencing sequence), state read from the mesh` : 'NO FAILOVER'}`);
+  if (!next) return false;
+  const after = await until(10_000, call);
+  out(`   assistant: tools/call inbox__next -> ${after ? `#${after.n} "${after.subject}"   (the cursor carried on, now on ${next})` : 'FAILED'}`);
+  await mesh.startDaemon('server');
+  // Once the restarted server has learned who holds the lease, it has had its chance to claim it.
+  await until(10_000, async () => ((await mesh.device('server').control.json<Placement[]>('/v1/hub/placements')).some((p) => p.id === 'inbox' && p.runningOn === next) ? true : undefined));
+  const copies = await runners(mesh, 'inbox');
+  out(`   server restarted: it sees the higher sequence and runs no second copy -> running on ${copies.join(', ') || 'nothing'}`);
+  return after?.n === 3 && copies.length === 1 && copies[0] === next;
+}
+
 async function main(): Promise<void> {
   out('fcp-mesh demo: your AI data as RaptorQ symbols spread over your own devices');
   step(1, 'Starting a dev tailnet of five devices, each with its own fcpd');
   // Short repair timings so healing is visible within the demo (defaults: 60 s passes, 10 min grace).
-  const mesh = await DevMesh.start({ env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000' } });
+  // Hub leases of 1.5 s, so a failover is seen within the demo (default 15 s).
+  const mesh = await DevMesh.start({ env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250' } });
   let failed = false;
   try {
     for (const d of mesh.devices) {
@@ -134,7 +218,10 @@ async function main(): Promise<void> {
     if (leaks.length > 0) failed = true;
     out(`   files on disk that contain the secret (every daemon's LMDB, keys, logs): ${leaks.length === 0 ? 'none' : leaks.join(', ')}`);
 
-    step(8, 'The phone leaves the tailnet for good: the mesh heals');
+    step(8, 'The hub: an assistant on the laptop calls a connector placed on another device');
+    if (!(await hubSection(mesh))) failed = true;
+
+    step(9, 'The phone leaves the tailnet for good: the mesh heals');
     const notes = ids.get('notes.md')!;
     const before = await mesh.device('laptop').control.json<Health>(`/v1/objects/${notes}/health`);
     out(`   notes.md before: ${before.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ')}`);
@@ -155,7 +242,7 @@ async function main(): Promise<void> {
     out('   fresh repair symbols (new ESIs) were made from K symbols and placed on the devices left;');
     out('   every object again survives the loss of one more device.');
 
-    step(9, 'Listing without asking about every object: holdings summaries');
+    step(10, 'Listing without asking about every object: holdings summaries');
     const sentBy = async (name: string) => (await mesh.device(name).control.json<{ requestsSent: Record<string, number> }>('/v1/status')).requestsSent;
     const s0 = await sentBy('laptop');
     const listed = await mesh.device('laptop').control.json<Array<{ ok: boolean }>>('/v1/objects');
@@ -172,7 +259,7 @@ async function main(): Promise<void> {
       out(`   fcp ls --zone z:privte: ${(err as Error).message.split(' Known zones')[0]}`);
     }
 
-    step(10, 'Names, versions and deletion for real');
+    step(11, 'Names, versions and deletion for real');
     const post = async <T>(device: string, path: string, body: unknown): Promise<T> => {
       const b = Buffer.from(JSON.stringify(body));
       return mesh.device(device).control.json<T>(path, { method: 'POST', body: b, contentLength: b.length });
@@ -204,10 +291,46 @@ async function main(): Promise<void> {
     if (gc.collected === 0 || left.length > 0) failed = true;
     out(`   desktop: fcp rm -r trip && fcp forget --keep-last 1;  server: fcp gc --grace 0 -> ${gc.collected} objects collected`);
     out(`   laptop's store: ${kib(usedBefore)} -> ${kib(usedAfter)}; tombstones stop a device that was away from bringing them back.`);
+
+    step(12, 'An assistant calls connectors through MCP (`fcp mcp`, as Claude Desktop would)');
+    const laptop = mesh.device('laptop');
+    const root = join(mesh.dir, 'laptop-documents');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'trip.md'), '# Trip\nTrain to Lyon on Friday, 09:12.\n');
+    for (const m of [filesManifest({ root, zone: 'z:private', device: 'laptop' }), memoryManifest({ zone: 'z:private' })]) {
+      const body = Buffer.from(JSON.stringify(m));
+      await laptop.control.json('/v1/hub/connectors', { method: 'POST', body, contentLength: body.length });
+    }
+    out('   laptop: fcp hub install --builtin files --root ~/Documents --zone z:private; fcp hub install --builtin memory --zone z:private');
+    const fcpBin = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
+    const assistant = new Client({ name: 'demo-assistant', version: '1.0.0' });
+    await assistant.connect(new StdioClientTransport({ command: process.execPath, args: [fcpBin, 'mcp', '--data-dir', laptop.dataDir], stderr: 'ignore' }));
+    try {
+      const { tools } = await assistant.listTools();
+      out(`   tools/list: ${tools.map((t) => `${t.name}${t.annotations?.readOnlyHint ? '' : ' (changes things)'}`).join(', ')}`);
+      const found = await assistant.callTool({ name: 'files__search', arguments: { query: 'train' } });
+      const hit = (found.structuredContent as { hits: Array<{ path: string; text: string }> }).hits[0];
+      out(`   files__search "train" -> ${hit ? `${hit.path}: ${hit.text}` : 'nothing'}`);
+      if (!hit) failed = true;
+      const kept = await assistant.callTool({ name: 'memory__remember', arguments: { text: `Trip: ${hit?.text ?? ''}`, kind: 'event', tags: ['travel'] } });
+      const memId = (kept.structuredContent as { id?: string } | undefined)?.id;
+      if (!memId) failed = true;
+      const h = memId ? await laptop.control.json<Health>(`/v1/objects/${memId}/health`) : null;
+      out(`   memory__remember -> mesh object ${memId ? short(memId) : 'FAILED'} in z:private, symbols on: ${h ? h.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ') : '-'}`);
+      const recalled = await assistant.callTool({ name: 'memory__search', arguments: { query: 'travel' } });
+      const n = (recalled.structuredContent as { hits: unknown[] }).hits.length;
+      out(`   memory__search "travel" -> ${n} memory`);
+      if (n !== 1) failed = true;
+      const escape = await assistant.callTool({ name: 'files__read', arguments: { path: '../../laptop/zone-keys' } });
+      out(`   files__read "../../laptop/zone-keys" -> ${escape.isError ? `refused: ${(escape.content as Array<{ text: string }>)[0]!.text}` : 'UNEXPECTED: read'}`);
+      if (!escape.isError) failed = true;
+    } finally {
+      await assistant.close();
+    }
   } finally {
     await mesh.stop();
   }
-  out(failed ? '\nDemo FAILED: see the lines above.' : '\nDone: every file came back byte-identical, zones held, the secret never touched disk, the mesh healed, deleted files freed their space; nothing left running.');
+  out(failed ? '\nDemo FAILED: see the lines above.' : '\nDone: every file came back byte-identical, zones held, the secret never touched disk, the mesh healed, deleted files freed their space, the assistant used its tools on other devices; nothing left running.');
   if (failed) process.exitCode = 1;
 }
 

@@ -10,6 +10,31 @@ import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type Secret
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
 import { AdminService, AuditService, ContentService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
 import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
+import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
+import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
+import { HubService, type HubRoute } from './services/hub-service.js';
+import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+/** Settings of this device's connector hub. */
+export interface HubOptions {
+  /**
+   * DEV/TEST ONLY: address ranges (CIDR) the egress proxy admits although they are not public
+   * (a loopback test upstream). Never from a manifest.
+   */
+  egressDevAllowAddresses?: string[];
+  /** Name resolution for the egress proxy (default: the system resolver). */
+  egressResolve?: (host: string) => Promise<string[]>;
+  restartPolicy?: RestartPolicy;
+  /** Where each connector runs; default: where its lease is held (the hub across devices). */
+  route?: (connectorId: string) => HubRoute;
+  /** Lease duration (the failover grace period) and poll interval of the hub across devices. */
+  leaseMs?: MeshHubOptions['leaseMs'];
+  pollMs?: MeshHubOptions['pollMs'];
+  /** false: this device grants leases and routes invokes but runs no connector. */
+  runConnectors?: boolean;
+}
 
 export interface SovereignMeshConfig extends MeshNodeOptions {
   /**
@@ -19,6 +44,7 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
   secretsRestoreIntervalMs?: number;
   /** Names and their garbage collection (interval, grace period). */
   names?: NamesOptions;
+  hub?: HubOptions;
 }
 
 /** The services every front door calls. */
@@ -31,6 +57,9 @@ export interface MeshServices {
   peers: PeerService;
   audit: AuditService;
   names: NamesService;
+  hub: HubService<ConnectorManifest>;
+  /** The hub across devices: profiles, placement, leases, connector state, invoke routing. */
+  hubMesh: MeshHub;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -69,6 +98,11 @@ export class SovereignMesh {
     readonly services: MeshServices,
     private readonly holder: ShareHolder,
     private readonly recorder: AuditRecorder,
+    /** This device's connector processes and egress proxy. */
+    readonly connectors: ConnectorHost,
+    private readonly egress: EgressProxy,
+    /** The hub across devices (placement, leases, routing); front doors use `services.hub`. */
+    readonly hubMesh: MeshHub,
   ) {
     this.secrets = new LibrarySecrets(services.secrets, LOCAL_LIBRARY);
   }
@@ -106,19 +140,64 @@ export class SovereignMesh {
       audit: (e) => transport.audit(e),
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
+    const objects = new ObjectService(node, authz);
+    const secrets = new SecretService(new Secrets(transport, holder), holder, node.zones, authz);
+    const hubLog = node.log.child({ component: 'hub' });
+    // The host, its egress proxy and the hub service refer to each other through these closures.
+    let hub: HubService<ConnectorManifest> | null = null;
+    const egress = new EgressProxy({
+      useSecret: (id, name, fn) => hub!.useEgressSecret(id, name, fn),
+      log: hubLog,
+      ...(config.hub?.egressDevAllowAddresses ? { devAllowAddresses: config.hub.egressDevAllowAddresses } : {}),
+      ...(config.hub?.egressResolve ? { resolve: config.hub.egressResolve } : {}),
+    });
+    await egress.start();
+    const connectors = new ConnectorHost({
+      hostName: node.self.hostName,
+      log: hubLog,
+      hostMethods: (id, method, params) => hub!.hostMethod(id, method, params),
+      configureSecrets: (m) => hub!.configureSecrets(m.id),
+      egressProxyFor: (m) => (m.egress?.allow.length ? egress.grant(m) : undefined),
+      onStopped: (m) => egress.revoke(m.id),
+      ...(config.hub?.restartPolicy ? { policy: config.hub.restartPolicy } : {}),
+    });
+    const parse = (v: unknown) => loadManifest(v).manifest;
+    const hubMesh = new MeshHub(
+      { node, authz, objects, host: config.hub?.runConnectors === false ? null : connectors, log: hubLog },
+      { ...(config.hub?.leaseMs !== undefined ? { leaseMs: config.hub.leaseMs } : {}), ...(config.hub?.pollMs !== undefined ? { pollMs: config.hub.pollMs } : {}) },
+    );
+    hub = new HubService<ConnectorManifest>({
+      runner: connectors,
+      parse,
+      zones: node.zones,
+      authz,
+      objects,
+      secrets,
+      // Installed connectors and their state live in the mesh (registry and fenced state heads).
+      installed: new MeshHubInstalledStore(hubMesh),
+      state: new MeshHubStateStore(hubMesh),
+      hostName: node.self.hostName,
+      log: hubLog,
+      newTraceId: () => randomBytes(16).toString('hex'),
+      route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
+    });
     const content = new ContentService(node, authz);
     const services: MeshServices = {
-      objects: new ObjectService(node, authz),
+      hubMesh,
+      objects,
       content,
-      secrets: new SecretService(new Secrets(transport, holder), holder, node.zones, authz),
+      secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
       audit: new AuditService(recorder, authz),
       names: new NamesService(node, authz, content, config.names ?? {}),
+      hub,
     };
     services.names.startCollector();
-    node.serve(createFcpDoor(node, services.peers, services.secrets));
-    const mesh = new SovereignMesh(node, services, holder, recorder);
+    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg)));
+    const mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
+    hubMesh.start();
+    await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
   }
@@ -181,6 +260,9 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    await this.hubMesh.stop();
+    await this.connectors.stopAll();
+    await this.egress.close();
     this.services.names.stop();
     this.holder.wipe();
     await this.node.stop();

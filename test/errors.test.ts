@@ -18,6 +18,7 @@ import { ZoneError } from '../src/zones/index.js';
 import { ControlError } from '../src/daemon/control-client.js';
 import { FilesError } from '../src/files/index.js';
 import { LocalFileError } from '../src/cli/local-files.js';
+import { HubMeshError } from '../src/hub/mesh-errors.js';
 
 test('every family extends FcpError; the kind of its code gives status and exit code', () => {
   const cases: Array<[FcpError, number, number]> = [
@@ -41,6 +42,13 @@ test('every family extends FcpError; the kind of its code gives status and exit 
     [new LocalFileError('OUTPUT_DENIED', 'x'), 403, 3],
     [new LocalFileError('OUTPUT_FULL', 'x'), 503, 6],
     [new LocalFileError('OUTPUT_NOT_FOUND', 'x'), 404, 4],
+    [new HubMeshError('HUB_BAD_SETTING', 'x'), 400, 2],
+    [new HubMeshError('HUB_UNKNOWN_CONNECTOR', 'x'), 404, 4],
+    [new HubMeshError('HUB_LEASE_STALE', 'x'), 409, 5],
+    [new HubMeshError('HUB_NO_ELIGIBLE_DEVICE', 'x'), 503, 6],
+    [new HubMeshError('HUB_NOT_HOLDER', 'x'), 503, 6],
+    [new HubMeshError('HUB_DEADLINE_TIMEOUT', 'x'), 503, 6],
+    [new HubMeshError('HUB_STATE_DAMAGED', 'x'), 502, 7],
   ];
   for (const [err, http, exit] of cases) {
     assert.ok(err instanceof FcpError, err.code);

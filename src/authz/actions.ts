@@ -21,6 +21,11 @@ export const PEER_ACTIONS = [
   'ref.list',
   'tombstone.put',
   'tombstone.list',
+  'hub.profile',
+  'hub.lease',
+  'hub.state-read',
+  'hub.state-commit',
+  'hub.invoke',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -48,12 +53,27 @@ export const LOCAL_ACTIONS = [
   'admin.shutdown',
   'audit.read',
   'audit.verify',
+  'hub.invoke',
+  'hub.install',
+  'hub.list',
+  'hub.remove',
+  'device.set',
+  'device.list',
+  'hub.placements',
 ] as const;
+
+/**
+ * What a running connector may ask of its host (host/* methods, the egress proxy), always in its
+ * own home zone only.
+ */
+export const CONNECTOR_ACTIONS = ['object.put', 'object.get', 'hub.state.get', 'hub.state.put', 'secret.use'] as const;
 
 export type PeerAction = (typeof PEER_ACTIONS)[number];
 export type LocalAction = (typeof LOCAL_ACTIONS)[number];
-export type Action = PeerAction | LocalAction;
-export const ACTIONS: readonly Action[] = [...PEER_ACTIONS, ...LOCAL_ACTIONS];
+export type ConnectorAction = (typeof CONNECTOR_ACTIONS)[number];
+export type Action = PeerAction | LocalAction | ConnectorAction;
+/** Every action once (`hub.invoke` is both a local and a peer action). */
+export const ACTIONS: readonly Action[] = [...new Set<Action>([...PEER_ACTIONS, ...LOCAL_ACTIONS, ...CONNECTOR_ACTIONS])];
 
 /** Data of one zone (an object, its symbols or manifest, a secret). */
 export interface ZoneResource {
@@ -92,6 +112,10 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'ref.list': 'read',
   'tombstone.put': 'write',
   'tombstone.list': 'read',
+  'hub.profile': 'none',
+  'hub.lease': 'read',
+  'hub.state-read': 'read',
+  'hub.state-commit': 'write',
   'object.put': 'write',
   'object.get': 'read',
   'object.inspect': 'read',
@@ -115,8 +139,25 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'admin.shutdown': 'none',
   'audit.read': 'none',
   'audit.verify': 'none',
+  'hub.invoke': 'read',
+  'hub.install': 'write',
+  'hub.list': 'none',
+  'hub.remove': 'write',
+  'hub.state.get': 'read',
+  'hub.state.put': 'write',
+  'device.set': 'none',
+  'device.list': 'none',
+  'hub.placements': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {
   return (PEER_ACTIONS as readonly string[]).includes(a);
+}
+
+export function isLocalAction(a: Action): a is LocalAction {
+  return (LOCAL_ACTIONS as readonly string[]).includes(a);
+}
+
+export function isConnectorAction(a: Action): a is ConnectorAction {
+  return (CONNECTOR_ACTIONS as readonly string[]).includes(a);
 }

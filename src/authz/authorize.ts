@@ -18,7 +18,7 @@ export interface DecisionEvent {
   at: number;
   principal: string;
   principalKind: Principal['kind'];
-  /** The device's stable id for device principals. */
+  /** The device's stable id for device principals, the connector id for connectors. */
   principalId?: string;
   action: Action;
   zone?: string;
@@ -44,7 +44,7 @@ export class Authorizer {
       at: Date.now(),
       principal: describePrincipal(principal),
       principalKind: principal.kind,
-      ...(principal.kind === 'device' ? { principalId: principal.stableId } : {}),
+      ...(principal.kind === 'device' ? { principalId: principal.stableId } : principal.kind === 'connector' ? { principalId: principal.connectorId } : {}),
       action,
       ...(resource.kind === 'zone' ? { zone: resource.zone.id } : {}),
       allow: d.allow,

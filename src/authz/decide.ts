@@ -1,7 +1,7 @@
 // The one decision: may this principal do this action on this resource, on this device?
 // Pure: everything it depends on is passed in, so the table test can walk every case.
 import { checkWrite, mayHold, mayUseTransport, type Zone } from '../zones/index.js';
-import { ACCESS, isPeerAction, type Action, type Resource } from './actions.js';
+import { ACCESS, isConnectorAction, isLocalAction, isPeerAction, type Action, type Resource } from './actions.js';
 import type { Principal } from './principal.js';
 
 /** Why a request was refused; stable, used in metrics and audit events. */
@@ -13,7 +13,9 @@ export type DenyReason =
   | 'transport'
   | 'integrity'
   | 'self-zone'
-  | 'needs-zone';
+  | 'needs-zone'
+  | 'not-a-connector-action'
+  | 'connector-zone';
 
 export type Decision = { allow: true } | { allow: false; reason: DenyReason; message: string };
 
@@ -27,8 +29,15 @@ const deny = (reason: DenyReason, message: string): Decision => ({ allow: false,
 
 export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionContext): Decision {
   const access = ACCESS[action];
+  if (p.kind === 'connector') {
+    if (!isConnectorAction(action)) return deny('not-a-connector-action', `connector ${p.connectorId} may not ask ${action}`);
+    if (access === 'none') return ALLOW;
+    if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
+    if (r.zone.id !== p.zone.id) return deny('connector-zone', `connector ${p.connectorId} acts in ${p.zone.id} only, not in ${r.zone.id}`);
+    return selfMay(access, r.zone, ctx);
+  }
   if (p.kind === 'local') {
-    if (isPeerAction(action)) return deny('not-a-peer-action', `${action} is asked by peer devices, not by the local user`);
+    if (!isLocalAction(action)) return deny('not-a-peer-action', `${action} is asked by peer devices, not by the local user`);
     if (access === 'none') return ALLOW;
     if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
     return selfMay(access, r.zone, ctx);

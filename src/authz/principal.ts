@@ -18,16 +18,26 @@ export interface DevicePrincipal {
 /** The local user of this device's control socket (mode 0600: the device's owner). */
 export interface LocalPrincipal {
   kind: 'local';
-  /** Which front door: the control socket, or the library API in this process. */
-  via: 'control' | 'library';
+  /** Which front door: the control socket, the library API in this process, or MCP over HTTP on loopback (bearer token from the data directory). */
+  via: 'control' | 'library' | 'mcp';
 }
 
-export type Principal = DevicePrincipal | LocalPrincipal;
+/** A connector process running on this device, asking its host (host/* methods, egress proxy). */
+export interface ConnectorPrincipal {
+  kind: 'connector';
+  connectorId: string;
+  /** Its home zone: the only zone it may act in. */
+  zone: Zone;
+}
+
+export type Principal = DevicePrincipal | LocalPrincipal | ConnectorPrincipal;
 
 export const LOCAL_CONTROL: LocalPrincipal = { kind: 'local', via: 'control' };
 export const LOCAL_LIBRARY: LocalPrincipal = { kind: 'local', via: 'library' };
+export const LOCAL_MCP: LocalPrincipal = { kind: 'local', via: 'mcp' };
 
 /** A short, log-safe description of a principal. */
 export function describePrincipal(p: Principal): string {
+  if (p.kind === 'connector') return `connector ${p.connectorId} (${p.zone.id})`;
   return p.kind === 'device' ? `${p.hostName} (${p.zones.map((z) => z.id).join(', ') || 'no zone'}, ${p.path})` : `local ${p.via} user`;
 }

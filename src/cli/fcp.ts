@@ -7,6 +7,8 @@ import { registerPolicyCommands } from './commands/policy.js';
 import { registerMeshCommands } from './commands/mesh.js';
 import { registerDaemonServiceCommands } from './commands/daemon.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerDeviceCommands } from './commands/device.js';
+import { registerHubCommands } from './commands/hub.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerMeshCommands(program);
   registerDaemonServiceCommands(program);
   registerCompletionCommand(program);
+  registerDeviceCommands(program);
+  registerHubCommands(program);
   return program;
 }
 

@@ -16,6 +16,8 @@ export interface DeviceConfig {
   /** 0 turns the metrics endpoint off. */
   metricsPort: number;
   metricsHost: string;
+  /** MCP over Streamable HTTP on 127.0.0.1; 0 = off (the default). */
+  mcpPort: number;
   /** Custom zones file (JSON), if any. */
   zonesFile?: string;
   quotaBytes?: number;
@@ -26,6 +28,8 @@ export interface DeviceConfig {
   gc: { intervalMs?: number; graceMs?: number };
   /** Give up waiting for tailscaled to be Running after this long (unset: wait as long as it takes). */
   bootTimeoutMs?: number;
+  /** Hub lease duration (the failover grace period) and poll interval, ms; unset keeps defaults. */
+  hub: { leaseMs?: number; pollMs?: number };
 }
 
 export interface ConfigFlags {
@@ -94,6 +98,18 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / gc.${field} must be a number >= 0, got ${String(raw)}`);
     gc[field] = n;
   }
+  const hub: { leaseMs?: number; pollMs?: number } = {};
+  const fileHub = (file.hub ?? {}) as Record<string, unknown>;
+  for (const [field, envName] of [['leaseMs', 'FCP_HUB_LEASE_MS'], ['pollMs', 'FCP_HUB_POLL_MS']] as const) {
+    const raw = env[envName] ?? fileHub[field];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 50) throw new ControlError('CONFIG_INVALID', `${envName} / hub.${field} must be a number of milliseconds >= 50, got ${String(raw)}`);
+    hub[field] = n;
+  }
+  if (hub.leaseMs !== undefined && hub.pollMs !== undefined && hub.pollMs * 2 >= hub.leaseMs) {
+    throw new ControlError('CONFIG_INVALID', `hub.pollMs (${hub.pollMs}) must be under half of hub.leaseMs (${hub.leaseMs})`);
+  }
   const bootRaw = env.FCP_BOOT_TIMEOUT_MS ?? file.bootTimeoutMs;
   const bootTimeoutMs = bootRaw === undefined || bootRaw === '' ? undefined : Number(bootRaw);
   if (bootTimeoutMs !== undefined && (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0)) {
@@ -102,12 +118,14 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
   return {
     repair,
     gc,
+    hub,
     ...(bootTimeoutMs !== undefined ? { bootTimeoutMs } : {}),
     dataDir,
     ...(tailscaleSocket ? { tailscaleSocket } : {}),
     port: intOf(flags.port, '--port') ?? intOf(env.FCP_PORT, 'FCP_PORT') ?? intOf(file.port, 'port') ?? DEFAULT_PORT,
     metricsPort: intOf(flags.metricsPort, '--metrics-port') ?? intOf(env.FCP_METRICS_PORT, 'FCP_METRICS_PORT') ?? intOf(file.metricsPort, 'metricsPort') ?? 9474,
     metricsHost: '127.0.0.1',
+    mcpPort: intOf(env.FCP_MCP_PORT, 'FCP_MCP_PORT') ?? intOf(file.mcpPort, 'mcpPort') ?? 0,
     ...(zonesFile ? { zonesFile: resolve(zonesFile) } : {}),
     ...(typeof quota === 'number' ? { quotaBytes: quota } : {}),
     controlSocket: join(dataDir, CONTROL_SOCKET),

@@ -10,6 +10,7 @@ import type { MeshServices } from '../sovereign-mesh.js';
 import type { PutEntry } from '../services/index.js';
 import { ControlError } from './control-client.js';
 import { requestBody } from './request-body.js';
+import { parseSettings } from '../hub/profile.js';
 
 export const CONTROL_SOCKET = 'fcpd.sock';
 /** Objects are coded in memory; past this a store is refused up front with a clear error. */
@@ -17,6 +18,19 @@ const MAX_UPLOAD = 2 * 1024 * 1024 * 1024 - 1;
 const MAX_SECRET_BODY = 64 * 1024;
 /** A names request (a put of a tree names every file in one body: 100k names fit). */
 const MAX_NAMES_BODY = 64 * 1024 * 1024;
+const MAX_HUB_BODY = 8 * 1024 * 1024;
+
+async function readJsonBody(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const raw = await readBody(req, limit);
+  let v: unknown;
+  try {
+    v = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('the body is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
+  return v as Record<string, unknown>;
+}
 
 interface Request {
   req: http.IncomingMessage;
@@ -253,6 +267,18 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     { method: 'POST', path: '/v1/audit/verify', handle: async () => ({ json: s.audit.verify(P) }) },
     // Secrets: values travel only over this 0600 local socket, never in argv or logs.
     { method: 'GET', path: '/v1/secrets', handle: async () => ({ json: await s.secrets.list(P) }) },
+    // The hub across devices: device profiles and where each connector runs.
+    { method: 'GET', path: '/v1/devices', handle: async () => ({ json: s.hubMesh.devices(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/device',
+      handle: async ({ req }) => {
+        const words = (await readJsonBody(req, MAX_SECRET_BODY)).set;
+        if (!Array.isArray(words) || !words.every((w) => typeof w === 'string')) throw badRequest('body must be {"set": ["key=value", ...]}');
+        return { json: await s.hubMesh.setProfile(P, parseSettings(words as string[])) };
+      },
+    },
+    { method: 'GET', path: '/v1/hub/placements', handle: async () => ({ json: s.hubMesh.placementsFor(P) }) },
     { method: 'POST', path: '/v1/secrets-restore', handle: async () => ({ json: await s.secrets.restore(P) }) },
     {
       method: 'PUT',
@@ -284,6 +310,34 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     },
     { method: 'POST', path: '/v1/secrets/:name/rotate', handle: async ({ param }) => (await s.secrets.rotate(P, param), { json: { name: param, rotated: true } }) },
     { method: 'DELETE', path: '/v1/secrets/:name', handle: async ({ param }) => (await s.secrets.remove(P, param), { json: { name: param, removed: true } }) },
+    // The hub: connectors (manifests as JSON bodies) and invokes.
+    { method: 'GET', path: '/v1/hub/connectors', handle: async () => ({ json: s.hub.list(P) }) },
+    { method: 'POST', path: '/v1/hub/connectors', handle: async ({ req }) => ({ json: await s.hub.install(P, await readJsonBody(req, MAX_HUB_BODY)) }) },
+    { method: 'DELETE', path: '/v1/hub/connectors/:id', handle: async ({ param }) => (await s.hub.remove(P, param), { json: { id: param, removed: true } }) },
+    { method: 'GET', path: '/v1/hub/tools', handle: async () => ({ json: s.hub.callable(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/hub/invoke',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (typeof b.connector !== 'string' || typeof b.operation !== 'string') throw badRequest('connector and operation are required');
+        const str = (k: string): string | undefined => {
+          if (b[k] === undefined) return undefined;
+          if (typeof b[k] !== 'string') throw badRequest(`${k} must be a string`);
+          return b[k] as string;
+        };
+        const timeoutMs = b.timeoutMs;
+        if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw badRequest('timeoutMs must be a positive number');
+        const idempotencyKey = str('idempotencyKey');
+        const traceId = str('traceId');
+        const result = await s.hub.invoke(P, b.connector, b.operation, b.input ?? {}, {
+          ...(typeof timeoutMs === 'number' ? { deadline: Date.now() + timeoutMs } : {}),
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...(traceId !== undefined ? { traceId } : {}),
+        });
+        return { json: { result: result ?? null } };
+      },
+    },
   ];
 }
 

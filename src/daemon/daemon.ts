@@ -1,6 +1,11 @@
 // fcpd: one device's mesh daemon. Runs in the foreground; SIGINT/SIGTERM stop it cleanly.
 import { readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LOCAL_MCP } from '../authz/index.js';
+import { serviceToolSource } from '../hub/mcp.js';
+import { startMcpHttp, type McpHttpServer } from '../hub/mcp-http.js';
 import { SovereignMesh } from '../sovereign-mesh.js';
 import { ZoneRegistry } from '../zones/index.js';
 import type { DeviceConfig } from './config.js';
@@ -26,6 +31,21 @@ export function loadZones(cfg: DeviceConfig): ZoneRegistry {
   return ZoneRegistry.fromConfig(json);
 }
 
+export const MCP_TOKEN_FILE = 'mcp-token';
+
+/** The bearer token of the MCP endpoint: made once, kept in the data directory (0600). */
+export async function mcpToken(dataDir: string): Promise<string> {
+  const path = join(dataDir, MCP_TOKEN_FILE);
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const token = randomBytes(32).toString('base64url');
+    await writeFile(path, token + '\n', { mode: 0o600, flag: 'wx' });
+    return token;
+  }
+}
+
 export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
   const log = createDaemonLogger();
   await mkdir(cfg.dataDir, { recursive: true });
@@ -40,6 +60,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     logger: log,
     repair: cfg.repair,
     names: { ...(cfg.gc.intervalMs !== undefined ? { gcIntervalMs: cfg.gc.intervalMs } : {}), ...(cfg.gc.graceMs !== undefined ? { gcGraceMs: cfg.gc.graceMs } : {}) },
+    hub: cfg.hub,
   }, { onShutdown: () => requestStop() }).catch(async (err: unknown) => {
     await lock.release();
     throw err;
@@ -54,6 +75,15 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
       log.warn({ err: (err as Error).message, port: cfg.metricsPort }, 'metrics port unavailable; metrics not served');
     }
   }
+  let mcp: McpHttpServer | null = null;
+  if (cfg.mcpPort !== 0) {
+    try {
+      mcp = await startMcpHttp({ source: serviceToolSource(mesh.services.hub, LOCAL_MCP), info: { name: 'fcp-mesh', version: '0.1.0' }, port: cfg.mcpPort, token: await mcpToken(cfg.dataDir) });
+      log.info({ url: mcp.url }, 'MCP served (Streamable HTTP, bearer token in the data directory)');
+    } catch (err) {
+      log.warn({ err: (err as Error).message, port: cfg.mcpPort }, 'MCP port unavailable; MCP over HTTP not served');
+    }
+  }
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
@@ -62,6 +92,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
       log.info('stopping');
       control.close();
       await metrics?.close();
+      await mcp?.close();
       await mesh.close();
       await rm(cfg.controlSocket, { force: true });
       await lock.release();

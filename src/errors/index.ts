@@ -96,6 +96,18 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   OUTPUT_IS_DIRECTORY: 'bad-input',
   INPUT_IO: 'unavailable',
   OUTPUT_IO: 'unavailable',
+  HUB_NO_ELIGIBLE_DEVICE: 'unavailable',
+  HUB_LEASE_STALE: 'conflict',
+  HUB_NOT_HOLDER: 'unavailable',
+  HUB_IDEMPOTENCY_REQUIRED: 'bad-input',
+  HUB_NOT_RUNNING: 'unavailable',
+  HUB_CONNECTOR_CRASHED: 'unavailable',
+  HUB_CONNECTOR_FAILED: 'unavailable',
+  HUB_PROTOCOL_VIOLATION: 'unavailable',
+  HUB_OPERATION_FAILED: 'unavailable',
+  HUB_EGRESS_FAILED: 'unavailable',
+  HUB_MCP_FAILED: 'unavailable',
+  CONNECTOR_TOOL_FAILED: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

@@ -20,7 +20,10 @@ export function devicePrincipal(node: Pick<MeshNode, 'directory' | 'zones'>, cal
   };
 }
 
-export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null): Handle {
+/** Requests of another layer's peer door (the hub's); null when the type is not its own. */
+export type ExtraDoor = (p: DevicePrincipal, msg: Message) => Promise<Outgoing | null>;
+
+export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null, extra?: ExtraDoor): Handle {
   return async (ctx: RequestContext, msg: Message): Promise<Outgoing> => {
     const p = devicePrincipal(node, ctx.caller);
     switch (msg.t) {
@@ -69,8 +72,11 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
       case 'secret':
         if (!secrets) break;
         return { t: 'secret_result', body: await secrets.share(p, msg.body) };
-      default:
+      default: {
+        const reply = await extra?.(p, msg);
+        if (reply) return reply;
         break;
+      }
     }
     throw new MeshError('MESH_REFUSED', `message type ${msg.t} is not a request this daemon serves`);
   };

@@ -53,5 +53,12 @@ export {
   SUMMARY_DIGEST_BYTES,
   SUMMARY_PAGE_MAX,
   SUMMARY_ZONES_MAX,
+  type WireProfile,
+  type WireHead,
+  type LeaseMessage,
+  type HeadCommitMessage,
+  type InvokeMessage,
+  LEASE_OPS,
+  MAX_INVOKE_JSON,
 } from './messages.js';
 export type { Manifest, PlacementPolicy, SymbolEntry } from '../crypto/index.js';

@@ -1,7 +1,7 @@
 // Message types and their schema table. Every message is a CBOR map { v: 1, t, id, ...fields }.
 // To add a type: add its interface to Message and one row to MESSAGE_FIELDS.
 import { ENVELOPE_OVERHEAD, type Manifest, type PlacementPolicy, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
-import { arrayOf, boolean, bytes, fraction, numberIn, optional, pair, record, text, uint, type FieldTable } from './schema.js';
+import { arrayOf, bytes, flag, fraction, numberIn, oneOf, optional, pair, record, text, uint, type FieldTable } from './schema.js';
 import { DEFAULT_MAX_ARRAY_LENGTH } from './limits.js';
 
 export type SymbolKey = [sbn: number, esi: number];
@@ -45,6 +45,29 @@ export interface RefListResultMessage extends Envelope<'ref_list_result'> { refs
 export interface TombPutMessage extends Envelope<'tomb_put'> { tombstones: Tombstone[] }
 export interface TombListMessage extends Envelope<'tomb_list'> { zone: string }
 export interface TombListResultMessage extends Envelope<'tomb_list_result'> { tombstones: Tombstone[] }
+/** A device profile as it travels (hub placement, FCP V2 §15.2). */
+export interface WireProfile {
+  name: string;
+  alwaysOn: boolean;
+  interactive: boolean;
+  gpu: boolean;
+  onBattery: boolean;
+  os: string;
+  freeMemoryMb: number;
+  cpuCores: number;
+}
+/** A head of hub state: its sequence, the mesh object (hex id) and the lease it was written under. */
+export interface WireHead { seq: number; objectId: string; leaseSeq?: number }
+export const LEASE_OPS = ['query', 'acquire', 'renew', 'release'] as const;
+export interface ProfileMessage extends Envelope<'profile'> {}
+export interface ProfileResultMessage extends Envelope<'profile_result'> { profile: WireProfile; signingPublicKey: Uint8Array }
+export interface LeaseMessage extends Envelope<'lease'> { subject: string; zone: string; op: (typeof LEASE_OPS)[number]; seq: number; durationMs: number }
+export interface LeaseResultMessage extends Envelope<'lease_result'> { granted: boolean; holder?: string; seq: number; remainingMs: number }
+export interface HeadGetMessage extends Envelope<'head_get'> { key: string; zone: string }
+export interface HeadResultMessage extends Envelope<'head_result'> { head?: WireHead }
+export interface HeadCommitMessage extends Envelope<'head_commit'> { key: string; zone: string; head: WireHead }
+export interface InvokeMessage extends Envelope<'invoke'> { connector: string; op: string; input: string; deadlineMs: number; traceId: string; idempotencyKey?: string }
+export interface InvokeResultMessage extends Envelope<'invoke_result'> { output: string }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -79,6 +102,15 @@ export type Message =
   | TombPutMessage
   | TombListMessage
   | TombListResultMessage
+  | ProfileMessage
+  | ProfileResultMessage
+  | LeaseMessage
+  | LeaseResultMessage
+  | HeadGetMessage
+  | HeadResultMessage
+  | HeadCommitMessage
+  | InvokeMessage
+  | InvokeResultMessage
   | OkMessage
   | ErrorMessage;
 
@@ -148,7 +180,24 @@ const refRecord = record<RefRecord>({
   forgotten: arrayOf(objectId, MAX_FORGOTTEN),
   time: uint(),
 });
-const tombstone = record<Tombstone>({ objectId, zone, at: uint(), dead: boolean() });
+const tombstone = record<Tombstone>({ objectId, zone, at: uint(), dead: flag() });
+// Hub fields: connector ids and lease subjects are short names; invoke input and output are JSON
+// text (bounded: one frame carries them whole).
+const connectorId = text({ max: 128, pattern: /^[a-z0-9][a-z0-9._-]*$/ });
+const headKey = text({ max: 200, pattern: /^[a-z]+\/[a-z0-9:._-]+$/ });
+const hexObjectId = text({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ });
+export const MAX_INVOKE_JSON = 1024 * 1024;
+const wireProfile = record<WireProfile>({
+  name: text({ max: 63 }),
+  alwaysOn: flag(),
+  interactive: flag(),
+  gpu: flag(),
+  onBattery: flag(),
+  os: text({ max: 32 }),
+  freeMemoryMb: uint(0xffffffff),
+  cpuCores: uint(0xffff),
+});
+const wireHead = record<WireHead>({ seq: uint(), objectId: hexObjectId, leaseSeq: optional(uint()) });
 
 /** Fields of each message type besides v, t and id. */
 export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
@@ -182,6 +231,15 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   tomb_put: { tombstones: arrayOf(tombstone, MAX_TOMBSTONES) },
   tomb_list: { zone },
   tomb_list_result: { tombstones: arrayOf(tombstone, MAX_TOMBSTONES) },
+  profile: {},
+  profile_result: { profile: wireProfile, signingPublicKey: bytes({ exact: 32 }) },
+  lease: { subject: connectorId, zone, op: oneOf(LEASE_OPS), seq: uint(), durationMs: uint(3_600_000) },
+  lease_result: { granted: flag(), holder: optional(text({ max: 256 })), seq: uint(), remainingMs: uint(3_600_000) },
+  head_get: { key: headKey, zone },
+  head_result: { head: optional(wireHead) },
+  head_commit: { key: headKey, zone, head: wireHead },
+  invoke: { connector: connectorId, op: text({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }), input: text({ min: 0, max: MAX_INVOKE_JSON }), deadlineMs: uint(3_600_000), traceId: text({ max: 64, pattern: /^[0-9a-f-]+$/ }), idempotencyKey: optional(text({ max: 128 })) },
+  invoke_result: { output: text({ min: 0, max: MAX_INVOKE_JSON }) },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

@@ -36,13 +36,6 @@ export function uint(max: number = Number.MAX_SAFE_INTEGER): Check<number> {
 }
 
 /** A finite number in (0, 1] — used for fractions. */
-export function boolean(): Check<boolean> {
-  return (value, field) => {
-    if (typeof value !== 'boolean') fail(field, 'a boolean');
-    return value;
-  };
-}
-
 export function fraction(): Check<number> {
   return (value, field) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1) fail(field, 'must be a number in (0, 1]');
@@ -55,6 +48,22 @@ export function numberIn(min: number, max: number): Check<number> {
   return (value, field) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) fail(field, `must be a number in [${min}, ${max}]`);
     return value;
+  };
+}
+
+/** true or false. */
+export function flag(): Check<boolean> {
+  return (value, field) => {
+    if (typeof value !== 'boolean') fail(field, 'must be true or false');
+    return value;
+  };
+}
+
+/** One of a closed set of strings. */
+export function oneOf<T extends string>(values: readonly T[]): Check<T> {
+  return (value, field) => {
+    if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) fail(field, `must be one of ${values.join(', ')}`);
+    return value as T;
   };
 }
 

@@ -2,7 +2,7 @@
 // function; explicit rows pin the rules, and an exhaustive sweep checks the invariants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, NODE, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
+import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
 import { ZoneRegistry, type Zone } from '../../src/zones/index.js';
 import type { PeerPath } from '../../src/tailscale/index.js';
 
@@ -14,6 +14,8 @@ const ZONE_IDS = ['z:owner', 'z:private', 'z:work', 'z:community', 'z:public'];
 function device(zoneIds: string[], path: PeerPath = 'direct'): DevicePrincipal {
   return { kind: 'device', stableId: `n-${zoneIds.join('+')}`, hostName: `dev-${zoneIds.join('+') || 'none'}`, address: '127.77.0.9', tags: [], zones: zoneIds.map(Z), path };
 }
+
+const connector = (zoneId: string): ConnectorPrincipal => ({ kind: 'connector', connectorId: `c-${zoneId}`, zone: Z(zoneId) });
 
 const owner = { selfZones: [Z('z:owner')] };
 const work = { selfZones: [Z('z:work')] };
@@ -76,6 +78,41 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['local user collects garbage of a held zone', LOCAL_CONTROL, 'files.gc', 'z:owner', owner, true],
   ['garbage collection needs a zone', LOCAL_CONTROL, 'files.gc', null, owner, false, 'needs-zone'],
   ['a local user may not publish heads as a peer', LOCAL_CONTROL, 'ref.put', 'z:owner', owner, false, 'not-a-peer-action'],
+  ['hub: any zoned device reads a profile', device(['z:public'], 'derp'), 'hub.profile', null, owner, true],
+  ['hub: a zone member asks for a lease', device(['z:private']), 'hub.lease', 'z:private', owner, true],
+  ['hub: a work device may not lease a private connector', device(['z:work']), 'hub.lease', 'z:private', owner, false, 'caller-zone'],
+  ['hub: owner leases never over DERP', device(['z:owner'], 'derp'), 'hub.lease', 'z:owner', owner, false, 'transport'],
+  ['hub: a zone member reads a state head', device(['z:owner']), 'hub.state-read', 'z:private', owner, true],
+  ['hub: a public device may not commit private state', device(['z:public']), 'hub.state-commit', 'z:private', owner, false, 'caller-zone'],
+  ['hub: a zone member commits state', device(['z:private']), 'hub.state-commit', 'z:private', owner, true],
+  ['hub: a zone member routes an invoke', device(['z:owner']), 'hub.invoke', 'z:private', owner, true],
+  ['hub: a work device may not invoke a private connector', device(['z:work']), 'hub.invoke', 'z:private', owner, false, 'caller-zone'],
+  ['hub: this device runs no connector of a zone it may not hold', device(['z:owner']), 'hub.invoke', 'z:owner', work, false, 'self-zone'],
+  ['hub: a device may not set this device profile', device(['z:owner']), 'device.set', null, owner, false, 'not-a-local-action'],
+  ['hub: local user sets the profile', LOCAL_CONTROL, 'device.set', null, work, true],
+  ['hub: local user lists devices', LOCAL_CONTROL, 'device.list', null, work, true],
+  ['hub: local user sees placements', LOCAL_CONTROL, 'hub.placements', null, work, true],
+  ['hub: a connector may not ask for a lease', connector('z:private'), 'hub.lease', 'z:private', owner, false, 'not-a-connector-action'],
+  ['hub: local user may not grant leases', LOCAL_CONTROL, 'hub.lease', 'z:owner', owner, false, 'not-a-peer-action'],
+  ['local user invokes a private connector on an owner device', LOCAL_CONTROL, 'hub.invoke', 'z:private', owner, true],
+  ['local user may not invoke an owner connector from a work device', LOCAL_CONTROL, 'hub.invoke', 'z:owner', work, false, 'self-zone'],
+  ['local user installs a private connector on an owner device', LOCAL_CONTROL, 'hub.install', 'z:private', owner, true],
+  ['local user may not install an owner connector on a work device', LOCAL_CONTROL, 'hub.install', 'z:owner', work, false, 'self-zone'],
+  ['local user lists connectors', LOCAL_CONTROL, 'hub.list', null, work, true],
+  ['local user removes a work connector on a work device', LOCAL_CONTROL, 'hub.remove', 'z:work', work, true],
+  ['owner peer invokes a private connector', device(['z:owner']), 'hub.invoke', 'z:private', owner, true],
+  ['owner peer may not invoke an owner connector over DERP', device(['z:owner'], 'derp'), 'hub.invoke', 'z:owner', owner, false, 'transport'],
+  ['public peer may not invoke a private connector', device(['z:public']), 'hub.invoke', 'z:private', owner, false, 'caller-zone'],
+  ['a peer may not install connectors', device(['z:owner']), 'hub.install', 'z:owner', owner, false, 'not-a-local-action'],
+  ['a peer may not list connectors', device(['z:owner']), 'hub.list', null, owner, false, 'not-a-local-action'],
+  ['a connector stores objects in its home zone', connector('z:private'), 'object.put', 'z:private', owner, true],
+  ['a connector may not store objects in another zone', connector('z:private'), 'object.put', 'z:owner', owner, false, 'connector-zone'],
+  ['a connector reads its state', connector('z:work'), 'hub.state.get', 'z:work', work, true],
+  ['a connector may not read another zone\'s objects', connector('z:work'), 'object.get', 'z:private', owner, false, 'connector-zone'],
+  ['a connector in a zone this device may not hold gets nothing', connector('z:owner'), 'hub.state.put', 'z:owner', work, false, 'self-zone'],
+  ['a connector uses a secret through its host', connector('z:private'), 'secret.use', null, owner, true],
+  ['a connector may not invoke connectors', connector('z:private'), 'hub.invoke', 'z:private', owner, false, 'not-a-connector-action'],
+  ['a connector may not list secrets', connector('z:private'), 'secret.list', null, owner, false, 'not-a-connector-action'],
 ];
 
 test('authorization table: explicit rows', () => {
@@ -89,6 +126,7 @@ test('authorization table: explicit rows', () => {
 test('authorization sweep: every action x principal kind x zone x path obeys the invariants', () => {
   const principals: Principal[] = [LOCAL_CONTROL, device([])];
   for (const id of ZONE_IDS) for (const path of PATHS) principals.push(device([id], path));
+  for (const id of ZONE_IDS) principals.push(connector(id));
   let allowed = 0;
   let cases = 0;
   for (const selfZone of ZONE_IDS) {
@@ -105,7 +143,10 @@ test('authorization sweep: every action x principal kind x zone x path obeys the
           }
           allowed++;
           if (p.kind === 'local') assert.ok((LOCAL_ACTIONS as readonly string[]).includes(action), `${action} allowed to local`);
-          else {
+          else if (p.kind === 'connector') {
+            assert.ok((CONNECTOR_ACTIONS as readonly string[]).includes(action), `${action} allowed to a connector`);
+            if (zone && ACCESS[action] !== 'none') assert.equal(zone.id, p.zone.id, `connector ${p.zone.id} ${action} in ${zone.id}`);
+          } else {
             assert.ok((PEER_ACTIONS as readonly string[]).includes(action), `${action} allowed to a device`);
             assert.ok(p.zones.length > 0);
           }

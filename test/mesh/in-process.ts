@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { generateZoneKey, type ZoneKey } from '../../src/crypto/index.js';
 import { Keyring, type RepairOptions } from '../../src/mesh/index.js';
-import { SovereignMesh } from '../../src/sovereign-mesh.js';
+import { SovereignMesh, type SovereignMeshConfig } from '../../src/sovereign-mesh.js';
 import { MemorySymbolStore } from '../../src/store/index.js';
 import { startDevTailnet, type DevTailnet, type TailnetDescription } from '../../src/tailscale/emulator/index.js';
 import { ZoneRegistry, mayHold } from '../../src/zones/index.js';
@@ -20,6 +20,8 @@ export interface InProcessOptions {
   foreignKeys?: string[];
   /** Devices whose store acknowledges and lists symbols but serves none (a lying holder). */
   liars?: string[];
+  /** Settings of each device's connector hub. */
+  hub?: SovereignMeshConfig['hub'];
 }
 
 export class InProcessMesh {
@@ -75,6 +77,7 @@ export class InProcessMesh {
       repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
       secretsRestoreIntervalMs: 0,
       names: { gcIntervalMs: 0 },
+      ...(this.opts.hub ? { hub: this.opts.hub } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
       ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),
     });

@@ -1,0 +1,41 @@
+// Shared bits of the hub tests: a log that keeps lines, manifests for the test connector, and
+// bounded waits for host events.
+import { fileURLToPath } from 'node:url';
+import type { ConnectorHost, ConnectorManifest, ConnectorStatus } from '../../src/hub/index.js';
+
+export const TEST_CONNECTOR = fileURLToPath(new URL('./fixtures/test-connector.js', import.meta.url));
+
+export function memoryLog(): { lines: string[]; info: (o: object, m: string) => void; warn: (o: object, m: string) => void; debug: (o: object, m: string) => void } {
+  const lines: string[] = [];
+  const put = (o: object, m: string) => void lines.push(`${m} ${JSON.stringify(o)}`);
+  return { lines, info: put, warn: put, debug: put };
+}
+
+export function testManifest(id = 'testc', extra: Partial<ConnectorManifest> = {}): ConnectorManifest {
+  const ops = ['echo', 'sleep', 'crash', 'garbage', 'wrongid', 'huge', 'fail', 'logsecret', 'state'];
+  return {
+    id,
+    version: '1.0.0',
+    command: process.execPath,
+    args: [TEST_CONNECTOR],
+    zone: 'z:private',
+    operations: ops.map((name) => ({ name, risk: 'safe' as const, ...(name === 'echo' ? { input_schema: { type: 'object', required: ['msg'], properties: { msg: { type: 'string' } } } } : {}) })),
+    ...extra,
+  };
+}
+
+/** Resolves with the first state event matching `pred`, or rejects after `ms`. */
+export function waitForState(host: ConnectorHost, pred: (s: ConnectorStatus) => boolean, ms = 10_000): Promise<ConnectorStatus> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no matching state event within ${ms} ms`)), ms);
+    const fn = (s: ConnectorStatus) => {
+      if (!pred(s)) return;
+      clearTimeout(t);
+      host.off('state', fn as (x: never) => void);
+      resolve(s);
+    };
+    host.on('state', fn);
+  });
+}
+
+export const ctx = (ms = 5_000) => ({ traceId: 't-' + Math.random().toString(16).slice(2), deadline: Date.now() + ms, caller: 'test' });
