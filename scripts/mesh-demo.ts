@@ -327,6 +327,25 @@ async function main(): Promise<void> {
     } finally {
       await assistant.close();
     }
+
+    step(13, 'The audit log: every decision, per zone, in a signed Merkle log');
+    type Report = { origin: string; entries: number; checkpoints: number; problems: Array<{ kind: string; index?: number }> };
+    const verify = () => laptop.control.json<Report[]>('/v1/audit/verify', { method: 'POST' });
+    const firstCheck = await verify();
+    const clean = firstCheck.every((r) => r.problems.length === 0);
+    if (!clean) failed = true;
+    out(`   laptop: fcp audit verify -> ${clean ? 'ok' : 'FAILED'}: ${firstCheck.map((r) => `${r.origin.split('/').pop()} ${r.entries} entries`).join(', ')}`);
+    // Change one byte inside entry 3 of the device log (a letter of its kind), as an intruder would.
+    const file = join(laptop.dataDir, 'audit', 'device', 'entries.bin');
+    const bytes = readFileSync(file);
+    let at = 0;
+    for (let i = 0; i < 3; i++) at += 4 + bytes.readUInt32BE(at);
+    const inEntry = bytes.subarray(at + 4, at + 4 + bytes.readUInt32BE(at)).indexOf('authz');
+    bytes[at + 4 + inEntry] = 'A'.charCodeAt(0);
+    writeFileSync(file, bytes);
+    const after = (await verify()).flatMap((r) => r.problems.map((p) => `${r.origin.split('/').pop()} entry ${p.index ?? '?'}: ${p.kind}`));
+    if (!after.some((x) => x.startsWith('device entry 3'))) failed = true;
+    out(`   one byte of laptop's audit/device/entries.bin changed; fcp audit verify -> exit 7: ${after.slice(0, 2).join('; ') || 'NOTHING FOUND'}`);
   } finally {
     await mesh.stop();
   }
