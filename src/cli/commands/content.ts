@@ -6,6 +6,7 @@ import { ControlError, parseJsonReply, type ControlClient } from '../../daemon/c
 import { OutputFile, openInput } from '../local-files.js';
 import { Progress, humanBytes } from '../progress.js';
 import { getNamed, isIdLike, putNamed } from './files.js';
+import { downloadContent } from '../download.js';
 
 interface PutReply {
   id: string;
@@ -89,29 +90,8 @@ async function get(client: ControlClient, id: string, opts: { out?: string; veri
   const onSigint = () => ac.abort();
   process.on('SIGINT', onSigint);
   try {
-    const r = await client.stream(`/v1/content/${encodeURIComponent(id)}${opts.verify ? '?verify=1' : ''}`, { signal: ac.signal });
-    const total = Number(r.headers['content-length'] ?? NaN);
-    const progress = new Progress(`get ${id.slice(0, 12)}`, Number.isFinite(total) ? total : null, { quiet: Boolean(opts.quiet) });
-    let got = 0;
-    try {
-      for await (const c of r.body) {
-        const chunk = c as Buffer;
-        if (target) await target.write(chunk);
-        else if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-        got += chunk.length;
-        progress.update(got);
-      }
-    } catch (err) {
-      if (ac.signal.aborted || (err as { code?: string }).code?.startsWith('OUTPUT_')) throw ac.signal.aborted ? new ControlError('INTERRUPTED', 'interrupted') : err;
-      // The daemon hit an error after the headers: the body ends short.
-    } finally {
-      progress.done();
-    }
-    if (Number.isFinite(total) && got !== total) {
-      throw new ControlError('FCPD_STREAM_BROKEN', `fcpd stopped sending after ${got} of ${total} bytes (its log says why); nothing was written`);
-    }
+    const { bytes: got, objectId } = await downloadContent(client, id, target, `get ${id.slice(0, 12)}`, { quiet: Boolean(opts.quiet), signal: ac.signal, verify: Boolean(opts.verify) });
     await target?.commit();
-    const objectId = String(r.headers['x-fcp-object-id'] ?? id);
     if (opts.json && target) printJson({ id: objectId, bytes: got, out: opts.out });
     else if (target && !opts.quiet) process.stderr.write(`wrote ${humanBytes(got)} to ${opts.out}\n`);
   } catch (err) {

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { ControlError, parseJsonReply, type ControlClient } from '../../daemon/control-client.js';
 import { OutputFile, fileError, openInput } from '../local-files.js';
 import { Progress, humanBytes } from '../progress.js';
+import { downloadContent } from '../download.js';
 
 interface Listed {
   path: string;
@@ -184,29 +185,6 @@ export async function lsNamed(client: ControlClient, spec: string, opts: NamedOp
   out(r, opts.json, () => (r.entries.length === 0 ? `${r.path || '/'} is empty (${r.zone})` : r.entries.map(listLine).join('\n')));
 }
 
-async function download(client: ControlClient, ref: string, target: OutputFile | null, label: string, quiet: boolean, signal: AbortSignal, verify: boolean): Promise<number> {
-  const r = await client.stream(`/v1/content/${encodeURIComponent(ref)}${verify ? '?verify=1' : ''}`, { signal });
-  const total = Number(r.headers['content-length'] ?? NaN);
-  const progress = new Progress(label, Number.isFinite(total) ? total : null, { quiet });
-  let got = 0;
-  try {
-    for await (const c of r.body) {
-      const chunk = c as Buffer;
-      if (target) await target.write(chunk);
-      else if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-      got += chunk.length;
-      progress.update(got);
-    }
-  } catch (err) {
-    if (signal.aborted) throw new ControlError('INTERRUPTED', 'interrupted');
-    if ((err as { code?: string }).code?.startsWith('OUTPUT_')) throw err;
-  } finally {
-    progress.done();
-  }
-  if (Number.isFinite(total) && got !== total) throw new ControlError('FCPD_STREAM_BROKEN', `fcpd stopped sending ${label} after ${got} of ${total} bytes (its log says why)`);
-  return got;
-}
-
 async function isDir(path: string): Promise<boolean> {
   try {
     return (await lstat(path)).isDirectory();
@@ -233,7 +211,7 @@ export async function getNamed(client: ControlClient, spec: string, opts: NamedO
       const path = toStdout ? null : (await isDir(opts.out!)) ? join(opts.out!, e.name) : opts.out!;
       const target = path ? await OutputFile.prepare(path) : null;
       try {
-        const got = await download(client, e.ref, target, `get ${e.path}`, quiet, ac.signal, Boolean(opts.verify));
+        const got = (await downloadContent(client, e.ref, target, `get ${e.path}`, { quiet, signal: ac.signal, verify: Boolean(opts.verify) })).bytes;
         await target?.commit();
         if (path) await utimes(path, new Date(e.mtime), new Date(e.mtime)).catch(() => undefined);
         if (path) out({ zone: r.zone, path: e.path, bytes: got, out: path }, opts.json, () => (quiet ? '' : `wrote ${humanBytes(got)} to ${path}`));
@@ -261,7 +239,7 @@ export async function getNamed(client: ControlClient, spec: string, opts: NamedO
       }
       const target = await OutputFile.prepare(local(e.path));
       try {
-        bytes += await download(client, e.ref, target, `get ${e.path}`, quiet, ac.signal, Boolean(opts.verify));
+        bytes += (await downloadContent(client, e.ref, target, `get ${e.path}`, { quiet, signal: ac.signal, verify: Boolean(opts.verify) })).bytes;
         await target.commit();
       } catch (err) {
         await target.abort();
