@@ -118,6 +118,7 @@ export class SovereignMesh {
         zone: e.zone ?? DEVICE_LOG,
         principal: e.principal,
         action: e.action,
+        ...(e.subject ? { subject: e.subject } : {}),
         allow: e.allow,
         ...(e.reason ? { reason: e.reason } : {}),
       }),

@@ -22,6 +22,8 @@ export interface DecisionEvent {
   principalId?: string;
   action: Action;
   zone?: string;
+  /** What the request is about, where the caller names it (a secret, a connector operation). */
+  subject?: string;
   allow: boolean;
   reason?: DenyReason;
 }
@@ -38,7 +40,7 @@ export class Authorizer {
   constructor(private readonly deps: AuthorizerDeps) {}
 
   /** The decision, emitted as an event; never throws. */
-  check(principal: Principal, action: Action, resource: Resource): Decision {
+  check(principal: Principal, action: Action, resource: Resource, subject?: string): Decision {
     const d = decide(principal, action, resource, { selfZones: this.deps.selfZones() });
     this.deps.onDecision?.({
       at: Date.now(),
@@ -47,6 +49,7 @@ export class Authorizer {
       ...(principal.kind === 'device' ? { principalId: principal.stableId } : principal.kind === 'connector' ? { principalId: principal.connectorId } : {}),
       action,
       ...(resource.kind === 'zone' ? { zone: resource.zone.id } : {}),
+      ...(subject ? { subject: subject.slice(0, 512) } : {}),
       allow: d.allow,
       ...(d.allow ? {} : { reason: d.reason }),
     });
@@ -54,8 +57,8 @@ export class Authorizer {
   }
 
   /** Throws AuthzError (AUTHZ_DENIED) unless allowed. */
-  authorize(principal: Principal, action: Action, resource: Resource): void {
-    const d = this.check(principal, action, resource);
+  authorize(principal: Principal, action: Action, resource: Resource, subject?: string): void {
+    const d = this.check(principal, action, resource, subject);
     if (!d.allow) throw new AuthzError(d.message, d.reason);
   }
 }

@@ -637,7 +637,7 @@ export class MeshHub {
         return { t: 'ok' };
       }
       case 'invoke': {
-        authz.authorize(p, 'hub.invoke', inZone(this.zone(this.manifestOf(msg.connector).zone)));
+        authz.authorize(p, 'hub.invoke', inZone(this.zone(this.manifestOf(msg.connector).zone)), `${msg.connector}.${msg.op}`);
         let input: unknown;
         try {
           input = JSON.parse(msg.input);

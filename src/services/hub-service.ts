@@ -183,7 +183,7 @@ export class HubService<M extends HubManifest = HubManifest> {
 
   async invoke(p: Principal, connector: string, operation: string, input: unknown, opts: InvokeOptions = {}): Promise<unknown> {
     const m = this.require(connector);
-    this.deps.authz.authorize(p, 'hub.invoke', inZone(this.zone(m.zone)));
+    this.deps.authz.authorize(p, 'hub.invoke', inZone(this.zone(m.zone)), `${connector}.${operation}`);
     const op = m.operations.find((o) => o.name === operation);
     if (!op) throw new HubServiceError('HUB_UNKNOWN_OPERATION', `${connector} has no operation ${operation} (it has ${m.operations.map((o) => o.name).join(', ')})`);
     const key = opts.idempotencyKey;

@@ -14,12 +14,12 @@ export class SecretService {
   ) {}
 
   async put(p: Principal, name: string, value: Uint8Array, opts: PutOptions): Promise<void> {
-    this.authz.authorize(p, 'secret.put', inZone(requireZone(this.zones, opts.zone)));
+    this.authz.authorize(p, 'secret.put', inZone(requireZone(this.zones, opts.zone)), name);
     await this.secrets.put(name, value, opts);
   }
 
   use<T>(p: Principal, name: string, fn: (buf: Uint8Array) => Promise<T> | T): Promise<T> {
-    this.authz.authorize(p, 'secret.use', NODE);
+    this.authz.authorize(p, 'secret.use', NODE, name);
     return this.secrets.use(name, fn);
   }
 
@@ -29,12 +29,12 @@ export class SecretService {
   }
 
   rotate(p: Principal, name: string): Promise<void> {
-    this.authz.authorize(p, 'secret.rotate', NODE);
+    this.authz.authorize(p, 'secret.rotate', NODE, name);
     return this.secrets.rotate(name);
   }
 
   remove(p: Principal, name: string): Promise<void> {
-    this.authz.authorize(p, 'secret.remove', NODE);
+    this.authz.authorize(p, 'secret.remove', NODE, name);
     return this.secrets.remove(name);
   }
 

@@ -186,3 +186,12 @@ test('every decision, allow or deny, is one event; authorize throws AUTHZ_DENIED
   );
   assert.equal(events[1]!.principalId, 'n-z:owner');
 });
+
+test('a decision names its subject when the caller gives one (a secret, a connector operation)', () => {
+  const events: DecisionEvent[] = [];
+  const authz = new Authorizer({ selfZones: () => [Z('z:owner')], onDecision: (e) => events.push(e) });
+  authz.authorize(LOCAL_CONTROL, 'secret.use', NODE, 'openai');
+  assert.throws(() => authz.authorize(device(['z:owner']), 'secret.use', NODE, 'openai'), AuthzError);
+  authz.check(LOCAL_CONTROL, 'admin.status', NODE);
+  assert.deepEqual(events.map((e) => [e.action, e.subject, e.allow]), [['secret.use', 'openai', true], ['secret.use', 'openai', false], ['admin.status', undefined, true]]);
+});

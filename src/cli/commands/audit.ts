@@ -43,7 +43,7 @@ export function registerAuditCommands(program: Command, control: (cmd: Command) 
       if (entries.length === 0) return void process.stdout.write('no audit entries\n');
       const lines = entries.map((e) => {
         const outcome = e.event.allow === undefined ? '' : e.event.allow ? 'allowed' : `REFUSED (${e.event.reason ?? 'denied'})`;
-        return `${new Date(e.event.at).toISOString()}  ${e.zone.padEnd(11)} #${String(e.index).padEnd(6)} ${e.event.kind.padEnd(15)} ${(e.event.action ?? '').padEnd(16)} ${outcome.padEnd(22)} ${e.event.principal}`;
+        return `${new Date(e.event.at).toISOString()}  ${e.zone.padEnd(11)} #${String(e.index).padEnd(6)} ${e.event.kind.padEnd(15)} ${(e.event.action ?? '').padEnd(16)} ${outcome.padEnd(22)} ${e.event.principal}${e.event.subject ? `  ${e.event.subject}` : ''}`;
       });
       process.stdout.write(`${lines.join('\n')}\n`);
     });
