@@ -97,16 +97,8 @@ function waitDrain(res: http.ServerResponse): Promise<void> {
 type WarnLog = { warn: (obj: object, msg: string) => void };
 
 /** A JSON object body (names requests). */
-async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const raw = await readBody(req, MAX_NAMES_BODY);
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw badRequest('the body is not JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
-  return v as Record<string, unknown>;
+function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  return readJsonBody(req, MAX_NAMES_BODY);
 }
 
 const optText = (v: unknown, name: string): string | undefined => {
