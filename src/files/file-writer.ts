@@ -24,12 +24,18 @@ export interface FileWriteResult {
 }
 
 export interface FileWriterOptions {
-  /** Chunks being placed at once (2-3 keeps the devices busy without holding more). */
+  /**
+   * Chunks being placed at once. Each placement mostly waits (holders' durable commits, round
+   * trips), and holders fold concurrent writes into one commit, so 8 keeps the devices busy;
+   * memory stays bounded at about 8 chunks (each at most the chunker's maximum) plus their symbols.
+   */
   inflight?: number;
   params?: ChunkerParams;
   /** Entries per chunk-list page (PAGE_ENTRIES; smaller only in tests). */
   pageEntries?: number;
 }
+
+export const DEFAULT_INFLIGHT = 8;
 
 const hexToBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
 
@@ -41,7 +47,7 @@ export class FileWriter {
 
   async write(source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<FileWriteResult> {
     const { signal } = opts;
-    const inflight = Math.max(1, this.opts.inflight ?? 3);
+    const inflight = Math.max(1, this.opts.inflight ?? DEFAULT_INFLIGHT);
     const pageEntries = Math.min(PAGE_ENTRIES, this.opts.pageEntries ?? PAGE_ENTRIES);
     const result = { size: 0, chunks: 0, storedBytes: 0, dedupBytes: 0 };
     let current: ChunkEntry[] = [];
