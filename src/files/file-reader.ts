@@ -12,8 +12,11 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export class FileReader {
   constructor(
     private readonly objects: ObjectGetter,
-    /** Chunks fetched ahead of the one being yielded. */
-    private readonly prefetch = 2,
+    /**
+     * Chunks fetched ahead of the one being yielded: each read mostly waits on holders, so a few
+     * at once keep them busy; memory stays bounded at this many chunks.
+     */
+    private readonly prefetch = 6,
   ) {}
 
   async open(fileId: string, opts: { verify?: boolean } = {}): Promise<FileObject> {
