@@ -12,7 +12,10 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export class FileReader {
   constructor(
     private readonly objects: ObjectGetter,
-    /** Chunks fetched ahead of the one being yielded. */
+    /**
+     * Chunks fetched ahead of the one being yielded. 6 measured no faster than 2 on a loaded
+     * 2-core machine (the reads are CPU-bound there) and held more memory.
+     */
     private readonly prefetch = 2,
   ) {}
 

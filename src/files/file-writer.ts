@@ -24,12 +24,20 @@ export interface FileWriteResult {
 }
 
 export interface FileWriterOptions {
-  /** Chunks being placed at once (2-3 keeps the devices busy without holding more). */
+  /**
+   * Chunks being placed at once. Each placement mostly waits (holders' durable commits, round
+   * trips), and holders fold concurrent writes into one commit, so 8 keeps the devices busy;
+   * with `inflightBytes` bounding memory whatever the chunk sizes.
+   */
   inflight?: number;
+  /** Bytes of chunks being placed at once (by default 3 of the chunker's largest chunks). */
+  inflightBytes?: number;
   params?: ChunkerParams;
   /** Entries per chunk-list page (PAGE_ENTRIES; smaller only in tests). */
   pageEntries?: number;
 }
+
+export const DEFAULT_INFLIGHT = 8;
 
 const hexToBytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
 
@@ -41,7 +49,7 @@ export class FileWriter {
 
   async write(source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<FileWriteResult> {
     const { signal } = opts;
-    const inflight = Math.max(1, this.opts.inflight ?? 3);
+    const inflight = Math.max(1, this.opts.inflight ?? DEFAULT_INFLIGHT);
     const pageEntries = Math.min(PAGE_ENTRIES, this.opts.pageEntries ?? PAGE_ENTRIES);
     const result = { size: 0, chunks: 0, storedBytes: 0, dedupBytes: 0 };
     let current: ChunkEntry[] = [];
@@ -60,17 +68,27 @@ export class FileWriter {
       else result.dedupBytes += placed.length;
     };
 
+    const params = this.opts.params ?? CHUNK_PARAMS;
+    const maxBytes = Math.max(1, this.opts.inflightBytes ?? 3 * params.max);
     const window: Array<Promise<PutObjectResult & { length: number }>> = [];
+    let windowBytes = 0;
+    const settleOldest = async () => {
+      const placed = await window.shift()!;
+      windowBytes -= placed.length;
+      await record(placed);
+    };
     try {
-      for await (const chunk of chunkStream(abortable(source, signal, 'the put'), this.opts.params ?? CHUNK_PARAMS)) {
+      for await (const chunk of chunkStream(abortable(source, signal, 'the put'), params)) {
         if (signal?.aborted) throw cancelled('the put');
         result.size += chunk.length;
+        // Room first: never more than `inflight` chunks, nor (unless alone) `maxBytes`, at once.
+        while (window.length > 0 && (window.length >= inflight || windowBytes + chunk.length > maxBytes)) await settleOldest();
         const p = this.objects.put(chunk, CHUNK_SCHEMA).then((r) => ({ ...r, length: chunk.length }));
         p.catch(() => undefined);
         window.push(p);
-        if (window.length >= inflight) await record(await window.shift()!);
+        windowBytes += chunk.length;
       }
-      while (window.length > 0) await record(await window.shift()!);
+      while (window.length > 0) await settleOldest();
       if (signal?.aborted) throw cancelled('the put');
       let file: FileObject;
       if (pages.length === 0) file = { v: 1, size: result.size, chunks: current };

@@ -33,11 +33,22 @@ export interface WriterDeps {
   /** Tombstones: storing collected content again first revives it on the zone's devices. */
   records?: Pick<NameRecords, 'revive' | 'isDead'>;
   policy?: Partial<PlacementPolicy>;
+  /** How long one directory refresh and path check serves the puts of a zone (ms). */
+  prepareFreshMs?: number;
 }
+
+/**
+ * The ipn-bus watch keeps the directory current between refreshes; asking tailscaled again for
+ * each of a file's chunks (tens of ms under load) only slowed large puts down.
+ */
+const DEFAULT_PREPARE_FRESH_MS = 1000;
 
 type Failure = { holder: Holder; reason: string; code: string | undefined };
 
 export class ObjectWriter {
+  /** The last refresh and path check per zone: when it started, and its promise (shared while fresh). */
+  private readonly prepared = new Map<string, { at: number; done: Promise<void> }>();
+
   constructor(private readonly d: WriterDeps) {}
 
   /** Stores `data` in `zone` under key `zk`; resolves with the hex ObjectId once symbols and manifest are durable. */
@@ -56,8 +67,7 @@ export class ObjectWriter {
     if (this.d.store.getManifest(objectId)) return objectIdToHex(objectId);
 
     this.d.directory.requireRunning();
-    await this.d.directory.refresh().catch(() => undefined);
-    await this.d.eligibility.confirmPaths(zone);
+    await this.prepare(zone);
     // RFC 6330 has no empty objects; an empty one is coded as one zero byte and its manifest says 0.
     const coded = data.length === 0 ? new Uint8Array(1) : data;
     const excluded = new Set<string>();
@@ -96,6 +106,21 @@ export class ObjectWriter {
     this.d.metrics.storeSeconds.observe((performance.now() - started) / 1000);
     this.d.log.info({ objectId: objectIdToHex(objectId), zone: zone.id, bytes: data.length }, 'object stored');
     return objectIdToHex(objectId);
+  }
+
+  /** Refreshes the directory and confirms doubtful paths, at most once per `prepareFreshMs` per zone. */
+  private prepare(zone: Zone): Promise<void> {
+    const now = performance.now();
+    const last = this.prepared.get(zone.id);
+    if (last && now - last.at < (this.d.prepareFreshMs ?? DEFAULT_PREPARE_FRESH_MS)) return last.done;
+    const done = (async () => {
+      await this.d.directory.refresh().catch(() => undefined);
+      await this.d.eligibility.confirmPaths(zone);
+    })();
+    this.prepared.set(zone.id, { at: now, done });
+    // A failed check is not reused: the next put asks again.
+    done.catch(() => this.prepared.delete(zone.id));
+    return done;
   }
 
   /**

@@ -13,13 +13,20 @@ class MemoryObjects implements ObjectPutter, ObjectGetter {
   readonly objects = new Map<string, { schema: string; bytes: Uint8Array }>();
   active = 0;
   maxActive = 0;
+  activeBytes = 0;
+  /** Bytes of chunks (not pages or file objects) being placed at once, at most. */
+  maxActiveBytes = 0;
   delayMs = 0;
   async put(b: Uint8Array, schema: string) {
     const id = createHash('sha256').update(schema).update(b).digest('hex');
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
+    const chunkBytes = schema === CHUNK_SCHEMA ? b.length : 0;
+    this.activeBytes += chunkBytes;
+    this.maxActiveBytes = Math.max(this.maxActiveBytes, this.activeBytes);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     this.active--;
+    this.activeBytes -= chunkBytes;
     const created = !this.objects.has(id);
     this.objects.set(id, { schema, bytes: b.slice() });
     return { id, created };
@@ -81,6 +88,16 @@ test('at most `inflight` chunks are placed at once', async () => {
   objects.delayMs = 2;
   await new FileWriter(objects, { params: SMALL, inflight: 2 }).write(pieces(bytes(30_000, 13)));
   assert.equal(objects.maxActive, 2);
+});
+
+test('at most `inflightBytes` of chunks are placed at once, however many `inflight` allows', async () => {
+  const objects = new MemoryObjects();
+  objects.delayMs = 2;
+  const data = bytes(30_000, 14);
+  const r = await new FileWriter(objects, { params: SMALL, inflight: 50, inflightBytes: 1500 }).write(pieces(data));
+  assert.ok(objects.maxActiveBytes <= 1500, `placed ${objects.maxActiveBytes} bytes at once`);
+  assert.ok(objects.maxActive >= 2, `only ${objects.maxActive} chunk(s) at once`);
+  assert.deepEqual(await readAll(objects, r.id), Buffer.from(data));
 });
 
 test('an empty stream is a file of size 0', async () => {
