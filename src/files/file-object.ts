@@ -5,6 +5,7 @@
 //   page:  { v: 1, chunks: [[chunkId, length], ...] }                1..PAGE_ENTRIES chunks
 // chunkId/pageId are 32-byte ObjectIds of mesh objects in the file's zone. The decoders accept
 // only the exact canonical encoding of a valid value: anything else is FILES_BAD_OBJECT.
+import { STRICT_CBOR_DECODE } from '../wire/index.js';
 import { decode, encode } from 'cborg';
 import { bytesEqual } from '../crypto/index.js';
 import { CHUNK_PARAMS } from './chunker.js';
@@ -28,15 +29,6 @@ export interface ChunkListPage {
   chunks: ChunkEntry[];
 }
 
-const DECODE_OPTIONS = {
-  strict: true,
-  allowIndefinite: false,
-  allowUndefined: false,
-  allowInfinity: false,
-  allowNaN: false,
-  allowBigInt: false,
-  rejectDuplicateMapKeys: true,
-} as const;
 
 function bad(message: string): FilesError {
   return new FilesError('FILES_BAD_OBJECT', message);
@@ -53,7 +45,7 @@ export function encodePage(p: ChunkListPage): Uint8Array {
 function decodeCanonical(bytes: Uint8Array, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = decode(bytes, DECODE_OPTIONS);
+    value = decode(bytes, STRICT_CBOR_DECODE);
   } catch (err) {
     throw bad(`${what} is not valid CBOR: ${(err as Error).message}`);
   }

@@ -1,6 +1,7 @@
 // Device profiles (FCP V2 §15.2): what a device offers the hub's placement. The owner sets the
 // declared facts (`fcp device set always-on=true ...`, kept in <dataDir>/profile.json); the daemon
 // measures the rest (OS, free memory, cores, whether it runs on battery now).
+import type { WireProfile } from '../wire/index.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { cpus, freemem, platform } from 'node:os';
@@ -28,17 +29,8 @@ export interface MeasuredFacts {
   onBattery: boolean;
 }
 
-/** The profile a device advertises to its peers. */
-export interface DeviceProfile {
-  name: string;
-  alwaysOn: boolean;
-  interactive: boolean;
-  gpu: boolean;
-  onBattery: boolean;
-  os: string;
-  freeMemoryMb: number;
-  cpuCores: number;
-}
+/** The profile a device advertises to its peers: what travels in the FCP `profile` reply. */
+export type DeviceProfile = WireProfile;
 
 const BOOLEAN_KEYS = { 'always-on': 'alwaysOn', interactive: 'interactive', gpu: 'gpu' } as const;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

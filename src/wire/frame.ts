@@ -10,7 +10,8 @@ import { checkFields, isPlainObject, uint } from './schema.js';
 import { DEFAULT_LIMITS, FRAME_HEADER_BYTES, MAX_FRAME_BYTES_CEILING, PROTOCOL_VERSION, type WireLimits } from './limits.js';
 import { MESSAGE_FIELDS, isMessageType, type Message, type MessageBody, type MessageOf, type MessageType } from './messages.js';
 
-const DECODE_OPTIONS = {
+/** The strict CBOR decoding every wire and stored format uses: definite lengths, no duplicate keys, no undefined, NaN, Infinity or bigints. */
+export const STRICT_CBOR_DECODE = {
   strict: true,
   allowIndefinite: false,
   allowUndefined: false,
@@ -85,7 +86,7 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
   checkCborShape(body, limits);
   let value: unknown;
   try {
-    value = decode(body, DECODE_OPTIONS);
+    value = decode(body, STRICT_CBOR_DECODE);
   } catch (err) {
     throw new ProtocolError('PROTO_BAD_CBOR', `frame body is not valid canonical CBOR: ${(err as Error).message}`);
   }
