@@ -23,4 +23,5 @@ export {
   type VerifiedToken,
   type VerifyOptions,
 } from './token.js';
+export { type OwnerAuthority } from './owner-authority.js';
 export { RevocationError, RevocationList, type FreshnessPolicy, type RevocationErrorCode, type RevocationEvent, type RevocationHead, type RevocationScope, type Risk } from './revocation.js';
