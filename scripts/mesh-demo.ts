@@ -123,8 +123,9 @@ async function main(): Promise<void> {
   out('fcp-mesh demo: your AI data as RaptorQ symbols spread over your own devices');
   step(1, 'Starting a dev tailnet of five devices, each with its own fcpd');
   // Short repair timings so healing is visible within the demo (defaults: 60 s passes, 10 min grace).
-  // Hub leases of 1.5 s, so a failover is seen within the demo (default 15 s).
-  const mesh = await DevMesh.start({ env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250' } });
+  // Hub leases of 1.5 s, so a failover is seen within the demo (default 15 s). Collected copies
+  // erased at once, so the space is seen coming back (default: kept 10 min, for puts under way).
+  const mesh = await DevMesh.start({ env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250', FCP_GC_QUARANTINE_MS: '0' } });
   let failed = false;
   try {
     for (const d of mesh.devices) {

@@ -127,7 +127,8 @@ function fileRoutes(s: MeshServices): Route[] {
         const b = await readJson(req);
         if (!Array.isArray(b.entries)) throw badRequest('entries must be an array');
         const message = optText(b.message, 'message');
-        return { json: await s.names.put(P, b.entries as PutEntry[], { ...zoneOpt(b.zone), ...(message ? { message } : {}) }) };
+        const session = optText(b.session, 'session');
+        return { json: await s.names.put(P, b.entries as PutEntry[], { ...zoneOpt(b.zone), ...(message ? { message } : {}), ...(session ? { session } : {}) }) };
       },
     },
     {
@@ -199,7 +200,8 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
         if (!zone) throw badRequest('zone is required');
         const tolerate = optionalInt(query, 'tolerate');
         const signal = cancelOnClose(res, req);
-        const r = await s.content.putStream(P, zone, requestBody(req), { signal, ...(tolerate !== undefined ? { tolerate } : {}) });
+        const session = query.get('session') ?? undefined;
+        const r = await s.content.putStream(P, zone, requestBody(req), { signal, ...(tolerate !== undefined ? { tolerate } : {}), ...(session !== undefined ? { session } : {}) });
         return { json: { ...r, zone } };
       },
     },

@@ -59,6 +59,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     ...(cfg.quotaBytes !== undefined ? { quotaBytes: cfg.quotaBytes } : {}),
     logger: log,
     repair: cfg.repair,
+    ...(cfg.gc.quarantineMs !== undefined ? { gcQuarantineMs: cfg.gc.quarantineMs } : {}),
     names: { ...(cfg.gc.intervalMs !== undefined ? { gcIntervalMs: cfg.gc.intervalMs } : {}), ...(cfg.gc.graceMs !== undefined ? { gcGraceMs: cfg.gc.graceMs } : {}) },
     hub: cfg.hub,
   }, { onShutdown: () => requestStop() }).catch(async (err: unknown) => {

@@ -1,7 +1,7 @@
 // Mesh objects of one zone, as the files layer uses them: put bytes under a schema (telling
 // whether they were new to the zone) and read them back by id, checking zone and schema.
 import { bytesEqual, computeObjectId, objectIdToHex, type ZoneKey } from '../crypto/index.js';
-import { MeshError, type ObjectReader, type ObjectWriter, type StoreOptions } from '../mesh/index.js';
+import { MeshError, type NameRecords, type ObjectReader, type ObjectWriter, type Pins, type StoreOptions } from '../mesh/index.js';
 import type { SymbolStore } from '../store/index.js';
 import type { Zone } from '../zones/index.js';
 import { FilesError } from './errors.js';
@@ -10,6 +10,7 @@ export interface ZoneObjectsDeps {
   writer: Pick<ObjectWriter, 'put'>;
   reader: Pick<ObjectReader, 'findManifest' | 'read'>;
   store: Pick<SymbolStore, 'getManifest'>;
+  records: Pick<NameRecords, 'isDead'>;
 }
 
 export interface PutObjectResult {
@@ -26,18 +27,22 @@ export class ZoneObjects {
     private readonly d: ZoneObjectsDeps,
     readonly zone: Zone,
     private readonly zk: ZoneKey,
-    private readonly opts: Pick<StoreOptions, 'policy'> = {},
+    private readonly opts: Pick<StoreOptions, 'policy'> & { pins?: Pins } = {},
   ) {}
 
   async put(bytes: Uint8Array, schema: string): Promise<PutObjectResult> {
     const oid = await computeObjectId(this.zk.objectIdKey, this.zone.id, schema, bytes);
     const id = objectIdToHex(oid);
+    // Pinned before the check: a collection pass that tombstones it from now on is answered
+    // with a revival (NameRecords), so the commit naming it never names a collected object.
+    this.opts.pins?.pin(oid, this.zone);
     // This device holds a share of every object it stores in its zones, so its manifests say
-    // what the zone already has (the writer makes the same check before placing).
-    if (this.d.store.getManifest(oid)) return { id, created: false };
+    // what the zone already has (the writer makes the same check before placing); a collected
+    // one is stored again by the writer, which revives it.
+    if (this.d.store.getManifest(oid) && !this.d.records.isDead(oid)) return { id, created: false };
     const running = this.inflight.get(id);
     if (running) return { id: await running, created: false };
-    const p = this.d.writer.put(bytes, this.zone, this.zk, { schema, ...this.opts });
+    const p = this.d.writer.put(bytes, this.zone, this.zk, { schema, ...(this.opts.policy ? { policy: this.opts.policy } : {}) });
     this.inflight.set(id, p);
     try {
       return { id: await p, created: true };

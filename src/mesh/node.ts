@@ -47,6 +47,8 @@ export interface MeshNodeOptions {
   store?: SymbolStore;
   /** Silence after which a read stops waiting for a stalled holder (ms). */
   hedgeMs?: number;
+  /** How long a collected object's copy is kept before it is erased (ms); see NameRecords. */
+  gcQuarantineMs?: number;
 }
 
 export interface SelfInfo {
@@ -89,7 +91,7 @@ export class MeshNode {
     this.pool = new ConnectionPool({ localAddress: directory.selfAddress, port: opts.port ?? FCP_PORT, requestTimeoutMs: opts.requestTimeoutMs, onRequest: (type) => this.metrics.requestsSent.inc({ type }) });
     const local = new LocalHolder(directory.self.stableId, directory.self.hostName, store);
     this.eligibility = new Eligibility(zones, directory, this.pool, local);
-    this.records = new NameRecords({ store, eligibility: this.eligibility, log });
+    this.records = new NameRecords({ store, eligibility: this.eligibility, log, ...(opts.gcQuarantineMs !== undefined ? { quarantineMs: opts.gcQuarantineMs } : {}) });
     this.writer = new ObjectWriter({ selfId, store, records: this.records, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
     this.reader = new ObjectReader({ store, eligibility: this.eligibility, marks: this.marks, log, metrics: this.metrics, ...(opts.hedgeMs !== undefined ? { hedgeMs: opts.hedgeMs } : {}) });
     this.repair = new RepairLoop(

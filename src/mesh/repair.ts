@@ -40,7 +40,7 @@ export interface RepairDeps {
   /** Holders' summaries: a pass decides from them which objects need no per-object look. */
   summaries?: SummaryCache;
   /** Tombstones: a collected object is never carried, re-spread or adopted, and copies go. */
-  records?: Pick<NameRecords, 'pullTombstones' | 'isDead'>;
+  records?: Pick<NameRecords, 'pullTombstones' | 'isDead' | 'erasable'>;
   seal: (zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array) => Uint8Array;
   log: Logger;
   /** Monotonic milliseconds; every interval and grace period is measured on it. */
@@ -74,7 +74,7 @@ export const DEFAULT_REPAIR: RepairOptions = {
   orphanGraceMs: 60 * 60_000,
 };
 
-export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key' | 'collected';
+export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key' | 'collected' | 'quarantined';
 
 export interface RepairStats {
   passes: number;
@@ -410,6 +410,8 @@ export class RepairLoop {
    * erase did not reach a holder): its copy goes here and on every holder online.
    */
   private async eraseCollected(m: Manifest, zone: Zone): Promise<RepairOutcome> {
+    // Collected, but its copies stay through the quarantine (a put under way may revive it).
+    if (!this.d.records?.erasable(m.objectId)) return 'quarantined';
     await this.d.store.deleteObject(m.objectId);
     await Promise.allSettled(this.d.eligibility.holdersFor(zone).filter((h) => !h.local).map((h) => h.erase(m.objectId)));
     this.stats.tombstonedErased++;

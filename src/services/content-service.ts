@@ -3,8 +3,9 @@
 import { inZone, type Authorizer, type Principal } from '../authz/index.js';
 import { FILE_SCHEMA, FileReader, FileWriter, ZoneObjects, type FileWriterOptions } from '../files/index.js';
 import { abortable } from '../files/abortable.js';
+import { FilesError } from '../files/errors.js';
 import type { Manifest } from '../crypto/index.js';
-import type { MeshNode } from '../mesh/index.js';
+import type { MeshNode, Pins } from '../mesh/index.js';
 import type { Zone } from '../zones/index.js';
 import { requireZone } from './zone-lookup.js';
 import { resolveObjectId } from './object-ids.js';
@@ -26,9 +27,20 @@ export interface ContentStream {
   stream: AsyncIterable<Uint8Array>;
 }
 
-type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader'>;
+type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader' | 'records'>;
+
+/** An upload session unused this long is ended: what it stored is then protected by the grace period only. */
+export const UPLOAD_SESSION_IDLE_MS = 60 * 60_000;
+const SESSION_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 export class ContentService {
+  /**
+   * Upload sessions: the objects of every file a multi-request put (the CLI's recursive put)
+   * stored or reused stay pinned until its names are committed (`endSession`), so a collection
+   * pass meanwhile cannot take them, however long the put runs.
+   */
+  private readonly sessions = new Map<string, { pins: Pins; timer: NodeJS.Timeout }>();
+
   constructor(
     private readonly node: NodeParts,
     private readonly authz: Authorizer,
@@ -39,16 +51,21 @@ export class ContentService {
     return requireZone(this.node.zones, id);
   }
 
-  private objects(zone: Zone, tolerate?: number): ZoneObjects {
+  private objects(zone: Zone, tolerate?: number, pins?: Pins): ZoneObjects {
     const zk = this.node.keyring.requireZoneKey(zone.id);
-    return new ZoneObjects(this.node, zone, zk, tolerate !== undefined ? { policy: { tolerate } } : {});
+    return new ZoneObjects(this.node, zone, zk, { ...(tolerate !== undefined ? { policy: { tolerate } } : {}), ...(pins ? { pins } : {}) });
   }
 
-  /** Stores a stream as a file object in `zone`; the chunks the zone already has are not stored again. */
-  async putStream(p: Principal, zone: string, source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal; tolerate?: number } = {}): Promise<PutContentResult> {
+  /**
+   * Stores a stream as a file object in `zone`; the chunks the zone already has are not stored
+   * again. With `pins`, every object the file is made of stays pinned (safe from a collection
+   * pass) until the caller releases them, once a commit names the file.
+   */
+  async putStream(p: Principal, zone: string, source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal; tolerate?: number; pins?: Pins; session?: string } = {}): Promise<PutContentResult> {
     const z = this.zone(zone);
     this.authz.authorize(p, 'object.put', inZone(z));
-    const writer = new FileWriter(this.objects(z, opts.tolerate), this.writerOptions);
+    const pins = opts.pins ?? (opts.session !== undefined ? this.session(opts.session) : undefined);
+    const writer = new FileWriter(this.objects(z, opts.tolerate, pins), this.writerOptions);
     return writer.write(source, opts.signal ? { signal: opts.signal } : {});
   }
 
@@ -70,6 +87,30 @@ export class ContentService {
     const reader = new FileReader(objects);
     const file = await reader.open(id, { verify });
     return { id, zone: zone.id, size: file.size, stream: reader.bytes(file, { verify, ...(opts.signal ? { signal: opts.signal } : {}) }) };
+  }
+
+  /** The pins of upload session `id` (made on first use); each use keeps it open another idle period. */
+  private session(id: string): Pins {
+    if (!SESSION_ID.test(id)) throw new FilesError('FILES_BAD_ENTRY', 'an upload session id is 8-64 letters, digits, - or _');
+    const s = this.sessions.get(id);
+    if (s) {
+      s.timer.refresh();
+      return s.pins;
+    }
+    const timer = setTimeout(() => this.endSession(id), UPLOAD_SESSION_IDLE_MS);
+    timer.unref();
+    const pins = this.node.records.pins();
+    this.sessions.set(id, { pins, timer });
+    return pins;
+  }
+
+  /** Ends an upload session (its names are committed, or it failed): its objects are no longer pinned. */
+  endSession(id: string): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    clearTimeout(s.timer);
+    s.pins.release();
+    this.sessions.delete(id);
   }
 
   /** Every mesh object id (hex) the file object references: its chunk-list pages and chunks. */

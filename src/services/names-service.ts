@@ -98,7 +98,7 @@ export class NamesService {
     private readonly node: NodeParts,
     private readonly authz: Authorizer,
     /** File content: names refer to its file objects; collection marks what they are made of. */
-    private readonly content: Pick<ContentService, 'putStream' | 'getStream' | 'references'>,
+    private readonly content: Pick<ContentService, 'putStream' | 'getStream' | 'references' | 'endSession'>,
     private readonly opts: NamesOptions = {},
   ) {}
 
@@ -177,7 +177,16 @@ export class NamesService {
    * Names content objects (and makes directories) in one commit: `fcp put ./photos photos/2026/`
    * uploads the files, then names them all here. A file over a directory (or the reverse) is refused.
    */
-  async put(p: Principal, entries: PutEntry[], opts: { zone?: string; message?: string } = {}): Promise<{ commit: string | null; changed: boolean; files: number; dirs: number }> {
+  async put(p: Principal, entries: PutEntry[], opts: { zone?: string; message?: string; session?: string } = {}): Promise<{ commit: string | null; changed: boolean; files: number; dirs: number }> {
+    try {
+      return await this.commitEntries(p, entries, opts);
+    } finally {
+      // Named (or failed): the upload session's pins go; named content is now kept by its names.
+      if (opts.session !== undefined) this.content.endSession(opts.session);
+    }
+  }
+
+  private async commitEntries(p: Principal, entries: PutEntry[], opts: { zone?: string; message?: string }): Promise<{ commit: string | null; changed: boolean; files: number; dirs: number }> {
     const zone = this.zoneOf(opts.zone);
     this.authz.authorize(p, 'files.put', inZone(zone));
     if (!Array.isArray(entries) || entries.length === 0) throw new FilesError('FILES_BAD_ENTRY', 'nothing to put: give at least one file or directory');
@@ -240,10 +249,16 @@ export class NamesService {
     this.authz.authorize(p, 'files.put', inZone(zone));
     parsePath(path);
     const source = data instanceof Uint8Array ? (async function* () { yield data; })() : data;
-    const stored = await this.content.putStream(p, zone.id, source, opts.signal ? { signal: opts.signal } : {});
-    const entry: PutEntry = { path, kind: 'file', ref: stored.id, size: stored.size, ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) };
-    const r = await this.put(p, [entry], { zone: zone.id });
-    return { commit: r.commit, ref: stored.id, size: stored.size };
+    // Its objects stay pinned until the commit naming them is published (see NameRecords).
+    const pins = this.node.records.pins();
+    try {
+      const stored = await this.content.putStream(p, zone.id, source, { pins, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const entry: PutEntry = { path, kind: 'file', ref: stored.id, size: stored.size, ...(opts.mtime !== undefined ? { mtime: opts.mtime } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) };
+      const r = await this.put(p, [entry], { zone: zone.id });
+      return { commit: r.commit, ref: stored.id, size: stored.size };
+    } finally {
+      pins.release();
+    }
   }
 
   /** The entry at `PATH[@N]` (a file or a directory). */

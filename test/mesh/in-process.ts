@@ -22,6 +22,8 @@ export interface InProcessOptions {
   liars?: string[];
   /** Settings of each device's connector hub. */
   hub?: SovereignMeshConfig['hub'];
+  /** Quarantine of collected objects' copies (ms); 0 here (erased at once) unless a test asks. */
+  gcQuarantineMs?: number;
 }
 
 export class InProcessMesh {
@@ -77,6 +79,7 @@ export class InProcessMesh {
       repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
       secretsRestoreIntervalMs: 0,
       names: { gcIntervalMs: 0 },
+      gcQuarantineMs: this.opts.gcQuarantineMs ?? 0,
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
       ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),

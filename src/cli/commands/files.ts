@@ -5,6 +5,7 @@
 // with modes and modification times, every file written through a temporary file.
 import type { Command } from 'commander';
 import { lstat, mkdir, opendir, chmod, utimes } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { ControlError, parseJsonReply, type ControlClient } from '../../daemon/control-client.js';
 import { OutputFile, fileError, openInput } from '../local-files.js';
@@ -102,11 +103,11 @@ async function walkLocal(root: string, quiet: boolean): Promise<Array<{ rel: str
 }
 
 /** Streams one local file into the zone; returns its file object id and size. */
-async function upload(client: ControlClient, zone: string, abs: string, label: string, quiet: boolean, signal: AbortSignal): Promise<{ id: string; size: number }> {
+async function upload(client: ControlClient, zone: string, session: string, abs: string, label: string, quiet: boolean, signal: AbortSignal): Promise<{ id: string; size: number }> {
   const input = await openInput(abs);
   const progress = new Progress(label, input.size >= 0 ? input.size : null, { quiet });
   try {
-    const res = await client.request(`/v1/content?${q({ zone })}`, { method: 'POST', body: input.stream, ...(input.size >= 0 ? { contentLength: input.size } : {}), onUpload: (n) => progress.update(n), signal });
+    const res = await client.request(`/v1/content?${q({ zone, session })}`, { method: 'POST', body: input.stream, ...(input.size >= 0 ? { contentLength: input.size } : {}), onUpload: (n) => progress.update(n), signal });
     return parseJsonReply<{ id: string; size: number }>(res);
   } finally {
     progress.done();
@@ -131,6 +132,8 @@ export async function putNamed(client: ControlClient, src: string, dest: string,
   const onSigint = () => ac.abort();
   process.on('SIGINT', onSigint);
   const entries: PutEntry[] = [];
+  // One upload session: the daemon keeps what it stores pinned until the names are committed.
+  const session = randomUUID();
   let bytes = 0;
   try {
     if (st.isDirectory()) {
@@ -143,27 +146,27 @@ export async function putNamed(client: ControlClient, src: string, dest: string,
           entries.push({ path, kind: 'dir', mtime: f.mtime, mode: f.mode });
           continue;
         }
-        const r = await upload(client, zone, f.abs, `put ${path}`, quiet, ac.signal);
+        const r = await upload(client, zone, session, f.abs, `put ${path}`, quiet, ac.signal);
         bytes += r.size;
         entries.push({ path, kind: 'file', ref: r.id, size: r.size, mtime: f.mtime, mode: f.mode });
       }
       if (entries.length === 0) throw new ControlError('INPUT_EMPTY', `${src} is an empty directory and DEST is the root: nothing to name`);
     } else if (st.isFile()) {
       const path = dest === '' || dest.endsWith('/') ? under(dest, basename(src)) : dest;
-      const r = await upload(client, zone, src, `put ${path}`, quiet, ac.signal);
+      const r = await upload(client, zone, session, src, `put ${path}`, quiet, ac.signal);
       bytes += r.size;
       entries.push({ path, kind: 'file', ref: r.id, size: r.size, mtime: Math.floor(st.mtimeMs), mode: st.mode & 0o7777 });
     } else throw new ControlError('INPUT_NOT_A_FILE', `${src} is not a regular file or directory`);
   } catch (err) {
     if (ac.signal.aborted) {
-      process.stderr.write('cancelled: nothing was named; what was uploaded is collected after the grace period\n');
+      process.stderr.write('cancelled: nothing was named; what was uploaded is collected once its upload session has been idle an hour and the grace period is over\n');
       process.exit(130);
     }
     throw err;
   } finally {
     process.off('SIGINT', onSigint);
   }
-  const r = await post<{ commit: string | null; changed: boolean; files: number; dirs: number }>(client, '/v1/files', { zone, entries, message: `put ${dest || '/'}` });
+  const r = await post<{ commit: string | null; changed: boolean; files: number; dirs: number }>(client, '/v1/files', { zone, entries, session, message: `put ${dest || '/'}` });
   out({ zone, ...r, bytes, entries: entries.map((e) => e.path) }, opts.json, () =>
     `${r.changed ? 'named' : 'unchanged:'} ${r.files} file${r.files === 1 ? '' : 's'}${r.dirs ? ` and ${r.dirs} director${r.dirs === 1 ? 'y' : 'ies'}` : ''} (${humanBytes(bytes)}) in ${zone}${r.commit ? `, snapshot ${r.commit.slice(0, 12)}` : ''}`,
   );
