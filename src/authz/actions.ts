@@ -26,6 +26,9 @@ export const PEER_ACTIONS = [
   'hub.state-read',
   'hub.state-commit',
   'hub.invoke',
+  'removal.put',
+  'removal.list',
+  'zone-key.put',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -60,6 +63,8 @@ export const LOCAL_ACTIONS = [
   'device.set',
   'device.list',
   'hub.placements',
+  'device.remove',
+  'zone.rotate',
 ] as const;
 
 /**
@@ -148,6 +153,12 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'device.set': 'none',
   'device.list': 'none',
   'hub.placements': 'none',
+  // Removing a device takes the right to write every zone it held (asked once per zone).
+  'removal.put': 'write',
+  'removal.list': 'none',
+  'zone-key.put': 'write',
+  'device.remove': 'write',
+  'zone.rotate': 'write',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {

@@ -15,13 +15,16 @@ export type DenyReason =
   | 'self-zone'
   | 'needs-zone'
   | 'not-a-connector-action'
-  | 'connector-zone';
+  | 'connector-zone'
+  | 'removed';
 
 export type Decision = { allow: true } | { allow: false; reason: DenyReason; message: string };
 
 export interface DecisionContext {
   /** Zones of this device (from its own tags). */
   selfZones: readonly Zone[];
+  /** Devices removed from the mesh (`fcp device remove`): every request of theirs is denied. */
+  isRemoved?: (stableId: string) => boolean;
 }
 
 const ALLOW: Decision = { allow: true };
@@ -43,6 +46,7 @@ export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionC
     return selfMay(access, r.zone, ctx);
   }
   // A tailnet device.
+  if (ctx.isRemoved?.(p.stableId)) return deny('removed', `${p.hostName} was removed from this mesh; its requests are refused`);
   if (!isPeerAction(action)) return deny('not-a-local-action', `${action} is only for the local user of ${'this device'}, not for ${p.hostName}`);
   if (p.zones.length === 0) return deny('no-zone', `${p.hostName} has no fcp zone`);
   if (access === 'none') return ALLOW;
