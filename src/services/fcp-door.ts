@@ -1,25 +1,15 @@
 // The FCP front door: turns the authenticated connection's caller into a device principal (its
 // path read now, per request) and hands each typed request to the peer or secrets service.
 import type { DevicePrincipal } from '../authz/index.js';
-import type { Caller, Handle, MeshNode, Outgoing, RequestContext } from '../mesh/index.js';
+import type { Handle, MeshNode, Outgoing, RequestContext } from '../mesh/index.js';
+import { devicePrincipal } from './device-principal.js';
 import { MeshError } from '../mesh/index.js';
 import type { Message } from '../wire/index.js';
+export { devicePrincipal } from './device-principal.js';
 import type { LifecycleService } from './lifecycle-service.js';
 import type { PeerService } from './peer-service.js';
 import type { SecretService } from './secret-service.js';
 
-export function devicePrincipal(node: Pick<MeshNode, 'directory' | 'zones'>, caller: Caller): DevicePrincipal {
-  const info = node.directory.byStableId(caller.stableId);
-  return {
-    kind: 'device',
-    stableId: caller.stableId,
-    hostName: caller.hostName,
-    address: caller.address,
-    tags: caller.tags,
-    zones: caller.zoneIds.filter((id) => node.zones.has(id)).map((id) => node.zones.get(id)),
-    path: info?.peer.path ?? 'offline',
-  };
-}
 
 /** Requests of another layer's peer door (the hub's); null when the type is not its own. */
 export type ExtraDoor = (p: DevicePrincipal, msg: Message) => Promise<Outgoing | null>;

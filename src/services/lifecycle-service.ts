@@ -7,7 +7,7 @@ import { openSealed, parseZoneKey, sealTo, serializeZoneKey, zoneKeyRequestProof
 import { inZone, NODE, type Authorizer, type DevicePrincipal, type Principal } from '../authz/index.js';
 import { DeviceError, expectReply, MeshError, type MeshNode, type PeerInfo, type Removal } from '../mesh/index.js';
 import { mayHold, type Zone } from '../zones/index.js';
-import { devicePrincipal } from './fcp-door.js';
+import { devicePrincipal } from './device-principal.js';
 import { requireZone } from './zone-lookup.js';
 
 /** Associated data binding a sealed zone key epoch to the device it was sealed for. */

@@ -22,6 +22,8 @@ export interface InProcessOptions {
   liars?: string[];
   /** Settings of each device's connector hub. */
   hub?: SovereignMeshConfig['hub'];
+  /** Background re-sealing after a rotation (default here: steps only when a test asks). */
+  reseal?: SovereignMeshConfig['reseal'];
 }
 
 export class InProcessMesh {
@@ -76,6 +78,8 @@ export class InProcessMesh {
       logger: pino({ level: process.env.FCP_TEST_LOG ?? 'silent' }),
       repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
       secretsRestoreIntervalMs: 0,
+      catchUpIntervalMs: 0,
+      reseal: { intervalMs: 0, ...(this.opts.reseal ?? {}) },
       names: { gcIntervalMs: 0 },
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
