@@ -113,6 +113,23 @@ export class Keyring {
     return true;
   }
 
+  /**
+   * Keeps an earlier epoch of a zone this device holds (a device joining while re-sealing runs
+   * gets them with the current key, so it reads symbols not yet re-sealed). Newer or foreign
+   * keys change nothing.
+   */
+  async keepOlder(zk: ZoneKey): Promise<boolean> {
+    const current = this.zones.get(zk.zoneId);
+    if (!current || zk.epoch >= current.epoch || !bytesEqual(current.objectIdKey, zk.objectIdKey)) return false;
+    if ((current.older ?? []).some((o) => o.epoch === zk.epoch)) return false;
+    const old = { zoneId: zk.zoneId, keyId: zk.keyId, key: zk.key, objectIdKey: zk.objectIdKey.slice(), epoch: zk.epoch };
+    const olderDir = join(this.dataDir, ZONE_DIR, OLDER_DIR);
+    await mkdir(olderDir, { recursive: true, mode: 0o700 });
+    await writeKeyFile(join(olderDir, olderFile(old)), serializeZoneKey(old));
+    this.zones.set(zk.zoneId, withOlder(current, [...(current.older ?? []), old]));
+    return true;
+  }
+
   /** Forgets the older epochs of a zone (re-sealing finished): files removed, key bytes zeroed. */
   async dropOlder(zoneId: string): Promise<number> {
     const current = this.zones.get(zoneId);

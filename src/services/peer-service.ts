@@ -238,6 +238,8 @@ export class PeerService {
     const keys: Uint8Array[] = [];
     for (const id of this.node.keyring.zoneIds()) {
       if (!this.node.zones.has(id) || !this.authz.check(p, 'zone-key.get', inZone(this.node.zones.get(id))).allow) continue;
+      // Earlier epochs still kept (re-sealing runs) go first, the current key last.
+      for (const zk of [...this.node.keyring.olderKeys(id)].reverse()) keys.push(sealTo(boxPublicKey, serializeZoneKey(zk), joinAad(p.stableId)));
       keys.push(sealTo(boxPublicKey, serializeZoneKey(this.node.keyring.requireZoneKey(id)), joinAad(p.stableId)));
     }
     this.node.log.info({ peer: p.hostName, zones: keys.length }, 'device joined');

@@ -73,3 +73,17 @@ test('the key request proof binds the node id and the box key to the zone Object
   assert.notDeepEqual(zoneKeyRequestProof(oik, 'node-a', new Uint8Array(randomBytes(32))), p);
   assert.notDeepEqual(zoneKeyRequestProof(new Uint8Array(randomBytes(32)), 'node-a', box), p);
 });
+
+test('keepOlder: a joining device keeps the earlier epochs a member still holds; newer or foreign keys are ignored', () =>
+  withKeyring(async (dir, k) => {
+    const e0 = k.requireZoneKey('z:private');
+    const e1 = rotateZoneKey(e0);
+    const e2 = rotateZoneKey(e1);
+    await k.saveZoneKey(e2, { force: true });
+    assert.equal(await k.keepOlder(e1), true);
+    assert.equal(await k.keepOlder(e1), false, 'kept once');
+    assert.equal(await k.keepOlder(rotateZoneKey(e2)), false, 'a newer epoch is not an older one');
+    assert.equal(await k.keepOlder({ ...generateZoneKey('z:private'), epoch: 0 }), false, 'another mesh');
+    assert.deepEqual(k.olderKeys('z:private').map((o) => o.epoch), [1]);
+    assert.deepEqual((await Keyring.load(dir)).olderKeys('z:private').map((o) => o.epoch), [1]);
+  }));
