@@ -97,7 +97,7 @@ export class LibrarySecrets {
 
 export class SovereignMesh {
   private timers: NodeJS.Timeout[] = [];
-  private catchUpSoon: NodeJS.Timeout | null = null;
+  private catchUpTimer: NodeJS.Timeout | null = null;
   readonly secrets: LibrarySecrets;
 
   private constructor(
@@ -191,13 +191,14 @@ export class SovereignMesh {
       route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
     });
     const content = new ContentService(node, authz);
+    let mesh: SovereignMesh | null = null;
     const services: MeshServices = {
       hubMesh,
       objects,
       content,
       secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
-      peers: new PeerService(node, authz),
+      peers: new PeerService(node, authz, () => mesh?.catchUpSoon()),
       audit: new AuditService(recorder, authz),
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
@@ -205,7 +206,7 @@ export class SovereignMesh {
     };
     services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg), services.lifecycle));
-    const mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
+    mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
     mesh.scheduleCatchUp(config.catchUpIntervalMs ?? 10 * 60_000);
     hubMesh.start();
     await hub.init();
@@ -228,15 +229,18 @@ export class SovereignMesh {
     return this.services.lifecycle.catchUp();
   }
 
+  /** A catch-up shortly (several reasons within half a second make one). */
+  catchUpSoon(): void {
+    if (this.catchUpTimer) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null;
+      void this.catchUp();
+    }, 500);
+    this.catchUpTimer.unref();
+  }
+
   private scheduleCatchUp(intervalMs: number): void {
-    const soon = () => {
-      if (this.catchUpSoon) return;
-      this.catchUpSoon = setTimeout(() => {
-        this.catchUpSoon = null;
-        void this.catchUp();
-      }, 500);
-      this.catchUpSoon.unref();
-    };
+    const soon = () => this.catchUpSoon();
     soon();
     // A peer that comes online may know of removals or epochs made while one of us was away.
     this.node.directory.on('change', soon);
@@ -295,7 +299,7 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
-    if (this.catchUpSoon) clearTimeout(this.catchUpSoon);
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     await this.hubMesh.stop();
     await this.connectors.stopAll();
     await this.egress.close();

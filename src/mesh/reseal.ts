@@ -18,9 +18,11 @@ export interface ResealOptions {
   intervalMs: number;
   /** Objects re-sealed per step: bounds the work (and the store writes) of one step. */
   objectsPerStep: number;
+  /** Least time between two rounds of asking the members whether they are done (one request each). */
+  membersCheckMs: number;
 }
 
-export const DEFAULT_RESEAL: ResealOptions = { intervalMs: 250, objectsPerStep: 32 };
+export const DEFAULT_RESEAL: ResealOptions = { intervalMs: 250, objectsPerStep: 32, membersCheckMs: 5_000 };
 
 export type ResealState = 'resealing' | 'waiting-for-members' | 'done';
 
@@ -60,6 +62,7 @@ export class Resealer {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private readonly askedAt = new Map<string, number>();
   /** Whether the zone's other members hold nothing under older epochs (installed by the services layer). */
   membersDone: (zone: string, epoch: number) => Promise<boolean> = async () => true;
 
@@ -154,7 +157,8 @@ export class Resealer {
         }
         changed = true;
       }
-      if (c.localDone && (await this.membersDone(zone, c.epoch).catch(() => false))) {
+      const due = Date.now() - (this.askedAt.get(zone) ?? 0) >= this.opts.membersCheckMs;
+      if (c.localDone && due && (this.askedAt.set(zone, Date.now()), await this.membersDone(zone, c.epoch).catch(() => false))) {
         const n = await this.d.keyring.dropOlder(zone);
         c.dropped = true;
         changed = true;

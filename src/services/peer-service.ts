@@ -21,6 +21,8 @@ export class PeerService {
   constructor(
     private readonly node: NodeParts,
     private readonly authz: Authorizer,
+    /** A writer named a newer epoch of a zone key than this device has: time to ask the members for it. */
+    private readonly onNewerEpoch: (zone: string) => void = () => undefined,
   ) {}
 
   private zone(id: string): Zone {
@@ -41,6 +43,7 @@ export class PeerService {
     const zk = this.node.keyring.zoneKey(zone.id);
     if (!zk) throw new MeshError('MESH_NO_ZONE_KEY', `${this.node.self.hostName} has no ${zone.id} key; run \`fcp join\` on it`);
     if (!zoneKeyFor(zk, keyId)) {
+      if (epoch > zk.epoch) this.onNewerEpoch(zone.id);
       if (epoch > zk.epoch) throw new MeshError('MESH_KEY_MISMATCH', `${this.node.self.hostName} has ${zone.id} key epoch ${zk.epoch}, older than the writer's ${epoch}; it takes the new epoch from a member shortly`);
       throw new MeshError(
         'MESH_KEY_MISMATCH',

@@ -79,7 +79,7 @@ export class InProcessMesh {
       repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
       secretsRestoreIntervalMs: 0,
       catchUpIntervalMs: 0,
-      reseal: { intervalMs: 0, ...(this.opts.reseal ?? {}) },
+      reseal: { intervalMs: 0, membersCheckMs: 0, ...(this.opts.reseal ?? {}) },
       names: { gcIntervalMs: 0 },
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),

@@ -90,6 +90,8 @@ describe('removing a device and rotating zone keys', () => {
       const n = mesh.node(name).node;
       assert.ok(n.removed.has(phoneId), `${name} knows of the removal`);
       assert.equal(n.directory.byStableId(phoneId), undefined, `${name} no longer counts the phone as a peer`);
+      assert.ok(!n.eligibility.holdersFor(n.zones.get(ZONE)).some((h) => h.stableId === phoneId), `${name} places nothing on the phone`);
+      assert.ok(!mesh.node(name).hubMesh.devices(LOCAL_CONTROL).some((d) => d.stableId === phoneId), `${name}'s hub no longer places connectors or grants leases with the phone`);
       assert.equal(n.keyring.requireZoneKey(ZONE).epoch, newEpoch, `${name} has the new epoch`);
       assert.deepEqual(n.keyring.olderKeys(ZONE).map((k) => k.epoch), [oldKey.epoch]);
     }
