@@ -347,6 +347,35 @@ async function main(): Promise<void> {
     const after = (await verify()).flatMap((r) => r.problems.map((p) => `${r.origin.split('/').pop()} entry ${p.index ?? '?'}: ${p.kind}`));
     if (!after.some((x) => x.startsWith('device entry 3'))) failed = true;
     out(`   one byte of laptop's audit/device/entries.bin changed; fcp audit verify -> exit 7: ${after.slice(0, 2).join('; ') || 'NOTHING FOUND'}`);
+
+    step(14, 'The desktop is stolen: `fcp device remove desktop` on the laptop');
+    type Removed = { told: string[]; notReached: string[]; rotated: Array<{ zone: string; epoch: number }> };
+    const removed = await laptop.control.json<Removed>('/v1/devices/desktop/remove', { method: 'POST' });
+    out(`   removed; told ${removed.told.join(', ')}; new key epochs: ${removed.rotated.map((r) => `${r.zone} ${r.epoch}`).join(', ')}`);
+    const fresh = sample('written after the removal\n', 40_000);
+    const freshId = await mesh.put('laptop', fresh, 'z:private');
+    try {
+      await mesh.get('desktop', freshId);
+      failed = true;
+      out('   the desktop read an object written after its removal (WRONG)');
+    } catch (err) {
+      out(`   the desktop asks for a new z:private object: ${(err as Error).message.slice(0, 110)}`);
+    }
+    // Its symbols count as lost: the repair pass the removal started rebuilds them on the devices left.
+    for (const n of ['laptop', 'server']) await mesh.device(n).control.json('/v1/repair', { method: 'POST' });
+    const repaired = await laptop.control.json<Health>(`/v1/objects/${ids.get('chat-history.jsonl')}/health`);
+    if (repaired.holders.some((h) => h.hostName === 'desktop')) failed = true;
+    out(`   repaired around it: chat-history.jsonl now on ${repaired.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ')}`);
+    type Epochs = { zoneEpochs: Record<string, { epoch: number; older: number[] }> };
+    const resealed = await until(30_000, async () => {
+      const all = await Promise.all(['laptop', 'server'].map((n) => mesh.device(n).control.json<Epochs>('/v1/status')));
+      return all.every((st) => Object.values(st.zoneEpochs).every((z) => z.older.length === 0)) ? all[0] : undefined;
+    });
+    if (!resealed) failed = true;
+    out(`   re-sealed in the background; old epochs dropped on laptop and server: ${resealed ? 'yes' : 'NOT YET'} (z:private now epoch ${resealed?.zoneEpochs['z:private']?.epoch ?? '?'})`);
+    const stillReads = sha(await mesh.get('server', ids.get('notes.md')!)) === sha(files.find((f) => f.name === 'notes.md')!.data) && sha(await mesh.get('server', freshId)) === sha(fresh);
+    if (!stillReads) failed = true;
+    out(`   every object still reads from the devices left: ${stillReads ? 'yes' : 'NO'}; the desktop keeps only what it had already copied`);
   } finally {
     await mesh.stop();
   }

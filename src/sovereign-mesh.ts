@@ -8,7 +8,7 @@ import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/ind
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, AuditService, ContentService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
+import { AdminService, AuditService, ContentService, LifecycleService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
 import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
 import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
@@ -45,6 +45,11 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
   /** Names and their garbage collection (interval, grace period). */
   names?: NamesOptions;
   hub?: HubOptions;
+  /**
+   * How often members are asked for removals and newer zone key epochs this device missed (ms;
+   * default 10 min); it also happens at start and whenever a peer comes online. 0 = only then.
+   */
+  catchUpIntervalMs?: number;
 }
 
 /** The services every front door calls. */
@@ -60,6 +65,8 @@ export interface MeshServices {
   hub: HubService<ConnectorManifest>;
   /** The hub across devices: profiles, placement, leases, connector state, invoke routing. */
   hubMesh: MeshHub;
+  /** Removing devices and rotating zone keys. */
+  lifecycle: LifecycleService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -90,6 +97,7 @@ export class LibrarySecrets {
 
 export class SovereignMesh {
   private timers: NodeJS.Timeout[] = [];
+  private catchUpTimer: NodeJS.Timeout | null = null;
   readonly secrets: LibrarySecrets;
 
   private constructor(
@@ -183,20 +191,23 @@ export class SovereignMesh {
       route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
     });
     const content = new ContentService(node, authz);
+    let mesh: SovereignMesh | null = null;
     const services: MeshServices = {
       hubMesh,
       objects,
       content,
       secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
-      peers: new PeerService(node, authz),
+      peers: new PeerService(node, authz, () => mesh?.catchUpSoon()),
       audit: new AuditService(recorder, authz),
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
+      lifecycle: new LifecycleService(node, authz),
     };
     services.names.startCollector();
-    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg)));
-    const mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
+    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg), services.lifecycle));
+    mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
+    mesh.scheduleCatchUp(config.catchUpIntervalMs ?? 10 * 60_000);
     hubMesh.start();
     await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
@@ -210,6 +221,33 @@ export class SovereignMesh {
       for (const o of outcomes) if (o.status !== 'healthy') this.node.log.info({ secret: o.name, status: o.status }, 'secret restore');
     } catch (err) {
       this.node.log.warn({ err: (err as Error).message }, 'secret restore failed');
+    }
+  }
+
+  /** Asks the members what this device missed while away: removals, newer zone key epochs. */
+  catchUp(): Promise<{ removed: number; zones: string[] }> {
+    return this.services.lifecycle.catchUp();
+  }
+
+  /** A catch-up shortly (several reasons within half a second make one). */
+  catchUpSoon(): void {
+    if (this.catchUpTimer) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null;
+      void this.catchUp();
+    }, 500);
+    this.catchUpTimer.unref();
+  }
+
+  private scheduleCatchUp(intervalMs: number): void {
+    const soon = () => this.catchUpSoon();
+    soon();
+    // A peer that comes online may know of removals or epochs made while one of us was away.
+    this.node.directory.on('change', soon);
+    if (intervalMs > 0) {
+      const t = setInterval(() => void this.catchUp(), intervalMs);
+      t.unref();
+      this.timers.push(t);
     }
   }
 
@@ -261,6 +299,7 @@ export class SovereignMesh {
 
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     await this.hubMesh.stop();
     await this.connectors.stopAll();
     await this.egress.close();

@@ -26,6 +26,9 @@ export const PEER_ACTIONS = [
   'hub.state-read',
   'hub.state-commit',
   'hub.invoke',
+  'removal.put',
+  'removal.list',
+  'zone-key.put',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -60,6 +63,8 @@ export const LOCAL_ACTIONS = [
   'device.set',
   'device.list',
   'hub.placements',
+  'device.remove',
+  'zone.rotate',
 ] as const;
 
 /**
@@ -91,8 +96,12 @@ export type Resource = ZoneResource | NodeResource;
 export const NODE: NodeResource = { kind: 'node' };
 export const inZone = (zone: Zone): ZoneResource => ({ kind: 'zone', zone });
 
-/** How each action relates to zone data: what the caller must be allowed to do with it. */
-export type Access = 'read' | 'write' | 'share' | 'none';
+/**
+ * How each action relates to zone data: what the caller must be allowed to do with it. `vouch`:
+ * a statement about the zone that is not its data (a device's removal): the caller must be
+ * allowed to write the zone, while this device takes the statement whatever zones it holds.
+ */
+export type Access = 'read' | 'write' | 'share' | 'vouch' | 'none';
 
 export const ACCESS: Readonly<Record<Action, Access>> = {
   'symbols.store': 'write',
@@ -148,6 +157,12 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'device.set': 'none',
   'device.list': 'none',
   'hub.placements': 'none',
+  // Removing a device takes the right to write every zone it held (asked once per zone).
+  'removal.put': 'vouch',
+  'removal.list': 'none',
+  'zone-key.put': 'write',
+  'device.remove': 'write',
+  'zone.rotate': 'write',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {

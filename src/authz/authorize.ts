@@ -33,6 +33,8 @@ export type DecisionSink = (e: DecisionEvent) => void;
 export interface AuthorizerDeps {
   /** This device's zones now (they come from its tags and may change). */
   selfZones: () => DecisionContext['selfZones'];
+  /** Devices removed from the mesh (their requests are denied). */
+  isRemoved?: (stableId: string) => boolean;
   onDecision?: DecisionSink;
 }
 
@@ -41,7 +43,7 @@ export class Authorizer {
 
   /** The decision, emitted as an event; never throws. */
   check(principal: Principal, action: Action, resource: Resource, subject?: string): Decision {
-    const d = decide(principal, action, resource, { selfZones: this.deps.selfZones() });
+    const d = decide(principal, action, resource, { selfZones: this.deps.selfZones(), ...(this.deps.isRemoved ? { isRemoved: this.deps.isRemoved } : {}) });
     this.deps.onDecision?.({
       at: Date.now(),
       principal: describePrincipal(principal),

@@ -15,13 +15,16 @@ export type DenyReason =
   | 'self-zone'
   | 'needs-zone'
   | 'not-a-connector-action'
-  | 'connector-zone';
+  | 'connector-zone'
+  | 'removed';
 
 export type Decision = { allow: true } | { allow: false; reason: DenyReason; message: string };
 
 export interface DecisionContext {
   /** Zones of this device (from its own tags). */
   selfZones: readonly Zone[];
+  /** Devices removed from the mesh (`fcp device remove`): every request of theirs is denied. */
+  isRemoved?: (stableId: string) => boolean;
 }
 
 const ALLOW: Decision = { allow: true };
@@ -34,15 +37,16 @@ export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionC
     if (access === 'none') return ALLOW;
     if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
     if (r.zone.id !== p.zone.id) return deny('connector-zone', `connector ${p.connectorId} acts in ${p.zone.id} only, not in ${r.zone.id}`);
-    return selfMay(access, r.zone, ctx);
+    return selfMay(access === 'vouch' ? 'write' : access, r.zone, ctx);
   }
   if (p.kind === 'local') {
     if (!isLocalAction(action)) return deny('not-a-peer-action', `${action} is asked by peer devices, not by the local user`);
     if (access === 'none') return ALLOW;
     if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
-    return selfMay(access, r.zone, ctx);
+    return selfMay(access === 'vouch' ? 'write' : access, r.zone, ctx);
   }
   // A tailnet device.
+  if (ctx.isRemoved?.(p.stableId)) return deny('removed', `${p.hostName} was removed from this mesh; its requests are refused`);
   if (!isPeerAction(action)) return deny('not-a-local-action', `${action} is only for the local user of ${'this device'}, not for ${p.hostName}`);
   if (p.zones.length === 0) return deny('no-zone', `${p.hostName} has no fcp zone`);
   if (access === 'none') return ALLOW;
@@ -55,9 +59,10 @@ export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionC
   if (p.path === 'offline' || !mayUseTransport(zone, p.path)) {
     return deny('transport', `${zone.id} data may not travel to or from ${p.hostName} over its current path (${p.path})`);
   }
-  if (access === 'write' && !p.zones.some((z) => checkWrite(z, zone).allowed)) {
+  if ((access === 'write' || access === 'vouch') && !p.zones.some((z) => checkWrite(z, zone).allowed)) {
     return deny('integrity', `${p.hostName} has too low an integrity level to write ${zone.id} data`);
   }
+  if (access === 'vouch') return ALLOW;
   return selfMay(access === 'write' ? 'hold' : access, zone, ctx);
 }
 

@@ -8,6 +8,7 @@ import { registerMeshCommands } from './commands/mesh.js';
 import { registerDaemonServiceCommands } from './commands/daemon.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerDeviceCommands } from './commands/device.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerHubCommands } from './commands/hub.js';
 
 export function packageVersion(): string {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDaemonServiceCommands(program);
   registerCompletionCommand(program);
   registerDeviceCommands(program);
+  registerLifecycleCommands(program);
   registerHubCommands(program);
   return program;
 }

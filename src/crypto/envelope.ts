@@ -7,7 +7,7 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import { CryptoError } from './errors.js';
 import { requireBytes, requireSafeUint, requireU64, utf8 } from './bytes.js';
 import { OBJECT_ID_BYTES, zoneIdHash } from './object-id.js';
-import type { ZoneKey } from './zone-key.js';
+import { zoneKeyFor, type ZoneKey } from './zone-key.js';
 
 export const ENVELOPE_VERSION = 1;
 export const ALG_CHACHA20_POLY1305 = 1;
@@ -236,10 +236,12 @@ export function envelopeHeader(envelope: Uint8Array): EnvelopeHeader {
  * Throws CRYPTO_BAD_ENVELOPE (malformed), CRYPTO_KEY_ID_MISMATCH (sealed under another key or
  * epoch) or CRYPTO_AEAD_FAIL (tampered, forged, or moved to another object/zone/position).
  */
-export function openSymbol(zk: ZoneKey, envelope: Uint8Array, expect: OpenExpectation): Uint8Array {
+export function openSymbol(current: ZoneKey, envelope: Uint8Array, expect: OpenExpectation): Uint8Array {
   const buf = checkedEnvelope(envelope);
   requireBytes(expect.objectId, OBJECT_ID_BYTES, 'expected objectId');
-  requireBytes(zk.keyId, 8, 'zone key id');
+  requireBytes(current.keyId, 8, 'zone key id');
+  // During re-sealing after a rotation, symbols of the older epochs still kept open too.
+  const zk = (current.older?.length ? zoneKeyFor(current, buf.subarray(8, 16)) : undefined) ?? current;
   for (let i = 0; i < 8; i++) {
     if (buf[8 + i] !== zk.keyId[i]) {
       throw new CryptoError('CRYPTO_KEY_ID_MISMATCH', 'symbol was sealed under another zone key id; load the matching zone key');

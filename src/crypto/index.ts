@@ -14,7 +14,7 @@ export {
   validateZoneId,
   type ObjectIdHasher,
 } from './object-id.js';
-export { type ZoneKey, generateZoneKey, rotateZoneKey, zoneKeyId, serializeZoneKey, parseZoneKey } from './zone-key.js';
+export { type ZoneKey, generateZoneKey, rotateZoneKey, zoneKeyFor, zoneKeyId, zoneKeyRequestProof, serializeZoneKey, parseZoneKey } from './zone-key.js';
 export {
   ENVELOPE_HEADER_BYTES,
   ENVELOPE_OVERHEAD,

@@ -16,6 +16,18 @@ export interface ZoneKey {
   objectIdKey: Uint8Array;
   /** Key epoch (0, 1, 2, ... on each rotation); a safe integer. */
   epoch: number;
+  /**
+   * Keys of earlier epochs this device still accepts when opening (kept while re-sealing after a
+   * rotation runs, then dropped). Never used to seal; never serialized with this key.
+   */
+  older?: readonly ZoneKey[];
+}
+
+/** The key of `zk`'s zone named by `keyId`: the current one or an older epoch still kept. */
+export function zoneKeyFor(zk: ZoneKey, keyId: Uint8Array): ZoneKey | undefined {
+  const same = (a: Uint8Array) => a.length === keyId.length && a.every((b, i) => b === keyId[i]);
+  if (same(zk.keyId)) return zk;
+  return zk.older?.find((o) => same(o.keyId));
 }
 
 const KEY_ID_DOMAIN = utf8('FCP2-ZONE-KEY-ID-V1');
@@ -86,4 +98,22 @@ export function parseZoneKey(bytes: Uint8Array): ZoneKey {
   const keyId = new Uint8Array(buf.subarray(12, 20));
   if (!Buffer.from(zoneKeyId(key)).equals(keyId)) throw bad('key id does not match the key');
   return { zoneId, keyId, key, objectIdKey: new Uint8Array(buf.subarray(52, 84)), epoch: Number(epoch) };
+}
+
+const KEY_REQUEST_DOMAIN = utf8('FCP-ZONE-KEY-REQUEST-V1');
+
+/**
+ * What a member presents when it asks a peer for a newer epoch: keyed BLAKE3 under the zone's
+ * ObjectIdKey (the one part of a zone key every epoch keeps) over its node id and the X25519 key
+ * the answer is to be sealed to. Only a device that once joined the zone can make it.
+ */
+export function zoneKeyRequestProof(objectIdKey: Uint8Array, stableId: string, boxPublicKey: Uint8Array): Uint8Array {
+  const id = utf8(stableId);
+  return blake3
+    .create({ key: requireBytes(objectIdKey, 32, 'objectIdKey') })
+    .update(KEY_REQUEST_DOMAIN)
+    .update(new Uint8Array([id.length >> 8, id.length & 0xff]))
+    .update(id)
+    .update(requireBytes(boxPublicKey, 32, 'boxPublicKey'))
+    .digest();
 }

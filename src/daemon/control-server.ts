@@ -272,6 +272,9 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
         return { json: await s.hubMesh.setProfile(P, parseSettings(words as string[])) };
       },
     },
+    { method: 'GET', path: '/v1/devices/:name/removal', handle: async ({ param }) => ({ json: s.lifecycle.planRemoval(P, param) }) },
+    { method: 'POST', path: '/v1/devices/:name/remove', handle: async ({ param }) => ({ json: await s.lifecycle.removeDevice(P, param) }) },
+    { method: 'POST', path: '/v1/zones/:zone/rotate', handle: async ({ param }) => ({ json: await s.lifecycle.rotateZone(P, param) }) },
     { method: 'GET', path: '/v1/hub/placements', handle: async () => ({ json: s.hubMesh.placementsFor(P) }) },
     { method: 'POST', path: '/v1/secrets-restore', handle: async () => ({ json: await s.secrets.restore(P) }) },
     {

@@ -108,6 +108,10 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   HUB_EGRESS_FAILED: 'unavailable',
   HUB_MCP_FAILED: 'unavailable',
   CONNECTOR_TOOL_FAILED: 'unavailable',
+  DEVICE_IS_SELF: 'refused',
+  DEVICE_LAST_OWNER: 'refused',
+  DEVICE_NOT_A_MEMBER: 'refused',
+  DEVICE_REMOVE_CANCELLED: 'refused',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

@@ -1,6 +1,6 @@
 // Mesh objects of one zone, as the files layer uses them: put bytes under a schema (telling
 // whether they were new to the zone) and read them back by id, checking zone and schema.
-import { bytesEqual, computeObjectId, objectIdToHex, type ZoneKey } from '../crypto/index.js';
+import { zoneKeyFor, bytesEqual, computeObjectId, objectIdToHex, type ZoneKey } from '../crypto/index.js';
 import { MeshError, type NameRecords, type ObjectReader, type ObjectWriter, type Pins, type StoreOptions } from '../mesh/index.js';
 import type { SymbolStore } from '../store/index.js';
 import type { Zone } from '../zones/index.js';
@@ -60,7 +60,7 @@ export class ZoneObjects {
     if (opts.length !== undefined && m.length !== opts.length) {
       throw new FilesError('FILES_BAD_OBJECT', `chunk ${id.slice(0, 16)}… is ${m.length} bytes; the file lists ${opts.length}`);
     }
-    if (!bytesEqual(this.zk.keyId, m.keyId)) {
+    if (!zoneKeyFor(this.zk, m.keyId)) {
       throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${this.zone.id} key epoch ${m.epoch}; this device has epoch ${this.zk.epoch}`);
     }
     return this.d.reader.read(m, this.zone, this.zk, { verify: opts.verify ?? false });

@@ -21,10 +21,20 @@ export type MeshErrorCode =
   | 'MESH_BAD_SYMBOL'
   | 'MESH_BAD_ID'
   | 'MESH_BAD_SUMMARY'
-  | 'MESH_TOMBSTONED';
+  | 'MESH_TOMBSTONED'
+  | 'MESH_STATE_CORRUPT';
 
 export class MeshError extends FcpError {
   constructor(override readonly code: MeshErrorCode, message: string, readonly details?: Record<string, unknown>) {
+    super(code, message);
+  }
+}
+
+/** Refusals of the device lifecycle (`fcp device remove`, `fcp zone rotate`). */
+export type DeviceErrorCode = 'DEVICE_NOT_FOUND' | 'DEVICE_IS_SELF' | 'DEVICE_LAST_OWNER' | 'DEVICE_NOT_A_MEMBER' | 'DEVICE_REMOVE_CANCELLED';
+
+export class DeviceError extends FcpError {
+  constructor(override readonly code: DeviceErrorCode, message: string) {
     super(code, message);
   }
 }

@@ -2,7 +2,7 @@
 // to a member's FCP server; it answers with the keys of the zones our tags allow, each sealed
 // to our X25519 key and bound to our node id.
 import net from 'node:net';
-import { openSealed, parseZoneKey } from '../crypto/index.js';
+import { openSealed, parseZoneKey, type ZoneKey } from '../crypto/index.js';
 import type { LocalApiClient } from '../tailscale/index.js';
 import { isIP } from 'node:net';
 import { peersFromStatus, selfFromStatus } from '../tailscale/index.js';
@@ -42,13 +42,19 @@ export async function requestJoin(opts: { dataDir: string; client: LocalApiClien
   const conn = new RpcConnection(socket);
   try {
     const reply = await call(conn, { t: 'join', code: opts.code, boxPublicKey: keyring.node.encryptionPublicKey }, 'join_result');
-    const zones: string[] = [];
+    // Per zone: the newest epoch becomes current; earlier ones still kept by the member (while
+    // re-sealing after a rotation runs) are kept here too, so symbols not yet re-sealed read.
+    const byZone = new Map<string, ZoneKey[]>();
     for (const sealed of reply.keys) {
       const zk = parseZoneKey(openSealed(keyring.node.encryptionSecretKey, sealed, joinAad(self.stableId)));
-      await keyring.saveZoneKey(zk, { force: true });
-      zones.push(zk.zoneId);
+      byZone.set(zk.zoneId, [...(byZone.get(zk.zoneId) ?? []), zk]);
     }
-    return { peer, zones };
+    for (const keys of byZone.values()) {
+      keys.sort((a, b) => b.epoch - a.epoch);
+      await keyring.saveZoneKey(keys[0]!, { force: true });
+      for (const older of keys.slice(1)) await keyring.keepOlder(older);
+    }
+    return { peer, zones: [...byZone.keys()] };
   } catch (err) {
     if (err instanceof MeshError && err.code === 'MESH_JOIN_FAILED') throw err;
     throw new MeshError('MESH_JOIN_FAILED', `join refused by ${peer}: ${(err as Error).message}`);

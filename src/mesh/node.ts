@@ -21,7 +21,9 @@ import { PeerDirectory } from './peers.js';
 import type { PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { ObjectReader } from './reader.js';
+import { RemovedDevices, type Removal } from './removals.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
+import { DEFAULT_RESEAL, Resealer, type ResealOptions } from './reseal.js';
 import type { Outgoing } from './rpc.js';
 import { FcpServer, type Caller, type Handle } from './server.js';
 import { StoreCare } from './store-care.js';
@@ -49,6 +51,8 @@ export interface MeshNodeOptions {
   hedgeMs?: number;
   /** How long a collected object's copy is kept before it is erased (ms); see NameRecords. */
   gcQuarantineMs?: number;
+  /** Background re-sealing after a zone key rotation; defaults in DEFAULT_RESEAL. */
+  reseal?: Partial<ResealOptions>;
 }
 
 export interface SelfInfo {
@@ -70,6 +74,8 @@ export class MeshNode {
   readonly repair: RepairLoop;
   /** Namespace heads and tombstones of the zones, replicated to their devices. */
   readonly records: NameRecords;
+  /** Re-seals this device's symbols to a zone's new key epoch, in the background. */
+  readonly resealer: Resealer;
   private readonly sealer: SymbolSealer;
   private readonly pool: ConnectionPool;
   private server: FcpServer | null = null;
@@ -85,6 +91,8 @@ export class MeshNode {
     readonly zones: ZoneRegistry,
     readonly directory: PeerDirectory,
     readonly store: SymbolStore,
+    /** Devices removed from the mesh (grow-only; authorize() denies them, the directory leaves them out). */
+    readonly removed: RemovedDevices,
   ) {
     const selfId = () => directory.self.stableId;
     this.sealer = new SymbolSealer(directory.self.stableId);
@@ -111,6 +119,7 @@ export class MeshNode {
       },
       { ...DEFAULT_REPAIR, ...(opts.repair ?? {}) },
     );
+    this.resealer = new Resealer({ dataDir: opts.dataDir, store, keyring, seal: (zk, h, symbol) => this.sealer.seal(zk, h, symbol), log }, { ...DEFAULT_RESEAL, ...(opts.reseal ?? {}) });
   }
 
   static async start(opts: MeshNodeOptions): Promise<MeshNode> {
@@ -118,17 +127,19 @@ export class MeshNode {
     const keyring = await Keyring.load(opts.dataDir);
     const client = new LocalApiClient(opts.tailscaleSocket ? { socketPath: opts.tailscaleSocket } : {});
     const zones = opts.zones ?? ZoneRegistry.builtin();
-    const directory = new PeerDirectory({ client, zones, log });
+    const removed = await RemovedDevices.load(opts.dataDir);
+    const directory = new PeerDirectory({ client, zones, log, isRemoved: (id) => removed.has(id) });
     await directory.start();
     const raw = opts.store ?? (await LmdbSymbolStore.open(join(opts.dataDir, 'store'), opts.quotaBytes !== undefined ? { quotaBytes: opts.quotaBytes } : {}));
     let node: MeshNode | null = null;
     const care = new StoreCare(raw, log, () => void node?.repair.pass().catch(() => undefined));
     const store = care.store;
-    node = new MeshNode(opts, log, keyring, client, zones, directory, store);
+    node = new MeshNode(opts, log, keyring, client, zones, directory, store, removed);
     care.start();
     try {
       await node.listen();
       node.repair.start();
+      node.resealer.start();
       node.watchPeerInfo();
     } catch (err) {
       directory.stop();
@@ -164,6 +175,7 @@ export class MeshNode {
 
   async stop(): Promise<void> {
     if (this.infoTimer) clearInterval(this.infoTimer);
+    await this.resealer.stop();
     await this.repair.stop();
     this.directory.stop();
     this.pool.closeAll();
@@ -253,6 +265,19 @@ export class MeshNode {
     this.infoTimer.unref();
   }
 
+  /**
+   * Stops trusting devices (entries new here are persisted first): their X25519 keys leave the
+   * cache, and the directory drops them, which tells repair, placement and the hub at once.
+   */
+  async removeDevices(entries: Removal[]): Promise<Removal[]> {
+    const added = await this.removed.add(entries.filter((e) => e.stableId !== this.self.stableId));
+    if (added.length === 0) return added;
+    for (const e of added) this.boxKeys.delete(e.stableId);
+    this.log.warn({ removed: added.map((e) => e.hostName) }, 'devices removed from the mesh; their requests are refused from now on');
+    await this.directory.refresh().catch(() => undefined);
+    return added;
+  }
+
   /** Re-reads zone keys from disk (after `fcp join` added some while the daemon ran). */
   async reloadKeys(): Promise<void> {
     const fresh = await Keyring.load(this.opts.dataDir);
@@ -290,6 +315,10 @@ export class MeshNode {
       store: this.store.health(),
       objects: this.store.listManifests().length,
       zoneKeys: this.keyring.zoneIds(),
+      /** Current epoch of each zone key, and older epochs still kept while re-sealing runs. */
+      zoneEpochs: Object.fromEntries(this.keyring.zoneIds().map((id) => [id, { epoch: this.keyring.zoneKey(id)!.epoch, older: this.keyring.olderKeys(id).map((k) => k.epoch) }])),
+      reseal: this.resealer.progress(),
+      removed: this.removed.list(),
       repair: this.repair.stats,
       peers: this.directory.all().map((i) => ({
         hostName: i.peer.hostName,

@@ -83,6 +83,8 @@ export interface PeerDirectoryOptions {
   pathTtlMs?: number;
   /** How long start() waits for tailscaled to be Running (default: as long as it takes). */
   startTimeoutMs?: number;
+  /** Devices removed from the mesh: left out like other people's devices (never members again). */
+  isRemoved?: (stableId: string) => boolean;
 }
 
 /** The error a caller gets for work that needs the tailnet while tailscaled is not Running. */
@@ -284,6 +286,8 @@ export class PeerDirectory extends EventEmitter {
       const peer = peerFromStatus(ps);
       // Other people's devices are never members, whatever tags they carry.
       if (isForeignPeer(peer)) continue;
+      // Nor are devices removed from the mesh: placement, repair and leases stop counting them.
+      if (this.opts.isRemoved?.(peer.stableId)) continue;
       peer.path = this.paths.fromStatus(ps);
       seen.add(peer.stableId);
       const old = this.infos.get(peer.stableId);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RaptorQDecoder } from '../raptorq/index.js';
 import { makeSymbols } from './coding.js';
-import { CryptoError, bytesEqual, objectIdToHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
+import { CryptoError, bytesEqual, zoneKeyFor, objectIdToHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
 import type { SymbolStore } from '../store/index.js';
 import type { Zone, ZoneRegistry } from '../zones/index.js';
 import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
@@ -227,7 +227,7 @@ export class RepairLoop {
       try {
         const m = await this.d.reader.findManifest(objectIdToHex(o.objectId));
         const zk = this.d.zoneKey(m.zone);
-        if (zk && bytesEqual(zk.keyId, m.keyId) && bytesEqual(m.objectId, o.objectId)) {
+        if (zk && zoneKeyFor(zk, m.keyId) && bytesEqual(m.objectId, o.objectId)) {
           await this.d.store.putManifest(m);
           this.stats.manifestsAdopted++;
         }

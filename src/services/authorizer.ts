@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import { Authorizer, type DecisionEvent } from '../authz/index.js';
 import type { MeshNode } from '../mesh/index.js';
 
-export function createAuthorizer(node: Pick<MeshNode, 'directory' | 'metrics' | 'log'>, onDecision?: (e: DecisionEvent) => void): Authorizer {
+export function createAuthorizer(node: Pick<MeshNode, 'directory' | 'metrics' | 'log' | 'removed'>, onDecision?: (e: DecisionEvent) => void): Authorizer {
   const log: Logger = node.log;
   return new Authorizer({
     selfZones: () => node.directory.selfZones,
+    isRemoved: (id) => node.removed.has(id),
     onDecision: (e) => {
       if (!e.allow) {
         node.metrics.refusals.inc({ reason: e.reason ?? 'denied' });

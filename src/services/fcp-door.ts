@@ -1,29 +1,20 @@
 // The FCP front door: turns the authenticated connection's caller into a device principal (its
 // path read now, per request) and hands each typed request to the peer or secrets service.
 import type { DevicePrincipal } from '../authz/index.js';
-import type { Caller, Handle, MeshNode, Outgoing, RequestContext } from '../mesh/index.js';
+import type { Handle, MeshNode, Outgoing, RequestContext } from '../mesh/index.js';
+import { devicePrincipal } from './device-principal.js';
 import { MeshError } from '../mesh/index.js';
 import type { Message } from '../wire/index.js';
+export { devicePrincipal } from './device-principal.js';
+import type { LifecycleService } from './lifecycle-service.js';
 import type { PeerService } from './peer-service.js';
 import type { SecretService } from './secret-service.js';
 
-export function devicePrincipal(node: Pick<MeshNode, 'directory' | 'zones'>, caller: Caller): DevicePrincipal {
-  const info = node.directory.byStableId(caller.stableId);
-  return {
-    kind: 'device',
-    stableId: caller.stableId,
-    hostName: caller.hostName,
-    address: caller.address,
-    tags: caller.tags,
-    zones: caller.zoneIds.filter((id) => node.zones.has(id)).map((id) => node.zones.get(id)),
-    path: info?.peer.path ?? 'offline',
-  };
-}
 
 /** Requests of another layer's peer door (the hub's); null when the type is not its own. */
 export type ExtraDoor = (p: DevicePrincipal, msg: Message) => Promise<Outgoing | null>;
 
-export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null, extra?: ExtraDoor): Handle {
+export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null, extra?: ExtraDoor, lifecycle?: LifecycleService): Handle {
   return async (ctx: RequestContext, msg: Message): Promise<Outgoing> => {
     const p = devicePrincipal(node, ctx.caller);
     switch (msg.t) {
@@ -69,6 +60,20 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
         return { t: 'ok' };
       case 'tomb_list':
         return { t: 'tomb_list_result', tombstones: peers.listTombstones(p, msg.zone) };
+      case 'removed_put':
+        if (!lifecycle) break;
+        await lifecycle.putRemovals(p, msg.removed);
+        return { t: 'ok' };
+      case 'removed_list':
+        if (!lifecycle) break;
+        return { t: 'removed_list_result', removed: lifecycle.listRemovals(p) };
+      case 'zone_key_put':
+        if (!lifecycle) break;
+        await lifecycle.putZoneKeys(p, msg.keys);
+        return { t: 'ok' };
+      case 'zone_key_get':
+        if (!lifecycle) break;
+        return { t: 'zone_key_result', ...lifecycle.getZoneKey(p, msg.zone, msg.epoch, msg.boxPublicKey, msg.proof) };
       case 'secret':
         if (!secrets) break;
         return { t: 'secret_result', body: await secrets.share(p, msg.body) };

@@ -3,7 +3,7 @@
 // before the mesh acts. The namespace itself lives in files/names; this binds it to the mesh:
 // its objects go through the writer and reader, its heads and tombstones through NameRecords.
 import { inZone, LOCAL_LIBRARY, type Authorizer, type Principal } from '../authz/index.js';
-import { bytesEqual, objectIdFromHex, objectIdToHex, type Manifest, type Tombstone } from '../crypto/index.js';
+import { zoneKeyFor, bytesEqual, objectIdFromHex, objectIdToHex, type Manifest, type Tombstone } from '../crypto/index.js';
 import {
   COLLECTED_SCHEMAS,
   DEFAULT_GC_GRACE_MS,
@@ -139,7 +139,7 @@ export class NamesService {
         const m = await this.node.reader.findManifest(id);
         if (m.zone !== zone.id) throw new FilesError('FILES_DAMAGED', `${id.slice(0, 12)} is an object of ${m.zone}, named in ${zone.id}`);
         const zk = this.node.keyring.requireZoneKey(zone.id);
-        if (!bytesEqual(zk.keyId, m.keyId)) throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${zone.id} key epoch ${m.epoch}; this device has epoch ${zk.epoch}`);
+        if (!zoneKeyFor(zk, m.keyId)) throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${zone.id} key epoch ${m.epoch}; this device has epoch ${zk.epoch}`);
         return this.node.reader.read(m, zone, zk);
       },
     };

@@ -1,6 +1,6 @@
 // Whole objects for a principal (the local user today): put, get, inspect and list. Each method
 // asks authorize() with the object's zone before the mesh acts.
-import { bytesEqual, objectIdToHex, type Manifest } from '../crypto/index.js';
+import { zoneKeyFor, bytesEqual, objectIdToHex, type Manifest } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
 import { healthFromSummaries, inspectObject, meshUsage, MeshError, type MeshNode, type MeshUsage, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
 import type { Zone } from '../zones/index.js';
@@ -39,7 +39,7 @@ export class ObjectService {
     const m = await this.manifest(p, idOrPrefix);
     const zone = this.zone(m.zone);
     const zk = this.node.keyring.requireZoneKey(zone.id);
-    if (!bytesEqual(zk.keyId, m.keyId)) {
+    if (!zoneKeyFor(zk, m.keyId)) {
       throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${zone.id} key epoch ${m.epoch}; this device has epoch ${zk.epoch}`);
     }
     return this.node.reader.read(m, zone, zk, opts);

@@ -2,7 +2,7 @@
 // list, erase, join. Every method takes the calling device's principal and asks authorize()
 // before it touches the store. Writes are refused rather than allowed to change what is stored:
 // other bytes at a stored position, another zone for a known object, or another zone key.
-import { bytesEqual, envelopeHeader, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
+import { bytesEqual, envelopeHeader, zoneKeyFor, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
 import { inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
 import { BATCH_BYTES, joinAad, MeshError, normaliseWant, symbolBatches, type MeshNode } from '../mesh/index.js';
 import { MAX_TOMBSTONES, SUMMARY_PAGE_MAX, type SummaryEntry, type SymbolKey, type ZoneSummaryDigest } from '../wire/index.js';
@@ -21,6 +21,8 @@ export class PeerService {
   constructor(
     private readonly node: NodeParts,
     private readonly authz: Authorizer,
+    /** A writer named a newer epoch of a zone key than this device has: time to ask the members for it. */
+    private readonly onNewerEpoch: (zone: string) => void = () => undefined,
   ) {}
 
   private zone(id: string): Zone {
@@ -31,7 +33,7 @@ export class PeerService {
   private zoneOfKeyId(keyId: Uint8Array): Zone | null {
     for (const id of this.node.keyring.zoneIds()) {
       const zk = this.node.keyring.zoneKey(id);
-      if (zk && bytesEqual(zk.keyId, keyId) && this.node.zones.has(id)) return this.node.zones.get(id);
+      if (zk && zoneKeyFor(zk, keyId) && this.node.zones.has(id)) return this.node.zones.get(id);
     }
     return null;
   }
@@ -40,7 +42,9 @@ export class PeerService {
   private requireSameKey(zone: Zone, keyId: Uint8Array, epoch: number): void {
     const zk = this.node.keyring.zoneKey(zone.id);
     if (!zk) throw new MeshError('MESH_NO_ZONE_KEY', `${this.node.self.hostName} has no ${zone.id} key; run \`fcp join\` on it`);
-    if (!bytesEqual(zk.keyId, keyId)) {
+    if (!zoneKeyFor(zk, keyId)) {
+      if (epoch > zk.epoch) this.onNewerEpoch(zone.id);
+      if (epoch > zk.epoch) throw new MeshError('MESH_KEY_MISMATCH', `${this.node.self.hostName} has ${zone.id} key epoch ${zk.epoch}, older than the writer's ${epoch}; it takes the new epoch from a member shortly`);
       throw new MeshError(
         'MESH_KEY_MISMATCH',
         `${this.node.self.hostName} has another ${zone.id} key (epoch ${zk.epoch}) than the writer's (epoch ${epoch}); it was probably set up with a second \`fcp init --first\`: reset it and \`fcp join\` the mesh`,
@@ -237,6 +241,8 @@ export class PeerService {
     const keys: Uint8Array[] = [];
     for (const id of this.node.keyring.zoneIds()) {
       if (!this.node.zones.has(id) || !this.authz.check(p, 'zone-key.get', inZone(this.node.zones.get(id))).allow) continue;
+      // Earlier epochs still kept (re-sealing runs) go first, the current key last.
+      for (const zk of [...this.node.keyring.olderKeys(id)].reverse()) keys.push(sealTo(boxPublicKey, serializeZoneKey(zk), joinAad(p.stableId)));
       keys.push(sealTo(boxPublicKey, serializeZoneKey(this.node.keyring.requireZoneKey(id)), joinAad(p.stableId)));
     }
     this.node.log.info({ peer: p.hostName, zones: keys.length }, 'device joined');

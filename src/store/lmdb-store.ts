@@ -427,6 +427,27 @@ export class LmdbSymbolStore implements SymbolStore {
     }
   }
 
+  async resealSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<number> {
+    this.ensureOpen();
+    checkObjectId(objectId);
+    const batch = dedupeEntries(checkEntries(entries));
+    if (batch.length === 0) return 0;
+    const outcome = await this.write(batch.reduce((n, e) => n + e.env.length, 0), (env) => {
+      const writes: Array<[Buffer, Uint8Array]> = [];
+      for (const e of batch) {
+        const key = symbolKey(objectId, e.sbn, e.esi);
+        const existing = env.symbols.getBinary(key);
+        if (!existing) continue;
+        if (existing.length !== e.env.length) return { ok: false as const, e };
+        writes.push([key, e.env]);
+      }
+      for (const [key, value] of writes) env.symbols.put(key, value);
+      return { ok: true as const, n: writes.length };
+    });
+    if (!outcome.ok) throw new StoreError('STORE_CONFLICT', `a re-sealed symbol (${outcome.e.sbn}, ${outcome.e.esi}) must keep its length`);
+    return outcome.n;
+  }
+
   async getSymbols(objectId: Uint8Array, want?: SymbolPosition[], limit?: number): Promise<SymbolEntry[]> {
     this.ensureOpen();
     checkObjectId(objectId);

@@ -102,6 +102,26 @@ export class MemorySymbolStore implements SymbolStore {
     this.noteHolding(hex);
   }
 
+  async resealSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<number> {
+    this.ensureOpen();
+    checkObjectId(objectId);
+    const batch = dedupeEntries(checkEntries(entries));
+    const held = this.objects.get(hexOf(objectId));
+    if (!held) return 0;
+    for (const e of batch) {
+      const existing = held.get(positionKey(e.sbn, e.esi));
+      if (existing && existing.length !== e.env.length) throw new StoreError('STORE_CONFLICT', `a re-sealed symbol (${e.sbn}, ${e.esi}) must keep its length`);
+    }
+    let n = 0;
+    for (const e of batch) {
+      const key = positionKey(e.sbn, e.esi);
+      if (!held.has(key)) continue;
+      held.set(key, copy(e.env));
+      n++;
+    }
+    return n;
+  }
+
   /** Brings the holdings summary of one object up to date after a write (its own symbols only). */
   private noteHolding(hex: string): void {
     const held = this.objects.get(hex);

@@ -72,6 +72,13 @@ export interface SymbolStore {
    * STORE_GONE when the directory was deleted under the store, STORE_CORRUPT on damaged files.
    */
   putSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<void>;
+  /**
+   * Re-sealing after a zone key rotation: replaces the envelopes of positions already held by
+   * envelopes of the same length (usage and holdings do not change), all in one durable write;
+   * positions not held are skipped. Returns how many were replaced. Only this device's own
+   * re-sealing calls it; peers can never replace a stored symbol (putSymbols refuses).
+   */
+  resealSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<number>;
   /** Symbols of an object in (sbn, esi) order; only `want` positions if given; at most `limit`. */
   getSymbols(objectId: Uint8Array, want?: SymbolPosition[], limit?: number): Promise<SymbolEntry[]>;
   /** Positions held for an object, in (sbn, esi) order. */

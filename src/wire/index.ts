@@ -55,6 +55,8 @@ export {
   SUMMARY_ZONES_MAX,
   type WireProfile,
   type WireHead,
+  type WireRemoval,
+  MAX_REMOVALS,
   type LeaseMessage,
   type HeadCommitMessage,
   type InvokeMessage,

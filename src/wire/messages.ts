@@ -68,6 +68,16 @@ export interface HeadResultMessage extends Envelope<'head_result'> { head?: Wire
 export interface HeadCommitMessage extends Envelope<'head_commit'> { key: string; zone: string; head: WireHead }
 export interface InvokeMessage extends Envelope<'invoke'> { connector: string; op: string; input: string; deadlineMs: number; traceId: string; idempotencyKey?: string }
 export interface InvokeResultMessage extends Envelope<'invoke_result'> { output: string }
+/** A device the mesh no longer trusts (grow-only set, spread between members). */
+export interface WireRemoval { stableId: string; hostName: string; zones: string[]; at: number; by: string }
+export interface RemovedPutMessage extends Envelope<'removed_put'> { removed: WireRemoval[] }
+export interface RemovedListMessage extends Envelope<'removed_list'> {}
+export interface RemovedListResultMessage extends Envelope<'removed_list_result'> { removed: WireRemoval[] }
+/** New zone key epochs, each sealed to the receiving device's X25519 key and bound to its node id. */
+export interface ZoneKeyPutMessage extends Envelope<'zone_key_put'> { keys: Uint8Array[] }
+/** A member asks for a newer epoch than `epoch`, proving it holds the zone's ObjectIdKey. */
+export interface ZoneKeyGetMessage extends Envelope<'zone_key_get'> { zone: string; epoch: number; boxPublicKey: Uint8Array; proof: Uint8Array }
+export interface ZoneKeyResultMessage extends Envelope<'zone_key_result'> { epoch: number; resealing: boolean; keys: Uint8Array[] }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -111,6 +121,12 @@ export type Message =
   | HeadCommitMessage
   | InvokeMessage
   | InvokeResultMessage
+  | RemovedPutMessage
+  | RemovedListMessage
+  | RemovedListResultMessage
+  | ZoneKeyPutMessage
+  | ZoneKeyGetMessage
+  | ZoneKeyResultMessage
   | OkMessage
   | ErrorMessage;
 
@@ -197,6 +213,10 @@ const wireProfile = record<WireProfile>({
   freeMemoryMb: uint(0xffffffff),
   cpuCores: uint(0xffff),
 });
+/** Removed devices one message may carry (a mesh removes a handful in its life). */
+export const MAX_REMOVALS = 4096;
+const wireRemoval = record<WireRemoval>({ stableId: text({ max: 256 }), hostName: text({ max: 256 }), zones: arrayOf(zone, 64), at: uint(), by: text({ max: 256 }) });
+const sealedKeys = arrayOf(bytes({ min: 1, max: 4096 }), 256);
 const wireHead = record<WireHead>({ seq: uint(), objectId: hexObjectId, leaseSeq: optional(uint()) });
 
 /** Fields of each message type besides v, t and id. */
@@ -240,6 +260,12 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   head_commit: { key: headKey, zone, head: wireHead },
   invoke: { connector: connectorId, op: text({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }), input: text({ min: 0, max: MAX_INVOKE_JSON }), deadlineMs: uint(3_600_000), traceId: text({ max: 64, pattern: /^[0-9a-f-]+$/ }), idempotencyKey: optional(text({ max: 128 })) },
   invoke_result: { output: text({ min: 0, max: MAX_INVOKE_JSON }) },
+  removed_put: { removed: arrayOf(wireRemoval, MAX_REMOVALS) },
+  removed_list: {},
+  removed_list_result: { removed: arrayOf(wireRemoval, MAX_REMOVALS) },
+  zone_key_put: { keys: sealedKeys },
+  zone_key_get: { zone, epoch: uint(), boxPublicKey: bytes({ exact: 32 }), proof: bytes({ exact: 32 }) },
+  zone_key_result: { epoch: uint(), resealing: flag(), keys: sealedKeys },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

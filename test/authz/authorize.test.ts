@@ -113,6 +113,22 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['a connector uses a secret through its host', connector('z:private'), 'secret.use', null, owner, true],
   ['a connector may not invoke connectors', connector('z:private'), 'hub.invoke', 'z:private', owner, false, 'not-a-connector-action'],
   ['a connector may not list secrets', connector('z:private'), 'secret.list', null, owner, false, 'not-a-connector-action'],
+  ['lifecycle: an owner peer spreads the removal of an owner device', device(['z:owner']), 'removal.put', 'z:owner', owner, true],
+  ['lifecycle: a work peer may not remove a private device', device(['z:work']), 'removal.put', 'z:private', owner, false, 'caller-zone'],
+  ['lifecycle: a work device takes the removal of a private device from an owner device', device(['z:owner']), 'removal.put', 'z:private', work, true],
+  ['lifecycle: a public device may not tell a work device of a private removal', device(['z:public']), 'removal.put', 'z:private', work, false, 'caller-zone'],
+  ['lifecycle: a removal names the zones it is about', device(['z:owner']), 'removal.put', null, owner, false, 'needs-zone'],
+  ['lifecycle: any zoned peer reads the removed set', device(['z:public'], 'derp'), 'removal.list', null, owner, true],
+  ['lifecycle: a private member sends a new private epoch', device(['z:private'], 'derp'), 'zone-key.put', 'z:private', owner, true],
+  ['lifecycle: a public device may not send a private key', device(['z:public']), 'zone-key.put', 'z:private', owner, false, 'caller-zone'],
+  ['lifecycle: owner key epochs never over DERP', device(['z:owner'], 'derp'), 'zone-key.get', 'z:owner', owner, false, 'transport'],
+  ['lifecycle: local user on an owner device removes a work device', LOCAL_CONTROL, 'device.remove', 'z:work', owner, true],
+  ['lifecycle: local user on a work device may not remove an owner device', LOCAL_CONTROL, 'device.remove', 'z:owner', work, false, 'self-zone'],
+  ['lifecycle: local user rotates a held zone', LOCAL_CONTROL, 'zone.rotate', 'z:private', owner, true],
+  ['lifecycle: local user may not rotate a zone this device may not hold', LOCAL_CONTROL, 'zone.rotate', 'z:owner', work, false, 'self-zone'],
+  ['lifecycle: a peer may not rotate this device\'s keys', device(['z:owner']), 'zone.rotate', 'z:owner', owner, false, 'not-a-local-action'],
+  ['lifecycle: a peer may not remove devices as the local user', device(['z:owner']), 'device.remove', 'z:owner', owner, false, 'not-a-local-action'],
+  ['lifecycle: the local user does not spread removals as a peer', LOCAL_CONTROL, 'removal.put', 'z:owner', owner, false, 'not-a-peer-action'],
 ];
 
 test('authorization table: explicit rows', () => {
@@ -152,6 +168,11 @@ test('authorization sweep: every action x principal kind x zone x path obeys the
           }
           if (ACCESS[action] === 'none') continue;
           assert.ok(zone, `${action} allowed without a zone`);
+          if (ACCESS[action] === 'vouch' && p.kind === 'device') {
+            // A statement about the zone, not its data: the caller must be able to write the zone.
+            assert.ok(p.zones[0]!.confidentiality >= zone.confidentiality && p.zones[0]!.integrity >= zone.integrity, `${p.hostName} vouches for ${zone.id}`);
+            continue;
+          }
           // This device never serves or takes data of a zone more confidential than its own.
           assert.ok(Z(selfZone).confidentiality >= zone.confidentiality, `${action} ${zone.id} on a ${selfZone} device`);
           if (p.kind === 'device') {
@@ -166,6 +187,23 @@ test('authorization sweep: every action x principal kind x zone x path obeys the
     }
   }
   assert.ok(allowed > 100 && allowed < cases, `${allowed} of ${cases} allowed`);
+});
+
+test('a removed device is denied every peer action, whatever its zone and path; others are not affected', () => {
+  const removed = device(['z:owner']);
+  const other = { ...device(['z:owner']), stableId: 'n-still-member' };
+  const ctx = { selfZones: [Z('z:owner')], isRemoved: (id: string) => id === removed.stableId };
+  for (const action of PEER_ACTIONS) {
+    for (const zoneId of [null, ...ZONE_IDS]) {
+      const d = decide(removed, action, zoneId ? inZone(Z(zoneId)) : NODE, ctx);
+      assert.equal(d.allow, false, `${action} ${zoneId}`);
+      if (!d.allow) assert.equal(d.reason, 'removed');
+    }
+  }
+  assert.equal(decide(other, 'symbols.fetch', inZone(Z('z:owner')), ctx).allow, true);
+  assert.equal(decide(LOCAL_CONTROL, 'admin.status', NODE, ctx).allow, true);
+  const authz = new Authorizer({ selfZones: () => [Z('z:owner')], isRemoved: ctx.isRemoved });
+  assert.throws(() => authz.authorize(removed, 'node.info', NODE), (e: AuthzError) => e.code === 'AUTHZ_DENIED' && e.reason === 'removed' && /removed/.test(e.message));
 });
 
 test('every decision, allow or deny, is one event; authorize throws AUTHZ_DENIED with the reason', () => {

@@ -24,6 +24,8 @@ export interface InProcessOptions {
   hub?: SovereignMeshConfig['hub'];
   /** Quarantine of collected objects' copies (ms); 0 here (erased at once) unless a test asks. */
   gcQuarantineMs?: number;
+  /** Background re-sealing after a rotation (default here: steps only when a test asks). */
+  reseal?: SovereignMeshConfig['reseal'];
 }
 
 export class InProcessMesh {
@@ -78,6 +80,8 @@ export class InProcessMesh {
       logger: pino({ level: process.env.FCP_TEST_LOG ?? 'silent' }),
       repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
       secretsRestoreIntervalMs: 0,
+      catchUpIntervalMs: 0,
+      reseal: { intervalMs: 0, membersCheckMs: 0, ...(this.opts.reseal ?? {}) },
       names: { gcIntervalMs: 0 },
       gcQuarantineMs: this.opts.gcQuarantineMs ?? 0,
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),

@@ -94,6 +94,28 @@ for (const [name, make] of Object.entries(factories)) {
     }
   });
 
+  test(`${name}: resealSymbols replaces held positions in place (same length), skips others, keeps usage and holdings`, async () => {
+    const { store, cleanup } = await make();
+    try {
+      const id = bytes(32);
+      const batch = entries(4, 64);
+      await store.putSymbols(id, batch);
+      await store.putManifest(manifest(id, 'z:private'));
+      const digest = store.holdingsDigest('z:private');
+      const fresh = [{ sbn: 0, esi: 1, env: bytes(64) }, { sbn: 0, esi: 3, env: bytes(64) }, { sbn: 0, esi: 9, env: bytes(64) }];
+      assert.equal(await store.resealSymbols(id, fresh), 2, 'the position not held is skipped');
+      const got = await store.getSymbols(id);
+      assert.deepEqual(got.map((e) => Buffer.from(e.env)), [batch[0]!.env, fresh[0]!.env, batch[2]!.env, fresh[1]!.env].map((b) => Buffer.from(b)));
+      assert.deepEqual(store.usage(), { symbols: 4, bytes: 256, quotaBytes: null });
+      assert.deepEqual(store.holdingsDigest('z:private'), digest, 'counts and bytes did not change');
+      await assert.rejects(store.resealSymbols(id, [{ sbn: 0, esi: 0, env: bytes(65) }, { sbn: 0, esi: 2, env: bytes(64) }]), (err: Error & { code?: string }) => err.code === 'STORE_CONFLICT');
+      assert.deepEqual((await store.getSymbols(id, [[0, 2]]))[0]!.env, batch[2]!.env, 'nothing of a refused batch was written');
+      assert.equal(await store.resealSymbols(bytes(32), fresh), 0, 'an object not held: nothing');
+    } finally {
+      await cleanup();
+    }
+  });
+
   test(`${name}: deleteSymbols removes only the named symbols, keeps the manifest and the counters exact`, async () => {
     const { store, cleanup } = await make();
     try {

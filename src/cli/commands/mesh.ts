@@ -172,6 +172,9 @@ export function registerMeshCommands(program: Command): void {
         storage: { symbols: number; bytes: number };
         objects: number;
         zoneKeys: string[];
+        zoneEpochs?: Record<string, { epoch: number; older: number[] }>;
+        reseal?: Array<{ zone: string; epoch: number; state: string; objects: number; done: number; symbols: number }>;
+        removed?: Array<{ hostName: string; at: number }>;
         peers: Array<{ hostName: string; address: string; online: boolean; path: string; latencyMs?: number; zones: string[]; member?: boolean }>;
       };
       const s = await control(cmd).json<Status>('/v1/status');
@@ -182,7 +185,9 @@ export function registerMeshCommands(program: Command): void {
           `this device: ${s.self.hostName} ${s.self.address}:${s.port} zones ${s.self.zones.join(', ') || 'none'}`,
           `tailscaled:  ${s.tailscaled ? `${s.tailscaled.state}${s.tailscaled.running ? '' : ` (${s.tailscaled.advice})`}` : 'unknown'}`,
           `store:       ${s.store ? `${s.store.state}${s.store.detail ? ` (${s.store.detail})` : ''}${s.store.startedFresh ? `; ${s.store.startedFresh.message}` : ''}` : 'unknown'}`,
-          `zone keys:   ${s.zoneKeys.join(', ') || 'none'}`,
+          `zone keys:   ${s.zoneKeys.map((z) => (s.zoneEpochs?.[z]?.epoch ? `${z} (epoch ${s.zoneEpochs[z]!.epoch})` : z)).join(', ') || 'none'}`,
+          ...(s.reseal ?? []).filter((r) => r.state !== 'done').map((r) => `re-sealing:  ${r.zone} to epoch ${r.epoch}: ${r.state === 'resealing' ? `${r.done} of ${r.objects} objects (${r.symbols} symbols)` : 'done here, waiting for the other members'}`),
+          ...(s.removed?.length ? [`removed:     ${s.removed.map((r) => `${r.hostName} (${new Date(r.at).toISOString().slice(0, 16).replace('T', ' ')})`).join(', ')}`] : []),
           `storage:     ${s.storage.symbols} symbols, ${humanBytes(s.storage.bytes)}, ${s.objects} objects`,
           `health:      ${objects.length - degraded.length} of ${objects.length} objects meet their placement policy${degraded.length ? `; below it: ${degraded.map((o) => `${o.objectId.slice(0, 12)}… (${o.zone})`).join(', ')}` : ''}`,
           'peers:',
