@@ -64,7 +64,7 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown): voi
 function page(csrf: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="fcp-csrf" content="${csrf}"><title>fcp mesh</title><link rel="stylesheet" href="/assets/app.css"></head>
+<meta name="fcp-csrf" content="${csrf}"><title>fcp mesh</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/app.css"></head>
 <body><div id="app"><p class="loading">Loading the mesh…</p></div><script type="module" src="/assets/app.js"></script></body></html>
 `;
 }
