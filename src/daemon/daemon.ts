@@ -95,7 +95,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     try {
       dashboard = await startDashboardServer({
         service: mesh.services.dashboard,
-        viewers: { whois: (ip) => node.client.whois(ip), zonesForTags: (tags) => node.zones.zonesForTags(tags), ownerLogins: cfg.dashboardOwners },
+        viewers: { whois: (ip) => node.client.whois(ip), zonesForTags: (tags) => node.zones.zonesForTags(tags), ownerLogins: cfg.dashboardOwners, self: () => ({ stableId: node.self.stableId, hostName: node.self.hostName, tags: node.directory.self.tags }) },
         names: () => ({ hostName: node.self.hostName, address: node.self.address }),
         port: cfg.dashboardPort,
         log,

@@ -13,6 +13,8 @@ import type { Zone } from '../zones/index.js';
 export interface ViewerDeps {
   whois: (ip: string) => Promise<WhoIs | null>;
   zonesForTags: (tags: string[]) => Zone[];
+  /** This device, the viewer of a request serve did not forward (a browser on this machine). */
+  self: () => { stableId: string; hostName: string; tags: string[] };
   /** Logins that own the mesh (config dashboard.owners); owner-zone devices are owners too. */
   ownerLogins: readonly string[];
 }
@@ -31,7 +33,13 @@ export async function identifyViewer(headers: IncomingHttpHeaders, deps: ViewerD
   const login = one(headers['tailscale-user-login'])?.trim() || null;
   const ip = forwardedFor(headers);
   let device: ViewerPrincipal['device'] = null;
-  if (ip) {
+  if (!ip && login === null) {
+    // Not forwarded by serve: a browser on this very machine. The server listens on loopback
+    // only, and anyone who can reach loopback could add serve's headers anyway, so this is
+    // this device's own user, not a stranger.
+    const self = deps.self();
+    device = { stableId: self.stableId, hostName: self.hostName, zones: deps.zonesForTags(self.tags) };
+  } else if (ip) {
     const who = await deps.whois(ip).catch(() => null);
     if (who) device = { stableId: who.node.stableId, hostName: who.node.hostName, zones: deps.zonesForTags(who.node.tags) };
   }

@@ -114,7 +114,8 @@ test('Funnel requests, foreign Host names, unidentified and non-owner viewers ar
   const rebound = await raw('GET', `${url}api/snapshot`, { 'x-forwarded-for': SERVER, host: 'attacker.example:80' });
   assert.equal(rebound.status, 403);
   assert.equal(codeOf(rebound.body), 'DASHBOARD_HOST_REFUSED');
-  const nobody = await raw('GET', `${url}api/snapshot`, {});
+  // Forwarded from an address whois does not know: nobody of this tailnet.
+  const nobody = await raw('GET', `${url}api/snapshot`, { 'x-forwarded-for': `127.77.${SUBNET}.99` });
   assert.equal(nobody.status, 403);
   assert.equal(codeOf(nobody.body), 'AUTHZ_DENIED');
   // A work device may look but not change anything.
@@ -126,4 +127,7 @@ test('Funnel requests, foreign Host names, unidentified and non-owner viewers ar
   const change = await raw('POST', `${url}api/repair`, { 'x-forwarded-for': WORKLAPTOP, origin: url.replace(/\/$/, ''), 'x-fcp-csrf': csrf });
   assert.equal(change.status, 403);
   assert.equal(codeOf(change.body), 'AUTHZ_DENIED');
+  // A browser on the device itself (not forwarded by serve) is the device's own user.
+  const local = JSON.parse((await raw('GET', `${url}api/snapshot`, {})).body) as { viewer: { name: string; owner: boolean } };
+  assert.deepEqual(local.viewer, { name: 'laptop', owner: true });
 });

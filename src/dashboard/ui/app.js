@@ -12,6 +12,7 @@ const ago = (at) => {
   return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 };
 const bytes = (n) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`);
+const ms = (n) => `${n < 10 ? n.toFixed(1) : Math.round(n)} ms`;
 const stateOf = (d) => (d.self ? 'self' : !d.online ? 'offline' : d.member ? 'online' : 'offline');
 
 function Badge({ kind, children }) {
@@ -34,7 +35,7 @@ function DeviceGraph({ devices }) {
     ${pos.map(
       ({ d, x, y }) => html`<g>
         <line x1=${cx} y1=${cy} x2=${x} y2=${y} class=${`link ${d.path} ${stateOf(d)}`} />
-        <text x=${(cx + x) / 2} y=${(cy + y) / 2 - 4} class="link-label">${stateOf(d) === 'offline' ? 'offline' : `${d.path}${d.latencyMs != null ? ` ${d.latencyMs} ms` : ''}`}</text>
+        <text x=${(cx + x) / 2} y=${(cy + y) / 2 - 4} class="link-label">${stateOf(d) === 'offline' ? 'offline' : `${d.path}${d.latencyMs != null ? ` ${ms(d.latencyMs)}` : ''}`}</text>
       </g>`,
     )}
     ${pos.map(
@@ -61,7 +62,7 @@ function Devices({ devices }) {
               <td><b>${d.hostName}</b><div class="dim">${d.address}</div></td>
               <td><${Badge} kind=${stateOf(d)}>${stateOf(d) === 'self' ? 'this device' : stateOf(d)}<//></td>
               <td>${d.path}</td>
-              <td>${d.latencyMs == null ? '–' : `${d.latencyMs} ms`}</td>
+              <td>${d.latencyMs == null ? '–' : ms(d.latencyMs)}</td>
               <td>${d.zones.map((z) => html`<${Badge} kind="zone">${z}<//> `)}</td>
               <td class="dim">${d.profile ? Object.entries(d.profile).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k}=${v}`).join(' ') : '–'}</td>
               <td>${d.runs.join(', ') || '–'}</td>
