@@ -5,7 +5,6 @@
 // a value.
 import { NODE, type Authorizer, type Principal } from '../authz/index.js';
 import type { AuditRecorder, VerifyReport } from '../audit/index.js';
-import type { MeshHub } from '../hub/mesh-hub.js';
 import { inspectObject, type MeshNode, type ObjectHealth, type RepairOutcome, type RepairStats } from '../mesh/index.js';
 import type { SecretListing } from '../secrets/index.js';
 
@@ -65,7 +64,11 @@ export interface DashboardDeps {
   /** Secret listings (names, k-of-n, holders online): never values. */
   listSecrets: () => Promise<SecretListing[]>;
   recorder: Pick<AuditRecorder, 'entries' | 'verify'>;
-  hub: Pick<MeshHub, 'placements' | 'deviceListing'>;
+  /** The hub across devices (MeshHub): where connectors run and each device's profile. */
+  hub: {
+    placements(): Array<{ id: string; zone: string; preferred?: string; runningOn?: string; leaseSeq: number }>;
+    deviceListing(): Array<{ hostName: string; profile?: unknown; runs: string[] }>;
+  };
 }
 
 /** A view opened for one authorized viewer: its snapshots need no further decision. */
