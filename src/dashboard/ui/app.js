@@ -92,7 +92,7 @@ function PlacementMap({ objects, devices }) {
             const blocks = Math.max(1, o.holders[0]?.blocks.length ?? 1);
             return Array.from({ length: blocks }, (_, b) => {
               const c = held?.blocks[b] ?? 0;
-              return html`<td class="cell" style=${`--fill:${c / max}`} title=${`${n}: ${c} symbols of block ${b} of ${o.objectId.slice(0, 12)}`}>${c || ''}</td>`;
+              return html`<td class=${`cell${c / max > 0.5 ? ' dark' : ''}`} style=${`--fill:${c / max}`} title=${`${n}: ${c} symbols of block ${b} of ${o.objectId.slice(0, 12)}`}>${c || ''}</td>`;
             });
           })}
         </tr>`,
