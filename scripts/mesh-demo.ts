@@ -119,14 +119,18 @@ async function hubCalls(mesh: DevMesh, assistant: Client): Promise<boolean> {
   return after?.n === 3 && copies.length === 1 && copies[0] === next;
 }
 
+const KEEP = process.argv.includes('--keep');
+
 async function main(): Promise<void> {
   out('fcp-mesh demo: your AI data as RaptorQ symbols spread over your own devices');
   step(1, 'Starting a dev tailnet of five devices, each with its own fcpd');
   // Short repair timings so healing is visible within the demo (defaults: 60 s passes, 10 min grace).
   // Hub leases of 1.5 s, so a failover is seen within the demo (default 15 s). Collected copies
   // erased at once, so the space is seen coming back (default: kept 10 min, for puts under way).
-  const mesh = await DevMesh.start({ env: { FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250', FCP_GC_QUARANTINE_MS: '0' } });
+  // Every fcpd also serves its dashboard on a free loopback port (FCP_DASHBOARD_PORT=0).
+  const mesh = await DevMesh.start({ env: { FCP_DASHBOARD_PORT: '0', FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250', FCP_GC_QUARANTINE_MS: '0' } });
   let failed = false;
+  let dashboardUrl = '';
   try {
     for (const d of mesh.devices) {
       const path = mesh.tailnet.snapshot().find((s) => s.name === d.name)!.path;
@@ -134,6 +138,10 @@ async function main(): Promise<void> {
     }
     out('   laptop ran `fcp init --first`; the others ran `fcp init` and `fcp join laptop --code …`,');
     out('   receiving exactly the zone keys their tags allow.');
+    dashboardUrl = mesh.dashboardUrl('laptop');
+    const seen = (await (await fetch(`${dashboardUrl}api/snapshot`)).json()) as { devices: Array<{ hostName: string; member: boolean }> };
+    if (seen.devices.length !== 5) failed = true;
+    out(`   dashboard: ${dashboardUrl}  (${seen.devices.filter((d) => d.member).length} of ${seen.devices.length} devices up; publish it with \`tailscale serve\`)`);
 
     step(2, 'Storing files in different zones');
     const files = [
@@ -376,9 +384,17 @@ async function main(): Promise<void> {
     const stillReads = sha(await mesh.get('server', ids.get('notes.md')!)) === sha(files.find((f) => f.name === 'notes.md')!.data) && sha(await mesh.get('server', freshId)) === sha(fresh);
     if (!stillReads) failed = true;
     out(`   every object still reads from the devices left: ${stillReads ? 'yes' : 'NO'}; the desktop keeps only what it had already copied`);
+    if (KEEP) {
+      out(`\nThe dev mesh keeps running (--keep). Dashboard: ${dashboardUrl}  (working directory ${mesh.dir}); Ctrl-C stops it.`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
   } finally {
     await mesh.stop();
   }
+  if (dashboardUrl) out(`\nThe dashboard was served at ${dashboardUrl} during the run (npm run demo -- --keep leaves it up).`);
   out(failed ? '\nDemo FAILED: see the lines above.' : '\nDone: every file came back byte-identical, zones held, the secret never touched disk, the mesh healed, deleted files freed their space, the assistant used its tools on other devices; nothing left running.');
   if (failed) process.exitCode = 1;
 }

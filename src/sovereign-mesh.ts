@@ -13,6 +13,7 @@ import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
 import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
 import { HubService, type HubRoute } from './services/hub-service.js';
+import { DashboardService } from './services/dashboard-service.js';
 import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -67,6 +68,8 @@ export interface MeshServices {
   hubMesh: MeshHub;
   /** Removing devices and rotating zone keys. */
   lifecycle: LifecycleService;
+  /** The web dashboard's views and owner actions (viewer principals). */
+  dashboard: DashboardService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -150,7 +153,8 @@ export class SovereignMesh {
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
     const objects = new ObjectService(node, authz);
-    const secrets = new SecretService(new Secrets(transport, holder), holder, node.zones, authz);
+    const secretsCore = new Secrets(transport, holder);
+    const secrets = new SecretService(secretsCore, holder, node.zones, authz);
     const hubLog = node.log.child({ component: 'hub' });
     // The host, its egress proxy and the hub service refer to each other through these closures.
     let hub: HubService<ConnectorManifest> | null = null;
@@ -203,6 +207,7 @@ export class SovereignMesh {
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
       lifecycle: new LifecycleService(node, authz),
+      dashboard: new DashboardService({ node, authz, listSecrets: () => secretsCore.list(), recorder, hub: hubMesh }),
     };
     services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg), services.lifecycle));

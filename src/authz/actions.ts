@@ -73,12 +73,19 @@ export const LOCAL_ACTIONS = [
  */
 export const CONNECTOR_ACTIONS = ['object.put', 'object.get', 'hub.state.get', 'hub.state.put', 'secret.use'] as const;
 
+/**
+ * What a dashboard viewer may ask: `view` reads the mesh's state (never a secret's value);
+ * the others change something and are for owners only.
+ */
+export const DASHBOARD_ACTIONS = ['dashboard.view', 'dashboard.repair', 'dashboard.scrub'] as const;
+
+export type DashboardAction = (typeof DASHBOARD_ACTIONS)[number];
 export type PeerAction = (typeof PEER_ACTIONS)[number];
 export type LocalAction = (typeof LOCAL_ACTIONS)[number];
 export type ConnectorAction = (typeof CONNECTOR_ACTIONS)[number];
-export type Action = PeerAction | LocalAction | ConnectorAction;
+export type Action = PeerAction | LocalAction | ConnectorAction | DashboardAction;
 /** Every action once (`hub.invoke` is both a local and a peer action). */
-export const ACTIONS: readonly Action[] = [...new Set<Action>([...PEER_ACTIONS, ...LOCAL_ACTIONS, ...CONNECTOR_ACTIONS])];
+export const ACTIONS: readonly Action[] = [...new Set<Action>([...PEER_ACTIONS, ...LOCAL_ACTIONS, ...CONNECTOR_ACTIONS, ...DASHBOARD_ACTIONS])];
 
 /** Data of one zone (an object, its symbols or manifest, a secret). */
 export interface ZoneResource {
@@ -163,6 +170,9 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'zone-key.put': 'write',
   'device.remove': 'write',
   'zone.rotate': 'write',
+  'dashboard.view': 'none',
+  'dashboard.repair': 'none',
+  'dashboard.scrub': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {
@@ -175,4 +185,13 @@ export function isLocalAction(a: Action): a is LocalAction {
 
 export function isConnectorAction(a: Action): a is ConnectorAction {
   return (CONNECTOR_ACTIONS as readonly string[]).includes(a);
+}
+
+export function isDashboardAction(a: Action): a is DashboardAction {
+  return (DASHBOARD_ACTIONS as readonly string[]).includes(a);
+}
+
+/** Dashboard actions that change state: owners only, and Origin/CSRF-checked by the front door. */
+export function changesState(a: DashboardAction): boolean {
+  return a !== 'dashboard.view';
 }

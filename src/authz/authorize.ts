@@ -48,7 +48,7 @@ export class Authorizer {
       at: Date.now(),
       principal: describePrincipal(principal),
       principalKind: principal.kind,
-      ...(principal.kind === 'device' ? { principalId: principal.stableId } : principal.kind === 'connector' ? { principalId: principal.connectorId } : {}),
+      ...(principal.kind === 'device' ? { principalId: principal.stableId } : principal.kind === 'connector' ? { principalId: principal.connectorId } : principal.kind === 'viewer' && principal.device ? { principalId: principal.device.stableId } : {}),
       action,
       ...(resource.kind === 'zone' ? { zone: resource.zone.id } : {}),
       ...(subject ? { subject: subject.slice(0, 512) } : {}),

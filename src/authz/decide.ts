@@ -1,7 +1,7 @@
 // The one decision: may this principal do this action on this resource, on this device?
 // Pure: everything it depends on is passed in, so the table test can walk every case.
 import { checkWrite, mayHold, mayUseTransport, type Zone } from '../zones/index.js';
-import { ACCESS, isConnectorAction, isLocalAction, isPeerAction, type Action, type Resource } from './actions.js';
+import { ACCESS, changesState, isConnectorAction, isDashboardAction, isLocalAction, isPeerAction, type Action, type Resource } from './actions.js';
 import type { Principal } from './principal.js';
 
 /** Why a request was refused; stable, used in metrics and audit events. */
@@ -16,7 +16,10 @@ export type DenyReason =
   | 'needs-zone'
   | 'not-a-connector-action'
   | 'connector-zone'
-  | 'removed';
+  | 'removed'
+  | 'not-a-dashboard-action'
+  | 'unidentified'
+  | 'not-owner';
 
 export type Decision = { allow: true } | { allow: false; reason: DenyReason; message: string };
 
@@ -39,6 +42,15 @@ export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionC
     if (r.zone.id !== p.zone.id) return deny('connector-zone', `connector ${p.connectorId} acts in ${p.zone.id} only, not in ${r.zone.id}`);
     return selfMay(access === 'vouch' ? 'write' : access, r.zone, ctx);
   }
+  if (p.kind === 'viewer') {
+    if (!isDashboardAction(action)) return deny('not-a-dashboard-action', `a dashboard viewer may not ask ${action}`);
+    // Someone serve could not name (no login, a forwarded address whois does not know) sees nothing.
+    if (p.login === null && p.device === null) return deny('unidentified', 'the dashboard viewer is not identified by tailscale serve');
+    if (p.login === null && p.device !== null && p.device.zones.length === 0) return deny('no-zone', `${p.device.hostName} has no fcp zone`);
+    if (changesState(action) && !p.owner) return deny('not-owner', `${action} is for the owner's login or an owner device, not ${p.login ?? p.device!.hostName}`);
+    return ALLOW;
+  }
+  if (isDashboardAction(action)) return deny('not-a-dashboard-action', `${action} is asked by dashboard viewers only`);
   if (p.kind === 'local') {
     if (!isLocalAction(action)) return deny('not-a-peer-action', `${action} is asked by peer devices, not by the local user`);
     if (access === 'none') return ALLOW;

@@ -30,7 +30,22 @@ export interface ConnectorPrincipal {
   zone: Zone;
 }
 
-export type Principal = DevicePrincipal | LocalPrincipal | ConnectorPrincipal;
+/**
+ * A person looking at the web dashboard through `tailscale serve`: identified by the login
+ * tailscaled's serve presents for a user's device, or by whois of the forwarded address for a
+ * tagged device. `owner` is set by the front door from the configured owner logins and the
+ * owner-zone devices; only owners may change anything.
+ */
+export interface ViewerPrincipal {
+  kind: 'viewer';
+  /** Tailscale-User-Login, when serve presented one (a user's device). */
+  login: string | null;
+  /** The tailnet device the request came from, when whois knew it. */
+  device: { stableId: string; hostName: string; zones: Zone[] } | null;
+  owner: boolean;
+}
+
+export type Principal = DevicePrincipal | LocalPrincipal | ConnectorPrincipal | ViewerPrincipal;
 
 export const LOCAL_CONTROL: LocalPrincipal = { kind: 'local', via: 'control' };
 export const LOCAL_LIBRARY: LocalPrincipal = { kind: 'local', via: 'library' };
@@ -39,5 +54,6 @@ export const LOCAL_MCP: LocalPrincipal = { kind: 'local', via: 'mcp' };
 /** A short, log-safe description of a principal. */
 export function describePrincipal(p: Principal): string {
   if (p.kind === 'connector') return `connector ${p.connectorId} (${p.zone.id})`;
+  if (p.kind === 'viewer') return `dashboard viewer ${p.login ?? p.device?.hostName ?? 'unknown'}${p.owner ? ' (owner)' : ''}`;
   return p.kind === 'device' ? `${p.hostName} (${p.zones.map((z) => z.id).join(', ') || 'no zone'}, ${p.path})` : `local ${p.via} user`;
 }

@@ -18,6 +18,10 @@ export interface DeviceConfig {
   metricsHost: string;
   /** MCP over Streamable HTTP on 127.0.0.1; 0 = off (the default). */
   mcpPort: number;
+  /** The web dashboard's port on 127.0.0.1 (for `tailscale serve`); 0 = any free port; null = off (the default). */
+  dashboardPort: number | null;
+  /** Logins that own the mesh (may repair from the dashboard); owner-zone devices always may. */
+  dashboardOwners: string[];
   /** Custom zones file (JSON), if any. */
   zonesFile?: string;
   quotaBytes?: number;
@@ -115,7 +119,12 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
   if (bootTimeoutMs !== undefined && (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0)) {
     throw new ControlError('CONFIG_INVALID', `FCP_BOOT_TIMEOUT_MS / bootTimeoutMs must be a positive number of milliseconds, got ${String(bootRaw)}`);
   }
+  const ownersRaw = env.FCP_DASHBOARD_OWNERS !== undefined ? env.FCP_DASHBOARD_OWNERS.split(',') : file.dashboardOwners ?? [];
+  if (!Array.isArray(ownersRaw) || !ownersRaw.every((x) => typeof x === 'string')) throw new ControlError('CONFIG_INVALID', `${path}: dashboardOwners must be a list of login names`);
+  const dashboardOwners = (ownersRaw as string[]).map((x) => x.trim()).filter(Boolean);
   return {
+    dashboardPort: intOf(env.FCP_DASHBOARD_PORT, 'FCP_DASHBOARD_PORT') ?? intOf(file.dashboardPort, 'dashboardPort') ?? null,
+    dashboardOwners,
     repair,
     gc,
     hub,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { LOCAL_MCP } from '../authz/index.js';
 import { serviceToolSource } from '../hub/mcp.js';
 import { startMcpHttp, type McpHttpServer } from '../hub/mcp-http.js';
+import { startDashboardServer, type DashboardServer } from '../dashboard/index.js';
 import { SovereignMesh } from '../sovereign-mesh.js';
 import { ZoneRegistry } from '../zones/index.js';
 import type { DeviceConfig } from './config.js';
@@ -18,6 +19,8 @@ export interface RunningDaemon {
   mesh: SovereignMesh;
   stop(): Promise<void>;
   stopped: Promise<void>;
+  /** Where the dashboard is served on loopback, when it is on. */
+  dashboardUrl: string | null;
 }
 
 export function loadZones(cfg: DeviceConfig): ZoneRegistry {
@@ -32,6 +35,8 @@ export function loadZones(cfg: DeviceConfig): ZoneRegistry {
 }
 
 export const MCP_TOKEN_FILE = 'mcp-token';
+/** Written while the dashboard is served: its loopback URL. */
+export const DASHBOARD_URL_FILE = 'dashboard-url';
 
 /** The bearer token of the MCP endpoint: made once, kept in the data directory (0600). */
 export async function mcpToken(dataDir: string): Promise<string> {
@@ -85,6 +90,24 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
       log.warn({ err: (err as Error).message, port: cfg.mcpPort }, 'MCP port unavailable; MCP over HTTP not served');
     }
   }
+  let dashboard: DashboardServer | null = null;
+  if (cfg.dashboardPort !== null) {
+    const node = mesh.node;
+    try {
+      dashboard = await startDashboardServer({
+        service: mesh.services.dashboard,
+        viewers: { whois: (ip) => node.client.whois(ip), zonesForTags: (tags) => node.zones.zonesForTags(tags), ownerLogins: cfg.dashboardOwners, self: () => ({ stableId: node.self.stableId, hostName: node.self.hostName, tags: node.directory.self.tags }) },
+        names: () => ({ hostName: node.self.hostName, address: node.self.address }),
+        port: cfg.dashboardPort,
+        log,
+      });
+      // Where it is, for tools on this device (the port may have been chosen by the system).
+      await writeFile(join(cfg.dataDir, DASHBOARD_URL_FILE), dashboard.url + '\n');
+      log.info({ url: dashboard.url }, 'dashboard served (publish it to the tailnet with tailscale serve)');
+    } catch (err) {
+      log.warn({ err: (err as Error).message, port: cfg.dashboardPort }, 'dashboard port unavailable; dashboard not served');
+    }
+  }
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
@@ -94,6 +117,8 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
       control.close();
       await metrics?.close();
       await mcp?.close();
+      await dashboard?.close();
+      if (dashboard) await rm(join(cfg.dataDir, DASHBOARD_URL_FILE), { force: true });
       await mesh.close();
       await rm(cfg.controlSocket, { force: true });
       await lock.release();
@@ -104,5 +129,5 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
   requestStop = () => void stop();
   const control = await startControlServer(mesh.services, cfg.controlSocket, log);
   log.info({ self: mesh.node.self, control: cfg.controlSocket }, 'fcpd ready');
-  return { mesh, stop, stopped };
+  return { mesh, stop, stopped, dashboardUrl: dashboard?.url ?? null };
 }

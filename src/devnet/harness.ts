@@ -123,6 +123,15 @@ export class DevMesh {
     }
   }
 
+  /** The loopback URL of a device's dashboard (its fcpd runs with FCP_DASHBOARD_PORT set). */
+  dashboardUrl(name: string): string {
+    try {
+      return readFileSync(join(this.device(name).dataDir, 'dashboard-url'), 'utf8').trim();
+    } catch {
+      throw new Error(`${name} serves no dashboard (start the dev mesh with env FCP_DASHBOARD_PORT)`);
+    }
+  }
+
   /** The last lines a device's fcpd wrote to stderr. */
   logTail(name: string, lines = 20): string {
     try {

@@ -188,6 +188,11 @@ export class MeshHub {
 
   devices(p: Principal): DeviceListing[] {
     this.deps.authz.authorize(p, 'device.list', NODE);
+    return this.deviceListing();
+  }
+
+  /** The devices and what runs where, for a caller that has already authorized its principal. */
+  deviceListing(): DeviceListing[] {
     const runs = new Map<string, string[]>();
     for (const s of this.slots.values()) {
       const where = s.running ? this.selfId : s.holder?.stableId;

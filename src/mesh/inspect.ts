@@ -22,8 +22,8 @@ export interface ObjectHealth {
   spare: number;
   /** Reachable devices holding symbols. */
   devices: number;
-  /** Symbols each reachable device holds. */
-  holders: Array<{ hostName: string; symbols: number }>;
+  /** Symbols each reachable device holds, in all and per source block (the placement map). */
+  holders: Array<{ hostName: string; symbols: number; blocks: number[] }>;
   ok: boolean;
 }
 
@@ -49,7 +49,9 @@ export function judgeHealth(m: Manifest, held: ReadonlyArray<{ hostName: string;
     spare = Math.min(spare, holdings.reduce((a, h) => a + h.symbols, 0) - k - DECODE_MARGIN);
     if (!blockMeetsPolicy(k, holdings, policy)) ok = false;
   }
-  const holders = held.map((h) => ({ hostName: h.hostName, symbols: h.counts.reduce((a, n) => a + n, 0) })).filter((h) => h.symbols > 0);
+  const holders = held
+    .map((h) => ({ hostName: h.hostName, symbols: h.counts.reduce((a, n) => a + n, 0), blocks: Array.from({ length: layout.blockCount }, (_, sbn) => h.counts[sbn] ?? 0) }))
+    .filter((h) => h.symbols > 0);
   holders.sort((a, b) => (a.hostName < b.hostName ? -1 : 1));
   return { objectId: objectIdToHex(m.objectId), zone: m.zone, schema: m.schema, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
 }

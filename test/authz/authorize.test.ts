@@ -2,7 +2,7 @@
 // function; explicit rows pin the rules, and an exhaustive sweep checks the invariants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
+import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, type ViewerPrincipal, DASHBOARD_ACTIONS, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
 import { ZoneRegistry, type Zone } from '../../src/zones/index.js';
 import type { PeerPath } from '../../src/tailscale/index.js';
 
@@ -16,6 +16,14 @@ function device(zoneIds: string[], path: PeerPath = 'direct'): DevicePrincipal {
 }
 
 const connector = (zoneId: string): ConnectorPrincipal => ({ kind: 'connector', connectorId: `c-${zoneId}`, zone: Z(zoneId) });
+
+/** A dashboard viewer as the front door builds it from what tailscale serve presents. */
+const viewer = (who: { login?: string; zones?: string[] }, owner: boolean): ViewerPrincipal => ({
+  kind: 'viewer',
+  login: who.login ?? null,
+  device: who.zones ? { stableId: `n-${who.zones.join('+')}`, hostName: `dev-${who.zones.join('+') || 'none'}`, zones: who.zones.map(Z) } : null,
+  owner,
+});
 
 const owner = { selfZones: [Z('z:owner')] };
 const work = { selfZones: [Z('z:work')] };
@@ -129,6 +137,18 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['lifecycle: a peer may not rotate this device\'s keys', device(['z:owner']), 'zone.rotate', 'z:owner', owner, false, 'not-a-local-action'],
   ['lifecycle: a peer may not remove devices as the local user', device(['z:owner']), 'device.remove', 'z:owner', owner, false, 'not-a-local-action'],
   ['lifecycle: the local user does not spread removals as a peer', LOCAL_CONTROL, 'removal.put', 'z:owner', owner, false, 'not-a-peer-action'],
+  ['dashboard: a tailnet user views', viewer({ login: 'bob@example.com' }, false), 'dashboard.view', null, work, true],
+  ['dashboard: an owner-zone device views', viewer({ zones: ['z:owner'] }, true), 'dashboard.view', null, owner, true],
+  ['dashboard: a tagged device without an fcp zone sees nothing', viewer({ zones: [] }, false), 'dashboard.view', null, owner, false, 'no-zone'],
+  ['dashboard: a viewer serve did not identify sees nothing', viewer({}, false), 'dashboard.view', null, owner, false, 'unidentified'],
+  ['dashboard: the owner login repairs now', viewer({ login: 'alice@example.com' }, true), 'dashboard.repair', null, owner, true],
+  ['dashboard: an owner device scrubs now', viewer({ zones: ['z:owner'] }, true), 'dashboard.scrub', null, owner, true],
+  ['dashboard: another tailnet user may not repair', viewer({ login: 'bob@example.com' }, false), 'dashboard.repair', null, owner, false, 'not-owner'],
+  ['dashboard: a work device may not scrub', viewer({ zones: ['z:work'] }, false), 'dashboard.scrub', null, work, false, 'not-owner'],
+  ['dashboard: an owner viewer may not use local actions', viewer({ login: 'alice@example.com' }, true), 'admin.repair', null, owner, false, 'not-a-dashboard-action'],
+  ['dashboard: an owner viewer may not read objects', viewer({ zones: ['z:owner'] }, true), 'object.get', 'z:owner', owner, false, 'not-a-dashboard-action'],
+  ['dashboard: the local user does not ask dashboard actions', LOCAL_CONTROL, 'dashboard.repair', null, owner, false, 'not-a-dashboard-action'],
+  ['dashboard: a peer device does not ask dashboard actions', device(['z:owner']), 'dashboard.view', null, owner, false, 'not-a-dashboard-action'],
 ];
 
 test('authorization table: explicit rows', () => {
@@ -143,6 +163,7 @@ test('authorization sweep: every action x principal kind x zone x path obeys the
   const principals: Principal[] = [LOCAL_CONTROL, device([])];
   for (const id of ZONE_IDS) for (const path of PATHS) principals.push(device([id], path));
   for (const id of ZONE_IDS) principals.push(connector(id));
+  for (const owns of [false, true]) principals.push(viewer({ login: 'alice@example.com' }, owns), viewer({ zones: ['z:owner'] }, owns), viewer({}, owns), viewer({ zones: [] }, owns));
   let allowed = 0;
   let cases = 0;
   for (const selfZone of ZONE_IDS) {
@@ -162,6 +183,10 @@ test('authorization sweep: every action x principal kind x zone x path obeys the
           else if (p.kind === 'connector') {
             assert.ok((CONNECTOR_ACTIONS as readonly string[]).includes(action), `${action} allowed to a connector`);
             if (zone && ACCESS[action] !== 'none') assert.equal(zone.id, p.zone.id, `connector ${p.zone.id} ${action} in ${zone.id}`);
+          } else if (p.kind === 'viewer') {
+            assert.ok((DASHBOARD_ACTIONS as readonly string[]).includes(action), `${action} allowed to a dashboard viewer`);
+            if (action !== 'dashboard.view') assert.ok(p.owner, `${action} allowed to a viewer who is not an owner`);
+            continue;
           } else {
             assert.ok((PEER_ACTIONS as readonly string[]).includes(action), `${action} allowed to a device`);
             assert.ok(p.zones.length > 0);
