@@ -4,7 +4,8 @@
 //   const back = await mesh.retrieve(id);
 // Every call goes through the services as the local library user; peers reach this device
 // through the FCP front door, which the services layer installs on the node.
-import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/index.js';
+import { LOCAL_LIBRARY, TokenGate, proveHolder, verifyToken, type Credential, type DevicePrincipal, type OwnerAuthority, type Principal } from './authz/index.js';
+import { mayHold } from './zones/index.js';
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
@@ -51,6 +52,11 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * default 10 min); it also happens at start and whenever a peer comes online. 0 = only then.
    */
   catchUpIntervalMs?: number;
+  /**
+   * The owner's authority as this device sees it (public key, k-of-n signing, this device's
+   * grant). With it, hub invokes need capability tokens; without it the zone rules alone decide.
+   */
+  owner?: (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }) => OwnerAuthority;
 }
 
 /** The services every front door calls. */
@@ -122,7 +128,11 @@ export class SovereignMesh {
     const node = await MeshNode.start(config);
     // Every decision, allow or deny, becomes an entry of this device's audit log of its zone.
     const recorder = new AuditRecorder({ dataDir: config.dataDir, deviceId: () => node.self.stableId, signingSeed: node.keyring.node.signingSecretKey, log: node.log });
-    const authz = createAuthorizer(node, (e) =>
+    const owner = config.owner?.({ signingPublicKey: node.keyring.node.signingPublicKey, hostName: node.self.hostName, zones: node.zones.all().filter((z) => mayHold(node.directory.selfZones, z)).map((z) => z.id) });
+    const tokens = owner ? new TokenGate({ owner }) : undefined;
+    const authz = createAuthorizer(
+      node,
+      (e) =>
       recorder.record({
         at: e.at,
         kind: 'authz.decision',
@@ -133,6 +143,7 @@ export class SovereignMesh {
         allow: e.allow,
         ...(e.reason ? { reason: e.reason } : {}),
       }),
+      tokens,
     );
     // This device asking its own share holder: a device principal on the direct path.
     const selfPrincipal = (): DevicePrincipal => ({
@@ -192,6 +203,7 @@ export class SovereignMesh {
       hostName: node.self.hostName,
       log: hubLog,
       newTraceId: () => randomBytes(16).toString('hex'),
+      ...(owner ? { deviceCredential: (requestId: string, operation: string) => deviceCredential(owner, node.keyring.node.signingSecretKey, requestId, operation) } : {}),
       route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
     });
     const content = new ContentService(node, authz);
@@ -313,4 +325,13 @@ export class SovereignMesh {
     await this.node.stop();
     this.recorder.close();
   }
+}
+
+/** This device's grant and its node key's proof for one request (the grant's holder is that key). */
+function deviceCredential(owner: OwnerAuthority, nodeSeed: Uint8Array, requestId: string, operation: string): Credential | undefined {
+  const grant = owner.deviceGrant();
+  const ownerKey = owner.publicKey();
+  if (!grant || !ownerKey) return undefined;
+  const { claims } = verifyToken(grant, { ownerKey });
+  return { token: grant, proof: proveHolder(claims, nodeSeed, requestId, operation) };
 }

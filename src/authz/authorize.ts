@@ -4,6 +4,8 @@ import { FcpError } from '../errors/index.js';
 import type { Action, Resource } from './actions.js';
 import { decide, type Decision, type DecisionContext, type DenyReason } from './decide.js';
 import { describePrincipal, type Principal } from './principal.js';
+import { TokenError } from './token.js';
+import type { InvokeSubject, TokenGate } from './token-gate.js';
 
 export class AuthzError extends FcpError {
   constructor(
@@ -35,6 +37,8 @@ export interface AuthorizerDeps {
   selfZones: () => DecisionContext['selfZones'];
   /** Devices removed from the mesh (their requests are denied). */
   isRemoved?: (stableId: string) => boolean;
+  /** The capability check of hub invokes (tokens), once the owner key exists. */
+  tokens?: TokenGate;
   onDecision?: DecisionSink;
 }
 
@@ -44,6 +48,11 @@ export class Authorizer {
   /** The decision, emitted as an event; never throws. */
   check(principal: Principal, action: Action, resource: Resource, subject?: string): Decision {
     const d = decide(principal, action, resource, { selfZones: this.deps.selfZones(), ...(this.deps.isRemoved ? { isRemoved: this.deps.isRemoved } : {}) });
+    this.emit(principal, action, resource, subject, d);
+    return d;
+  }
+
+  private emit(principal: Principal, action: Action, resource: Resource, subject: string | undefined, d: Decision): void {
     this.deps.onDecision?.({
       at: Date.now(),
       principal: describePrincipal(principal),
@@ -55,12 +64,25 @@ export class Authorizer {
       allow: d.allow,
       ...(d.allow ? {} : { reason: d.reason }),
     });
-    return d;
   }
 
-  /** Throws AuthzError (AUTHZ_DENIED) unless allowed. */
-  authorize(principal: Principal, action: Action, resource: Resource, subject?: string): void {
-    const d = this.check(principal, action, resource, subject);
+  /**
+   * Throws AuthzError (AUTHZ_DENIED) unless the zone rules allow; a hub invoke (`invoke` given)
+   * then also needs its capability token (TokenError with its FCP_ERR_* code), once the owner key
+   * exists.
+   */
+  authorize(principal: Principal, action: Action, resource: Resource, subject?: string, invoke?: InvokeSubject): void {
+    const d = decide(principal, action, resource, { selfZones: this.deps.selfZones(), ...(this.deps.isRemoved ? { isRemoved: this.deps.isRemoved } : {}) });
+    if (d.allow && action === 'hub.invoke' && this.deps.tokens?.enforcing) {
+      try {
+        if (!invoke || resource.kind !== 'zone') throw new TokenError('FCP_ERR_CAPABILITY_DENIED', 'an invoke names its connector, operation and zone');
+        this.deps.tokens.require(principal, invoke, resource.zone.id);
+      } catch (err) {
+        this.emit(principal, action, resource, subject, { allow: false, reason: 'token', message: (err as Error).message });
+        throw err;
+      }
+    }
+    this.emit(principal, action, resource, subject, d);
     if (!d.allow) throw new AuthzError(d.message, d.reason);
   }
 }

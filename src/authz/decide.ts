@@ -17,6 +17,7 @@ export type DenyReason =
   | 'not-a-connector-action'
   | 'connector-zone'
   | 'removed'
+  | 'token'
   | 'not-a-dashboard-action'
   | 'unidentified'
   | 'not-owner';

@@ -24,4 +24,5 @@ export {
   type VerifyOptions,
 } from './token.js';
 export { type OwnerAuthority } from './owner-authority.js';
+export { ReplayError, TokenGate, type Credential, type InvokeSubject, type TokenGateDeps } from './token-gate.js';
 export { RevocationError, RevocationList, type FreshnessPolicy, type RevocationErrorCode, type RevocationEvent, type RevocationHead, type RevocationScope, type Risk } from './revocation.js';

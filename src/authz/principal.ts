@@ -1,6 +1,7 @@
 // Who is asking. Every front door turns its caller into one of these before it calls a service.
 import type { PeerPath } from '../tailscale/index.js';
 import type { Zone } from '../zones/index.js';
+import type { Credential } from './token-gate.js';
 
 /** A tailnet device, identified by LocalAPI whois on its connection; its path is read per request. */
 export interface DevicePrincipal {
@@ -13,6 +14,8 @@ export interface DevicePrincipal {
   zones: Zone[];
   /** Its current path as the peer model reports it, when the request arrived. */
   path: PeerPath;
+  /** The capability token and holder proof its request carried (hub invokes). */
+  credential?: Credential;
 }
 
 /** The local user of this device's control socket (mode 0600: the device's owner). */
@@ -20,6 +23,8 @@ export interface LocalPrincipal {
   kind: 'local';
   /** Which front door: the control socket, the library API in this process, or MCP over HTTP on loopback (bearer token from the data directory). */
   via: 'control' | 'library' | 'mcp';
+  /** A capability token the local caller presents (an agent's, `fcp mcp --token`); without one, this device's grant. */
+  credential?: Credential;
 }
 
 /** A connector process running on this device, asking its host (host/* methods, egress proxy). */

@@ -642,7 +642,11 @@ export class MeshHub {
         return { t: 'ok' };
       }
       case 'invoke': {
-        authz.authorize(p, 'hub.invoke', inZone(this.zone(this.manifestOf(msg.connector).zone)), `${msg.connector}.${msg.op}`);
+        const m = this.manifestOf(msg.connector);
+        const op = m.operations.find((o) => o.name === msg.op);
+        // The capability the caller brought (its agent's token, or its own device grant), proved for this trace id.
+        const caller = msg.token && msg.proofSig && msg.proofTime !== undefined ? { ...p, credential: { token: msg.token, proof: { requestId: msg.traceId, time: msg.proofTime, signature: msg.proofSig } } } : p;
+        authz.authorize(caller, 'hub.invoke', inZone(this.zone(m.zone)), `${msg.connector}.${msg.op}`, op ? { connector: msg.connector, operation: msg.op, risk: op.risk, requestId: msg.traceId } : undefined);
         let input: unknown;
         try {
           input = JSON.parse(msg.input);

@@ -2,6 +2,7 @@
 // checks, restart with backoff (0.5 s doubling to 60 s; more than 5 restarts in 5 minutes and it
 // is `failed`), SIGTERM then SIGKILL. Any protocol violation (non-JSON, oversized line, a reply
 // to an id never asked) kills that connector and restarts it; nothing else is touched.
+import type { Credential } from '../authz/index.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -67,6 +68,8 @@ export interface InvokeContext {
   idempotencyKey?: string;
   /** Principal description, for logs. */
   caller: string;
+  /** The caller's capability token and proof, carried to the device that runs the connector (never to the connector). */
+  credential?: Credential;
 }
 
 /** The host methods a connector may call, answered by the hub (which authorizes each). */

@@ -4,7 +4,7 @@
 // are kept per (connector, operation, key) so a retry does not act twice. Where a connector runs
 // is asked of an injected `route` (default: this device). The host methods a connector calls
 // (state, objects) are answered here too, as that connector's principal.
-import { inZone, NODE, describePrincipal, type Authorizer, type ConnectorPrincipal, type Principal } from '../authz/index.js';
+import { inZone, NODE, describePrincipal, type Authorizer, type ConnectorPrincipal, type Credential, type Principal } from '../authz/index.js';
 import { FcpError } from '../errors/index.js';
 import type { ZoneRegistry, Zone } from '../zones/index.js';
 import type { ObjectService } from './object-service.js';
@@ -34,6 +34,8 @@ export interface HubInvokeContext {
   deadline: number;
   idempotencyKey?: string;
   caller: string;
+  /** The capability the call is made with, for the device that runs the connector to check again. */
+  credential?: Credential;
 }
 
 export interface RunnerStatus {
@@ -104,6 +106,8 @@ export interface HubServiceDeps<M extends HubManifest> {
   hostName: string;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void };
   newTraceId: () => string;
+  /** This device's grant and a proof by its node key for one request, once the owner key has granted it. */
+  deviceCredential?: (requestId: string, operation: string) => Credential | undefined;
 }
 
 const DEFAULT_DEADLINE_MS = 30_000;
@@ -183,8 +187,9 @@ export class HubService<M extends HubManifest = HubManifest> {
 
   async invoke(p: Principal, connector: string, operation: string, input: unknown, opts: InvokeOptions = {}): Promise<unknown> {
     const m = this.require(connector);
-    this.deps.authz.authorize(p, 'hub.invoke', inZone(this.zone(m.zone)), `${connector}.${operation}`);
     const op = m.operations.find((o) => o.name === operation);
+    const traceId = opts.traceId ?? this.deps.newTraceId();
+    this.deps.authz.authorize(p, 'hub.invoke', inZone(this.zone(m.zone)), `${connector}.${operation}`, op ? { connector, operation, risk: op.risk, requestId: traceId } : undefined);
     if (!op) throw new HubServiceError('HUB_UNKNOWN_OPERATION', `${connector} has no operation ${operation} (it has ${m.operations.map((o) => o.name).join(', ')})`);
     const key = opts.idempotencyKey;
     if (key !== undefined && (key.length === 0 || Buffer.byteLength(key) > MAX_KEY_BYTES)) throw new HubServiceError('HUB_BAD_INPUT', `an idempotency key is 1 to ${MAX_KEY_BYTES} bytes`);
@@ -192,10 +197,13 @@ export class HubService<M extends HubManifest = HubManifest> {
     const now = Date.now();
     const deadline = opts.deadline ?? now + DEFAULT_DEADLINE_MS;
     if (!Number.isFinite(deadline) || deadline > now + MAX_DEADLINE_MS) throw new HubServiceError('HUB_BAD_INPUT', `a deadline is at most ${MAX_DEADLINE_MS / 1000} s away`);
-    const ctx: HubInvokeContext = { traceId: opts.traceId ?? this.deps.newTraceId(), deadline, caller: describePrincipal(p), ...(key !== undefined ? { idempotencyKey: key } : {}) };
+    const ctx: HubInvokeContext = { traceId, deadline, caller: describePrincipal(p), ...(key !== undefined ? { idempotencyKey: key } : {}) };
     const run = () => {
       const r = this.route(connector);
-      return r.kind === 'local' ? this.deps.runner.invoke(connector, operation, input, ctx) : r.invoke(p, connector, operation, input, ctx);
+      if (r.kind === 'local') return this.deps.runner.invoke(connector, operation, input, ctx);
+      // The device running it checks the capability again: the caller's own, or this device's grant.
+      const credential = ('credential' in p ? p.credential : undefined) ?? this.deps.deviceCredential?.(traceId, `${connector}.${operation}`);
+      return r.invoke(p, connector, operation, input, credential ? { ...ctx, credential } : ctx);
     };
     if (key === undefined) return run();
     const slot = `${connector}\u0000${operation}\u0000${key}`;

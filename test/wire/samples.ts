@@ -70,7 +70,7 @@ export function sampleMessages(): Record<MessageType, Message> {
     head_get: makeMessage('head_get', 21, { key: 'state/mail', zone: 'z:private' }),
     head_result: makeMessage('head_result', 21, { head: { seq: 4, objectId: 'ab'.repeat(32), leaseSeq: 2 } }),
     head_commit: makeMessage('head_commit', 22, { key: 'registry/z:private', zone: 'z:private', head: { seq: 1, objectId: 'cd'.repeat(32) } }),
-    invoke: makeMessage('invoke', 23, { connector: 'mail', op: 'search', input: '{"q":"invoice"}', deadlineMs: 30000, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', idempotencyKey: 'k-1' }),
+    invoke: makeMessage('invoke', 23, { connector: 'mail', op: 'search', input: '{"q":"invoice"}', deadlineMs: 30000, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', idempotencyKey: 'k-1', token: new Uint8Array(90).fill(0xd2), proofTime: 1764700000, proofSig: new Uint8Array(64).fill(7) }),
     invoke_result: makeMessage('invoke_result', 23, { output: '{"hits":[]}' }),
     ok: makeMessage('ok', 13, {}),
     error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),

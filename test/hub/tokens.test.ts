@@ -1,0 +1,129 @@
+// Capability tokens in use: once the owner key exists, every hub invoke needs a token whose chain
+// ends at the owner key, checked by authorize() on the device asked and again on the device that
+// runs the connector. A device calls with its owner-signed grant; an agent with a narrower token
+// attenuated from it, proved by the agent's own key for each request.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { LOCAL_CONTROL, attenuate, mintRoot, proveHolder, verifyToken, type Credential, type OwnerAuthority, type Principal } from '../../src/authz/index.js';
+import { fiveDevicesOn } from '../../src/devnet/index.js';
+import { InProcessMesh } from '../mesh/in-process.js';
+import { testManifest } from './helpers.js';
+
+// The owner key of this test mesh: a real Ed25519 key (the mesh's is a FROST key; verification is the same).
+const ownerSeed = new Uint8Array(randomBytes(32));
+const ownerKey = ed25519.getPublicKey(ownerSeed);
+const grantless = new Set(['phone']);
+
+function testOwner(device: string) {
+  return (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }): OwnerAuthority => {
+    let grant: Uint8Array | undefined;
+    return {
+      publicKey: () => ownerKey,
+      sign: async (message) => ed25519.sign(message, ownerSeed),
+      deviceGrant: () => {
+        if (grantless.has(device)) return undefined;
+        grant ??= mintRoot({ sub: self.hostName, aud: '*', ops: ['*'], zones: self.zones, holderKey: self.signingPublicKey, ttlSeconds: 3600 }, ownerSeed, ownerKey);
+        return grant;
+      },
+    };
+  };
+}
+
+const code = (c: string) => (e: Error & { code?: string }) => {
+  assert.equal(e.code, c, e.message);
+  return true;
+};
+
+describe('capability tokens on hub invokes', () => {
+  let mesh: InProcessMesh;
+  let agentSeed: Uint8Array;
+  let agentToken: Uint8Array;
+
+  before(async () => {
+    mesh = await InProcessMesh.start(fiveDevicesOn(137), { hub: { leaseMs: 1500, pollMs: 200 }, owner: (d) => testOwner(d) });
+    await mesh.node('server').hubMesh.setProfile(LOCAL_CONTROL, { alwaysOn: true });
+    const laptop = mesh.node('laptop');
+    await until(() => laptop.hubMesh.devices(LOCAL_CONTROL).find((d) => d.hostName === 'server' && d.profile?.alwaysOn));
+    await laptop.services.hub.install(LOCAL_CONTROL, testManifest('testc'));
+    await until(() => mesh.node('server').hubMesh.placements().some((p) => p.id === 'testc' && p.runningOn === 'server'));
+    // An agent's token: echo only, attenuated from the laptop's grant with the laptop's node key.
+    const grant = testOwner('laptop')({ signingPublicKey: laptop.node.keyring.node.signingPublicKey, hostName: 'laptop', zones: ['z:owner', 'z:private'] }).deviceGrant()!;
+    agentSeed = new Uint8Array(randomBytes(32));
+    agentToken = attenuate(grant, laptop.node.keyring.node.signingSecretKey, { parentClaims: verifyToken(grant, { ownerKey }).claims, sub: 'agent', aud: 'testc', ops: ['echo'], zones: ['z:private'], holderKey: ed25519.getPublicKey(agentSeed), ttlSeconds: 600 });
+  });
+  after(async () => mesh?.stop());
+
+  const as = (token: Uint8Array, seed: Uint8Array, traceId: string, op: string, time?: number): Principal => {
+    const credential: Credential = { token, proof: proveHolder(verifyToken(token, { ownerKey }).claims, seed, traceId, op, time) };
+    return { ...LOCAL_CONTROL, credential };
+  };
+  const trace = () => randomBytes(16).toString('hex');
+  const opts = (traceId: string) => ({ traceId, deadline: Date.now() + 5_000 });
+
+  test('a device calls with its grant: the device running the connector checks it again', async () => {
+    const r = (await mesh.node('laptop').services.hub.invoke(LOCAL_CONTROL, 'testc', 'echo', { msg: 'hi' }, opts(trace()))) as { echo: { msg: string } };
+    assert.equal(r.echo.msg, 'hi');
+    // The phone has no grant from the owner key: refused, with the FCP code.
+    await until(() => mesh.node('phone').hubMesh.installed().some((c) => c.id === 'testc'));
+    await assert.rejects(mesh.node('phone').services.hub.invoke(LOCAL_CONTROL, 'testc', 'echo', { msg: 'x' }, opts(trace())), code('FCP_ERR_CAPABILITY_DENIED'));
+    // The device running it does not take the caller's word: an invoke over FCP without a token is refused there.
+    const server = mesh.node('server').node.self.stableId;
+    await assert.rejects(
+      mesh.node('laptop').node.call(server, { t: 'invoke', connector: 'testc', op: 'echo', input: '{"msg":"x"}', deadlineMs: 5000, traceId: trace() }),
+      (e: Error & { code?: string; details?: { peerCode?: string } }) => {
+        assert.equal(e.details?.peerCode, 'FCP_ERR_CAPABILITY_DENIED', e.message);
+        return true;
+      },
+    );
+  });
+
+  test("an agent's attenuated token works across devices for what it grants, and nothing else", async () => {
+    const laptop = mesh.node('laptop').services.hub;
+    const t = trace();
+    const r = (await laptop.invoke(as(agentToken, agentSeed, t, 'testc.echo'), 'testc', 'echo', { msg: 'agent' }, opts(t))) as { echo: { msg: string } };
+    assert.equal(r.echo.msg, 'agent');
+    // The same request again: a replayed proof.
+    await assert.rejects(laptop.invoke(as(agentToken, agentSeed, t, 'testc.echo'), 'testc', 'echo', { msg: 'agent' }, opts(t)), code('FCP_ERR_REPLAY'));
+    const t2 = trace();
+    await assert.rejects(laptop.invoke(as(agentToken, agentSeed, t2, 'testc.state'), 'testc', 'state', {}, opts(t2)), code('FCP_ERR_CAPABILITY_DENIED'));
+  });
+
+  test('a stolen token without its holder key, a proof for another request, a tampered or expired token are refused', async () => {
+    const laptop = mesh.node('laptop').services.hub;
+    const thief = new Uint8Array(randomBytes(32));
+    let t = trace();
+    await assert.rejects(laptop.invoke(as(agentToken, thief, t, 'testc.echo'), 'testc', 'echo', { msg: 'x' }, opts(t)), code('FCP_ERR_TOKEN_HOLDER_MISMATCH'));
+    t = trace();
+    await assert.rejects(laptop.invoke(as(agentToken, agentSeed, trace(), 'testc.echo'), 'testc', 'echo', { msg: 'x' }, opts(t)), code('FCP_ERR_TOKEN_HOLDER_MISMATCH'));
+    const tampered = new Uint8Array(agentToken);
+    tampered[tampered.length - 3]! ^= 1;
+    t = trace();
+    await assert.rejects(laptop.invoke({ ...LOCAL_CONTROL, credential: { token: tampered, proof: { requestId: t, time: Math.floor(Date.now() / 1000), signature: new Uint8Array(64) } } }, 'testc', 'echo', { msg: 'x' }, opts(t)), code('FCP_ERR_TOKEN_SIG_INVALID'));
+    // A token that another owner key signed.
+    const otherSeed = new Uint8Array(randomBytes(32));
+    const foreign = mintRoot({ sub: 'x', aud: '*', ops: ['*'], zones: ['z:private'], holderKey: ed25519.getPublicKey(agentSeed), ttlSeconds: 60 }, otherSeed, ed25519.getPublicKey(otherSeed));
+    t = trace();
+    const foreignCredential: Credential = { token: foreign, proof: proveHolder(verifyToken(foreign, { ownerKey: ed25519.getPublicKey(otherSeed) }).claims, agentSeed, t, 'testc.echo') };
+    await assert.rejects(laptop.invoke({ ...LOCAL_CONTROL, credential: foreignCredential }, 'testc', 'echo', { msg: 'x' }, opts(t)), code('FCP_ERR_TOKEN_SIG_INVALID'));
+    const laptopNode = mesh.node('laptop').node.keyring.node;
+    const past = Math.floor(Date.now() / 1000) - 7200;
+    const oldGrant = mintRoot({ sub: 'laptop', aud: '*', ops: ['*'], zones: ['z:private'], holderKey: laptopNode.signingPublicKey, ttlSeconds: 3600, now: past }, ownerSeed, ownerKey);
+    const expired = attenuate(oldGrant, laptopNode.signingSecretKey, { parentClaims: verifyToken(oldGrant, { ownerKey, now: past + 1 }).claims, sub: 'old', aud: 'testc', ops: ['echo'], zones: ['z:private'], holderKey: ed25519.getPublicKey(agentSeed), ttlSeconds: 600, now: past });
+    t = trace();
+    const expiredProof = proveHolder(verifyToken(expired, { ownerKey, now: past + 1 }).claims, agentSeed, t, 'testc.echo');
+    await assert.rejects(laptop.invoke({ ...LOCAL_CONTROL, credential: { token: expired, proof: expiredProof } }, 'testc', 'echo', { msg: 'x' }, opts(t)), code('FCP_ERR_TOKEN_EXPIRED'));
+  });
+});
+
+async function until<T>(fn: () => T | undefined | false, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; i < 10_000; i++) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    assert.ok(Date.now() < deadline, 'timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('unreachable');
+}
