@@ -9,7 +9,7 @@ import { mayHold } from './zones/index.js';
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, AuditService, ContentService, LifecycleService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
+import { AdminService, AuditService, ContentService, LifecycleService, NamesService, TokenService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
 import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
 import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
@@ -74,6 +74,8 @@ export interface MeshServices {
   hubMesh: MeshHub;
   /** Removing devices and rotating zone keys. */
   lifecycle: LifecycleService;
+  /** Capability tokens minted from this device's grant. */
+  tokens: TokenService;
   /** The web dashboard's views and owner actions (viewer principals). */
   dashboard: DashboardService;
 }
@@ -219,6 +221,7 @@ export class SovereignMesh {
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
       lifecycle: new LifecycleService(node, authz),
+      tokens: new TokenService({ authz, owner, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir }),
       dashboard: new DashboardService({ node, authz, listSecrets: () => secretsCore.list(), recorder, hub: hubMesh }),
     };
     services.names.startCollector();

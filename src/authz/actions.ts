@@ -63,6 +63,8 @@ export const LOCAL_ACTIONS = [
   'device.set',
   'device.list',
   'hub.placements',
+  'token.mint',
+  'token.list',
   'device.remove',
   'zone.rotate',
 ] as const;
@@ -164,6 +166,9 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'device.set': 'none',
   'device.list': 'none',
   'hub.placements': 'none',
+  // Minting narrows this device's own grant (the owner key granted it): the local user's to hand out.
+  'token.mint': 'none',
+  'token.list': 'none',
   // Removing a device takes the right to write every zone it held (asked once per zone).
   'removal.put': 'vouch',
   'removal.list': 'none',

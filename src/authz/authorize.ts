@@ -67,6 +67,16 @@ export class Authorizer {
   }
 
   /**
+   * Whether the capability `p` presents grants `connector.operation` in a zone (what MCP
+   * `tools/list` shows; the zone rules are `check`ed first, once per connector). No proof: listing
+   * is not an invoke.
+   */
+  capabilityGrants(principal: Principal, resource: Resource, connector: string, operation: string): boolean {
+    if (!this.deps.tokens?.enforcing || resource.kind !== 'zone') return true;
+    return this.deps.tokens.grants(principal, connector, operation, resource.zone.id);
+  }
+
+  /**
    * Throws AuthzError (AUTHZ_DENIED) unless the zone rules allow; a hub invoke (`invoke` given)
    * then also needs its capability token (TokenError with its FCP_ERR_* code), once the owner key
    * exists.

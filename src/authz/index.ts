@@ -9,6 +9,7 @@ export {
   MAX_CHAIN,
   TokenError,
   attenuate,
+  decodeClaimsUnverified,
   encodeClaims,
   mintRoot,
   proveHolder,
@@ -24,5 +25,6 @@ export {
   type VerifyOptions,
 } from './token.js';
 export { type OwnerAuthority } from './owner-authority.js';
+export { AgentTokenError, formatAgentToken, parseAgentToken, proveFor, type AgentToken } from './agent-token.js';
 export { ReplayError, TokenGate, type Credential, type InvokeSubject, type TokenGateDeps } from './token-gate.js';
 export { RevocationError, RevocationList, type FreshnessPolicy, type RevocationErrorCode, type RevocationEvent, type RevocationHead, type RevocationScope, type Risk } from './revocation.js';

@@ -8,10 +8,10 @@ import type { RevocationList, Risk } from './revocation.js';
 import { TokenError, requireGrant, tokenId, verifyHolder, verifyToken, type HolderProof, type TokenClaims } from './token.js';
 import { FcpError } from '../errors/index.js';
 
-/** A token and its holder's proof for one request. */
+/** A token and its holder's proof for one request (no proof: good for listing what it grants, never for an invoke). */
 export interface Credential {
   token: Uint8Array;
-  proof: HolderProof;
+  proof?: HolderProof;
 }
 
 /** What an invoke is about, for the capability check. */
@@ -64,6 +64,7 @@ export class TokenGate {
     let claims: TokenClaims;
     if (credential) {
       claims = verifyToken(credential.token, { ownerKey, now, skewSeconds: skew, isRevoked }).claims;
+      if (!credential.proof) throw new TokenError('FCP_ERR_TOKEN_HOLDER_MISMATCH', 'an invoke with a token needs its holder\'s proof');
       if (credential.proof.requestId !== s.requestId) throw new TokenError('FCP_ERR_TOKEN_HOLDER_MISMATCH', 'the holder proof is for another request');
       verifyHolder(claims, credential.proof, `${s.connector}.${s.operation}`, { now, skewSeconds: skew });
       this.once(claims, credential.proof, now, skew);
@@ -78,6 +79,24 @@ export class TokenGate {
     // Risky and dangerous operations only on a device whose revocation head is fresh (§14.3.1).
     this.d.revocations?.requireFresh(s.risk);
     return claims;
+  }
+
+  /**
+   * Whether the capability `p` presents grants `connector.operation` in `zone` (what MCP
+   * `tools/list` shows). The token is checked, not a holder proof: listing is not an invoke.
+   */
+  grants(p: Principal, connector: string, operation: string, zone: string): boolean {
+    const ownerKey = this.d.owner.publicKey();
+    if (!ownerKey) return true;
+    const token = ('credential' in p ? p.credential?.token : undefined) ?? (p.kind === 'local' ? this.d.owner.deviceGrant() : undefined);
+    if (!token) return false;
+    try {
+      const { claims } = verifyToken(token, { ownerKey, ...(this.d.now ? { now: this.d.now() } : {}), skewSeconds: this.d.skewSeconds ?? 60, isRevoked: (jti) => this.d.revocations?.isRevoked('token', jti) ?? false });
+      requireGrant(claims, connector, operation, zone);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private once(claims: TokenClaims, proof: HolderProof, now: number, skew: number): void {

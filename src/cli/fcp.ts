@@ -10,6 +10,7 @@ import { registerCompletionCommand } from './commands/completion.js';
 import { registerDeviceCommands } from './commands/device.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerHubCommands } from './commands/hub.js';
+import { registerTokenCommands } from './commands/token.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDeviceCommands(program);
   registerLifecycleCommands(program);
   registerHubCommands(program);
+  registerTokenCommands(program);
   return program;
 }
 

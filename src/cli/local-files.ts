@@ -27,6 +27,8 @@ export function fileError(err: unknown, path: string, what: 'input' | 'output'):
     case 'EPERM':
     case 'EROFS':
       return new LocalFileError(`${p}_DENIED`, `permission denied: cannot ${what === 'input' ? 'read' : 'write'} ${path}`, { cause: err });
+    case 'EEXIST':
+      return new LocalFileError(`${p}_EXISTS`, `${path} exists already; it is left as it is (give another name, or remove it first)`, { cause: err });
     case 'ENOSPC':
     case 'EDQUOT':
       return new LocalFileError(`${p}_FULL`, `no space left writing ${path}; nothing was kept`, { cause: err });

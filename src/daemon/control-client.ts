@@ -21,6 +21,8 @@ export interface RequestOptions {
   onUploadEnd?: () => void;
   /** Aborting destroys the request; the promise rejects with INTERRUPTED. */
   signal?: AbortSignal;
+  /** Extra request headers (a capability token and its proof). */
+  headers?: Record<string, string>;
 }
 
 export interface ControlStream {
@@ -67,7 +69,7 @@ export class ControlClient {
           socketPath: this.socketPath,
           path,
           method: opts.method ?? 'GET',
-          headers: opts.contentLength !== undefined && opts.contentLength >= 0 ? { 'content-length': opts.contentLength } : {},
+          headers: { ...(opts.headers ?? {}), ...(opts.contentLength !== undefined && opts.contentLength >= 0 ? { 'content-length': opts.contentLength } : {}) },
         },
         (res) => {
           answered = true;

@@ -4,7 +4,7 @@
 // the HTTP status of its kind.
 import http from 'node:http';
 import { chmod, rm } from 'node:fs/promises';
-import { LOCAL_CONTROL } from '../authz/index.js';
+import { LOCAL_CONTROL, type Principal } from '../authz/index.js';
 import { describeError } from '../errors/index.js';
 import type { MeshServices } from '../sovereign-mesh.js';
 import type { PutEntry } from '../services/index.js';
@@ -311,7 +311,29 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     { method: 'GET', path: '/v1/hub/connectors', handle: async () => ({ json: s.hub.list(P) }) },
     { method: 'POST', path: '/v1/hub/connectors', handle: async ({ req }) => ({ json: await s.hub.install(P, await readJsonBody(req, MAX_HUB_BODY)) }) },
     { method: 'DELETE', path: '/v1/hub/connectors/:id', handle: async ({ param }) => (await s.hub.remove(P, param), { json: { id: param, removed: true } }) },
-    { method: 'GET', path: '/v1/hub/tools', handle: async () => ({ json: s.hub.callable(P) }) },
+    { method: 'GET', path: '/v1/hub/tools', handle: async ({ req }) => ({ json: s.hub.callable(callerOf(req)) }) },
+    { method: 'GET', path: '/v1/tokens', handle: async () => ({ json: await s.tokens.list(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/tokens',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        const texts = (k: string, required: boolean): string[] | undefined => {
+          const v = b[k];
+          if (v === undefined && !required) return undefined;
+          if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 128)) throw badRequest(`${k} must be a list of names`);
+          return v as string[];
+        };
+        if (typeof b.connector !== 'string' || b.connector.length === 0) throw badRequest('connector is required');
+        if (typeof b.ttlSeconds !== 'number') throw badRequest('ttlSeconds is required');
+        const name = optText(b.name, 'name');
+        const forKey = optText(b.holderKey, 'holderKey');
+        if (forKey !== undefined && !/^[0-9a-f]{64}$/.test(forKey)) throw badRequest('holderKey is an Ed25519 public key in 64 hex digits');
+        const zones = texts('zones', false);
+        const m = await s.tokens.mint(P, { connector: b.connector, ops: texts('ops', true)!, ttlSeconds: b.ttlSeconds, ...(zones ? { zones } : {}), ...(name ? { name } : {}), ...(forKey ? { holderKey: new Uint8Array(Buffer.from(forKey, 'hex')) } : {}) });
+        return { json: { ...m, token: Buffer.from(m.token).toString('base64url'), ...(m.key ? { key: Buffer.from(m.key).toString('base64url') } : {}) } };
+      },
+    },
     {
       method: 'POST',
       path: '/v1/hub/invoke',
@@ -327,7 +349,7 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
         if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw badRequest('timeoutMs must be a positive number');
         const idempotencyKey = str('idempotencyKey');
         const traceId = str('traceId');
-        const result = await s.hub.invoke(P, b.connector, b.operation, b.input ?? {}, {
+        const result = await s.hub.invoke(callerOf(req, traceId), b.connector, b.operation, b.input ?? {}, {
           ...(typeof timeoutMs === 'number' ? { deadline: Date.now() + timeoutMs } : {}),
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
           ...(traceId !== undefined ? { traceId } : {}),
@@ -336,6 +358,23 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
       },
     },
   ];
+}
+
+/**
+ * The local caller, with the capability token it presents (an agent's, `fcp mcp --token`):
+ * `X-FCP-Token` (base64url COSE_Sign1) and, for an invoke, `X-FCP-Proof` (`TIME.SIGNATURE`, the
+ * holder's signature over the request's trace id). Without them, the local user (this device's grant).
+ */
+function callerOf(req: http.IncomingMessage, traceId?: string): Principal {
+  const token = req.headers['x-fcp-token'];
+  if (token === undefined) return P;
+  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{1,22000}$/.test(token)) throw badRequest('X-FCP-Token must be one base64url value');
+  const proof = req.headers['x-fcp-proof'];
+  if (proof === undefined) return { ...P, credential: { token: new Uint8Array(Buffer.from(token, 'base64url')) } };
+  const m = typeof proof === 'string' ? /^(\d{1,12})\.([A-Za-z0-9_-]{86})$/.exec(proof) : null;
+  if (!m) throw badRequest('X-FCP-Proof must be TIME.SIGNATURE (seconds, base64url Ed25519 signature)');
+  if (traceId === undefined) throw badRequest('an invoke with X-FCP-Proof names its traceId (the proof signs it)');
+  return { ...P, credential: { token: new Uint8Array(Buffer.from(token, 'base64url')), proof: { requestId: traceId, time: Number(m[1]), signature: new Uint8Array(Buffer.from(m[2]!, 'base64url')) } } };
 }
 
 /** Matches a path against a route pattern with at most one `:param` segment. */

@@ -80,6 +80,7 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   FCP_ERR_CAPABILITY_DENIED: 'refused',
   FCP_ERR_CHECKPOINT_STALE: 'unavailable',
   FCP_ERR_REPLAY: 'refused',
+  OWNER_NO_KEY: 'config',
   REVOCATION_GAP: 'unavailable',
   REVOCATION_FORK: 'damaged',
   AUDIT_VERIFY_DAMAGED: 'damaged',

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, McpError, ErrorCode, type Tool, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeError } from '../errors/index.js';
-import type { Principal } from '../authz/index.js';
+import { proveFor, type AgentToken, type Principal } from '../authz/index.js';
 import type { ConnectorInfo, HubService } from '../services/index.js';
 
 /** What the front door needs: the connectors this caller may invoke, and invoking one. */
@@ -25,6 +25,20 @@ export function serviceToolSource(hub: Pick<HubService, 'callable' | 'invoke'>, 
   return {
     tools: async () => hub.callable(p),
     call: (connector, operation, input, opts) => hub.invoke(p, connector, operation, input, opts),
+  };
+}
+
+/**
+ * The hub as an agent holding a token sees it (`fcp mcp --token`): the tools its token grants,
+ * and each call made with the token and a fresh proof by the agent's key.
+ */
+export function agentToolSource(hub: Pick<HubService, 'callable' | 'invoke'>, base: Principal & { kind: 'local' }, agent: AgentToken): ToolSource {
+  return {
+    tools: async () => hub.callable({ ...base, credential: { token: agent.token } }),
+    call: (connector, operation, input, opts) => {
+      const { traceId, proof } = proveFor(agent, `${connector}.${operation}`);
+      return hub.invoke({ ...base, credential: { token: agent.token, proof } }, connector, operation, input, { ...opts, traceId });
+    },
   };
 }
 

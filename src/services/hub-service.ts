@@ -182,7 +182,16 @@ export class HubService<M extends HubManifest = HubManifest> {
 
   /** The connectors this principal may invoke (MCP `tools/list` shows only these). */
   callable(p: Principal): ConnectorInfo[] {
-    return [...this.manifests.values()].filter((m) => this.deps.zones.has(m.zone) && this.deps.authz.check(p, 'hub.invoke', inZone(this.deps.zones.get(m.zone))).allow).map((m) => this.info(m));
+    const out: ConnectorInfo[] = [];
+    for (const m of this.manifests.values()) {
+      if (!this.deps.zones.has(m.zone)) continue;
+      const zone = inZone(this.deps.zones.get(m.zone));
+      if (!this.deps.authz.check(p, 'hub.invoke', zone).allow) continue;
+      // Only the operations this caller's capability grants (all of them for this device's grant).
+      const operations = m.operations.filter((o) => this.deps.authz.capabilityGrants(p, zone, m.id, o.name));
+      if (operations.length > 0) out.push({ ...this.info(m), operations });
+    }
+    return out;
   }
 
   async invoke(p: Principal, connector: string, operation: string, input: unknown, opts: InvokeOptions = {}): Promise<unknown> {

@@ -13,3 +13,4 @@ export { createFcpDoor, devicePrincipal, type ExtraDoor } from './fcp-door.js';
 export { HubService, HubServiceError, type HubRoute, type HubManifest, type HubOperation, type ConnectorInfo, type InvokeOptions, type ConnectorRunner, type ConnectorStateStore, type InstalledStore, type HubInvokeContext } from './hub-service.js';
 export { FileInstalledStore, MeshStateStore } from './hub-stores.js';
 export { DashboardService, type DashboardSnapshot, type DashboardView, type DashboardDevice, type DashboardActivity, type DashboardDeps } from './dashboard-service.js';
+export { TokenService, TokenServiceError, type MintOptions, type MintedToken, type ListedToken } from './token-service.js';

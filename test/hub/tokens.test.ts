@@ -8,7 +8,21 @@ import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { LOCAL_CONTROL, attenuate, mintRoot, proveHolder, verifyToken, type Credential, type OwnerAuthority, type Principal } from '../../src/authz/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
+import { execFile } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type http from 'node:http';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { startControlServer } from '../../src/daemon/control-server.js';
 import { InProcessMesh } from '../mesh/in-process.js';
+
+const FCP_BIN = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
+const fcp = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [FCP_BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+  );
 import { testManifest } from './helpers.js';
 
 // The owner key of this test mesh: a real Ed25519 key (the mesh's is a FROST key; verification is the same).
@@ -53,7 +67,11 @@ describe('capability tokens on hub invokes', () => {
     agentSeed = new Uint8Array(randomBytes(32));
     agentToken = attenuate(grant, laptop.node.keyring.node.signingSecretKey, { parentClaims: verifyToken(grant, { ownerKey }).claims, sub: 'agent', aud: 'testc', ops: ['echo'], zones: ['z:private'], holderKey: ed25519.getPublicKey(agentSeed), ttlSeconds: 600 });
   });
-  after(async () => mesh?.stop());
+  after(async () => {
+    await new Promise<void>((r) => (control ? control.close(() => r()) : r()));
+    await mesh?.stop();
+  });
+  let control: http.Server | undefined;
 
   const as = (token: Uint8Array, seed: Uint8Array, traceId: string, op: string, time?: number): Principal => {
     const credential: Credential = { token, proof: proveHolder(verifyToken(token, { ownerKey }).claims, seed, traceId, op, time) };
@@ -114,6 +132,61 @@ describe('capability tokens on hub invokes', () => {
     t = trace();
     const expiredProof = proveHolder(verifyToken(expired, { ownerKey, now: past + 1 }).claims, agentSeed, t, 'testc.echo');
     await assert.rejects(laptop.invoke({ ...LOCAL_CONTROL, credential: { token: expired, proof: expiredProof } }, 'testc', 'echo', { msg: 'x' }, opts(t)), code('FCP_ERR_TOKEN_EXPIRED'));
+  });
+});
+
+describe('fcp token mint and fcp mcp --token', () => {
+  let mesh: InProcessMesh;
+  let control: http.Server;
+  let dataDir: string;
+  before(async () => {
+    mesh = await InProcessMesh.start(fiveDevicesOn(138), { hub: { leaseMs: 1500, pollMs: 200 }, owner: (d) => testOwner(d) });
+    dataDir = join(mesh.dir, 'laptop');
+    control = await startControlServer(mesh.node('laptop').services, join(dataDir, 'fcpd.sock'));
+    await mesh.node('laptop').services.hub.install(LOCAL_CONTROL, testManifest('testc'));
+    await until(() => [...mesh.nodes.values()].some((n) => n.hubMesh.placements().some((p) => p.id === 'testc' && p.runningOn === n.node.self.hostName)));
+  });
+  after(async () => {
+    await new Promise<void>((r) => control?.close(() => r()));
+    await mesh?.stop();
+  });
+
+  test('a token minted for echo lists and calls echo only, through a real MCP client', async () => {
+    const file = join(mesh.dir, 'agent.token');
+    const minted = await fcp(['token', 'mint', '--connector', 'testc', '--ops', 'echo', '--ttl', '10m', '--for', 'assistant', '--out', file, '--json', '--data-dir', dataDir]);
+    assert.equal(minted.code, 0, minted.stderr);
+    const shown = JSON.parse(minted.stdout) as { id: string; ops: string[]; zones: string[]; key?: string };
+    assert.deepEqual(shown.ops, ['echo']);
+    assert.equal(shown.key, undefined, 'the agent key is in the file, never printed');
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.match(readFileSync(file, 'utf8'), /"key"/);
+    const ls = await fcp(['token', 'ls', '--json', '--data-dir', dataDir]);
+    assert.ok((JSON.parse(ls.stdout) as Array<{ id: string }>).some((t) => t.id === shown.id), 'listed on the device that minted it');
+    const again = await fcp(['token', 'mint', '--connector', 'testc', '--ops', 'echo', '--out', file, '--data-dir', dataDir]);
+    assert.equal(again.code, 5, 'an existing file is not overwritten');
+    assert.match(again.stderr, /OUTPUT_EXISTS/);
+    assert.equal(JSON.parse((await fcp(['token', 'ls', '--json', '--data-dir', dataDir])).stdout).length, 1, 'and no token was minted for it');
+
+    const client = new Client({ name: 'scoped-assistant', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [FCP_BIN, 'mcp', '--token', file, '--data-dir', dataDir], stderr: 'pipe' }));
+    try {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((t) => t.name), ['testc__echo'], 'tools/list shows what the token grants');
+      const ok = await client.callTool({ name: 'testc__echo', arguments: { msg: 'scoped' } });
+      assert.equal(ok.isError, undefined, JSON.stringify(ok));
+      assert.match(JSON.stringify(ok.content), /scoped/);
+      await assert.rejects(client.callTool({ name: 'testc__state', arguments: {} }), /no tool testc__state/, 'an operation the token does not grant is not callable');
+    } finally {
+      await client.close();
+    }
+    // Without the token the local user sees every operation (this device's grant).
+    const all = await client.connect(new StdioClientTransport({ command: process.execPath, args: [FCP_BIN, 'mcp', '--data-dir', dataDir], stderr: 'pipe' })).then(() => client.listTools());
+    assert.ok(all.tools.length > 1);
+    await client.close();
+  });
+
+  test('a device the owner key has not granted cannot mint', async () => {
+    await assert.rejects(mesh.node('phone').services.tokens.mint(LOCAL_CONTROL, { connector: 'testc', ops: ['echo'], ttlSeconds: 60 }), code('OWNER_NO_KEY'));
   });
 });
 

@@ -9,6 +9,7 @@ import { ControlClient, ControlError } from '../../daemon/control-client.js';
 import { parseManifestText, type ConnectorManifest } from '../../hub/index.js';
 import { filesManifest, httpManifest, memoryManifest } from '../../hub/connectors/builtin.js';
 import type { ToolSource } from '../../hub/mcp.js';
+import { parseAgentToken, proveFor, type AgentToken } from '../../authz/index.js';
 import type { ConnectorInfo } from '../../services/index.js';
 
 function control(cmd: Command): ControlClient {
@@ -35,13 +36,19 @@ function describeConnector(c: ConnectorInfo): string {
   return `${c.id.padEnd(14)} ${c.version.padEnd(8)} ${c.zone.padEnd(12)} ${c.device.padEnd(14)} ${st}\n${c.operations.map((o) => `    ${o.name} (${o.risk})${o.description ? `: ${o.description}` : ''}`).join('\n')}`;
 }
 
-/** The control socket as the MCP server's tool source. */
-export function controlToolSource(client: ControlClient): ToolSource {
+/**
+ * The control socket as the MCP server's tool source; with an agent's token, the tools it grants
+ * and every call made with it (the proof is signed here, where the agent's key is).
+ */
+export function controlToolSource(client: ControlClient, agent?: AgentToken): ToolSource {
+  const token = agent ? { 'x-fcp-token': Buffer.from(agent.token).toString('base64url') } : undefined;
   return {
-    tools: () => client.json<ConnectorInfo[]>('/v1/hub/tools'),
+    tools: () => client.json<ConnectorInfo[]>('/v1/hub/tools', token ? { headers: token } : {}),
     call: async (connector, operation, input, opts) => {
-      const body = new TextEncoder().encode(JSON.stringify({ connector, operation, input, ...opts }));
-      return (await client.json<{ result: unknown }>('/v1/hub/invoke', { method: 'POST', body, contentLength: body.length })).result;
+      const signed = agent ? proveFor(agent, `${connector}.${operation}`) : undefined;
+      const body = new TextEncoder().encode(JSON.stringify({ connector, operation, input, ...opts, ...(signed ? { traceId: signed.traceId } : {}) }));
+      const headers = signed ? { ...token, 'x-fcp-proof': `${signed.proof.time}.${Buffer.from(signed.proof.signature).toString('base64url')}` } : undefined;
+      return (await client.json<{ result: unknown }>('/v1/hub/invoke', { method: 'POST', body, contentLength: body.length, ...(headers ? { headers } : {}) })).result;
     },
   };
 }
@@ -153,10 +160,12 @@ export function registerHubCommands(program: Command): void {
   program
     .command('mcp')
     .description('serve MCP on stdio (for Claude Desktop, Claude Code, Cursor): the tools are the connector operations of the local fcpd')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--token <file>', 'act as the agent of this token file (fcp token mint --out): only the tools it grants')
+    .action(async (opts: { token?: string }, cmd: Command) => {
       const { createHubMcpServer } = await import('../../hub/mcp.js');
       const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-      const server = createHubMcpServer(controlToolSource(control(cmd)), { name: 'fcp-mesh', version: packageVersion() });
+      const agent = opts.token ? parseAgentToken(await readFile(opts.token, 'utf8'), opts.token) : undefined;
+      const server = createHubMcpServer(controlToolSource(control(cmd), agent), { name: 'fcp-mesh', version: packageVersion() });
       await server.connect(new StdioServerTransport());
       await new Promise<void>((resolveClosed) => (server.onclose = () => resolveClosed()));
     });
