@@ -1,7 +1,7 @@
 // Who is asking. Every front door turns its caller into one of these before it calls a service.
 import type { PeerPath } from '../tailscale/index.js';
 import type { Zone } from '../zones/index.js';
-import type { Credential } from './token-gate.js';
+import type { Credential } from './credential.js';
 
 /** A tailnet device, identified by LocalAPI whois on its connection; its path is read per request. */
 export interface DevicePrincipal {

@@ -8,11 +8,7 @@ import type { RevocationList, Risk } from './revocation.js';
 import { TokenError, requireGrant, tokenId, verifyHolder, verifyToken, type HolderProof, type TokenClaims } from './token.js';
 import { FcpError } from '../errors/index.js';
 
-/** A token and its holder's proof for one request (no proof: good for listing what it grants, never for an invoke). */
-export interface Credential {
-  token: Uint8Array;
-  proof?: HolderProof;
-}
+export type { Credential } from './credential.js';
 
 /** What an invoke is about, for the capability check. */
 export interface InvokeSubject {
