@@ -14,6 +14,7 @@ import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
 import { HubService, type HubRoute } from './services/hub-service.js';
 import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
+import { OwnerService, type OwnerOptions } from './services/owner-service.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -50,6 +51,8 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * default 10 min); it also happens at start and whenever a peer comes online. 0 = only then.
    */
   catchUpIntervalMs?: number;
+  /** The threshold owner key (timeouts, grant lifetime and renewal). */
+  owner?: OwnerOptions;
 }
 
 /** The services every front door calls. */
@@ -67,6 +70,8 @@ export interface MeshServices {
   hubMesh: MeshHub;
   /** Removing devices and rotating zone keys. */
   lifecycle: LifecycleService;
+  /** The threshold owner key: ceremony, signing, this device's grant (the OwnerAuthority). */
+  owner: OwnerService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -191,6 +196,7 @@ export class SovereignMesh {
       route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
     });
     const content = new ContentService(node, authz);
+    const owner = await OwnerService.open(node, authz, config.dataDir, selfPrincipal, config.owner ?? {});
     let mesh: SovereignMesh | null = null;
     const services: MeshServices = {
       hubMesh,
@@ -203,12 +209,14 @@ export class SovereignMesh {
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
       lifecycle: new LifecycleService(node, authz),
+      owner,
     };
     services.names.startCollector();
-    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg), services.lifecycle));
+    node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle));
     mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
     mesh.scheduleCatchUp(config.catchUpIntervalMs ?? 10 * 60_000);
     hubMesh.start();
+    owner.startRenewal();
     await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
@@ -304,6 +312,7 @@ export class SovereignMesh {
     await this.connectors.stopAll();
     await this.egress.close();
     this.services.names.stop();
+    this.services.owner.stop();
     this.holder.wipe();
     await this.node.stop();
     this.recorder.close();

@@ -29,6 +29,11 @@ export const PEER_ACTIONS = [
   'removal.put',
   'removal.list',
   'zone-key.put',
+  'owner.dkg',
+  'owner.commit',
+  'owner.sign',
+  'owner.grant',
+  'owner.info',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -65,6 +70,8 @@ export const LOCAL_ACTIONS = [
   'hub.placements',
   'device.remove',
   'zone.rotate',
+  'owner.init',
+  'owner.status',
 ] as const;
 
 /**
@@ -163,6 +170,15 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'zone-key.put': 'write',
   'device.remove': 'write',
   'zone.rotate': 'write',
+  // The owner key's ceremonies: only devices of z:owner itself (exact membership, its paths).
+  'owner.dkg': 'share',
+  'owner.commit': 'share',
+  'owner.sign': 'share',
+  'owner.grant': 'share',
+  // The owner public key and who holds shares: every member may know it (it verifies tokens).
+  'owner.info': 'none',
+  'owner.init': 'none',
+  'owner.status': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {

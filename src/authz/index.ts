@@ -11,6 +11,8 @@ export {
   attenuate,
   encodeClaims,
   mintRoot,
+  mintRootAsync,
+  parseClaims,
   proveHolder,
   requireGrant,
   tokenId,

@@ -112,6 +112,13 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   DEVICE_LAST_OWNER: 'refused',
   DEVICE_NOT_A_MEMBER: 'refused',
   DEVICE_REMOVE_CANCELLED: 'refused',
+  OWNER_NO_KEY: 'not-found',
+  OWNER_BAD_SHARE: 'damaged',
+  OWNER_DKG_FAILED: 'damaged',
+  OWNER_NONCE_USED: 'refused',
+  OWNER_NOT_OWNER: 'refused',
+  OWNER_BAD_PURPOSE: 'refused',
+  OWNER_UNREACHABLE: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

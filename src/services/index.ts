@@ -12,3 +12,5 @@ export { resolveObjectId } from './object-ids.js';
 export { createFcpDoor, devicePrincipal, type ExtraDoor } from './fcp-door.js';
 export { HubService, HubServiceError, type HubRoute, type HubManifest, type HubOperation, type ConnectorInfo, type InvokeOptions, type ConnectorRunner, type ConnectorStateStore, type InstalledStore, type HubInvokeContext } from './hub-service.js';
 export { FileInstalledStore, MeshStateStore } from './hub-stores.js';
+export { OwnerService, OWNER_ZONE, type OwnerOptions, type OwnerStatus, type OwnerFaults } from './owner-service.js';
+export { OwnerError, type OwnerErrorCode } from './owner-errors.js';
