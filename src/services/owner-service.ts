@@ -91,7 +91,7 @@ export interface OwnerFaults {
   badSignatureShare?: boolean;
 }
 
-type NodeParts = Pick<MeshNode, 'self' | 'keyring' | 'zones' | 'directory' | 'call' | 'boxKeyOf' | 'log'>;
+type NodeParts = Pick<MeshNode, 'self' | 'keyring' | 'zones' | 'directory' | 'eligibility' | 'call' | 'boxKeyOf' | 'log'>;
 
 interface DkgSession {
   coordinator: string;
@@ -167,14 +167,15 @@ export class OwnerService implements OwnerAuthority {
           const c: FrostCommitment = { identifier: p.identifier, hiding: replyBytes(r, 'hiding', 32, p.hostName), binding: replyBytes(r, 'binding', 32, p.hostName) };
           return { p, c };
         } catch (err) {
-          return { p, err: err as Error };
+          return { p, err: (err as { code?: string }).code ?? 'ERROR' };
         }
       }),
     );
     const answered = asked.filter((a): a is { p: (typeof group.participants)[number]; c: FrostCommitment } => 'c' in a);
     answered.sort((a, b) => Number(b.p.stableId === this.node.self.stableId) - Number(a.p.stableId === this.node.self.stableId) || a.p.identifier - b.p.identifier);
     if (answered.length < k) {
-      const silent = group.participants.filter((p) => !answered.some((a) => a.p.identifier === p.identifier)).map((p) => p.hostName);
+      const why = new Map(asked.map((a) => [a.p.identifier, 'err' in a ? a.err : ''] as const));
+      const silent = group.participants.filter((p) => !answered.some((a) => a.p.identifier === p.identifier)).map((p) => `${p.hostName} (${why.get(p.identifier) ?? 'offline'})`);
       throw new OwnerError(
         'OWNER_TOO_FEW_ONLINE',
         `${answered.length} of the ${k} owner devices needed answered (${answered.map((a) => a.p.hostName).join(', ') || 'none'}); no answer from ${silent.join(', ')}`,
@@ -212,12 +213,12 @@ export class OwnerService implements OwnerAuthority {
     if (this.group) throw new OwnerError('OWNER_EXISTS', `the owner key ${keyIdOf(this.group.groupPublicKey)} exists already`);
     const zone = this.ownerZone();
     if (!this.node.directory.selfZones.some((z) => z.id === OWNER_ZONE)) throw new OwnerError('OWNER_NOT_OWNER', `${this.node.self.hostName} is not an owner device (tag:fcp-owner); run this on one`);
-    const peers = this.node.directory.ranked((i) => i.zones.some((z) => z.id === OWNER_ZONE)).map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName }));
+    // Owner devices online now over a path z:owner may use (never DERP).
+    const peers = this.node.eligibility.shareMembers(zone).map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName }));
     const devices = [{ stableId: this.node.self.stableId, hostName: this.node.self.hostName }, ...peers].sort((a, b) => (a.stableId < b.stableId ? -1 : 1));
     const n = devices.length;
     const k = threshold ?? Math.floor(n / 2) + 1;
     if (!Number.isInteger(k) || k < 2 || k > n) throw new OwnerError('OWNER_BAD_THRESHOLD', `a threshold k needs 2 ≤ k ≤ ${n} (the owner devices online: ${devices.map((d) => d.hostName).join(', ')}); got ${threshold ?? k}`);
-    void zone;
     const participants = devices.map((d, i) => ({ identifier: i + 1, stableId: d.stableId, hostName: d.hostName }));
     const session = randomBytes(16);
     const nameOf = (id: number) => participants.find((x) => x.identifier === id)?.hostName ?? `participant ${id}`;
