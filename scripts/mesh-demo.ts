@@ -9,6 +9,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { filesManifest, memoryManifest } from '../src/hub/connectors/builtin.js';
 import { join } from 'node:path';
 import { DevMesh } from '../src/devnet/index.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { decodeSign1, sigStructure1 } from '../src/crypto/index.js';
 import { ControlError } from '../src/daemon/index.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -384,6 +386,19 @@ async function main(): Promise<void> {
     const stillReads = sha(await mesh.get('server', ids.get('notes.md')!)) === sha(files.find((f) => f.name === 'notes.md')!.data) && sha(await mesh.get('server', freshId)) === sha(fresh);
     if (!stillReads) failed = true;
     out(`   every object still reads from the devices left: ${stillReads ? 'yes' : 'NO'}; the desktop keeps only what it had already copied`);
+
+    step(15, 'The owner key: FROST 2-of-2 over the owner devices online over direct paths (laptop, server), never whole anywhere');
+    type OwnerStatus = { keyId: string; publicKey: string; threshold: number; participants: Array<{ hostName: string; online: boolean }>; grantExpiresAt?: string };
+    const made = (await mesh.ownerInit('laptop', 2)) as unknown as OwnerStatus;
+    out(`   laptop: fcp owner init --threshold 2   -> key ${made.keyId}, ${made.threshold}-of-${made.participants.length} over ${made.participants.map((p) => p.hostName).join(', ')} (a key generation without a dealer, over FCP)`);
+    const serverView = await mesh.device('server').control.json<OwnerStatus>('/v1/owner');
+    // The laptop's grant: a root token signed by the owner key (k devices, two FROST rounds).
+    const grant = decodeSign1(readFileSync(join(laptop.dataDir, 'owner', 'grant.cose')));
+    const plainOk = ed25519.verify(grant.signature, sigStructure1(grant.protectedBytes, grant.payload), Buffer.from(made.publicKey, 'hex'));
+    if (!plainOk || serverView.publicKey !== made.publicKey) failed = true;
+    out(`   server: fcp owner status -> same key ${serverView.keyId}; its grant expires ${serverView.grantExpiresAt ?? 'NEVER GRANTED'}`);
+    out(`   the laptop's grant, checked with plain Ed25519 against the owner public key: ${plainOk ? 'valid' : 'INVALID'}`);
+
     if (KEEP) {
       out(`\nThe dev mesh keeps running (--keep). Dashboard: ${dashboardUrl}  (working directory ${mesh.dir}); Ctrl-C stops it.`);
       await new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@ import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
 import { HubService, type HubRoute } from './services/hub-service.js';
 import { DashboardService } from './services/dashboard-service.js';
 import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
+import { OwnerService, type OwnerOptions } from './services/owner-service.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -53,10 +54,12 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    */
   catchUpIntervalMs?: number;
   /**
-   * The owner's authority as this device sees it (public key, k-of-n signing, this device's
+   * Instead of the owner key of this mesh (tests): the owner's authority as this device sees it (public key, k-of-n signing, this device's
    * grant). With it, hub invokes need capability tokens; without it the zone rules alone decide.
    */
-  owner?: (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }) => OwnerAuthority;
+  ownerAuthority?: (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }) => OwnerAuthority;
+  /** The threshold owner key (timeouts, grant lifetime and renewal). */
+  owner?: OwnerOptions;
 }
 
 /** The services every front door calls. */
@@ -78,6 +81,8 @@ export interface MeshServices {
   tokens: TokenService;
   /** The web dashboard's views and owner actions (viewer principals). */
   dashboard: DashboardService;
+  /** The threshold owner key: ceremony, signing, this device's grant (the OwnerAuthority). */
+  owner: OwnerService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -130,8 +135,15 @@ export class SovereignMesh {
     const node = await MeshNode.start(config);
     // Every decision, allow or deny, becomes an entry of this device's audit log of its zone.
     const recorder = new AuditRecorder({ dataDir: config.dataDir, deviceId: () => node.self.stableId, signingSeed: node.keyring.node.signingSecretKey, log: node.log });
-    const owner = config.owner?.({ signingPublicKey: node.keyring.node.signingPublicKey, hostName: node.self.hostName, zones: node.zones.all().filter((z) => mayHold(node.directory.selfZones, z)).map((z) => z.id) });
-    const tokens = owner ? new TokenGate({ owner }) : undefined;
+    // The owner key as the token gate sees it: the mesh's FROST key (OwnerService, made below,
+    // once authorization exists), or one a test brings.
+    let ownerService: OwnerService | undefined;
+    const authority: OwnerAuthority = config.ownerAuthority?.({ signingPublicKey: node.keyring.node.signingPublicKey, hostName: node.self.hostName, zones: node.zones.all().filter((z) => mayHold(node.directory.selfZones, z)).map((z) => z.id) }) ?? {
+      publicKey: () => ownerService?.publicKey(),
+      deviceGrant: () => ownerService?.deviceGrant(),
+      sign: (message, purpose) => ownerService!.sign(message, purpose),
+    };
+    const tokens = new TokenGate({ owner: authority });
     const authz = createAuthorizer(
       node,
       (e) =>
@@ -205,10 +217,12 @@ export class SovereignMesh {
       hostName: node.self.hostName,
       log: hubLog,
       newTraceId: () => randomBytes(16).toString('hex'),
-      ...(owner ? { deviceCredential: (requestId: string, operation: string) => deviceCredential(owner, node.keyring.node.signingSecretKey, requestId, operation) } : {}),
+      deviceCredential: (requestId: string, operation: string) => deviceCredential(authority, node.keyring.node.signingSecretKey, requestId, operation),
       route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
     });
     const content = new ContentService(node, authz);
+    const owner = await OwnerService.open(node, authz, config.dataDir, selfPrincipal, config.owner ?? {});
+    ownerService = owner;
     let mesh: SovereignMesh | null = null;
     const services: MeshServices = {
       hubMesh,
@@ -221,14 +235,16 @@ export class SovereignMesh {
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
       lifecycle: new LifecycleService(node, authz),
-      tokens: new TokenService({ authz, owner, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir }),
+      tokens: new TokenService({ authz, owner: authority, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir }),
       dashboard: new DashboardService({ node, authz, listSecrets: () => secretsCore.list(), recorder, hub: hubMesh }),
+      owner,
     };
     services.names.startCollector();
-    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg), services.lifecycle));
+    node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle));
     mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
     mesh.scheduleCatchUp(config.catchUpIntervalMs ?? 10 * 60_000);
     hubMesh.start();
+    owner.startRenewal();
     await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
@@ -324,6 +340,7 @@ export class SovereignMesh {
     await this.connectors.stopAll();
     await this.egress.close();
     this.services.names.stop();
+    this.services.owner.stop();
     this.holder.wipe();
     await this.node.stop();
     this.recorder.close();

@@ -29,6 +29,11 @@ export const PEER_ACTIONS = [
   'removal.put',
   'removal.list',
   'zone-key.put',
+  'owner.dkg',
+  'owner.commit',
+  'owner.sign',
+  'owner.grant',
+  'owner.info',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -67,6 +72,8 @@ export const LOCAL_ACTIONS = [
   'token.list',
   'device.remove',
   'zone.rotate',
+  'owner.init',
+  'owner.status',
 ] as const;
 
 /**
@@ -178,6 +185,15 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'dashboard.view': 'none',
   'dashboard.repair': 'none',
   'dashboard.scrub': 'none',
+  // The owner key's ceremonies: only devices of z:owner itself (exact membership, its paths).
+  'owner.dkg': 'share',
+  'owner.commit': 'share',
+  'owner.sign': 'share',
+  'owner.grant': 'share',
+  // The owner public key and who holds shares: every member may know it (it verifies tokens).
+  'owner.info': 'none',
+  'owner.init': 'none',
+  'owner.status': 'none',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {

@@ -12,6 +12,8 @@ export {
   decodeClaimsUnverified,
   encodeClaims,
   mintRoot,
+  mintRootAsync,
+  parseClaims,
   proveHolder,
   requireGrant,
   tokenId,

@@ -100,7 +100,7 @@ export class TokenGate {
       if (until >= now && this.seen.size < MAX_SEEN) break;
       this.seen.delete(k);
     }
-    const key = `${tokenId(claims.jti)}:${proof.requestId}:${proof.time}`;
+    const key = `${tokenId(claims.jti)}:${proof.requestId}`;
     if (this.seen.has(key)) throw new ReplayError(`request ${proof.requestId} was already made with token ${tokenId(claims.jti)}`);
     this.seen.set(key, proof.time + 2 * skew);
   }

@@ -9,6 +9,7 @@ import {
   decodeStrict,
   encodeDeterministic,
   signSign1,
+  signSign1Async,
   signingPublicKey,
   sign,
   verify,
@@ -176,6 +177,19 @@ export function mintRoot(r: MintRequest, owner: Ed25519Signer, ownerKey: Uint8Ar
   const iat = r.now ?? nowSeconds();
   const claims: TokenClaims = { iss: 'owner', sub: r.sub, aud: r.aud, ops: r.ops, zones: r.zones, iat, nbf: r.notBefore ?? iat, exp: iat + r.ttlSeconds, jti: new Uint8Array(randomBytes(16)), holderKey: r.holderKey };
   return signSign1(encodeClaims(claims), owner, { kid: kidOf(ownerKey) });
+}
+
+/** mintRoot with an asynchronous owner signer (the threshold owner key, k devices over FCP). */
+export async function mintRootAsync(r: MintRequest, owner: (message: Uint8Array) => Promise<Uint8Array>, ownerKey: Uint8Array): Promise<Uint8Array> {
+  checkRequest(r);
+  const iat = r.now ?? nowSeconds();
+  const claims: TokenClaims = { iss: 'owner', sub: r.sub, aud: r.aud, ops: r.ops, zones: r.zones, iat, nbf: r.notBefore ?? iat, exp: iat + r.ttlSeconds, jti: new Uint8Array(randomBytes(16)), holderKey: r.holderKey };
+  return signSign1Async(encodeClaims(claims), owner, { kid: kidOf(ownerKey) });
+}
+
+/** The claims of a token payload (what an owner device checks before it signs a grant). */
+export function parseClaims(payload: Uint8Array): TokenClaims {
+  return decodeClaims(payload);
 }
 
 /**

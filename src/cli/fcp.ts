@@ -9,6 +9,7 @@ import { registerDaemonServiceCommands } from './commands/daemon.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerDeviceCommands } from './commands/device.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerOwnerCommands } from './commands/owner.js';
 import { registerHubCommands } from './commands/hub.js';
 import { registerTokenCommands } from './commands/token.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerCompletionCommand(program);
   registerDeviceCommands(program);
   registerLifecycleCommands(program);
+  registerOwnerCommands(program);
   registerHubCommands(program);
   registerTokenCommands(program);
   return program;

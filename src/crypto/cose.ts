@@ -54,6 +54,16 @@ export function signSign1(payload: Uint8Array, signer: Ed25519Signer, opts: { ki
   return encodeSign1({ protectedBytes, protectedHeader, unprotectedHeader: opts.unprotected ?? new Map(), payload, signature });
 }
 
+/** Signs with an asynchronous signer (the owner key signs with k devices over the network). */
+export async function signSign1Async(payload: Uint8Array, signer: (message: Uint8Array) => Promise<Uint8Array>, opts: { kid?: Uint8Array; protectedExtra?: HeaderMap; unprotected?: HeaderMap } = {}): Promise<Uint8Array> {
+  const protectedHeader: HeaderMap = new Map<number, unknown>([[COSE_HEADER_ALG, COSE_ALG_EDDSA]]);
+  if (opts.kid) protectedHeader.set(COSE_HEADER_KID, opts.kid);
+  for (const [k, v] of opts.protectedExtra ?? []) protectedHeader.set(k, v);
+  const protectedBytes = encodeDeterministic(protectedHeader);
+  const signature = await signer(sigStructure1(protectedBytes, payload));
+  return encodeSign1({ protectedBytes, protectedHeader, unprotectedHeader: opts.unprotected ?? new Map(), payload, signature });
+}
+
 /** COSE_Sign1 with its tag: 18([protected, unprotected, payload, signature]). */
 export function encodeSign1(s: CoseSign1): Uint8Array {
   const body = encodeDeterministic([s.protectedBytes, s.unprotectedHeader, s.payload, s.signature]);

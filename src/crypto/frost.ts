@@ -13,7 +13,8 @@ type Element = InstanceType<typeof Point>;
 const L = Point.Fn.ORDER;
 const CONTEXT = new TextEncoder().encode('FROST-ED25519-SHA512-v1');
 
-const mod = (a: bigint): bigint => ((a % L) + L) % L;
+/** Reduction modulo the group order L. */
+export const mod = (a: bigint): bigint => ((a % L) + L) % L;
 
 function invert(a: bigint): bigint {
   // Fermat: a^(L-2) mod L (L is prime).
@@ -110,7 +111,8 @@ export function splitKey(max: number, min: number, opts: { secret?: bigint; coef
   });
 }
 
-function randomScalar(): bigint {
+/** A uniformly random non-zero scalar (64 random bytes reduced mod L). */
+export function randomScalar(): bigint {
   for (;;) {
     const s = mod(littleEndian(randomBytes(64)));
     if (s !== 0n) return s;

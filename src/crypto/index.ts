@@ -58,11 +58,13 @@ export {
   sigStructure1,
   signSign1,
   verifySign1,
+  signSign1Async,
   type CoseSign1,
   type Ed25519Signer,
   type HeaderMap,
 } from './cose.js';
 export {
+  mod as frostMod,
   aggregate as frostAggregate,
   bindingFactors as frostBindingFactors,
   commit as frostCommit,
@@ -77,3 +79,4 @@ export {
   type KeyShare as FrostKeyShare,
   type Nonces as FrostNonces,
 } from './frost.js';
+export { DkgCheatError, dkgFinish, dkgGroupKey, dkgPublicShare, dkgRound1, dkgShareFor, verifyDkgPackage, verifyDkgShare, wipeDkgSecret, type DkgPackage, type DkgSecret } from './frost-dkg.js';

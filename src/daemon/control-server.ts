@@ -275,6 +275,17 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     { method: 'GET', path: '/v1/devices/:name/removal', handle: async ({ param }) => ({ json: s.lifecycle.planRemoval(P, param) }) },
     { method: 'POST', path: '/v1/devices/:name/remove', handle: async ({ param }) => ({ json: await s.lifecycle.removeDevice(P, param) }) },
     { method: 'POST', path: '/v1/zones/:zone/rotate', handle: async ({ param }) => ({ json: await s.lifecycle.rotateZone(P, param) }) },
+    // The threshold owner key (docs/owner.md).
+    { method: 'GET', path: '/v1/owner', handle: async () => ({ json: await s.owner.status(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/owner/init',
+      handle: async ({ req }) => {
+        const t = (await readJsonBody(req, MAX_SECRET_BODY)).threshold;
+        if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t))) throw badRequest('body must be {"threshold": K} with an integer K, or {}');
+        return { json: await s.owner.init(P, t as number | undefined) };
+      },
+    },
     { method: 'GET', path: '/v1/hub/placements', handle: async () => ({ json: s.hubMesh.placementsFor(P) }) },
     { method: 'POST', path: '/v1/secrets-restore', handle: async () => ({ json: await s.secrets.restore(P) }) },
     {

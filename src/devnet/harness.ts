@@ -36,6 +36,8 @@ export interface DevMeshOptions {
   notStarted?: string[];
   /** A config.json to write into a device's data directory before its daemon starts. */
   deviceConfig?: Record<string, Record<string, unknown>>;
+  /** Run `fcp owner init` on this device (default threshold: a majority) once the mesh has formed. */
+  ownerInit?: { on: string; threshold?: number };
 }
 
 export class DevMesh {
@@ -65,6 +67,7 @@ export class DevMesh {
     const mesh = new DevMesh(dir, tailnet, devices, ownsDir, { FCP_LOG_LEVEL: 'warn', ...(opts.env ?? {}) });
     try {
       await mesh.provision(opts.notStarted ?? []);
+      if (opts.ownerInit) await mesh.ownerInit(opts.ownerInit.on, opts.ownerInit.threshold);
     } catch (err) {
       await mesh.stop();
       throw err;
@@ -94,6 +97,24 @@ export class DevMesh {
     }
     await Promise.all(rest.filter((d) => !notStarted.includes(d.name)).map((d) => this.startDaemon(d.name)));
     if (notStarted.includes(first!.name)) await this.stopDaemon(first!.name);
+  }
+
+  /**
+   * `fcp owner init` on a device: retried (bounded, 20 s) while it sees fewer owner devices than
+   * the threshold needs, as right after the daemons start.
+   */
+  async ownerInit(name: string, threshold?: number): Promise<Record<string, unknown>> {
+    const body = new TextEncoder().encode(JSON.stringify(threshold !== undefined ? { threshold } : {}));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        return await this.device(name).control.json<Record<string, unknown>>('/v1/owner/init', { method: 'POST', body, contentLength: body.length });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if ((code !== 'OWNER_BAD_THRESHOLD' && code !== 'OWNER_DKG_FAILED') || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   /** Starts a device's fcpd and waits until its control socket answers. */

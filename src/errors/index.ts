@@ -80,7 +80,6 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   FCP_ERR_CAPABILITY_DENIED: 'refused',
   FCP_ERR_CHECKPOINT_STALE: 'unavailable',
   FCP_ERR_REPLAY: 'refused',
-  OWNER_NO_KEY: 'config',
   REVOCATION_GAP: 'unavailable',
   REVOCATION_FORK: 'damaged',
   AUDIT_VERIFY_DAMAGED: 'damaged',
@@ -114,6 +113,13 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   DEVICE_LAST_OWNER: 'refused',
   DEVICE_NOT_A_MEMBER: 'refused',
   DEVICE_REMOVE_CANCELLED: 'refused',
+  OWNER_NO_KEY: 'not-found',
+  OWNER_BAD_SHARE: 'damaged',
+  OWNER_DKG_FAILED: 'damaged',
+  OWNER_NONCE_USED: 'refused',
+  OWNER_NOT_OWNER: 'refused',
+  OWNER_BAD_PURPOSE: 'refused',
+  OWNER_UNREACHABLE: 'unavailable',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

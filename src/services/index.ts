@@ -14,3 +14,5 @@ export { HubService, HubServiceError, type HubRoute, type HubManifest, type HubO
 export { FileInstalledStore, MeshStateStore } from './hub-stores.js';
 export { DashboardService, type DashboardSnapshot, type DashboardView, type DashboardDevice, type DashboardActivity, type DashboardDeps } from './dashboard-service.js';
 export { TokenService, TokenServiceError, type MintOptions, type MintedToken, type ListedToken } from './token-service.js';
+export { OwnerService, OWNER_ZONE, type OwnerOptions, type OwnerStatus, type OwnerFaults } from './owner-service.js';
+export { OwnerError, type OwnerErrorCode } from './owner-errors.js';

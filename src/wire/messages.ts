@@ -32,6 +32,9 @@ export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicK
 export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8Array[] }
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
 export interface SecretResultMessage extends Envelope<'secret_result'> { body: Uint8Array }
+/** One step of the owner key ceremonies (DKG, FROST rounds, grants, info): a CBOR body of its own. */
+export interface OwnerMessage extends Envelope<'owner'> { body: Uint8Array }
+export interface OwnerResultMessage extends Envelope<'owner_result'> { body: Uint8Array }
 export interface DropMessage extends Envelope<'drop'> { objectId: Uint8Array; keys: SymbolKey[] }
 export interface ZoneSummaryDigest { zone: string; digest: Uint8Array; buckets: Uint8Array; objects: number; symbols: number; bytes: number }
 export interface SummaryEntry { objectId: Uint8Array; counts: number[] }
@@ -102,6 +105,8 @@ export type Message =
   | JoinResultMessage
   | SecretMessage
   | SecretResultMessage
+  | OwnerMessage
+  | OwnerResultMessage
   | DropMessage
   | SummaryDigestMessage
   | SummaryDigestResultMessage
@@ -241,6 +246,8 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256) },
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
+  owner: { body: bytes({ min: 1, max: 256 * 1024 }) },
+  owner_result: { body: bytes({ min: 1, max: 256 * 1024 }) },
   drop: { objectId, keys: keyList },
   summary_digest: { zones: arrayOf(zone, SUMMARY_ZONES_MAX) },
   summary_digest_result: { digests: arrayOf(zoneDigest, SUMMARY_ZONES_MAX) },

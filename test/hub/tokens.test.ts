@@ -56,7 +56,7 @@ describe('capability tokens on hub invokes', () => {
   let agentToken: Uint8Array;
 
   before(async () => {
-    mesh = await InProcessMesh.start(fiveDevicesOn(137), { hub: { leaseMs: 1500, pollMs: 200 }, owner: (d) => testOwner(d) });
+    mesh = await InProcessMesh.start(fiveDevicesOn(137), { hub: { leaseMs: 1500, pollMs: 200 }, ownerAuthority: (d) => testOwner(d) });
     await mesh.node('server').hubMesh.setProfile(LOCAL_CONTROL, { alwaysOn: true });
     const laptop = mesh.node('laptop');
     await until(() => laptop.hubMesh.devices(LOCAL_CONTROL).find((d) => d.hostName === 'server' && d.profile?.alwaysOn));
@@ -140,7 +140,7 @@ describe('fcp token mint and fcp mcp --token', () => {
   let control: http.Server;
   let dataDir: string;
   before(async () => {
-    mesh = await InProcessMesh.start(fiveDevicesOn(138), { hub: { leaseMs: 1500, pollMs: 200 }, owner: (d) => testOwner(d) });
+    mesh = await InProcessMesh.start(fiveDevicesOn(138), { hub: { leaseMs: 1500, pollMs: 200 }, ownerAuthority: (d) => testOwner(d) });
     dataDir = join(mesh.dir, 'laptop');
     control = await startControlServer(mesh.node('laptop').services, join(dataDir, 'fcpd.sock'));
     await mesh.node('laptop').services.hub.install(LOCAL_CONTROL, testManifest('testc'));

@@ -25,7 +25,7 @@ export interface InProcessOptions {
   /** Quarantine of collected objects' copies (ms); 0 here (erased at once) unless a test asks. */
   gcQuarantineMs?: number;
   /** Each device's view of the owner's authority (with it, hub invokes need tokens). */
-  owner?: (device: string) => SovereignMeshConfig['owner'];
+  ownerAuthority?: (device: string) => SovereignMeshConfig['ownerAuthority'];
   /** Background re-sealing after a rotation (default here: steps only when a test asks). */
   reseal?: SovereignMeshConfig['reseal'];
 }
@@ -86,7 +86,7 @@ export class InProcessMesh {
       reseal: { intervalMs: 0, membersCheckMs: 0, ...(this.opts.reseal ?? {}) },
       names: { gcIntervalMs: 0 },
       gcQuarantineMs: this.opts.gcQuarantineMs ?? 0,
-      ...(this.opts.owner?.(name) ? { owner: this.opts.owner(name)! } : {}),
+      ...(this.opts.ownerAuthority?.(name) ? { ownerAuthority: this.opts.ownerAuthority(name)! } : {}),
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
       ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),

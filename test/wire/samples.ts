@@ -46,6 +46,8 @@ export function sampleMessages(): Record<MessageType, Message> {
     join_result: makeMessage('join_result', 16, { keys: [bytes(200), bytes(210)] }),
     secret: makeMessage('secret', 17, { body: bytes(300) }),
     secret_result: makeMessage('secret_result', 17, { body: bytes(90) }),
+    owner: makeMessage('owner', 18, { body: bytes(120) }),
+    owner_result: makeMessage('owner_result', 18, { body: bytes(60) }),
     drop: makeMessage('drop', 18, { objectId: bytes(32), keys: [[0, 5], [1, 300]] }),
     summary_digest: makeMessage('summary_digest', 19, { zones: ['z:private', 'z:work'] }),
     summary_digest_result: makeMessage('summary_digest_result', 19, { digests: [{ zone: 'z:private', digest: bytes(16), buckets: bytes(4096), objects: 3, symbols: 12, bytes: 9000 }] }),
