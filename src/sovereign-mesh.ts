@@ -9,7 +9,7 @@ import { mayHold } from './zones/index.js';
 import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, AuditService, ContentService, LifecycleService, NamesService, TokenService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
+import { AdminService, AuditService, ContentService, LifecycleService, NamesService, RevocationService, TokenService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
 import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
 import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
@@ -53,6 +53,10 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * default 10 min); it also happens at start and whenever a peer comes online. 0 = only then.
    */
   catchUpIntervalMs?: number;
+  /** How often members are asked for revocations this device missed (ms; default 30 s; 0 = at start and on changes only). */
+  revocationSyncMs?: number;
+  /** How old this device's confirmed revocation head may be for risky and dangerous operations (ms; default 300 s). */
+  revocationMaxAgeMs?: number;
   /**
    * Instead of the owner key of this mesh (tests): the owner's authority as this device sees it (public key, k-of-n signing, this device's
    * grant). With it, hub invokes need capability tokens; without it the zone rules alone decide.
@@ -79,6 +83,8 @@ export interface MeshServices {
   lifecycle: LifecycleService;
   /** Capability tokens minted from this device's grant. */
   tokens: TokenService;
+  /** The owner-signed revocations, kept and spread. */
+  revocations: RevocationService;
   /** The web dashboard's views and owner actions (viewer principals). */
   dashboard: DashboardService;
   /** The threshold owner key: ceremony, signing, this device's grant (the OwnerAuthority). */
@@ -143,7 +149,12 @@ export class SovereignMesh {
       deviceGrant: () => ownerService?.deviceGrant(),
       sign: (message, purpose) => ownerService!.sign(message, purpose),
     };
-    const tokens = new TokenGate({ owner: authority });
+    // Revocations (made below, once authorization exists) as the token gate reads them.
+    let revocations: RevocationService | undefined;
+    const tokens = new TokenGate({
+      owner: authority,
+      revocations: { isRevoked: (scope, id) => revocations?.isRevoked(scope, id) ?? false, requireFresh: (risk) => revocations?.requireFresh(risk) ?? { degraded: false } },
+    });
     const authz = createAuthorizer(
       node,
       (e) =>
@@ -223,6 +234,18 @@ export class SovereignMesh {
     const content = new ContentService(node, authz);
     const owner = await OwnerService.open(node, authz, config.dataDir, selfPrincipal, config.owner ?? {});
     ownerService = owner;
+    revocations = new RevocationService({
+      authz,
+      owner: authority,
+      dataDir: config.dataDir,
+      log: node.log,
+      ...(config.revocationSyncMs !== undefined ? { syncIntervalMs: config.revocationSyncMs } : {}),
+      ...(config.revocationMaxAgeMs !== undefined ? { maxAgeMs: config.revocationMaxAgeMs } : {}),
+      peers: {
+        online: () => node.eligibility.members().filter((i) => i.peer.online && i.peer.stableId !== node.self.stableId).map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName })),
+        call: (id, msg, ms) => node.call(id, msg, ms),
+      },
+    });
     let mesh: SovereignMesh | null = null;
     const services: MeshServices = {
       hubMesh,
@@ -236,15 +259,17 @@ export class SovereignMesh {
       hub,
       lifecycle: new LifecycleService(node, authz),
       tokens: new TokenService({ authz, owner: authority, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir }),
+      revocations,
       dashboard: new DashboardService({ node, authz, listSecrets: () => secretsCore.list(), recorder, hub: hubMesh }),
       owner,
     };
     services.names.startCollector();
-    node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle));
+    node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? (await revocations!.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle));
     mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
     mesh.scheduleCatchUp(config.catchUpIntervalMs ?? 10 * 60_000);
     hubMesh.start();
     owner.startRenewal();
+    revocations.start();
     await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
     return mesh;
@@ -262,6 +287,7 @@ export class SovereignMesh {
 
   /** Asks the members what this device missed while away: removals, newer zone key epochs. */
   catchUp(): Promise<{ removed: number; zones: string[] }> {
+    void this.services.revocations.sync().catch(() => undefined);
     return this.services.lifecycle.catchUp();
   }
 
@@ -341,6 +367,7 @@ export class SovereignMesh {
     await this.egress.close();
     this.services.names.stop();
     this.services.owner.stop();
+    this.services.revocations.stop();
     this.holder.wipe();
     await this.node.stop();
     this.recorder.close();

@@ -4,6 +4,8 @@ import type { Zone } from '../zones/index.js';
 
 /** Requests peers make of this device's share of the mesh (over FCP). */
 export const PEER_ACTIONS = [
+  'revocation.put',
+  'revocation.list',
   'symbols.store',
   'symbols.fetch',
   'symbols.have',
@@ -70,6 +72,7 @@ export const LOCAL_ACTIONS = [
   'hub.placements',
   'token.mint',
   'token.list',
+  'token.revoke',
   'device.remove',
   'zone.rotate',
   'owner.init',
@@ -192,6 +195,10 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'owner.grant': 'share',
   // The owner public key and who holds shares: every member may know it (it verifies tokens).
   'owner.info': 'none',
+  // Revocations are owner-signed (each event is checked against the owner key): any member may pass them on.
+  'revocation.put': 'none',
+  'revocation.list': 'none',
+  'token.revoke': 'none',
   'owner.init': 'none',
   'owner.status': 'none',
 };

@@ -98,9 +98,9 @@ export class RevocationList {
     return this.revoked.has(key(scope, id));
   }
 
-  /** The owner's next revocation event, signed; add it, then spread it. */
-  mint(scope: RevocationScope, ids: string[], reason: string, owner: Ed25519Signer, at = Math.floor(Date.now() / 1000)): Uint8Array {
-    const payload = encodeDeterministic(new Map<string, unknown>([
+  /** The payload of the owner's next revocation event (to be signed by the owner key). */
+  draft(scope: RevocationScope, ids: string[], reason: string, at = Math.floor(Date.now() / 1000)): Uint8Array {
+    return encodeDeterministic(new Map<string, unknown>([
       ['seq', this.events.length + 1],
       ['prev', this.headHash],
       ['scope', scope],
@@ -108,7 +108,11 @@ export class RevocationList {
       ['reason', reason],
       ['at', at],
     ]));
-    return signSign1(payload, owner);
+  }
+
+  /** The owner's next revocation event, signed; add it, then spread it. */
+  mint(scope: RevocationScope, ids: string[], reason: string, owner: Ed25519Signer, at = Math.floor(Date.now() / 1000)): Uint8Array {
+    return signSign1(this.draft(scope, ids, reason, at), owner);
   }
 
   /**

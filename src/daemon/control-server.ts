@@ -324,6 +324,16 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     { method: 'DELETE', path: '/v1/hub/connectors/:id', handle: async ({ param }) => (await s.hub.remove(P, param), { json: { id: param, removed: true } }) },
     { method: 'GET', path: '/v1/hub/tools', handle: async ({ req }) => ({ json: s.hub.callable(callerOf(req)) }) },
     { method: 'GET', path: '/v1/tokens', handle: async () => ({ json: await s.tokens.list(P) }) },
+    { method: 'GET', path: '/v1/revocations', handle: async () => ({ json: s.revocations.head() }) },
+    {
+      method: 'POST',
+      path: '/v1/tokens/revoke',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (!Array.isArray(b.ids) || !b.ids.every((x) => typeof x === 'string')) throw badRequest('ids must be a list of token ids');
+        return { json: await s.revocations.revoke(P, b.ids as string[], optText(b.reason, 'reason') ?? '') };
+      },
+    },
     {
       method: 'POST',
       path: '/v1/tokens',

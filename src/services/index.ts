@@ -16,3 +16,4 @@ export { DashboardService, type DashboardSnapshot, type DashboardView, type Dash
 export { TokenService, TokenServiceError, type MintOptions, type MintedToken, type ListedToken } from './token-service.js';
 export { OwnerService, OWNER_ZONE, type OwnerOptions, type OwnerStatus, type OwnerFaults } from './owner-service.js';
 export { OwnerError, type OwnerErrorCode } from './owner-errors.js';
+export { RevocationService, type RevokeResult, type RevocationPeers } from './revocation-service.js';

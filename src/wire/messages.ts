@@ -35,6 +35,10 @@ export interface SecretResultMessage extends Envelope<'secret_result'> { body: U
 /** One step of the owner key ceremonies (DKG, FROST rounds, grants, info): a CBOR body of its own. */
 export interface OwnerMessage extends Envelope<'owner'> { body: Uint8Array }
 export interface OwnerResultMessage extends Envelope<'owner_result'> { body: Uint8Array }
+/** Owner-signed revocation events (COSE_Sign1), oldest first: pushed when made, pulled from `since` when behind. */
+export interface RevocationPutMessage extends Envelope<'revocation_put'> { events: Uint8Array[] }
+export interface RevocationGetMessage extends Envelope<'revocation_get'> { since: number }
+export interface RevocationEventsMessage extends Envelope<'revocation_events'> { events: Uint8Array[]; seq: number }
 export interface DropMessage extends Envelope<'drop'> { objectId: Uint8Array; keys: SymbolKey[] }
 export interface ZoneSummaryDigest { zone: string; digest: Uint8Array; buckets: Uint8Array; objects: number; symbols: number; bytes: number }
 export interface SummaryEntry { objectId: Uint8Array; counts: number[] }
@@ -86,6 +90,9 @@ export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
 export type Message =
+  | RevocationPutMessage
+  | RevocationGetMessage
+  | RevocationEventsMessage
   | StoreMessage
   | ManifestPutMessage
   | ManifestGetMessage
@@ -248,6 +255,9 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   owner: { body: bytes({ min: 1, max: 256 * 1024 }) },
   owner_result: { body: bytes({ min: 1, max: 256 * 1024 }) },
+  revocation_put: { events: arrayOf(bytes({ min: 1, max: 64 * 1024 }), 256) },
+  revocation_get: { since: uint() },
+  revocation_events: { events: arrayOf(bytes({ min: 1, max: 64 * 1024 }), 256), seq: uint() },
   drop: { objectId, keys: keyList },
   summary_digest: { zones: arrayOf(zone, SUMMARY_ZONES_MAX) },
   summary_digest_result: { digests: arrayOf(zoneDigest, SUMMARY_ZONES_MAX) },

@@ -45,6 +45,7 @@ function testOwner(device: string) {
   };
 }
 
+const trace = () => randomBytes(16).toString('hex');
 const code = (c: string) => (e: Error & { code?: string }) => {
   assert.equal(e.code, c, e.message);
   return true;
@@ -56,7 +57,7 @@ describe('capability tokens on hub invokes', () => {
   let agentToken: Uint8Array;
 
   before(async () => {
-    mesh = await InProcessMesh.start(fiveDevicesOn(137), { hub: { leaseMs: 1500, pollMs: 200 }, ownerAuthority: (d) => testOwner(d) });
+    mesh = await InProcessMesh.start(fiveDevicesOn(137), { hub: { leaseMs: 1500, pollMs: 200 }, ownerAuthority: (d) => testOwner(d), revocationSyncMs: 0, revocationMaxAgeMs: 2_000 });
     await mesh.node('server').hubMesh.setProfile(LOCAL_CONTROL, { alwaysOn: true });
     const laptop = mesh.node('laptop');
     await until(() => laptop.hubMesh.devices(LOCAL_CONTROL).find((d) => d.hostName === 'server' && d.profile?.alwaysOn));
@@ -77,7 +78,6 @@ describe('capability tokens on hub invokes', () => {
     const credential: Credential = { token, proof: proveHolder(verifyToken(token, { ownerKey }).claims, seed, traceId, op, time) };
     return { ...LOCAL_CONTROL, credential };
   };
-  const trace = () => randomBytes(16).toString('hex');
   const opts = (traceId: string) => ({ traceId, deadline: Date.now() + 5_000 });
 
   test('a device calls with its grant: the device running the connector checks it again', async () => {
@@ -132,6 +132,49 @@ describe('capability tokens on hub invokes', () => {
     t = trace();
     const expiredProof = proveHolder(verifyToken(expired, { ownerKey, now: past + 1 }).claims, agentSeed, t, 'testc.echo');
     await assert.rejects(laptop.invoke({ ...LOCAL_CONTROL, credential: { token: expired, proof: expiredProof } }, 'testc', 'echo', { msg: 'x' }, opts(t)), code('FCP_ERR_TOKEN_EXPIRED'));
+  });
+});
+
+describe('revocation', () => {
+  let mesh: InProcessMesh;
+  before(async () => {
+    mesh = await InProcessMesh.start(fiveDevicesOn(139), { hub: { leaseMs: 1500, pollMs: 200 }, ownerAuthority: (d) => testOwner(d), revocationSyncMs: 0, revocationMaxAgeMs: 2_000 });
+    const m = testManifest('testr');
+    await mesh.node('laptop').services.hub.install(LOCAL_CONTROL, { ...m, operations: m.operations.map((o) => (o.name === 'state' ? { ...o, risk: 'risky' as const } : o)) });
+    await until(() => [...mesh.nodes.values()].some((n) => n.hubMesh.placements().some((p) => p.id === 'testr' && p.runningOn === n.node.self.hostName)));
+    for (const d of ['laptop', 'desktop', 'server']) await until(() => mesh.node(d).hubMesh.installed().some((c) => c.id === 'testr'));
+  });
+  after(async () => mesh?.stop());
+
+  test('a revoked token stops working on every online device; a device that was away learns it when back', async () => {
+    const laptop = mesh.node('laptop');
+    const minted = await laptop.services.tokens.mint(LOCAL_CONTROL, { connector: 'testr', ops: ['echo'], ttlSeconds: 600, name: 'assistant' });
+    const agent = { token: minted.token, key: minted.key! };
+    const call = (device: string) => {
+      const t = trace();
+      const credential: Credential = { token: agent.token, proof: proveHolder(verifyToken(agent.token, { ownerKey }).claims, agent.key, t, 'testr.echo') };
+      return mesh.node(device).services.hub.invoke({ ...LOCAL_CONTROL, credential }, 'testr', 'echo', { msg: device }, { traceId: t, deadline: Date.now() + 5_000 });
+    };
+    for (const d of ['laptop', 'desktop', 'server']) assert.ok(await call(d), `works from ${d} before`);
+    await mesh.kill('phone'); // away during the revocation
+    const r = await laptop.services.revocations.revoke(LOCAL_CONTROL, [minted.id], 'the assistant was retired');
+    assert.equal(r.seq, 1);
+    assert.deepEqual([...r.told].sort(), ['desktop', 'server', 'worklaptop'], 'every online member was told at once');
+    for (const d of ['laptop', 'desktop', 'server']) await assert.rejects(call(d), code('FCP_ERR_TOKEN_REVOKED'), `refused from ${d}`);
+    await mesh.startNode('phone');
+    await until(() => (mesh.node('phone').services.revocations.head().seq === 1 ? true : undefined));
+  });
+
+  test('risky operations wait until this device has caught up with the revocations; safe ones do not', async () => {
+    const laptop = mesh.node('laptop').services;
+    const risky = () => laptop.hub.invoke(LOCAL_CONTROL, 'testr', 'state', {}, { traceId: trace(), deadline: Date.now() + 5_000, idempotencyKey: trace() });
+    await laptop.revocations.sync();
+    assert.ok(await risky(), 'fresh: the risky call runs');
+    await until(() => ((laptop.revocations.head().ageMs ?? 0) > 2_000 ? true : undefined), 10_000);
+    await assert.rejects(risky(), code('FCP_ERR_CHECKPOINT_STALE'));
+    assert.ok(await laptop.hub.invoke(LOCAL_CONTROL, 'testr', 'echo', { msg: 'safe' }, { traceId: trace(), deadline: Date.now() + 5_000 }), 'a safe call runs on');
+    await laptop.revocations.sync();
+    assert.ok(await risky(), 'caught up: it runs again');
   });
 });
 

@@ -26,6 +26,8 @@ export interface InProcessOptions {
   gcQuarantineMs?: number;
   /** Each device's view of the owner's authority (with it, hub invokes need tokens). */
   ownerAuthority?: (device: string) => SovereignMeshConfig['ownerAuthority'];
+  revocationSyncMs?: number;
+  revocationMaxAgeMs?: number;
   /** Background re-sealing after a rotation (default here: steps only when a test asks). */
   reseal?: SovereignMeshConfig['reseal'];
 }
@@ -87,6 +89,8 @@ export class InProcessMesh {
       names: { gcIntervalMs: 0 },
       gcQuarantineMs: this.opts.gcQuarantineMs ?? 0,
       ...(this.opts.ownerAuthority?.(name) ? { ownerAuthority: this.opts.ownerAuthority(name)! } : {}),
+      ...(this.opts.revocationSyncMs !== undefined ? { revocationSyncMs: this.opts.revocationSyncMs } : {}),
+      ...(this.opts.revocationMaxAgeMs !== undefined ? { revocationMaxAgeMs: this.opts.revocationMaxAgeMs } : {}),
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
       ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),

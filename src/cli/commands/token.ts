@@ -72,6 +72,25 @@ export function registerTokenCommands(program: Command): void {
       else process.stdout.write(`token ${m.id.slice(0, 12)} for ${m.name}: ${m.connector} ${m.ops.join(',')} in ${m.zones.join(',')}, until ${new Date(m.expires * 1000).toISOString()}${o.out ? ` -> ${o.out}` : `\n${m.token}`}\n`);
     });
   token
+    .command('revoke <ids...>')
+    .description('revoke tokens (their full id or a prefix of one minted here): the owner key signs it (k owner devices online), every online device learns it at once, the others when back')
+    .option('--reason <text>', 'why, for the record', '')
+    .option('--json', 'print JSON')
+    .action(async (ids: string[], o: { reason: string; json?: boolean }, cmd: Command) => {
+      const client = control(cmd);
+      const mine = await client.json<Array<{ id: string }>>('/v1/tokens');
+      const full = ids.map((id) => {
+        if (/^[0-9a-f]{32}$/.test(id)) return id;
+        const hits = mine.filter((t) => t.id.startsWith(id.toLowerCase()));
+        if (hits.length !== 1) throw new ControlError('TOKEN_BAD_REQUEST', hits.length === 0 ? `no token minted here starts with ${id}; give its full 32-hex id` : `${hits.length} tokens start with ${id}; give more digits`);
+        return hits[0]!.id;
+      });
+      const body = Buffer.from(JSON.stringify({ ids: full, reason: o.reason }));
+      const r = await client.json<{ seq: number; told: string[]; notReached: string[] }>('/v1/tokens/revoke', { method: 'POST', body, contentLength: body.length });
+      if (o.json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.stdout.write(`revoked ${full.map((x) => x.slice(0, 12)).join(', ')} (revocation ${r.seq}); told ${r.told.join(', ') || 'no other device'}${r.notReached.length ? `; not reached: ${r.notReached.join(', ')} (they learn it when back, and refuse risky calls until then)` : ''}\n`);
+    });
+  token
     .command('ls')
     .description('tokens minted on this device')
     .option('--json', 'print JSON')
