@@ -3,6 +3,7 @@
 // own loopback address (127.77.0.1-5), with its own LMDB store, talking real TCP to the others.
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -398,6 +399,39 @@ async function main(): Promise<void> {
     if (!plainOk || serverView.publicKey !== made.publicKey) failed = true;
     out(`   server: fcp owner status -> same key ${serverView.keyId}; its grant expires ${serverView.grantExpiresAt ?? 'NEVER GRANTED'}`);
     out(`   the laptop's grant, checked with plain Ed25519 against the owner public key: ${plainOk ? 'valid' : 'INVALID'}`);
+
+    step(16, 'A token-scoped assistant, then the token revoked');
+    const tokenFile = join(mesh.dir, 'assistant.token');
+    const fcpCli = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
+    const mintedOut = execFileSync(process.execPath, [fcpCli, 'token', 'mint', '--connector', 'memory', '--ops', 'search', '--ttl', '10m', '--for', 'assistant', '--out', tokenFile, '--json', '--data-dir', laptop.dataDir], { encoding: 'utf8' });
+    const minted = JSON.parse(mintedOut) as { id: string };
+    out(`   laptop: fcp token mint --connector memory --ops search --ttl 10m --out assistant.token -> ${minted.id.slice(0, 12)} (narrowed from the laptop's grant)`);
+    const scoped = new Client({ name: 'scoped-assistant', version: '1.0.0' });
+    await scoped.connect(new StdioClientTransport({ command: process.execPath, args: [fcpCli, 'mcp', '--token', tokenFile, '--data-dir', laptop.dataDir], stderr: 'ignore' }));
+    try {
+      const scopedTools = (await scoped.listTools()).tools.map((t) => t.name);
+      out(`   fcp mcp --token assistant.token: tools/list -> ${scopedTools.join(', ')}`);
+      const before = await scoped.callTool({ name: 'memory__search', arguments: { query: 'travel' } });
+      const hits = (before.structuredContent as { hits?: unknown[] } | undefined)?.hits?.length ?? 0;
+      out(`   memory__search "travel" -> ${before.isError ? `refused: ${(before.content as Array<{ text: string }>)[0]!.text}` : `${hits} memory (the device running the connector checked the token again)`}`);
+      if (scopedTools.join() !== 'memory__search' || hits !== 1) failed = true;
+      const revokedAt = performance.now();
+      execFileSync(process.execPath, [fcpCli, 'token', 'revoke', minted.id.slice(0, 12), '--reason', 'demo', '--data-dir', laptop.dataDir], { encoding: 'utf8' });
+      const reached = await until(10_000, async () => {
+        const heads = await Promise.all(['laptop', 'server', 'worklaptop'].map((n) => mesh.device(n).control.json<{ seq: number }>('/v1/revocations')));
+        return heads.every((h) => h.seq >= 1) ? performance.now() - revokedAt : undefined;
+      });
+      out(`   laptop: fcp token revoke ${minted.id.slice(0, 12)} -> signed by the owner key (2 devices), on every online device in ${reached !== undefined ? `${Math.round(reached)} ms` : 'NOT YET'}`);
+      const afterTools = (await scoped.listTools()).tools.map((t) => t.name);
+      const refusal = await scoped.callTool({ name: 'memory__search', arguments: { query: 'travel' } }).then(
+        (r) => (r.isError ? (r.content as Array<{ text: string }>)[0]!.text : 'UNEXPECTED: it still works'),
+        (err: Error) => err.message.replace(/^(MCP error -?\d+: )+/, ''),
+      );
+      out(`   tools/list now -> ${afterTools.join(', ') || '(none)'}; memory__search -> ${refusal}`);
+      if (reached === undefined || afterTools.length !== 0 || /UNEXPECTED/.test(refusal)) failed = true;
+    } finally {
+      await scoped.close();
+    }
 
     if (KEEP) {
       out(`\nThe dev mesh keeps running (--keep). Dashboard: ${dashboardUrl}  (working directory ${mesh.dir}); Ctrl-C stops it.`);

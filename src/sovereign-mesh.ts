@@ -241,6 +241,7 @@ export class SovereignMesh {
       log: node.log,
       ...(config.revocationSyncMs !== undefined ? { syncIntervalMs: config.revocationSyncMs } : {}),
       ...(config.revocationMaxAgeMs !== undefined ? { maxAgeMs: config.revocationMaxAgeMs } : {}),
+      learnOwnerKey: () => owner.learnGroup(),
       peers: {
         online: () => node.eligibility.members().filter((i) => i.peer.online && i.peer.stableId !== node.self.stableId).map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName })),
         call: (id, msg, ms) => node.call(id, msg, ms),

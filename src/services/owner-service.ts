@@ -34,7 +34,7 @@ import {
 import { inZone, mintRootAsync, NODE, parseClaims, type Authorizer, type DevicePrincipal, type OwnerAuthority, type PeerAction, type Principal } from '../authz/index.js';
 import { expectReply, type MeshNode, type Outgoing } from '../mesh/index.js';
 import type { Message } from '../wire/index.js';
-import type { Zone } from '../zones/index.js';
+import { mayHold, type Zone } from '../zones/index.js';
 import { OwnerError } from './owner-errors.js';
 import {
   decodeOwnerReply,
@@ -564,9 +564,10 @@ export class OwnerService implements OwnerAuthority {
     return mintRootAsync({ sub: hostName, aud: '*', ops: ['*'], zones, holderKey, ttlSeconds: this.opts.grantTtlSeconds ?? 30 * DAY }, (m) => this.sign(m, purpose), g.groupPublicKey);
   }
 
+  /** The zones a grant covers: every zone the device's tags let it hold (z:owner holds all below it). */
   private zonesOf(stableId: string): string[] {
-    if (stableId === this.node.self.stableId) return this.node.directory.selfZones.map((z) => z.id);
-    return this.node.directory.byStableId(stableId)?.zones.map((z) => z.id) ?? [];
+    const own = stableId === this.node.self.stableId ? this.node.directory.selfZones : (this.node.directory.byStableId(stableId)?.zones ?? []);
+    return this.node.zones.all().filter((z) => mayHold(own, z)).map((z) => z.id);
   }
 
   /** One step at a participant: this device directly, a peer over FCP (bounded). */

@@ -31,6 +31,8 @@ export interface RevocationServiceDeps {
   maxAgeMs?: number;
   syncIntervalMs?: number;
   requestTimeoutMs?: number;
+  /** Asks an owner device for the owner public key (a device that was not in the ceremony). */
+  learnOwnerKey?: () => Promise<unknown>;
 }
 
 export interface RevokeResult {
@@ -85,8 +87,11 @@ export class RevocationService {
   /** For the token gate: risky and dangerous operations need a fresh head (once the owner key exists). */
   requireFresh(risk: Risk): { degraded: boolean } {
     if (!this.d.owner.publicKey()) return { degraded: false };
-    if (!this.list) throw new RevocationError('FCP_ERR_CHECKPOINT_STALE', `this device has not caught up with the mesh's revocations yet: ${risk} operations wait`);
-    return this.list.requireFresh(risk);
+    if (this.list) return this.list.requireFresh(risk);
+    // The owner key is new here: nothing is synced yet.
+    void this.sync().catch(() => undefined);
+    if (risk === 'safe') return { degraded: true };
+    throw new RevocationError('FCP_ERR_CHECKPOINT_STALE', `this device has not caught up with the mesh's revocations yet: ${risk} operations wait`);
   }
 
   head(): { seq: number; ageMs: number | null } {
@@ -163,6 +168,8 @@ export class RevocationService {
     }
     if (msg.t !== 'revocation_put') return null;
     this.d.authz.authorize(p, 'revocation.put', NODE);
+    // A revocation exists, so an owner key does: learn it if this device was not in the ceremony.
+    if (!this.d.owner.publicKey()) await this.d.learnOwnerKey?.().catch(() => undefined);
     const list = await this.chain();
     if (!list) return { t: 'ok' };
     try {
