@@ -15,6 +15,7 @@ export type OwnerRequest =
   | { op: 'commit'; session: Uint8Array }
   | { op: 'sign'; session: Uint8Array; purpose: string; message: Uint8Array; commitments: FrostCommitment[] }
   | { op: 'grant'; grant: Uint8Array }
+  | { op: 'enroll'; signingKey: Uint8Array }
   | { op: 'info' };
 
 export type OwnerReply = { ok: true; [field: string]: unknown } | { ok: false; code: string; message: string };
@@ -85,6 +86,8 @@ export function decodeOwnerRequest(body: Uint8Array): OwnerRequest {
       return { op: 'sign', session: session(), purpose: textOf(o, 'purpose'), message: bytesField(o, 'message', 1, 64 * 1024), commitments: listField(o, 'commitments').map(commitmentOf) };
     case 'grant':
       return { op: 'grant', grant: bytesField(o, 'grant', 1, 16 * 1024) };
+    case 'enroll':
+      return { op: 'enroll', signingKey: bytesField(o, 'signingKey', 32, 32) };
     case 'info':
       return { op: 'info' };
     default:

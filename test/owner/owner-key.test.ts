@@ -191,3 +191,27 @@ describe('owner key generation with a cheating participant', () => {
     assert.equal(status.threshold, 2);
   });
 });
+
+describe('an owner device that comes after the key is enrolled', () => {
+  let mesh: InProcessMesh;
+  before(async () => {
+    mesh = await InProcessMesh.start(tailnet(142));
+    await formed(mesh);
+  });
+  after(async () => mesh?.stop());
+
+  test('a device whose fcpd is down takes no part; when it starts, the key signs its grant', async () => {
+    await mesh.kill('desk');
+    const status = await owner(mesh, 'laptop').init(LOCAL_CONTROL, 2);
+    assert.deepEqual(status.participants.map((p) => p.hostName).sort(), ['laptop', 'server']);
+    await mesh.startNode('desk');
+    await waitFor('desk is enrolled', () => owner(mesh, 'desk').deviceGrant() !== undefined);
+    const t = verifyToken(owner(mesh, 'desk').deviceGrant()!, { ownerKey: owner(mesh, 'laptop').publicKey()! });
+    assert.equal(t.claims.sub, 'desk');
+    assert.deepEqual(t.claims.holderKey, mesh.node('desk').node.keyring.node.signingPublicKey);
+    const desk = await owner(mesh, 'desk').status(LOCAL_CONTROL);
+    assert.equal(desk.holdsShare, false);
+    assert.ok(desk.grantExpiresAt && Date.parse(desk.grantExpiresAt) > Date.now() + 29 * 86_400_000);
+    await assert.rejects(owner(mesh, 'desk').sign(await grantMessage(randomBytes(32)), 'token-grant'), (e) => codeOf(e) === 'OWNER_NOT_OWNER');
+  });
+});
