@@ -12,6 +12,7 @@ export type OwnerRequest =
   | { op: 'dkg1'; session: Uint8Array; threshold: number; participants: { identifier: number; stableId: string }[] }
   | { op: 'dkg2'; session: Uint8Array; packages: DkgPackage[]; shares: { from: number; box: Uint8Array }[] }
   | { op: 'dkg3'; session: Uint8Array; group: Uint8Array }
+  | { op: 'dkg-abort'; session: Uint8Array }
   | { op: 'commit'; session: Uint8Array }
   | { op: 'sign'; session: Uint8Array; purpose: string; message: Uint8Array; commitments: FrostCommitment[] }
   | { op: 'grant'; grant: Uint8Array }
@@ -80,6 +81,8 @@ export function decodeOwnerRequest(body: Uint8Array): OwnerRequest {
       return { op: 'dkg2', session: session(), packages: listField(o, 'packages').map(packageOf), shares: listField(o, 'shares').map((s) => ({ from: intField(s, 'from', 1, 255), box: bytesField(s, 'box', 32, 512) })) };
     case 'dkg3':
       return { op: 'dkg3', session: session(), group: bytesField(o, 'group', 1, 16 * 1024) };
+    case 'dkg-abort':
+      return { op: 'dkg-abort', session: session() };
     case 'commit':
       return { op: 'commit', session: session() };
     case 'sign':

@@ -228,6 +228,17 @@ export class OwnerService implements OwnerAuthority {
     if (!Number.isInteger(k) || k < 2 || k > n) throw new OwnerError('OWNER_BAD_THRESHOLD', `a threshold k needs 2 ≤ k ≤ ${n} (the owner devices online: ${devices.map((d) => d.hostName).join(', ')}); got ${threshold ?? k}`);
     const participants = devices.map((d, i) => ({ identifier: i + 1, stableId: d.stableId, hostName: d.hostName }));
     const session = randomBytes(16);
+    try {
+      return await this.ceremony(p, session, k, participants);
+    } catch (err) {
+      // Nothing of a failed ceremony stays open anywhere (best effort, bounded by the rpc timeout).
+      await Promise.allSettled(participants.map((x) => this.ask(x.stableId, { op: 'dkg-abort', session }, x.hostName)));
+      throw err;
+    }
+  }
+
+  private async ceremony(p: Principal, session: Uint8Array, k: number, participants: { identifier: number; stableId: string; hostName: string }[]): Promise<OwnerStatus> {
+    const n = participants.length;
     const nameOf = (id: number) => participants.find((x) => x.identifier === id)?.hostName ?? `participant ${id}`;
     // Round 1: each participant's commitments, proof, and shares sealed to each recipient.
     const round1 = await Promise.all(
@@ -425,6 +436,13 @@ export class OwnerService implements OwnerAuthority {
         return this.dkg2(p, req);
       case 'dkg3':
         return this.dkg3(p, req);
+      case 'dkg-abort': {
+        const key = this.dkgKey(p, req.session);
+        const s = this.dkg.get(key);
+        if (s) wipeDkgSecret(s.secret);
+        this.dkg.delete(key);
+        return {};
+      }
       case 'commit':
         return this.commitStep(p, req.session);
       case 'sign':
@@ -465,6 +483,10 @@ export class OwnerService implements OwnerAuthority {
       boxes.push({ to: x.identifier, box: sealTo(boxKey, frostSerializeScalar(share), this.shareAad(req.session, me.identifier, x.identifier)) });
     }
     this.pruneDkg();
+    if (this.dkg.size > 0) {
+      wipeDkgSecret(secret);
+      throw new OwnerError('OWNER_BUSY', `${this.node.self.hostName} is in another key generation; one at a time`);
+    }
     this.dkg.set(this.dkgKey(p, req.session), { coordinator: p.stableId, threshold: req.threshold, participants: req.participants, me: me.identifier, secret, at: Date.now() });
     return { pkg, shares: boxes, signingKey: this.node.keyring.node.signingPublicKey };
   }
@@ -500,6 +522,7 @@ export class OwnerService implements OwnerAuthority {
     const key = this.dkgKey(p, req.session);
     const s = this.dkg.get(key);
     if (!s?.result) throw new OwnerError('OWNER_BAD_REQUEST', 'no finished key generation of that session here');
+    if (this.group) throw new OwnerError('OWNER_EXISTS', `${this.node.self.hostName} already holds an owner key`);
     const group = decodeGroup(req.group);
     const me = group.participants.find((x) => x.identifier === s.me);
     if (!bytesEqual(group.groupPublicKey, s.result.groupPublicKey) || group.threshold !== s.threshold || !me || !bytesEqual(me.publicShare, s.result.publicShare) || me.stableId !== this.node.self.stableId) {
@@ -649,7 +672,6 @@ export class OwnerService implements OwnerAuthority {
       wipeDkgSecret(s.secret);
       this.dkg.delete(k);
     }
-    if (this.dkg.size >= 4) throw new OwnerError('OWNER_UNREACHABLE', 'too many key generations open here; try again shortly');
   }
 
   private pruneNonces(): void {

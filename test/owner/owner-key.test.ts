@@ -43,6 +43,11 @@ const idOf = (mesh: InProcessMesh, name: string) => mesh.node(name).node.self.st
 /** Waits until every device sees the other three online over FCP. */
 async function formed(mesh: InProcessMesh): Promise<void> {
   for (const n of ['laptop', 'server', 'desk', 'nas']) await waitFor(`${n} sees the mesh`, () => mesh.node(n).node.eligibility.members().length === 3);
+  // z:owner travels only over paths known to be direct: wait for that evidence too.
+  for (const n of ['laptop', 'server', 'desk']) {
+    const node = mesh.node(n).node;
+    await waitFor(`${n} has direct paths to the other owner devices`, () => node.eligibility.shareMembers(node.zones.get('z:owner')).length === 2);
+  }
 }
 
 /** A token Sig_structure as the owner key would sign it (purpose token-grant). */
@@ -184,7 +189,11 @@ describe('owner key generation with a cheating participant', () => {
 
   test('a participant sending a bad share is named, and nothing is kept', async () => {
     owner(mesh, 'server').faults = { badDkgShareTo: 1 };
-    await assert.rejects(owner(mesh, 'laptop').init(LOCAL_CONTROL, 2), (e) => codeOf(e) === 'OWNER_DKG_FAILED' && /server \(participant \d\) cheated/.test((e as Error).message));
+    await assert.rejects(owner(mesh, 'laptop').init(LOCAL_CONTROL, 2), (e) => {
+      assert.equal(codeOf(e), 'OWNER_DKG_FAILED', String(e));
+      assert.match((e as Error).message, /server \(participant \d\) cheated/);
+      return true;
+    });
     for (const n of ['laptop', 'server', 'desk']) assert.equal(owner(mesh, n).publicKey(), undefined);
     owner(mesh, 'server').faults = {};
     const status = await owner(mesh, 'desk').init(LOCAL_CONTROL);
