@@ -118,6 +118,19 @@ describe('the threshold owner key over FCP', () => {
     assert.equal(verifyToken(token, { ownerKey: owner(mesh, 'nas').publicKey()! }).claims.sub, 'nas');
   });
 
+  test('a grant near its expiry is renewed by k owner devices; one not due is left alone', async () => {
+    const o = owner(mesh, 'server');
+    const old = o.deviceGrant()!;
+    const exp = verifyToken(old, { ownerKey: o.publicKey()! }).claims.exp;
+    assert.equal(await o.renewIfDue(), false);
+    assert.equal(o.deviceGrant(), old);
+    assert.equal(await o.renewIfDue(exp - 86_400), true);
+    const renewed = o.deviceGrant()!;
+    assert.notDeepEqual(renewed, old);
+    assert.deepEqual(verifyToken(renewed, { ownerKey: o.publicKey()! }).claims.holderKey, mesh.node('server').node.keyring.node.signingPublicKey);
+    assert.deepEqual(readFileSync(join(mesh.dir, 'server', 'owner', 'grant.cose')), Buffer.from(renewed));
+  });
+
   test('participants refuse blind bytes and unknown purposes', async () => {
     await assert.rejects(owner(mesh, 'laptop').sign(randomBytes(40), 'token-grant'), (e) => codeOf(e) === 'OWNER_BAD_PURPOSE');
     await assert.rejects(owner(mesh, 'laptop').sign(await grantMessage(randomBytes(32)), 'anything'), (e) => codeOf(e) === 'OWNER_BAD_PURPOSE');
