@@ -13,7 +13,8 @@ export type OwnerErrorCode =
   | 'OWNER_BAD_PURPOSE'
   | 'OWNER_BAD_THRESHOLD'
   | 'OWNER_BAD_REQUEST'
-  | 'OWNER_UNREACHABLE';
+  | 'OWNER_UNREACHABLE'
+  | 'OWNER_BUSY';
 
 export class OwnerError extends FcpError {
   constructor(code: string, message: string) {

@@ -12,9 +12,11 @@ export type OwnerRequest =
   | { op: 'dkg1'; session: Uint8Array; threshold: number; participants: { identifier: number; stableId: string }[] }
   | { op: 'dkg2'; session: Uint8Array; packages: DkgPackage[]; shares: { from: number; box: Uint8Array }[] }
   | { op: 'dkg3'; session: Uint8Array; group: Uint8Array }
+  | { op: 'dkg-abort'; session: Uint8Array }
   | { op: 'commit'; session: Uint8Array }
   | { op: 'sign'; session: Uint8Array; purpose: string; message: Uint8Array; commitments: FrostCommitment[] }
   | { op: 'grant'; grant: Uint8Array }
+  | { op: 'enroll'; signingKey: Uint8Array }
   | { op: 'info' };
 
 export type OwnerReply = { ok: true; [field: string]: unknown } | { ok: false; code: string; message: string };
@@ -79,12 +81,16 @@ export function decodeOwnerRequest(body: Uint8Array): OwnerRequest {
       return { op: 'dkg2', session: session(), packages: listField(o, 'packages').map(packageOf), shares: listField(o, 'shares').map((s) => ({ from: intField(s, 'from', 1, 255), box: bytesField(s, 'box', 32, 512) })) };
     case 'dkg3':
       return { op: 'dkg3', session: session(), group: bytesField(o, 'group', 1, 16 * 1024) };
+    case 'dkg-abort':
+      return { op: 'dkg-abort', session: session() };
     case 'commit':
       return { op: 'commit', session: session() };
     case 'sign':
       return { op: 'sign', session: session(), purpose: textOf(o, 'purpose'), message: bytesField(o, 'message', 1, 64 * 1024), commitments: listField(o, 'commitments').map(commitmentOf) };
     case 'grant':
       return { op: 'grant', grant: bytesField(o, 'grant', 1, 16 * 1024) };
+    case 'enroll':
+      return { op: 'enroll', signingKey: bytesField(o, 'signingKey', 32, 32) };
     case 'info':
       return { op: 'info' };
     default:

@@ -63,6 +63,8 @@ export interface OwnerOptions {
   renewBeforeSeconds?: number;
   /** How often the grant's expiry is looked at (ms; default 6 h; 0 = never). */
   renewCheckMs?: number;
+  /** How soon after start an owner device without a grant asks to be enrolled (ms; default 1 s). */
+  enrollDelayMs?: number;
 }
 
 export interface OwnerParticipantStatus {
@@ -118,6 +120,7 @@ export class OwnerService implements OwnerAuthority {
   private readonly nonces = new Map<string, { nonces: FrostNonces; at: number }>();
   private readonly used = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private firstTimer: NodeJS.Timeout | null = null;
   private renewing: Promise<void> | null = null;
   /** Tests only (see OwnerFaults). */
   faults: OwnerFaults = {};
@@ -214,13 +217,28 @@ export class OwnerService implements OwnerAuthority {
     const zone = this.ownerZone();
     if (!this.node.directory.selfZones.some((z) => z.id === OWNER_ZONE)) throw new OwnerError('OWNER_NOT_OWNER', `${this.node.self.hostName} is not an owner device (tag:fcp-owner); run this on one`);
     // Owner devices online now over a path z:owner may use (never DERP).
-    const peers = this.node.eligibility.shareMembers(zone).map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName }));
+    // Only those whose fcpd answers now take part; one that comes later is enrolled (a grant, no share).
+    const listed = this.node.eligibility.shareMembers(zone).map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName }));
+    const answers = await Promise.all(listed.map((d) => this.ask(d.stableId, { op: 'info' }, d.hostName).then((r) => (r['group'] ? 'has-key' : 'ok'), () => 'silent')));
+    if (answers.includes('has-key')) throw new OwnerError('OWNER_EXISTS', `${listed[answers.indexOf('has-key')]!.hostName} already knows an owner key`);
+    const peers = listed.filter((_, i) => answers[i] === 'ok');
     const devices = [{ stableId: this.node.self.stableId, hostName: this.node.self.hostName }, ...peers].sort((a, b) => (a.stableId < b.stableId ? -1 : 1));
     const n = devices.length;
     const k = threshold ?? Math.floor(n / 2) + 1;
     if (!Number.isInteger(k) || k < 2 || k > n) throw new OwnerError('OWNER_BAD_THRESHOLD', `a threshold k needs 2 ≤ k ≤ ${n} (the owner devices online: ${devices.map((d) => d.hostName).join(', ')}); got ${threshold ?? k}`);
     const participants = devices.map((d, i) => ({ identifier: i + 1, stableId: d.stableId, hostName: d.hostName }));
     const session = randomBytes(16);
+    try {
+      return await this.ceremony(p, session, k, participants);
+    } catch (err) {
+      // Nothing of a failed ceremony stays open anywhere (best effort, bounded by the rpc timeout).
+      await Promise.allSettled(participants.map((x) => this.ask(x.stableId, { op: 'dkg-abort', session }, x.hostName)));
+      throw err;
+    }
+  }
+
+  private async ceremony(p: Principal, session: Uint8Array, k: number, participants: { identifier: number; stableId: string; hostName: string }[]): Promise<OwnerStatus> {
+    const n = participants.length;
     const nameOf = (id: number) => participants.find((x) => x.identifier === id)?.hostName ?? `participant ${id}`;
     // Round 1: each participant's commitments, proof, and shares sealed to each recipient.
     const round1 = await Promise.all(
@@ -320,15 +338,42 @@ export class OwnerService implements OwnerAuthority {
     return null;
   }
 
-  /** Renews this device's grant before it expires: one bounded background check. */
+  /**
+   * Renews this device's grant before it expires (one bounded background check), and has an
+   * owner device without a grant (one that came after the key) enrolled soon after it starts.
+   */
   startRenewal(): void {
+    const first = setTimeout(() => void this.enrollIfNeeded(), this.opts.enrollDelayMs ?? 1_000);
+    first.unref();
+    this.firstTimer = first;
     const every = this.opts.renewCheckMs ?? 6 * 3600_000;
     if (every <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.renewIfDue(), every);
+    this.timer = setInterval(() => void (this.grant ? this.renewIfDue() : this.enrollIfNeeded()), every);
     this.timer.unref();
   }
 
+  /** An owner device without a grant asks an owner device holding a share (up to 3) for one. */
+  async enrollIfNeeded(): Promise<boolean> {
+    if (this.grant || !this.node.directory.selfZones.some((z) => z.id === OWNER_ZONE) || !this.node.zones.has(OWNER_ZONE)) return false;
+    const group = await this.learnGroup();
+    if (!group) return false;
+    const online = group.participants.filter((x) => x.stableId !== this.node.self.stableId && this.node.directory.byStableId(x.stableId)?.peer.online).slice(0, 3);
+    for (const x of online) {
+      try {
+        const r = await this.ask(x.stableId, { op: 'enroll', signingKey: this.node.keyring.node.signingPublicKey }, x.hostName);
+        if (!(r['grant'] instanceof Uint8Array)) continue;
+        await this.keepGrant(r['grant']);
+        this.node.log.info({ by: x.hostName }, 'owner grant received (enrolled)');
+        return true;
+      } catch (err) {
+        this.node.log.warn({ err: (err as Error).message, by: x.hostName }, 'owner enrollment failed');
+      }
+    }
+    return false;
+  }
+
   stop(): void {
+    if (this.firstTimer) clearTimeout(this.firstTimer);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const s of this.dkg.values()) wipeDkgSecret(s.secret);
@@ -373,7 +418,7 @@ export class OwnerService implements OwnerAuthority {
   async handle(p: DevicePrincipal, body: Uint8Array): Promise<Uint8Array> {
     try {
       const req = decodeOwnerRequest(body);
-      const action: PeerAction = req.op === 'info' ? 'owner.info' : req.op.startsWith('dkg') ? 'owner.dkg' : req.op === 'commit' ? 'owner.commit' : req.op === 'sign' ? 'owner.sign' : 'owner.grant';
+      const action: PeerAction = req.op === 'info' ? 'owner.info' : req.op.startsWith('dkg') ? 'owner.dkg' : req.op === 'commit' ? 'owner.commit' : req.op === 'sign' ? 'owner.sign' : 'owner.grant'; // grant, enroll
       this.authz.authorize(p, action, req.op === 'info' ? NODE : inZone(this.ownerZone()));
       return encodeOwnerReply({ ok: true, ...(await this.step(p, req)) });
     } catch (err) {
@@ -391,6 +436,13 @@ export class OwnerService implements OwnerAuthority {
         return this.dkg2(p, req);
       case 'dkg3':
         return this.dkg3(p, req);
+      case 'dkg-abort': {
+        const key = this.dkgKey(p, req.session);
+        const s = this.dkg.get(key);
+        if (s) wipeDkgSecret(s.secret);
+        this.dkg.delete(key);
+        return {};
+      }
       case 'commit':
         return this.commitStep(p, req.session);
       case 'sign':
@@ -398,6 +450,12 @@ export class OwnerService implements OwnerAuthority {
       case 'grant':
         await this.keepGrant(req.grant);
         return {};
+      case 'enroll': {
+        // An owner device that came after the key (or lost its grant): the key signs its grant.
+        this.requireShare();
+        const zones = p.zones.map((z) => z.id);
+        return { grant: await this.mintGrant(p.hostName, req.signingKey, zones, 'device-enrollment'), group: encodeGroup(this.group!) };
+      }
     }
   }
 
@@ -425,6 +483,10 @@ export class OwnerService implements OwnerAuthority {
       boxes.push({ to: x.identifier, box: sealTo(boxKey, frostSerializeScalar(share), this.shareAad(req.session, me.identifier, x.identifier)) });
     }
     this.pruneDkg();
+    if (this.dkg.size > 0) {
+      wipeDkgSecret(secret);
+      throw new OwnerError('OWNER_BUSY', `${this.node.self.hostName} is in another key generation; one at a time`);
+    }
     this.dkg.set(this.dkgKey(p, req.session), { coordinator: p.stableId, threshold: req.threshold, participants: req.participants, me: me.identifier, secret, at: Date.now() });
     return { pkg, shares: boxes, signingKey: this.node.keyring.node.signingPublicKey };
   }
@@ -460,6 +522,7 @@ export class OwnerService implements OwnerAuthority {
     const key = this.dkgKey(p, req.session);
     const s = this.dkg.get(key);
     if (!s?.result) throw new OwnerError('OWNER_BAD_REQUEST', 'no finished key generation of that session here');
+    if (this.group) throw new OwnerError('OWNER_EXISTS', `${this.node.self.hostName} already holds an owner key`);
     const group = decodeGroup(req.group);
     const me = group.participants.find((x) => x.identifier === s.me);
     if (!bytesEqual(group.groupPublicKey, s.result.groupPublicKey) || group.threshold !== s.threshold || !me || !bytesEqual(me.publicShare, s.result.publicShare) || me.stableId !== this.node.self.stableId) {
@@ -610,7 +673,6 @@ export class OwnerService implements OwnerAuthority {
       wipeDkgSecret(s.secret);
       this.dkg.delete(k);
     }
-    if (this.dkg.size >= 4) throw new OwnerError('OWNER_UNREACHABLE', 'too many key generations open here; try again shortly');
   }
 
   private pruneNonces(): void {

@@ -43,6 +43,11 @@ const idOf = (mesh: InProcessMesh, name: string) => mesh.node(name).node.self.st
 /** Waits until every device sees the other three online over FCP. */
 async function formed(mesh: InProcessMesh): Promise<void> {
   for (const n of ['laptop', 'server', 'desk', 'nas']) await waitFor(`${n} sees the mesh`, () => mesh.node(n).node.eligibility.members().length === 3);
+  // z:owner travels only over paths known to be direct: wait for that evidence too.
+  for (const n of ['laptop', 'server', 'desk']) {
+    const node = mesh.node(n).node;
+    await waitFor(`${n} has direct paths to the other owner devices`, () => node.eligibility.shareMembers(node.zones.get('z:owner')).length === 2);
+  }
 }
 
 /** A token Sig_structure as the owner key would sign it (purpose token-grant). */
@@ -111,6 +116,19 @@ describe('the threshold owner key over FCP', () => {
     assert.equal(nasStatus.holdsShare, false);
     assert.deepEqual(owner(mesh, 'nas').publicKey(), owner(mesh, 'laptop').publicKey());
     assert.equal(verifyToken(token, { ownerKey: owner(mesh, 'nas').publicKey()! }).claims.sub, 'nas');
+  });
+
+  test('a grant near its expiry is renewed by k owner devices; one not due is left alone', async () => {
+    const o = owner(mesh, 'server');
+    const old = o.deviceGrant()!;
+    const exp = verifyToken(old, { ownerKey: o.publicKey()! }).claims.exp;
+    assert.equal(await o.renewIfDue(), false);
+    assert.equal(o.deviceGrant(), old);
+    assert.equal(await o.renewIfDue(exp - 86_400), true);
+    const renewed = o.deviceGrant()!;
+    assert.notDeepEqual(renewed, old);
+    assert.deepEqual(verifyToken(renewed, { ownerKey: o.publicKey()! }).claims.holderKey, mesh.node('server').node.keyring.node.signingPublicKey);
+    assert.deepEqual(readFileSync(join(mesh.dir, 'server', 'owner', 'grant.cose')), Buffer.from(renewed));
   });
 
   test('participants refuse blind bytes and unknown purposes', async () => {
@@ -184,10 +202,38 @@ describe('owner key generation with a cheating participant', () => {
 
   test('a participant sending a bad share is named, and nothing is kept', async () => {
     owner(mesh, 'server').faults = { badDkgShareTo: 1 };
-    await assert.rejects(owner(mesh, 'laptop').init(LOCAL_CONTROL, 2), (e) => codeOf(e) === 'OWNER_DKG_FAILED' && /server \(participant \d\) cheated/.test((e as Error).message));
+    await assert.rejects(owner(mesh, 'laptop').init(LOCAL_CONTROL, 2), (e) => {
+      assert.equal(codeOf(e), 'OWNER_DKG_FAILED', String(e));
+      assert.match((e as Error).message, /server \(participant \d\) cheated/);
+      return true;
+    });
     for (const n of ['laptop', 'server', 'desk']) assert.equal(owner(mesh, n).publicKey(), undefined);
     owner(mesh, 'server').faults = {};
     const status = await owner(mesh, 'desk').init(LOCAL_CONTROL);
     assert.equal(status.threshold, 2);
+  });
+});
+
+describe('an owner device that comes after the key is enrolled', () => {
+  let mesh: InProcessMesh;
+  before(async () => {
+    mesh = await InProcessMesh.start(tailnet(142));
+    await formed(mesh);
+  });
+  after(async () => mesh?.stop());
+
+  test('a device whose fcpd is down takes no part; when it starts, the key signs its grant', async () => {
+    await mesh.kill('desk');
+    const status = await owner(mesh, 'laptop').init(LOCAL_CONTROL, 2);
+    assert.deepEqual(status.participants.map((p) => p.hostName).sort(), ['laptop', 'server']);
+    await mesh.startNode('desk');
+    await waitFor('desk is enrolled', () => owner(mesh, 'desk').deviceGrant() !== undefined);
+    const t = verifyToken(owner(mesh, 'desk').deviceGrant()!, { ownerKey: owner(mesh, 'laptop').publicKey()! });
+    assert.equal(t.claims.sub, 'desk');
+    assert.deepEqual(t.claims.holderKey, mesh.node('desk').node.keyring.node.signingPublicKey);
+    const desk = await owner(mesh, 'desk').status(LOCAL_CONTROL);
+    assert.equal(desk.holdsShare, false);
+    assert.ok(desk.grantExpiresAt && Date.parse(desk.grantExpiresAt) > Date.now() + 29 * 86_400_000);
+    await assert.rejects(owner(mesh, 'desk').sign(await grantMessage(randomBytes(32)), 'token-grant'), (e) => codeOf(e) === 'OWNER_NOT_OWNER');
   });
 });
