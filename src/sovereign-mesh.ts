@@ -5,11 +5,13 @@
 // Every call goes through the services as the local library user; peers reach this device
 // through the FCP front door, which the services layer installs on the node.
 import { LOCAL_LIBRARY, type DevicePrincipal, type Principal } from './authz/index.js';
-import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
+import { MeshError, MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
 import { AdminService, AuditService, ContentService, NamesService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
-import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
+import { AuditRecorder, DEVICE_LOG, Witness, Witnessing, isQuietDecision, witnessName, type ArchiveIO } from './audit/index.js';
+import { bytesEqual } from './crypto/index.js';
+import { mayHold, mayUsePeer } from './zones/index.js';
 import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
 import { HubService, type HubRoute } from './services/hub-service.js';
@@ -45,6 +47,20 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
   /** Names and their garbage collection (interval, grace period). */
   names?: NamesOptions;
   hub?: HubOptions;
+  audit?: AuditOptions;
+}
+
+/** Settings of this device's audit logs. */
+export interface AuditOptions {
+  /**
+   * Keep each log's entries and checkpoints as mesh objects of its zone (so it can be rebuilt
+   * after its device is lost: `fcp audit rebuild`). Default true.
+   */
+  archive?: boolean;
+  /** Send each checkpoint to the zone's other devices to cosign. Default true. */
+  witness?: boolean;
+  /** How long one witness may take to answer (ms). */
+  witnessTimeoutMs?: number;
 }
 
 /** The services every front door calls. */
@@ -109,20 +125,57 @@ export class SovereignMesh {
 
   static async init(config: SovereignMeshConfig, hooks: { onShutdown?: () => void } = {}): Promise<SovereignMesh> {
     const node = await MeshNode.start(config);
+    const auditLog = node.log.child({ component: 'audit' });
+    // The devices that witness this device's log of a zone: the online fcp devices that may hold
+    // it over their current path (any fcp device for the device log).
+    const witnessesOf = (zone: string): string[] =>
+      node.eligibility
+        .members()
+        .filter((i) => i.peer.online && (zone === DEVICE_LOG || (node.zones.has(zone) && mayHold(i.zones, node.zones.get(zone)) && mayUsePeer(node.zones.get(zone), i.peer))))
+        .map((i) => i.peer.stableId);
+    const call = (id: string, msg: Parameters<MeshNode['call']>[1], ms: number) => node.call(id, msg, ms);
+    const archiveIO: ArchiveIO = {
+      put: (zone, bytes, schema) => node.writer.put(bytes, node.zones.get(zone), node.keyring.requireZoneKey(zone), { schema }),
+      get: async (zone, id, schema) => {
+        const m = await node.reader.findManifest(id);
+        const zk = node.keyring.requireZoneKey(zone);
+        if (m.zone !== zone || m.schema !== schema || !bytesEqual(zk.keyId, m.keyId)) throw new MeshError('MESH_REFUSED', `object ${id.slice(0, 12)} is ${m.schema} in ${m.zone}, not ${schema} in ${zone}`);
+        return node.reader.read(m, node.zones.get(zone), zk);
+      },
+    };
+    // A zone's log is archived in that zone; the device log in the most confidential zone this device holds a key of.
+    const archiveZoneOf = (logZone: string): string | null => {
+      if (logZone !== DEVICE_LOG) return node.zones.has(logZone) && node.keyring.zoneKey(logZone) ? logZone : null;
+      const held = node.directory.selfZones.filter((z) => node.keyring.zoneKey(z.id)).sort((a, b) => b.confidentiality - a.confidentiality);
+      return held[0]?.id ?? null;
+    };
+    const archive = config.audit?.archive === false ? undefined : { io: archiveIO, zoneOf: archiveZoneOf };
+    const witnessing = config.audit?.witness === false ? undefined : new Witnessing({ witnessesOf, call, log: auditLog, ...(config.audit?.witnessTimeoutMs !== undefined ? { timeoutMs: config.audit.witnessTimeoutMs } : {}) });
     // Every decision, allow or deny, becomes an entry of this device's audit log of its zone.
-    const recorder = new AuditRecorder({ dataDir: config.dataDir, deviceId: () => node.self.stableId, signingSeed: node.keyring.node.signingSecretKey, log: node.log });
+    const recorder = new AuditRecorder({
+      dataDir: config.dataDir,
+      deviceId: () => node.self.stableId,
+      signingSeed: node.keyring.node.signingSecretKey,
+      log: auditLog,
+      ...(witnessing ? { witnessing } : {}),
+      ...(archive ? { archive } : {}),
+    });
     const authz = createAuthorizer(node, (e) =>
-      recorder.record({
-        at: e.at,
-        kind: 'authz.decision',
-        zone: e.zone ?? DEVICE_LOG,
-        principal: e.principal,
-        action: e.action,
-        ...(e.subject ? { subject: e.subject } : {}),
-        allow: e.allow,
-        ...(e.reason ? { reason: e.reason } : {}),
-      }),
+      recorder.record(
+        {
+          at: e.at,
+          kind: 'authz.decision',
+          zone: e.zone ?? DEVICE_LOG,
+          principal: e.principal,
+          action: e.action,
+          ...(e.subject ? { subject: e.subject } : {}),
+          allow: e.allow,
+          ...(e.reason ? { reason: e.reason } : {}),
+        },
+        { quiet: isQuietDecision(e) },
+      ),
     );
+    const witness = new Witness(witnessName(node.self.stableId), node.keyring.node.signingSecretKey, join(config.dataDir, 'audit-witness.json'));
     // This device asking its own share holder: a device principal on the direct path.
     const selfPrincipal = (): DevicePrincipal => ({
       kind: 'device',
@@ -190,12 +243,12 @@ export class SovereignMesh {
       secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz),
-      audit: new AuditService(recorder, authz),
+      audit: new AuditService({ recorder, authz, witness, zones: node.zones, witnessesOf, call, ...(archive ? { archive } : {}) }),
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
     };
     services.names.startCollector();
-    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg)));
+    node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg), services.audit));
     const mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
     hubMesh.start();
     await hub.init();

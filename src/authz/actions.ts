@@ -26,6 +26,10 @@ export const PEER_ACTIONS = [
   'hub.state-read',
   'hub.state-commit',
   'hub.invoke',
+  'audit.cosign',
+  'audit.cosign-device',
+  'audit.checkpoints',
+  'audit.checkpoints-device',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -53,6 +57,8 @@ export const LOCAL_ACTIONS = [
   'admin.shutdown',
   'audit.read',
   'audit.verify',
+  'audit.proof',
+  'audit.rebuild',
   'hub.invoke',
   'hub.install',
   'hub.list',
@@ -139,6 +145,14 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'admin.shutdown': 'none',
   'audit.read': 'none',
   'audit.verify': 'none',
+  'audit.proof': 'none',
+  'audit.rebuild': 'none',
+  // Witnessing a zone's log (its checkpoints: sizes and roots, no entries) follows the zone's
+  // read rules; the device log (decisions about a device as a whole) is witnessed by any device.
+  'audit.cosign': 'read',
+  'audit.cosign-device': 'none',
+  'audit.checkpoints': 'read',
+  'audit.checkpoints-device': 'none',
   'hub.invoke': 'read',
   'hub.install': 'write',
   'hub.list': 'none',

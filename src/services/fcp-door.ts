@@ -6,6 +6,7 @@ import { MeshError } from '../mesh/index.js';
 import type { Message } from '../wire/index.js';
 import type { PeerService } from './peer-service.js';
 import type { SecretService } from './secret-service.js';
+import type { AuditService } from './audit-service.js';
 
 export function devicePrincipal(node: Pick<MeshNode, 'directory' | 'zones'>, caller: Caller): DevicePrincipal {
   const info = node.directory.byStableId(caller.stableId);
@@ -23,7 +24,7 @@ export function devicePrincipal(node: Pick<MeshNode, 'directory' | 'zones'>, cal
 /** Requests of another layer's peer door (the hub's); null when the type is not its own. */
 export type ExtraDoor = (p: DevicePrincipal, msg: Message) => Promise<Outgoing | null>;
 
-export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null, extra?: ExtraDoor): Handle {
+export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null, extra?: ExtraDoor, audit?: AuditService): Handle {
   return async (ctx: RequestContext, msg: Message): Promise<Outgoing> => {
     const p = devicePrincipal(node, ctx.caller);
     switch (msg.t) {
@@ -69,6 +70,12 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
         return { t: 'ok' };
       case 'tomb_list':
         return { t: 'tomb_list_result', tombstones: peers.listTombstones(p, msg.zone) };
+      case 'audit_cosign':
+        if (!audit) break;
+        return { t: 'audit_cosign_result', ...audit.cosign(p, msg) };
+      case 'audit_checkpoints':
+        if (!audit) break;
+        return { t: 'audit_checkpoints_result', witness: audit.witnessKeyText, views: audit.checkpoints(p, msg.zones) };
       case 'secret':
         if (!secrets) break;
         return { t: 'secret_result', body: await secrets.share(p, msg.body) };

@@ -68,6 +68,14 @@ export interface HeadResultMessage extends Envelope<'head_result'> { head?: Wire
 export interface HeadCommitMessage extends Envelope<'head_commit'> { key: string; zone: string; head: WireHead }
 export interface InvokeMessage extends Envelope<'invoke'> { connector: string; op: string; input: string; deadlineMs: number; traceId: string; idempotencyKey?: string }
 export interface InvokeResultMessage extends Envelope<'invoke_result'> { output: string }
+/** Audit witnessing: a device's signed checkpoint of one of its logs, for this device to cosign. */
+export interface AuditCosignMessage extends Envelope<'audit_cosign'> { key: string; note: string; from: number; proof: Uint8Array[]; index?: string }
+/** The witness's cosignature (its key and the signature line's bytes), or the size its proof must start from. */
+export interface AuditCosignResultMessage extends Envelope<'audit_cosign_result'> { witness: string; signature?: Uint8Array; need?: number }
+/** What a witness holds of each log of the zones asked (`device` for device logs). */
+export interface AuditView { origin: string; key: string; note: string; index?: string; evidence: string[] }
+export interface AuditCheckpointsMessage extends Envelope<'audit_checkpoints'> { zones: string[] }
+export interface AuditCheckpointsResultMessage extends Envelope<'audit_checkpoints_result'> { witness: string; views: AuditView[] }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -111,6 +119,10 @@ export type Message =
   | HeadCommitMessage
   | InvokeMessage
   | InvokeResultMessage
+  | AuditCosignMessage
+  | AuditCosignResultMessage
+  | AuditCheckpointsMessage
+  | AuditCheckpointsResultMessage
   | OkMessage
   | ErrorMessage;
 
@@ -197,6 +209,14 @@ const wireProfile = record<WireProfile>({
   freeMemoryMb: uint(0xffffffff),
   cpuCores: uint(0xffff),
 });
+// Audit fields: checkpoint notes are a few lines plus at most 100 signature lines (sumdb/note's bound).
+export const MAX_AUDIT_NOTE = 16 * 1024;
+export const MAX_AUDIT_PROOF = 64;
+export const MAX_AUDIT_VIEWS = 1024;
+export const MAX_AUDIT_EVIDENCE = 4;
+const auditNote = text({ max: MAX_AUDIT_NOTE });
+const auditKey = text({ max: 512 });
+const auditView = record<AuditView>({ origin: text({ max: 512 }), key: auditKey, note: auditNote, index: optional(hexObjectId), evidence: arrayOf(auditNote, MAX_AUDIT_EVIDENCE) });
 const wireHead = record<WireHead>({ seq: uint(), objectId: hexObjectId, leaseSeq: optional(uint()) });
 
 /** Fields of each message type besides v, t and id. */
@@ -240,6 +260,10 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   head_commit: { key: headKey, zone, head: wireHead },
   invoke: { connector: connectorId, op: text({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }), input: text({ min: 0, max: MAX_INVOKE_JSON }), deadlineMs: uint(3_600_000), traceId: text({ max: 64, pattern: /^[0-9a-f-]+$/ }), idempotencyKey: optional(text({ max: 128 })) },
   invoke_result: { output: text({ min: 0, max: MAX_INVOKE_JSON }) },
+  audit_cosign: { key: auditKey, note: auditNote, from: uint(), proof: arrayOf(bytes({ exact: 32 }), MAX_AUDIT_PROOF), index: optional(hexObjectId) },
+  audit_cosign_result: { witness: auditKey, signature: optional(bytes({ min: 5, max: 128 })), need: optional(uint()) },
+  audit_checkpoints: { zones: arrayOf(text({ max: 64, pattern: /^[a-z0-9:_-]+$/ }), SUMMARY_ZONES_MAX) },
+  audit_checkpoints_result: { witness: auditKey, views: arrayOf(auditView, MAX_AUDIT_VIEWS) },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };
