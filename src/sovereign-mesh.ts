@@ -54,7 +54,8 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
 export interface AuditOptions {
   /**
    * Keep each log's entries and checkpoints as mesh objects of its zone (so it can be rebuilt
-   * after its device is lost: `fcp audit rebuild`). Default true.
+   * after its device is lost: `fcp audit rebuild`). Default false: the archive objects are
+   * ordinary objects of their zones (listed, counted, repaired), so it is chosen per mesh.
    */
   archive?: boolean;
   /** Send each checkpoint to the zone's other devices to cosign. Default true. */
@@ -113,7 +114,8 @@ export class SovereignMesh {
     readonly node: MeshNode,
     readonly services: MeshServices,
     private readonly holder: ShareHolder,
-    private readonly recorder: AuditRecorder,
+    /** @internal this device's audit logs (benches drive them directly) */
+    readonly recorder: AuditRecorder,
     /** This device's connector processes and egress proxy. */
     readonly connectors: ConnectorHost,
     private readonly egress: EgressProxy,
@@ -149,7 +151,7 @@ export class SovereignMesh {
       const held = node.directory.selfZones.filter((z) => node.keyring.zoneKey(z.id)).sort((a, b) => b.confidentiality - a.confidentiality);
       return held[0]?.id ?? null;
     };
-    const archive = config.audit?.archive === false ? undefined : { io: archiveIO, zoneOf: archiveZoneOf };
+    const archive = config.audit?.archive !== true ? undefined : { io: archiveIO, zoneOf: archiveZoneOf };
     const witnessing = config.audit?.witness === false ? undefined : new Witnessing({ witnessesOf, call, log: auditLog, ...(config.audit?.witnessTimeoutMs !== undefined ? { timeoutMs: config.audit.witnessTimeoutMs } : {}) });
     // Every decision, allow or deny, becomes an entry of this device's audit log of its zone.
     const recorder = new AuditRecorder({
@@ -194,7 +196,8 @@ export class SovereignMesh {
       audit: (e) => transport.audit(e),
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
-    const objects = new ObjectService(node, authz);
+    const auditSink = (e: Parameters<AuditRecorder['note']>[0]) => recorder.note(e);
+    const objects = new ObjectService(node, authz, auditSink);
     const secrets = new SecretService(new Secrets(transport, holder), holder, node.zones, authz);
     const hubLog = node.log.child({ component: 'hub' });
     // The host, its egress proxy and the hub service refer to each other through these closures.
@@ -221,6 +224,7 @@ export class SovereignMesh {
       { ...(config.hub?.leaseMs !== undefined ? { leaseMs: config.hub.leaseMs } : {}), ...(config.hub?.pollMs !== undefined ? { pollMs: config.hub.pollMs } : {}) },
     );
     hub = new HubService<ConnectorManifest>({
+      audit: auditSink,
       runner: connectors,
       parse,
       zones: node.zones,
@@ -242,7 +246,7 @@ export class SovereignMesh {
       content,
       secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
-      peers: new PeerService(node, authz),
+      peers: new PeerService(node, authz, auditSink),
       audit: new AuditService({ recorder, authz, witness, zones: node.zones, witnessesOf, call, ...(archive ? { archive } : {}) }),
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,

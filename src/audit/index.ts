@@ -21,7 +21,7 @@ export {
   type VerifierKey,
 } from './note.js';
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
-export { checkEvent, decodeEntry, encodeEntry, type AuditEvent, type LogEntry } from './event.js';
+export { checkEvent, decodeEntry, encodeEntry, type AuditEvent, type AuditSink, type LogEntry } from './event.js';
 export { CHECKPOINT_DIR, ENTRIES_FILE, ZoneLog, checkpointFile, checkpointSizesIn, logKey, logOrigin, readRecords } from './log.js';
 export { MAX_EVIDENCE, Witness, type WitnessView } from './witness.js';
 export { Witnessing, witnessName, type RoundResult, type WitnessingDeps } from './witnessing.js';

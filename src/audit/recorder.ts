@@ -121,6 +121,21 @@ export class AuditRecorder {
     this.record({ at: Date.now(), ...e });
   }
 
+  /** A capability token minted (its id and audience; never the token's bytes). */
+  tokenMinted(t: { zone: string; principal: string; tokenId: string; audience?: string; grants?: number }): void {
+    this.note({ kind: 'token.mint', zone: t.zone, principal: t.principal, subject: t.tokenId, ...(t.audience || t.grants !== undefined ? { detail: { ...(t.audience ? { audience: t.audience } : {}), ...(t.grants !== undefined ? { grants: t.grants } : {}) } } : {}) });
+  }
+
+  /** A token revoked (its id; the revocation list's new sequence number). */
+  tokenRevoked(t: { zone: string; principal: string; tokenId: string; seq?: number }): void {
+    this.note({ kind: 'token.revoke', zone: t.zone, principal: t.principal, subject: t.tokenId, ...(t.seq !== undefined ? { detail: { seq: t.seq } } : {}) });
+  }
+
+  /** A device enrolled (joined the mesh with an invite): which device, how many zone keys it got. */
+  enrolled(e: { principal: string; device: string; zoneKeys: number }): void {
+    this.note({ kind: 'device.enroll', zone: DEVICE_LOG, principal: e.principal, subject: e.device, detail: { zoneKeys: e.zoneKeys } });
+  }
+
   private checkpoint(zone: string): void {
     this.pending.delete(zone);
     const log = this.logs.get(zone);

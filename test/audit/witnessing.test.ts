@@ -49,10 +49,11 @@ function latestNote(mesh: InProcessMesh, name: string, zone: string): string {
 
 describe('audit witnessing over FCP', () => {
   let mesh: InProcessMesh;
+  let stored = '';
 
   before(async () => {
-    mesh = await InProcessMesh.start(NET);
-    await mesh.node('laptop').store(new Uint8Array(randomBytes(20_000)), 'z:owner');
+    mesh = await InProcessMesh.start(NET, { audit: { archive: true } });
+    stored = await mesh.node('laptop').store(new Uint8Array(randomBytes(20_000)), 'z:owner');
   });
   after(async () => mesh?.stop());
 
@@ -61,6 +62,9 @@ describe('audit witnessing over FCP', () => {
     const owner = reports.find((r) => r.origin === logOrigin(id(mesh, 'laptop'), 'z:owner'))!;
     assert.ok(owner && owner.entries > 0);
     assert.deepEqual(reports.flatMap((r) => r.problems), []);
+    // A store is an event of its own (object id, size), next to the decision that allowed it.
+    const events = mesh.node('laptop').services.audit.log(LOCAL_LIBRARY, { zone: 'z:owner' });
+    assert.ok(events.some((e) => e.event.kind === 'object.store' && e.event.subject === stored && e.event.detail?.bytes === 20_000), JSON.stringify(events.map((e) => e.event.kind)));
     const note = parseNote(latestNote(mesh, 'laptop', 'z:owner'));
     const names = note.signatures.map((s) => s.name).sort();
     // The log's own signature, then server and desktop (owner devices); the public guest may not witness owner logs.

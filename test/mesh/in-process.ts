@@ -22,6 +22,7 @@ export interface InProcessOptions {
   liars?: string[];
   /** Settings of each device's connector hub. */
   hub?: SovereignMeshConfig['hub'];
+  audit?: SovereignMeshConfig['audit'];
 }
 
 export class InProcessMesh {
@@ -78,6 +79,7 @@ export class InProcessMesh {
       secretsRestoreIntervalMs: 0,
       names: { gcIntervalMs: 0 },
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),
+      ...(this.opts.audit ? { audit: this.opts.audit } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
       ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),
     });
