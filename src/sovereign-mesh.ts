@@ -17,6 +17,7 @@ import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
 import { HubService, type HubRoute } from './services/hub-service.js';
 import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Settings of this device's connector hub. */
@@ -126,6 +127,8 @@ export class SovereignMesh {
   }
 
   static async init(config: SovereignMeshConfig, hooks: { onShutdown?: () => void } = {}): Promise<SovereignMesh> {
+    // A device whose audit dir is gone (lost, or never made) looks for its logs in the mesh once peers answer.
+    const auditDirMissing = !existsSync(join(config.dataDir, 'audit'));
     const node = await MeshNode.start(config);
     const auditLog = node.log.child({ component: 'audit' });
     // The devices that witness this device's log of a zone: the online fcp devices that may hold
@@ -257,6 +260,7 @@ export class SovereignMesh {
     hubMesh.start();
     await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
+    if (archive && auditDirMissing) mesh.scheduleAuditRebuild(auditLog);
     return mesh;
   }
 
@@ -268,6 +272,37 @@ export class SovereignMesh {
     } catch (err) {
       this.node.log.warn({ err: (err as Error).message }, 'secret restore failed');
     }
+  }
+
+  /**
+   * Rebuilds this device's logs from the mesh once a witness answers (a device that lost its
+   * audit dir and rejoined; a new device finds nothing to rebuild). At most 20 tries, 1 s apart.
+   */
+  private scheduleAuditRebuild(log: MeshNode['log']): void {
+    let tries = 0;
+    const attempt = async (): Promise<void> => {
+      tries++;
+      try {
+        const answers = await this.services.audit.askWitnesses([DEVICE_LOG]);
+        if (answers.length > 1) {
+          const out = await this.services.audit.rebuild(LOCAL_LIBRARY, undefined, { onlyBehind: true });
+          for (const r of out) if (!r.missing) log.info({ origin: r.origin, restored: r.restored, reappended: r.reappended }, 'audit log rebuilt from the mesh');
+          return;
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'audit log rebuild failed');
+      }
+      if (tries < 20 && !this.closing) this.later(() => void attempt(), 1_000);
+    };
+    this.later(() => void attempt(), 500);
+  }
+
+  private closing = false;
+
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    this.timers.push(t);
   }
 
   private scheduleRestores(intervalMs: number): void {
@@ -317,6 +352,7 @@ export class SovereignMesh {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const t of this.timers) clearTimeout(t);
     await this.hubMesh.stop();
     await this.connectors.stopAll();

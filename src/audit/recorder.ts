@@ -176,6 +176,11 @@ export class AuditRecorder {
     await this.d.witnessing?.idle();
   }
 
+  /** How many entries this device's log of `zone` has (0 when it has none). */
+  sizeOf(zone: string): number {
+    return this.logs.get(zone)?.size ?? this.records(zone).length;
+  }
+
   private records(zone: string): Uint8Array[] {
     const file = join(this.root(), dirName(zone), ENTRIES_FILE);
     return existsSync(file) ? readRecords(new Uint8Array(readFileSync(file))).records : [];
@@ -186,7 +191,7 @@ export class AuditRecorder {
    * the latest checkpoint that covers it, and that checkpoint's note with its cosignatures.
    */
   proof(zone: string, index: number, witnessKeys: string[] = []): EventProof {
-    this.checkpointAll();
+    // The caller settles first (settle()): a checkpoint signed now would not be cosigned yet.
     const log = this.logs.get(zone) ?? (this.zones().includes(zone) ? this.logFor(zone) : null);
     if (!log) throw new AuditError('AUDIT_NOT_FOUND', `this device has no audit log of ${zone} (it has: ${this.zones().join(', ') || 'none'})`);
     if (!Number.isSafeInteger(index) || index < 0 || index >= log.size) throw new AuditError('AUDIT_BAD_INDEX', `${log.origin} has entries 0 to ${log.size - 1}; there is no entry ${index}`);

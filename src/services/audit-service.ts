@@ -212,7 +212,7 @@ export class AuditService {
    * this device for) from the mesh: the newest archive index a witness names, checked against
    * the checkpoint it carries; the events recorded since the loss are appended after it.
    */
-  async rebuild(p: Principal, zones?: string[]): Promise<RebuildResult[]> {
+  async rebuild(p: Principal, zones?: string[], opts: { onlyBehind?: boolean } = {}): Promise<RebuildResult[]> {
     this.d.authz.authorize(p, 'audit.rebuild', NODE);
     const archive = this.d.archive;
     if (!archive) throw new AuditError('AUDIT_NO_ARCHIVE', 'this device keeps no audit archive in the mesh (audit.archive is off)');
@@ -229,6 +229,9 @@ export class AuditService {
         .map((v) => ({ index: v.index!, size: parseCheckpoint(parseNote(v.note).text).size }))
         .sort((a, b) => b.size - a.size);
       const target = archive.zoneOf(zone);
+      // Only behind: a log that has at least what the witnesses cosigned has lost nothing.
+      const cosigned = Math.max(0, ...answers.flatMap((a) => a.views.filter((v) => v.origin === origin).map((v) => parseCheckpoint(parseNote(v.note).text).size)));
+      if (opts.onlyBehind && this.d.recorder.sizeOf(zone) >= cosigned) continue;
       if (candidates.length === 0 || !target) {
         // Asked for by name, a log without archive is an error; among all logs, it is reported.
         if (zones) throw new AuditError('AUDIT_NO_ARCHIVE', `no witness names an archive of ${origin}`);
