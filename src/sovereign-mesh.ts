@@ -257,6 +257,7 @@ export class SovereignMesh {
     services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets, (p, msg) => hubMesh.serve(p, msg), services.audit));
     const mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
+    mesh.witness = witness;
     hubMesh.start();
     await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
@@ -298,6 +299,7 @@ export class SovereignMesh {
   }
 
   private closing = false;
+  private witness: Witness | null = null;
 
   private later(fn: () => void, ms: number): void {
     const t = setTimeout(fn, ms);
@@ -361,5 +363,6 @@ export class SovereignMesh {
     this.holder.wipe();
     await this.node.stop();
     this.recorder.close();
+    this.witness?.flush();
   }
 }

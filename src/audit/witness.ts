@@ -4,6 +4,7 @@
 // Per log it keeps (persisted): the log's key (pinned at first sight), the last size and root it
 // cosigned, that checkpoint's note with its own cosignature, the log's archive index, evidence.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { signingPublicKey } from '../crypto/index.js';
 import { parseCheckpoint } from './checkpoint.js';
 import { AuditError } from './errors.js';
@@ -37,6 +38,8 @@ export interface WitnessView {
 
 export class Witness {
   private readonly seen: Map<string, Seen>;
+  private dirty = false;
+  private writing: Promise<void> | null = null;
   readonly key: VerifierKey;
 
   constructor(
@@ -108,8 +111,33 @@ export class Witness {
     return sig;
   }
 
+  /**
+   * Persists the state in the background, one write at a time, the newest state last. A
+   * synchronous write per cosignature stalled the daemon's event loop on a busy disk (every
+   * device witnesses every other's logs each second). A crash can lose the last moments: the
+   * witness then remembers an older cosigned size of a log, and still cosigns only extensions of it.
+   */
   private save(): void {
-    writeFileSync(`${this.statePath}.tmp`, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 });
-    renameSync(`${this.statePath}.tmp`, this.statePath);
+    this.dirty = true;
+    if (this.writing) return;
+    this.writing = (async () => {
+      while (this.dirty) {
+        this.dirty = false;
+        await writeFile(`${this.statePath}.tmp`, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 });
+        await rename(`${this.statePath}.tmp`, this.statePath);
+      }
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.writing = null;
+      });
+  }
+
+  /** Writes what is not written yet, now (at shutdown). */
+  flush(): void {
+    if (!this.dirty && !this.writing) return;
+    this.dirty = false;
+    writeFileSync(`${this.statePath}.flush`, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 });
+    renameSync(`${this.statePath}.flush`, this.statePath);
   }
 }
