@@ -1,9 +1,18 @@
 // npm run bench:audit — the audit log on this machine: appends per second, a checkpoint with two
-// witnesses' cosignatures (sign, consistency proof, two cosigns), verifying a log of 100k events,
-// and, as the reference in the same run, raw SHA-256 leaf hashing of the same entries.
+// witnesses' cosignatures (sign, consistency proof, two cosigns) in process and over real FCP
+// between three devices (in one process, TCP on loopback, with and without archiving the log in
+// the mesh), verifying a log of 100k events, and, as the reference in the same run, raw SHA-256
+// leaf hashing of the same entries.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { generateZoneKey } from '../src/crypto/index.js';
+import { Keyring } from '../src/mesh/index.js';
+import { SovereignMesh } from '../src/sovereign-mesh.js';
+import { MemorySymbolStore } from '../src/store/index.js';
+import { startDevTailnet } from '../src/tailscale/emulator/index.js';
+import { ZoneRegistry } from '../src/zones/index.js';
 import { Witness, ZoneLog, leafHash, logOrigin, verifyLogDir, type AuditEvent } from '../src/audit/index.js';
 import { encodeEntry } from '../src/audit/event.js';
 import { generateNodeKeys } from '../src/crypto/index.js';
@@ -18,7 +27,58 @@ function pct(values: number[], p: number): number {
 
 const event = (i: number): AuditEvent => ({ at: 1_800_000_000_000 + i, kind: 'authz.decision', zone: 'z:owner', principal: 'server (tag:fcp-owner)', action: 'symbols.fetch', allow: true, subject: `object-${i}`, detail: { bytes: i } });
 
-function main(): void {
+const FCP_ROUNDS = Number(process.env.BENCH_FCP_ROUNDS ?? 100);
+
+/** Checkpoint + cosignatures of two witnesses over FCP: ms per round, from the event to the cosigned note. */
+async function overFcp(archive: boolean, subnet: number): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'fcp-bench-audit-fcp-'));
+  const names = ['laptop', 'server', 'desktop'];
+  const tailnet = await startDevTailnet(
+    { tailnet: 'bench.example', nodes: names.map((name, i) => ({ name, tags: ['tag:fcp-owner'], address: `127.77.${subnet}.${i + 1}`, path: 'direct' as const })) },
+    { dir: join(dir, 'ts') },
+  );
+  const meshes: SovereignMesh[] = [];
+  try {
+    const zones = ZoneRegistry.builtin();
+    const keys = zones.all().map((z) => generateZoneKey(z.id));
+    for (const name of names) {
+      await Keyring.init(join(dir, name));
+      const kr = await Keyring.load(join(dir, name));
+      for (const k of keys) await kr.saveZoneKey(k);
+    }
+    for (const name of names) {
+      meshes.push(
+        await SovereignMesh.init({
+          dataDir: join(dir, name),
+          tailscaleSocket: tailnet.device(name).socketPath,
+          store: new MemorySymbolStore(),
+          logger: pino({ level: 'silent' }),
+          repair: { intervalMs: 0, scrubIntervalMs: 0 },
+          secretsRestoreIntervalMs: 0,
+          names: { gcIntervalMs: 0 },
+          audit: { archive },
+        }),
+      );
+    }
+    const laptop = meshes[0]!;
+    // Wait (bounded) until laptop sees both witnesses.
+    for (let i = 0; i < 100 && laptop.node.eligibility.members().filter((m) => m.peer.online).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const ms: number[] = [];
+    for (let r = 0; r < FCP_ROUNDS; r++) {
+      for (let i = 0; i < 10; i++) laptop.recorder.note({ kind: 'bench.event', zone: 'z:owner', principal: 'bench', subject: `event-${r}-${i}` });
+      const t = performance.now();
+      await laptop.recorder.settle();
+      ms.push(performance.now() - t);
+    }
+    return ms;
+  } finally {
+    for (const m of meshes) await m.close();
+    await tailnet.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fcp-bench-audit-'));
   try {
     const keys = generateNodeKeys();
@@ -51,10 +111,14 @@ function main(): void {
     const verifySeconds = (performance.now() - t0) / 1000;
     if (report.problems.length > 0) throw new Error(`verify found problems: ${JSON.stringify(report.problems.slice(0, 3))}`);
 
+    const fcpMs = await overFcp(false, 111);
+    const fcpArchiveMs = await overFcp(true, 112);
     const rows = [
       ['encode + leaf hash (reference)', `${(EVENTS / refSeconds).toFixed(0)} /s`, ''],
       ['append to the log', `${(EVENTS / appendSeconds).toFixed(0)} /s`, `${(refSeconds / appendSeconds * 100).toFixed(0)}% of reference`],
-      ['checkpoint + 2 cosignatures', `p50 ${pct(cosignMs, 50).toFixed(2)} ms`, `p99 ${pct(cosignMs, 99).toFixed(2)} ms`],
+      ['checkpoint + 2 cosignatures (in process)', `p50 ${pct(cosignMs, 50).toFixed(2)} ms`, `p99 ${pct(cosignMs, 99).toFixed(2)} ms`],
+      ['checkpoint + 2 cosignatures over FCP', `p50 ${pct(fcpMs, 50).toFixed(2)} ms`, `p99 ${pct(fcpMs, 99).toFixed(2)} ms`],
+      ['  the same, archived in the mesh first', `p50 ${pct(fcpArchiveMs, 50).toFixed(2)} ms`, `p99 ${pct(fcpArchiveMs, 99).toFixed(2)} ms`],
       [`verify ${report.entries} events, ${report.checkpoints} checkpoints`, `${verifySeconds.toFixed(2)} s`, `${(report.entries / verifySeconds).toFixed(0)} events/s`],
     ];
     const w = [Math.max(...rows.map((r) => r[0]!.length)), Math.max(...rows.map((r) => r[1]!.length)), Math.max(...rows.map((r) => r[2]!.length))];
@@ -66,4 +130,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

@@ -340,13 +340,23 @@ async function main(): Promise<void> {
       await assistant.close();
     }
 
-    step(13, 'The audit log: every decision, per zone, in a signed Merkle log');
+    step(13, 'The audit log: every decision, per zone, in a signed Merkle log the other devices witness');
     type Report = { origin: string; entries: number; checkpoints: number; problems: Array<{ kind: string; index?: number }> };
     const verify = () => laptop.control.json<Report[]>('/v1/audit/verify', { method: 'POST' });
     const firstCheck = await verify();
     const clean = firstCheck.every((r) => r.problems.length === 0);
     if (!clean) failed = true;
-    out(`   laptop: fcp audit verify -> ${clean ? 'ok' : 'FAILED'}: ${firstCheck.map((r) => `${r.origin.split('/').pop()} ${r.entries} entries`).join(', ')}`);
+    type Proof = { origin: string; index: number; proof: string[]; checkpoint: string; leaf: string };
+    const proof = await laptop.control.json<Proof>('/v1/audit/proof?zone=device&index=3');
+    const laptopId = proof.origin.split('/')[1]!;
+    const own = firstCheck.filter((r) => r.origin.startsWith(`fcp-mesh/${laptopId}/`));
+    out(`   laptop: fcp audit verify -> ${clean ? 'ok' : 'FAILED'}: its logs ${own.map((r) => `${r.origin.split('/').pop()} ${r.entries} entries`).join(', ')}; ${firstCheck.length - own.length} logs of the other devices checked against their witnesses`);
+    // An entry's proof: inclusion in the latest checkpoint, which the other devices cosigned over FCP.
+    const noteLines = proof.checkpoint.trimEnd().split('\n');
+    const cosigners = noteLines.filter((l) => l.startsWith('\u2014 fcp-witness/')).length;
+    if (cosigners < 1) failed = true;
+    out(`   fcp audit proof device#3 -> leaf ${proof.leaf.slice(0, 16)}..., ${proof.proof.length} hashes to this checkpoint, signed by laptop and cosigned by ${cosigners} witnesses:`);
+    for (const l of noteLines) out(`     ${l.length > 72 ? `${l.slice(0, 72)}...` : l}`);
     // Change one byte inside entry 3 of the device log (a letter of its kind), as an intruder would.
     const file = join(laptop.dataDir, 'audit', 'device', 'entries.bin');
     const bytes = readFileSync(file);

@@ -5,12 +5,13 @@
 // Every call goes through the services as the local library user; peers reach this device
 // through the FCP front door, which the services layer installs on the node.
 import { LOCAL_LIBRARY, TokenGate, proveHolder, verifyToken, type Credential, type DevicePrincipal, type OwnerAuthority, type Principal } from './authz/index.js';
-import { mayHold } from './zones/index.js';
-import { MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
+import { MeshError, MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
 import { AdminService, AuditService, ContentService, LifecycleService, NamesService, RevocationService, TokenService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
-import { AuditRecorder, DEVICE_LOG } from './audit/index.js';
+import { AuditRecorder, DEVICE_LOG, Witness, Witnessing, isQuietDecision, witnessName, type ArchiveIO } from './audit/index.js';
+import { bytesEqual } from './crypto/index.js';
+import { mayHold, mayUsePeer } from './zones/index.js';
 import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
 import { HubService, type HubRoute } from './services/hub-service.js';
@@ -18,6 +19,7 @@ import { DashboardService } from './services/dashboard-service.js';
 import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
 import { OwnerService, type OwnerOptions } from './services/owner-service.js';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Settings of this device's connector hub. */
@@ -64,6 +66,21 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
   ownerAuthority?: (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }) => OwnerAuthority;
   /** The threshold owner key (timeouts, grant lifetime and renewal). */
   owner?: OwnerOptions;
+  audit?: AuditOptions;
+}
+
+/** Settings of this device's audit logs. */
+export interface AuditOptions {
+  /**
+   * Keep each log's entries and checkpoints as mesh objects of its zone (so it can be rebuilt
+   * after its device is lost: `fcp audit rebuild`). Default false: the archive objects are
+   * ordinary objects of their zones (listed, counted, repaired), so it is chosen per mesh.
+   */
+  archive?: boolean;
+  /** Send each checkpoint to the zone's other devices to cosign. Default true. */
+  witness?: boolean;
+  /** How long one witness may take to answer (ms). */
+  witnessTimeoutMs?: number;
 }
 
 /** The services every front door calls. */
@@ -127,7 +144,8 @@ export class SovereignMesh {
     readonly node: MeshNode,
     readonly services: MeshServices,
     private readonly holder: ShareHolder,
-    private readonly recorder: AuditRecorder,
+    /** @internal this device's audit logs (benches drive them directly) */
+    readonly recorder: AuditRecorder,
     /** This device's connector processes and egress proxy. */
     readonly connectors: ConnectorHost,
     private readonly egress: EgressProxy,
@@ -138,9 +156,44 @@ export class SovereignMesh {
   }
 
   static async init(config: SovereignMeshConfig, hooks: { onShutdown?: () => void } = {}): Promise<SovereignMesh> {
+    // A device whose audit dir is gone (lost, or never made) looks for its logs in the mesh once peers answer.
+    const auditDirMissing = !existsSync(join(config.dataDir, 'audit'));
     const node = await MeshNode.start(config);
+    const auditLog = node.log.child({ component: 'audit' });
+    // The devices that witness this device's log of a zone: the online fcp devices that may hold
+    // it over their current path (any fcp device for the device log).
+    const witnessesOf = (zone: string): string[] =>
+      node.eligibility
+        .members()
+        .filter((i) => i.peer.online && (zone === DEVICE_LOG || (node.zones.has(zone) && mayHold(i.zones, node.zones.get(zone)) && mayUsePeer(node.zones.get(zone), i.peer))))
+        .map((i) => i.peer.stableId);
+    const call = (id: string, msg: Parameters<MeshNode['call']>[1], ms: number) => node.call(id, msg, ms);
+    const archiveIO: ArchiveIO = {
+      put: (zone, bytes, schema) => node.writer.put(bytes, node.zones.get(zone), node.keyring.requireZoneKey(zone), { schema }),
+      get: async (zone, id, schema) => {
+        const m = await node.reader.findManifest(id);
+        const zk = node.keyring.requireZoneKey(zone);
+        if (m.zone !== zone || m.schema !== schema || !bytesEqual(zk.keyId, m.keyId)) throw new MeshError('MESH_REFUSED', `object ${id.slice(0, 12)} is ${m.schema} in ${m.zone}, not ${schema} in ${zone}`);
+        return node.reader.read(m, node.zones.get(zone), zk);
+      },
+    };
+    // A zone's log is archived in that zone; the device log in the most confidential zone this device holds a key of.
+    const archiveZoneOf = (logZone: string): string | null => {
+      if (logZone !== DEVICE_LOG) return node.zones.has(logZone) && node.keyring.zoneKey(logZone) ? logZone : null;
+      const held = node.directory.selfZones.filter((z) => node.keyring.zoneKey(z.id)).sort((a, b) => b.confidentiality - a.confidentiality);
+      return held[0]?.id ?? null;
+    };
+    const archive = config.audit?.archive !== true ? undefined : { io: archiveIO, zoneOf: archiveZoneOf };
+    const witnessing = config.audit?.witness === false ? undefined : new Witnessing({ witnessesOf, call, log: auditLog, ...(config.audit?.witnessTimeoutMs !== undefined ? { timeoutMs: config.audit.witnessTimeoutMs } : {}) });
     // Every decision, allow or deny, becomes an entry of this device's audit log of its zone.
-    const recorder = new AuditRecorder({ dataDir: config.dataDir, deviceId: () => node.self.stableId, signingSeed: node.keyring.node.signingSecretKey, log: node.log });
+    const recorder = new AuditRecorder({
+      dataDir: config.dataDir,
+      deviceId: () => node.self.stableId,
+      signingSeed: node.keyring.node.signingSecretKey,
+      log: auditLog,
+      ...(witnessing ? { witnessing } : {}),
+      ...(archive ? { archive } : {}),
+    });
     // The owner key as the token gate sees it: the mesh's FROST key (OwnerService, made below,
     // once authorization exists), or one a test brings.
     let ownerService: OwnerService | undefined;
@@ -158,18 +211,22 @@ export class SovereignMesh {
     const authz = createAuthorizer(
       node,
       (e) =>
-      recorder.record({
-        at: e.at,
-        kind: 'authz.decision',
-        zone: e.zone ?? DEVICE_LOG,
-        principal: e.principal,
-        action: e.action,
-        ...(e.subject ? { subject: e.subject } : {}),
-        allow: e.allow,
-        ...(e.reason ? { reason: e.reason } : {}),
-      }),
+        recorder.record(
+          {
+            at: e.at,
+            kind: 'authz.decision',
+            zone: e.zone ?? DEVICE_LOG,
+            principal: e.principal,
+            action: e.action,
+            ...(e.subject ? { subject: e.subject } : {}),
+            allow: e.allow,
+            ...(e.reason ? { reason: e.reason } : {}),
+          },
+          { quiet: isQuietDecision(e) },
+        ),
       tokens,
     );
+    const witness = new Witness(witnessName(node.self.stableId), node.keyring.node.signingSecretKey, join(config.dataDir, 'audit-witness.json'));
     // This device asking its own share holder: a device principal on the direct path.
     const selfPrincipal = (): DevicePrincipal => ({
       kind: 'device',
@@ -188,7 +245,8 @@ export class SovereignMesh {
       audit: (e) => transport.audit(e),
       mayHandle: (from, zone) => node.zones.has(zone) && from.principal !== undefined && authz.check(from.principal, 'secret.share', { kind: 'zone', zone: node.zones.get(zone) }).allow,
     });
-    const objects = new ObjectService(node, authz);
+    const auditSink = (e: Parameters<AuditRecorder['note']>[0]) => recorder.note(e);
+    const objects = new ObjectService(node, authz, auditSink);
     const secretsCore = new Secrets(transport, holder);
     const secrets = new SecretService(secretsCore, holder, node.zones, authz);
     const hubLog = node.log.child({ component: 'hub' });
@@ -216,6 +274,7 @@ export class SovereignMesh {
       { ...(config.hub?.leaseMs !== undefined ? { leaseMs: config.hub.leaseMs } : {}), ...(config.hub?.pollMs !== undefined ? { pollMs: config.hub.pollMs } : {}) },
     );
     hub = new HubService<ConnectorManifest>({
+      audit: auditSink,
       runner: connectors,
       parse,
       zones: node.zones,
@@ -254,8 +313,8 @@ export class SovereignMesh {
       content,
       secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
-      peers: new PeerService(node, authz, () => mesh?.catchUpSoon()),
-      audit: new AuditService(recorder, authz),
+      peers: new PeerService(node, authz, () => mesh?.catchUpSoon(), auditSink),
+      audit: new AuditService({ recorder, authz, witness, zones: node.zones, witnessesOf, call, ...(archive ? { archive } : {}) }),
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
       lifecycle: new LifecycleService(node, authz),
@@ -265,14 +324,16 @@ export class SovereignMesh {
       owner,
     };
     services.names.startCollector();
-    node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? (await revocations!.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle));
+    node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? (await revocations!.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle, services.audit));
     mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);
+    mesh.witness = witness;
     mesh.scheduleCatchUp(config.catchUpIntervalMs ?? 10 * 60_000);
     hubMesh.start();
     owner.startRenewal();
     revocations.start();
     await hub.init();
     mesh.scheduleRestores(config.secretsRestoreIntervalMs ?? 60_000);
+    if (archive && auditDirMissing) mesh.scheduleAuditRebuild(auditLog);
     return mesh;
   }
 
@@ -312,6 +373,38 @@ export class SovereignMesh {
       t.unref();
       this.timers.push(t);
     }
+  }
+
+  /**
+   * Rebuilds this device's logs from the mesh once a witness answers (a device that lost its
+   * audit dir and rejoined; a new device finds nothing to rebuild). At most 20 tries, 1 s apart.
+   */
+  private scheduleAuditRebuild(log: MeshNode['log']): void {
+    let tries = 0;
+    const attempt = async (): Promise<void> => {
+      tries++;
+      try {
+        const answers = await this.services.audit.askWitnesses([DEVICE_LOG]);
+        if (answers.length > 1) {
+          const out = await this.services.audit.rebuild(LOCAL_LIBRARY, undefined, { onlyBehind: true });
+          for (const r of out) if (!r.missing) log.info({ origin: r.origin, restored: r.restored, reappended: r.reappended }, 'audit log rebuilt from the mesh');
+          return;
+        }
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'audit log rebuild failed');
+      }
+      if (tries < 20 && !this.closing) this.later(() => void attempt(), 1_000);
+    };
+    this.later(() => void attempt(), 500);
+  }
+
+  private closing = false;
+  private witness: Witness | null = null;
+
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    this.timers.push(t);
   }
 
   private scheduleRestores(intervalMs: number): void {
@@ -361,6 +454,7 @@ export class SovereignMesh {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const t of this.timers) clearTimeout(t);
     if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     await this.hubMesh.stop();
@@ -372,6 +466,7 @@ export class SovereignMesh {
     this.holder.wipe();
     await this.node.stop();
     this.recorder.close();
+    this.witness?.flush();
   }
 }
 

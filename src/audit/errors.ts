@@ -12,7 +12,9 @@ export type AuditErrorCode =
   | 'AUDIT_LOG_CORRUPT'
   | 'AUDIT_NOT_FOUND'
   | 'AUDIT_FORK'
-  | 'AUDIT_ROLLBACK';
+  | 'AUDIT_ROLLBACK'
+  | 'AUDIT_BAD_ARCHIVE'
+  | 'AUDIT_NO_ARCHIVE';
 
 export class AuditError extends FcpError {
   declare readonly code: AuditErrorCode;

@@ -83,3 +83,6 @@ export function decodeEntry(bytes: Uint8Array): LogEntry {
   if (plain.detail instanceof Map) plain.detail = Object.fromEntries(plain.detail);
   return { seq: seq as number, prev, event: checkEvent(plain as unknown as AuditEvent) };
 }
+
+/** Where other parts report what happened (the recorder's `note`): timed when recorded. */
+export type AuditSink = (e: Omit<AuditEvent, 'at'>) => void;

@@ -21,8 +21,12 @@ export {
   type VerifierKey,
 } from './note.js';
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
-export { checkEvent, decodeEntry, encodeEntry, type AuditEvent, type LogEntry } from './event.js';
+export { checkEvent, decodeEntry, encodeEntry, type AuditEvent, type AuditSink, type LogEntry } from './event.js';
 export { CHECKPOINT_DIR, ENTRIES_FILE, ZoneLog, checkpointFile, checkpointSizesIn, logKey, logOrigin, readRecords } from './log.js';
-export { Witness } from './witness.js';
-export { verifyLogDir, type LogProblem, type ProblemKind, type VerifyInput, type VerifyReport } from './verify.js';
+export { MAX_EVIDENCE, Witness, type WitnessView } from './witness.js';
+export { Witnessing, witnessName, type RoundResult, type WitnessingDeps } from './witnessing.js';
+export { BUNDLE_SCHEMA, INDEX_SCHEMA, LogArchive, TILE_ENTRIES, restoreLog, type ArchiveIO, type ArchiveIndex } from './archive.js';
+export { verifyEventProof, type EventProof, type ProofCheck } from './proof.js';
+export { isQuietDecision } from './quiet.js';
+export { crossCheckViews, verifyLogDir, type LogProblem, type ProblemKind, type VerifyInput, type VerifyReport } from './verify.js';
 export { AuditRecorder, DEVICE_LOG, type ListedEntry, type RecorderDeps } from './recorder.js';

@@ -77,6 +77,23 @@ export class ZoneLog {
     return new ZoneLog(dir, origin, seed, records);
   }
 
+  /** Writes a log back from restored entries and the signed checkpoint they make up, then opens it. */
+  static restore(dir: string, origin: string, seed: Uint8Array, records: readonly Uint8Array[], note: string): ZoneLog {
+    mkdirSync(join(dir, CHECKPOINT_DIR), { recursive: true, mode: 0o700 });
+    const parts = records.map((r) => {
+      const rec = new Uint8Array(4 + r.length);
+      new DataView(rec.buffer).setUint32(0, r.length);
+      rec.set(r, 4);
+      return rec;
+    });
+    const file = join(dir, ENTRIES_FILE);
+    writeFileSync(`${file}.tmp`, Buffer.concat(parts), { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    const log = ZoneLog.open(dir, origin, seed);
+    log.saveCheckpoint(records.length, note);
+    return log;
+  }
+
   get size(): number {
     return this.tree.size;
   }

@@ -9,7 +9,7 @@ import { ENTRIES_FILE, checkpointFile, checkpointSizesIn, readRecords } from './
 import { HASH_SIZE, MerkleTree, leafHash } from './merkle.js';
 import { parseNote, signatureValid, type VerifierKey } from './note.js';
 
-export type ProblemKind = 'entry-damaged' | 'entry-changed' | 'entry-missing' | 'entries-cut' | 'checkpoint-signature' | 'checkpoint-mismatch' | 'unwitnessed' | 'fork';
+export type ProblemKind = 'entry-damaged' | 'entry-changed' | 'entry-missing' | 'entries-cut' | 'checkpoint-signature' | 'checkpoint-mismatch' | 'unwitnessed' | 'fork' | 'rolled-back';
 
 export interface LogProblem {
   origin: string;
@@ -26,7 +26,7 @@ export interface VerifyInput {
   /** Cosignatures the latest checkpoint needs. */
   minWitnesses: number;
   /** Checkpoints as witnesses hold them (their last cosigned view of this log). */
-  witnessViews?: ReadonlyArray<{ witness: string; note: string }>;
+  witnessViews?: ReadonlyArray<{ witness: string; note: string; evidence?: readonly string[] }>;
 }
 
 export interface VerifyReport {
@@ -80,9 +80,47 @@ export function verifyLogDir(v: VerifyInput): VerifyReport {
     const note = parseNote(view.note);
     if (!note.signatures.some((s) => signatureValid(note.text, s, v.logKey))) continue;
     const cp = parseCheckpoint(note.text);
-    if (cp.size <= tree.size && !equal(tree.root(cp.size), cp.root)) {
+    if (cp.size > tree.size) {
+      add('rolled-back', `${view.witness} cosigned ${cp.size} entries of this log; it has ${tree.size}: entries ${tree.size} to ${cp.size - 1} were cut or the log was rolled back`, tree.size);
+    } else if (!equal(tree.root(cp.size), cp.root)) {
       add('fork', `${view.witness} was shown another history of size ${cp.size}, also signed by ${v.logKey.name}: the log forked`, cp.size);
+    }
+    // Checkpoints the witness refused: signed by this log, of a history other than this one.
+    for (const refused of view.evidence ?? []) {
+      const en = parseNote(refused);
+      if (!en.signatures.some((s) => signatureValid(en.text, s, v.logKey))) continue;
+      const ecp = parseCheckpoint(en.text);
+      if (ecp.size > tree.size || !equal(tree.root(ecp.size), ecp.root)) {
+        add('fork', `${view.witness} refused a checkpoint of size ${ecp.size} signed by ${v.logKey.name} that is not of this history: the log was shown forked`, Math.min(ecp.size, tree.size));
+      }
     }
   }
   return { origin: v.origin, entries: records.length, checkpoints: sizes.length, problems };
+}
+
+/**
+ * Checks the views several witnesses hold of one log against each other, without its entries
+ * (any device can do it for any device's log): two checkpoints of the same size with different
+ * roots, both signed by the log's key, prove the device showed two histories; so do checkpoints
+ * a witness refused as no extension of what it cosigned (its evidence), when they are signed.
+ */
+export function crossCheckViews(origin: string, logKey: VerifierKey, views: ReadonlyArray<{ witness: string; note: string; evidence?: readonly string[] }>): LogProblem[] {
+  const problems: LogProblem[] = [];
+  const bySize = new Map<number, { witness: string; root: Uint8Array }>();
+  const signed = (text: string) => {
+    const n = parseNote(text);
+    return n.signatures.some((s) => signatureValid(n.text, s, logKey)) ? parseCheckpoint(n.text) : null;
+  };
+  for (const view of views) {
+    for (const [text, refused] of [[view.note, false], ...(view.evidence ?? []).map((e) => [e, true] as const)] as Array<[string, boolean]>) {
+      const cp = signed(text);
+      if (!cp) continue;
+      const seen = bySize.get(cp.size);
+      if (seen && !equal(seen.root, cp.root)) {
+        problems.push({ origin, kind: 'fork', index: cp.size, detail: `${seen.witness} and ${view.witness} hold two different checkpoints of size ${cp.size}, both signed by ${logKey.name}: the device showed two histories` });
+      } else if (!seen) bySize.set(cp.size, { witness: view.witness, root: cp.root });
+      if (refused && !seen) problems.push({ origin, kind: 'fork', index: cp.size, detail: `${view.witness} refused a checkpoint of size ${cp.size} signed by ${logKey.name}: it is not an extension of what it had cosigned` });
+    }
+  }
+  return problems;
 }

@@ -1,26 +1,51 @@
 // A witness: cosigns a log's checkpoint only if it is a consistent extension of the last one it
 // cosigned for that log (C2SP tlog-cosignature semantics). A log that shows it a rolled-back or
-// rewritten history is refused, and that refusal is the evidence of a fork.
+// rewritten history is refused, and the refused checkpoint is kept as evidence of the fork.
+// Per log it keeps (persisted): the log's key (pinned at first sight), the last size and root it
+// cosigned, that checkpoint's note with its own cosignature, the log's archive index, evidence.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { signingPublicKey } from '../crypto/index.js';
 import { parseCheckpoint } from './checkpoint.js';
 import { AuditError } from './errors.js';
 import { verifyConsistency } from './merkle.js';
-import { SIG_COSIGNATURE_V1, cosignNote, parseNote, verifierKey, verifyNote, type NoteSignature, type VerifierKey } from './note.js';
+import { SIG_COSIGNATURE_V1, cosignNote, formatNote, formatVerifierKey, parseNote, verifierKey, verifyNote, type NoteSignature, type VerifierKey } from './note.js';
+
+/** Refused checkpoints kept per log: the first ones prove the fork; more add nothing. */
+export const MAX_EVIDENCE = 4;
 
 interface Seen {
   size: number;
   root: string;
+  /** The log's verifier key (text form), pinned the first time. */
+  key?: string;
+  /** The cosigned checkpoint, with this witness's cosignature line. */
+  note?: string;
+  /** The log's archive index object (hex id), as the log's device named it. */
+  index?: string;
+  /** Checkpoints signed by the log's key that this witness refused. */
+  evidence?: string[];
+}
+
+/** What a witness holds of one log. */
+export interface WitnessView {
+  origin: string;
+  key: string;
+  note: string;
+  index?: string;
+  evidence: string[];
 }
 
 export class Witness {
   private readonly seen: Map<string, Seen>;
+  private dirty = false;
+  private writing: Promise<void> | null = null;
   readonly key: VerifierKey;
 
   constructor(
     readonly name: string,
     private readonly seed: Uint8Array,
-    /** Where the last cosigned size and root of each log are kept (JSON). */
+    /** Where the state of each log is kept (JSON). */
     private readonly statePath: string,
   ) {
     this.key = verifierKey(name, SIG_COSIGNATURE_V1, signingPublicKey(seed));
@@ -33,27 +58,86 @@ export class Witness {
     return s && { size: s.size, root: new Uint8Array(Buffer.from(s.root, 'base64')) };
   }
 
+  /** The views this witness holds of the logs `accept` selects (those with a stored note). */
+  views(accept: (origin: string) => boolean): WitnessView[] {
+    const out: WitnessView[] = [];
+    for (const [origin, s] of this.seen) {
+      if (!s.key || !s.note || !accept(origin)) continue;
+      out.push({ origin, key: s.key, note: s.note, ...(s.index ? { index: s.index } : {}), evidence: s.evidence ?? [] });
+    }
+    return out;
+  }
+
   /**
    * Cosigns `note` (a checkpoint signed by `logKey`) given a consistency proof from the last size
-   * this witness cosigned. Throws AUDIT_ROLLBACK or AUDIT_FORK when the log is not append-only.
+   * this witness cosigned. Throws AUDIT_ROLLBACK or AUDIT_FORK when the log is not append-only,
+   * AUDIT_BAD_KEY when the log is signed by another key than the one pinned for it.
    */
-  cosign(note: string, logKey: VerifierKey, proof: Uint8Array[], now = Math.floor(Date.now() / 1000)): NoteSignature {
+  cosign(note: string, logKey: VerifierKey, proof: Uint8Array[], now = Math.floor(Date.now() / 1000), index?: string): NoteSignature {
     const parsed = parseNote(note);
     verifyNote(parsed, [logKey]);
     const cp = parseCheckpoint(parsed.text);
     if (cp.origin !== logKey.name) throw new AuditError('AUDIT_BAD_CHECKPOINT', `checkpoint of ${cp.origin} signed as ${logKey.name}`);
+    const state = this.seen.get(cp.origin);
+    const keyText = formatVerifierKey(logKey);
+    if (state?.key && state.key !== keyText) throw new AuditError('AUDIT_BAD_KEY', `${cp.origin} is signed by another key than the one this witness knows for it`);
     const prev = this.last(cp.origin);
-    if (prev) {
-      if (cp.size < prev.size) throw new AuditError('AUDIT_ROLLBACK', `${cp.origin} went back from size ${prev.size} to ${cp.size}`);
+    if (prev && state) {
+      const refuse = (code: 'AUDIT_ROLLBACK' | 'AUDIT_FORK', message: string): never => {
+        const evidence = state.evidence ?? [];
+        if (evidence.length < MAX_EVIDENCE && !evidence.includes(note)) evidence.push(note);
+        state.evidence = evidence;
+        this.save();
+        throw new AuditError(code, message);
+      };
+      if (cp.size < prev.size) refuse('AUDIT_ROLLBACK', `${cp.origin} went back from size ${prev.size} to ${cp.size}`);
       try {
         if (prev.size > 0) verifyConsistency(prev.size, cp.size, prev.root, cp.root, proof);
       } catch (err) {
-        throw new AuditError('AUDIT_FORK', `${cp.origin} at size ${cp.size} is not an extension of the size ${prev.size} this witness cosigned: ${(err as Error).message}`);
+        refuse('AUDIT_FORK', `${cp.origin} at size ${cp.size} is not an extension of the size ${prev.size} this witness cosigned: ${(err as Error).message}`);
       }
     }
-    this.seen.set(cp.origin, { size: cp.size, root: Buffer.from(cp.root).toString('base64') });
-    writeFileSync(`${this.statePath}.tmp`, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 });
-    renameSync(`${this.statePath}.tmp`, this.statePath);
-    return cosignNote(parsed.text, this.name, this.seed, now);
+    const sig = cosignNote(parsed.text, this.name, this.seed, now);
+    const own = { text: parsed.text, signatures: [...parsed.signatures.filter((s) => s.name === logKey.name), sig] };
+    this.seen.set(cp.origin, {
+      size: cp.size,
+      root: Buffer.from(cp.root).toString('base64'),
+      key: keyText,
+      note: formatNote(own),
+      ...(index ? { index } : state?.index ? { index: state.index } : {}),
+      ...(state?.evidence ? { evidence: state.evidence } : {}),
+    });
+    this.save();
+    return sig;
+  }
+
+  /**
+   * Persists the state in the background, one write at a time, the newest state last. A
+   * synchronous write per cosignature stalled the daemon's event loop on a busy disk (every
+   * device witnesses every other's logs each second). A crash can lose the last moments: the
+   * witness then remembers an older cosigned size of a log, and still cosigns only extensions of it.
+   */
+  private save(): void {
+    this.dirty = true;
+    if (this.writing) return;
+    this.writing = (async () => {
+      while (this.dirty) {
+        this.dirty = false;
+        await writeFile(`${this.statePath}.tmp`, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 });
+        await rename(`${this.statePath}.tmp`, this.statePath);
+      }
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.writing = null;
+      });
+  }
+
+  /** Writes what is not written yet, now (at shutdown). */
+  flush(): void {
+    if (!this.dirty && !this.writing) return;
+    this.dirty = false;
+    writeFileSync(`${this.statePath}.flush`, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 });
+    renameSync(`${this.statePath}.flush`, this.statePath);
   }
 }

@@ -36,6 +36,10 @@ export const PEER_ACTIONS = [
   'owner.sign',
   'owner.grant',
   'owner.info',
+  'audit.cosign',
+  'audit.cosign-device',
+  'audit.checkpoints',
+  'audit.checkpoints-device',
 ] as const;
 
 /** What the local user asks of this device (control socket, library API). */
@@ -63,6 +67,8 @@ export const LOCAL_ACTIONS = [
   'admin.shutdown',
   'audit.read',
   'audit.verify',
+  'audit.proof',
+  'audit.rebuild',
   'hub.invoke',
   'hub.install',
   'hub.list',
@@ -167,6 +173,14 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'admin.shutdown': 'none',
   'audit.read': 'none',
   'audit.verify': 'none',
+  'audit.proof': 'none',
+  'audit.rebuild': 'none',
+  // Witnessing a zone's log (its checkpoints: sizes and roots, no entries) follows the zone's
+  // read rules; the device log (decisions about a device as a whole) is witnessed by any device.
+  'audit.cosign': 'read',
+  'audit.cosign-device': 'none',
+  'audit.checkpoints': 'read',
+  'audit.checkpoints-device': 'none',
   'hub.invoke': 'read',
   'hub.install': 'write',
   'hub.list': 'none',

@@ -34,6 +34,8 @@ export interface DeviceConfig {
   bootTimeoutMs?: number;
   /** Hub lease duration (the failover grace period) and poll interval, ms; unset keeps defaults. */
   hub: { leaseMs?: number; pollMs?: number };
+  /** Audit logs: keep them as mesh objects too (FCP_AUDIT_ARCHIVE=1 / audit.archive: true). */
+  audit: { archive: boolean };
 }
 
 export interface ConfigFlags {
@@ -114,6 +116,11 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
   if (hub.leaseMs !== undefined && hub.pollMs !== undefined && hub.pollMs * 2 >= hub.leaseMs) {
     throw new ControlError('CONFIG_INVALID', `hub.pollMs (${hub.pollMs}) must be under half of hub.leaseMs (${hub.leaseMs})`);
   }
+  const archiveRaw = env.FCP_AUDIT_ARCHIVE ?? ((file.audit ?? {}) as Record<string, unknown>).archive;
+  if (archiveRaw !== undefined && archiveRaw !== '' && !['1', '0', 'true', 'false', true, false].includes(archiveRaw as string | boolean)) {
+    throw new ControlError('CONFIG_INVALID', `FCP_AUDIT_ARCHIVE / audit.archive is 1, 0, true or false, not ${JSON.stringify(archiveRaw)}`);
+  }
+  const audit = { archive: archiveRaw === '1' || archiveRaw === 'true' || archiveRaw === true };
   const bootRaw = env.FCP_BOOT_TIMEOUT_MS ?? file.bootTimeoutMs;
   const bootTimeoutMs = bootRaw === undefined || bootRaw === '' ? undefined : Number(bootRaw);
   if (bootTimeoutMs !== undefined && (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0)) {
@@ -128,6 +135,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     repair,
     gc,
     hub,
+    audit,
     ...(bootTimeoutMs !== undefined ? { bootTimeoutMs } : {}),
     dataDir,
     ...(tailscaleSocket ? { tailscaleSocket } : {}),

@@ -258,7 +258,29 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
         return { json: s.audit.log(P, { ...(query.get('zone') ? { zone: query.get('zone')! } : {}), ...(since !== undefined ? { sinceMs: since } : {}), ...(limit !== undefined ? { limit } : {}) }) };
       },
     },
-    { method: 'POST', path: '/v1/audit/verify', handle: async () => ({ json: s.audit.verify(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/audit/verify',
+      handle: async ({ query }) => {
+        const min = optionalInt(query, 'min-witnesses');
+        return { json: await s.audit.verify(P, min !== undefined ? { minWitnesses: min } : {}) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/proof',
+      handle: async ({ query }) => {
+        const index = optionalInt(query, 'index');
+        const zone = query.get('zone');
+        if (!zone || index === undefined) throw badRequest('a proof needs zone and index (EVENT is ZONE#INDEX, as `fcp audit log` prints it)');
+        return { json: await s.audit.proof(P, zone, index) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/audit/rebuild',
+      handle: async ({ query }) => ({ json: await s.audit.rebuild(P, query.get('zone') ? [query.get('zone')!] : undefined) }),
+    },
     // Secrets: values travel only over this 0600 local socket, never in argv or logs.
     { method: 'GET', path: '/v1/secrets', handle: async () => ({ json: await s.secrets.list(P) }) },
     // The hub across devices: device profiles and where each connector runs.

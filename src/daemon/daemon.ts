@@ -67,6 +67,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     ...(cfg.gc.quarantineMs !== undefined ? { gcQuarantineMs: cfg.gc.quarantineMs } : {}),
     names: { ...(cfg.gc.intervalMs !== undefined ? { gcIntervalMs: cfg.gc.intervalMs } : {}), ...(cfg.gc.graceMs !== undefined ? { gcGraceMs: cfg.gc.graceMs } : {}) },
     hub: cfg.hub,
+    audit: { archive: cfg.audit.archive },
   }, { onShutdown: () => requestStop() }).catch(async (err: unknown) => {
     await lock.release();
     throw err;

@@ -9,12 +9,13 @@ export { devicePrincipal } from './device-principal.js';
 import type { LifecycleService } from './lifecycle-service.js';
 import type { PeerService } from './peer-service.js';
 import type { SecretService } from './secret-service.js';
+import type { AuditService } from './audit-service.js';
 
 
 /** Requests of another layer's peer door (the hub's); null when the type is not its own. */
 export type ExtraDoor = (p: DevicePrincipal, msg: Message) => Promise<Outgoing | null>;
 
-export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null, extra?: ExtraDoor, lifecycle?: LifecycleService): Handle {
+export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers: PeerService, secrets: SecretService | null, extra?: ExtraDoor, lifecycle?: LifecycleService, audit?: AuditService): Handle {
   return async (ctx: RequestContext, msg: Message): Promise<Outgoing> => {
     const p = devicePrincipal(node, ctx.caller);
     switch (msg.t) {
@@ -74,6 +75,12 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
       case 'zone_key_get':
         if (!lifecycle) break;
         return { t: 'zone_key_result', ...lifecycle.getZoneKey(p, msg.zone, msg.epoch, msg.boxPublicKey, msg.proof) };
+      case 'audit_cosign':
+        if (!audit) break;
+        return { t: 'audit_cosign_result', ...audit.cosign(p, msg) };
+      case 'audit_checkpoints':
+        if (!audit) break;
+        return { t: 'audit_checkpoints_result', witness: audit.witnessKeyText, views: audit.checkpoints(p, msg.zones) };
       case 'secret':
         if (!secrets) break;
         return { t: 'secret_result', body: await secrets.share(p, msg.body) };

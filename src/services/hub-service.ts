@@ -4,6 +4,7 @@
 // are kept per (connector, operation, key) so a retry does not act twice. Where a connector runs
 // is asked of an injected `route` (default: this device). The host methods a connector calls
 // (state, objects) are answered here too, as that connector's principal.
+import type { AuditSink } from '../audit/index.js';
 import { inZone, NODE, describePrincipal, type Authorizer, type ConnectorPrincipal, type Credential, type Principal } from '../authz/index.js';
 import { FcpError } from '../errors/index.js';
 import type { ZoneRegistry, Zone } from '../zones/index.js';
@@ -94,6 +95,8 @@ export interface InvokeOptions {
 export class HubServiceError extends FcpError {}
 
 export interface HubServiceDeps<M extends HubManifest> {
+  /** Invoke outcomes are audit events of the connector's zone (operation, ok or error code, duration). */
+  audit?: AuditSink;
   runner: ConnectorRunner<M>;
   parse: (value: unknown) => M;
   zones: ZoneRegistry;
@@ -207,12 +210,27 @@ export class HubService<M extends HubManifest = HubManifest> {
     const deadline = opts.deadline ?? now + DEFAULT_DEADLINE_MS;
     if (!Number.isFinite(deadline) || deadline > now + MAX_DEADLINE_MS) throw new HubServiceError('HUB_BAD_INPUT', `a deadline is at most ${MAX_DEADLINE_MS / 1000} s away`);
     const ctx: HubInvokeContext = { traceId, deadline, caller: describePrincipal(p), ...(key !== undefined ? { idempotencyKey: key } : {}) };
-    const run = () => {
+    const run = async () => {
       const r = this.route(connector);
-      if (r.kind === 'local') return this.deps.runner.invoke(connector, operation, input, ctx);
-      // The device running it checks the capability again: the caller's own, or this device's grant.
-      const credential = ('credential' in p ? p.credential : undefined) ?? this.deps.deviceCredential?.(traceId, `${connector}.${operation}`);
-      return r.invoke(p, connector, operation, input, credential ? { ...ctx, credential } : ctx);
+      const started = Date.now();
+      const outcome = (error?: unknown) =>
+        this.deps.audit?.({
+          kind: 'hub.invoke',
+          zone: m.zone,
+          principal: ctx.caller,
+          subject: `${connector}.${operation}`,
+          detail: { ok: error === undefined, ms: Date.now() - started, trace: ctx.traceId, ...(error !== undefined ? { error: String((error as { code?: string }).code ?? 'ERROR').slice(0, 64) } : {}) },
+        });
+      try {
+        // The device running it checks the capability again: the caller's own, or this device's grant.
+        const credential = r.kind === 'local' ? undefined : (('credential' in p ? p.credential : undefined) ?? this.deps.deviceCredential?.(traceId, `${connector}.${operation}`));
+        const out = await (r.kind === 'local' ? this.deps.runner.invoke(connector, operation, input, ctx) : r.invoke(p, connector, operation, input, credential ? { ...ctx, credential } : ctx));
+        outcome();
+        return out;
+      } catch (err) {
+        outcome(err);
+        throw err;
+      }
     };
     if (key === undefined) return run();
     const slot = `${connector}\u0000${operation}\u0000${key}`;

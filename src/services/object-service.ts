@@ -1,7 +1,8 @@
 // Whole objects for a principal (the local user today): put, get, inspect and list. Each method
 // asks authorize() with the object's zone before the mesh acts.
 import { zoneKeyFor, bytesEqual, objectIdToHex, type Manifest } from '../crypto/index.js';
-import { inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
+import { describePrincipal, inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
+import type { AuditSink } from '../audit/index.js';
 import { healthFromSummaries, inspectObject, meshUsage, MeshError, type MeshNode, type MeshUsage, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
 import type { Zone } from '../zones/index.js';
 import { requireZone } from './zone-lookup.js';
@@ -16,6 +17,8 @@ export class ObjectService {
   constructor(
     private readonly node: NodeParts,
     private readonly authz: Authorizer,
+    /** Stores are audit events of their zone (object id, size). */
+    private readonly audit?: AuditSink,
   ) {}
 
   private zone(id: string): Zone {
@@ -25,7 +28,9 @@ export class ObjectService {
   async put(p: Principal, data: Uint8Array, zoneId: string, opts: StoreOptions = {}): Promise<string> {
     const zone = this.zone(zoneId);
     this.authz.authorize(p, 'object.put', inZone(zone));
-    return this.node.writer.put(data, zone, this.node.keyring.requireZoneKey(zone.id), opts);
+    const id = await this.node.writer.put(data, zone, this.node.keyring.requireZoneKey(zone.id), opts);
+    this.audit?.({ kind: 'object.store', zone: zone.id, principal: describePrincipal(p), subject: id, detail: { bytes: data.length } });
+    return id;
   }
 
   /** The manifest of an object by full id or unique prefix of its hex id (local manifests only for prefixes). */

@@ -3,7 +3,8 @@
 // before it touches the store. Writes are refused rather than allowed to change what is stored:
 // other bytes at a stored position, another zone for a known object, or another zone key.
 import { bytesEqual, envelopeHeader, zoneKeyFor, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
-import { inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
+import { describePrincipal, inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
+import type { AuditSink } from '../audit/index.js';
 import { BATCH_BYTES, joinAad, MeshError, normaliseWant, symbolBatches, type MeshNode } from '../mesh/index.js';
 import { MAX_TOMBSTONES, SUMMARY_PAGE_MAX, type SummaryEntry, type SymbolKey, type ZoneSummaryDigest } from '../wire/index.js';
 import type { Zone } from '../zones/index.js';
@@ -23,6 +24,8 @@ export class PeerService {
     private readonly authz: Authorizer,
     /** A writer named a newer epoch of a zone key than this device has: time to ask the members for it. */
     private readonly onNewerEpoch: (zone: string) => void = () => undefined,
+    /** Erasures and enrolments are audit events. */
+    private readonly audit?: AuditSink,
   ) {}
 
   private zone(id: string): Zone {
@@ -156,6 +159,7 @@ export class PeerService {
     }
     this.authz.authorize(p, 'object.erase', inZone(zone));
     await this.node.store.deleteObject(objectId);
+    this.audit?.({ kind: 'object.erase', zone: zone.id, principal: describePrincipal(p), subject: objectIdToHex(objectId) });
   }
 
   async drop(p: DevicePrincipal, objectId: Uint8Array, keys: SymbolKey[]): Promise<void> {
@@ -246,6 +250,7 @@ export class PeerService {
       keys.push(sealTo(boxPublicKey, serializeZoneKey(this.node.keyring.requireZoneKey(id)), joinAad(p.stableId)));
     }
     this.node.log.info({ peer: p.hostName, zones: keys.length }, 'device joined');
+    this.audit?.({ kind: 'device.enroll', zone: 'device', principal: describePrincipal(p), subject: p.stableId, detail: { zoneKeys: keys.length } });
     return keys;
   }
 }

@@ -86,6 +86,14 @@ export interface ZoneKeyPutMessage extends Envelope<'zone_key_put'> { keys: Uint
 /** A member asks for a newer epoch than `epoch`, proving it holds the zone's ObjectIdKey. */
 export interface ZoneKeyGetMessage extends Envelope<'zone_key_get'> { zone: string; epoch: number; boxPublicKey: Uint8Array; proof: Uint8Array }
 export interface ZoneKeyResultMessage extends Envelope<'zone_key_result'> { epoch: number; resealing: boolean; keys: Uint8Array[] }
+/** Audit witnessing: a device's signed checkpoint of one of its logs, for this device to cosign. */
+export interface AuditCosignMessage extends Envelope<'audit_cosign'> { key: string; note: string; from: number; proof: Uint8Array[]; index?: string }
+/** The witness's cosignature (its key and the signature line's bytes), or the size its proof must start from. */
+export interface AuditCosignResultMessage extends Envelope<'audit_cosign_result'> { witness: string; signature?: Uint8Array; need?: number }
+/** What a witness holds of each log of the zones asked (`device` for device logs). */
+export interface AuditView { origin: string; key: string; note: string; index?: string; evidence: string[] }
+export interface AuditCheckpointsMessage extends Envelope<'audit_checkpoints'> { zones: string[] }
+export interface AuditCheckpointsResultMessage extends Envelope<'audit_checkpoints_result'> { witness: string; views: AuditView[] }
 export interface OkMessage extends Envelope<'ok'> {}
 export interface ErrorMessage extends Envelope<'error'> { code: string; message: string }
 
@@ -140,6 +148,10 @@ export type Message =
   | ZoneKeyPutMessage
   | ZoneKeyGetMessage
   | ZoneKeyResultMessage
+  | AuditCosignMessage
+  | AuditCosignResultMessage
+  | AuditCheckpointsMessage
+  | AuditCheckpointsResultMessage
   | OkMessage
   | ErrorMessage;
 
@@ -230,6 +242,14 @@ const wireProfile = record<WireProfile>({
 export const MAX_REMOVALS = 4096;
 const wireRemoval = record<WireRemoval>({ stableId: text({ max: 256 }), hostName: text({ max: 256 }), zones: arrayOf(zone, 64), at: uint(), by: text({ max: 256 }) });
 const sealedKeys = arrayOf(bytes({ min: 1, max: 4096 }), 256);
+// Audit fields: checkpoint notes are a few lines plus at most 100 signature lines (sumdb/note's bound).
+export const MAX_AUDIT_NOTE = 16 * 1024;
+export const MAX_AUDIT_PROOF = 64;
+export const MAX_AUDIT_VIEWS = 1024;
+export const MAX_AUDIT_EVIDENCE = 4;
+const auditNote = text({ max: MAX_AUDIT_NOTE });
+const auditKey = text({ max: 512 });
+const auditView = record<AuditView>({ origin: text({ max: 512 }), key: auditKey, note: auditNote, index: optional(hexObjectId), evidence: arrayOf(auditNote, MAX_AUDIT_EVIDENCE) });
 const wireHead = record<WireHead>({ seq: uint(), objectId: hexObjectId, leaseSeq: optional(uint()) });
 
 /** Fields of each message type besides v, t and id. */
@@ -284,6 +304,10 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   zone_key_put: { keys: sealedKeys },
   zone_key_get: { zone, epoch: uint(), boxPublicKey: bytes({ exact: 32 }), proof: bytes({ exact: 32 }) },
   zone_key_result: { epoch: uint(), resealing: flag(), keys: sealedKeys },
+  audit_cosign: { key: auditKey, note: auditNote, from: uint(), proof: arrayOf(bytes({ exact: 32 }), MAX_AUDIT_PROOF), index: optional(hexObjectId) },
+  audit_cosign_result: { witness: auditKey, signature: optional(bytes({ min: 5, max: 128 })), need: optional(uint()) },
+  audit_checkpoints: { zones: arrayOf(text({ max: 64, pattern: /^[a-z0-9:_-]+$/ }), SUMMARY_ZONES_MAX) },
+  audit_checkpoints_result: { witness: auditKey, views: arrayOf(auditView, MAX_AUDIT_VIEWS) },
   ok: {},
   error: { code: text({ max: 64 }), message: text({ min: 0, max: 4096 }) },
 };

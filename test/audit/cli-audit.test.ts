@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { writeFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevTailnet, type DevTailnet } from '../../src/tailscale/emulator/index.js';
@@ -56,10 +56,35 @@ test('the daemon\'s decisions are in its audit log, and verify passes', async ()
   assert.ok(entries.some((e) => e.zone === 'device' && e.event.action === 'admin.status' && e.event.allow), log.out);
   assert.ok(entries.some((e) => e.event.action === 'secret.list'));
   const human = await fcp(['audit', 'log', '--since', '1h']);
-  assert.match(human.out, /device\s+#\d+\s+authz\.decision\s+admin\.status\s+allowed/);
+  assert.match(human.out, /device#\d+\s+authz\.decision\s+admin\.status\s+allowed/);
   const verify = await fcp(['audit', 'verify']);
   assert.equal(verify.code, 0, verify.out + verify.err);
   assert.match(verify.out, /^ok +fcp-mesh\/[^/]+\/device: \d+ entries, [1-9]\d* checkpoints/m);
+});
+
+test('fcp audit proof prints an entry\'s inclusion proof; verify-proof checks it offline and refuses a tampered one', async () => {
+  const human = await fcp(['audit', 'proof', 'device#0']);
+  assert.equal(human.code, 0, human.err);
+  assert.match(human.out, /^event device#0 of fcp-mesh\/[^/]+\/device/m);
+  assert.match(human.out, /^inclusion proof to size \d+/m);
+  const json = await fcp(['audit', 'proof', 'device#0', '--json']);
+  assert.equal(json.code, 0, json.err);
+  const file = join(dir, 'proof.json');
+  writeFileSync(file, json.out);
+  const ok = await fcp(['audit', 'verify-proof', file]);
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /^ok: entry 0 of fcp-mesh\/[^/]+\/device is in its checkpoint of size \d+/);
+  const proof = JSON.parse(json.out) as { leaf: string };
+  writeFileSync(file, JSON.stringify({ ...proof, leaf: proof.leaf.replace(/^./, (c) => (c === '0' ? '1' : '0')) }));
+  const bad = await fcp(['audit', 'verify', '--proof', file]);
+  assert.equal(bad.code, 7, bad.out + bad.err);
+  assert.match(bad.err, /AUDIT_BAD_PROOF/);
+  const arg = await fcp(['audit', 'proof', 'nonsense']);
+  assert.equal(arg.code, 2);
+  assert.match(arg.err, /CLI_BAD_ARGUMENT/);
+  const missing = await fcp(['audit', 'proof', 'device#999999']);
+  assert.equal(missing.code, 2, missing.err);
+  assert.match(missing.err, /AUDIT_BAD_INDEX/);
 });
 
 test('one changed byte of the log on disk makes verify fail, naming the log and the entry', async () => {

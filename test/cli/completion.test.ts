@@ -18,7 +18,7 @@ test('bash completion: top-level commands, subcommands and a command\'s options'
   assert.equal(script.status, 0, script.stderr);
   assert.ok(complete('fcp pu').includes('put'));
   assert.deepEqual(complete('fcp secret r'), ['rm', 'rotate']);
-  assert.deepEqual(complete('fcp audit v'), ['verify']);
+  assert.deepEqual(complete('fcp audit v'), ['verify', 'verify-proof']);
   assert.ok(complete('fcp put --z').includes('--zone'));
   assert.ok(complete('fcp audit log --').includes('--since'));
 });

@@ -30,6 +30,7 @@ export interface InProcessOptions {
   revocationMaxAgeMs?: number;
   /** Background re-sealing after a rotation (default here: steps only when a test asks). */
   reseal?: SovereignMeshConfig['reseal'];
+  audit?: SovereignMeshConfig['audit'];
 }
 
 export class InProcessMesh {
@@ -92,6 +93,7 @@ export class InProcessMesh {
       ...(this.opts.revocationSyncMs !== undefined ? { revocationSyncMs: this.opts.revocationSyncMs } : {}),
       ...(this.opts.revocationMaxAgeMs !== undefined ? { revocationMaxAgeMs: this.opts.revocationMaxAgeMs } : {}),
       ...(this.opts.hub ? { hub: this.opts.hub } : {}),
+      ...(this.opts.audit ? { audit: this.opts.audit } : {}),
       ...(this.opts.hedgeMs !== undefined ? { hedgeMs: this.opts.hedgeMs } : {}),
       ...(this.opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.opts.requestTimeoutMs } : {}),
     });

@@ -77,6 +77,10 @@ export function sampleMessages(): Record<MessageType, Message> {
     head_commit: makeMessage('head_commit', 22, { key: 'registry/z:private', zone: 'z:private', head: { seq: 1, objectId: 'cd'.repeat(32) } }),
     invoke: makeMessage('invoke', 23, { connector: 'mail', op: 'search', input: '{"q":"invoice"}', deadlineMs: 30000, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', idempotencyKey: 'k-1', token: new Uint8Array(90).fill(0xd2), proofTime: 1764700000, proofSig: new Uint8Array(64).fill(7) }),
     invoke_result: makeMessage('invoke_result', 23, { output: '{"hits":[]}' }),
+    audit_cosign: makeMessage('audit_cosign', 24, { key: 'fcp-mesh/nA/z:owner+01234567+AQ==', note: 'fcp-mesh/nA/z:owner\n1\nAAAA\n\n\u2014 fcp-mesh/nA/z:owner AAAA\n', from: 0, proof: [new Uint8Array(32).fill(3)] }),
+    audit_cosign_result: makeMessage('audit_cosign_result', 24, { witness: 'fcp-witness/nB+01234567+BA==', need: 4 }),
+    audit_checkpoints: makeMessage('audit_checkpoints', 25, { zones: ['z:owner', 'device'] }),
+    audit_checkpoints_result: makeMessage('audit_checkpoints_result', 25, { witness: 'fcp-witness/nB+01234567+BA==', views: [{ origin: 'fcp-mesh/nA/z:owner', key: 'k', note: 'n', index: 'a'.repeat(64), evidence: [] }] }),
     ok: makeMessage('ok', 13, {}),
     error: makeMessage('error', 14, { code: 'NOT_FOUND', message: 'no manifest for that object' }),
   };
