@@ -301,6 +301,7 @@ export class SovereignMesh {
       ...(config.revocationSyncMs !== undefined ? { syncIntervalMs: config.revocationSyncMs } : {}),
       ...(config.revocationMaxAgeMs !== undefined ? { maxAgeMs: config.revocationMaxAgeMs } : {}),
       learnOwnerKey: () => owner.learnGroup(),
+      audit: recorder,
       peers: {
         online: () => node.eligibility.members().filter((i) => i.peer.online && i.peer.stableId !== node.self.stableId).map((i) => ({ stableId: i.peer.stableId, hostName: i.peer.hostName })),
         call: (id, msg, ms) => node.call(id, msg, ms),
@@ -318,7 +319,7 @@ export class SovereignMesh {
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
       lifecycle: new LifecycleService(node, authz),
-      tokens: new TokenService({ authz, owner: authority, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir }),
+      tokens: new TokenService({ authz, owner: authority, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir, audit: recorder }),
       revocations,
       dashboard: new DashboardService({ node, authz, listSecrets: () => secretsCore.list(), recorder, hub: hubMesh }),
       owner,

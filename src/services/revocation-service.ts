@@ -6,7 +6,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { NODE, RevocationError, RevocationList, type Authorizer, type DevicePrincipal, type OwnerAuthority, type Principal, type Risk } from '../authz/index.js';
+import { NODE, RevocationError, describePrincipal, RevocationList, type Authorizer, type DevicePrincipal, type OwnerAuthority, type Principal, type Risk } from '../authz/index.js';
 import { decodeStrict, encodeDeterministic, signSign1Async } from '../crypto/index.js';
 import type { Outgoing } from '../mesh/index.js';
 import type { Message } from '../wire/index.js';
@@ -33,6 +33,8 @@ export interface RevocationServiceDeps {
   requestTimeoutMs?: number;
   /** Asks an owner device for the owner public key (a device that was not in the ceremony). */
   learnOwnerKey?: () => Promise<unknown>;
+  /** The audit log's token events. */
+  audit?: { tokenRevoked(t: { zone: string; principal: string; tokenId: string; seq?: number }): void };
 }
 
 export interface RevokeResult {
@@ -113,6 +115,7 @@ export class RevocationService {
     const peers = this.d.peers.online();
     const sent = await Promise.allSettled(peers.map((x) => this.d.peers.call(x.stableId, { t: 'revocation_put', events: [event] }, this.d.requestTimeoutMs ?? 5_000)));
     this.d.log.info({ seq: list.head.seq, ids: tokenIds }, 'tokens revoked');
+    for (const id of tokenIds) this.d.audit?.tokenRevoked({ zone: 'device', principal: describePrincipal(p), tokenId: id, seq: list.head.seq });
     return { seq: list.head.seq, ids: tokenIds, told: peers.filter((_, i) => sent[i]!.status === 'fulfilled').map((x) => x.hostName), notReached: peers.filter((_, i) => sent[i]!.status === 'rejected').map((x) => x.hostName) };
   }
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { NODE, attenuate, tokenId, verifyToken, type Authorizer, type OwnerAuthority, type Principal, type TokenClaims } from '../authz/index.js';
+import { NODE, attenuate, describePrincipal, tokenId, verifyToken, type Authorizer, type OwnerAuthority, type Principal, type TokenClaims } from '../authz/index.js';
 import { FcpError } from '../errors/index.js';
 
 export class TokenServiceError extends FcpError {}
@@ -44,6 +44,8 @@ export interface TokenServiceDeps {
   owner: OwnerAuthority | undefined;
   nodeSeed: Uint8Array;
   dataDir: string;
+  /** The audit log's token events (never token bytes). */
+  audit?: { tokenMinted(t: { zone: string; principal: string; tokenId: string; audience?: string; grants?: number }): void };
 }
 
 export class TokenService {
@@ -66,6 +68,7 @@ export class TokenService {
     const token = attenuate(grant, this.d.nodeSeed, { parentClaims: parent, sub: name, aud: o.connector, ops: o.ops, zones, holderKey, ttlSeconds: ttl });
     const claims = verifyToken(token, { ownerKey }).claims;
     const minted: MintedToken = { id: tokenId(claims.jti), connector: claims.aud, ops: claims.ops, zones: claims.zones, name, expires: claims.exp, token, ...(key ? { key } : {}) };
+    this.d.audit?.tokenMinted({ zone: 'device', principal: describePrincipal(p), tokenId: minted.id, audience: minted.connector, grants: minted.ops.length });
     const all = await this.load();
     all.push({ id: minted.id, connector: minted.connector, ops: minted.ops, zones: minted.zones, name, expires: minted.expires });
     await this.save(all);

@@ -163,6 +163,9 @@ describe('revocation', () => {
     for (const d of ['laptop', 'desktop', 'server']) await assert.rejects(call(d), code('FCP_ERR_TOKEN_REVOKED'), `refused from ${d}`);
     await mesh.startNode('phone');
     await until(() => (mesh.node('phone').services.revocations.head().seq === 1 ? true : undefined));
+    // Both are in the laptop's audit log, by token id (never the token's bytes).
+    const kinds = laptop.services.audit.log(LOCAL_CONTROL, { zone: 'device', limit: 10_000 }).filter((e) => e.event.subject === minted.id && e.event.kind.startsWith('token.')).map((e) => e.event.kind);
+    assert.deepEqual(kinds.sort(), ['token.mint', 'token.revoke']);
   });
 
   test('risky operations wait until this device has caught up with the revocations; safe ones do not', async () => {
