@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file under dist/test with Node's own test runner.
 // Optional arguments filter test files by substring: `node scripts/run-tests.mjs raptorq`.
-// Files run three at a time (FCP_TEST_CONCURRENCY): most wait on daemons and sockets, not the CPU,
+// Files run two at a time (FCP_TEST_CONCURRENCY): most wait on daemons and sockets, not the CPU,
 // and every file binds its own loopback subnet, so they do not collide.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,5 +25,5 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${process.env.FCP_TEST_CONCURRENCY ?? 3}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${process.env.FCP_TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
