@@ -83,6 +83,11 @@ export const LOCAL_ACTIONS = [
   'zone.rotate',
   'owner.init',
   'owner.status',
+  'funnel.key-add',
+  'funnel.key-list',
+  'funnel.key-revoke',
+  'funnel.set',
+  'funnel.status',
 ] as const;
 
 /**
@@ -97,13 +102,28 @@ export const CONNECTOR_ACTIONS = ['object.put', 'object.get', 'hub.state.get', '
  */
 export const DASHBOARD_ACTIONS = ['dashboard.view', 'dashboard.repair', 'dashboard.scrub'] as const;
 
+/** What a caller of the public gateway may ask: list and invoke the operations exposed to them. */
+export const PUBLIC_ACTIONS = ['gateway.list', 'gateway.invoke'] as const;
+
+/** How far a manifest exposes an operation beyond the tailnet: to anyone through Funnel, or to community-key holders. */
+export type Exposure = 'public' | 'community';
+
+/** The facts of the operation an invoke names, from the connector's manifest. */
+export interface OperationFacts {
+  connector: string;
+  operation: string;
+  risk: 'safe' | 'risky' | 'dangerous';
+  exposure?: Exposure;
+}
+
 export type DashboardAction = (typeof DASHBOARD_ACTIONS)[number];
 export type PeerAction = (typeof PEER_ACTIONS)[number];
 export type LocalAction = (typeof LOCAL_ACTIONS)[number];
 export type ConnectorAction = (typeof CONNECTOR_ACTIONS)[number];
-export type Action = PeerAction | LocalAction | ConnectorAction | DashboardAction;
+export type PublicAction = (typeof PUBLIC_ACTIONS)[number];
+export type Action = PeerAction | LocalAction | ConnectorAction | DashboardAction | PublicAction;
 /** Every action once (`hub.invoke` is both a local and a peer action). */
-export const ACTIONS: readonly Action[] = [...new Set<Action>([...PEER_ACTIONS, ...LOCAL_ACTIONS, ...CONNECTOR_ACTIONS, ...DASHBOARD_ACTIONS])];
+export const ACTIONS: readonly Action[] = [...new Set<Action>([...PEER_ACTIONS, ...LOCAL_ACTIONS, ...CONNECTOR_ACTIONS, ...DASHBOARD_ACTIONS, ...PUBLIC_ACTIONS])];
 
 /** Data of one zone (an object, its symbols or manifest, a secret). */
 export interface ZoneResource {
@@ -215,6 +235,15 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'token.revoke': 'none',
   'owner.init': 'none',
   'owner.status': 'none',
+  // The gateway's community keys and tailscaled's serve config: this device's local user's.
+  'funnel.key-add': 'none',
+  'funnel.key-list': 'none',
+  'funnel.key-revoke': 'none',
+  'funnel.set': 'none',
+  'funnel.status': 'none',
+  // A public invoke acts in the connector's home zone like any invoke; listing names no zone.
+  'gateway.list': 'none',
+  'gateway.invoke': 'read',
 };
 
 export function isPeerAction(a: Action): a is PeerAction {
@@ -231,6 +260,10 @@ export function isConnectorAction(a: Action): a is ConnectorAction {
 
 export function isDashboardAction(a: Action): a is DashboardAction {
   return (DASHBOARD_ACTIONS as readonly string[]).includes(a);
+}
+
+export function isPublicAction(a: Action): a is PublicAction {
+  return (PUBLIC_ACTIONS as readonly string[]).includes(a);
 }
 
 /** Dashboard actions that change state: owners only, and Origin/CSRF-checked by the front door. */

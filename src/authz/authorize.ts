@@ -1,7 +1,7 @@
 // The authorization point every front door's service calls. Each decision, allow or deny, goes
 // out as a structured event (logged now; persisted by the audit log later).
 import { FcpError } from '../errors/index.js';
-import type { Action, Resource } from './actions.js';
+import type { Action, OperationFacts, Resource } from './actions.js';
 import { decide, type Decision, type DecisionContext, type DenyReason } from './decide.js';
 import { describePrincipal, type Principal } from './principal.js';
 import { TokenError } from './token.js';
@@ -46,10 +46,14 @@ export class Authorizer {
   constructor(private readonly deps: AuthorizerDeps) {}
 
   /** The decision, emitted as an event; never throws. */
-  check(principal: Principal, action: Action, resource: Resource, subject?: string): Decision {
-    const d = decide(principal, action, resource, { selfZones: this.deps.selfZones(), ...(this.deps.isRemoved ? { isRemoved: this.deps.isRemoved } : {}) });
+  check(principal: Principal, action: Action, resource: Resource, subject?: string, op?: OperationFacts): Decision {
+    const d = decide(principal, action, resource, this.context(), op);
     this.emit(principal, action, resource, subject, d);
     return d;
+  }
+
+  private context(): DecisionContext {
+    return { selfZones: this.deps.selfZones(), ...(this.deps.isRemoved ? { isRemoved: this.deps.isRemoved } : {}) };
   }
 
   private emit(principal: Principal, action: Action, resource: Resource, subject: string | undefined, d: Decision): void {
@@ -57,7 +61,7 @@ export class Authorizer {
       at: Date.now(),
       principal: describePrincipal(principal),
       principalKind: principal.kind,
-      ...(principal.kind === 'device' ? { principalId: principal.stableId } : principal.kind === 'connector' ? { principalId: principal.connectorId } : principal.kind === 'viewer' && principal.device ? { principalId: principal.device.stableId } : {}),
+      ...(principal.kind === 'device' ? { principalId: principal.stableId } : principal.kind === 'connector' ? { principalId: principal.connectorId } : principal.kind === 'viewer' && principal.device ? { principalId: principal.device.stableId } : principal.kind === 'public' ? { principalId: principal.keyId ?? principal.device?.stableId ?? principal.source } : {}),
       action,
       ...(resource.kind === 'zone' ? { zone: resource.zone.id } : {}),
       ...(subject ? { subject: subject.slice(0, 512) } : {}),
@@ -82,7 +86,7 @@ export class Authorizer {
    * exists.
    */
   authorize(principal: Principal, action: Action, resource: Resource, subject?: string, invoke?: InvokeSubject): void {
-    const d = decide(principal, action, resource, { selfZones: this.deps.selfZones(), ...(this.deps.isRemoved ? { isRemoved: this.deps.isRemoved } : {}) });
+    const d = decide(principal, action, resource, this.context(), invoke);
     if (d.allow && action === 'hub.invoke' && this.deps.tokens?.enforcing) {
       try {
         if (!invoke || resource.kind !== 'zone') throw new TokenError('FCP_ERR_CAPABILITY_DENIED', 'an invoke names its connector, operation and zone');

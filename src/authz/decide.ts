@@ -1,7 +1,7 @@
 // The one decision: may this principal do this action on this resource, on this device?
 // Pure: everything it depends on is passed in, so the table test can walk every case.
-import { checkWrite, mayHold, mayUseTransport, type Zone } from '../zones/index.js';
-import { ACCESS, changesState, isConnectorAction, isDashboardAction, isLocalAction, isPeerAction, type Action, type Resource } from './actions.js';
+import { checkWrite, COMMUNITY_INTEGRITY, mayHold, mayUseTransport, type Zone } from '../zones/index.js';
+import { ACCESS, changesState, isConnectorAction, isDashboardAction, isLocalAction, isPeerAction, isPublicAction, type Action, type OperationFacts, type Resource } from './actions.js';
 import type { Principal } from './principal.js';
 
 /** Why a request was refused; stable, used in metrics and audit events. */
@@ -20,7 +20,11 @@ export type DenyReason =
   | 'token'
   | 'not-a-dashboard-action'
   | 'unidentified'
-  | 'not-owner';
+  | 'not-owner'
+  | 'not-a-public-action'
+  | 'not-exposed'
+  | 'community-only'
+  | 'taint';
 
 export type Decision = { allow: true } | { allow: false; reason: DenyReason; message: string };
 
@@ -34,8 +38,16 @@ export interface DecisionContext {
 const ALLOW: Decision = { allow: true };
 const deny = (reason: DenyReason, message: string): Decision => ({ allow: false, reason, message });
 
-export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionContext): Decision {
+/** `op`: the operation an invoke names, from its manifest (public callers need its exposure). */
+export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionContext, op?: OperationFacts): Decision {
   const access = ACCESS[action];
+  if (p.kind === 'public') {
+    if (!isPublicAction(action)) return deny('not-a-public-action', `a public caller may not ask ${action}`);
+    if (access === 'none') return ALLOW;
+    if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
+    return publicMay(p.zone, r.zone, op);
+  }
+  if (isPublicAction(action)) return deny('not-a-public-action', `${action} is asked through the public gateway only`);
   if (p.kind === 'connector') {
     if (!isConnectorAction(action)) return deny('not-a-connector-action', `connector ${p.connectorId} may not ask ${action}`);
     if (access === 'none') return ALLOW;
@@ -76,7 +88,30 @@ export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionC
     return deny('integrity', `${p.hostName} has too low an integrity level to write ${zone.id} data`);
   }
   if (access === 'vouch') return ALLOW;
+  // An invoke this device's gateway relays for a public caller: the public rules hold here too.
+  if (p.relayedFor && action === 'hub.invoke') {
+    const d = publicMay(p.relayedFor.zone, zone, op);
+    if (!d.allow) return d;
+  }
   return selfMay(access === 'write' ? 'hold' : access, zone, ctx);
+}
+
+/**
+ * May a public caller (its zone z:public or z:community) invoke `op` of a connector whose home
+ * zone is `home`? Only what the manifest exposes, only connectors Funnel may carry (z:community
+ * and below), and never what public input may not drive (FCP V2 §6.2): a dangerous operation,
+ * or a risky one in a zone of higher integrity than the caller's (that would need elevation,
+ * which the gateway never grants).
+ */
+function publicMay(caller: Zone, home: Zone, op: OperationFacts | undefined): Decision {
+  if (!mayUseTransport(home, 'funnel')) return deny('transport', `${home.id} connectors are not reachable through the public gateway (it carries z:community and below)`);
+  if (!op) return deny('not-exposed', 'a public invoke names its connector and operation');
+  const name = `${op.connector}.${op.operation}`;
+  if (!op.exposure) return deny('not-exposed', `${name} is not exposed to public callers`);
+  if (op.exposure === 'community' && caller.integrity < COMMUNITY_INTEGRITY) return deny('community-only', `${name} is for community callers: send a community key in X-FCP-API-Key`);
+  if (op.risk === 'dangerous') return deny('taint', `${name} is dangerous: public input may not drive it`);
+  if (op.risk === 'risky' && home.integrity > caller.integrity) return deny('taint', `${name} is risky in ${home.id}, of higher integrity than ${caller.id} input: that needs an elevation the gateway never grants`);
+  return ALLOW;
 }
 
 /** What this device itself may do with a zone's data: hold it, or write new objects into it. */

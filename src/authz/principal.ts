@@ -16,6 +16,14 @@ export interface DevicePrincipal {
   path: PeerPath;
   /** The capability token and holder proof its request carried (hub invokes). */
   credential?: Credential;
+  /** An invoke this device relays from its public gateway: the public caller's zone (the public rules apply too). */
+  relayedFor?: PublicOrigin;
+}
+
+/** Where a public caller came in: its zone (z:public or z:community) and the door. */
+export interface PublicOrigin {
+  zone: Zone;
+  via: 'funnel' | 'tailnet';
 }
 
 /** The local user of this device's control socket (mode 0600: the device's owner). */
@@ -50,7 +58,23 @@ export interface ViewerPrincipal {
   owner: boolean;
 }
 
-export type Principal = DevicePrincipal | LocalPrincipal | ConnectorPrincipal | ViewerPrincipal;
+/**
+ * A caller of the public gateway, as tailscaled's serve/Funnel presents it: anyone on the internet
+ * through Funnel (z:public, its input highly tainted), a holder of a community key (z:community),
+ * or a tailnet device calling the gateway (z:community, named by whois). Only operations their
+ * manifests expose are theirs to call.
+ */
+export interface PublicPrincipal extends PublicOrigin {
+  kind: 'public';
+  /** The community key's id, when a valid one came with the request. */
+  keyId?: string;
+  /** The caller's address as serve forwarded it (X-Forwarded-For). */
+  source: string;
+  /** The tailnet device, for a tailnet caller. */
+  device?: { stableId: string; hostName: string };
+}
+
+export type Principal = DevicePrincipal | LocalPrincipal | ConnectorPrincipal | ViewerPrincipal | PublicPrincipal;
 
 export const LOCAL_CONTROL: LocalPrincipal = { kind: 'local', via: 'control' };
 export const LOCAL_LIBRARY: LocalPrincipal = { kind: 'local', via: 'library' };
@@ -59,6 +83,7 @@ export const LOCAL_MCP: LocalPrincipal = { kind: 'local', via: 'mcp' };
 /** A short, log-safe description of a principal. */
 export function describePrincipal(p: Principal): string {
   if (p.kind === 'connector') return `connector ${p.connectorId} (${p.zone.id})`;
+  if (p.kind === 'public') return `public caller ${p.device?.hostName ?? p.source}${p.keyId ? ` (key ${p.keyId})` : ''} via ${p.via} (${p.zone.id})`;
   if (p.kind === 'viewer') return `dashboard viewer ${p.login ?? p.device?.hostName ?? 'unknown'}${p.owner ? ' (owner)' : ''}`;
   return p.kind === 'device' ? `${p.hostName} (${p.zones.map((z) => z.id).join(', ') || 'no zone'}, ${p.path})` : `local ${p.via} user`;
 }

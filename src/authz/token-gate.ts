@@ -2,6 +2,7 @@
 // rules allowed the call. Once the owner key exists, every invoke needs a token whose chain ends
 // at the owner key, granting this connector, operation and zone, not revoked, and used by its
 // holder (a proof over this request). Before the owner key exists the zone rules alone decide.
+import type { OperationFacts } from './actions.js';
 import type { OwnerAuthority } from './owner-authority.js';
 import type { Principal } from './principal.js';
 import type { RevocationList, Risk } from './revocation.js';
@@ -11,9 +12,7 @@ import { FcpError } from '../errors/index.js';
 export type { Credential } from './credential.js';
 
 /** What an invoke is about, for the capability check. */
-export interface InvokeSubject {
-  connector: string;
-  operation: string;
+export interface InvokeSubject extends OperationFacts {
   risk: Risk;
   /** The request id the holder's proof must name (the invoke's trace id). */
   requestId: string;

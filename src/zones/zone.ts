@@ -78,6 +78,8 @@ export const BUILTIN_ZONES: readonly Zone[] = Object.freeze([
 export const PRIVATE_CONFIDENTIALITY = 90;
 /** Confidentiality of z:community: Funnel may carry this level and below, and devices at this level are reached only through Funnel. */
 export const COMMUNITY_CONFIDENTIALITY = 40;
+/** Integrity of z:community: operations exposed to community callers need input of at least this level. */
+export const COMMUNITY_INTEGRITY = 40;
 /** Confidentiality of z:public: the only level allowed on the open internet. */
 export const PUBLIC_CONFIDENTIALITY = 10;
 

@@ -2,7 +2,7 @@
 // function; explicit rows pin the rules, and an exhaustive sweep checks the invariants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, type ViewerPrincipal, DASHBOARD_ACTIONS, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
+import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, type ViewerPrincipal, type PublicPrincipal, type OperationFacts, DASHBOARD_ACTIONS, PUBLIC_ACTIONS, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
 import { ZoneRegistry, type Zone } from '../../src/zones/index.js';
 import type { PeerPath } from '../../src/tailscale/index.js';
 
@@ -24,6 +24,10 @@ const viewer = (who: { login?: string; zones?: string[] }, owner: boolean): View
   device: who.zones ? { stableId: `n-${who.zones.join('+')}`, hostName: `dev-${who.zones.join('+') || 'none'}`, zones: who.zones.map(Z) } : null,
   owner,
 });
+
+/** A caller of the public gateway as its front door classifies them. */
+const caller = (zoneId: 'z:public' | 'z:community', via: 'funnel' | 'tailnet' = 'funnel'): PublicPrincipal => ({ kind: 'public', zone: Z(zoneId), via, source: '198.51.100.7' });
+const op = (risk: 'safe' | 'risky' | 'dangerous', exposure?: 'public' | 'community'): OperationFacts => ({ connector: 'c', operation: 'o', risk, ...(exposure ? { exposure } : {}) });
 
 const owner = { selfZones: [Z('z:owner')] };
 const work = { selfZones: [Z('z:work')] };
@@ -194,11 +198,67 @@ test('authorization table: explicit rows', () => {
   }
 });
 
+// [name, principal, action, connector home zone, operation, allowed?, reason if denied]
+const PUBLIC_ROWS: Array<[string, Principal, 'gateway.invoke' | 'gateway.list' | 'hub.invoke', string | null, OperationFacts | undefined, boolean, string?]> = [
+  ['public: anyone lists the exposed operations', caller('z:public'), 'gateway.list', null, undefined, true],
+  ['public: a Funnel caller invokes a public safe operation of a public connector', caller('z:public'), 'gateway.invoke', 'z:public', op('safe', 'public'), true],
+  ['public: a Funnel caller invokes a public operation of a community connector', caller('z:public'), 'gateway.invoke', 'z:community', op('safe', 'public'), true],
+  ['public: an operation without exposure is not callable', caller('z:community'), 'gateway.invoke', 'z:community', op('safe'), false, 'not-exposed'],
+  ['public: an invoke without its operation facts is refused', caller('z:community'), 'gateway.invoke', 'z:community', undefined, false, 'not-exposed'],
+  ['public: a community operation needs a community caller', caller('z:public'), 'gateway.invoke', 'z:community', op('safe', 'community'), false, 'community-only'],
+  ['public: a community key holder invokes a community operation', caller('z:community'), 'gateway.invoke', 'z:community', op('safe', 'community'), true],
+  ['public: a tailnet caller through the gateway is a community caller', caller('z:community', 'tailnet'), 'gateway.invoke', 'z:community', op('safe', 'community'), true],
+  ['public: z:private connectors are never reachable, whatever the manifest says', caller('z:community'), 'gateway.invoke', 'z:private', op('safe', 'public'), false, 'transport'],
+  ['public: z:owner connectors are never reachable', caller('z:community'), 'gateway.invoke', 'z:owner', op('safe', 'public'), false, 'transport'],
+  ['public: z:work connectors are never reachable', caller('z:public'), 'gateway.invoke', 'z:work', op('safe', 'public'), false, 'transport'],
+  ['public: public input never drives a dangerous operation', caller('z:community'), 'gateway.invoke', 'z:community', op('dangerous', 'community'), false, 'taint'],
+  ['public: a risky operation uphill in integrity needs elevation', caller('z:public'), 'gateway.invoke', 'z:community', op('risky', 'public'), false, 'taint'],
+  ['public: a risky operation at the caller own integrity is allowed', caller('z:community'), 'gateway.invoke', 'z:community', op('risky', 'community'), true],
+  ['public: a public caller may not use the hub directly', caller('z:community'), 'hub.invoke', 'z:community', op('safe', 'public'), false, 'not-a-public-action'],
+  ['public: the local user does not ask gateway actions', LOCAL_CONTROL, 'gateway.invoke', 'z:public', op('safe', 'public'), false, 'not-a-public-action'],
+  ['public: a device does not ask gateway actions', device(['z:public']), 'gateway.invoke', 'z:public', op('safe', 'public'), false, 'not-a-public-action'],
+  ['public: a relayed invoke keeps the public rules on the device that runs it', { ...device(['z:private']), relayedFor: { zone: Z('z:public'), via: 'funnel' } }, 'hub.invoke', 'z:private', op('safe', 'public'), false, 'transport'],
+  ['public: a relayed invoke of an unexposed operation is refused there', { ...device(['z:private']), relayedFor: { zone: Z('z:public'), via: 'funnel' } }, 'hub.invoke', 'z:public', op('safe'), false, 'not-exposed'],
+  ['public: a relayed invoke of an exposed operation runs', { ...device(['z:private']), relayedFor: { zone: Z('z:public'), via: 'funnel' } }, 'hub.invoke', 'z:public', op('safe', 'public'), true],
+];
+
+test('authorization table: the public gateway', () => {
+  for (const [name, p, action, zone, facts, allowed, reason] of PUBLIC_ROWS) {
+    const d = decide(p, action, zone ? inZone(Z(zone)) : NODE, owner, facts);
+    assert.equal(d.allow, allowed, name);
+    if (!d.allow) assert.equal(d.reason, reason, name);
+  }
+});
+
+test('public sweep: every public caller x action x home zone x risk x exposure obeys the gateway invariants', () => {
+  let allowed = 0;
+  for (const zoneId of ['z:public', 'z:community'] as const)
+    for (const via of ['funnel', 'tailnet'] as const)
+      for (const action of ACTIONS)
+        for (const home of ZONE_IDS)
+          for (const risk of ['safe', 'risky', 'dangerous'] as const)
+            for (const exposure of [undefined, 'public', 'community'] as const) {
+              const p = caller(zoneId, via);
+              const d = decide(p, action, inZone(Z(home)), owner, op(risk, exposure));
+              if (!d.allow) continue;
+              allowed++;
+              assert.ok((PUBLIC_ACTIONS as readonly string[]).includes(action), `${action} allowed to a public caller`);
+              if (action === 'gateway.list') continue;
+              assert.ok(Z(home).confidentiality <= Z('z:community').confidentiality, `${home} reached from the gateway`);
+              assert.ok(exposure !== undefined, 'an unexposed operation');
+              assert.notEqual(risk, 'dangerous');
+              if (exposure === 'community') assert.equal(zoneId, 'z:community');
+              if (risk === 'risky') assert.ok(Z(home).integrity <= p.zone.integrity);
+            }
+  assert.ok(allowed > 0);
+});
+
 test('authorization sweep: every action x principal kind x zone x path obeys the invariants', () => {
   const principals: Principal[] = [LOCAL_CONTROL, device([])];
   for (const id of ZONE_IDS) for (const path of PATHS) principals.push(device([id], path));
   for (const id of ZONE_IDS) principals.push(connector(id));
   for (const owns of [false, true]) principals.push(viewer({ login: 'alice@example.com' }, owns), viewer({ zones: ['z:owner'] }, owns), viewer({}, owns), viewer({ zones: [] }, owns));
+  for (const via of ['funnel', 'tailnet'] as const) principals.push(caller('z:public', via), caller('z:community', via));
   let allowed = 0;
   let cases = 0;
   for (const selfZone of ZONE_IDS) {
@@ -218,6 +278,10 @@ test('authorization sweep: every action x principal kind x zone x path obeys the
           else if (p.kind === 'connector') {
             assert.ok((CONNECTOR_ACTIONS as readonly string[]).includes(action), `${action} allowed to a connector`);
             if (zone && ACCESS[action] !== 'none') assert.equal(zone.id, p.zone.id, `connector ${p.zone.id} ${action} in ${zone.id}`);
+          } else if (p.kind === 'public') {
+            // Without an operation's facts nothing is exposed: a public caller only lists.
+            assert.equal(action, 'gateway.list', `${action} allowed to a public caller`);
+            continue;
           } else if (p.kind === 'viewer') {
             assert.ok((DASHBOARD_ACTIONS as readonly string[]).includes(action), `${action} allowed to a dashboard viewer`);
             if (action !== 'dashboard.view') assert.ok(p.owner, `${action} allowed to a viewer who is not an owner`);
