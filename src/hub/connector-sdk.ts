@@ -13,6 +13,7 @@ import {
   type HealthResult,
   type IntrospectResult,
   type InvokeParams,
+  type ProvenanceLabel,
 } from './protocol.js';
 
 /** An error a connector reports; the host passes `CONNECTOR_*` codes through to the caller. */
@@ -41,6 +42,8 @@ export interface OperationContext {
   deadline: number;
   idempotencyKey?: string;
   caller: string;
+  /** Set when the input came through the public gateway: treat it as untrusted (taint PUBLIC_INPUT). */
+  provenance?: ProvenanceLabel;
   host: HostApi;
 }
 
@@ -106,7 +109,7 @@ export function runConnector(def: ConnectorDefinition, io: ConnectorIo = { input
             const op = def.operations[p.operation];
             if (!op) throw new RpcFault(RPC_METHOD_NOT_FOUND, `no operation ${p.operation}`, 'CONNECTOR_UNKNOWN_OPERATION');
             const c = p.context;
-            return (await op.handler(p.input, { traceId: c.trace_id, deadline: c.deadline_ms, caller: c.caller, ...(c.idempotency_key ? { idempotencyKey: c.idempotency_key } : {}), host })) ?? null;
+            return (await op.handler(p.input, { traceId: c.trace_id, deadline: c.deadline_ms, caller: c.caller, ...(c.idempotency_key ? { idempotencyKey: c.idempotency_key } : {}), ...(c.provenance ? { provenance: c.provenance } : {}), host })) ?? null;
           }
           case 'health':
             return def.health ? await def.health() : { status: 'ready' };

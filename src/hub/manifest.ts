@@ -16,6 +16,11 @@ export interface OperationSpec {
   input_schema?: Record<string, unknown>;
   risk: Risk;
   idempotency?: Idempotency;
+  /**
+   * Who beyond the tailnet may call it through the public gateway: `public` (anyone through
+   * Funnel) or `community` (community-key holders). Absent: tailnet callers only.
+   */
+  exposure?: 'public' | 'community';
 }
 
 export interface PlacementNeeds {
@@ -96,6 +101,7 @@ const SCHEMA = {
           input_schema: { type: 'object' },
           risk: { enum: ['safe', 'risky', 'dangerous'] },
           idempotency: { enum: ['none', 'best_effort', 'strict'] },
+          exposure: { enum: ['public', 'community'] },
         },
       },
     },

@@ -645,15 +645,18 @@ export class MeshHub {
         const m = this.manifestOf(msg.connector);
         const op = m.operations.find((o) => o.name === msg.op);
         // The capability the caller brought (its agent's token, or its own device grant), proved for this trace id.
-        const caller = msg.token && msg.proofSig && msg.proofTime !== undefined ? { ...p, credential: { token: msg.token, proof: { requestId: msg.traceId, time: msg.proofTime, signature: msg.proofSig } } } : p;
-        authz.authorize(caller, 'hub.invoke', inZone(this.zone(m.zone)), `${msg.connector}.${msg.op}`, op ? { connector: msg.connector, operation: msg.op, risk: op.risk, requestId: msg.traceId } : undefined);
+        const withCredential = msg.token && msg.proofSig && msg.proofTime !== undefined ? { ...p, credential: { token: msg.token, proof: { requestId: msg.traceId, time: msg.proofTime, signature: msg.proofSig } } } : p;
+        // Relayed from the sender's public gateway: the public caller's rules are checked here too.
+        const relayedFor = msg.publicZone !== undefined ? { zone: this.zone(msg.publicZone), via: msg.publicVia ?? 'funnel' } : undefined;
+        const caller = relayedFor ? { ...withCredential, relayedFor } : withCredential;
+        authz.authorize(caller, 'hub.invoke', inZone(this.zone(m.zone)), `${msg.connector}.${msg.op}`, op ? { connector: msg.connector, operation: msg.op, risk: op.risk, requestId: msg.traceId, ...(op.exposure ? { exposure: op.exposure } : {}) } : undefined);
         let input: unknown;
         try {
           input = JSON.parse(msg.input);
         } catch {
           throw new HubMeshError('HUB_BAD_INVOKE', 'invoke input is not JSON');
         }
-        const ctx: InvokeContext = { traceId: msg.traceId, deadline: Date.now() + msg.deadlineMs, caller: describePrincipal(p), ...(msg.idempotencyKey !== undefined ? { idempotencyKey: msg.idempotencyKey } : {}) };
+        const ctx: InvokeContext = { traceId: msg.traceId, deadline: Date.now() + msg.deadlineMs, caller: describePrincipal(p), ...(msg.idempotencyKey !== undefined ? { idempotencyKey: msg.idempotencyKey } : {}), ...(relayedFor ? { relayedFor } : {}) };
         this.deps.log.info({ traceId: msg.traceId, connector: msg.connector, op: msg.op, from: p.hostName }, 'invoke from peer');
         const output = await this.runLocal(msg.connector, msg.op, input, ctx);
         return { t: 'invoke_result', output: JSON.stringify(output ?? null) };

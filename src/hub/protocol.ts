@@ -4,6 +4,8 @@
 // idempotency_key); there is no npm library for JSON-RPC line framing with a hard line cap and
 // a strict shape check, so the few lines needed are here.
 
+import type { PublicOrigin } from '../authz/index.js';
+
 export const PROTOCOL_VERSION = 'fcp-hub/1';
 /** A longer line is a protocol violation: the connector is restarted. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -91,10 +93,28 @@ export interface ConfigureParams {
   egress_proxy?: string;
 }
 
+/**
+ * Where an invoke's input came from (FCP V2 §6.1, in the part this hub tracks): the caller's zone,
+ * the door, and its taint flags (`PUBLIC_INPUT` for everything through the public gateway). A
+ * connector must not let such input flow into a zone of higher integrity without elevation.
+ */
+export interface ProvenanceLabel {
+  origin_zone: string;
+  via: 'funnel' | 'tailnet';
+  integrity: number;
+  confidentiality: number;
+  taint: string[];
+}
+
+/** The label of input from the public gateway: the caller's zone levels, always PUBLIC_INPUT. */
+export function publicProvenance(o: PublicOrigin): ProvenanceLabel {
+  return { origin_zone: o.zone.id, via: o.via, integrity: o.zone.integrity, confidentiality: o.zone.confidentiality, taint: ['PUBLIC_INPUT'] };
+}
+
 export interface InvokeParams {
   operation: string;
   input: unknown;
-  context: { trace_id: string; deadline_ms: number; idempotency_key?: string; caller: string };
+  context: { trace_id: string; deadline_ms: number; idempotency_key?: string; caller: string; provenance?: ProvenanceLabel };
 }
 
 export interface HealthResult {

@@ -81,7 +81,7 @@ export class InvokeRouter {
       try {
         const reply = await this.deps.call(
           route.stableId,
-          { t: 'invoke', connector: connectorId, op, input: text, deadlineMs: Math.min(3_600_000, Math.ceil(left)), traceId: ctx.traceId, ...(ctx.idempotencyKey !== undefined ? { idempotencyKey: ctx.idempotencyKey } : {}), ...(ctx.credential?.proof ? { token: ctx.credential.token, proofTime: ctx.credential.proof.time, proofSig: ctx.credential.proof.signature } : {}) },
+          { t: 'invoke', connector: connectorId, op, input: text, deadlineMs: Math.min(3_600_000, Math.ceil(left)), traceId: ctx.traceId, ...(ctx.idempotencyKey !== undefined ? { idempotencyKey: ctx.idempotencyKey } : {}), ...(ctx.credential?.proof ? { token: ctx.credential.token, proofTime: ctx.credential.proof.time, proofSig: ctx.credential.proof.signature } : {}), ...(ctx.relayedFor ? { publicZone: ctx.relayedFor.zone.id, publicVia: ctx.relayedFor.via } : {}) },
           left,
         );
         if (reply.t !== 'invoke_result') throw new MeshError('MESH_PEER_ERROR', `peer answered ${reply.t} to an invoke`);

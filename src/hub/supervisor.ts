@@ -2,7 +2,7 @@
 // checks, restart with backoff (0.5 s doubling to 60 s; more than 5 restarts in 5 minutes and it
 // is `failed`), SIGTERM then SIGKILL. Any protocol violation (non-JSON, oversized line, a reply
 // to an id never asked) kills that connector and restarts it; nothing else is touched.
-import type { Credential } from '../authz/index.js';
+import type { Credential, PublicOrigin } from '../authz/index.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -12,6 +12,7 @@ import type { LoadedManifest } from './manifest.js';
 import {
   PROTOCOL_VERSION,
   MAX_LINE_BYTES,
+  publicProvenance,
   RPC_METHOD_NOT_FOUND,
   HOST_METHODS,
   ProtocolViolation,
@@ -70,6 +71,8 @@ export interface InvokeContext {
   caller: string;
   /** The caller's capability token and proof, carried to the device that runs the connector (never to the connector). */
   credential?: Credential;
+  /** For an invoke from the public gateway: the public caller's origin (its taint goes to the connector). */
+  relayedFor?: PublicOrigin;
 }
 
 /** The host methods a connector may call, answered by the hub (which authorizes each). */
@@ -338,7 +341,7 @@ export class ConnectorSupervisor extends EventEmitter {
     const params: InvokeParams = {
       operation,
       input,
-      context: { trace_id: ctx.traceId, deadline_ms: ctx.deadline, caller: ctx.caller, ...(ctx.idempotencyKey ? { idempotency_key: ctx.idempotencyKey } : {}) },
+      context: { trace_id: ctx.traceId, deadline_ms: ctx.deadline, caller: ctx.caller, ...(ctx.idempotencyKey ? { idempotency_key: ctx.idempotencyKey } : {}), ...(ctx.relayedFor ? { provenance: publicProvenance(ctx.relayedFor) } : {}) },
     };
     try {
       return await ch.request('invoke', params, left, () => new HubError('HUB_TIMEOUT', `${this.id}.${operation} did not finish within its deadline (${left} ms)`));

@@ -5,7 +5,7 @@
 // is asked of an injected `route` (default: this device). The host methods a connector calls
 // (state, objects) are answered here too, as that connector's principal.
 import type { AuditSink } from '../audit/index.js';
-import { inZone, NODE, describePrincipal, type Authorizer, type ConnectorPrincipal, type Credential, type Principal } from '../authz/index.js';
+import { inZone, NODE, describePrincipal, type Authorizer, type ConnectorPrincipal, type Credential, type Exposure, type OperationFacts, type Principal, type PublicOrigin } from '../authz/index.js';
 import { FcpError } from '../errors/index.js';
 import type { ZoneRegistry, Zone } from '../zones/index.js';
 import type { ObjectService } from './object-service.js';
@@ -18,6 +18,8 @@ export interface HubOperation {
   idempotency?: 'none' | 'best_effort' | 'strict';
   description?: string;
   input_schema?: Record<string, unknown>;
+  /** Callable through the public gateway by anyone (`public`) or by community-key holders. */
+  exposure?: Exposure;
 }
 
 export interface HubManifest {
@@ -37,6 +39,8 @@ export interface HubInvokeContext {
   caller: string;
   /** The capability the call is made with, for the device that runs the connector to check again. */
   credential?: Credential;
+  /** A public gateway caller's origin: the device that runs the connector checks the public rules again, and the connector sees the taint. */
+  relayedFor?: PublicOrigin;
 }
 
 export interface RunnerStatus {
@@ -185,10 +189,18 @@ export class HubService<M extends HubManifest = HubManifest> {
 
   /** The connectors this principal may invoke (MCP `tools/list` shows only these). */
   callable(p: Principal): ConnectorInfo[] {
+    if (p.kind === 'public') this.deps.authz.authorize(p, 'gateway.list', NODE);
     const out: ConnectorInfo[] = [];
     for (const m of this.manifests.values()) {
       if (!this.deps.zones.has(m.zone)) continue;
       const zone = inZone(this.deps.zones.get(m.zone));
+      if (p.kind === 'public') {
+        // A public caller sees the operations the gateway would let them invoke, nothing else.
+        const allowed = new Set(m.operations.filter((o) => this.deps.authz.check(p, 'gateway.invoke', zone, `${m.id}.${o.name}`, facts(m.id, o)).allow).map((o) => o.name));
+        const info = this.info(m);
+        if (allowed.size > 0) out.push({ ...info, operations: info.operations.filter((o) => allowed.has(o.name)) });
+        continue;
+      }
       if (!this.deps.authz.check(p, 'hub.invoke', zone).allow) continue;
       // Only the operations this caller's capability grants (all of them for this device's grant).
       const operations = m.operations.filter((o) => this.deps.authz.capabilityGrants(p, zone, m.id, o.name));
@@ -201,7 +213,8 @@ export class HubService<M extends HubManifest = HubManifest> {
     const m = this.require(connector);
     const op = m.operations.find((o) => o.name === operation);
     const traceId = opts.traceId ?? this.deps.newTraceId();
-    this.deps.authz.authorize(p, 'hub.invoke', inZone(this.zone(m.zone)), `${connector}.${operation}`, op ? { connector, operation, risk: op.risk, requestId: traceId } : undefined);
+    // Public gateway callers have their own action: what the manifest exposes, no token.
+    this.deps.authz.authorize(p, p.kind === 'public' ? 'gateway.invoke' : 'hub.invoke', inZone(this.zone(m.zone)), `${connector}.${operation}`, op ? { ...facts(connector, op), requestId: traceId } : undefined);
     if (!op) throw new HubServiceError('HUB_UNKNOWN_OPERATION', `${connector} has no operation ${operation} (it has ${m.operations.map((o) => o.name).join(', ')})`);
     const key = opts.idempotencyKey;
     if (key !== undefined && (key.length === 0 || Buffer.byteLength(key) > MAX_KEY_BYTES)) throw new HubServiceError('HUB_BAD_INPUT', `an idempotency key is 1 to ${MAX_KEY_BYTES} bytes`);
@@ -209,7 +222,7 @@ export class HubService<M extends HubManifest = HubManifest> {
     const now = Date.now();
     const deadline = opts.deadline ?? now + DEFAULT_DEADLINE_MS;
     if (!Number.isFinite(deadline) || deadline > now + MAX_DEADLINE_MS) throw new HubServiceError('HUB_BAD_INPUT', `a deadline is at most ${MAX_DEADLINE_MS / 1000} s away`);
-    const ctx: HubInvokeContext = { traceId, deadline, caller: describePrincipal(p), ...(key !== undefined ? { idempotencyKey: key } : {}) };
+    const ctx: HubInvokeContext = { traceId, deadline, caller: describePrincipal(p), ...(key !== undefined ? { idempotencyKey: key } : {}), ...(p.kind === 'public' ? { relayedFor: { zone: p.zone, via: p.via } } : {}) };
     const run = async () => {
       const r = this.route(connector);
       const started = Date.now();
@@ -264,7 +277,7 @@ export class HubService<M extends HubManifest = HubManifest> {
       zone: m.zone,
       ...(m.name ? { name: m.name } : {}),
       ...(m.description ? { description: m.description } : {}),
-      operations: m.operations.map((o) => ({ name: o.name, risk: o.risk, ...(o.idempotency ? { idempotency: o.idempotency } : {}), ...(o.description ? { description: o.description } : {}), ...(o.input_schema ? { input_schema: o.input_schema } : {}) })),
+      operations: m.operations.map((o) => ({ name: o.name, risk: o.risk, ...(o.idempotency ? { idempotency: o.idempotency } : {}), ...(o.exposure ? { exposure: o.exposure } : {}), ...(o.description ? { description: o.description } : {}), ...(o.input_schema ? { input_schema: o.input_schema } : {}) })),
       device: r.kind === 'local' ? this.deps.hostName : r.device,
       ...(status ? { status } : {}),
     };
@@ -323,3 +336,9 @@ export class HubService<M extends HubManifest = HubManifest> {
     return this.deps.secrets.use(this.connectorPrincipal(connectorId), name, fn);
   }
 }
+
+/** The facts of an operation the authorization needs (its risk and exposure). */
+function facts(connector: string, o: HubOperation): OperationFacts {
+  return { connector, operation: o.name, risk: o.risk, ...(o.exposure ? { exposure: o.exposure } : {}) };
+}
+

@@ -74,7 +74,8 @@ export interface HeadGetMessage extends Envelope<'head_get'> { key: string; zone
 export interface HeadResultMessage extends Envelope<'head_result'> { head?: WireHead }
 export interface HeadCommitMessage extends Envelope<'head_commit'> { key: string; zone: string; head: WireHead }
 /** `token` (COSE_Sign1 bytes) and its holder's proof over (traceId, connector.op): the caller's capability. */
-export interface InvokeMessage extends Envelope<'invoke'> { connector: string; op: string; input: string; deadlineMs: number; traceId: string; idempotencyKey?: string; token?: Uint8Array; proofTime?: number; proofSig?: Uint8Array }
+/** `publicZone`/`publicVia`: the invoke is relayed from this device's public gateway for a caller of that zone. */
+export interface InvokeMessage extends Envelope<'invoke'> { connector: string; op: string; input: string; deadlineMs: number; traceId: string; idempotencyKey?: string; token?: Uint8Array; proofTime?: number; proofSig?: Uint8Array; publicZone?: string; publicVia?: 'funnel' | 'tailnet' }
 export interface InvokeResultMessage extends Envelope<'invoke_result'> { output: string }
 /** A device the mesh no longer trusts (grow-only set, spread between members). */
 export interface WireRemoval { stableId: string; hostName: string; zones: string[]; at: number; by: string }
@@ -296,7 +297,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   head_get: { key: headKey, zone },
   head_result: { head: optional(wireHead) },
   head_commit: { key: headKey, zone, head: wireHead },
-  invoke: { connector: connectorId, op: text({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }), input: text({ min: 0, max: MAX_INVOKE_JSON }), deadlineMs: uint(3_600_000), traceId: text({ max: 64, pattern: /^[0-9a-f-]+$/ }), idempotencyKey: optional(text({ max: 128 })), token: optional(bytes({ min: 1, max: 16_384 })), proofTime: optional(uint()), proofSig: optional(bytes({ exact: 64 })) },
+  invoke: { connector: connectorId, op: text({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }), input: text({ min: 0, max: MAX_INVOKE_JSON }), deadlineMs: uint(3_600_000), traceId: text({ max: 64, pattern: /^[0-9a-f-]+$/ }), idempotencyKey: optional(text({ max: 128 })), token: optional(bytes({ min: 1, max: 16_384 })), proofTime: optional(uint()), proofSig: optional(bytes({ exact: 64 })), publicZone: optional(zone), publicVia: optional(oneOf(['funnel', 'tailnet'] as const)) },
   invoke_result: { output: text({ min: 0, max: MAX_INVOKE_JSON }) },
   removed_put: { removed: arrayOf(wireRemoval, MAX_REMOVALS) },
   removed_list: {},
