@@ -16,6 +16,8 @@ import { MeshHub, type MeshHubOptions } from './hub/mesh-hub.js';
 import { MeshHubInstalledStore, MeshHubStateStore } from './hub/mesh-stores.js';
 import { HubService, type HubRoute } from './services/hub-service.js';
 import { DashboardService } from './services/dashboard-service.js';
+import { GatewayService } from './services/gateway-service.js';
+import { CommunityKeys } from './gateway/community-keys.js';
 import { ConnectorHost, EgressProxy, loadManifest, type ConnectorManifest, type RestartPolicy } from './hub/index.js';
 import { OwnerService, type OwnerOptions } from './services/owner-service.js';
 import { randomBytes } from 'node:crypto';
@@ -106,6 +108,8 @@ export interface MeshServices {
   dashboard: DashboardService;
   /** The threshold owner key: ceremony, signing, this device's grant (the OwnerAuthority). */
   owner: OwnerService;
+  /** The public gateway: what public callers may invoke, community keys, Funnel's serve config. */
+  gateway: GatewayService;
 }
 
 /** Secrets as the library user sees them (the local principal is implied). */
@@ -323,6 +327,18 @@ export class SovereignMesh {
       revocations,
       dashboard: new DashboardService({ node, authz, listSecrets: () => secretsCore.list(), recorder, hub: hubMesh }),
       owner,
+      gateway: new GatewayService({
+        authz,
+        hub,
+        zones: node.zones,
+        keys: new CommunityKeys(config.dataDir),
+        tailscale: node.client,
+        self: async () => {
+          const st = await node.client.status();
+          return { dnsName: st.self.dnsName, capMap: st.self.capMap };
+        },
+        audit: auditSink,
+      }),
     };
     services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? (await revocations!.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle, services.audit));

@@ -12,6 +12,7 @@ import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerOwnerCommands } from './commands/owner.js';
 import { registerHubCommands } from './commands/hub.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerFunnelCommands } from './commands/funnel.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerOwnerCommands(program);
   registerHubCommands(program);
   registerTokenCommands(program);
+  registerFunnelCommands(program);
   return program;
 }
 

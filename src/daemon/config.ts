@@ -22,6 +22,10 @@ export interface DeviceConfig {
   dashboardPort: number | null;
   /** Logins that own the mesh (may repair from the dashboard); owner-zone devices always may. */
   dashboardOwners: string[];
+  /** The public gateway's port on 127.0.0.1 (for `fcp funnel on`); 0 = any free port; null = off (the default). */
+  gatewayPort: number | null;
+  /** Its limits (see GatewayLimits); unset fields keep their defaults. */
+  gateway: GatewayConfig;
   /** Custom zones file (JSON), if any. */
   zonesFile?: string;
   quotaBytes?: number;
@@ -37,6 +41,24 @@ export interface DeviceConfig {
   /** Audit logs: keep them as mesh objects too (FCP_AUDIT_ARCHIVE=1 / audit.archive: true). */
   audit: { archive: boolean };
 }
+
+export interface GatewayConfig {
+  publicPerMinute?: number;
+  publicBurst?: number;
+  communityPerMinute?: number;
+  communityBurst?: number;
+  maxBodyBytes?: number;
+  timeoutMs?: number;
+}
+
+const GATEWAY_FIELDS = [
+  ['publicPerMinute', 'FCP_GATEWAY_PUBLIC_PER_MINUTE'],
+  ['publicBurst', 'FCP_GATEWAY_PUBLIC_BURST'],
+  ['communityPerMinute', 'FCP_GATEWAY_COMMUNITY_PER_MINUTE'],
+  ['communityBurst', 'FCP_GATEWAY_COMMUNITY_BURST'],
+  ['maxBodyBytes', 'FCP_GATEWAY_MAX_BODY_BYTES'],
+  ['timeoutMs', 'FCP_GATEWAY_TIMEOUT_MS'],
+] as const;
 
 export interface ConfigFlags {
   dataDir?: string;
@@ -126,12 +148,25 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
   if (bootTimeoutMs !== undefined && (!Number.isFinite(bootTimeoutMs) || bootTimeoutMs <= 0)) {
     throw new ControlError('CONFIG_INVALID', `FCP_BOOT_TIMEOUT_MS / bootTimeoutMs must be a positive number of milliseconds, got ${String(bootRaw)}`);
   }
+  const gateway: GatewayConfig = {};
+  const fileGateway = (file.gateway ?? {}) as Record<string, unknown>;
+  for (const [field, envName] of GATEWAY_FIELDS) {
+    const raw = env[envName] ?? fileGateway[field];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new ControlError('CONFIG_INVALID', `${envName} / gateway.${field} must be a whole number >= 1, got ${String(raw)}`);
+    gateway[field] = n;
+  }
+  const gatewayPortRaw = env.FCP_GATEWAY_PORT ?? file.gatewayPort;
+  const gatewayPort = gatewayPortRaw === 'off' ? null : intOf(gatewayPortRaw, 'FCP_GATEWAY_PORT / gatewayPort') ?? null;
   const ownersRaw = env.FCP_DASHBOARD_OWNERS !== undefined ? env.FCP_DASHBOARD_OWNERS.split(',') : file.dashboardOwners ?? [];
   if (!Array.isArray(ownersRaw) || !ownersRaw.every((x) => typeof x === 'string')) throw new ControlError('CONFIG_INVALID', `${path}: dashboardOwners must be a list of login names`);
   const dashboardOwners = (ownersRaw as string[]).map((x) => x.trim()).filter(Boolean);
   return {
     dashboardPort: intOf(env.FCP_DASHBOARD_PORT, 'FCP_DASHBOARD_PORT') ?? intOf(file.dashboardPort, 'dashboardPort') ?? null,
     dashboardOwners,
+    gatewayPort,
+    gateway,
     repair,
     gc,
     hub,

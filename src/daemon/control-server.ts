@@ -346,6 +346,36 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     { method: 'DELETE', path: '/v1/hub/connectors/:id', handle: async ({ param }) => (await s.hub.remove(P, param), { json: { id: param, removed: true } }) },
     { method: 'GET', path: '/v1/hub/tools', handle: async ({ req }) => ({ json: s.hub.callable(callerOf(req)) }) },
     { method: 'GET', path: '/v1/tokens', handle: async () => ({ json: await s.tokens.list(P) }) },
+    { method: 'GET', path: '/v1/funnel', handle: async () => ({ json: await s.gateway.funnelStatus(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/funnel',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (typeof b.on !== 'boolean') throw badRequest('on must be true or false');
+        if (b.port !== undefined && (typeof b.port !== 'number' || !Number.isInteger(b.port))) throw badRequest('port must be a port number');
+        return { json: await s.gateway.setFunnel(P, b.on, (b.port as number | undefined) ?? 443) };
+      },
+    },
+    { method: 'GET', path: '/v1/funnel/keys', handle: async () => ({ json: await s.gateway.listKeys(P) }) },
+    {
+      method: 'POST',
+      path: '/v1/funnel/keys',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (typeof b.name !== 'string') throw badRequest('name is required');
+        return { json: await s.gateway.addKey(P, b.name) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/funnel/keys/revoke',
+      handle: async ({ req }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (typeof b.key !== 'string' || b.key.length === 0) throw badRequest('key (an id or a name) is required');
+        return { json: await s.gateway.revokeKey(P, b.key) };
+      },
+    },
     { method: 'GET', path: '/v1/revocations', handle: async () => ({ json: s.revocations.head() }) },
     {
       method: 'POST',

@@ -7,6 +7,7 @@ import { LOCAL_MCP } from '../authz/index.js';
 import { serviceToolSource } from '../hub/mcp.js';
 import { startMcpHttp, type McpHttpServer } from '../hub/mcp-http.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/index.js';
+import { DEFAULT_GATEWAY_LIMITS, startGatewayServer, type GatewayServer } from '../gateway/index.js';
 import { SovereignMesh } from '../sovereign-mesh.js';
 import { ZoneRegistry } from '../zones/index.js';
 import type { DeviceConfig } from './config.js';
@@ -37,6 +38,8 @@ export function loadZones(cfg: DeviceConfig): ZoneRegistry {
 export const MCP_TOKEN_FILE = 'mcp-token';
 /** Written while the dashboard is served: its loopback URL. */
 export const DASHBOARD_URL_FILE = 'dashboard-url';
+/** Written while the public gateway is served: its loopback URL. */
+export const GATEWAY_URL_FILE = 'gateway-url';
 
 /** The bearer token of the MCP endpoint: made once, kept in the data directory (0600). */
 export async function mcpToken(dataDir: string): Promise<string> {
@@ -109,6 +112,30 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
       log.warn({ err: (err as Error).message, port: cfg.dashboardPort }, 'dashboard port unavailable; dashboard not served');
     }
   }
+  let gateway: GatewayServer | null = null;
+  if (cfg.gatewayPort !== null) {
+    const node = mesh.node;
+    const g = cfg.gateway;
+    try {
+      gateway = await startGatewayServer({
+        service: mesh.services.gateway,
+        identity: { whois: (ip) => node.client.whois(ip), self: () => node.self },
+        port: cfg.gatewayPort,
+        limits: {
+          ...(g.publicPerMinute || g.publicBurst ? { publicRate: { perMinute: g.publicPerMinute ?? DEFAULT_GATEWAY_LIMITS.publicRate.perMinute, burst: g.publicBurst ?? DEFAULT_GATEWAY_LIMITS.publicRate.burst } } : {}),
+          ...(g.communityPerMinute || g.communityBurst ? { communityRate: { perMinute: g.communityPerMinute ?? DEFAULT_GATEWAY_LIMITS.communityRate.perMinute, burst: g.communityBurst ?? DEFAULT_GATEWAY_LIMITS.communityRate.burst } } : {}),
+          ...(g.maxBodyBytes ? { maxBodyBytes: g.maxBodyBytes } : {}),
+          ...(g.timeoutMs ? { timeoutMs: g.timeoutMs } : {}),
+        },
+        log,
+      });
+      mesh.services.gateway.served(gateway.url);
+      await writeFile(join(cfg.dataDir, GATEWAY_URL_FILE), gateway.url + '\n');
+      log.info({ url: gateway.url }, 'public gateway served (publish it with fcp funnel on)');
+    } catch (err) {
+      log.warn({ err: (err as Error).message, port: cfg.gatewayPort }, 'gateway port unavailable; gateway not served');
+    }
+  }
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | null = null;
@@ -119,6 +146,9 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
       await metrics?.close();
       await mcp?.close();
       await dashboard?.close();
+      mesh.services.gateway.served(null);
+      await gateway?.close();
+      if (gateway) await rm(join(cfg.dataDir, GATEWAY_URL_FILE), { force: true });
       if (dashboard) await rm(join(cfg.dataDir, DASHBOARD_URL_FILE), { force: true });
       await mesh.close();
       await rm(cfg.controlSocket, { force: true });

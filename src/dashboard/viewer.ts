@@ -5,9 +5,8 @@
 // serve.go: addTailscaleIdentityHeaders, addProxyForwardedHeaders). So: the login when there is
 // one, and whois of the forwarded address for the device either way.
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
 import type { ViewerPrincipal } from '../authz/index.js';
-import type { WhoIs } from '../tailscale/index.js';
+import { forwardedFor, type WhoIs } from '../tailscale/index.js';
 import type { Zone } from '../zones/index.js';
 
 export interface ViewerDeps {
@@ -21,13 +20,7 @@ export interface ViewerDeps {
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-/** The caller's address serve forwarded: the last hop it appended (ours is the only proxy). */
-export function forwardedFor(headers: IncomingHttpHeaders): string | null {
-  const raw = one(headers['x-forwarded-for']);
-  if (!raw) return null;
-  const last = raw.split(',').map((s) => s.trim()).filter(Boolean).pop();
-  return last && isIP(last) ? last : null;
-}
+export { forwardedFor };
 
 export async function identifyViewer(headers: IncomingHttpHeaders, deps: ViewerDeps): Promise<ViewerPrincipal> {
   const login = one(headers['tailscale-user-login'])?.trim() || null;

@@ -124,6 +124,12 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   OWNER_NOT_OWNER: 'refused',
   OWNER_BAD_PURPOSE: 'refused',
   OWNER_UNREACHABLE: 'unavailable',
+  TS_SERVE_CONFLICT: 'conflict',
+  FUNNEL_NOT_AVAILABLE: 'refused',
+  FUNNEL_NO_GATEWAY: 'config',
+  FUNNEL_NO_DNS_NAME: 'unavailable',
+  GATEWAY_NO_SUCH_KEY: 'not-found',
+  GATEWAY_KEYS_DAMAGED: 'damaged',
 };
 
 const SUFFIXES: ReadonlyArray<[RegExp, ErrorKind]> = [

@@ -13,6 +13,7 @@ export { createFcpDoor, devicePrincipal, type ExtraDoor } from './fcp-door.js';
 export { HubService, HubServiceError, type HubRoute, type HubManifest, type HubOperation, type ConnectorInfo, type InvokeOptions, type ConnectorRunner, type ConnectorStateStore, type InstalledStore, type HubInvokeContext } from './hub-service.js';
 export { FileInstalledStore, MeshStateStore } from './hub-stores.js';
 export { DashboardService, type DashboardSnapshot, type DashboardView, type DashboardDevice, type DashboardActivity, type DashboardDeps } from './dashboard-service.js';
+export { GatewayService, GatewayServiceError, type FunnelStatus, type ServeConfigApi, type GatewayServiceDeps } from './gateway-service.js';
 export { TokenService, TokenServiceError, type MintOptions, type MintedToken, type ListedToken } from './token-service.js';
 export { OwnerService, OWNER_ZONE, type OwnerOptions, type OwnerStatus, type OwnerFaults } from './owner-service.js';
 export { OwnerError, type OwnerErrorCode } from './owner-errors.js';

@@ -11,7 +11,8 @@ export type TailscaleErrorCode =
   | 'TS_TIMEOUT'
   | 'TS_BAD_INPUT'
   | 'TS_WATCH_CLOSED'
-  | 'TS_USERSPACE';
+  | 'TS_USERSPACE'
+  | 'TS_SERVE_CONFLICT';
 
 export class TailscaleError extends FcpError {
   declare readonly code: TailscaleErrorCode;
@@ -169,5 +170,13 @@ export class TailscaleWatchClosedError extends TailscaleError {
   constructor(detail: string) {
     super('TS_WATCH_CLOSED', `the tailscaled notification stream closed (${detail}); call watch() again to resume`);
     this.name = 'TailscaleWatchClosedError';
+  }
+}
+
+/** The serve config changed since it was read (HTTP 412 on If-Match): read it again and redo the change. */
+export class TailscaleServeConflictError extends TailscaleError {
+  constructor() {
+    super('TS_SERVE_CONFLICT', 'the serve config changed while it was being edited (someone else ran tailscale serve/funnel); try again');
+    this.name = 'TailscaleServeConflictError';
   }
 }

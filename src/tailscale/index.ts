@@ -18,6 +18,7 @@ export {
   TailscaleNotLoggedInError,
   TailscaleBadJsonError,
   TailscaleHttpError,
+  TailscaleServeConflictError,
   TailscaleTimeoutError,
   TailscaleBadInputError,
   TailscaleWatchClosedError,
@@ -71,3 +72,5 @@ export {
   GOKRAZY_SOCKET,
   type PlatformProbe,
 } from './socket-path.js';
+export { FUNNEL_PORTS, endpointState, withEndpoint, withoutEndpoint, type EndpointState, type ProxyEndpoint } from './serve-config.js';
+export { forwardedFor, isFunnelRequest } from './serve-headers.js';

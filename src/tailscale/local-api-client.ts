@@ -10,10 +10,11 @@ import {
   TailscaleNotLoggedInError,
   TailscaleNotRunningError,
   TailscalePermissionError,
+  TailscaleServeConflictError,
   TailscaleTimeoutError,
   TailscaleWatchClosedError,
 } from './errors.js';
-import { parseJsonLossless, type JsonValue } from './json.js';
+import { parseJsonLossless, stringifyJsonLossless, type JsonObject, type JsonValue } from './json.js';
 import {
   parseNotify,
   parsePingResult,
@@ -80,6 +81,7 @@ export interface LocalApiClientOptions {
 interface RawResponse {
   status: number;
   body: string;
+  headers: IncomingMessage['headers'];
 }
 
 export class LocalApiClient {
@@ -118,6 +120,34 @@ export class LocalApiClient {
     if (res.status === 404) return null;
     this.expectOk(endpoint, res);
     return this.decode(endpoint, res.body, parseWhoIs);
+  }
+
+  /**
+   * GET /localapi/v0/serve-config: the whole ServeConfig (null when none is set) and its ETag,
+   * for a change sent back with setServeConfig (ipn/localapi/serve.go).
+   */
+  async getServeConfig(): Promise<{ config: JsonObject | null; etag: string }> {
+    const endpoint = '/localapi/v0/serve-config';
+    const res = await this.send('GET', endpoint, this.timeoutMs);
+    this.expectOk(endpoint, res);
+    const config = this.decode(endpoint, res.body, (v) => {
+      if (v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new Error('the serve config is not an object');
+      return v as JsonObject | null;
+    });
+    const etag = res.headers.etag;
+    return { config, etag: typeof etag === 'string' ? etag : '' };
+  }
+
+  /**
+   * POST /localapi/v0/serve-config with If-Match: the config replaces the current one only if it
+   * is still the one `etag` names (TS_SERVE_CONFLICT otherwise). The whole config goes back, so
+   * fields this client does not know survive.
+   */
+  async setServeConfig(config: JsonObject, etag: string): Promise<void> {
+    const endpoint = '/localapi/v0/serve-config';
+    const res = await this.send('POST', endpoint, this.timeoutMs, { body: stringifyJsonLossless(config), headers: etag ? { 'If-Match': etag } : {} });
+    if (res.status === 412) throw new TailscaleServeConflictError();
+    this.expectOk(endpoint, res);
   }
 
   /** POST /localapi/v0/ping. A ping with no answer ends in TS_TIMEOUT after our own timeout. */
@@ -210,7 +240,7 @@ export class LocalApiClient {
           return;
         }
         readBody(res)
-          .then((body) => finish(() => reject(this.httpError('/localapi/v0/watch-ipn-bus', { status: res.statusCode ?? 0, body }))))
+          .then((body) => finish(() => reject(this.httpError('/localapi/v0/watch-ipn-bus', { status: res.statusCode ?? 0, body, headers: res.headers }))))
           .catch((err: unknown) => finish(() => reject(this.connectionError(err))))
           .finally(() => req.destroy());
       });
@@ -222,7 +252,7 @@ export class LocalApiClient {
     return { Host: LOCAL_API_HOST, 'Sec-Tailscale': 'localapi' };
   }
 
-  private send(method: 'GET' | 'POST', path: string, timeoutMs: number): Promise<RawResponse> {
+  private send(method: 'GET' | 'POST', path: string, timeoutMs: number, extra: { body?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
     const endpoint = path.split('?')[0] ?? path;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -232,7 +262,8 @@ export class LocalApiClient {
         clearTimeout(timer);
         fn();
       };
-      const req = request({ socketPath: this.socketPath, path, method, headers: this.headers(), agent: false });
+      const headers = { ...this.headers(), ...extra.headers, ...(extra.body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(extra.body)) } : {}) };
+      const req = request({ socketPath: this.socketPath, path, method, headers, agent: false });
       const timer = setTimeout(() => {
         finish(() => reject(new TailscaleTimeoutError(endpoint, timeoutMs)));
         req.destroy();
@@ -240,7 +271,7 @@ export class LocalApiClient {
       req.on('error', (err) => finish(() => reject(this.connectionError(err))));
       req.on('response', (res) => {
         readBody(res)
-          .then((body) => finish(() => resolve({ status: res.statusCode ?? 0, body })))
+          .then((body) => finish(() => resolve({ status: res.statusCode ?? 0, body, headers: res.headers })))
           .catch((err: unknown) => finish(() => reject(this.connectionError(err))));
       });
       req.end();
