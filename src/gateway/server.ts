@@ -55,7 +55,7 @@ const CONNECTOR_RE = /^[a-z][a-z0-9_-]{0,62}$/;
 function send(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   if (res.headersSent) return void res.destroy();
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...HEADERS, ...extra, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...HEADERS, ...extra, 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
 }
 
@@ -162,9 +162,9 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<Gatew
     res.on('close', () => inFlight--);
     handle(req, res, trace).catch((err: unknown) => {
       const e = err instanceof GatewayError ? err : publicError(err, 'the request');
-      sendError(res, e, trace);
       // A refused body is not read further: the connection ends with the answer.
-      if (e.code === 'GATEWAY_BODY_TOO_LARGE') res.on('finish', () => req.destroy());
+      if (e.code === 'GATEWAY_BODY_TOO_LARGE') res.setHeader('connection', 'close');
+      sendError(res, e, trace);
     });
   });
   // Slow clients do not hold a slot for long: headers in 10 s, the whole request within its deadline.

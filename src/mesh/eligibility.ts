@@ -1,7 +1,7 @@
 // Which devices to send a zone's symbols to and read them from. This is placement's choice, not
 // a security check: every receiving device decides for itself through authorize(). The rules
 // are the zone rules (zones/), so the choice agrees with what the receivers will accept.
-import { mayConnect, mayHold, mayUsePeer, mayUseTransport, type Zone, type ZoneRegistry } from '../zones/index.js';
+import { COMMUNITY_CONFIDENTIALITY, mayConnect, mayHold, mayUsePeer, mayUseTransport, type Zone, type ZoneRegistry } from '../zones/index.js';
 import { MeshError } from './errors.js';
 import { LocalHolder, RemoteHolder, type Holder } from './holder.js';
 import type { PeerDirectory, PeerInfo } from './peers.js';
@@ -31,6 +31,10 @@ export class Eligibility {
 
   /** The zone's own devices must reach a holder through the generated ACLs, or they could not read back. */
   private zoneReaches(holderZones: Zone[], zone: Zone): boolean {
+    // Devices of z:community and below have no tailnet way in or out (they are reached through
+    // Funnel only): their data is read back by the devices that hold it, so any device that may
+    // hold it, and that this device reaches, will do.
+    if (zone.confidentiality <= COMMUNITY_CONFIDENTIALITY) return true;
     return holderZones.some((h) => mayConnect(zone, h));
   }
 

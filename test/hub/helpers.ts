@@ -12,7 +12,7 @@ export function memoryLog(): { lines: string[]; info: (o: object, m: string) => 
 }
 
 export function testManifest(id = 'testc', extra: Partial<ConnectorManifest> = {}): ConnectorManifest {
-  const ops = ['echo', 'sleep', 'crash', 'garbage', 'wrongid', 'huge', 'fail', 'logsecret', 'state'];
+  const ops = ['echo', 'sleep', 'crash', 'garbage', 'wrongid', 'huge', 'fail', 'logsecret', 'state', 'provenance'];
   return {
     id,
     version: '1.0.0',
