@@ -107,7 +107,7 @@ export class GatewayService {
     const self = await this.d.self();
     if (on && !available(self)) {
       // tailscaled would refuse the config with this; saying it first names the fix.
-      throw new GatewayServiceError('FUNNEL_NOT_AVAILABLE', 'Funnel is not available to this device: the tailnet policy must give it the "funnel" node attribute (nodeAttrs in the policy file; fcp policy generate adds it for community and public devices). See https://tailscale.com/s/no-funnel');
+      throw new GatewayServiceError('FUNNEL_NOT_AVAILABLE', 'Funnel is not available to this device: the tailnet policy must give it the "funnel" node attribute (nodeAttrs in the policy file; fcp policy generate grants it to the gateway tag when funnel.enabled is set in the zones file). See https://tailscale.com/s/no-funnel');
     }
     const host = hostOf(self);
     // Read, edit, write back with If-Match: a concurrent `tailscale serve` is never overwritten.
