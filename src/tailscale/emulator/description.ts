@@ -39,6 +39,11 @@ export interface TailnetNodeDescription {
   share?: EmulatedShare;
   /** false: this node's tailscaled runs with userspace networking (Status.TUN false). */
   tun?: boolean;
+  /**
+   * The "funnel" node attribute (default true). false leaves it out of Self's Capabilities and
+   * CapMap, and Funnel traffic never reaches the node (see ingress.ts).
+   */
+  funnel?: boolean;
 }
 
 export interface TailnetDescription {
@@ -157,6 +162,11 @@ export function validateDescription(input: unknown): TailnetDescription {
     if (tun !== undefined) {
       if (typeof tun !== 'boolean') bad(`${where}.tun must be true or false`);
       node.tun = tun;
+    }
+    const funnel = n['funnel'];
+    if (funnel !== undefined) {
+      if (typeof funnel !== 'boolean') bad(`${where}.funnel must be true or false`);
+      node.funnel = funnel;
     }
     out.nodes.push(node);
   });

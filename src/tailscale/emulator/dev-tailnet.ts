@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { DeviceServer, type DeviceStats } from './device-server.js';
 import { validateDescription, type EmulatedPath, type EmulatorFault, type TailnetDescription, EMULATED_PATHS, EMULATOR_FAULTS } from './description.js';
 import { DevTailnetError } from './errors.js';
+import { DeviceIngress, type IngressEndpoints } from './ingress.js';
 import { TailnetState, type NodeState } from './tailnet-state.js';
 
 /** Unix socket paths must fit in sockaddr_un (104 bytes on macOS, 108 on Linux). */
@@ -70,6 +71,15 @@ export interface DevTailnet {
   stats(name: string): DeviceStats;
   /** One engine poll on this device now (tailscaled does it every 2 s); returns the watchers reached. */
   pushEngineUpdate(name: string): number;
+  /**
+   * Where this device's serve/Funnel traffic comes in: plain-HTTP listeners on the device's
+   * loopback address standing in for https://<fqdn>:443, handled per its serve config as
+   * tailscaled would (TLS counts as terminated). `tailnet`: connect from a tailnet device's
+   * address (e.g. `localAddress: net.device('phone').address`); other sources are reset.
+   * `funnel`: the public internet through Funnel, from any address; reset unless the device
+   * has the funnel attribute and AllowFunnel["<fqdn>:443"]. Started with the devices, closed by stop().
+   */
+  ingress(name: string): IngressEndpoints;
   stop(): Promise<void>;
 }
 
@@ -97,6 +107,7 @@ export async function startDevTailnet(desc: TailnetDescription, opts: DevTailnet
   if (opts.utcOffsetMinutes !== undefined) state.utcOffsetMinutes = opts.utcOffsetMinutes;
   if (opts.activeMs !== undefined) state.activeMs = opts.activeMs;
   const servers = new Map<string, DeviceServer>();
+  const ingresses = new Map<string, DeviceIngress>();
   const devices: EmulatedDevice[] = [];
   try {
     for (const node of state.nodes) {
@@ -108,10 +119,13 @@ export async function startDevTailnet(desc: TailnetDescription, opts: DevTailnet
       if (opts.enginePollMs !== undefined) server.enginePollMs = opts.enginePollMs;
       await server.start();
       servers.set(node.name, server);
+      const ingress = new DeviceIngress(state, node, socketPath);
+      ingresses.set(node.name, ingress);
+      await ingress.start();
       devices.push(deviceOf(state, node, socketPath));
     }
   } catch (err) {
-    await Promise.all([...servers.values()].map((s) => s.stop()));
+    await Promise.all([...servers.values(), ...ingresses.values()].map((s) => s.stop()));
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -188,10 +202,16 @@ export async function startDevTailnet(desc: TailnetDescription, opts: DevTailnet
       if (!server) state.node(name);
       return (server as DeviceServer).pushEngineUpdate();
     },
+    ingress(name) {
+      alive();
+      const ingress = ingresses.get(name);
+      if (!ingress) state.node(name);
+      return (ingress as DeviceIngress).endpoints();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.all([...servers.values()].map((s) => s.stop()));
+      await Promise.all([...servers.values(), ...ingresses.values()].map((s) => s.stop()));
       if (ownsDir) rmSync(dir, { recursive: true, force: true });
     },
   };

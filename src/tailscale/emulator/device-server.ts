@@ -1,5 +1,6 @@
 // One emulated tailscaled: a LocalAPI HTTP server on the device's own unix
 // socket, answering from the shared tailnet state as this device sees it.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { rmSync } from 'node:fs';
@@ -20,6 +21,8 @@ import {
   type RawObject,
 } from './render.js';
 import type { NodeState, TailnetChange, TailnetState } from './tailnet-state.js';
+import { goQuote } from './go-json.js';
+import { cloneServeConfig, decodeServeConfig, marshalServeConfig, validateServeConfigUpdate, type ServeConfig } from './serve-config.js';
 
 const PING_KINDS: readonly PingKind[] = ['disco', 'TSMP', 'ICMP', 'peerapi'];
 const WATCH = {
@@ -56,6 +59,8 @@ export interface DeviceStats {
 interface Watcher {
   res: ServerResponse;
   mask: number;
+  /** Every bus session has an ID (sent only with NotifyInitialState); foreground serve configs are keyed by it. */
+  sessionId: string;
 }
 
 export class DeviceServer {
@@ -237,6 +242,8 @@ export class DeviceServer {
         return this.ping(req, url, res);
       case '/localapi/v0/watch-ipn-bus':
         return this.watch(url, res);
+      case '/localapi/v0/serve-config':
+        return this.serveConfig(req, res);
       default:
         return this.plainError(res, 404, '404 page not found');
     }
@@ -309,24 +316,80 @@ export class DeviceServer {
     }
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
-    const watcher: Watcher = { res, mask };
+    const watcher: Watcher = { res, mask, sessionId: sessionId() };
     this.watchers.add(watcher);
     res.on('close', () => {
       this.watchers.delete(watcher);
       this.syncEnginePoll();
+      this.deleteForegroundSession(watcher.sessionId);
     });
     this.syncEnginePoll();
     // No first message at all unless an initial bit is set; SessionID only with the initial state.
     if (!(mask & INITIAL_BITS)) return;
     const first: RawObject = {};
     if (mask & WATCH.initialState) {
-      first['SessionID'] = sessionId();
+      first['SessionID'] = watcher.sessionId;
       first['State'] = STATE_NUMBER[backendState(this.node)];
       if (backendState(this.node) === 'NeedsLogin') first['BrowseToURL'] = `https://login.tailscale.com/a/emulated-${this.node.index + 1}`;
     }
     if (mask & WATCH.initialNetMap && backendState(this.node) === 'Running') first['SelfChange'] = renderNode(this.state, this.node);
     if (mask & WATCH.initialStatus) first['InitialStatus'] = renderStatus(this.state, this.node);
     res.write(stringifyJsonLossless(renderNotify(first)) + '\n');
+  }
+
+  /**
+   * The serve config as LocalBackend.serveConfig holds it: reloaded from the store only while
+   * logged in with a netmap (reloadServeConfigLocked), so null otherwise.
+   */
+  private currentServeConfig(): ServeConfig | null {
+    return backendState(this.node) === 'Running' ? this.state.serveConfig(this.node) : null;
+  }
+
+  /** ipn/localapi/serve.go serveServeConfig. */
+  private serveConfig(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'GET') {
+      const body = marshalServeConfig(this.currentServeConfig());
+      res.writeHead(200, { Etag: createHash('sha256').update(body).digest('hex'), 'Content-Type': 'application/json' });
+      res.end(body);
+      return;
+    }
+    if (req.method !== 'POST') return this.plainError(res, 405, 'method not allowed');
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const decoded = decodeServeConfig(Buffer.concat(chunks).toString('utf8'));
+      if (!decoded.ok) return this.goErrorJson(res, `decoding config: ${decoded.error}`);
+      const err = this.setServeConfig(decoded.config, req.headers['if-match'] ?? '');
+      if (err === 'etag mismatch') return this.plainError(res, 412, err);
+      if (err !== undefined) return this.goErrorJson(res, `updating config: ${err}`);
+      res.writeHead(200);
+      res.end();
+    });
+  }
+
+  /** LocalBackend.setServeConfigLocked; returns Go's error text. */
+  private setServeConfig(config: ServeConfig, etag: string): string | undefined {
+    if (backendState(this.node) !== 'Running') return 'netMap is nil';
+    const prev = this.currentServeConfig();
+    // An empty If-Match overwrites; otherwise it must be the current ETag exactly (no quotes).
+    if (etag !== '' && etag !== createHash('sha256').update(marshalServeConfig(prev)).digest('hex')) return 'etag mismatch';
+    const invalid = validateServeConfigUpdate(prev, config);
+    if (invalid !== undefined) return invalid;
+    // Stored, then reloaded: the reload drops foreground sessions with no bus watcher of that ID.
+    const stored = cloneServeConfig(config);
+    const live = new Set([...this.watchers].map((w) => w.sessionId));
+    for (const id of [...(stored.Foreground?.keys() ?? [])]) if (!live.has(id)) stored.Foreground?.delete(id);
+    this.state.storeServeConfig(this.node, stored);
+    return undefined;
+  }
+
+  /** A bus session ended: its foreground serve config goes with it (DeleteForegroundSession). */
+  private deleteForegroundSession(id: string): void {
+    const sc = this.currentServeConfig();
+    if (!sc?.Foreground?.has(id)) return;
+    const next = cloneServeConfig(sc);
+    next.Foreground?.delete(id);
+    this.setServeConfig(next, '');
   }
 
   private json(res: ServerResponse, body: RawObject, indent = '', newline = true): void {
@@ -339,6 +402,12 @@ export class DeviceServer {
   private jsonError(res: ServerResponse, message: string): void {
     res.writeHead(500, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ error: message }) + '\n');
+  }
+
+  /** WriteErrorJSON through json.Encoder: HTML-escaped like Go, one trailing newline. */
+  private goErrorJson(res: ServerResponse, message: string): void {
+    res.writeHead(500, { 'Content-Type': 'application/json' });
+    res.end(`{"error":${goQuote(message)}}\n`);
   }
 
   /** Go's http.Error: plain text plus a newline. */

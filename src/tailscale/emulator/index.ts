@@ -24,3 +24,4 @@ export { DevTailnetError, type DevTailnetErrorCode } from './errors.js';
 export { startControlServer, DevTailnetControlClient, type ControlServer } from './control.js';
 export { EMULATED_VERSION, goTime } from './render.js';
 export { ENGINE_POLL_MS, type DeviceStats } from './device-server.js';
+export type { IngressEndpoint, IngressEndpoints } from './ingress.js';

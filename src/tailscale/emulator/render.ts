@@ -191,14 +191,19 @@ function selfStatus(state: TailnetState, viewer: NodeState, haveNetmap: boolean)
     PeerAPIURL: [`http://${viewer.address}:${peerApiPort(viewer)}`, `http://[${viewer.address6}]:${peerApiPort(viewer)}`],
     TaildropTarget: 0,
     NoFileSharingReason: '',
-    Capabilities: [DEPRECATED_CAPS, ...[...SELF_CAPS].sort()],
-    CapMap: sortedMap(SELF_CAPS.map((c) => [c, null])),
+    Capabilities: [DEPRECATED_CAPS, ...selfCaps(viewer).sort()],
+    CapMap: sortedMap(selfCaps(viewer).map((c) => [c, null])),
     InNetworkMap: true,
     InMagicSock: false,
     InEngine: false,
   });
   if (viewer.keyExpiry) ps['KeyExpiry'] = viewer.keyExpiry;
   return ps;
+}
+
+/** Without the "funnel" node attribute the node simply lacks that cap (tailcfg NodeAttrFunnel). */
+function selfCaps(node: NodeState): string[] {
+  return SELF_CAPS.filter((c) => c !== 'funnel' || node.funnel);
 }
 
 function peerApiPort(node: NodeState): number {

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { EmulatedPath, EmulatedShare, EmulatorFault, TailnetDescription } from './description.js';
 import { DevTailnetError } from './errors.js';
 import { goTime } from './go-time.js';
+import type { ServeConfig } from './serve-config.js';
 
 /**
  * Node and user IDs are odd numbers between 2^53 and 2^54 on purpose: no
@@ -59,6 +60,8 @@ export interface NodeState {
   share: EmulatedShare | undefined;
   /** Its tailscaled has a TUN device (false: userspace networking). */
   tun: boolean;
+  /** The control plane grants it the "funnel" node attribute. */
+  funnel: boolean;
   /** Go time of the node key's expiry; undefined for tagged nodes. */
   keyExpiry: string | undefined;
 }
@@ -103,6 +106,11 @@ export class TailnetState extends EventEmitter {
   activeMs = ACTIVE_MS;
   /** Last traffic from one node to another (key "from>to", ms since epoch): what makes a path "active". */
   private readonly traffic = new Map<string, number>();
+  /**
+   * Each node's stored serve config (tailscaled's "_serve/<profile>" state key), by node index.
+   * Kept for the life of the dev tailnet, across daemon restarts; never written to disk.
+   */
+  private readonly serveConfigs = new Map<number, ServeConfig>();
 
   constructor(desc: TailnetDescription, now: Date = new Date()) {
     super();
@@ -148,6 +156,7 @@ export class TailnetState extends EventEmitter {
         removed: false,
         share: n.share,
         tun: n.tun ?? true,
+        funnel: n.funnel ?? true,
         keyExpiry: tags.length > 0 ? undefined : goTime(Math.floor(now.getTime() / 1000) * 1000 + KEY_LIFETIME_MS),
       };
     });
@@ -195,6 +204,15 @@ export class TailnetState extends EventEmitter {
   byNodeKey(key: string): NodeState | undefined {
     const want = key.toLowerCase();
     return this.nodes.find((n) => !n.removed && n.nodeKey === want);
+  }
+
+  /** The node's stored serve config; null when none was ever set. */
+  serveConfig(node: NodeState): ServeConfig | null {
+    return this.serveConfigs.get(node.index) ?? null;
+  }
+
+  storeServeConfig(node: NodeState, config: ServeConfig): void {
+    this.serveConfigs.set(node.index, config);
   }
 
   fqdn(node: NodeState): string {
