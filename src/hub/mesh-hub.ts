@@ -554,16 +554,21 @@ export class MeshHub {
     return this.router.invoke(connectorId, op, input, ctx);
   }
 
-  private async runLocal(connectorId: string, op: string, input: unknown, ctx: InvokeContext): Promise<unknown> {
+  /** Whether this device runs the connector now, under a valid lease. */
+  private holds(connectorId: string): boolean {
     const s = this.slots.get(connectorId);
-    if (!s || !s.running || !s.claim.isValid() || !this.deps.host) throw new HubMeshError('HUB_NOT_HOLDER', `${connectorId} does not run on ${this.deps.node.self.hostName}`);
+    return !!s && s.running && s.claim.isValid() && !!this.deps.host;
+  }
+
+  private async runLocal(connectorId: string, op: string, input: unknown, ctx: InvokeContext): Promise<unknown> {
+    if (!this.holds(connectorId)) throw new HubMeshError('HUB_NOT_HOLDER', `${connectorId} does not run on ${this.deps.node.self.hostName}`);
     const left = ctx.deadline - Date.now();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new HubMeshError('HUB_DEADLINE_TIMEOUT', `${connectorId}.${op} did not finish within its deadline`)), Math.max(0, left));
     });
     try {
-      return await Promise.race([this.deps.host.invoke(connectorId, op, input, ctx), deadline]);
+      return await Promise.race([this.deps.host!.invoke(connectorId, op, input, ctx), deadline]);
     } finally {
       clearTimeout(timer);
     }
@@ -643,6 +648,9 @@ export class MeshHub {
       }
       case 'invoke': {
         const m = this.manifestOf(msg.connector);
+        // Not the holder (any more): said before the capability is checked, so the caller's retry
+        // elsewhere, or here once this device holds it, is not refused as a replay of this proof.
+        if (!this.holds(msg.connector)) throw new HubMeshError('HUB_NOT_HOLDER', `${msg.connector} does not run on ${this.deps.node.self.hostName}`);
         const op = m.operations.find((o) => o.name === msg.op);
         // The capability the caller brought (its agent's token, or its own device grant), proved for this trace id.
         const withCredential = msg.token && msg.proofSig && msg.proofTime !== undefined ? { ...p, credential: { token: msg.token, proof: { requestId: msg.traceId, time: msg.proofTime, signature: msg.proofSig } } } : p;

@@ -274,7 +274,7 @@ export class LocalApiClient {
           .then((body) => finish(() => resolve({ status: res.statusCode ?? 0, body, headers: res.headers })))
           .catch((err: unknown) => finish(() => reject(this.connectionError(err))));
       });
-      req.end();
+      req.end(extra.body);
     });
   }
 

@@ -39,9 +39,9 @@ interface Reply {
   body: { error?: { code: string; message: string }; output?: unknown; operations?: Array<{ connector: string; operation: string }>; caller?: { zone: string }; provenance?: unknown };
 }
 
-function request(base: string, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Reply> {
+function request(base: string, method: string, path: string, headers: Record<string, string>, body?: string | Buffer, from?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+    const req = http.request(`${base}${path}`, { method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, ...(from ? { localAddress: from } : {}) }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as Reply['body'] }));
@@ -60,18 +60,24 @@ describe('the public gateway', () => {
   const limits = { publicRate: { perMinute: 60, burst: 6 }, communityRate: { perMinute: 600, burst: 100 }, maxBodyBytes: 4096, timeoutMs: 2_500, maxInFlight: 32 };
 
   before(async () => {
-    mesh = await InProcessMesh.start(fiveDevicesOn(146), { hub: { leaseMs: 1500, pollMs: 200 }, ownerAuthority: () => testOwner() });
+    // The desktop's tailnet policy gives it no Funnel (no `funnel` node attribute).
+    const net = fiveDevicesOn(146);
+    net.nodes = net.nodes.map((n) => (n.name === 'desktop' ? { ...n, funnel: false } : n));
+    mesh = await InProcessMesh.start(net, { hub: { leaseMs: 1500, pollMs: 200 }, ownerAuthority: () => testOwner() });
     await mesh.node('server').hubMesh.setProfile(LOCAL_CONTROL, { alwaysOn: true });
     const laptop = mesh.node('laptop');
     await until(() => laptop.hubMesh.devices(LOCAL_CONTROL).find((d) => d.hostName === 'server' && d.profile?.alwaysOn));
     const exposed = { echo: 'public', provenance: 'public', fail: 'public', state: 'public', sleep: 'community' } as const;
-    const pub = testManifest('pubc', { zone: 'z:community' });
+    // It runs on the server, so the gateway on the laptop relays every public invoke over FCP.
+    const pub = testManifest('pubc', { zone: 'z:community', placement: { device: 'server' } });
     pub.operations = pub.operations.map((o) => ({ ...o, ...(o.name in exposed ? { exposure: exposed[o.name as keyof typeof exposed] } : {}), ...(o.name === 'state' ? { risk: 'risky' as const } : {}) }));
     const priv = testManifest('privc');
     priv.operations = priv.operations.map((o) => ({ ...o, exposure: 'public' as const }));
     await laptop.services.hub.install(LOCAL_CONTROL, pub);
     await laptop.services.hub.install(LOCAL_CONTROL, priv);
-    await until(() => mesh.node('server').hubMesh.placements().some((p) => p.id === 'pubc' && p.runningOn === 'server'));
+    await until(() => mesh.node('server').hubMesh.placements().some((p) => p.id === 'pubc' && p.runningOn === 'server')).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(mesh.node('server').hubMesh.placements())}`);
+    });
     const node = laptop.node;
     gw = await startGatewayServer({ service: laptop.services.gateway, identity: { whois: (ip) => node.client.whois(ip), self: () => node.self }, port: 0, limits });
   });
@@ -192,6 +198,63 @@ describe('the public gateway', () => {
     assert.equal(failed.status, 502);
     assert.deepEqual(Object.keys(failed.body.error!).sort(), ['code', 'message', 'trace']);
     assert.equal(failed.body.error?.message, 'pubc.fail failed');
+  });
+
+  test('fcp funnel on publishes the gateway through the serve config; tailscaled strips forged headers; off takes back only its own entries', async () => {
+    const laptop = mesh.node('laptop');
+    const gateway = laptop.services.gateway;
+    gateway.served(gw.url);
+    const client = laptop.node.client;
+    const fqdn = mesh.tailnet.device('laptop').dnsName.replace(/\.$/, '');
+    // Someone else's serve entry on another port, which fcp must keep.
+    const before = await client.getServeConfig();
+    await client.setServeConfig({ TCP: { '8443': { HTTPS: true } }, Web: { [`${fqdn}:8443`]: { Handlers: { '/': { Proxy: 'http://127.0.0.1:3000' } } } } }, before.etag);
+    const off = await gateway.funnelStatus(LOCAL_CONTROL);
+    assert.deepEqual(off, { gateway: gw.url, available: true, endpoints: [] });
+    const on = await gateway.setFunnel(LOCAL_CONTROL, true);
+    assert.deepEqual(on.endpoints, [{ port: 443, url: `https://${fqdn}/`, funnel: true }]);
+    const written = (await client.getServeConfig()).config!;
+    assert.deepEqual(written.AllowFunnel, { [`${fqdn}:443`]: true });
+    assert.equal((written.Web as Record<string, { Handlers: Record<string, { Proxy: string }> }>)[`${fqdn}:8443`]!.Handlers['/']!.Proxy, 'http://127.0.0.1:3000');
+
+    // From the internet, through the emulated Funnel: forged identity headers are deleted by tailscaled.
+    const ingress = mesh.tailnet.ingress('laptop');
+    const base = `http://${ingress.funnel.host}:${ingress.funnel.port}`;
+    const forged = { host: fqdn, 'tailscale-user-login': 'owner@example.com', 'tailscale-funnel-request': '?0', 'x-forwarded-for': mesh.tailnet.device('server').address };
+    const listed = await request(base, 'GET', '/v1/operations', forged);
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    assert.equal(listed.body.caller?.zone, 'z:public');
+    const echo = await request(base, 'POST', '/v1/invoke/pubc/echo', { host: fqdn }, '{"msg":"through funnel"}');
+    assert.equal(echo.status, 200, JSON.stringify(echo.body));
+    const priv = await request(base, 'POST', '/v1/invoke/privc/echo', { host: fqdn }, '{"msg":"x"}');
+    assert.equal(priv.status, 403);
+    // From a tailnet device, through serve: whois of its address makes it a community caller.
+    const tailnet = await request(`http://${ingress.tailnet.host}:${ingress.tailnet.port}`, 'GET', '/v1/operations', { host: fqdn, 'tailscale-funnel-request': '?1' }, undefined, mesh.tailnet.device('desktop').address);
+    assert.equal(tailnet.body.caller?.zone, 'z:community');
+
+    // A concurrent change between read and write is not overwritten.
+    const stale = await client.getServeConfig();
+    // (The ETag is a hash of the config: writing it back unchanged keeps it.)
+    const changed = structuredClone(stale.config!);
+    (changed.Web as Record<string, { Handlers: Record<string, unknown> }>)[`${fqdn}:8443`]!.Handlers['/status'] = { Text: 'ok' };
+    await client.setServeConfig(changed, stale.etag);
+    await assert.rejects(client.setServeConfig(stale.config!, stale.etag), (e: Error & { code?: string }) => e.code === 'TS_SERVE_CONFLICT');
+
+    const closed = await gateway.setFunnel(LOCAL_CONTROL, false);
+    assert.deepEqual(closed.endpoints, []);
+    const after = (await client.getServeConfig()).config!;
+    assert.equal(after.AllowFunnel, undefined);
+    assert.deepEqual(Object.keys(after.Web as object), [`${fqdn}:8443`], 'the other entry is kept');
+    await assert.rejects(request(base, 'GET', '/v1/operations', { host: fqdn }), 'Funnel no longer reaches the gateway');
+  });
+
+  test('without the funnel node attribute, fcp funnel on says what the policy needs', async () => {
+    const desktop = mesh.node('desktop').services.gateway;
+    desktop.served('http://127.0.0.1:1');
+    await assert.rejects(desktop.setFunnel(LOCAL_CONTROL, true), (e: Error & { code?: string }) => e.code === 'FUNNEL_NOT_AVAILABLE' && /"funnel" node attribute/.test(e.message));
+    desktop.served(null);
+    await assert.rejects(desktop.setFunnel(LOCAL_CONTROL, true), (e: Error & { code?: string }) => e.code === 'FUNNEL_NO_GATEWAY');
+    await assert.rejects(mesh.node('laptop').services.gateway.setFunnel(LOCAL_CONTROL, true, 8080), (e: Error & { code?: string }) => e.code === 'FUNNEL_BAD_PORT');
   });
 
   test('an invoke past the gateway deadline is a 504', async () => {
