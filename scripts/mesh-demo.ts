@@ -45,6 +45,7 @@ function sample(text: string, bytes: number): Uint8Array {
 
 type Placement = { id: string; runningOn?: string; leaseSeq: number; stateSeq: number };
 const INBOX_CONNECTOR = fileURLToPath(new URL('./demo-inbox-connector.js', import.meta.url));
+const GUESTBOOK_CONNECTOR = fileURLToPath(new URL('./demo-guestbook-connector.js', import.meta.url));
 const FCP_BIN = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
 
 async function until<T>(ms: number, fn: () => Promise<T | undefined>): Promise<T | undefined> {
@@ -122,6 +123,80 @@ async function hubCalls(mesh: DevMesh, assistant: Client): Promise<boolean> {
   return after?.n === 3 && copies.length === 1 && copies[0] === next;
 }
 
+interface GatewayReply {
+  status: number;
+  body: { error?: { code: string; message: string }; output?: unknown; operations?: Array<{ connector: string; operation: string }>; caller?: { zone: string } };
+}
+
+/** A request from the internet, through the emulated Funnel ingress of `device` (tailscaled adds its headers). */
+async function fromInternet(mesh: DevMesh, device: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<GatewayReply> {
+  const ing = mesh.tailnet.ingress(device);
+  const host = mesh.tailnet.device(device).dnsName.replace(/\.$/, '');
+  const res = await fetch(`http://${ing.funnel.host}:${ing.funnel.port}${path}`, { method, headers: { host, 'content-type': 'application/json', ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  return { status: res.status, body: (await res.json()) as GatewayReply['body'] };
+}
+
+/** Step 17: exposure in the manifest, Funnel on through the serve config, community keys, limits. */
+async function gatewaySection(mesh: DevMesh): Promise<boolean> {
+  const laptop = mesh.device('laptop');
+  const cli = (...args: string[]) => execFileSync(process.execPath, [FCP_BIN, ...args, '--data-dir', laptop.dataDir], { encoding: 'utf8' });
+  const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  const manifest = {
+    id: 'guestbook',
+    version: '1.0.0',
+    command: process.execPath,
+    args: [GUESTBOOK_CONNECTOR],
+    zone: 'z:community',
+    state: { model: 'singleton_writer' },
+    operations: [
+      { name: 'read', risk: 'safe', exposure: 'public' },
+      { name: 'sign', risk: 'risky', exposure: 'community', input_schema: { type: 'object', required: ['name', 'text'], properties: { name: { type: 'string' }, text: { type: 'string' } } } },
+      { name: 'wipe', risk: 'dangerous', exposure: 'community' },
+    ],
+  };
+  await laptop.control.json('/v1/hub/connectors', { method: 'POST', body: json(manifest) });
+  out('   laptop: installs guestbook (zone z:community): read is exposed to the public, sign to community keys, wipe is dangerous');
+  const running = await until(15_000, async () => ((await runners(mesh, 'guestbook')).length === 1 ? true : undefined));
+  const on = cli('funnel', 'on').trim().split('\n');
+  out(`   laptop: fcp funnel on -> ${on.filter((l) => l.startsWith('funnel:')).join('; ')}  (serve config written with If-Match)`);
+  let ok = running === true && on.some((l) => l.startsWith('funnel: on'));
+  // A stranger on the internet, sending forged identity headers tailscaled strips.
+  const listed = await fromInternet(mesh, 'laptop', 'GET', '/v1/operations', { 'tailscale-user-login': 'owner@example.com' });
+  out(`   stranger (forging Tailscale-User-Login): GET /v1/operations -> ${listed.status}, caller ${listed.body.caller?.zone}, operations ${(listed.body.operations ?? []).map((o) => `${o.connector}.${o.operation}`).join(', ') || '(none)'}`);
+  ok &&= listed.body.caller?.zone === 'z:public' && (listed.body.operations ?? []).map((o) => `${o.connector}.${o.operation}`).join() === 'guestbook.read';
+  const signed = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/guestbook/sign', { 'idempotency-key': 'demo-1' }, { name: 'mallory', text: 'hi' });
+  out(`   stranger: sign -> ${signed.status} ${signed.body.error?.message ?? ''}`);
+  const memory = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/memory/search', {}, { query: 'travel' });
+  out(`   stranger: memory.search (a z:private connector) -> ${memory.status} ${memory.body.error?.message ?? 'UNEXPECTED'}`);
+  ok &&= signed.status === 403 && memory.status === 403;
+  const key = cli('funnel', 'key', 'add', 'friend', '--json');
+  const made = JSON.parse(key) as { key: string; info: { id: string } };
+  out(`   laptop: fcp funnel key add friend -> ${made.key.slice(0, 18)}… (shown once; only its SHA-256 is kept)`);
+  const friend = { 'x-fcp-api-key': made.key };
+  const bySign = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/guestbook/sign', { ...friend, 'idempotency-key': 'demo-2' }, { name: 'friend', text: 'lovely site' });
+  const wipe = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/guestbook/wipe', { ...friend, 'idempotency-key': 'demo-3' }, {});
+  const read = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/guestbook/read', {}, {});
+  const entries = (read.body.output as { entries?: Array<{ name: string; via: string }> } | undefined)?.entries ?? [];
+  out(`   friend (community key): sign -> ${bySign.status}; wipe -> ${wipe.status} ${wipe.body.error?.message ?? 'UNEXPECTED'}`);
+  out(`   stranger: read -> ${read.status}, ${entries.map((e) => `${e.name} via ${e.via}`).join('; ') || 'no entries'}`);
+  ok &&= bySign.status === 200 && wipe.status === 403 && entries.length === 1 && entries[0]!.via === 'funnel (z:community)';
+  const burst: number[] = [];
+  for (let i = 0; i < 25; i++) burst.push((await fromInternet(mesh, 'laptop', 'GET', '/v1/operations')).status);
+  const allowed = burst.filter((c) => c === 200).length;
+  out(`   stranger: 25 requests at once -> ${allowed} answered, ${burst.filter((c) => c === 429).length} rate-limited (429; bursts of 20 per address)`);
+  ok &&= allowed < 25 && burst.includes(429);
+  cli('funnel', 'key', 'revoke', 'friend');
+  const revoked = await fromInternet(mesh, 'laptop', 'GET', '/v1/operations', friend);
+  out(`   laptop: fcp funnel key revoke friend -> the friend's next request: ${revoked.status} ${revoked.body.error?.code ?? 'UNEXPECTED'}`);
+  cli('funnel', 'off');
+  const closed = await fromInternet(mesh, 'laptop', 'GET', '/v1/operations').then(
+    (r) => `UNEXPECTED ${r.status}`,
+    () => 'connection refused by Funnel',
+  );
+  out(`   laptop: fcp funnel off -> ${closed}`);
+  return ok && revoked.status === 401 && !closed.startsWith('UNEXPECTED');
+}
+
 const KEEP = process.argv.includes('--keep');
 
 async function main(): Promise<void> {
@@ -130,8 +205,9 @@ async function main(): Promise<void> {
   // Short repair timings so healing is visible within the demo (defaults: 60 s passes, 10 min grace).
   // Hub leases of 1.5 s, so a failover is seen within the demo (default 15 s). Collected copies
   // erased at once, so the space is seen coming back (default: kept 10 min, for puts under way).
-  // Every fcpd also serves its dashboard on a free loopback port (FCP_DASHBOARD_PORT=0).
-  const mesh = await DevMesh.start({ env: { FCP_DASHBOARD_PORT: '0', FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250', FCP_GC_QUARANTINE_MS: '0' } });
+  // Every fcpd also serves its dashboard and its public gateway on free loopback ports
+  // (FCP_DASHBOARD_PORT=0, FCP_GATEWAY_PORT=0).
+  const mesh = await DevMesh.start({ env: { FCP_DASHBOARD_PORT: '0', FCP_GATEWAY_PORT: '0', FCP_REPAIR_INTERVAL_MS: '1000', FCP_REPAIR_GRACE_MS: '1000', FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250', FCP_GC_QUARANTINE_MS: '0' } });
   let failed = false;
   let dashboardUrl = '';
   try {
@@ -442,6 +518,9 @@ async function main(): Promise<void> {
     } finally {
       await scoped.close();
     }
+
+    step(17, 'The public gateway: a guestbook on the internet through Tailscale Funnel, nothing else');
+    if (!(await gatewaySection(mesh))) failed = true;
 
     if (KEEP) {
       out(`\nThe dev mesh keeps running (--keep). Dashboard: ${dashboardUrl}  (working directory ${mesh.dir}); Ctrl-C stops it.`);
