@@ -206,8 +206,12 @@ test('funnel node attribute: absent from Self caps when turned off; tailscaled s
       assert.deepEqual(Object.keys(st.Self.CapMap), st.Self.Capabilities.slice(1));
       return st.Self.Capabilities;
     };
-    assert.ok((await caps('laptop')).includes('funnel'));
-    assert.ok(!(await caps('worklaptop')).includes('funnel'));
+    // What `tailscale funnel` checks first (ipn.CheckFunnelAccess): "https", "funnel", a funnel-ports grant for 443.
+    const ports = 'https://tailscale.com/cap/funnel-ports?ports=443,8443,10000';
+    const laptop = await caps('laptop');
+    assert.ok(laptop.includes('https') && laptop.includes('funnel') && laptop.includes(ports), laptop.join(' '));
+    const work = await caps('worklaptop');
+    assert.ok(work.includes('https') && !work.includes('funnel') && !work.includes(ports), work.join(' '));
 
     const backend = await echoBackend();
     try {

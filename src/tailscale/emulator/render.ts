@@ -16,8 +16,13 @@ const ZERO_NODE_KEY = `nodekey:${'0'.repeat(64)}`;
 const PEER_RELAY = '192.0.2.250:7777';
 /** The first entry of Self.Capabilities (ipn/ipnlocal/local.go updateStatusLocked). */
 const DEPRECATED_CAPS = 'HTTPS://TAILSCALE.COM/s/DEPRECATED-NODE-CAPS#see-https://github.com/tailscale/tailscale/issues/11508';
-/** Node capabilities the control plane grants the emulated devices (values none). */
-const SELF_CAPS = ['https://tailscale.com/cap/file-sharing', 'https://tailscale.com/cap/ssh', 'funnel'];
+/**
+ * Node capabilities the control plane grants the emulated devices (values none). "https" goes with
+ * the CertDomains every device reports; "funnel" and its funnel-ports come together, as control
+ * grants them (both are what ipn.CheckFunnelAccess looks for, after "https").
+ */
+const SELF_CAPS = ['https://tailscale.com/cap/file-sharing', 'https://tailscale.com/cap/ssh', 'https'];
+const FUNNEL_CAPS = ['funnel', 'https://tailscale.com/cap/funnel-ports?ports=443,8443,10000'];
 /** ipn.State numbers as sent in Notify.State. */
 export const STATE_NUMBER = { NoState: 0, InUseOtherUser: 1, NeedsLogin: 2, NeedsMachineAuth: 3, Stopped: 4, Starting: 5, Running: 6 } as const;
 export type BackendStateName = keyof typeof STATE_NUMBER;
@@ -201,9 +206,9 @@ function selfStatus(state: TailnetState, viewer: NodeState, haveNetmap: boolean)
   return ps;
 }
 
-/** Without the "funnel" node attribute the node simply lacks that cap (tailcfg NodeAttrFunnel). */
+/** Without the "funnel" node attribute the node lacks it and its funnel-ports (tailcfg NodeAttrFunnel). */
 function selfCaps(node: NodeState): string[] {
-  return SELF_CAPS.filter((c) => c !== 'funnel' || node.funnel);
+  return node.funnel ? [...SELF_CAPS, ...FUNNEL_CAPS] : [...SELF_CAPS];
 }
 
 function peerApiPort(node: NodeState): number {
