@@ -3,7 +3,8 @@
 // own loopback address (127.77.0.1-5), with its own LMDB store, talking real TCP to the others.
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,6 +15,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { decodeSign1, sigStructure1 } from '../src/crypto/index.js';
 import { ControlError } from '../src/daemon/index.js';
 
+const execFileAsync = promisify(execFile);
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const step = (n: number, title: string) => out(`\n${n}. ${title}`);
 const short = (id: string) => `${id.slice(0, 12)}…`;
@@ -139,7 +141,8 @@ async function fromInternet(mesh: DevMesh, device: string, method: string, path:
 /** Step 17: exposure in the manifest, Funnel on through the serve config, community keys, limits. */
 async function gatewaySection(mesh: DevMesh): Promise<boolean> {
   const laptop = mesh.device('laptop');
-  const cli = (...args: string[]) => execFileSync(process.execPath, [FCP_BIN, ...args, '--data-dir', laptop.dataDir], { encoding: 'utf8' });
+  // Not execFileSync: the emulated tailscaled lives in this process and must keep answering.
+  const cli = async (...args: string[]) => (await execFileAsync(process.execPath, [FCP_BIN, ...args, '--data-dir', laptop.dataDir], { encoding: 'utf8' })).stdout;
   const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const manifest = {
     id: 'guestbook',
@@ -157,7 +160,7 @@ async function gatewaySection(mesh: DevMesh): Promise<boolean> {
   await laptop.control.json('/v1/hub/connectors', { method: 'POST', body: json(manifest) });
   out('   laptop: installs guestbook (zone z:community): read is exposed to the public, sign to community keys, wipe is dangerous');
   const running = await until(15_000, async () => ((await runners(mesh, 'guestbook')).length === 1 ? true : undefined));
-  const on = cli('funnel', 'on').trim().split('\n');
+  const on = (await cli('funnel', 'on')).trim().split('\n');
   out(`   laptop: fcp funnel on -> ${on.filter((l) => l.startsWith('funnel:')).join('; ')}  (serve config written with If-Match)`);
   let ok = running === true && on.some((l) => l.startsWith('funnel: on'));
   // A stranger on the internet, sending forged identity headers tailscaled strips.
@@ -169,7 +172,7 @@ async function gatewaySection(mesh: DevMesh): Promise<boolean> {
   const memory = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/memory/search', {}, { query: 'travel' });
   out(`   stranger: memory.search (a z:private connector) -> ${memory.status} ${memory.body.error?.message ?? 'UNEXPECTED'}`);
   ok &&= signed.status === 403 && memory.status === 403;
-  const key = cli('funnel', 'key', 'add', 'friend', '--json');
+  const key = await cli('funnel', 'key', 'add', 'friend', '--json');
   const made = JSON.parse(key) as { key: string; info: { id: string } };
   out(`   laptop: fcp funnel key add friend -> ${made.key.slice(0, 18)}… (shown once; only its SHA-256 is kept)`);
   const friend = { 'x-fcp-api-key': made.key };
@@ -183,12 +186,12 @@ async function gatewaySection(mesh: DevMesh): Promise<boolean> {
   const burst: number[] = [];
   for (let i = 0; i < 25; i++) burst.push((await fromInternet(mesh, 'laptop', 'GET', '/v1/operations')).status);
   const allowed = burst.filter((c) => c === 200).length;
-  out(`   stranger: 25 requests at once -> ${allowed} answered, ${burst.filter((c) => c === 429).length} rate-limited (429; bursts of 20 per address)`);
+  out(`   stranger: 25 requests in a row -> ${allowed} answered, ${burst.filter((c) => c === 429).length} rate-limited (429; bursts of 20 per address)`);
   ok &&= allowed < 25 && burst.includes(429);
-  cli('funnel', 'key', 'revoke', 'friend');
+  await cli('funnel', 'key', 'revoke', 'friend');
   const revoked = await fromInternet(mesh, 'laptop', 'GET', '/v1/operations', friend);
   out(`   laptop: fcp funnel key revoke friend -> the friend's next request: ${revoked.status} ${revoked.body.error?.code ?? 'UNEXPECTED'}`);
-  cli('funnel', 'off');
+  await cli('funnel', 'off');
   const closed = await fromInternet(mesh, 'laptop', 'GET', '/v1/operations').then(
     (r) => `UNEXPECTED ${r.status}`,
     () => 'connection refused by Funnel',
@@ -533,7 +536,7 @@ async function main(): Promise<void> {
     await mesh.stop();
   }
   if (dashboardUrl) out(`\nThe dashboard was served at ${dashboardUrl} during the run (npm run demo -- --keep leaves it up).`);
-  out(failed ? '\nDemo FAILED: see the lines above.' : '\nDone: every file came back byte-identical, zones held, the secret never touched disk, the mesh healed, deleted files freed their space, the assistant used its tools on other devices; nothing left running.');
+  out(failed ? '\nDemo FAILED: see the lines above.' : '\nDone: every file came back byte-identical, zones held, the secret never touched disk, the mesh healed, deleted files freed their space, the assistant used its tools on other devices, the public saw only what was exposed to it; nothing left running.');
   if (failed) process.exitCode = 1;
 }
 
