@@ -312,6 +312,7 @@ export class SovereignMesh {
       },
     });
     let mesh: SovereignMesh | null = null;
+    const tokenService = new TokenService({ authz, owner: authority, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir, audit: recorder });
     const services: MeshServices = {
       hubMesh,
       objects,
@@ -323,9 +324,16 @@ export class SovereignMesh {
       names: new NamesService(node, authz, content, config.names ?? {}),
       hub,
       lifecycle: new LifecycleService(node, authz),
-      tokens: new TokenService({ authz, owner: authority, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir, audit: recorder }),
+      tokens: tokenService,
       revocations,
-      dashboard: new DashboardService({ node, authz, listSecrets: () => secretsCore.list(), recorder, hub: hubMesh }),
+      dashboard: new DashboardService({
+        node,
+        authz,
+        listSecrets: () => secretsCore.list(),
+        recorder,
+        hub: hubMesh,
+        tokens: { records: () => tokenService.records(), isRevoked: (id) => revocations!.isRevoked('token', id), revokeFor: (by, ids, reason) => revocations!.revokeFor(by, ids, reason) },
+      }),
       owner,
       gateway: new GatewayService({
         authz,

@@ -61,6 +61,31 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown): voi
   res.end(text);
 }
 
+/** A JSON object body of at most 4 KiB (the dashboard's own requests are tiny). */
+function readSmallJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      text += c;
+      if (text.length > 4096) {
+        req.removeAllListeners('data');
+        reject(new DashboardError('DASHBOARD_BAD_REQUEST', 'the request body is too large'));
+      }
+    });
+    req.on('end', () => {
+      try {
+        const v = JSON.parse(text) as unknown;
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+        resolve(v as Record<string, unknown>);
+      } catch {
+        reject(new DashboardError('DASHBOARD_BAD_REQUEST', 'the request body is not a JSON object'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
 function page(csrf: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -144,6 +169,12 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       req.resume();
       const result = url.pathname === '/api/repair' ? await o.service.repair(viewer) : await o.service.scrub(viewer);
       return writeJson(res, 200, result);
+    }
+    if (method === 'POST' && url.pathname === '/api/tokens/revoke') {
+      checkStateChange(req.headers, secret, viewerKey(viewer));
+      const body = await readSmallJson(req);
+      if (typeof body.id !== 'string' || !/^[0-9a-f]{32}$/.test(body.id)) throw new DashboardError('DASHBOARD_BAD_REQUEST', 'id must be a 32-hex token id');
+      return writeJson(res, 200, await o.service.revokeToken(viewer, body.id));
     }
     throw new DashboardError('DASHBOARD_NOT_FOUND', `no such dashboard endpoint: ${method} ${url.pathname}`);
   };

@@ -7,6 +7,9 @@ import { NODE, type Authorizer, type Principal } from '../authz/index.js';
 import type { AuditRecorder, VerifyReport } from '../audit/index.js';
 import { inspectObject, type MeshNode, type ObjectHealth, type RepairOutcome, type RepairStats } from '../mesh/index.js';
 import type { SecretListing } from '../secrets/index.js';
+import { FcpError } from '../errors/index.js';
+
+export class DashboardServiceError extends FcpError {}
 
 /** Objects shown with their placement map: the newest this many (each costs a `have` per holder). */
 const MAX_OBJECTS = 24;
@@ -36,7 +39,7 @@ export interface DashboardDevice {
 
 export interface DashboardActivity {
   at: number;
-  kind: 'repair' | 'scrub';
+  kind: 'repair' | 'scrub' | 'revoke';
   by: string;
   state: 'running' | 'done' | 'failed';
   summary: string;
@@ -53,6 +56,8 @@ export interface DashboardSnapshot {
   secrets: Array<Pick<SecretListing, 'name' | 'zone' | 'k' | 'n' | 'version' | 'holders' | 'available'>>;
   connectors: Array<{ id: string; zone: string; runningOn?: string; preferred?: string; leaseSeq: number; healthy: boolean }>;
   invokes: Array<{ at: number; principal: string; subject?: string; allow?: boolean }>;
+  /** Capability tokens minted on this device (never their bytes), and whether each is revoked. */
+  tokens: Array<{ id: string; name: string; connector: string; ops: string[]; expires: number; revoked: boolean }>;
   audit: { recent: Array<{ at: number; zone: string; kind: string; principal: string; action?: string; allow?: boolean; reason?: string }>; verified: { at: number; ok: boolean; logs: Array<{ origin: string; entries: number; problems: number }> } | null };
   /** What this viewer may do. */
   viewer: { name: string; owner: boolean };
@@ -68,6 +73,12 @@ export interface DashboardDeps {
   hub: {
     placements(): Array<{ id: string; zone: string; preferred?: string; runningOn?: string; leaseSeq: number }>;
     deviceListing(): Array<{ hostName: string; profile?: unknown; runs: string[] }>;
+  };
+  /** Tokens minted here, and their revocation (the owner key signs it). */
+  tokens?: {
+    records(): Promise<Array<{ id: string; name: string; connector: string; ops: string[]; expires: number }>>;
+    isRevoked(id: string): boolean;
+    revokeFor(by: string, ids: string[], reason: string): Promise<{ seq: number; told: string[]; notReached: string[] }>;
   };
 }
 
@@ -109,6 +120,18 @@ export class DashboardService {
   }
 
   /** A scrub step over up to `symbols` stored symbols (owners only). */
+  /** Revokes a token minted on this device: owners only, signed by the owner key, spread at once. */
+  async revokeToken(p: Principal, id: string): Promise<{ seq: number; told: string[]; notReached: string[] }> {
+    this.d.authz.authorize(p, 'dashboard.revoke-token', NODE, id);
+    const tokens = this.d.tokens;
+    if (!tokens) throw new DashboardServiceError('DASHBOARD_BAD_REQUEST', 'this device mints no tokens');
+    if (!(await tokens.records()).some((t) => t.id === id)) throw new DashboardServiceError('DASHBOARD_NOT_FOUND', `no token ${id.slice(0, 12)} was minted on this device`);
+    return this.track('revoke', p, async () => {
+      const result = await tokens.revokeFor(`dashboard viewer ${viewerName(p)}`, [id], 'revoked from the dashboard');
+      return { result, summary: `token ${id.slice(0, 12)} revoked (revocation ${result.seq}); told ${result.told.join(', ') || 'no other device'}` };
+    });
+  }
+
   async scrub(p: Principal, symbols = 100_000): Promise<{ corrupt: number; stats: RepairStats }> {
     this.d.authz.authorize(p, 'dashboard.scrub', NODE);
     return this.track('scrub', p, async () => {
@@ -140,7 +163,7 @@ export class DashboardService {
 
   private async snapshot(viewer: DashboardSnapshot['viewer']): Promise<DashboardSnapshot> {
     const { node } = this.d;
-    const [status, objects, secrets] = await Promise.all([node.status(), this.objects(), this.d.listSecrets().catch(() => [])]);
+    const [status, objects, secrets, tokens] = await Promise.all([node.status(), this.objects(), this.d.listSecrets().catch(() => []), this.d.tokens?.records().catch(() => []) ?? []]);
     const listing = new Map(this.d.hub.deviceListing().map((l) => [l.hostName, l]));
     const self = node.self;
     type Peer = { hostName: string; address: string; online: boolean; member: boolean; path: string; latencyMs: number | null; zones: string[] };
@@ -163,6 +186,7 @@ export class DashboardService {
       activity: this.activity.map((a) => ({ ...a })),
       secrets: secrets.map((s) => ({ name: s.name, zone: s.zone, k: s.k, n: s.n, version: s.version, holders: s.holders, available: s.available })),
       connectors: this.d.hub.placements().map((c) => ({ id: c.id, zone: c.zone, leaseSeq: c.leaseSeq, ...(c.runningOn ? { runningOn: c.runningOn } : {}), ...(c.preferred ? { preferred: c.preferred } : {}), healthy: c.runningOn !== undefined && live.has(c.runningOn) })),
+      tokens: tokens.map((t) => ({ id: t.id, name: t.name, connector: t.connector, ops: t.ops, expires: t.expires, revoked: this.d.tokens?.isRevoked(t.id) ?? false })),
       invokes: recent
         .filter((e) => e.event.action === 'hub.invoke')
         .slice(-RECENT_INVOKES)

@@ -104,6 +104,14 @@ export class RevocationService {
   /** `fcp token revoke`: an owner-signed event (k owner devices sign it), kept here and sent to every online member. */
   async revoke(p: Principal, tokenIds: string[], reason: string): Promise<RevokeResult> {
     this.d.authz.authorize(p, 'token.revoke', NODE, tokenIds.join(','));
+    return this.revokeFor(describePrincipal(p), tokenIds, reason);
+  }
+
+  /**
+   * The revocation itself, for a caller another front door has authorized (the dashboard's
+   * `dashboard.revoke-token`); `by` names them in the audit log.
+   */
+  async revokeFor(by: string, tokenIds: string[], reason: string): Promise<RevokeResult> {
     if (tokenIds.length === 0 || !tokenIds.every((t) => /^[0-9a-f]{32}$/.test(t))) throw new RevocationError('REVOCATION_BAD_EVENT', 'name tokens by their 32-hex id (fcp token ls)');
     const list = await this.chain();
     if (!list) throw new RevocationError('REVOCATION_BAD_EVENT', 'there is no owner key yet, so nothing was granted and nothing can be revoked');
@@ -115,7 +123,7 @@ export class RevocationService {
     const peers = this.d.peers.online();
     const sent = await Promise.allSettled(peers.map((x) => this.d.peers.call(x.stableId, { t: 'revocation_put', events: [event] }, this.d.requestTimeoutMs ?? 5_000)));
     this.d.log.info({ seq: list.head.seq, ids: tokenIds }, 'tokens revoked');
-    for (const id of tokenIds) this.d.audit?.tokenRevoked({ zone: 'device', principal: describePrincipal(p), tokenId: id, seq: list.head.seq });
+    for (const id of tokenIds) this.d.audit?.tokenRevoked({ zone: 'device', principal: by, tokenId: id, seq: list.head.seq });
     return { seq: list.head.seq, ids: tokenIds, told: peers.filter((_, i) => sent[i]!.status === 'fulfilled').map((x) => x.hostName), notReached: peers.filter((_, i) => sent[i]!.status === 'rejected').map((x) => x.hostName) };
   }
 

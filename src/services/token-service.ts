@@ -80,6 +80,11 @@ export class TokenService {
     return this.load();
   }
 
+  /** The tokens minted here (ids, audiences, expiry: never a token's bytes), for a view another front door authorized (the dashboard). */
+  records(): Promise<ListedToken[]> {
+    return this.load();
+  }
+
   private async load(): Promise<ListedToken[]> {
     try {
       return JSON.parse(await readFile(join(this.d.dataDir, LIST_FILE), 'utf8')) as ListedToken[];

@@ -9,6 +9,7 @@ import http from 'node:http';
 import { existsSync } from 'node:fs';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { DevMesh, fiveDevicesOn } from '../../src/devnet/index.js';
+import { LocalApiClient } from '../../src/tailscale/index.js';
 
 const SUBNET = 120;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -20,16 +21,16 @@ let mesh: DevMesh;
 let browser: Browser;
 let url: string;
 
-function raw(method: string, target: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function raw(method: string, target: string, headers: Record<string, string>, from?: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(target, { method, headers }, (res) => {
+    const req = http.request(target, { method, headers, agent: false, ...(from ? { localAddress: from } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -45,7 +46,8 @@ async function csrfFor(forwardedFor: string): Promise<string> {
 
 before(async () => {
   if (!CHROMIUM) throw new Error('no Chromium found at /usr/bin/chromium: install it with `apt-get install -y chromium` (as .ci/run does) or set CHROMIUM_PATH');
-  mesh = await DevMesh.start({ description: fiveDevicesOn(SUBNET), env: { FCP_DASHBOARD_PORT: '0' } });
+  // The owner key exists (FROST 2-of-2 over laptop and server), so tokens can be minted and revoked.
+  mesh = await DevMesh.start({ description: fiveDevicesOn(SUBNET), env: { FCP_DASHBOARD_PORT: '0' }, ownerInit: { on: 'laptop', threshold: 2 } });
   url = mesh.dashboardUrl('laptop');
   await mesh.put('laptop', new TextEncoder().encode('a note for the placement map '.repeat(2000)), 'z:private');
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -130,4 +132,50 @@ test('Funnel requests, foreign Host names, unidentified and non-owner viewers ar
   // A browser on the device itself (not forwarded by serve) is the device's own user.
   const local = JSON.parse((await raw('GET', `${url}api/snapshot`, {})).body) as { viewer: { name: string; owner: boolean } };
   assert.deepEqual(local.viewer, { name: 'laptop', owner: true });
+});
+
+test('an owner revokes a token from the page; the revocation reaches the other devices; a non-owner may not', async () => {
+  const body = Buffer.from(JSON.stringify({ connector: '*', ops: ['*'], ttlSeconds: 600, name: 'assistant' }));
+  const minted = await mesh.device('laptop').control.json<{ id: string }>('/v1/tokens', { method: 'POST', body, contentLength: body.length });
+  const page = await browser.newPage();
+  await page.setExtraHTTPHeaders({ 'x-forwarded-for': SERVER });
+  await page.goto(url);
+  const row = `tr[data-token="${minted.id}"]`;
+  await page.waitForSelector(`${row}[data-token-state="valid"]`, { timeout: 20_000 });
+  // A work device sees the token but may not revoke it.
+  const csrf = await csrfFor(WORKLAPTOP);
+  const refused = await raw('POST', `${url}api/tokens/revoke`, { 'x-forwarded-for': WORKLAPTOP, origin: url.replace(/\/$/, ''), 'x-fcp-csrf': csrf, 'content-type': 'application/json' }, undefined, JSON.stringify({ id: minted.id }));
+  assert.equal(refused.status, 403, refused.body);
+  assert.equal(codeOf(refused.body), 'AUTHZ_DENIED');
+  await page.click(`${row} button.revoke`);
+  await page.waitForSelector(`${row}[data-token-state="revoked"]`, { timeout: 20_000 });
+  await page.waitForSelector('li[data-activity="revoke"][data-activity-state="done"]', { timeout: 10_000 });
+  const head = await mesh.device('server').control.json<{ seq: number }>('/v1/revocations');
+  assert.ok(head.seq >= 1, 'the server learnt the revocation');
+  await page.close();
+});
+
+test('through tailscale serve (the emulated ingress): a tailnet device is named by whois; over Funnel the dashboard refuses', async () => {
+  const client = new LocalApiClient({ socketPath: mesh.tailnet.device('laptop').socketPath });
+  const fqdn = mesh.tailnet.device('laptop').dnsName.replace(/\.$/, '');
+  const { etag } = await client.getServeConfig();
+  const served = { TCP: { '443': { HTTPS: true } }, Web: { [`${fqdn}:443`]: { Handlers: { '/': { Proxy: url.replace(/\/$/, '') } } } } };
+  await client.setServeConfig(served, etag);
+  const ingress = mesh.tailnet.ingress('laptop');
+  const viaServe = `http://${ingress.tailnet.host}:${ingress.tailnet.port}`;
+  // The work laptop's browser, with a forged login that tailscaled deletes (tagged devices get none).
+  const snap = await raw('GET', `${viaServe}/api/snapshot`, { host: fqdn, 'tailscale-user-login': 'alice@example.com' }, WORKLAPTOP);
+  assert.equal(snap.status, 200, snap.body);
+  assert.deepEqual((JSON.parse(snap.body) as { viewer: unknown }).viewer, { name: 'worklaptop', owner: false });
+  const page = await raw('GET', `${viaServe}/`, { host: fqdn }, SERVER);
+  assert.equal(page.status, 200);
+  assert.match(page.body, /name="fcp-csrf"/);
+  // Someone opened Funnel on it by mistake: every request that comes through Funnel is refused.
+  const now = await client.getServeConfig();
+  await client.setServeConfig({ ...served, AllowFunnel: { [`${fqdn}:443`]: true } }, now.etag);
+  const viaFunnel = await raw('GET', `http://${ingress.funnel.host}:${ingress.funnel.port}/api/snapshot`, { host: fqdn });
+  assert.equal(viaFunnel.status, 403);
+  assert.equal(codeOf(viaFunnel.body), 'DASHBOARD_FUNNEL_REFUSED');
+  const last = await client.getServeConfig();
+  await client.setServeConfig({}, last.etag);
 });

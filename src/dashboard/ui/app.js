@@ -120,11 +120,11 @@ function Objects({ snap }) {
   </section>`;
 }
 
-async function post(path) {
-  const res = await fetch(path, { method: 'POST', headers: { 'x-fcp-csrf': csrf } });
-  const body = await res.json();
-  if (!res.ok) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
-  return body;
+async function post(path, body) {
+  const res = await fetch(path, { method: 'POST', headers: { 'x-fcp-csrf': csrf, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const answer = await res.json();
+  if (!res.ok) throw new Error(answer.error?.message ?? `HTTP ${res.status}`);
+  return answer;
 }
 
 function Repair({ snap }) {
@@ -165,6 +165,34 @@ function Secrets({ secrets }) {
       ? html`<p class="dim">No secrets.</p>`
       : html`<table><thead><tr><th>name</th><th>zone</th><th>k-of-n</th><th>shares online</th></tr></thead><tbody>
       ${secrets.map((s) => html`<tr data-secret=${s.name}><td>${s.name}</td><td><${Badge} kind="zone">${s.zone}<//></td><td>${s.k} of ${s.n}</td><td><${Badge} kind=${s.available >= s.k ? 'online' : 'offline'}>${s.available} / ${s.n}<//></td></tr>`)}
+    </tbody></table>`}
+  </section>`;
+}
+
+function Tokens({ snap }) {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(null);
+  const revoke = (id) => async () => {
+    setBusy(id);
+    setError(null);
+    try {
+      await post('/api/tokens/revoke', { id });
+    } catch (e) {
+      setError(e.message);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const now = Date.now() / 1000;
+  return html`<section class="card">
+    <h2>Capability tokens <span class="dim">minted on ${snap.self.hostName}</span></h2>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${snap.tokens.length === 0
+      ? html`<p class="dim">No tokens minted here.</p>`
+      : html`<table><thead><tr><th>token</th><th>for</th><th>grants</th><th>state</th>${snap.viewer.owner ? html`<th></th>` : ''}</tr></thead><tbody>
+      ${snap.tokens.map((t) => html`<tr data-token=${t.id} data-token-state=${t.revoked ? 'revoked' : t.expires < now ? 'expired' : 'valid'}><td>${t.id.slice(0, 12)}</td><td>${t.name}</td><td>${t.connector} ${t.ops.join(',')}</td>
+        <td><${Badge} kind=${t.revoked || t.expires < now ? 'offline' : 'online'}>${t.revoked ? 'revoked' : t.expires < now ? 'expired' : 'valid'}<//></td>
+        ${snap.viewer.owner ? html`<td>${t.revoked || t.expires < now ? '' : html`<button class="revoke" disabled=${busy !== null} onClick=${revoke(t.id)}>${busy === t.id ? 'Revoking…' : 'Revoke'}</button>`}</td>` : ''}</tr>`)}
     </tbody></table>`}
   </section>`;
 }
@@ -222,6 +250,7 @@ function App() {
       <${Repair} snap=${snap} />
       <${Secrets} secrets=${snap.secrets} />
       <${Connectors} snap=${snap} />
+      <${Tokens} snap=${snap} />
       <${Audit} audit=${snap.audit} />
     </main>`;
 }
