@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs every compiled test file under dist/test with Node's own test runner.
 // Optional arguments filter test files by substring: `node scripts/run-tests.mjs raptorq`.
-// Files run two at a time (FCP_TEST_CONCURRENCY): most wait on daemons and sockets, not the CPU,
-// and every file binds its own loopback subnet, so they do not collide.
+// Files run one at a time (FCP_TEST_CONCURRENCY to change it; every file binds its own loopback
+// subnet, so they would not collide): on two cores a whole run takes as long at 1 as at 2 or 3
+// (the daemons are CPU-bound), and files running side by side starve each other's timing.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,5 +26,5 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${process.env.FCP_TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${process.env.FCP_TEST_CONCURRENCY ?? 1}`, '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -10,6 +10,16 @@ import { LOCAL_CONTROL, mintRoot, type OwnerAuthority } from '../../src/authz/in
 import { fiveDevicesOn } from '../../src/devnet/index.js';
 import { isLoopback, RateLimiter, startGatewayServer, type GatewayServer } from '../../src/gateway/index.js';
 import { InProcessMesh } from '../mesh/in-process.js';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startControlServer } from '../../src/daemon/control-server.js';
+
+const FCP_BIN = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
+const fcp = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [FCP_BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+  );
 import { testManifest } from '../hub/helpers.js';
 
 const ownerSeed = new Uint8Array(randomBytes(32));
@@ -255,6 +265,41 @@ describe('the public gateway', () => {
     desktop.served(null);
     await assert.rejects(desktop.setFunnel(LOCAL_CONTROL, true), (e: Error & { code?: string }) => e.code === 'FUNNEL_NO_GATEWAY');
     await assert.rejects(mesh.node('laptop').services.gateway.setFunnel(LOCAL_CONTROL, true, 8080), (e: Error & { code?: string }) => e.code === 'FUNNEL_BAD_PORT');
+  });
+
+  test('fcp funnel and fcp funnel key through the control socket: JSON, text, and errors with their exit codes', async () => {
+    const dataDir = join(mesh.dir, 'laptop');
+    const control = await startControlServer(mesh.node('laptop').services, join(dataDir, 'fcpd.sock'));
+    try {
+      mesh.node('laptop').services.gateway.served(gw.url);
+      const status = await fcp(['funnel', 'status', '--json', '--data-dir', dataDir]);
+      assert.equal(status.code, 0, status.stderr);
+      assert.equal((JSON.parse(status.stdout) as { gateway: string }).gateway, gw.url);
+      const on = await fcp(['funnel', 'on', '--data-dir', dataDir]);
+      assert.equal(on.code, 0, on.stderr);
+      assert.match(on.stdout, /funnel: on at https:\/\/laptop\.[^ ]+\/ \(port 443\)/);
+      const added = await fcp(['funnel', 'key', 'add', 'bob', '--data-dir', dataDir]);
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stdout, /fcpk_[0-9a-f]{12}_/);
+      const twice = await fcp(['funnel', 'key', 'add', 'bob', '--data-dir', dataDir]);
+      assert.equal(twice.code, 5, 'a second live key of one name is a conflict');
+      assert.match(twice.stderr, /GATEWAY_KEY_EXISTS/);
+      const badName = await fcp(['funnel', 'key', 'add', '../x', '--json', '--data-dir', dataDir]);
+      assert.equal(badName.code, 2);
+      assert.equal((JSON.parse(badName.stderr) as { error: { code: string } }).error.code, 'GATEWAY_BAD_KEY_NAME');
+      assert.match((await fcp(['funnel', 'key', 'ls', '--data-dir', dataDir])).stdout, /bob/);
+      assert.equal((await fcp(['funnel', 'key', 'revoke', 'bob', '--data-dir', dataDir])).code, 0);
+      const gone = await fcp(['funnel', 'key', 'revoke', 'bob', '--data-dir', dataDir]);
+      assert.equal(gone.code, 4);
+      const badPort = await fcp(['funnel', 'on', '--port', '8080', '--data-dir', dataDir]);
+      assert.equal(badPort.code, 2);
+      assert.match(badPort.stderr, /FUNNEL_BAD_PORT/);
+      const off = await fcp(['funnel', 'off', '--data-dir', dataDir]);
+      assert.equal(off.code, 0, off.stderr);
+      assert.match(off.stdout, /funnel: off/);
+    } finally {
+      await new Promise<void>((r) => control.close(() => r()));
+    }
   });
 
   test('an invoke past the gateway deadline is a 504', async () => {
