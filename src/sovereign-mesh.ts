@@ -312,6 +312,7 @@ export class SovereignMesh {
       },
     });
     let mesh: SovereignMesh | null = null;
+    const names = new NamesService(node, authz, content, config.names ?? {});
     const tokenService = new TokenService({ authz, owner: authority, nodeSeed: node.keyring.node.signingSecretKey, dataDir: config.dataDir, audit: recorder });
     const services: MeshServices = {
       hubMesh,
@@ -321,7 +322,7 @@ export class SovereignMesh {
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz, () => mesh?.catchUpSoon(), auditSink),
       audit: new AuditService({ recorder, authz, witness, zones: node.zones, witnessesOf, call, ...(archive ? { archive } : {}) }),
-      names: new NamesService(node, authz, content, config.names ?? {}),
+      names,
       hub,
       lifecycle: new LifecycleService(node, authz),
       tokens: tokenService,
@@ -332,6 +333,8 @@ export class SovereignMesh {
         listSecrets: () => secretsCore.list(),
         recorder,
         hub: hubMesh,
+        // Read as this device once the dashboard authorized the viewer for the zone (dashboard.names).
+        listNames: async (zone) => (await names.list(LOCAL_LIBRARY, '', { zone, recursive: true })).entries.map((e) => ({ path: e.path, kind: e.kind, size: e.size, mtime: e.mtime, by: e.by })),
         tokens: { records: () => tokenService.records(), isRevoked: (id) => revocations!.isRevoked('token', id), revokeFor: (by, ids, reason) => revocations!.revokeFor(by, ids, reason) },
       }),
       owner,

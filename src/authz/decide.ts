@@ -61,6 +61,10 @@ export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionC
     if (p.login === null && p.device === null) return deny('unidentified', 'the dashboard viewer is not identified by tailscale serve');
     if (p.login === null && p.device !== null && p.device.zones.length === 0) return deny('no-zone', `${p.device.hostName} has no fcp zone`);
     if (changesState(action) && !p.owner) return deny('not-owner', `${action} is for the owner's login or an owner device, not ${p.login ?? p.device!.hostName}`);
+    if (access === 'none' || p.owner) return ALLOW;
+    // A zone's contents (its names): only a viewer whose device may read the zone.
+    if (r.kind !== 'zone') return deny('needs-zone', `${action} needs a zone`);
+    if (!p.device || !mayHold(p.device.zones, r.zone)) return deny('caller-zone', `${p.login ?? p.device?.hostName ?? 'this viewer'} may not see ${r.zone.id} names`);
     return ALLOW;
   }
   if (isDashboardAction(action)) return deny('not-a-dashboard-action', `${action} is asked by dashboard viewers only`);

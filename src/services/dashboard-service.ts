@@ -3,7 +3,7 @@
 // new decision, so a page left open does not fill the audit log); repair and scrub are
 // owner-only actions, each authorized. Secrets appear by name, k-of-n and shares online: never
 // a value.
-import { NODE, type Authorizer, type Principal } from '../authz/index.js';
+import { NODE, inZone, type Authorizer, type Principal } from '../authz/index.js';
 import type { AuditRecorder, VerifyReport } from '../audit/index.js';
 import { inspectObject, type MeshNode, type ObjectHealth, type RepairOutcome, type RepairStats } from '../mesh/index.js';
 import type { SecretListing } from '../secrets/index.js';
@@ -19,6 +19,7 @@ const VERIFY_EVERY_MS = 10_000;
 const RECENT_AUDIT = 25;
 const RECENT_INVOKES = 10;
 const ACTIVITY_KEPT = 20;
+const MAX_NAMES = 40;
 
 type NodeParts = Pick<MeshNode, 'status' | 'store' | 'zones' | 'eligibility' | 'marks' | 'repair' | 'self'>;
 
@@ -56,6 +57,8 @@ export interface DashboardSnapshot {
   secrets: Array<Pick<SecretListing, 'name' | 'zone' | 'k' | 'n' | 'version' | 'holders' | 'available'>>;
   connectors: Array<{ id: string; zone: string; runningOn?: string; preferred?: string; leaseSeq: number; healthy: boolean }>;
   invokes: Array<{ at: number; principal: string; subject?: string; allow?: boolean }>;
+  /** Names per zone the viewer may read (the first MAX_NAMES of each, in path order). */
+  names: Array<{ zone: string; total: number; entries: Array<{ path: string; kind: 'file' | 'dir'; size: number; mtime: number; by: string }> }>;
   /** Capability tokens minted on this device (never their bytes), and whether each is revoked. */
   tokens: Array<{ id: string; name: string; connector: string; ops: string[]; expires: number; revoked: boolean }>;
   audit: { recent: Array<{ at: number; zone: string; kind: string; principal: string; action?: string; allow?: boolean; reason?: string }>; verified: { at: number; ok: boolean; logs: Array<{ origin: string; entries: number; problems: number }> } | null };
@@ -74,6 +77,8 @@ export interface DashboardDeps {
     placements(): Array<{ id: string; zone: string; preferred?: string; runningOn?: string; leaseSeq: number }>;
     deviceListing(): Array<{ hostName: string; profile?: unknown; runs: string[] }>;
   };
+  /** The names kept in a zone (this device's view of its namespace), for zones the viewer may read. */
+  listNames?: (zone: string) => Promise<Array<{ path: string; kind: 'file' | 'dir'; size: number; mtime: number; by: string }>>;
   /** Tokens minted here, and their revocation (the owner key signs it). */
   tokens?: {
     records(): Promise<Array<{ id: string; name: string; connector: string; ops: string[]; expires: number }>>;
@@ -98,7 +103,9 @@ export class DashboardService {
   open(p: Principal): DashboardView {
     this.d.authz.authorize(p, 'dashboard.view', NODE);
     const viewer = { name: viewerName(p), owner: p.kind === 'viewer' ? p.owner : p.kind === 'local' };
-    return { snapshot: () => this.snapshot(viewer) };
+    // Which zones' names this viewer sees: decided once, when the view opens.
+    const nameZones = this.d.listNames ? this.d.node.zones.all().filter((z) => this.d.authz.check(p, 'dashboard.names', inZone(z)).allow).map((z) => z.id) : [];
+    return { snapshot: () => this.snapshot(viewer, nameZones) };
   }
 
   /** Called whenever the dashboard's own activity changes (a repair starts or ends). */
@@ -161,9 +168,9 @@ export class DashboardService {
     for (const fn of this.listeners) fn();
   }
 
-  private async snapshot(viewer: DashboardSnapshot['viewer']): Promise<DashboardSnapshot> {
+  private async snapshot(viewer: DashboardSnapshot['viewer'], nameZones: string[]): Promise<DashboardSnapshot> {
     const { node } = this.d;
-    const [status, objects, secrets, tokens] = await Promise.all([node.status(), this.objects(), this.d.listSecrets().catch(() => []), this.d.tokens?.records().catch(() => []) ?? []]);
+    const [status, objects, secrets, tokens, names] = await Promise.all([node.status(), this.objects(), this.d.listSecrets().catch(() => []), this.d.tokens?.records().catch(() => []) ?? [], this.names(nameZones)]);
     const listing = new Map(this.d.hub.deviceListing().map((l) => [l.hostName, l]));
     const self = node.self;
     type Peer = { hostName: string; address: string; online: boolean; member: boolean; path: string; latencyMs: number | null; zones: string[] };
@@ -186,6 +193,7 @@ export class DashboardService {
       activity: this.activity.map((a) => ({ ...a })),
       secrets: secrets.map((s) => ({ name: s.name, zone: s.zone, k: s.k, n: s.n, version: s.version, holders: s.holders, available: s.available })),
       connectors: this.d.hub.placements().map((c) => ({ id: c.id, zone: c.zone, leaseSeq: c.leaseSeq, ...(c.runningOn ? { runningOn: c.runningOn } : {}), ...(c.preferred ? { preferred: c.preferred } : {}), healthy: c.runningOn !== undefined && live.has(c.runningOn) })),
+      names,
       tokens: tokens.map((t) => ({ id: t.id, name: t.name, connector: t.connector, ops: t.ops, expires: t.expires, revoked: this.d.tokens?.isRevoked(t.id) ?? false })),
       invokes: recent
         .filter((e) => e.event.action === 'hub.invoke')
@@ -208,6 +216,19 @@ export class DashboardService {
     const reports: VerifyReport[] = this.d.recorder.verify();
     this.verified = { at: Date.now(), ok: reports.every((r) => r.problems.length === 0), logs: reports.map((r) => ({ origin: r.origin, entries: r.entries, problems: r.problems.length })) };
     return this.verified;
+  }
+
+  /** The names of each zone (zones this device holds no namespace of are left out). */
+  private async names(zones: string[]): Promise<DashboardSnapshot['names']> {
+    const list = this.d.listNames;
+    if (!list) return [];
+    const out: DashboardSnapshot['names'] = [];
+    for (const zone of zones) {
+      const entries = await list(zone).catch(() => null);
+      if (!entries || entries.length === 0) continue;
+      out.push({ zone, total: entries.length, entries: entries.slice(0, MAX_NAMES) });
+    }
+    return out;
   }
 
   /** The newest objects with their health and symbols per device per block. */

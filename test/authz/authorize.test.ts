@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, type ViewerPrincipal, type PublicPrincipal, type OperationFacts, DASHBOARD_ACTIONS, PUBLIC_ACTIONS, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
-import { ZoneRegistry, type Zone } from '../../src/zones/index.js';
+import { mayHold, ZoneRegistry, type Zone } from '../../src/zones/index.js';
 import type { PeerPath } from '../../src/tailscale/index.js';
 
 const zones = ZoneRegistry.builtin();
@@ -182,6 +182,10 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['dashboard: a viewer serve did not identify sees nothing', viewer({}, false), 'dashboard.view', null, owner, false, 'unidentified'],
   ['dashboard: the owner login repairs now', viewer({ login: 'alice@example.com' }, true), 'dashboard.repair', null, owner, true],
   ['dashboard: an owner device scrubs now', viewer({ zones: ['z:owner'] }, true), 'dashboard.scrub', null, owner, true],
+  ['dashboard: an owner sees the names of every zone', viewer({ login: 'alice@example.com' }, true), 'dashboard.names', 'z:owner', owner, true],
+  ['dashboard: a work device sees z:work names', viewer({ zones: ['z:work'] }, false), 'dashboard.names', 'z:work', work, true],
+  ['dashboard: a work device does not see z:private names', viewer({ zones: ['z:work'] }, false), 'dashboard.names', 'z:private', work, false, 'caller-zone'],
+  ['dashboard: a tailnet user who is not an owner sees no names', viewer({ login: 'bob@example.com' }, false), 'dashboard.names', 'z:public', owner, false, 'caller-zone'],
   ['dashboard: the owner login revokes a token', viewer({ login: 'alice@example.com' }, true), 'dashboard.revoke-token', null, owner, true],
   ['dashboard: a work device may not revoke a token', viewer({ zones: ['z:work'] }, false), 'dashboard.revoke-token', null, work, false, 'not-owner'],
   ['funnel: the local user turns Funnel on', LOCAL_CONTROL, 'funnel.set', null, owner, true],
@@ -288,7 +292,8 @@ test('authorization sweep: every action x principal kind x zone x path obeys the
             continue;
           } else if (p.kind === 'viewer') {
             assert.ok((DASHBOARD_ACTIONS as readonly string[]).includes(action), `${action} allowed to a dashboard viewer`);
-            if (action !== 'dashboard.view') assert.ok(p.owner, `${action} allowed to a viewer who is not an owner`);
+            if (action !== 'dashboard.view' && action !== 'dashboard.names') assert.ok(p.owner, `${action} allowed to a viewer who is not an owner`);
+            if (action === 'dashboard.names' && !p.owner) assert.ok(zone && p.device && mayHold(p.device.zones, zone), `names of ${zone?.id} shown to ${p.login ?? p.device?.hostName}`);
             continue;
           } else {
             assert.ok((PEER_ACTIONS as readonly string[]).includes(action), `${action} allowed to a device`);

@@ -6,12 +6,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { DevMesh, fiveDevicesOn } from '../../src/devnet/index.js';
 import { LocalApiClient } from '../../src/tailscale/index.js';
 
 const SUBNET = 120;
+const FCP_BIN = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const LAPTOP = `127.77.${SUBNET}.1`;
 const SERVER = `127.77.${SUBNET}.2`;
@@ -50,6 +54,13 @@ before(async () => {
   mesh = await DevMesh.start({ description: fiveDevicesOn(SUBNET), env: { FCP_DASHBOARD_PORT: '0' }, ownerInit: { on: 'laptop', threshold: 2 } });
   url = mesh.dashboardUrl('laptop');
   await mesh.put('laptop', new TextEncoder().encode('a note for the placement map '.repeat(2000)), 'z:private');
+  // A file kept by name (fcp put FILE DIR/), for the names view.
+  const file = join(mesh.dir, 'todo.md');
+  writeFileSync(file, '- water the plants\n');
+  const put = await new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(process.execPath, [FCP_BIN, 'put', file, 'notes/', '--data-dir', mesh.device('laptop').dataDir], { timeout: 30_000 }, (err, _o, stderr) => resolve({ code: err ? 1 : 0, stderr })),
+  );
+  assert.equal(put.code, 0, put.stderr);
   browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 });
 
@@ -74,6 +85,7 @@ test('a person sees the mesh, sees a device go offline live, and repairs it', as
   await page.waitForSelector('table.placement td.cell', { timeout: 10_000 });
   assert.ok((await page.$$('svg.graph g[data-graph-device]')).length === 4, 'the device graph draws the four peers');
   assert.match(await page.$eval('.who', (e) => e.textContent ?? ''), /server \(owner\)/);
+  await page.waitForSelector('tr[data-name="z:private:notes/todo.md"]', { timeout: 10_000 });
 
   await mesh.stopDaemon('desktop');
   await page.waitForSelector('tr[data-device="desktop"][data-state="offline"]', { timeout: 20_000 });
@@ -123,8 +135,9 @@ test('Funnel requests, foreign Host names, unidentified and non-owner viewers ar
   // A work device may look but not change anything.
   const look = await raw('GET', `${url}api/snapshot`, { 'x-forwarded-for': WORKLAPTOP });
   assert.equal(look.status, 200);
-  const snap = JSON.parse(look.body) as { viewer: { owner: boolean }; secrets: unknown[] };
+  const snap = JSON.parse(look.body) as { viewer: { owner: boolean }; secrets: unknown[]; names: Array<{ zone: string }> };
   assert.equal(snap.viewer.owner, false);
+  assert.ok(!snap.names.some((z) => z.zone === 'z:private'), 'a work device sees no z:private names');
   const csrf = await csrfFor(WORKLAPTOP);
   const change = await raw('POST', `${url}api/repair`, { 'x-forwarded-for': WORKLAPTOP, origin: url.replace(/\/$/, ''), 'x-fcp-csrf': csrf });
   assert.equal(change.status, 403);

@@ -169,6 +169,22 @@ function Secrets({ secrets }) {
   </section>`;
 }
 
+function size(n) {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
+function Names({ names }) {
+  return html`<section class="card wide">
+    <h2>Names <span class="dim">the files kept by name, in the zones you may read</span></h2>
+    ${names.length === 0
+      ? html`<p class="dim">No names you may see.</p>`
+      : names.map((z) => html`<h3><${Badge} kind="zone">${z.zone}<//> <span class="dim">${z.total} name${z.total === 1 ? '' : 's'}${z.total > z.entries.length ? `, first ${z.entries.length}` : ''}</span></h3>
+        <table class="names"><thead><tr><th>path</th><th>size</th><th>changed</th><th>by</th></tr></thead><tbody>
+        ${z.entries.map((e) => html`<tr data-name=${`${z.zone}:${e.path}`}><td>${e.path}${e.kind === 'dir' ? '/' : ''}</td><td>${size(e.size)}</td><td class="dim">${ago(e.mtime)}</td><td>${e.by}</td></tr>`)}
+        </tbody></table>`)}
+  </section>`;
+}
+
 function Tokens({ snap }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(null);
@@ -247,6 +263,7 @@ function App() {
     <main>
       <${Devices} devices=${snap.devices} />
       <${Objects} snap=${snap} />
+      <${Names} names=${snap.names} />
       <${Repair} snap=${snap} />
       <${Secrets} secrets=${snap.secrets} />
       <${Connectors} snap=${snap} />
