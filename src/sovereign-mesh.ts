@@ -333,8 +333,7 @@ export class SovereignMesh {
         listSecrets: () => secretsCore.list(),
         recorder,
         hub: hubMesh,
-        // Read as this device once the dashboard authorized the viewer for the zone (dashboard.names).
-        listNames: async (zone) => (await names.list(LOCAL_LIBRARY, '', { zone, recursive: true })).entries.map((e) => ({ path: e.path, kind: e.kind, size: e.size, mtime: e.mtime, by: e.by })),
+        listNames: async (zone) => (await names.allNames(zone)).map((e) => ({ path: e.path, kind: e.kind, size: e.size, mtime: e.mtime, by: e.by })),
         tokens: { records: () => tokenService.records(), isRevoked: (id) => revocations!.isRevoked('token', id), revokeFor: (by, ids, reason) => revocations!.revokeFor(by, ids, reason) },
       }),
       owner,

@@ -103,9 +103,10 @@ export class DashboardService {
   open(p: Principal): DashboardView {
     this.d.authz.authorize(p, 'dashboard.view', NODE);
     const viewer = { name: viewerName(p), owner: p.kind === 'viewer' ? p.owner : p.kind === 'local' };
-    // Which zones' names this viewer sees: decided once, when the view opens.
-    const nameZones = this.d.listNames ? this.d.node.zones.all().filter((z) => this.d.authz.check(p, 'dashboard.names', inZone(z)).allow).map((z) => z.id) : [];
-    return { snapshot: () => this.snapshot(viewer, nameZones) };
+    // Which zones' names this viewer sees: decided once per view, at its first snapshot.
+    let nameZones: string[] | undefined;
+    const zonesOfNames = () => (nameZones ??= this.d.listNames ? this.d.node.zones.all().filter((z) => this.d.authz.check(p, 'dashboard.names', inZone(z)).allow).map((z) => z.id) : []);
+    return { snapshot: () => this.snapshot(viewer, zonesOfNames()) };
   }
 
   /** Called whenever the dashboard's own activity changes (a repair starts or ends). */

@@ -153,6 +153,19 @@ export class NamesService {
   async list(p: Principal, spec: string, opts: { zone?: string; recursive?: boolean } = {}): Promise<ListResult> {
     const zone = this.zoneOf(opts.zone);
     this.authz.authorize(p, 'files.list', inZone(zone));
+    return this.listIn(zone, spec, opts.recursive ?? false);
+  }
+
+  /**
+   * Every name of a zone, for a view another front door has authorized for it (the dashboard's
+   * `dashboard.names`, decided when its page opens): not a new decision per refresh.
+   */
+  async allNames(zoneId: string): Promise<Listed[]> {
+    return (await this.listIn(this.zoneOf(zoneId), '', true)).entries;
+  }
+
+  private async listIn(zone: Zone, spec: string, recursive: boolean): Promise<ListResult> {
+    const opts = { recursive };
     const { path, snapshot } = parsePathAt(spec);
     const { ns } = this.space(zone);
     const view = await ns.view();
