@@ -333,6 +333,8 @@ export class SovereignMesh {
         listSecrets: () => secretsCore.list(),
         recorder,
         hub: hubMesh,
+        // The dashboard authorized dashboard.move-connector; the move is then this device's install.
+        moveConnector: (id, device) => hub.move(LOCAL_LIBRARY, id, device),
         listNames: async (zone) => (await names.allNames(zone)).map((e) => ({ path: e.path, kind: e.kind, size: e.size, mtime: e.mtime, by: e.by })),
         tokens: { records: () => tokenService.records(), isRevoked: (id) => revocations!.isRevoked('token', id), revokeFor: (by, ids, reason) => revocations!.revokeFor(by, ids, reason) },
       }),

@@ -100,7 +100,7 @@ export const CONNECTOR_ACTIONS = ['object.put', 'object.get', 'hub.state.get', '
  * What a dashboard viewer may ask: `view` reads the mesh's state (never a secret's value);
  * the others change something and are for owners only.
  */
-export const DASHBOARD_ACTIONS = ['dashboard.view', 'dashboard.names', 'dashboard.repair', 'dashboard.scrub', 'dashboard.revoke-token'] as const;
+export const DASHBOARD_ACTIONS = ['dashboard.view', 'dashboard.names', 'dashboard.repair', 'dashboard.scrub', 'dashboard.revoke-token', 'dashboard.move-connector'] as const;
 
 /** What a caller of the public gateway may ask: list and invoke the operations exposed to them. */
 export const PUBLIC_ACTIONS = ['gateway.list', 'gateway.invoke'] as const;
@@ -223,6 +223,7 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'dashboard.repair': 'none',
   'dashboard.scrub': 'none',
   'dashboard.revoke-token': 'none',
+  'dashboard.move-connector': 'none',
   // The names kept in a zone: an owner sees every zone, a device only zones it may read.
   'dashboard.names': 'read',
   // The owner key's ceremonies: only devices of z:owner itself (exact membership, its paths).

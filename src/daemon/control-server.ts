@@ -343,6 +343,15 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     // The hub: connectors (manifests as JSON bodies) and invokes.
     { method: 'GET', path: '/v1/hub/connectors', handle: async () => ({ json: s.hub.list(P) }) },
     { method: 'POST', path: '/v1/hub/connectors', handle: async ({ req }) => ({ json: await s.hub.install(P, await readJsonBody(req, MAX_HUB_BODY)) }) },
+    {
+      method: 'POST',
+      path: '/v1/hub/connectors/:id/move',
+      handle: async ({ req, param }) => {
+        const b = await readJsonBody(req, MAX_HUB_BODY);
+        if (typeof b.device !== 'string') throw badRequest('device is required');
+        return { json: await s.hub.move(P, param, b.device) };
+      },
+    },
     { method: 'DELETE', path: '/v1/hub/connectors/:id', handle: async ({ param }) => (await s.hub.remove(P, param), { json: { id: param, removed: true } }) },
     { method: 'GET', path: '/v1/hub/tools', handle: async ({ req }) => ({ json: s.hub.callable(callerOf(req)) }) },
     { method: 'GET', path: '/v1/tokens', handle: async () => ({ json: await s.tokens.list(P) }) },

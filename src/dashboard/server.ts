@@ -170,6 +170,12 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       const result = url.pathname === '/api/repair' ? await o.service.repair(viewer) : await o.service.scrub(viewer);
       return writeJson(res, 200, result);
     }
+    if (method === 'POST' && url.pathname === '/api/connectors/move') {
+      checkStateChange(req.headers, secret, viewerKey(viewer));
+      const body = await readSmallJson(req);
+      if (typeof body.id !== 'string' || typeof body.device !== 'string') throw new DashboardError('DASHBOARD_BAD_REQUEST', 'id and device are required');
+      return writeJson(res, 200, await o.service.moveConnector(viewer, body.id, body.device));
+    }
     if (method === 'POST' && url.pathname === '/api/tokens/revoke') {
       checkStateChange(req.headers, secret, viewerKey(viewer));
       const body = await readSmallJson(req);

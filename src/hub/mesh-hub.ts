@@ -413,6 +413,15 @@ export class MeshHub {
 
   private async superviseOne(m: ConnectorManifest, zone: Zone): Promise<void> {
     const s = this.slot(m, zone);
+    if (s.claim.held && ineligibility(this.candidates()[0]!, zone, needsOf(m)) !== null && rank(m.id, this.candidates(), zone, needsOf(m), this.homeOf(m)).length > 0) {
+      // Moved (its manifest names another device now) or this device no longer fits it, and a
+      // device that fits is there: hand it over. The lease given back, the best one claims it.
+      this.deps.log.info({ connector: m.id }, 'connector handed over: this device no longer fits it');
+      if (s.running) await this.stopLocal(s, 'moved');
+      await s.claim.release().catch(() => undefined);
+      s.backoffUntil = now() + this.leaseMs;
+      return;
+    }
     if (s.claim.held) {
       // Renewed at the start of the tick; a start runs beside the renewals, never blocking them.
       if (s.claim.isValid() && !s.running && !s.starting && this.deps.host && now() >= s.backoffUntil) void this.startLocal(s);

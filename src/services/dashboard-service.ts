@@ -40,7 +40,7 @@ export interface DashboardDevice {
 
 export interface DashboardActivity {
   at: number;
-  kind: 'repair' | 'scrub' | 'revoke';
+  kind: 'repair' | 'scrub' | 'revoke' | 'move';
   by: string;
   state: 'running' | 'done' | 'failed';
   summary: string;
@@ -79,6 +79,8 @@ export interface DashboardDeps {
   };
   /** The names kept in a zone (this device's view of its namespace), for zones the viewer may read. */
   listNames?: (zone: string) => Promise<Array<{ path: string; kind: 'file' | 'dir'; size: number; mtime: number; by: string }>>;
+  /** Moves a connector to a device (the hub's placement.device; the holder hands it over). */
+  moveConnector?: (id: string, device: string) => Promise<unknown>;
   /** Tokens minted here, and their revocation (the owner key signs it). */
   tokens?: {
     records(): Promise<Array<{ id: string; name: string; connector: string; ops: string[]; expires: number }>>;
@@ -128,6 +130,19 @@ export class DashboardService {
   }
 
   /** A scrub step over up to `symbols` stored symbols (owners only). */
+  /** Moves a connector to another device (owners only). */
+  async moveConnector(p: Principal, id: string, device: string): Promise<{ id: string; device: string }> {
+    this.d.authz.authorize(p, 'dashboard.move-connector', NODE, `${id} -> ${device}`);
+    const move = this.d.moveConnector;
+    if (!move) throw new DashboardServiceError('DASHBOARD_BAD_REQUEST', 'this device runs no hub');
+    if (!this.d.hub.placements().some((c) => c.id === id)) throw new DashboardServiceError('DASHBOARD_NOT_FOUND', `no connector ${id} is installed`);
+    if (!this.d.hub.deviceListing().some((d) => d.hostName === device)) throw new DashboardServiceError('DASHBOARD_NOT_FOUND', `no device ${device} in the mesh`);
+    return this.track('move', p, async () => {
+      await move(id, device);
+      return { result: { id, device }, summary: `${id} moved to ${device}` };
+    });
+  }
+
   /** Revokes a token minted on this device: owners only, signed by the owner key, spread at once. */
   async revokeToken(p: Principal, id: string): Promise<{ seq: number; told: string[]; notReached: string[] }> {
     this.d.authz.authorize(p, 'dashboard.revoke-token', NODE, id);

@@ -174,6 +174,13 @@ export class HubService<M extends HubManifest = HubManifest> {
     return this.info(m);
   }
 
+  /** Moves a connector to a device (its manifest's placement.device): the holder hands it over. */
+  async move(p: Principal, id: string, device: string): Promise<ConnectorInfo> {
+    const m = this.require(id);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(device)) throw new HubServiceError('HUB_BAD_INPUT', `not a device name: ${JSON.stringify(device)}`);
+    return this.install(p, { ...m, placement: { ...((m as { placement?: object }).placement ?? {}), device } });
+  }
+
   async remove(p: Principal, id: string): Promise<void> {
     const m = this.require(id);
     this.deps.authz.authorize(p, 'hub.remove', inZone(this.zone(m.zone)));

@@ -186,6 +186,8 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['dashboard: a work device sees z:work names', viewer({ zones: ['z:work'] }, false), 'dashboard.names', 'z:work', work, true],
   ['dashboard: a work device does not see z:private names', viewer({ zones: ['z:work'] }, false), 'dashboard.names', 'z:private', work, false, 'caller-zone'],
   ['dashboard: a tailnet user who is not an owner sees no names', viewer({ login: 'bob@example.com' }, false), 'dashboard.names', 'z:public', owner, false, 'caller-zone'],
+  ['dashboard: an owner device moves a connector', viewer({ zones: ['z:owner'] }, true), 'dashboard.move-connector', null, owner, true],
+  ['dashboard: a tailnet user who is not an owner may not move a connector', viewer({ login: 'bob@example.com' }, false), 'dashboard.move-connector', null, owner, false, 'not-owner'],
   ['dashboard: the owner login revokes a token', viewer({ login: 'alice@example.com' }, true), 'dashboard.revoke-token', null, owner, true],
   ['dashboard: a work device may not revoke a token', viewer({ zones: ['z:work'] }, false), 'dashboard.revoke-token', null, work, false, 'not-owner'],
   ['funnel: the local user turns Funnel on', LOCAL_CONTROL, 'funnel.set', null, owner, true],

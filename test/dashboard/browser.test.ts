@@ -16,6 +16,7 @@ import { LocalApiClient } from '../../src/tailscale/index.js';
 
 const SUBNET = 120;
 const FCP_BIN = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
+const TEST_CONNECTOR = fileURLToPath(new URL('../hub/fixtures/test-connector.js', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const LAPTOP = `127.77.${SUBNET}.1`;
 const SERVER = `127.77.${SUBNET}.2`;
@@ -191,4 +192,24 @@ test('through tailscale serve (the emulated ingress): a tailnet device is named 
   assert.equal(codeOf(viaFunnel.body), 'DASHBOARD_FUNNEL_REFUSED');
   const last = await client.getServeConfig();
   await client.setServeConfig({}, last.etag);
+});
+
+test('an owner moves a connector from the page; the device running it hands it over', async () => {
+  const manifest = { id: 'pagec', version: '1.0.0', command: process.execPath, args: [TEST_CONNECTOR], zone: 'z:private', operations: [{ name: 'echo', risk: 'safe' }] };
+  const body = Buffer.from(JSON.stringify(manifest));
+  await mesh.device('laptop').control.json('/v1/hub/connectors', { method: 'POST', body, contentLength: body.length });
+  const page = await browser.newPage();
+  await page.setExtraHTTPHeaders({ 'x-forwarded-for': SERVER });
+  await page.goto(url);
+  const row = 'tr[data-connector="pagec"]';
+  await page.waitForSelector(`${row}:not([data-running-on=""])`, { timeout: 30_000 }).catch(async (err: Error) => {
+    throw new Error(`${err.message}; placements: ${JSON.stringify(await mesh.device('laptop').control.json('/v1/hub/placements'))}`);
+  });
+  const from = await page.$eval(row, (r) => r.getAttribute('data-running-on'));
+  const to = from === 'laptop' ? 'server' : 'laptop';
+  await page.select(`${row} select`, to);
+  await page.click(`${row} button.move`);
+  await page.waitForSelector(`${row}[data-running-on="${to}"]`, { timeout: 30_000 });
+  await page.waitForSelector('li[data-activity="move"][data-activity-state="done"]', { timeout: 10_000 });
+  await page.close();
 });

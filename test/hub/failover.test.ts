@@ -100,4 +100,20 @@ describe('hub failover between real daemons', () => {
     }
     assert.equal((await invoke('server', 'state', {})).result.n, 4, 'the server routes to the one copy');
   });
+
+  test('fcp hub move: the device running it hands it over with its state; one copy, on the device named', async () => {
+    const from = (await runners())[0]!;
+    const to = from === 'desktop' ? 'laptop' : 'desktop';
+    const moved = fcp(mesh.device('laptop').dataDir, 'hub', 'move', 'testc', to, '--json');
+    assert.equal(moved.status, 0, moved.stderr);
+    await until(`${to} runs it, and only ${to}`, async () => ((await runners()).join() === to ? true : undefined));
+    assert.equal((await invoke('laptop', 'state', { by: 'moved' })).result.n, 5, 'the state came along');
+    const watchUntil = Date.now() + 2 * LEASE_MS;
+    while (Date.now() < watchUntil) {
+      assert.deepEqual(await runners(), [to], 'exactly one copy, where it was moved');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const bad = fcp(mesh.device('laptop').dataDir, 'hub', 'move', 'nosuch', to);
+    assert.equal(bad.status, 4, 'an unknown connector is not found');
+  });
 });

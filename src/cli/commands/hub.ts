@@ -122,6 +122,16 @@ export function registerHubCommands(program: Command): void {
     });
 
   hub
+    .command('move <id> <device>')
+    .description('run a connector on DEVICE from now on (its manifest\'s placement.device); the device running it hands it over with its state\n\nexample: fcp hub move inbox server')
+    .option('--json', 'print JSON')
+    .action(async (id: string, device: string, opts: { json?: boolean }, cmd: Command) => {
+      const body = Buffer.from(JSON.stringify({ device }));
+      const r = await control(cmd).json<ConnectorInfo>(`/v1/hub/connectors/${encodeURIComponent(id)}/move`, { method: 'POST', body, contentLength: body.length });
+      print(r, Boolean(opts.json), () => `${r.id} moves to ${device} (the device running it hands it over)`);
+    });
+
+  hub
     .command('rm <id>')
     .description('stop and remove a connector')
     .option('--json', 'print JSON')

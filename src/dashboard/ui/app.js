@@ -213,13 +213,33 @@ function Tokens({ snap }) {
   </section>`;
 }
 
+function MoveConnector({ c, devices }) {
+  const [to, setTo] = useState('');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const others = devices.filter((d) => d.member && d.hostName !== c.runningOn).map((d) => d.hostName);
+  const move = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await post('/api/connectors/move', { id: c.id, device: to || others[0] });
+    } catch (e) {
+      setError(e.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (others.length === 0) return '';
+  return html`<span class="move"><select aria-label=${`move ${c.id} to`} onChange=${(e) => setTo(e.target.value)}>${others.map((n) => html`<option value=${n}>${n}</option>`)}</select> <button class="move" disabled=${busy} onClick=${move}>${busy ? 'Moving…' : 'Move'}</button>${error && html` <span class="error" role="alert">${error}</span>`}</span>`;
+}
+
 function Connectors({ snap }) {
   return html`<section class="card">
     <h2>Connectors</h2>
     ${snap.connectors.length === 0
       ? html`<p class="dim">No connectors installed.</p>`
       : html`<table><thead><tr><th>connector</th><th>zone</th><th>runs on</th><th>health</th></tr></thead><tbody>
-      ${snap.connectors.map((c) => html`<tr data-connector=${c.id}><td>${c.id}</td><td><${Badge} kind="zone">${c.zone}<//></td><td>${c.runningOn ?? '–'}${c.preferred && c.preferred !== c.runningOn ? html` <span class="dim">(prefers ${c.preferred})</span>` : ''}</td><td><${Badge} kind=${c.healthy ? 'online' : 'offline'}>${c.healthy ? 'running' : 'not running'}<//></td></tr>`)}
+      ${snap.connectors.map((c) => html`<tr data-connector=${c.id} data-running-on=${c.runningOn ?? ''}><td>${c.id}</td><td><${Badge} kind="zone">${c.zone}<//></td><td>${c.runningOn ?? '–'}${c.preferred && c.preferred !== c.runningOn ? html` <span class="dim">(prefers ${c.preferred})</span>` : ''}</td><td><${Badge} kind=${c.healthy ? 'online' : 'offline'}>${c.healthy ? 'running' : 'not running'}<//></td>${snap.viewer.owner ? html`<td><${MoveConnector} c=${c} devices=${snap.devices} /></td>` : ''}</tr>`)}
     </tbody></table>`}
     <h3>Recent invokes</h3>
     ${snap.invokes.length === 0 ? html`<p class="dim">None yet.</p>` : html`<ul class="plain">${snap.invokes.map((i) => html`<li>${i.subject ?? '?'} <span class="dim">by ${i.principal}, ${ago(i.at)}</span> ${i.allow === false ? html`<${Badge} kind="offline">refused<//>` : ''}</li>`)}</ul>`}
