@@ -393,7 +393,7 @@ export class OwnerService implements OwnerAuthority {
     if (exp - now > (this.opts.renewBeforeSeconds ?? 7 * DAY)) return false;
     this.renewing = (async () => {
       try {
-        const grant = await this.mintGrant(this.node.self.hostName, this.node.keyring.node.signingPublicKey, this.node.directory.selfZones.map((z) => z.id), 'token-grant');
+        const grant = await this.mintGrant(this.node.self.hostName, this.node.keyring.node.signingPublicKey, this.zonesOf(this.node.self.stableId), 'token-grant');
         await this.keepGrant(grant);
         this.node.log.info({}, 'owner grant renewed');
       } catch (err) {
@@ -453,7 +453,8 @@ export class OwnerService implements OwnerAuthority {
       case 'enroll': {
         // An owner device that came after the key (or lost its grant): the key signs its grant.
         this.requireShare();
-        const zones = p.zones.map((z) => z.id);
+        // Like every grant: each zone its tags let it hold, not only its own zones.
+        const zones = this.node.zones.all().filter((z) => mayHold(p.zones, z)).map((z) => z.id);
         return { grant: await this.mintGrant(p.hostName, req.signingKey, zones, 'device-enrollment'), group: encodeGroup(this.group!) };
       }
     }

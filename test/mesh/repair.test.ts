@@ -30,9 +30,9 @@ describe('placement repair and scrubbing', () => {
     mesh = await DevMesh.start({
       description: fiveDevicesOn(3),
       // The loop runs on its own every half second; a daemon that stops answering is written off after
-      // fifteen seconds (longer than a restart on a loaded machine, so the restarted repairer keeps its work);
+      // a minute (far longer than a restart, even on a loaded machine, so the restarted repairer keeps its work);
       // repair traffic is throttled so that it is still running when the repairer is killed.
-      env: { FCP_REPAIR_INTERVAL_MS: '500', FCP_REPAIR_GRACE_MS: '15000', FCP_SCRUB_INTERVAL_MS: '0', FCP_REPAIR_BYTES_PER_SEC: '200000' },
+      env: { FCP_REPAIR_INTERVAL_MS: '500', FCP_REPAIR_GRACE_MS: '60000', FCP_SCRUB_INTERVAL_MS: '0', FCP_REPAIR_BYTES_PER_SEC: '200000' },
     });
     for (let i = 0; i < OBJECTS; i++) {
       const data = new Uint8Array(randomBytes(500 + ((i * 7919) % 6000)));

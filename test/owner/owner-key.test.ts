@@ -128,6 +128,7 @@ describe('the threshold owner key over FCP', () => {
     const renewed = o.deviceGrant()!;
     assert.notDeepEqual(renewed, old);
     assert.deepEqual(verifyToken(renewed, { ownerKey: o.publicKey()! }).claims.holderKey, mesh.node('server').node.keyring.node.signingPublicKey);
+    assert.deepEqual(verifyToken(renewed, { ownerKey: o.publicKey()! }).claims.zones, ['z:community', 'z:owner', 'z:private', 'z:public', 'z:work'], 'a renewed grant keeps every zone the device may hold');
     assert.deepEqual(readFileSync(join(mesh.dir, 'server', 'owner', 'grant.cose')), Buffer.from(renewed));
   });
 
