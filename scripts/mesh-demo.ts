@@ -122,7 +122,14 @@ async function hubCalls(mesh: DevMesh, assistant: Client): Promise<boolean> {
   await until(10_000, async () => ((await mesh.device('server').control.json<Placement[]>('/v1/hub/placements')).some((p) => p.id === 'inbox' && p.runningOn === next) ? true : undefined));
   const copies = await runners(mesh, 'inbox');
   out(`   server restarted: it sees the higher sequence and runs no second copy -> running on ${copies.join(', ') || 'nothing'}`);
-  return after?.n === 3 && copies.length === 1 && copies[0] === next;
+  if (!(after?.n === 3 && copies.length === 1 && copies[0] === next)) return false;
+  // Back to the always-on server, by hand: the holder hands it over with its state.
+  const target = next === 'server' ? 'laptop' : 'server';
+  await execFileAsync(process.execPath, [FCP_BIN, 'hub', 'move', 'inbox', target, '--data-dir', mesh.device('laptop').dataDir]);
+  const movedTo = await until(15_000, async () => ((await runners(mesh, 'inbox')).join() === target ? target : undefined));
+  const moved = movedTo ? await until(10_000, call) : undefined;
+  out(`   laptop: fcp hub move inbox ${target} -> ${movedTo ? `${next} handed it over; runs on ${target}` : 'NOT MOVED'}; inbox__next -> ${moved ? `#${moved.n} "${moved.subject}"` : 'FAILED'}`);
+  return movedTo === target && moved?.n === 4;
 }
 
 interface GatewayReply {
