@@ -14,6 +14,7 @@ import { generateNodeKeys, objectIdFromHex, objectIdToHex, sign, type RefRecord,
 import { fiveDevicesOn } from '../../src/devnet/index.js';
 import { NameRecords, SignerKeys, refSignatureValid, signRef, signTombstone, tombstoneSignatureValid } from '../../src/mesh/index.js';
 import { MemorySymbolStore } from '../../src/store/index.js';
+import { kindOf } from '../../src/errors/index.js';
 import { InProcessMesh } from './in-process.js';
 
 const P = LOCAL_LIBRARY;
@@ -182,6 +183,10 @@ describe('signed heads and tombstones across five devices', () => {
 });
 
 describe('signer keys: pinned on first use, a changed key refused', () => {
+  test('the refusals are typed: a bad signature is damaged data, an unknown signer a later try, a changed key a conflict', () => {
+    assert.deepEqual(['MESH_BAD_SIGNATURE', 'MESH_SIGNER_UNKNOWN', 'MESH_SIGNER_CHANGED'].map((c) => kindOf(c)), ['damaged', 'unavailable', 'conflict']);
+  });
+
   test('first key pinned and kept across restarts; another key for the device is refused; unknown devices are not trusted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fcp-signers-'));
     try {
