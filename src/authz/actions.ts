@@ -129,6 +129,11 @@ export const ACTIONS: readonly Action[] = [...new Set<Action>([...PEER_ACTIONS, 
 export interface ZoneResource {
   kind: 'zone';
   zone: Zone;
+  /**
+   * The device a pushed namespace record speaks for (a head's device, a tombstone's deciding
+   * device): a device pushes only its own (OWN_RECORD_ACTIONS).
+   */
+  author?: string;
 }
 
 /** This device as a whole (its info, invites, administration, listings across zones). */
@@ -140,6 +145,14 @@ export type Resource = ZoneResource | NodeResource;
 
 export const NODE: NodeResource = { kind: 'node' };
 export const inZone = (zone: Zone): ZoneResource => ({ kind: 'zone', zone });
+/** A namespace record of `zone` that speaks for device `author` (its stable id). */
+export const recordOf = (zone: Zone, author: string | undefined): ZoneResource => ({ kind: 'zone', zone, ...(author !== undefined ? { author } : {}) });
+
+/**
+ * Pushes of records that speak for a device (its head, its tombstones): only that device pushes
+ * them. Others' records reach a device by its own pulls, and each is checked by its signature.
+ */
+export const OWN_RECORD_ACTIONS: ReadonlySet<Action> = new Set<Action>(['ref.put', 'tombstone.put']);
 
 /**
  * How each action relates to zone data: what the caller must be allowed to do with it. `vouch`:

@@ -1,7 +1,7 @@
 // The one decision: may this principal do this action on this resource, on this device?
 // Pure: everything it depends on is passed in, so the table test can walk every case.
 import { checkWrite, COMMUNITY_INTEGRITY, mayHold, mayUseTransport, type Zone } from '../zones/index.js';
-import { ACCESS, changesState, isConnectorAction, isDashboardAction, isLocalAction, isPeerAction, isPublicAction, type Action, type OperationFacts, type Resource } from './actions.js';
+import { ACCESS, changesState, isConnectorAction, isDashboardAction, isLocalAction, isPeerAction, isPublicAction, OWN_RECORD_ACTIONS, type Action, type OperationFacts, type Resource } from './actions.js';
 import type { Principal } from './principal.js';
 
 /** Why a request was refused; stable, used in metrics and audit events. */
@@ -24,7 +24,8 @@ export type DenyReason =
   | 'not-a-public-action'
   | 'not-exposed'
   | 'community-only'
-  | 'taint';
+  | 'taint'
+  | 'not-own-record';
 
 export type Decision = { allow: true } | { allow: false; reason: DenyReason; message: string };
 
@@ -90,6 +91,11 @@ export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionC
   }
   if ((access === 'write' || access === 'vouch') && !p.zones.some((z) => checkWrite(z, zone).allowed)) {
     return deny('integrity', `${p.hostName} has too low an integrity level to write ${zone.id} data`);
+  }
+  // A head or tombstone speaks for one device: only that device pushes it (its signature is
+  // checked after this decision; a push naming no device, or another one, is refused here).
+  if (OWN_RECORD_ACTIONS.has(action) && r.author !== p.stableId) {
+    return deny('not-own-record', r.author === undefined ? `${action} names the device the record speaks for` : `${p.hostName} may push its own records only, not ${r.author}'s`);
   }
   if (access === 'vouch') return ALLOW;
   // An invoke this device's gateway relays for a public caller: the public rules hold here too.

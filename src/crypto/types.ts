@@ -62,6 +62,11 @@ export interface RefRecord {
   forgotten: Uint8Array[];
   /** Wall ms when the device wrote this record. */
   time: number;
+  /**
+   * Ed25519 signature of `device`'s node key over every field above (mesh/record-signing.ts).
+   * Every record that travels carries one; only records stored before heads were signed lack it.
+   */
+  sig?: Uint8Array;
 }
 
 /**
@@ -74,4 +79,8 @@ export interface Tombstone {
   /** Wall ms of the decision. */
   at: number;
   dead: boolean;
+  /** Stable node id of the device that decided (collected or revived) and signed. */
+  by?: string;
+  /** Ed25519 signature of `by`'s node key over every field above (mesh/record-signing.ts). */
+  sig?: Uint8Array;
 }

@@ -35,6 +35,11 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   MESH_PEER_ERROR: 'unavailable',
   MESH_KEY_MISMATCH: 'conflict',
   MESH_TOMBSTONED: 'conflict',
+  // A head or tombstone whose signature does not verify against its device's pinned key (forged or altered).
+  MESH_BAD_SIGNATURE: 'damaged',
+  // The signing device's key is not pinned yet and it cannot be asked now: try again later.
+  MESH_SIGNER_UNKNOWN: 'unavailable',
+  MESH_SIGNER_CHANGED: 'conflict',
   CONFIG_INVALID: 'config',
   ZONE_CONFIG: 'config',
   ZONE_UNKNOWN: 'bad-input',

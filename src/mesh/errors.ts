@@ -22,6 +22,9 @@ export type MeshErrorCode =
   | 'MESH_BAD_ID'
   | 'MESH_BAD_SUMMARY'
   | 'MESH_TOMBSTONED'
+  | 'MESH_BAD_SIGNATURE'
+  | 'MESH_SIGNER_UNKNOWN'
+  | 'MESH_SIGNER_CHANGED'
   | 'MESH_STATE_CORRUPT';
 
 export class MeshError extends FcpError {

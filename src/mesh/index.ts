@@ -1,7 +1,9 @@
 // Mesh layer (public face): the MeshNode and its parts.
 export { MeshNode, FCP_PORT, type MeshNodeOptions, type SelfInfo } from './node.js';
 export { ObjectWriter, DEFAULT_SCHEMA, type StoreOptions } from './writer.js';
-export { NameRecords, DEFAULT_GC_QUARANTINE_MS, type Pins } from './name-records.js';
+export { NameRecords, DEFAULT_GC_QUARANTINE_MS, type Pins, type LegacyReport } from './name-records.js';
+export { signRef, signTombstone, refSignatureValid, tombstoneSignatureValid, HEAD_DOMAIN, TOMBSTONE_DOMAIN, type UnsignedRef, type UnsignedTombstone } from './record-signing.js';
+export { SignerKeys, type Offer } from './signer-keys.js';
 export { ObjectReader } from './reader.js';
 export { inspectObject, judgeHealth, countsOf, type ObjectHealth } from './inspect.js';
 export { SummaryCache, type ZoneView, type HolderViews, type SummaryCacheOptions } from './summaries.js';

@@ -10,17 +10,29 @@
 // with a later alive record, and the copies kept through the quarantine make the object whole
 // again. This closes the race between a collection pass and a put reusing what it collects,
 // which restic closes with an exclusive lock that a mesh of devices that come and go cannot take.
+//
+// Every record is signed by the device it speaks for (record-signing.ts): a head by its device,
+// a tombstone by the device that decided. A record from elsewhere (a put, or any record a pull
+// brings) is kept only once its signature verifies against that device's pinned key
+// (signer-keys.ts); a refused one leaves nothing behind. Records this device made, or already
+// holds, are not checked again.
 import type { Logger } from 'pino';
 import { objectIdToHex, type RefRecord, type Tombstone } from '../crypto/index.js';
-import type { SymbolStore } from '../store/index.js';
+import { refReplaces, tombstoneReplaces, type SymbolStore } from '../store/index.js';
 import type { Zone } from '../zones/index.js';
 import type { Eligibility } from './eligibility.js';
+import { MeshError } from './errors.js';
 import type { Holder } from './holder.js';
+import { refSignatureValid, signRef, signTombstone, tombstoneSignatureValid, type UnsignedRef, type UnsignedTombstone } from './record-signing.js';
 
 export interface NameRecordsDeps {
   store: SymbolStore;
   eligibility: Pick<Eligibility, 'holdersFor'>;
   log: Logger;
+  /** This device: it signs its own heads and the tombstones it decides. */
+  signer: { stableId: string; signingSecretKey: Uint8Array };
+  /** The pinned node signing key of a device (learned from it on first use: signer-keys.ts). */
+  keyOf: (stableId: string) => Promise<Uint8Array>;
   /** How long the copies of a collected object are kept before they are erased (ms). */
   quarantineMs?: number;
   now?: () => number;
@@ -40,6 +52,14 @@ export interface PullReport<T> {
   /** Holders asked and those that did not answer (their news, if any, comes later). */
   asked: number;
   unreachable: string[];
+  /** Records a holder listed that were refused (bad signature, signer not known yet). */
+  refused: number;
+}
+
+/** What start-up did with records stored before heads and tombstones were signed. */
+export interface LegacyReport {
+  resigned: number;
+  dropped: number;
 }
 
 export class NameRecords {
@@ -87,18 +107,54 @@ export class NameRecords {
     const remotes = this.remotes(zone);
     const answers = await Promise.allSettled(remotes.map((h) => h.listRefs(zone.id)));
     const unreachable: string[] = [];
+    let refused = 0;
     for (const [i, a] of answers.entries()) {
       if (a.status === 'rejected') {
         unreachable.push(remotes[i]!.hostName);
         continue;
       }
-      for (const ref of a.value) if (ref.zone === zone.id) await this.d.store.putRef(ref);
+      for (const ref of a.value) {
+        if (ref.zone !== zone.id) continue;
+        try {
+          await this.acceptRef(ref);
+        } catch (err) {
+          refused++;
+          this.refusedLog(remotes[i]!.hostName, 'head', ref.device, err);
+        }
+      }
     }
-    return { records: this.d.store.listRefs(zone.id), asked: remotes.length, unreachable };
+    return { records: this.d.store.listRefs(zone.id), asked: remotes.length, unreachable, refused };
   }
 
-  /** Keeps this device's new head and offers it to every online holder of the zone. */
-  async publishRef(zone: Zone, ref: RefRecord): Promise<void> {
+  private refusedLog(from: string, what: string, signer: string, err: unknown): void {
+    const code = (err as { code?: string }).code;
+    // A signer not reached yet is ordinary (its records are taken later); a bad signature is not.
+    const level = code === 'MESH_SIGNER_UNKNOWN' ? 'debug' : 'warn';
+    this.d.log[level]({ from, signer, code, err: (err as Error).message }, `${what} listed by a device refused`);
+  }
+
+  /** Throws MESH_BAD_SIGNATURE unless `ref` is signed by the device it names (its pinned key). */
+  async verifyRef(ref: RefRecord): Promise<void> {
+    const key = await this.d.keyOf(ref.device);
+    if (!refSignatureValid(ref, key)) throw new MeshError('MESH_BAD_SIGNATURE', `the head of ${ref.device} in ${ref.zone} (seq ${ref.seq}) is not signed by ${ref.device}'s node key; it is refused`);
+  }
+
+  /**
+   * A head from elsewhere: kept if it is newer than the one held and its signature verifies
+   * (a head that changes nothing is not checked: most offers repeat what is held). Returns
+   * whether it was kept.
+   */
+  async acceptRef(ref: RefRecord): Promise<boolean> {
+    const held = this.d.store.listRefs(ref.zone).find((r) => r.device === ref.device);
+    if (!refReplaces(ref, held)) return false;
+    await this.verifyRef(ref);
+    return this.d.store.putRef(ref);
+  }
+
+  /** Signs this device's new head, keeps it and offers it to every online holder of the zone. */
+  async publishRef(zone: Zone, unsigned: UnsignedRef): Promise<void> {
+    if (unsigned.device !== this.d.signer.stableId) throw new MeshError('MESH_REFUSED', `this device publishes its own head only, not ${unsigned.device}'s`);
+    const ref = signRef(unsigned, this.d.signer.signingSecretKey);
     await this.d.store.putRef(ref);
     const remotes = this.remotes(zone);
     const sent = await Promise.allSettled(remotes.map((h) => h.putRef(ref)));
@@ -112,14 +168,53 @@ export class NameRecords {
     const remotes = this.remotes(zone);
     const answers = await Promise.allSettled(remotes.map((h) => h.listTombstones(zone.id)));
     const unreachable: string[] = [];
+    let refused = 0;
     for (const [i, a] of answers.entries()) {
       if (a.status === 'rejected') {
         unreachable.push(remotes[i]!.hostName);
         continue;
       }
-      for (const t of a.value) if (t.zone === zone.id) await this.keepTombstone(t);
+      for (const t of a.value) {
+        if (t.zone !== zone.id || !this.wouldReplace(t)) continue;
+        try {
+          await this.verifyTombstone(t);
+        } catch (err) {
+          refused++;
+          this.refusedLog(remotes[i]!.hostName, 'tombstone', t.by ?? '(none)', err);
+          continue;
+        }
+        await this.keepTombstone(t);
+      }
     }
-    return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable };
+    return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable, refused };
+  }
+
+  /** Whether a tombstone would change what is held (only those are worth a signature check). */
+  private wouldReplace(t: Tombstone): boolean {
+    let held: Tombstone | undefined;
+    try {
+      held = this.d.store.getTombstone(t.objectId);
+    } catch {
+      held = undefined;
+    }
+    return tombstoneReplaces(t, held);
+  }
+
+  /** Throws MESH_BAD_SIGNATURE unless `t` is signed by the device it names as deciding it. */
+  async verifyTombstone(t: Tombstone): Promise<void> {
+    if (t.by === undefined) throw new MeshError('MESH_BAD_SIGNATURE', `a tombstone of ${objectIdToHex(t.objectId)} names no deciding device; it is refused`);
+    const key = await this.d.keyOf(t.by);
+    if (!tombstoneSignatureValid(t, key)) throw new MeshError('MESH_BAD_SIGNATURE', `the tombstone of ${objectIdToHex(t.objectId)} is not signed by ${t.by}'s node key; it is refused`);
+  }
+
+  /**
+   * Tombstones from elsewhere: every one that would change what is held is checked first, and
+   * one refused refuses them all (nothing of the batch is kept); then each is kept.
+   */
+  async acceptTombstones(tombstones: Tombstone[]): Promise<void> {
+    const news = tombstones.filter((t) => this.wouldReplace(t));
+    for (const t of news) await this.verifyTombstone(t);
+    for (const t of news) await this.keepTombstone(t);
   }
 
   /**
@@ -129,6 +224,7 @@ export class NameRecords {
    * this device (a dedup check, repair) takes a dead object's copy for live meanwhile. Returns
    * whether it was kept.
    */
+  // Trusted: made here or checked by the caller (acceptTombstones, pullTombstones).
   async keepTombstone(t: Tombstone): Promise<boolean> {
     const kept = await this.d.store.putTombstone(t);
     if (!kept || !t.dead) return kept;
@@ -144,9 +240,10 @@ export class NameRecords {
     return kept;
   }
 
-  /** Keeps tombstones here and offers them to every online holder of the zone. */
-  async spreadTombstones(zone: Zone, tombstones: Tombstone[]): Promise<void> {
-    if (tombstones.length === 0) return;
+  /** Signs this device's decisions, keeps them here and offers them to every online holder of the zone. */
+  async spreadTombstones(zone: Zone, decisions: UnsignedTombstone[]): Promise<void> {
+    if (decisions.length === 0) return;
+    const tombstones = decisions.map((t) => signTombstone(t, this.d.signer.stableId, this.d.signer.signingSecretKey));
     for (const t of tombstones) await this.keepTombstone(t);
     const remotes = this.remotes(zone);
     await Promise.allSettled(remotes.map((h) => h.putTombstones(tombstones)));
@@ -170,5 +267,30 @@ export class NameRecords {
     const at = Math.max(Date.now(), (prior?.at ?? 0) + 1);
     this.d.log.info({ objectId: objectIdToHex(objectId), zone: zone.id }, 'collected object stored again');
     await this.spreadTombstones(zone, [{ objectId, zone: zone.id, at, dead: false }]);
+  }
+
+  /**
+   * Records stored before heads and tombstones were signed (an older data dir), at start: this
+   * device's own heads are signed now (same seq: the signed copy replaces the unsigned one
+   * everywhere); other devices' unsigned heads are forgotten and pulled again, signed, from
+   * their devices (a head held only unsigned cannot be told from a forged one). Unsigned
+   * tombstones were accepted by this device before: it signs them as its own decisions (same
+   * instant, same verdict), rather than forget collections and let copies come back.
+   */
+  async adoptLegacy(): Promise<LegacyReport> {
+    const report: LegacyReport = { resigned: 0, dropped: 0 };
+    const self = this.d.signer;
+    for (const ref of this.d.store.listRefs()) {
+      if (ref.sig !== undefined) continue;
+      if (ref.device === self.stableId) {
+        if (await this.d.store.putRef(signRef(ref, self.signingSecretKey))) report.resigned++;
+      } else if (await this.d.store.deleteRef(ref.zone, ref.device)) report.dropped++;
+    }
+    for (const t of this.d.store.listTombstones()) {
+      if (t.sig !== undefined) continue;
+      if (await this.d.store.putTombstone(signTombstone(t, self.stableId, self.signingSecretKey))) report.resigned++;
+    }
+    if (report.resigned + report.dropped > 0) this.d.log.info(report, 'unsigned heads and tombstones from an older version: own ones signed, other devices\' heads dropped (pulled again)');
+    return report;
   }
 }

@@ -21,6 +21,7 @@ import { PeerDirectory } from './peers.js';
 import type { PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { ObjectReader } from './reader.js';
+import { SignerKeys } from './signer-keys.js';
 import { RemovedDevices, type Removal } from './removals.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
 import { DEFAULT_RESEAL, Resealer, type ResealOptions } from './reseal.js';
@@ -76,6 +77,8 @@ export class MeshNode {
   readonly records: NameRecords;
   /** Re-seals this device's symbols to a zone's new key epoch, in the background. */
   readonly resealer: Resealer;
+  /** Other devices' node signing keys, pinned on first use: they verify heads and tombstones. */
+  readonly signers: SignerKeys;
   private readonly sealer: SymbolSealer;
   private readonly pool: ConnectionPool;
   private server: FcpServer | null = null;
@@ -99,7 +102,20 @@ export class MeshNode {
     this.pool = new ConnectionPool({ localAddress: directory.selfAddress, port: opts.port ?? FCP_PORT, requestTimeoutMs: opts.requestTimeoutMs, onRequest: (type) => this.metrics.requestsSent.inc({ type }) });
     const local = new LocalHolder(directory.self.stableId, directory.self.hostName, store);
     this.eligibility = new Eligibility(zones, directory, this.pool, local);
-    this.records = new NameRecords({ store, eligibility: this.eligibility, log, ...(opts.gcQuarantineMs !== undefined ? { quarantineMs: opts.gcQuarantineMs } : {}) });
+    this.signers = new SignerKeys({
+      path: join(opts.dataDir, 'signer-keys.json'),
+      self: { get stableId() { return selfId(); }, signingPublicKey: keyring.node.signingPublicKey },
+      ask: async (id) => (await this.askInfo(id)).signingPublicKey,
+      log,
+    });
+    this.records = new NameRecords({
+      store,
+      eligibility: this.eligibility,
+      log,
+      signer: { get stableId() { return selfId(); }, signingSecretKey: keyring.node.signingSecretKey },
+      keyOf: (id) => this.signers.keyOf(id),
+      ...(opts.gcQuarantineMs !== undefined ? { quarantineMs: opts.gcQuarantineMs } : {}),
+    });
     this.writer = new ObjectWriter({ selfId, store, records: this.records, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
     this.reader = new ObjectReader({ store, eligibility: this.eligibility, marks: this.marks, log, metrics: this.metrics, ...(opts.hedgeMs !== undefined ? { hedgeMs: opts.hedgeMs } : {}) });
     this.repair = new RepairLoop(
@@ -137,6 +153,8 @@ export class MeshNode {
     node = new MeshNode(opts, log, keyring, client, zones, directory, store, removed);
     care.start();
     try {
+      // A failure here (a damaged store) leaves old records unsigned: they are then not served.
+      await node.records.adoptLegacy().catch((err: Error) => log.warn({ err: err.message }, 'unsigned heads and tombstones not adopted'));
       await node.listen();
       node.repair.start();
       node.resealer.start();
@@ -235,17 +253,24 @@ export class MeshNode {
     return reply;
   }
 
-  /** A peer's X25519 public key (asked once with `info`, then cached). */
-  async boxKeyOf(stableId: string): Promise<Uint8Array> {
-    const known = this.boxKeys.get(stableId);
-    if (known) return known;
+  /**
+   * Asks a peer for its `info`, over its tailnet address (the connection tailscale authenticates
+   * as that device): its free storage and keys are kept, its node signing key pinned on first use.
+   */
+  private async askInfo(stableId: string): Promise<{ boxPublicKey: Uint8Array; signingPublicKey: Uint8Array }> {
     const info = this.directory.byStableId(stableId);
     const address = info?.peer.tailscaleIps[0];
     if (!info || !info.peer.online || !address) throw new MeshError('MESH_UNAVAILABLE', `peer ${stableId} is not online`);
     const reply = await call(await this.pool.get(address), { t: 'info' }, 'info_result', 5_000);
     this.boxKeys.set(stableId, reply.boxPublicKey);
     this.directory.setFreeBytes(stableId, reply.freeBytes);
-    return reply.boxPublicKey;
+    this.signers.offer(stableId, reply.signingPublicKey);
+    return reply;
+  }
+
+  /** A peer's X25519 public key (asked once with `info`, then cached). */
+  async boxKeyOf(stableId: string): Promise<Uint8Array> {
+    return this.boxKeys.get(stableId) ?? (await this.askInfo(stableId)).boxPublicKey;
   }
 
   /**

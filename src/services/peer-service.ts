@@ -3,7 +3,7 @@
 // before it touches the store. Writes are refused rather than allowed to change what is stored:
 // other bytes at a stored position, another zone for a known object, or another zone key.
 import { bytesEqual, envelopeHeader, zoneKeyFor, objectIdToHex, sealTo, serializeZoneKey, type Manifest, type RefRecord, type SymbolEntry, type Tombstone } from '../crypto/index.js';
-import { describePrincipal, inZone, NODE, type Authorizer, type DevicePrincipal } from '../authz/index.js';
+import { describePrincipal, inZone, NODE, recordOf, type Authorizer, type DevicePrincipal } from '../authz/index.js';
 import type { AuditSink } from '../audit/index.js';
 import { BATCH_BYTES, joinAad, MeshError, normaliseWant, symbolBatches, type MeshNode } from '../mesh/index.js';
 import { MAX_TOMBSTONES, SUMMARY_PAGE_MAX, type SummaryEntry, type SymbolKey, type ZoneSummaryDigest } from '../wire/index.js';
@@ -194,36 +194,42 @@ export class PeerService {
     return this.node.store.holdingsPage(zoneId, buckets, after, Math.min(Math.max(1, limit), SUMMARY_PAGE_MAX));
   }
 
-  /** A device's new head of a zone's namespace: only the device itself writes its head. */
+  /**
+   * A device's new head of a zone's namespace: only the device itself pushes its head (decided
+   * by authorize()), signed with its node key (checked against its pinned key: MESH_BAD_SIGNATURE).
+   */
   async putRef(p: DevicePrincipal, ref: RefRecord): Promise<void> {
     const zone = this.zone(ref.zone);
-    this.authz.authorize(p, 'ref.put', inZone(zone));
-    if (ref.device !== p.stableId) throw new MeshError('MESH_REFUSED', `${p.hostName} may publish its own head only, not ${ref.device}'s`);
+    this.authz.authorize(p, 'ref.put', recordOf(zone, ref.device));
     // Kept only with a higher seq than the one held: a stale or repeated put changes nothing.
-    await this.node.store.putRef(ref);
+    await this.node.records.acceptRef(ref);
   }
 
+  /** Signed heads only: one stored unsigned (before an older data dir was adopted) is not served. */
   listRefs(p: DevicePrincipal, zoneId: string): RefRecord[] {
     const zone = this.zone(zoneId);
     this.authz.authorize(p, 'ref.list', inZone(zone));
-    return this.node.store.listRefs(zone.id);
+    return this.node.store.listRefs(zone.id).filter((r) => r.sig !== undefined);
   }
 
-  /** Tombstones from the collecting device (or a revival); a dead one also erases the copy held here. */
+  /**
+   * Tombstones from the device that decided them (a collection, or a revival), signed by it; a
+   * dead one also erases the copy held here. One refused tombstone refuses the whole batch.
+   */
   async putTombstones(p: DevicePrincipal, tombstones: Tombstone[]): Promise<void> {
-    for (const t of tombstones) this.authz.authorize(p, 'tombstone.put', inZone(this.zone(t.zone)));
-    for (const t of tombstones) await this.node.records.keepTombstone(t);
+    for (const t of tombstones) this.authz.authorize(p, 'tombstone.put', recordOf(this.zone(t.zone), t.by));
+    await this.node.records.acceptTombstones(tombstones);
   }
 
   listTombstones(p: DevicePrincipal, zoneId: string): Tombstone[] {
     const zone = this.zone(zoneId);
     this.authz.authorize(p, 'tombstone.list', inZone(zone));
-    // One reply carries at most MAX_TOMBSTONES: the latest decisions matter most.
-    const all = this.node.store.listTombstones(zone.id);
+    // One reply carries at most MAX_TOMBSTONES: the latest decisions matter most. Signed ones only.
+    const all = this.node.store.listTombstones(zone.id).filter((t) => t.sig !== undefined && t.by !== undefined);
     return all.length <= MAX_TOMBSTONES ? all : all.sort((a, b) => b.at - a.at).slice(0, MAX_TOMBSTONES);
   }
 
-  info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array } {
+  info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array; signingPublicKey: Uint8Array } {
     this.authz.authorize(p, 'node.info', NODE);
     const u = this.node.store.usage();
     // A store that is full, gone or damaged takes nothing: placement then chooses other devices.
@@ -232,6 +238,8 @@ export class PeerService {
       usedBytes: u.bytes,
       freeBytes: !writable ? 0 : u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
       boxPublicKey: this.node.keyring.node.encryptionPublicKey,
+      // What other devices pin to verify this device's heads and tombstones (mesh/signer-keys.ts).
+      signingPublicKey: this.node.keyring.node.signingPublicKey,
     };
   }
 

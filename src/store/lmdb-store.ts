@@ -727,6 +727,16 @@ export class LmdbSymbolStore implements SymbolStore {
     });
   }
 
+  async deleteRef(zone: string, device: string): Promise<boolean> {
+    this.ensureOpen();
+    const key = refKey(zone, device);
+    if (this.read((env) => env.refs.getBinary(key)) === undefined) return false;
+    await this.write(0, (env) => {
+      env.refs.remove(key);
+    });
+    return true;
+  }
+
   async putTombstone(t: Tombstone): Promise<boolean> {
     this.ensureOpen();
     checkTombstone(t);

@@ -336,6 +336,11 @@ export class MemorySymbolStore implements SymbolStore {
       .map(([, r]) => cloneRef(r));
   }
 
+  async deleteRef(zone: string, device: string): Promise<boolean> {
+    this.ensureOpen();
+    return this.refs.delete(refKey(zone, device));
+  }
+
   async putTombstone(t: Tombstone): Promise<boolean> {
     this.ensureOpen();
     checkTombstone(t);

@@ -22,6 +22,7 @@ export function checkRef(r: unknown): RefRecord {
   checkObjectId(ref.commit);
   if (!Array.isArray(ref.forgotten)) throw bad('ref.forgotten must be an array of commit ids');
   for (const f of ref.forgotten) checkObjectId(f);
+  checkSig(ref.sig, 'ref.sig');
   return ref as RefRecord;
 }
 
@@ -32,35 +33,51 @@ export function checkTombstone(t: unknown): Tombstone {
   if (typeof tomb.zone !== 'string' || tomb.zone.length === 0) throw bad('tombstone.zone must be a non-empty string');
   if (!isCount(tomb.at)) throw bad('tombstone.at must be wall-clock ms');
   if (typeof tomb.dead !== 'boolean') throw bad('tombstone.dead must be a boolean');
+  if (tomb.by !== undefined && (typeof tomb.by !== 'string' || tomb.by.length === 0)) throw bad('tombstone.by must be a non-empty string');
+  checkSig(tomb.sig, 'tombstone.sig');
   return tomb as Tombstone;
+}
+
+/** Signatures are checked where records arrive (mesh/name-records.ts); the store checks their shape. */
+function checkSig(sig: unknown, field: string): void {
+  if (sig !== undefined && !(sig instanceof Uint8Array && sig.length === 64)) throw bad(`${field} must be 64 bytes`);
 }
 
 /** The key of a device's head in a zone. */
 export const refKey = (zone: string, device: string): string => `${zone}\0${device}`;
 
-/** A head only moves forward: a record replaces the stored one with a higher seq only. */
+/**
+ * A head only moves forward: a record replaces the stored one with a higher seq only, or at the
+ * same seq a signed one an unsigned one stored before heads were signed (its device re-signed it).
+ */
 export function refReplaces(incoming: RefRecord, stored: RefRecord | undefined): boolean {
-  return stored === undefined || incoming.seq > stored.seq;
+  return stored === undefined || incoming.seq > stored.seq || (incoming.seq === stored.seq && incoming.sig !== undefined && stored.sig === undefined);
 }
 
-/** The later decision wins; at the same instant, dead wins (collection is the safe side). */
+/**
+ * The later decision wins; at the same instant, dead wins (collection is the safe side), and a
+ * signed record replaces the same decision stored unsigned (from before tombstones were signed).
+ */
 export function tombstoneReplaces(incoming: Tombstone, stored: Tombstone | undefined): boolean {
   if (stored === undefined || incoming.at > stored.at) return true;
-  return incoming.at === stored.at && incoming.dead && !stored.dead;
+  if (incoming.at !== stored.at) return false;
+  if (incoming.dead !== stored.dead) return incoming.dead;
+  return incoming.sig !== undefined && stored.sig === undefined;
 }
 
 const copy = (b: Uint8Array) => Uint8Array.from(b);
 
+// Absent fields stay absent (never `undefined`: the at-rest decoding refuses it).
 export function cloneRef(r: RefRecord): RefRecord {
-  return { zone: r.zone, device: r.device, seq: r.seq, commit: copy(r.commit), forgotten: r.forgotten.map(copy), time: r.time };
+  return { zone: r.zone, device: r.device, seq: r.seq, commit: copy(r.commit), forgotten: r.forgotten.map(copy), time: r.time, ...(r.sig ? { sig: copy(r.sig) } : {}) };
 }
 
 export function cloneTombstone(t: Tombstone): Tombstone {
-  return { objectId: copy(t.objectId), zone: t.zone, at: t.at, dead: t.dead };
+  return { objectId: copy(t.objectId), zone: t.zone, at: t.at, dead: t.dead, ...(t.by !== undefined ? { by: t.by } : {}), ...(t.sig ? { sig: copy(t.sig) } : {}) };
 }
 
 export function encodeRecord(r: RefRecord | Tombstone): Uint8Array {
-  return encode(r);
+  return encode('objectId' in r ? cloneTombstone(r) : cloneRef(r));
 }
 
 export function decodeRef(bytes: Uint8Array): RefRecord {

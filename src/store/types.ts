@@ -137,6 +137,8 @@ export interface SymbolStore {
   putRef(ref: RefRecord): Promise<boolean>;
   /** The heads held, of one zone or all, ordered by zone then device. */
   listRefs(zone?: string): RefRecord[];
+  /** Forgets a device's head of a zone (an unsigned one from before heads were signed); whether one was held. */
+  deleteRef(zone: string, device: string): Promise<boolean>;
   /**
    * Keeps a tombstone if none is held for the object or it is a later decision (same instant:
    * dead wins); resolves with whether it was kept, once durable.

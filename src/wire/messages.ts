@@ -27,7 +27,8 @@ export interface DeleteMessage extends Envelope<'delete'> { objectId: Uint8Array
 export interface ListMessage extends Envelope<'list'> { zone?: string }
 export interface ListResultMessage extends Envelope<'list_result'> { manifests: Manifest[] }
 export interface InfoMessage extends Envelope<'info'> {}
-export interface InfoResultMessage extends Envelope<'info_result'> { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array }
+/** `signingPublicKey`: the device's node signing key (Ed25519), pinned on first use to verify its heads and tombstones. */
+export interface InfoResultMessage extends Envelope<'info_result'> { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array; signingPublicKey: Uint8Array }
 export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicKey: Uint8Array }
 export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8Array[] }
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
@@ -214,6 +215,10 @@ export const MAX_FORGOTTEN = 4096;
 /** Tombstones per message (a longer list is sent in several). */
 export const MAX_TOMBSTONES = 16384;
 
+// Heads and tombstones travel signed by the device they speak for (mesh/record-signing.ts):
+// the signature is required on the wire (only records stored before signing lack one, and they
+// are never served).
+const ed25519Signature = bytes({ exact: 64 });
 const refRecord = record<RefRecord>({
   zone,
   device: text({ max: 256 }),
@@ -221,8 +226,9 @@ const refRecord = record<RefRecord>({
   commit: objectId,
   forgotten: arrayOf(objectId, MAX_FORGOTTEN),
   time: uint(),
+  sig: ed25519Signature,
 });
-const tombstone = record<Tombstone>({ objectId, zone, at: uint(), dead: flag() });
+const tombstone = record<Tombstone>({ objectId, zone, at: uint(), dead: flag(), by: text({ max: 256 }), sig: ed25519Signature });
 // Hub fields: connector ids and lease subjects are short names; invoke input and output are JSON
 // text (bounded: one frame carries them whole).
 const connectorId = text({ max: 128, pattern: /^[a-z0-9][a-z0-9._-]*$/ });
@@ -269,7 +275,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   list: { zone: optional(zone) },
   list_result: { manifests: arrayOf(manifestCheck, 65536) },
   info: {},
-  info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }) },
+  info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }), signingPublicKey: bytes({ exact: 32 }) },
   join: { code: text({ max: 64 }), boxPublicKey: bytes({ exact: 32 }) },
   join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256) },
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },

@@ -2,7 +2,7 @@
 // function; explicit rows pin the rules, and an exhaustive sweep checks the invariants.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, type ViewerPrincipal, type PublicPrincipal, type OperationFacts, DASHBOARD_ACTIONS, PUBLIC_ACTIONS, decide, inZone, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
+import { ACTIONS, ACCESS, Authorizer, AuthzError, LOCAL_CONTROL, PEER_ACTIONS, LOCAL_ACTIONS, CONNECTOR_ACTIONS, NODE, type ConnectorPrincipal, type ViewerPrincipal, type PublicPrincipal, type OperationFacts, DASHBOARD_ACTIONS, PUBLIC_ACTIONS, decide, inZone, recordOf, type Action, type DecisionEvent, type DevicePrincipal, type Principal } from '../../src/authz/index.js';
 import { mayHold, ZoneRegistry, type Zone } from '../../src/zones/index.js';
 import type { PeerPath } from '../../src/tailscale/index.js';
 
@@ -87,11 +87,11 @@ const ROWS: Array<[string, Principal, Action, string | null, { selfZones: Zone[]
   ['private device reads private checkpoints held here', device(['z:private'], 'derp'), 'audit.checkpoints', 'z:private', owner, true],
   ['public device may not read owner checkpoints', device(['z:public']), 'audit.checkpoints', 'z:owner', owner, false, 'caller-zone'],
   ['any zoned device reads device-log checkpoints', device(['z:work']), 'audit.checkpoints-device', null, owner, true],
-  ['a member device publishes its head', device(['z:private']), 'ref.put', 'z:private', owner, true],
+  ['a head push that names no device is refused', device(['z:private']), 'ref.put', 'z:private', owner, false, 'not-own-record'],
   ['a public device may not publish a private head', device(['z:public']), 'ref.put', 'z:private', owner, false, 'caller-zone'],
   ['owner heads never over DERP', device(['z:owner'], 'derp'), 'ref.list', 'z:owner', owner, false, 'transport'],
   ['a member device reads the heads', device(['z:owner'], 'peer-relay'), 'ref.list', 'z:owner', owner, true],
-  ['a member device spreads tombstones', device(['z:private'], 'derp'), 'tombstone.put', 'z:private', owner, true],
+  ['a tombstone push that names no deciding device is refused', device(['z:private'], 'derp'), 'tombstone.put', 'z:private', owner, false, 'not-own-record'],
   ['a work device may not tombstone private objects', device(['z:work']), 'tombstone.put', 'z:private', owner, false, 'caller-zone'],
   ['a public device may not read private tombstones', device(['z:public']), 'tombstone.list', 'z:private', owner, false, 'caller-zone'],
   ['a device may not list names', device(['z:owner']), 'files.list', 'z:owner', owner, false, 'not-a-local-action'],
@@ -206,6 +206,29 @@ test('authorization table: explicit rows', () => {
     assert.equal(d.allow, allowed, name);
     if (!d.allow) assert.equal(d.reason, reason, name);
   }
+});
+
+// Pushed namespace records speak for one device (their author): [name, principal, action, zone, author, allowed?, reason]
+const RECORD_ROWS: Array<[string, DevicePrincipal, 'ref.put' | 'tombstone.put' | 'ref.list', string, string | undefined, boolean, string?]> = [
+  ['a member device publishes its own head', device(['z:private']), 'ref.put', 'z:private', 'n-z:private', true],
+  ["a member device may not publish another device's head", device(['z:private']), 'ref.put', 'z:private', 'n-z:owner', false, 'not-own-record'],
+  ["an owner device may not publish a private device's head either", device(['z:owner']), 'ref.put', 'z:private', 'n-z:private', false, 'not-own-record'],
+  ['a member device spreads its own tombstones', device(['z:private'], 'derp'), 'tombstone.put', 'z:private', 'n-z:private', true],
+  ["a member device may not push another device's tombstones", device(['z:private']), 'tombstone.put', 'z:private', 'n-z:owner', false, 'not-own-record'],
+  ['the zone rules come first: a public device pushing its own private head', device(['z:public']), 'ref.put', 'z:private', 'n-z:public', false, 'caller-zone'],
+  ['owner heads never over DERP, even its own', device(['z:owner'], 'derp'), 'ref.put', 'z:owner', 'n-z:owner', false, 'transport'],
+  ['listing heads names no author: any member reads them', device(['z:owner']), 'ref.list', 'z:owner', 'n-z:private', true],
+];
+
+test('authorization table: a device pushes only its own heads and tombstones', () => {
+  for (const [name, p, action, zone, author, allowed, reason] of RECORD_ROWS) {
+    const d = decide(p, action, recordOf(Z(zone), author), owner);
+    assert.equal(d.allow, allowed, name);
+    if (!d.allow) assert.equal(d.reason, reason, name);
+  }
+  // Through the Authorizer too: the denial is an AuthzError carrying the reason.
+  const authz = new Authorizer({ selfZones: () => [Z('z:owner')] });
+  assert.throws(() => authz.authorize(device(['z:private']), 'ref.put', recordOf(Z('z:private'), 'n-other')), (err: unknown) => err instanceof AuthzError && err.reason === 'not-own-record');
 });
 
 // [name, principal, action, connector home zone, operation, allowed?, reason if denied]

@@ -102,7 +102,8 @@ describe('NameRecords quarantine', () => {
   test('a dead tombstone erases the copy here only once the quarantine is over', async () => {
     const store = new MemorySymbolStore();
     let now = 1_000_000;
-    const records = new NameRecords({ store, eligibility: { holdersFor: () => [] }, log: pino({ level: 'silent' }), quarantineMs: 60_000, now: () => now });
+    const signer = { stableId: 'nSelf', signingSecretKey: new Uint8Array(32).fill(1) };
+    const records = new NameRecords({ store, eligibility: { holdersFor: () => [] }, log: pino({ level: 'silent' }), signer, keyOf: async () => new Uint8Array(32), quarantineMs: 60_000, now: () => now });
     const objectId = new Uint8Array(32).fill(7);
     const t: Tombstone = { objectId, zone: 'z:private', at: now, dead: true };
     assert.equal(await records.keepTombstone(t), true);

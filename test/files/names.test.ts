@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { LOCAL_LIBRARY } from '../../src/authz/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
+import { signRef } from '../../src/mesh/index.js';
 import type { NamesService } from '../../src/services/index.js';
 import { InProcessMesh } from '../mesh/in-process.js';
 
@@ -74,22 +75,23 @@ describe('names in a zone', () => {
     assert.ok((await n.list(P, `@${first}`)).entries.length > 0);
   });
 
-  test('a peer publishes only its own head, only forward; tombstones need write access to the zone', async () => {
+  test('a peer publishes only its own head, signed, only forward; tombstones need write access to the zone', async () => {
     const peers = mesh.node('laptop').services.peers;
     const dev = (name: string, zones: string[]) => {
       const d = mesh.tailnet.device(name);
       return { kind: 'device' as const, stableId: d.stableId, hostName: name, address: d.address, tags: d.tags, zones: zones.map((z) => mesh.node('laptop').node.zones.get(z)), path: 'direct' as const };
     };
     const server = dev('server', ['z:owner']);
+    const serverKey = mesh.node('server').node.keyring.node.signingSecretKey;
     // z:work: a head that names no real commit would hide nothing of z:private here.
-    const ref = { zone: 'z:work', device: server.stableId, seq: 2, commit: new Uint8Array(32), forgotten: [], time: Date.now() };
-    await assert.rejects(peers.putRef(dev('desktop', ['z:private']), ref), code('MESH_REFUSED'), "not another device's head");
+    const ref = signRef({ zone: 'z:work', device: server.stableId, seq: 2, commit: new Uint8Array(32), forgotten: [], time: Date.now() }, serverKey);
+    await assert.rejects(peers.putRef(dev('desktop', ['z:private']), ref), (e: unknown) => code('AUTHZ_DENIED')(e) && (e as { reason?: string }).reason === 'not-own-record', "not another device's head");
     await assert.rejects(peers.putRef(dev('worklaptop', ['z:work']), { ...ref, zone: 'z:private', device: mesh.tailnet.device('worklaptop').stableId }), code('AUTHZ_DENIED'));
     await peers.putRef(server, ref);
-    await peers.putRef(server, { ...ref, seq: ref.seq - 1, commit: new Uint8Array(32).fill(7) });
+    await peers.putRef(server, signRef({ ...ref, seq: ref.seq - 1, commit: new Uint8Array(32).fill(7) }, serverKey));
     const now = mesh.node('laptop').node.store.listRefs('z:work').find((r) => r.device === server.stableId)!;
     assert.deepEqual([now.seq, now.commit[0]], [ref.seq, 0], 'a stale head changes nothing');
-    await assert.rejects(peers.putTombstones(dev('worklaptop', ['z:work']), [{ objectId: new Uint8Array(32), zone: 'z:private', at: 1, dead: true }]), code('AUTHZ_DENIED'));
+    await assert.rejects(peers.putTombstones(dev('worklaptop', ['z:work']), [{ objectId: new Uint8Array(32), zone: 'z:private', at: 1, dead: true, by: mesh.tailnet.device('worklaptop').stableId }]), code('AUTHZ_DENIED'));
     // A head whose commit cannot be read (its objects are away) does not hide the rest.
     const listing = await names(mesh, 'laptop').list(P, '/', { zone: 'z:work' });
     assert.deepEqual([listing.entries.length, listing.unreadableHeads], [0, 1]);
