@@ -115,8 +115,9 @@ export class GatewayService {
     let next: JsonObject;
     if (on) next = withEndpoint(config, { host, port, proxy: url!, funnel: true });
     else {
-      const ours = endpointState(config, host, port).proxy;
-      next = ours ? withoutEndpoint(config, host, port, ours) : (config ?? {});
+      // Funnel closes on that port whoever opened it; the "/" handler goes only if it is this gateway's.
+      next = withoutEndpoint(config, host, port, url ?? '');
+      if (JSON.stringify(next) === JSON.stringify(config ?? {})) return this.status(self, config);
     }
     await this.d.tailscale.setServeConfig(next, etag);
     this.d.audit?.({ kind: on ? 'gateway.funnel-on' : 'gateway.funnel-off', zone: 'device', principal: describePrincipal(p), subject: `${host}:${port}` });
