@@ -71,6 +71,15 @@ export class Authorizer {
   }
 
   /**
+   * The decision without an event: for filtering a listing whose request was itself authorized
+   * (and recorded), so a public caller listing the gateway does not write an audit entry per
+   * operation (which anyone on the internet could then make grow at will).
+   */
+  permits(principal: Principal, action: Action, resource: Resource, op?: OperationFacts): boolean {
+    return decide(principal, action, resource, this.context(), op).allow;
+  }
+
+  /**
    * Whether the capability `p` presents grants `connector.operation` in a zone (what MCP
    * `tools/list` shows; the zone rules are `check`ed first, once per connector). No proof: listing
    * is not an invoke.

@@ -203,7 +203,8 @@ export class HubService<M extends HubManifest = HubManifest> {
       const zone = inZone(this.deps.zones.get(m.zone));
       if (p.kind === 'public') {
         // A public caller sees the operations the gateway would let them invoke, nothing else.
-        const allowed = new Set(m.operations.filter((o) => this.deps.authz.check(p, 'gateway.invoke', zone, `${m.id}.${o.name}`, facts(m.id, o)).allow).map((o) => o.name));
+        // The listing was authorized (gateway.list, recorded); what it shows is filtered quietly.
+        const allowed = new Set(m.operations.filter((o) => this.deps.authz.permits(p, 'gateway.invoke', zone, facts(m.id, o))).map((o) => o.name));
         const info = this.info(m);
         if (allowed.size > 0) out.push({ ...info, operations: info.operations.filter((o) => allowed.has(o.name)) });
         continue;

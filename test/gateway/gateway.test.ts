@@ -156,6 +156,17 @@ describe('the public gateway', () => {
     assert.equal(revoked.status, 401);
   });
 
+  test('a listing is one audit event, not one per operation (nobody on the internet can make the log grow per operation)', async () => {
+    const audit = mesh.node('laptop').services.audit;
+    const decisions = (action: string) =>
+      ['device', 'z:community', 'z:public', 'z:private'].flatMap((zone) => audit.log(LOCAL_CONTROL, { zone, limit: 100_000 })).filter((e) => e.event.action === action).length;
+    const lists = decisions('gateway.list');
+    const invokes = decisions('gateway.invoke');
+    assert.equal((await request(gw.url, 'GET', '/v1/operations', funnel('203.0.113.20'))).status, 200);
+    assert.equal(decisions('gateway.list'), lists + 1);
+    assert.equal(decisions('gateway.invoke'), invokes, 'filtering the listing decides quietly');
+  });
+
   test('forged identity headers from a Funnel client change nothing: the last forwarded address and the Funnel mark decide', async () => {
     // A client behind Funnel claims to be a tailnet user and a tailnet address; serve appends the real one.
     const desktop = mesh.tailnet.device('desktop').address;
