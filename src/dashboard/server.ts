@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../errors/index.js';
+import { listen } from '../net/listen.js';
 import type { ViewerPrincipal } from '../authz/index.js';
 import type { DashboardService, DashboardSnapshot, DashboardView } from '../services/index.js';
 import { DashboardError } from './errors.js';
@@ -196,11 +197,8 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   const host = o.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, host, () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
+  const listening = await listen(server, o.port, host);
+  const port = listening.port;
   return {
     url: `http://${host}:${port}/`,
     port,
@@ -210,10 +208,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       offActivity();
       for (const c of clients) c.res.end();
       clients.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listening.close();
     },
   };
 }

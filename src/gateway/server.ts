@@ -8,6 +8,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { AuthzError, type PublicPrincipal } from '../authz/index.js';
+import { listen } from '../net/listen.js';
 import type { GatewayService } from '../services/gateway-service.js';
 import { classify, isLoopback, type ClassifyDeps } from './classify.js';
 import { GatewayError } from './errors.js';
@@ -173,18 +174,6 @@ export async function startGatewayServer(o: GatewayServerOptions): Promise<Gatew
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
   const host = o.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, host, () => resolve());
-  });
-  const port = (server.address() as { port: number }).port;
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { port, close } = await listen(server, o.port, host);
+  return { url: `http://${host}:${port}`, port, close };
 }

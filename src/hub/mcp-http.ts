@@ -2,6 +2,7 @@
 // each request must carry the bearer token kept in the data directory (mode 0600); the Host and
 // Origin headers are checked before anything else (a web page cannot drive it through DNS
 // rebinding). Stateless: each POST gets its own SDK server and transport.
+import { listen } from '../net/listen.js';
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -68,14 +69,7 @@ export async function startMcpHttp(opts: McpHttpOptions): Promise<McpHttpServer>
     await mcp.connect(transport);
     await transport.handleRequest(req, res, body);
   };
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => resolve());
-  });
-  port = (server.address() as { port: number }).port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}/mcp`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  const listening = await listen(server, opts.port, '127.0.0.1');
+  port = listening.port;
+  return { port, url: `http://127.0.0.1:${port}/mcp`, close: listening.close };
 }

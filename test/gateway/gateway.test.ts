@@ -6,32 +6,18 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { LOCAL_CONTROL, mintRoot, type OwnerAuthority } from '../../src/authz/index.js';
+import { LOCAL_CONTROL } from '../../src/authz/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
 import { isLoopback, RateLimiter, startGatewayServer, type GatewayServer } from '../../src/gateway/index.js';
 import { InProcessMesh } from '../mesh/in-process.js';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startControlServer } from '../../src/daemon/control-server.js';
 
-const FCP_BIN = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
-const fcp = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(process.execPath, [FCP_BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
-  );
-import { testManifest } from '../hub/helpers.js';
+import { fcp, testManifest, testOwnerAuthority } from '../hub/helpers.js';
 
 const ownerSeed = new Uint8Array(randomBytes(32));
 const ownerKey = ed25519.getPublicKey(ownerSeed);
-const testOwner = () => (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }): OwnerAuthority => {
-  let grant: Uint8Array | undefined;
-  return {
-    publicKey: () => ownerKey,
-    sign: async (message) => ed25519.sign(message, ownerSeed),
-    deviceGrant: () => (grant ??= mintRoot({ sub: self.hostName, aud: '*', ops: ['*'], zones: self.zones, holderKey: self.signingPublicKey, ttlSeconds: 3600 }, ownerSeed, ownerKey)),
-  };
-};
+const testOwner = () => testOwnerAuthority(ownerSeed, ownerKey);
 
 async function until<T>(f: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;

@@ -1,7 +1,37 @@
 // Shared bits of the hub tests: a log that keeps lines, manifests for the test connector, and
 // bounded waits for host events.
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { mintRoot, type OwnerAuthority } from '../../src/authz/index.js';
 import type { ConnectorHost, ConnectorManifest, ConnectorStatus } from '../../src/hub/index.js';
+
+const FCP_BIN = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
+
+/** Runs the fcp CLI (asynchronously: an emulated tailscaled in this process keeps answering). */
+export const fcp = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [FCP_BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+  );
+
+/**
+ * A test owner key: a real Ed25519 key (the mesh's is a FROST key; verification is the same). The
+ * authority a device gets mints its grant on first ask, every zone it may hold, unless grantless.
+ */
+export function testOwnerAuthority(ownerSeed: Uint8Array, ownerKey: Uint8Array, grantless = false) {
+  return (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }): OwnerAuthority => {
+    let grant: Uint8Array | undefined;
+    return {
+      publicKey: () => ownerKey,
+      sign: async (message) => ed25519.sign(message, ownerSeed),
+      deviceGrant: () => {
+        if (grantless) return undefined;
+        grant ??= mintRoot({ sub: self.hostName, aud: '*', ops: ['*'], zones: self.zones, holderKey: self.signingPublicKey, ttlSeconds: 3600 }, ownerSeed, ownerKey);
+        return grant;
+      },
+    };
+  };
+}
 
 export const TEST_CONNECTOR = fileURLToPath(new URL('./fixtures/test-connector.js', import.meta.url));
 

@@ -6,9 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { LOCAL_CONTROL, attenuate, mintRoot, proveHolder, verifyToken, type Credential, type OwnerAuthority, type Principal } from '../../src/authz/index.js';
+import { LOCAL_CONTROL, attenuate, mintRoot, proveHolder, verifyToken, type Credential, type Principal } from '../../src/authz/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,32 +17,16 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { startControlServer } from '../../src/daemon/control-server.js';
 import { InProcessMesh } from '../mesh/in-process.js';
 
+import { fcp, testManifest, testOwnerAuthority } from './helpers.js';
+
 const FCP_BIN = fileURLToPath(new URL('../../../bin/fcp.js', import.meta.url));
-const fcp = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(process.execPath, [FCP_BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
-  );
-import { testManifest } from './helpers.js';
 
 // The owner key of this test mesh: a real Ed25519 key (the mesh's is a FROST key; verification is the same).
 const ownerSeed = new Uint8Array(randomBytes(32));
 const ownerKey = ed25519.getPublicKey(ownerSeed);
 const grantless = new Set(['phone']);
 
-function testOwner(device: string) {
-  return (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }): OwnerAuthority => {
-    let grant: Uint8Array | undefined;
-    return {
-      publicKey: () => ownerKey,
-      sign: async (message) => ed25519.sign(message, ownerSeed),
-      deviceGrant: () => {
-        if (grantless.has(device)) return undefined;
-        grant ??= mintRoot({ sub: self.hostName, aud: '*', ops: ['*'], zones: self.zones, holderKey: self.signingPublicKey, ttlSeconds: 3600 }, ownerSeed, ownerKey);
-        return grant;
-      },
-    };
-  };
-}
+const testOwner = (device: string) => testOwnerAuthority(ownerSeed, ownerKey, grantless.has(device));
 
 const trace = () => randomBytes(16).toString('hex');
 const code = (c: string) => (e: Error & { code?: string }) => {

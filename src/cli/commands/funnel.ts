@@ -41,24 +41,21 @@ export function registerFunnelCommands(program: Command): void {
   const funnel = program
     .command('funnel')
     .description("the public gateway through Tailscale Funnel: only operations manifests expose (exposure = public or community) are callable\n\nexample: fcp funnel on\n         fcp funnel key add alice      # a community key for alice, shown once\n         curl -H 'X-FCP-API-Key: fcpk_…' https://laptop.example.ts.net/v1/operations");
-  funnel
-    .command('on')
-    .description("publish this device's gateway to the internet (tailscaled's serve config, If-Match so nothing else is overwritten)")
-    .option('--port <n>', 'the public HTTPS port: 443, 8443 or 10000', port, 443)
-    .option('--json', 'print JSON')
-    .action(async (o: { port: number; json?: boolean }, cmd: Command) => {
-      const s = await post<FunnelStatus>(control(cmd), '/v1/funnel', { on: true, port: o.port });
-      process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : describe(s));
-    });
-  funnel
-    .command('off')
-    .description('take the gateway off the internet (only what fcp funnel on added is removed)')
-    .option('--port <n>', 'the public HTTPS port it was on', port, 443)
-    .option('--json', 'print JSON')
-    .action(async (o: { port: number; json?: boolean }, cmd: Command) => {
-      const s = await post<FunnelStatus>(control(cmd), '/v1/funnel', { on: false, port: o.port });
-      process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : describe(s));
-    });
+  const switches = [
+    ['on', "publish this device's gateway to the internet (tailscaled's serve config, If-Match so nothing else is overwritten)", 'the public HTTPS port: 443, 8443 or 10000'],
+    ['off', "close Funnel on the port and remove the gateway's handler (nobody else's)", 'the public HTTPS port it was on'],
+  ] as const;
+  for (const [name, description, portHelp] of switches) {
+    funnel
+      .command(name)
+      .description(description)
+      .option('--port <n>', portHelp, port, 443)
+      .option('--json', 'print JSON')
+      .action(async (o: { port: number; json?: boolean }, cmd: Command) => {
+        const s = await post<FunnelStatus>(control(cmd), '/v1/funnel', { on: name === 'on', port: o.port });
+        process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : describe(s));
+      });
+  }
   funnel
     .command('status')
     .description('whether the gateway is served, allowed Funnel, and published')
