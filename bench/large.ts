@@ -6,12 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { DevMesh, fiveDevicesOn } from '../src/devnet/index.js';
 import { parseSize } from './sizes.js';
 
 const ZONE = 'z:private';
 const SUBNET = 52;
 const BLOCK = 1 << 20;
+const FCP_CLI = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -39,10 +41,23 @@ function rssSplit(pid: number): { anon: number; file: number } {
   }
 }
 
+/** CPU time (user + system) a live process has used so far, in seconds. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
 /** Tracks a child's VmHWM while it runs (its /proc entry is gone once it exits). */
-function watchPeak(child: ChildProcess): () => number {
+function watchPeak(child: ChildProcess, cpu?: { s: number }): () => number {
   let peak = 0;
-  const t = setInterval(() => (peak = Math.max(peak, vmHWM(child.pid!))), 50);
+  const t = setInterval(() => {
+    peak = Math.max(peak, vmHWM(child.pid!));
+    if (cpu) cpu.s = Math.max(cpu.s, cpuSeconds(child.pid!));
+  }, 50);
   child.once('exit', () => clearInterval(t));
   return () => peak;
 }
@@ -52,7 +67,7 @@ const MBps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(
 
 function fcp(mesh: DevMesh, args: string[], stdio: Array<'pipe' | 'ignore' | 'inherit'>): ChildProcess {
   const d = mesh.device('laptop');
-  return spawn(process.execPath, ['bin/fcp.js', '--data-dir', d.dataDir, '--tailscale-socket', d.socketPath, ...args], { stdio: stdio as never, env: { ...process.env, FCP_LOG_LEVEL: 'warn' } });
+  return spawn(process.execPath, [FCP_CLI, '--data-dir', d.dataDir, '--tailscale-socket', d.socketPath, ...args], { stdio: stdio as never, env: { ...process.env, FCP_LOG_LEVEL: 'warn' } });
 }
 
 function exited(child: ChildProcess): Promise<number> {
@@ -76,17 +91,20 @@ async function main(): Promise<void> {
     const seed = randomBytes(BLOCK);
     const putHash = createHash('sha256');
     const put = fcp(mesh, ['put', '-', '--zone', ZONE, '--json', '--quiet'], ['pipe', 'pipe', 'inherit']);
-    const putPeak = watchPeak(put);
+    const putCpu = { s: 0 };
+    const putPeak = watchPeak(put, putCpu);
+    const cpu0 = mesh.devices.map((d) => cpuSeconds(d.process!.pid!));
     let out = '';
     let putFailed = false;
     put.stdin!.on('error', () => (putFailed = true));
     put.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     const t0 = performance.now();
+    put.once('exit', () => (putFailed = true));
     for (let off = 0, i = 0; off < size && !putFailed; off += BLOCK, i++) {
       const block = Buffer.from(seed.subarray(0, Math.min(BLOCK, size - off)));
       for (let k = 0; k < block.length; k += 65536) block.writeUInt32LE(i, k);
       putHash.update(block);
-      if (!put.stdin!.write(block)) {
+      if (!put.stdin!.write(block) && !putFailed) {
         await new Promise<void>((resolve) => {
           const go = () => {
             put.stdin!.off('drain', go);
@@ -104,11 +122,13 @@ async function main(): Promise<void> {
     if (putCode !== 0) throw new Error(`fcp put exited ${putCode}`);
     const r = JSON.parse(out) as { id: string; chunks: number; storedBytes: number };
     const afterPut = mesh.devices.map((d) => vmHWM(d.process!.pid!));
+    const cpuPut = mesh.devices.map((d, i) => cpuSeconds(d.process!.pid!) - cpu0[i]!);
     const splitPut = mesh.devices.map((d) => rssSplit(d.process!.pid!));
 
     const getHash = createHash('sha256');
     const get = fcp(mesh, ['get', r.id, '-o', '-', '--quiet'], ['ignore', 'pipe', 'inherit']);
-    const getPeak = watchPeak(get);
+    const getCpu = { s: 0 };
+    const getPeak = watchPeak(get, getCpu);
     let got = 0;
     const t1 = performance.now();
     get.stdout!.on('data', (c: Buffer) => {
@@ -120,6 +140,7 @@ async function main(): Promise<void> {
     if (getCode !== 0) throw new Error(`fcp get exited ${getCode}`);
     const same = got === size && getHash.digest('hex') === putHash.digest('hex');
     const afterGet = mesh.devices.map((d) => vmHWM(d.process!.pid!));
+    const cpuGet = mesh.devices.map((d, i) => cpuSeconds(d.process!.pid!) - cpu0[i]! - cpuPut[i]!);
     const splitGet = mesh.devices.map((d) => rssSplit(d.process!.pid!));
 
     const limit = 300 * 2 ** 20;
@@ -140,6 +161,12 @@ async function main(): Promise<void> {
     for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c}`);
     console.log('\nresident now (anonymous + file-backed LMDB map), after put / after get:');
     mesh.devices.forEach((d, i) => console.log(`  fcpd ${d.name.padEnd(11)} ${MiB(splitPut[i]!.anon)} + ${MiB(splitPut[i]!.file)} / ${MiB(splitGet[i]!.anon)} + ${MiB(splitGet[i]!.file)} MiB`));
+    // CPU per GiB tells where the work goes on a machine whose wall clock is shared.
+    const perGiB = (s: number) => (s / (size / 2 ** 30)).toFixed(1);
+    console.log('\nCPU seconds per GiB, put / get (user + system):');
+    console.log(`  fcp CLI           ${perGiB(putCpu.s)} / ${perGiB(getCpu.s)}`);
+    mesh.devices.forEach((d, i) => console.log(`  fcpd ${d.name.padEnd(11)} ${perGiB(cpuPut[i]!)} / ${perGiB(cpuGet[i]!)}`));
+    console.log(`  all fcpd          ${perGiB(cpuPut.reduce((a, b) => a + b, 0))} / ${perGiB(cpuGet.reduce((a, b) => a + b, 0))}`);
     if (!same) process.exitCode = 1;
   } finally {
     await mesh.stop();

@@ -122,7 +122,9 @@ export class DevMesh {
     const d = this.device(name);
     if (d.process) return;
     const logFd = openSync(join(this.dir, `${name}.log`), 'a');
-    const proc = spawn(process.execPath, [FCPD, '--data-dir', d.dataDir, '--tailscale-socket', d.socketPath, '--metrics-port', '0'], {
+    // FCP_DEVNET_NODE_ARGS: extra node flags for every fcpd (e.g. --cpu-prof while profiling a bench).
+    const nodeArgs = (process.env.FCP_DEVNET_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...nodeArgs, FCPD, '--data-dir', d.dataDir, '--tailscale-socket', d.socketPath, '--metrics-port', '0'], {
       stdio: ['ignore', 'ignore', logFd],
       env: { ...process.env, ...this.env },
     });
