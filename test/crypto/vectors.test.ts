@@ -2,7 +2,8 @@
 // official vectors, RFC 7748 (X25519) and RFC 9180 A.2.1 (HPKE base mode, X25519/ChaCha20Poly1305).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -56,6 +57,33 @@ test('RFC 8032 §7.1 Ed25519 vectors: public key, signature, verification', () =
     const otherMessage = new Uint8Array([...message, 0]);
     assert.equal(verify(sig, otherMessage, hex(v.public)), false, `${v.name} other message rejected`);
   }
+});
+
+test('Ed25519 through OpenSSL agrees with an independent implementation (@noble/curves); malformed input is false, never a throw', () => {
+  for (let i = 0; i < 32; i++) {
+    const secret = randomBytes(32);
+    const message = randomBytes(i * 37);
+    const sig = sign(message, secret);
+    assert.equal(toHex(sig), toHex(ed25519.sign(message, secret)), 'the same deterministic signature');
+    assert.equal(verify(sig, message, signingPublicKey(secret)), true);
+    assert.equal(ed25519.verify(sig, message, signingPublicKey(secret)), true);
+  }
+  const secret = randomBytes(32);
+  const pub = signingPublicKey(secret);
+  const sig = sign(new Uint8Array([1, 2, 3]), secret);
+  // S + L (the group order) is a non-canonical encoding of the same S: RFC 8032 §5.1.7 rejects it.
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  let s = 0n;
+  for (let b = 31; b >= 0; b--) s = (s << 8n) | BigInt(sig[32 + b]!);
+  const malleable = sig.slice();
+  let big = s + L;
+  for (let b = 0; b < 32; b++, big >>= 8n) malleable[32 + b] = Number(big & 0xffn);
+  assert.equal(verify(malleable, new Uint8Array([1, 2, 3]), pub), false, 'non-canonical S refused');
+  assert.equal(verify(sig.subarray(0, 63), new Uint8Array([1, 2, 3]), pub), false, 'short signature');
+  assert.equal(verify(sig, new Uint8Array([1, 2, 3]), pub.subarray(0, 31)), false, 'short key');
+  const notAPoint = new Uint8Array(32).fill(0xff);
+  assert.equal(verify(sig, new Uint8Array([1, 2, 3]), notAPoint), false, 'a key that is no curve point');
+  assert.throws(() => sign(new Uint8Array(1), new Uint8Array(31)), { code: 'CRYPTO_BAD_INPUT' });
 });
 
 test('RFC 8439 §2.8.2 ChaCha20-Poly1305 AEAD vector: Node/OpenSSL and @noble/ciphers agree with it', () => {
