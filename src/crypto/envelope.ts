@@ -176,25 +176,70 @@ export function sealSymbol(zk: ZoneKey, h: SymbolHeader, symbol: Uint8Array): Ui
   const tag = sourceTag(h.sourceId);
   // Unpooled: the envelope owns its ArrayBuffer, so callers may keep or transfer it.
   const out = Buffer.allocUnsafeSlow(ENVELOPE_OVERHEAD + symbol.length);
+  const fixed = { keyId: zk.keyId, epoch: zk.epoch, sourceTag: tag, senderInstanceId: h.senderInstanceId, objectId: h.objectId, zoneHash: zoneIdHash(zk.zoneId) };
+  sealInto(cachedSubkey(zk, tag, h.senderInstanceId), fixed, h.sbn, h.esi, h.k, h.frameSeq, symbol, out);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/**
+ * What sealing a run of symbols of one object needs, as plain bytes: it crosses to the coding
+ * worker, which seals as it encodes. It carries the sender subkey (never the zone key itself)
+ * and the first frame sequence number of a range the sealer has reserved.
+ */
+export interface SealRun {
+  subkey: Uint8Array;
+  keyId: Uint8Array;
+  epoch: number;
+  sourceTag: Uint8Array;
+  senderInstanceId: bigint;
+  objectId: Uint8Array;
+  zoneHash: Uint8Array;
+  firstFrameSeq: bigint;
+}
+
+type SealFixed = Omit<SealRun, 'subkey' | 'firstFrameSeq'>;
+
+/** Writes the envelope of one symbol into `out` (exactly ENVELOPE_OVERHEAD + symbol bytes). */
+function sealInto(key: KeyObject, f: SealFixed, sbn: number, esi: number, k: number, frameSeq: bigint, symbol: Uint8Array, out: Buffer): void {
   out[0] = ENVELOPE_VERSION;
   out[1] = ALG_CHACHA20_POLY1305;
-  out[2] = h.sbn;
-  out.writeUIntBE(h.esi, 3, 3);
-  out.writeUInt16BE(h.k, 6);
-  out.set(zk.keyId, 8);
-  out.writeBigUInt64BE(BigInt(zk.epoch), 16);
-  out.set(tag, 24);
-  out.writeBigUInt64BE(h.senderInstanceId, 32);
-  out.writeBigUInt64BE(h.frameSeq, 40);
-
-  const cipher = createCipheriv('chacha20-poly1305', cachedSubkey(zk, tag, h.senderInstanceId), symbolNonce(h.frameSeq, h.sbn, h.esi, nonceScratch), {
-    authTagLength: ENVELOPE_TAG_BYTES,
-  });
-  cipher.setAAD(symbolAad(h.objectId, zk.zoneId, out, aadScratch), { plaintextLength: symbol.length });
-  const ct = cipher.update(symbol);
-  ct.copy(out, ENVELOPE_HEADER_BYTES);
+  out[2] = sbn;
+  out.writeUIntBE(esi, 3, 3);
+  out.writeUInt16BE(k, 6);
+  out.set(f.keyId, 8);
+  out.writeBigUInt64BE(BigInt(f.epoch), 16);
+  out.set(f.sourceTag, 24);
+  out.writeBigUInt64BE(f.senderInstanceId, 32);
+  out.writeBigUInt64BE(frameSeq, 40);
+  const cipher = createCipheriv('chacha20-poly1305', key, symbolNonce(frameSeq, sbn, esi, nonceScratch), { authTagLength: ENVELOPE_TAG_BYTES });
+  aadScratch.set(f.objectId, 0);
+  aadScratch.set(f.zoneHash, 32);
+  aadScratch.set(out.subarray(0, ENVELOPE_HEADER_BYTES), 64);
+  cipher.setAAD(aadScratch, { plaintextLength: symbol.length });
+  cipher.update(symbol).copy(out, ENVELOPE_HEADER_BYTES);
   cipher.final();
   cipher.getAuthTag().copy(out, ENVELOPE_HEADER_BYTES + symbol.length);
+}
+
+/**
+ * Seals `count` symbols of `symbolSize` bytes, back to back in `symbols`, into one buffer of
+ * envelopes back to back (count x (symbolSize + ENVELOPE_OVERHEAD)): one allocation for the lot,
+ * which crosses threads without a copy. Symbol i gets frame sequence firstFrameSeq + i.
+ */
+export function sealSymbolRun(run: SealRun, symbolSize: number, sbns: Int32Array, esis: Int32Array, kOf: (sbn: number) => number, symbols: Uint8Array): Uint8Array {
+  requireBytes(run.subkey, 32, 'sender subkey');
+  requireBytes(run.objectId, OBJECT_ID_BYTES, 'objectId');
+  const count = sbns.length;
+  const size = symbolSize + ENVELOPE_OVERHEAD;
+  const out = Buffer.allocUnsafeSlow(count * size);
+  const key = createSecretKey(run.subkey);
+  for (let i = 0; i < count; i++) {
+    const sbn = sbns[i]!;
+    const esi = esis[i]!;
+    requireSafeUint(sbn, 'sbn', MAX_SBN);
+    requireSafeUint(esi, 'esi', MAX_ESI);
+    sealInto(key, run, sbn, esi, requireSafeUint(kOf(sbn), 'k', MAX_K), run.firstFrameSeq + BigInt(i), symbols.subarray(i * symbolSize, (i + 1) * symbolSize), out.subarray(i * size, (i + 1) * size));
+  }
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
@@ -287,6 +332,30 @@ export class SymbolSealer {
     sourceTag(sourceId);
     this.sourceId = sourceId;
     this.senderInstanceId = requireU64(senderInstanceId, 'senderInstanceId');
+  }
+
+  /**
+   * Everything needed to seal `count` symbols of one object elsewhere (the coding worker), with
+   * a range of frame numbers reserved for them: no other seal of this sealer reuses one.
+   */
+  reserveRun(zk: ZoneKey, objectId: Uint8Array, count: number): SealRun {
+    requireBytes(zk.key, 32, 'zone key');
+    requireBytes(zk.keyId, 8, 'zone key id');
+    requireSafeUint(zk.epoch, 'epoch');
+    requireBytes(objectId, OBJECT_ID_BYTES, 'objectId');
+    const tag = sourceTag(this.sourceId);
+    const firstFrameSeq = this.nextFrameSeq;
+    this.nextFrameSeq += BigInt(count);
+    return {
+      subkey: deriveSenderSubkey(zk, tag, this.senderInstanceId),
+      keyId: zk.keyId.slice(),
+      epoch: zk.epoch,
+      sourceTag: tag.slice(),
+      senderInstanceId: this.senderInstanceId,
+      objectId: objectId.slice(),
+      zoneHash: zoneIdHash(zk.zoneId).slice(),
+      firstFrameSeq,
+    };
   }
 
   seal(zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array): Uint8Array {

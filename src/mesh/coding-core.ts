@@ -1,5 +1,6 @@
 // The coding itself, shared by the inline path and the worker: symbols of requested ESI ranges.
-import { RaptorQDecoder, RaptorQEncoder, parseOti } from '../raptorq/index.js';
+import { ObjectLayout, RaptorQDecoder, RaptorQEncoder, parseOti } from '../raptorq/index.js';
+import { ENVELOPE_OVERHEAD, sealSymbolRun, type SealRun } from '../crypto/index.js';
 
 export interface SymbolRequest {
   sbn: number;
@@ -39,6 +40,23 @@ export function codeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolR
     encoder.releaseBlock(r.sbn);
   }
   return out;
+}
+
+/** Sealed symbols back to back: envelope i is bytes [i * envelopeSize, (i + 1) * envelopeSize). */
+export interface SealedSymbols {
+  envelopeSize: number;
+  sbns: Int32Array;
+  esis: Int32Array;
+  envelopes: Uint8Array;
+}
+
+/** Codes the requested symbols and seals them (the whole of a store's CPU work, in one place). */
+export function codeAndSeal(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[], run: SealRun): SealedSymbols {
+  const coded = codeSymbols(data, oti, requests);
+  const layout = new ObjectLayout(parseOti(oti));
+  const envelopes = sealSymbolRun(run, coded.symbolSize, coded.sbns, coded.esis, (sbn) => layout.sourceSymbolCount(sbn), coded.bytes);
+  coded.bytes.fill(0);
+  return { envelopeSize: coded.symbolSize + ENVELOPE_OVERHEAD, sbns: coded.sbns, esis: coded.esis, envelopes };
 }
 
 /** Rebuilds an object from symbols (same layout as CodedSymbols); null when they do not suffice. */

@@ -1,9 +1,11 @@
 // Worker thread entry for coding large objects (see coding.ts).
 import { parentPort } from 'node:worker_threads';
-import { codeSymbols, decodeSymbols, type CodedSymbols, type SymbolRequest } from './coding-core.js';
+import type { SealRun } from '../crypto/index.js';
+import { codeAndSeal, codeSymbols, decodeSymbols, type CodedSymbols, type SymbolRequest } from './coding-core.js';
 
 type Job =
   | { id: number; op: 'encode'; data: Uint8Array; oti: Uint8Array; requests: SymbolRequest[] }
+  | { id: number; op: 'encode-seal'; data: Uint8Array; oti: Uint8Array; requests: SymbolRequest[]; run: SealRun }
   | { id: number; op: 'decode'; oti: Uint8Array; symbols: CodedSymbols };
 
 parentPort!.on('message', (msg: Job) => {
@@ -11,6 +13,10 @@ parentPort!.on('message', (msg: Job) => {
     if (msg.op === 'encode') {
       const result = codeSymbols(msg.data, msg.oti, msg.requests);
       parentPort!.postMessage({ id: msg.id, result }, [result.bytes.buffer as ArrayBuffer, result.sbns.buffer as ArrayBuffer, result.esis.buffer as ArrayBuffer]);
+    } else if (msg.op === 'encode-seal') {
+      const sealed = codeAndSeal(msg.data, msg.oti, msg.requests, msg.run);
+      msg.run.subkey.fill(0);
+      parentPort!.postMessage({ id: msg.id, sealed }, [sealed.envelopes.buffer as ArrayBuffer, sealed.sbns.buffer as ArrayBuffer, sealed.esis.buffer as ArrayBuffer]);
     } else {
       const decoded = decodeSymbols(msg.oti, msg.symbols);
       parentPort!.postMessage({ id: msg.id, decoded }, decoded ? [decoded.buffer as ArrayBuffer] : []);

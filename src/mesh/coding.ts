@@ -2,15 +2,22 @@
 // requests while it encodes. Small objects are coded inline (a worker round trip costs more).
 import { Worker } from 'node:worker_threads';
 import { MeshError } from './errors.js';
-import { codeSymbols, decodeSymbols, type SymbolRequest, type CodedSymbols } from './coding-core.js';
+import type { SealRun } from '../crypto/index.js';
+import { codeAndSeal, codeSymbols, decodeSymbols, type SymbolRequest, type CodedSymbols, type SealedSymbols } from './coding-core.js';
 
-export type { SymbolRequest, CodedSymbols };
+export type { SymbolRequest, CodedSymbols, SealedSymbols };
 
 /** Objects at least this large are coded in the worker. */
 export const WORKER_THRESHOLD = 1 << 20;
 
+interface JobResult {
+  result?: CodedSymbols;
+  sealed?: SealedSymbols;
+  decoded?: Uint8Array | null;
+}
+
 interface Job {
-  resolve: (r: { result?: CodedSymbols; decoded?: Uint8Array | null }) => void;
+  resolve: (r: JobResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -20,7 +27,7 @@ class CodingWorker {
   private nextId = 1;
   private readonly jobs = new Map<number, Job>();
 
-  run(job: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<{ result?: CodedSymbols; decoded?: Uint8Array | null }> {
+  run(job: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<JobResult> {
     const worker = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -34,7 +41,7 @@ class CodingWorker {
     if (this.worker) return this.worker;
     const worker = new Worker(new URL('./coding-worker.js', import.meta.url));
     worker.unref();
-    worker.on('message', (msg: { id: number; result?: CodedSymbols; decoded?: Uint8Array | null; error?: string }) => {
+    worker.on('message', (msg: JobResult & { id: number; error?: string }) => {
       const job = this.jobs.get(msg.id);
       if (!job) return;
       this.jobs.delete(msg.id);
@@ -60,6 +67,19 @@ const shared = new CodingWorker();
 export async function makeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): Promise<CodedSymbols> {
   if (data.length < WORKER_THRESHOLD) return codeSymbols(data, oti, requests);
   return (await shared.run({ op: 'encode', data, oti, requests })).result!;
+}
+
+/**
+ * Symbols of `data` at the requested ESIs, coded and sealed (in the worker when large: sealing
+ * costs as much as coding, and both then run beside the daemon's event loop).
+ */
+export async function makeSealedSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[], run: SealRun): Promise<SealedSymbols> {
+  try {
+    if (data.length < WORKER_THRESHOLD) return codeAndSeal(data, oti, requests, run);
+    return (await shared.run({ op: 'encode-seal', data, oti, requests, run })).sealed!;
+  } finally {
+    run.subkey.fill(0);
+  }
 }
 
 /** Solves an object from symbols (in the worker when large); null when they do not suffice. */

@@ -2,7 +2,7 @@
 import { ObjectLayout, RaptorQEncoder, parseOti } from '../raptorq/index.js';
 import { CryptoError, openSymbol, positionKey, positionOf, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { MeshError } from './errors.js';
-import { makeSymbols, solveSymbols } from './coding.js';
+import { makeSealedSymbols, solveSymbols } from './coding.js';
 import { DECODE_MARGIN } from './placement.js';
 
 /** Aim for about this many source symbols per object: per-symbol costs stay small, spreading stays fine-grained. */
@@ -37,15 +37,15 @@ export async function encodeAndSeal(
   // Constructing the encoder only fixes the parameters; no coding happens until symbols are asked for.
   const layout = new RaptorQEncoder(data, { symbolSize: chooseSymbolSize(data.length), alignment: ALIGNMENT, maxSubBlockSize: MAX_SUB_BLOCK_SIZE });
   const requests = Array.from({ length: layout.blockCount }, (_, sbn) => ({ sbn, firstEsi: 0, count: countFor(layout.sourceSymbolCount(sbn)) }));
-  const coded = await makeSymbols(data, layout.oti, requests);
+  const total = requests.reduce((a, r) => a + r.count, 0);
+  const run = seal.sealer.reserveRun(seal.zk, seal.objectId, total);
+  const sealed = await makeSealedSymbols(data, layout.oti, requests, run);
   const blocks: EncodedObject['blocks'] = requests.map((r) => ({ sbn: r.sbn, k: layout.sourceSymbolCount(r.sbn), symbols: [] }));
-  const t = coded.symbolSize;
-  for (let i = 0; i < coded.sbns.length; i++) {
-    const sbn = coded.sbns[i]!;
-    const esi = coded.esis[i]!;
-    const block = blocks[sbn]!;
-    const env = seal.sealer.seal(seal.zk, { objectId: seal.objectId, sbn, esi, k: block.k }, coded.bytes.subarray(i * t, (i + 1) * t));
-    block.symbols.push({ sbn, esi, env });
+  const size = sealed.envelopeSize;
+  for (let i = 0; i < sealed.sbns.length; i++) {
+    const sbn = sealed.sbns[i]!;
+    // Views into one buffer of envelopes: the store copies what it keeps.
+    blocks[sbn]!.symbols.push({ sbn, esi: sealed.esis[i]!, env: sealed.envelopes.subarray(i * size, (i + 1) * size) });
   }
   return { oti: layout.oti, blocks };
 }

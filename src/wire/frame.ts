@@ -62,6 +62,12 @@ export function encodeFrame(msg: Message, opts?: { maxFrameBytes?: number }): Ui
     const fast = encodeSymbolsFrame(msg.id, msg.symbols);
     if (fast && fast.length - FRAME_HEADER_BYTES <= limits.maxFrameBytes) return fast;
   }
+  if (msg.t === 'store' && msg.v === PROTOCOL_VERSION && Object.keys(msg).length === 6) {
+    // Checked as the general path checks (zone rules, sizes), then written without cborg.
+    const clean = validateMessage(msg) as MessageOf<'store'>;
+    const fast = encodeSymbolsFrame(clean.id, clean.symbols, { zone: clean.zone, objectId: clean.objectId });
+    if (fast && fast.length - FRAME_HEADER_BYTES <= limits.maxFrameBytes) return fast;
+  }
   const clean = validateMessage(msg);
   // cborg's default encoding is canonical CBOR (RFC 7049 §3.9): shortest forms, definite
   // lengths, map keys sorted length-first then bytewise. It is cheaper than bytewise sorting.
@@ -82,7 +88,7 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
     throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `frame of ${body.length} bytes exceeds the cap of ${limits.maxFrameBytes}`);
   }
   const fast = decodeSymbolsBody(body, limits.maxArrayLength);
-  if (fast) return fast;
+  if (fast) return fast.t === 'store' ? validateMessage(fast) : fast;
   checkCborShape(body, limits);
   let value: unknown;
   try {

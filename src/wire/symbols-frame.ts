@@ -1,8 +1,8 @@
-// A fast path for the one bulk message, `symbols` (what a fetch streams back): encoded straight
-// into the frame buffer and decoded into views of the frame body, so the envelope bytes are not
-// copied through a general CBOR encoder and decoder. The bytes are exactly those of the
+// A fast path for the two bulk messages, `symbols` (what a fetch streams back) and `store` (what a
+// writer sends each holder): encoded straight into the frame buffer and decoded into views of the
+// frame body, so the envelope bytes are not copied through a general CBOR encoder and decoder. The bytes are exactly those of the
 // canonical CBOR the general path writes; anything the fast decoder does not recognise as a
-// well-formed, in-range `symbols` message falls back to the general path and its errors.
+// well-formed, in-range message of the two falls back to the general path and its errors.
 import { ENVELOPE_OVERHEAD, type SymbolEntry } from '../crypto/index.js';
 import { FRAME_HEADER_BYTES, PROTOCOL_VERSION } from './limits.js';
 import type { Message } from './messages.js';
@@ -13,6 +13,24 @@ const MAX_ESI = 0xffffff;
 // a4 61 74 67 "symbols" 61 76 01 62 "id": the canonical prefix (keys sorted length-first).
 const PREFIX = Uint8Array.from([0xa4, 0x61, 0x74, 0x67, ...Buffer.from('symbols'), 0x61, 0x76, PROTOCOL_VERSION, 0x62, ...Buffer.from('id')]);
 const SYMBOLS_KEY = Uint8Array.from([0x67, ...Buffer.from('symbols')]);
+// a6 61 74 65 "store" 61 76 01 62 "id", then "zone", "symbols", "objectId" (length-first order).
+const STORE_PREFIX = Uint8Array.from([0xa6, 0x61, 0x74, 0x65, ...Buffer.from('store'), 0x61, 0x76, PROTOCOL_VERSION, 0x62, ...Buffer.from('id')]);
+const ZONE_KEY = Uint8Array.from([0x64, ...Buffer.from('zone')]);
+const OBJECT_ID_KEY = Uint8Array.from([0x68, ...Buffer.from('objectId'), 0x58, 32]);
+const MAX_ZONE_BYTES = 64;
+
+/** The fields a `store` message has besides its symbols. */
+export interface StoreHead {
+  zone: string;
+  objectId: Uint8Array;
+}
+
+function asciiZone(zone: unknown): Uint8Array | null {
+  if (typeof zone !== 'string' || zone.length === 0 || zone.length > MAX_ZONE_BYTES) return null;
+  const bytes = Buffer.from(zone, 'latin1');
+  for (const b of bytes) if (b >= 0x80) return null;
+  return bytes;
+}
 const ENV_KEY = Uint8Array.from([0xa3, 0x63, ...Buffer.from('env')]);
 const ESI_KEY = Uint8Array.from([0x63, ...Buffer.from('esi')]);
 const SBN_KEY = Uint8Array.from([0x63, ...Buffer.from('sbn')]);
@@ -49,10 +67,17 @@ function writeHead(out: Uint8Array, at: number, major: number, value: number): n
   return at + 9;
 }
 
-/** Frame (length prefix + canonical CBOR) of a `symbols` message; null if an entry is out of range. */
-export function encodeSymbolsFrame(id: number, symbols: readonly SymbolEntry[]): Uint8Array | null {
+/**
+ * Frame (length prefix + canonical CBOR) of a `symbols` message, or of a `store` message when
+ * `store` is given; null if an entry is out of range (the general path then says why).
+ */
+export function encodeSymbolsFrame(id: number, symbols: readonly SymbolEntry[], store?: StoreHead): Uint8Array | null {
   if (!Number.isSafeInteger(id) || id < 0) return null;
-  let size = PREFIX.length + headSize(id) + SYMBOLS_KEY.length + headSize(symbols.length);
+  const zone = store ? asciiZone(store.zone) : null;
+  if (store && (!zone || !(store.objectId instanceof Uint8Array) || store.objectId.length !== 32)) return null;
+  const prefix = store ? STORE_PREFIX : PREFIX;
+  let size = prefix.length + headSize(id) + SYMBOLS_KEY.length + headSize(symbols.length);
+  if (zone) size += ZONE_KEY.length + headSize(zone.length) + zone.length + OBJECT_ID_KEY.length + 32;
   for (const s of symbols) {
     if (!Number.isInteger(s.sbn) || s.sbn < 0 || s.sbn > 0xff || !Number.isInteger(s.esi) || s.esi < 0 || s.esi > MAX_ESI) return null;
     if (!(s.env instanceof Uint8Array) || s.env.length < ENVELOPE_OVERHEAD || s.env.length > MAX_ENVELOPE_BYTES) return null;
@@ -61,8 +86,14 @@ export function encodeSymbolsFrame(id: number, symbols: readonly SymbolEntry[]):
   const frame = new Uint8Array(FRAME_HEADER_BYTES + size);
   new DataView(frame.buffer).setUint32(0, size);
   let at = FRAME_HEADER_BYTES;
-  frame.set(PREFIX, at);
-  at = writeHead(frame, at + PREFIX.length, 0, id);
+  frame.set(prefix, at);
+  at = writeHead(frame, at + prefix.length, 0, id);
+  if (zone) {
+    frame.set(ZONE_KEY, at);
+    at = writeHead(frame, at + ZONE_KEY.length, 3, zone.length);
+    frame.set(zone, at);
+    at += zone.length;
+  }
   frame.set(SYMBOLS_KEY, at);
   at = writeHead(frame, at + SYMBOLS_KEY.length, 4, symbols.length);
   for (const s of symbols) {
@@ -74,6 +105,10 @@ export function encodeSymbolsFrame(id: number, symbols: readonly SymbolEntry[]):
     at = writeHead(frame, at + ESI_KEY.length, 0, s.esi);
     frame.set(SBN_KEY, at);
     at = writeHead(frame, at + SBN_KEY.length, 0, s.sbn);
+  }
+  if (store) {
+    frame.set(OBJECT_ID_KEY, at);
+    frame.set(store.objectId, at + OBJECT_ID_KEY.length);
   }
   return frame;
 }
@@ -98,14 +133,24 @@ function matches(b: Uint8Array, at: number, what: Uint8Array): boolean {
 }
 
 /**
- * Decodes a canonical `symbols` body with every envelope a view into `body`; null when the body
- * is anything else (the caller then takes the general path).
+ * Decodes a canonical `symbols` or `store` body with every envelope a view into `body`; null
+ * when the body is anything else (the caller then takes the general path).
  */
 export function decodeSymbolsBody(body: Uint8Array, maxArrayLength: number): Message | null {
-  if (!matches(body, 0, PREFIX)) return null;
-  const idHead = readHead(body, PREFIX.length, 0);
+  const store = matches(body, 0, STORE_PREFIX);
+  if (!store && !matches(body, 0, PREFIX)) return null;
+  const idHead = readHead(body, (store ? STORE_PREFIX : PREFIX).length, 0);
   if (!idHead) return null;
   let at = idHead[1];
+  let zone = '';
+  if (store) {
+    if (!matches(body, at, ZONE_KEY)) return null;
+    const len = readHead(body, at + ZONE_KEY.length, 3);
+    if (!len || len[0] === 0 || len[0] > MAX_ZONE_BYTES || len[1] + len[0] > body.length) return null;
+    for (let i = len[1]; i < len[1] + len[0]; i++) if (body[i]! >= 0x80) return null;
+    zone = Buffer.from(body.buffer, body.byteOffset + len[1], len[0]).toString('latin1');
+    at = len[1] + len[0];
+  }
   if (!matches(body, at, SYMBOLS_KEY)) return null;
   const count = readHead(body, at + SYMBOLS_KEY.length, 4);
   if (!count || count[0] > maxArrayLength) return null;
@@ -127,6 +172,12 @@ export function decodeSymbolsBody(body: Uint8Array, maxArrayLength: number): Mes
     at = sbn[1];
     symbols[i] = { sbn: sbn[0], esi: esi[0], env };
   }
-  if (at !== body.length) return null;
-  return { v: PROTOCOL_VERSION, t: 'symbols', id: idHead[0], symbols } as Message;
+  if (!store) {
+    if (at !== body.length) return null;
+    return { v: PROTOCOL_VERSION, t: 'symbols', id: idHead[0], symbols } as Message;
+  }
+  if (!matches(body, at, OBJECT_ID_KEY) || at + OBJECT_ID_KEY.length + 32 !== body.length) return null;
+  const objectId = new Uint8Array(body.buffer, body.byteOffset + at + OBJECT_ID_KEY.length, 32);
+  // The zone's own rules (and anything else a store must be) are the general checker's.
+  return { v: PROTOCOL_VERSION, t: 'store', id: idHead[0], zone, symbols, objectId } as Message;
 }

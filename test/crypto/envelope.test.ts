@@ -21,6 +21,7 @@ import {
   openSymbol,
   rotateZoneKey,
   sealSymbol,
+  sealSymbolRun,
   zoneIdHash,
   type SymbolHeader,
   type ZoneKey,
@@ -186,4 +187,30 @@ test('property: any symbol at any position round-trips, and opening at any other
     ),
     { numRuns: 300 },
   );
+});
+
+test('a sealed run is byte-equal to sealing each symbol alone at the reserved frame numbers; the sealer never reuses them', () => {
+  const sealer = new SymbolSealer('nodeB2CNTRL', 0x1111n);
+  const before = sealer.seal(zk, { objectId, sbn: 0, esi: 0, k: 3 }, symbol);
+  const count = 5;
+  const run = sealer.reserveRun(zk, objectId, count);
+  const after = sealer.seal(zk, { objectId, sbn: 0, esi: 0, k: 3 }, symbol);
+  assert.equal(envelopeHeader(before).frameSeq, 0n);
+  assert.equal(run.firstFrameSeq, 1n);
+  assert.equal(envelopeHeader(after).frameSeq, 1n + BigInt(count), 'the next seal starts after the reserved range');
+  const t = 64;
+  const symbols = new Uint8Array(randomBytes(count * t));
+  const sbns = Int32Array.from([0, 0, 1, 1, 1]);
+  const esis = Int32Array.from([0, 7, 0, 1, 70000]);
+  const kOf = (sbn: number) => (sbn === 0 ? 3 : 820);
+  const out = sealSymbolRun(run, t, sbns, esis, kOf, symbols);
+  assert.equal(out.length, count * (t + ENVELOPE_OVERHEAD));
+  for (let i = 0; i < count; i++) {
+    const env = out.subarray(i * (t + ENVELOPE_OVERHEAD), (i + 1) * (t + ENVELOPE_OVERHEAD));
+    const alone = sealSymbol(zk, { objectId, sbn: sbns[i]!, esi: esis[i]!, k: kOf(sbns[i]!), sourceId: 'nodeB2CNTRL', senderInstanceId: 0x1111n, frameSeq: 1n + BigInt(i) }, symbols.subarray(i * t, (i + 1) * t));
+    assert.deepEqual(Buffer.from(env), Buffer.from(alone), `envelope ${i}`);
+    assert.deepEqual(Buffer.from(openSymbol(zk, env, { objectId, sbn: sbns[i]!, esi: esis[i]!, zoneId: 'z:private' })), Buffer.from(symbols.subarray(i * t, (i + 1) * t)));
+  }
+  expectCode(() => sealSymbolRun(run, t, Int32Array.from([256]), Int32Array.from([0]), kOf, symbols.subarray(0, t)), 'CRYPTO_BAD_INPUT');
+  expectCode(() => sealSymbolRun({ ...run, subkey: new Uint8Array(31) }, t, sbns, esis, kOf, symbols), 'CRYPTO_BAD_INPUT');
 });

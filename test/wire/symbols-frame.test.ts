@@ -56,3 +56,45 @@ test('anything but a well-formed symbols body is left to the general decoder', (
   const shortEnv = encode({ v: 1, t: 'symbols', id: 1, symbols: [{ sbn: 0, esi: 0, env: new Uint8Array(10) }] });
   assert.equal(decodeSymbolsBody(shortEnv, 10), null, 'envelope too short: the general path refuses it with a typed error');
 });
+
+const zoneArb = fc.stringMatching(/^[a-z0-9:_-]{1,64}$/);
+
+test('store: the fast encoding is byte-identical to canonical CBOR, and both decoders agree', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), zoneArb, fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(entry, { maxLength: 12 }), (id, zone, objectId, symbols) => {
+      const frame = encodeSymbolsFrame(id, symbols, { zone, objectId })!;
+      const body = frame.subarray(4);
+      assert.deepEqual(Buffer.from(body), Buffer.from(encode({ v: 1, t: 'store', id, zone, objectId, symbols })));
+      const fast = decodeSymbolsBody(body, 1 << 20)!;
+      assert.ok(fast);
+      assert.deepStrictEqual(fast, decode(body, { useMaps: false }) as Message);
+      const dec = new FrameDecoder();
+      const out: Message[] = [];
+      for (let at = 0; at < frame.length; at += 11) out.push(...dec.push(frame.subarray(at, at + 11)));
+      assert.equal(out.length, 1);
+      assert.equal(out[0]!.t, 'store');
+      assert.equal((out[0] as { zone: string }).zone, zone);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('store: encodeFrame takes the fast path, and a bad zone or object id is the general path\'s typed error both ways', () => {
+  const env = new Uint8Array(100);
+  const objectId = new Uint8Array(32).fill(3);
+  const msg = { v: 1, t: 'store', id: 4, zone: 'z:private', objectId, symbols: [{ sbn: 0, esi: 5, env }] };
+  assert.deepEqual(Buffer.from(encodeFrame(msg as Message).subarray(4)), Buffer.from(encode(msg)));
+  const badZone = (err: Error & { code?: string }) => err.code === 'PROTO_BAD_MESSAGE';
+  assert.throws(() => encodeFrame({ ...msg, zone: 'Z PRIVATE' } as Message), badZone);
+  assert.throws(() => encodeFrame({ ...msg, objectId: new Uint8Array(31) } as Message), badZone);
+  // A frame with a zone the rules refuse, written by hand: decoded fast, refused as the general path refuses it.
+  const hostile = encodeSymbolsFrame(4, msg.symbols, { zone: 'Z PRIVATE', objectId })!;
+  const dec = new FrameDecoder();
+  assert.throws(() => dec.push(hostile), badZone);
+  // Non-ASCII zone bytes are left to the general decoder.
+  const nonAscii = encode({ ...msg, zone: 'zé' });
+  assert.equal(decodeSymbolsBody(nonAscii, 10), null);
+  const good = encodeSymbolsFrame(4, msg.symbols, { zone: 'z:private', objectId })!.subarray(4);
+  assert.equal(decodeSymbolsBody(good.subarray(0, good.length - 1), 10), null, 'truncated object id');
+  assert.equal(decodeSymbolsBody(Uint8Array.from([...good, 0]), 10), null, 'trailing byte');
+});
