@@ -2,7 +2,7 @@
 // and checkpoints signed by the device's node key (C2SP signed note) that witnesses cosign.
 // Entries are written as they come and made durable at each checkpoint (fdatasync): a crash
 // can lose the events since the last checkpoint, never reorder or corrupt the ones before.
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { signingPublicKey } from '../crypto/index.js';
 import { formatCheckpoint } from './checkpoint.js';
@@ -53,7 +53,11 @@ export function checkpointSizesIn(dir: string): number[] {
 export class ZoneLog {
   private readonly tree = new MerkleTree();
   private fd: number;
-  private dirty = false;
+  /** Entries known to be on disk (fdatasync done after they were written). */
+  private durable: number;
+  private closed = false;
+  /** Size of the newest checkpoint signed (or found on disk at open). */
+  signedSize: number;
   readonly key: VerifierKey;
 
   private constructor(
@@ -64,6 +68,8 @@ export class ZoneLog {
   ) {
     this.key = logKey(origin, seed);
     for (const r of records) this.tree.append(leafHash(r));
+    this.durable = records.length;
+    this.signedSize = checkpointSizesIn(dir).at(-1) ?? 0;
     this.fd = openSync(join(dir, ENTRIES_FILE), 'a', 0o600);
   }
 
@@ -91,6 +97,7 @@ export class ZoneLog {
     renameSync(`${file}.tmp`, file);
     const log = ZoneLog.open(dir, origin, seed);
     log.saveCheckpoint(records.length, note);
+    log.signedSize = Math.max(log.signedSize, records.length);
     return log;
   }
 
@@ -111,7 +118,6 @@ export class ZoneLog {
     new DataView(record.buffer).setUint32(0, entry.length);
     record.set(entry, 4);
     writeSync(this.fd, record);
-    this.dirty = true;
     this.tree.append(leafHash(entry));
     return index;
   }
@@ -120,15 +126,29 @@ export class ZoneLog {
     return this.tree.leaf(this.size - 1);
   }
 
-  /** Makes the entries durable and signs a checkpoint of the current size; returns its note text. */
-  checkpoint(): string {
-    if (this.dirty) {
+  /**
+   * Makes the first `size` entries durable without blocking the event loop (fdatasync on libuv's
+   * thread pool): the periodic checkpoints of a busy daemon would otherwise stall it for as long
+   * as the disk takes.
+   */
+  async flush(size = this.size): Promise<void> {
+    if (size <= this.durable || this.closed) return;
+    const target = this.size;
+    await new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err && !this.closed ? reject(err) : resolve())));
+    this.durable = Math.max(this.durable, target);
+  }
+
+  /** Signs a checkpoint of the first `size` entries (made durable first if they are not); returns its note text. */
+  checkpoint(size = this.size): string {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.size) throw new AuditError('AUDIT_NOT_FOUND', `${this.origin} has ${this.size} entries; no checkpoint of size ${size}`);
+    if (size > this.durable) {
       fdatasyncSync(this.fd);
-      this.dirty = false;
+      this.durable = this.size;
     }
-    const text = formatCheckpoint({ origin: this.origin, size: this.size, root: this.root(), extensions: [] });
+    const text = formatCheckpoint({ origin: this.origin, size, root: this.root(size), extensions: [] });
     const note = formatNote({ text, signatures: [signNote(text, this.origin, this.seed)] });
-    this.saveCheckpoint(this.size, note);
+    this.saveCheckpoint(size, note);
+    this.signedSize = Math.max(this.signedSize, size);
     return note;
   }
 
@@ -162,7 +182,8 @@ export class ZoneLog {
   }
 
   close(): void {
-    if (this.dirty) fdatasyncSync(this.fd);
+    if (this.size > this.durable) fdatasyncSync(this.fd);
+    this.closed = true;
     closeSync(this.fd);
   }
 

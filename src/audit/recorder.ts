@@ -136,37 +136,53 @@ export class AuditRecorder {
     this.note({ kind: 'device.enroll', zone: DEVICE_LOG, principal: e.principal, subject: e.device, detail: { zoneKeys: e.zoneKeys } });
   }
 
-  private checkpoint(zone: string): void {
+  /**
+   * Signs a checkpoint of a log's new entries. By default its entries are made durable off the
+   * event loop first and it is signed after; `now` signs at once (a verify or a close reads it next).
+   * Either way checkpoints reach the archive and the witnesses in order, one after the other.
+   */
+  private checkpoint(zone: string, now = false): void {
     this.pending.delete(zone);
     const log = this.logs.get(zone);
     if (!log) return;
-    const note = log.checkpoint();
-    this.afterCheckpoint(zone, log, log.size, note);
+    const size = log.size;
+    if (now) {
+      const note = log.checkpoint(size);
+      this.enqueue(zone, () => this.publish(zone, log, size, note));
+      return;
+    }
+    this.enqueue(zone, async () => {
+      await log.flush(size);
+      // Closed meanwhile, or a checkpoint signed at once (verify) already covers these entries.
+      if (this.closed || size <= log.signedSize) return;
+      await this.publish(zone, log, size, log.checkpoint(size));
+    });
   }
 
-  /** Archives the checkpoint (when archiving) and hands it to the witnesses, in order per log. */
-  private afterCheckpoint(zone: string, log: ZoneLog, size: number, note: string): void {
-    const { witnessing, archive } = this.d;
-    if (!witnessing && !archive) return;
+  private enqueue(zone: string, step: () => Promise<void>): void {
     const prev = this.after.get(zone) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      let index: string | undefined;
-      const target = archive?.zoneOf(zone);
-      if (archive && target && !this.closed) {
-        try {
-          let a = this.archives.get(zone);
-          if (!a) this.archives.set(zone, (a = new LogArchive(archive.io, target, log.origin)));
-          index = await a.save(this.records(zone).slice(0, size), note);
-        } catch (err) {
-          const level = this.archiveWarned.has(zone) ? 'debug' : 'warn';
-          this.archiveWarned.add(zone);
-          this.d.log[level]({ err: (err as Error).message, zone }, 'audit checkpoint not archived');
-        }
-      }
-      if (!this.closed) witnessing?.submit(zone, log, size, note, index);
-    });
+    const next = prev.then(step).catch((err: Error) => this.d.log.error({ err: err.message, zone }, 'audit checkpoint failed'));
     this.after.set(zone, next);
     void next.finally(() => this.after.get(zone) === next && this.after.delete(zone));
+  }
+
+  /** Archives the checkpoint (when archiving) and hands it to the witnesses. */
+  private async publish(zone: string, log: ZoneLog, size: number, note: string): Promise<void> {
+    const { witnessing, archive } = this.d;
+    let index: string | undefined;
+    const target = archive?.zoneOf(zone);
+    if (archive && target && !this.closed) {
+      try {
+        let a = this.archives.get(zone);
+        if (!a) this.archives.set(zone, (a = new LogArchive(archive.io, target, log.origin)));
+        index = await a.save(this.records(zone).slice(0, size), note);
+      } catch (err) {
+        const level = this.archiveWarned.has(zone) ? 'debug' : 'warn';
+        this.archiveWarned.add(zone);
+        this.d.log[level]({ err: (err as Error).message, zone }, 'audit checkpoint not archived');
+      }
+    }
+    if (!this.closed) witnessing?.submit(zone, log, size, note, index);
   }
 
   /** Resolves once every checkpoint signed so far is archived and its witnessing round is over. */
@@ -237,15 +253,15 @@ export class AuditRecorder {
     const log = ZoneLog.restore(dir, origin, this.d.signingSeed, records, note);
     this.logs.set(zone, log);
     for (const e of since) log.append(e);
-    if (since.length > 0) this.checkpoint(zone);
+    if (since.length > 0) this.checkpoint(zone, true);
     return { restored: records.length, reappended: since.length };
   }
 
   /** Signs a checkpoint of every log with new entries. */
-  checkpointAll(): void {
+  checkpointAll(now = false): void {
     for (const zone of [...this.pending.keys()]) {
       try {
-        this.checkpoint(zone);
+        this.checkpoint(zone, now);
       } catch (err) {
         this.d.log.error({ err: (err as Error).message, zone }, 'audit checkpoint failed');
       }
@@ -283,7 +299,7 @@ export class AuditRecorder {
   verify(witnessed?: (zone: string) => Pick<VerifyInput, 'witnesses' | 'minWitnesses' | 'witnessViews'>): VerifyReport[] {
     // With witnesses, the caller has settled the checkpoints they cosigned; a new one now would
     // not be cosigned yet.
-    if (!witnessed) this.checkpointAll();
+    if (!witnessed) this.checkpointAll(true);
     return this.zones().map((zone) => {
       const origin = logOrigin(this.d.deviceId(), zone);
       return verifyLogDir({ dir: join(this.root(), zone), origin, logKey: logKey(origin, this.d.signingSeed), ...(witnessed ? witnessed(zone) : { witnesses: [], minWitnesses: 0 }) });
@@ -293,7 +309,9 @@ export class AuditRecorder {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    this.checkpointAll();
+    this.checkpointAll(true);
+    // A checkpoint still waiting for its flush is signed now, so the last entries are covered.
+    for (const log of this.logs.values()) if (log.size > log.signedSize) log.checkpoint();
     for (const log of this.logs.values()) log.close();
     this.logs.clear();
   }

@@ -1,5 +1,5 @@
 // Node keys: Ed25519 for signing (RFC 8032) and X25519 for key agreement (RFC 7748).
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign as nodeSign, timingSafeEqual, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { CryptoError } from './errors.js';
 import { requireBytes, utf8 } from './bytes.js';
@@ -25,7 +25,10 @@ export function generateNodeKeys(): NodeKeys {
 
 /** Ed25519 public key of a 32-byte secret seed. */
 export function signingPublicKey(secretKey: Uint8Array): Uint8Array {
-  return ed25519.getPublicKey(requireBytes(secretKey, 32, 'Ed25519 secret key'));
+  requireBytes(secretKey, 32, 'Ed25519 secret key');
+  // Through OpenSSL (signing keys are asked for their public half on every note signed).
+  const spki = createPublicKey(privateKeyObject(secretKey)).export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(SPKI_ED25519_PREFIX.length));
 }
 
 /** X25519 public key of a 32-byte secret scalar. */
@@ -36,16 +39,21 @@ export function encryptionPublicKey(secretKey: Uint8Array): Uint8Array {
 /** Ed25519 signature (64 bytes) of message. */
 export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
   if (!(message instanceof Uint8Array)) throw new CryptoError('CRYPTO_BAD_INPUT', 'message must be a Uint8Array');
-  requireBytes(secretKey, 32, 'Ed25519 secret key');
-  // Private KeyObjects are kept per key array (the keyring's own), never under a copy of the key.
-  let key = privateKeys.get(secretKey);
-  if (!key) {
-    const der = Buffer.concat([PKCS8_ED25519_PREFIX, secretKey]);
-    key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-    der.fill(0);
-    privateKeys.set(secretKey, key);
-  }
-  return new Uint8Array(nodeSign(null, message, key));
+  return new Uint8Array(nodeSign(null, message, privateKeyObject(requireBytes(secretKey, 32, 'Ed25519 secret key'))));
+}
+
+/**
+ * Private KeyObjects are kept per key array (the keyring's own), with the bytes they were made
+ * from: an array whose contents changed since gets a new KeyObject, never a stale one.
+ */
+function privateKeyObject(secretKey: Uint8Array): KeyObject {
+  const cached = privateKeys.get(secretKey);
+  if (cached && timingSafeEqual(cached.seed, secretKey)) return cached.key;
+  const der = Buffer.concat([PKCS8_ED25519_PREFIX, secretKey]);
+  const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  der.fill(0);
+  privateKeys.set(secretKey, { key, seed: Uint8Array.from(secretKey) });
+  return key;
 }
 
 // Signing and verifying go through OpenSSL (node:crypto), about 40x faster than pure JS: every
@@ -56,7 +64,7 @@ export function sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 const KEY_CACHE_LIMIT = 1024;
-const privateKeys = new WeakMap<Uint8Array, KeyObject>();
+const privateKeys = new WeakMap<Uint8Array, { key: KeyObject; seed: Uint8Array }>();
 const publicKeys = new Map<string, KeyObject>();
 
 function publicKeyObject(raw: Uint8Array): KeyObject {

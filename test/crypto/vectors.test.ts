@@ -157,3 +157,16 @@ test('RFC 9180 A.2.1 HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, Ch
   assert.equal(toHex(sealed.ciphertext), '1c5250d8034ec2b784ba2cfd69dbdb8af406cfe3ff938e131f0def8c8b60b4db21993c62ce81883d2dd1b51a28');
   assert.deepEqual(hpkeOpenBase(skRm, sealed.enc, info, aad, sealed.ciphertext), pt);
 });
+
+test('a signing key array whose bytes change signs with the new key (no stale cached key)', () => {
+  const key = new Uint8Array(randomBytes(32));
+  const m = new Uint8Array([9, 9]);
+  const first = sign(m, key);
+  const pub1 = signingPublicKey(key);
+  key.set(randomBytes(32));
+  const second = sign(m, key);
+  assert.notDeepEqual(Buffer.from(first), Buffer.from(second));
+  assert.equal(verify(second, m, signingPublicKey(key)), true);
+  assert.equal(verify(second, m, pub1), false);
+  assert.deepEqual(Buffer.from(signingPublicKey(key)), Buffer.from(ed25519.getPublicKey(key)));
+});
