@@ -42,7 +42,7 @@ export class ZoneObjects {
     if (this.d.store.getManifest(oid) && !this.d.records.isDead(oid)) return { id, created: false };
     const running = this.inflight.get(id);
     if (running) return { id: await running, created: false };
-    const p = this.d.writer.put(bytes, this.zone, this.zk, { schema, ...(this.opts.policy ? { policy: this.opts.policy } : {}) });
+    const p = this.d.writer.put(bytes, this.zone, this.zk, { schema, objectId: oid, ...(this.opts.policy ? { policy: this.opts.policy } : {}) });
     this.inflight.set(id, p);
     try {
       return { id: await p, created: true };

@@ -19,6 +19,11 @@ export const DEFAULT_SCHEMA = 'fcp.blob.v1';
 export interface StoreOptions {
   schema?: string;
   policy?: Partial<PlacementPolicy>;
+  /**
+   * The ObjectId of these bytes (zone key's ObjectIdKey, zone, schema) when the caller has just
+   * computed it, so a chunk is hashed once, not twice. Only for callers in this process.
+   */
+  objectId?: Uint8Array;
 }
 
 export interface WriterDeps {
@@ -56,7 +61,7 @@ export class ObjectWriter {
     const started = performance.now();
     const policy = resolvePolicy({ ...DEFAULT_POLICY, ...this.d.policy, ...opts.policy });
     const schema = opts.schema ?? DEFAULT_SCHEMA;
-    const objectId = await computeObjectId(zk.objectIdKey, zone.id, schema, data);
+    const objectId = opts.objectId ?? (await computeObjectId(zk.objectIdKey, zone.id, schema, data));
     if (this.d.records?.isDead(objectId)) {
       // Collected: revive it on the zone's devices, and drop what is left of the old copy here
       // (a share of its symbols, not enough to rebuild it) before storing it whole again.

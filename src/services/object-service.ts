@@ -25,10 +25,12 @@ export class ObjectService {
     return requireZone(this.node.zones, id);
   }
 
-  async put(p: Principal, data: Uint8Array, zoneId: string, opts: StoreOptions = {}): Promise<string> {
+  async put(p: Principal, data: Uint8Array, zoneId: string, opts: Pick<StoreOptions, 'schema' | 'policy'> = {}): Promise<string> {
     const zone = this.zone(zoneId);
     this.authz.authorize(p, 'object.put', inZone(zone));
-    const id = await this.node.writer.put(data, zone, this.node.keyring.requireZoneKey(zone.id), opts);
+    // Only schema and policy come from callers: the ObjectId is always computed here.
+    const clean: StoreOptions = { ...(opts.schema !== undefined ? { schema: opts.schema } : {}), ...(opts.policy !== undefined ? { policy: opts.policy } : {}) };
+    const id = await this.node.writer.put(data, zone, this.node.keyring.requireZoneKey(zone.id), clean);
     this.audit?.({ kind: 'object.store', zone: zone.id, principal: describePrincipal(p), subject: id, detail: { bytes: data.length } });
     return id;
   }
