@@ -6,7 +6,7 @@ import { decode, encode } from 'cborg';
 import { ProtocolError } from './errors.js';
 import { checkCborShape } from './cbor-shape.js';
 import { decodeSymbolsBody, encodeSymbolsFrame } from './symbols-frame.js';
-import { checkFields, isPlainObject, uint } from './schema.js';
+import { checkFields, isPlainObject, leniently, uint } from './schema.js';
 import { DEFAULT_LIMITS, FRAME_HEADER_BYTES, MAX_FRAME_BYTES_CEILING, PROTOCOL_VERSION, type WireLimits } from './limits.js';
 import { MESSAGE_FIELDS, isMessageType, type Message, type MessageBody, type MessageOf, type MessageType } from './messages.js';
 
@@ -88,7 +88,7 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
     throw new ProtocolError('PROTO_FRAME_TOO_LARGE', `frame of ${body.length} bytes exceeds the cap of ${limits.maxFrameBytes}`);
   }
   const fast = decodeSymbolsBody(body, limits.maxArrayLength);
-  if (fast) return fast.t === 'store' ? validateMessage(fast) : fast;
+  if (fast) return fast.t === 'store' ? leniently(() => validateMessage(fast)) : fast;
   checkCborShape(body, limits);
   let value: unknown;
   try {
@@ -96,7 +96,7 @@ export function decodeFrameBody(body: Uint8Array, opts?: Partial<WireLimits>): M
   } catch (err) {
     throw new ProtocolError('PROTO_BAD_CBOR', `frame body is not valid canonical CBOR: ${(err as Error).message}`);
   }
-  return validateMessage(value);
+  return leniently(() => validateMessage(value));
 }
 
 /**

@@ -12,6 +12,24 @@ export interface OptionalCheck<T> {
 export type FieldCheck = Check<unknown> | OptionalCheck<unknown>;
 export type FieldTable = Readonly<Record<string, FieldCheck>>;
 
+// While reading a peer's message, fields this version does not know are dropped instead of
+// refused, so a device one release behind still talks with a newer one (as protobuf readers skip
+// unknown fields). Senders stay strict: a message is only ever sent with known fields. What a
+// handler sees is the clean copy, so a dropped field can never reach it. Set only around the
+// synchronous validation of a received message (receivedMessage()).
+let dropUnknownFields = false;
+
+/** Runs a validation of a received message: unknown fields (at any depth) are dropped. */
+export function leniently<T>(validate: () => T): T {
+  const before = dropUnknownFields;
+  dropUnknownFields = true;
+  try {
+    return validate();
+  } finally {
+    dropUnknownFields = before;
+  }
+}
+
 export function fail(field: string, expectation: string): never {
   throw new ProtocolError('PROTO_BAD_MESSAGE', `field "${field}" ${expectation}`, field);
 }
@@ -131,7 +149,7 @@ export function checkFields(value: unknown, table: FieldTable, field: string, sk
     }
   }
   for (const name of Object.keys(value)) {
-    if (!Object.hasOwn(table, name) && !skip.has(name)) fail(prefix + name, 'is not a known field');
+    if (!Object.hasOwn(table, name) && !skip.has(name) && !dropUnknownFields) fail(prefix + name, 'is not a known field');
   }
   return out;
 }

@@ -104,7 +104,6 @@ test('version, type and field errors are typed and name the field', () => {
   rejects(body({ v: 1, t: 'toString', id: 1 }), 'PROTO_UNKNOWN_TYPE', 't');
   rejects(body({ v: 1, t: 'ok', id: -1 }), 'PROTO_BAD_MESSAGE', 'id');
   rejects(body({ v: 1, t: 'ok', id: 1.5 }), 'PROTO_BAD_MESSAGE', 'id');
-  rejects(body({ v: 1, t: 'ok', id: 1, extra: 1 }), 'PROTO_BAD_MESSAGE', 'extra');
   rejects(body({ v: 1, t: 'have', id: 1, objectId: new Uint8Array(31) }), 'PROTO_BAD_MESSAGE', 'objectId');
   rejects(body({ v: 1, t: 'have', id: 1 }), 'PROTO_BAD_MESSAGE', 'objectId');
   rejects(body({ v: 1, t: 'have', id: 1, objectId: 'ab'.repeat(16) }), 'PROTO_BAD_MESSAGE', 'objectId');
@@ -151,3 +150,20 @@ test('invalid outgoing messages are refused before they are sent', () => {
   assert.throws(() => encodeFrame({ v: 1, t: 'bogus', id: 1 } as unknown as Message), { code: 'PROTO_UNKNOWN_TYPE' });
   const missing = { v: 1, t: 'error', id: 1, code: 'X' } as unknown as Message;
   assert.throws(() => encodeFrame(missing), { code: 'PROTO_BAD_MESSAGE', field: 'message' });});
+
+test('a received message with fields this version does not know is read without them (a newer peer); a sender never sends one', () => {
+  const dec = new FrameDecoder();
+  const [ok] = dec.push(frameOf(encode({ v: 1, t: 'ok', id: 1, extra: 1 })));
+  assert.deepEqual(ok, { v: 1, t: 'ok', id: 1 });
+  const m = sampleMessages().manifest_put as unknown as { manifest: Record<string, unknown> };
+  const [put] = dec.push(frameOf(encode({ v: 1, t: 'manifest_put', id: 2, manifest: { ...m.manifest, later: 'x', placement: { ...(m.manifest.placement as object), spread: 3 } }, note: [1] })));
+  const manifest = (put as unknown as { manifest: Record<string, unknown> }).manifest;
+  assert.equal('later' in manifest, false, 'nested unknown field dropped');
+  assert.equal('spread' in (manifest.placement as object), false, 'deeper unknown field dropped');
+  assert.equal('note' in (put as object), false);
+  assert.deepEqual(Object.keys(manifest).sort(), Object.keys(m.manifest).sort());
+  // Known fields are still checked as strictly.
+  rejects(frameOf(encode({ v: 1, t: 'have', id: 1, objectId: new Uint8Array(31), extra: 1 })), 'PROTO_BAD_MESSAGE', 'objectId');
+  // Sending stays strict, and the strictness does not leak out of a receive.
+  assert.throws(() => encodeFrame({ v: 1, t: 'ok', id: 1, extra: 1 } as unknown as Message), (e: unknown) => e instanceof ProtocolError && e.code === 'PROTO_BAD_MESSAGE' && e.field === 'extra');
+});
