@@ -187,7 +187,7 @@ async function gatewaySection(mesh: DevMesh): Promise<boolean> {
   const wipe = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/guestbook/wipe', { ...friend, 'idempotency-key': 'demo-3' }, {});
   const read = await fromInternet(mesh, 'laptop', 'POST', '/v1/invoke/guestbook/read', {}, {});
   const entries = (read.body.output as { entries?: Array<{ name: string; via: string }> } | undefined)?.entries ?? [];
-  out(`   friend (community key): sign -> ${bySign.status}; wipe -> ${wipe.status} ${wipe.body.error?.message ?? 'UNEXPECTED'}`);
+  out(`   friend (community key): sign -> ${bySign.status}${bySign.status === 200 ? '' : ` ${bySign.body.error?.code ?? ''} ${bySign.body.error?.message ?? ''}`}; wipe -> ${wipe.status} ${wipe.body.error?.message ?? 'UNEXPECTED'}`);
   out(`   stranger: read -> ${read.status}, ${entries.map((e) => `${e.name} via ${e.via}`).join('; ') || 'no entries'}`);
   ok &&= bySign.status === 200 && wipe.status === 403 && entries.length === 1 && entries[0]!.via === 'funnel (z:community)';
   const burst: number[] = [];

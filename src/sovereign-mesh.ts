@@ -291,11 +291,13 @@ export class SovereignMesh {
       hostName: node.self.hostName,
       log: hubLog,
       newTraceId: () => randomBytes(16).toString('hex'),
+      revocations: { catchUpFor: (risk, withinMs) => revocations?.catchUpFor(risk, withinMs) ?? Promise.resolve() },
       deviceCredential: (requestId: string, operation: string) => deviceCredential(authority, node.keyring.node.signingSecretKey, requestId, operation),
       route: config.hub?.route ?? ((id) => hubMesh.routeFor(id)),
     });
     const content = new ContentService(node, authz);
-    const owner = await OwnerService.open(node, authz, config.dataDir, selfPrincipal, config.owner ?? {});
+    // A new owner key starts the revocation chain: confirm its head with the members at once.
+    const owner = await OwnerService.open(node, authz, config.dataDir, selfPrincipal, { ...config.owner, onOwnerKey: () => void revocations?.sync().catch(() => undefined) });
     ownerService = owner;
     revocations = new RevocationService({
       authz,

@@ -115,9 +115,13 @@ export interface HubServiceDeps<M extends HubManifest> {
   newTraceId: () => string;
   /** This device's grant and a proof by its node key for one request, once the owner key has granted it. */
   deviceCredential?: (requestId: string, operation: string) => Credential | undefined;
+  /** Brings this device's revocation head up to date (bounded) before a risky invoke would find it stale. */
+  revocations?: { catchUpFor(risk: 'safe' | 'risky' | 'dangerous', withinMs: number): Promise<void> };
 }
 
 const DEFAULT_DEADLINE_MS = 30_000;
+/** How long an invoke waits for a stale revocation head to catch up before the freshness rule reads it. */
+const REVOCATION_CATCH_UP_MS = 5_000;
 const MAX_DEADLINE_MS = 3_600_000;
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 const MAX_IDEMPOTENCY_ENTRIES = 10_000;
@@ -221,6 +225,7 @@ export class HubService<M extends HubManifest = HubManifest> {
     const m = this.require(connector);
     const op = m.operations.find((o) => o.name === operation);
     const traceId = opts.traceId ?? this.deps.newTraceId();
+    if (op && this.deps.revocations) await this.deps.revocations.catchUpFor(op.risk, REVOCATION_CATCH_UP_MS);
     // Public gateway callers have their own action: what the manifest exposes, no token.
     this.deps.authz.authorize(p, p.kind === 'public' ? 'gateway.invoke' : 'hub.invoke', inZone(this.zone(m.zone)), `${connector}.${operation}`, op ? { ...facts(connector, op), requestId: traceId } : undefined);
     if (!op) throw new HubServiceError('HUB_UNKNOWN_OPERATION', `${connector} has no operation ${operation} (it has ${m.operations.map((o) => o.name).join(', ')})`);

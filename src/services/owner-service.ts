@@ -65,6 +65,8 @@ export interface OwnerOptions {
   renewCheckMs?: number;
   /** How soon after start an owner device without a grant asks to be enrolled (ms; default 1 s). */
   enrollDelayMs?: number;
+  /** Called when this device learns the owner key (made here, or learnt from an owner device). */
+  onOwnerKey?: () => void;
 }
 
 export interface OwnerParticipantStatus {
@@ -330,6 +332,7 @@ export class OwnerService implements OwnerAuthority {
         if (!(r['group'] instanceof Uint8Array)) continue;
         this.group = decodeGroup(r['group']);
         await this.store.saveGroup(this.group);
+        this.opts.onOwnerKey?.();
         return this.group;
       } catch {
         // try the next owner device
@@ -533,6 +536,7 @@ export class OwnerService implements OwnerAuthority {
     await this.store.saveGroup(group);
     this.share = s.result;
     this.group = group;
+    this.opts.onOwnerKey?.();
     wipeDkgSecret(s.secret);
     this.dkg.delete(key);
     return {};

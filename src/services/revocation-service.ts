@@ -89,11 +89,32 @@ export class RevocationService {
   /** For the token gate: risky and dangerous operations need a fresh head (once the owner key exists). */
   requireFresh(risk: Risk): { degraded: boolean } {
     if (!this.d.owner.publicKey()) return { degraded: false };
+    // A stale head starts a sync so that a retry can pass.
+    if (this.isStale()) void this.sync().catch(() => undefined);
     if (this.list) return this.list.requireFresh(risk);
     // The owner key is new here: nothing is synced yet.
-    void this.sync().catch(() => undefined);
     if (risk === 'safe') return { degraded: true };
     throw new RevocationError('FCP_ERR_CHECKPOINT_STALE', `this device has not caught up with the mesh's revocations yet: ${risk} operations wait`);
+  }
+
+  private isStale(): boolean {
+    return !this.list || this.list.age() > (this.d.maxAgeMs ?? 300_000);
+  }
+
+  /**
+   * Before a risky or dangerous invoke: if the head is stale (or was never confirmed), one sync
+   * with the members first, bounded by `withinMs`, so the freshness rule reads a current head
+   * instead of refusing a request that a moment's catching up would allow.
+   */
+  async catchUpFor(risk: Risk, withinMs: number): Promise<void> {
+    if (risk === 'safe' || !this.d.owner.publicKey() || !this.isStale()) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, withinMs))));
+    try {
+      await Promise.race([this.sync().catch(() => undefined), bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   head(): { seq: number; ageMs: number | null } {
