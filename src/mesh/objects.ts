@@ -1,6 +1,6 @@
 // Turning an object into sealed symbols for placement, and sealed symbols back into the object.
 import { ObjectLayout, RaptorQEncoder, parseOti } from '../raptorq/index.js';
-import { CryptoError, openSymbol, positionKey, positionOf, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
+import { CryptoError, ENVELOPE_OVERHEAD, openSymbol, positionKey, positionOf, type Manifest, type SymbolEntry, type SymbolSealer, type ZoneKey } from '../crypto/index.js';
 import { MeshError } from './errors.js';
 import { makeSealedSymbols, solveSymbols } from './coding.js';
 import { DECODE_MARGIN } from './placement.js';
@@ -14,10 +14,21 @@ const MAX_SYMBOL_SIZE = 65528;
 const ALIGNMENT = 8;
 /** Sub-block limit large enough that objects are never split into sub-blocks (N = 1). */
 const MAX_SUB_BLOCK_SIZE = 1 << 30;
-
+// A holder keeps each envelope as one LMDB value. Above about a page's quarter a value sits on
+// whole overflow pages of its own, and one a few bytes over a page boundary costs a whole extra
+// page: a 4 KiB symbol (4160-byte envelope) took 8 KiB, twice the disk, page cache and write
+// syscalls. Symbols above INLINE_SYMBOL_SIZE are therefore sized so that the envelope and
+// LMDB's per-value header (24 bytes, measured) fill whole 8 KiB pages (4 KiB pages of older
+// stores divide them evenly).
+const STORE_PAGE = 8192;
+const STORE_VALUE_HEADER = 24;
+const INLINE_SYMBOL_SIZE = 1024;
 export function chooseSymbolSize(length: number): number {
   const t = Math.ceil(Math.max(1, length) / TARGET_SOURCE_SYMBOLS / ALIGNMENT) * ALIGNMENT;
-  return Math.min(MAX_SYMBOL_SIZE, Math.max(MIN_SYMBOL_SIZE, t));
+  if (t <= INLINE_SYMBOL_SIZE) return Math.max(MIN_SYMBOL_SIZE, t);
+  const perPage = (pages: number) => pages * STORE_PAGE - STORE_VALUE_HEADER - ENVELOPE_OVERHEAD;
+  const maxPages = Math.floor((MAX_SYMBOL_SIZE + STORE_VALUE_HEADER + ENVELOPE_OVERHEAD) / STORE_PAGE);
+  return perPage(Math.min(maxPages, Math.ceil((t + STORE_VALUE_HEADER + ENVELOPE_OVERHEAD) / STORE_PAGE)));
 }
 
 export interface EncodedObject {

@@ -213,3 +213,28 @@ test('heads and tombstones survive close and reopen', async () => {
     }
   });
 });
+
+test('symbols of the sizes objects are coded with fill whole LMDB pages: the data file stays near the bytes stored', async () => {
+  // A 4160-byte envelope took a whole extra 8 KiB page (2x on disk); the sizes chosen now fit.
+  const { chooseSymbolSize } = await import('../../src/mesh/objects.js');
+  const { ENVELOPE_OVERHEAD } = await import('../../src/crypto/index.js');
+  for (const objectBytes of [1 << 20, 3 << 20]) {
+    await withDir(async (dir) => {
+      const t = chooseSymbolSize(objectBytes);
+      const store = await LmdbSymbolStore.open(dir);
+      let stored = 0;
+      for (let o = 0; o < 24; o++) {
+        const entries = Array.from({ length: 40 }, (_, esi) => ({ sbn: 0, esi, env: bytes(t + ENVELOPE_OVERHEAD) }));
+        await store.putSymbols(bytes(32), entries);
+        stored += entries.length * (t + ENVELOPE_OVERHEAD);
+      }
+      await store.close();
+      const root = open({ path: dir, readOnly: true, maxDbs: 8 });
+      const s = root.openDB('symbols', { encoding: 'binary', keyEncoding: 'binary' }).getStats() as { overflowPages: number; pageSize: number; entryCount: number };
+      await root.close();
+      assert.equal(s.entryCount, 24 * 40);
+      const used = s.overflowPages * s.pageSize;
+      assert.ok(used <= stored * 1.01, `T=${t}: ${used} bytes of pages for ${stored} bytes of envelopes`);
+    });
+  }
+});
