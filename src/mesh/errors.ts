@@ -33,8 +33,17 @@ export class MeshError extends FcpError {
   }
 }
 
-/** Refusals of the device lifecycle (`fcp device remove`, `fcp zone rotate`). */
-export type DeviceErrorCode = 'DEVICE_NOT_FOUND' | 'DEVICE_IS_SELF' | 'DEVICE_LAST_OWNER' | 'DEVICE_NOT_A_MEMBER' | 'DEVICE_REMOVE_CANCELLED';
+/** Refusals of the device lifecycle (`fcp device remove`, `fcp device trust`, `fcp zone rotate`). */
+export type DeviceErrorCode =
+  | 'DEVICE_NOT_FOUND'
+  | 'DEVICE_IS_SELF'
+  | 'DEVICE_LAST_OWNER'
+  | 'DEVICE_NOT_A_MEMBER'
+  | 'DEVICE_REMOVE_CANCELLED'
+  | 'DEVICE_TRUST_CANCELLED'
+  | 'DEVICE_REMOVED'
+  | 'DEVICE_KEY_UNKNOWN'
+  | 'DEVICE_KEY_MISMATCH';
 
 export class DeviceError extends FcpError {
   constructor(override readonly code: DeviceErrorCode, message: string) {

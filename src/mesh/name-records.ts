@@ -17,7 +17,7 @@
 // (signer-keys.ts); a refused one leaves nothing behind. Records this device made, or already
 // holds, are not checked again.
 import type { Logger } from 'pino';
-import { objectIdToHex, type RefRecord, type Tombstone } from '../crypto/index.js';
+import { bytesEqual, objectIdToHex, type RefRecord, type Tombstone } from '../crypto/index.js';
 import { refReplaces, tombstoneReplaces, type SymbolStore } from '../store/index.js';
 import type { Zone } from '../zones/index.js';
 import type { Eligibility } from './eligibility.js';
@@ -33,6 +33,11 @@ export interface NameRecordsDeps {
   signer: { stableId: string; signingSecretKey: Uint8Array };
   /** The pinned node signing key of a device (learned from it on first use: signer-keys.ts). */
   keyOf: (stableId: string) => Promise<Uint8Array>;
+  /**
+   * A record failed its check under the pinned key: asks the device again (it may have been reset
+   * and present an owner grant for its new key) and returns the key pinned then (signer-keys.ts).
+   */
+  recheck?: (stableId: string) => Promise<Uint8Array | undefined>;
   /** How long the copies of a collected object are kept before they are erased (ms). */
   quarantineMs?: number;
   now?: () => number;
@@ -108,6 +113,7 @@ export class NameRecords {
     const answers = await Promise.allSettled(remotes.map((h) => h.listRefs(zone.id)));
     const unreachable: string[] = [];
     let refused = 0;
+    let lost: RefRecord | undefined;
     for (const [i, a] of answers.entries()) {
       if (a.status === 'rejected') {
         unreachable.push(remotes[i]!.hostName);
@@ -115,6 +121,11 @@ export class NameRecords {
       }
       for (const ref of a.value) {
         if (ref.zone !== zone.id) continue;
+        if (ref.device === this.d.signer.stableId) {
+          // This device's own head, held by another: newer than any held here only after a reset.
+          if (refReplaces(ref, this.d.store.listRefs(zone.id).find((r) => r.device === ref.device)) && (!lost || ref.seq > lost.seq)) lost = ref;
+          continue;
+        }
         try {
           await this.acceptRef(ref);
         } catch (err) {
@@ -123,7 +134,26 @@ export class NameRecords {
         }
       }
     }
+    if (lost) await this.recoverOwnHead(zone, lost);
     return { records: this.d.store.listRefs(zone.id), asked: remotes.length, unreachable, refused };
+  }
+
+  /**
+   * The zone's devices hold a head of this device newer than any held here: this device was reset
+   * (a new data dir) and its old head, signed by its old key, survived on them. Its next head must
+   * be above that seq, or every device keeps the old one and refuses the new. The old head is
+   * re-signed with this device's key at the next seq and published (its commit and cut, if this
+   * device has no head of its own yet; else its own head moved up): once the devices trust the new
+   * key (an owner grant, or `fcp device trust`), they take it. The old record is not verified
+   * (the old key is gone); the devices that serve it are members of the zone, which may write
+   * heads of their own with any commit anyway, so re-signing it gives them nothing more.
+   */
+  private async recoverOwnHead(zone: Zone, lost: RefRecord): Promise<void> {
+    const mine = this.d.store.listRefs(zone.id).find((r) => r.device === this.d.signer.stableId);
+    const base = mine ?? lost;
+    const time = Math.max(Date.now(), lost.time, mine?.time ?? 0);
+    this.d.log.warn({ zone: zone.id, seq: lost.seq, own: mine?.seq ?? null }, 'the devices hold a newer head of this device than it has (a reset?): re-signed with this device\'s key and published above it');
+    await this.publishRef(zone, { zone: zone.id, device: this.d.signer.stableId, seq: lost.seq + 1, commit: base.commit, forgotten: base.forgotten, time });
   }
 
   private refusedLog(from: string, what: string, signer: string, err: unknown): void {
@@ -136,7 +166,14 @@ export class NameRecords {
   /** Throws MESH_BAD_SIGNATURE unless `ref` is signed by the device it names (its pinned key). */
   async verifyRef(ref: RefRecord): Promise<void> {
     const key = await this.d.keyOf(ref.device);
-    if (!refSignatureValid(ref, key)) throw new MeshError('MESH_BAD_SIGNATURE', `the head of ${ref.device} in ${ref.zone} (seq ${ref.seq}) is not signed by ${ref.device}'s node key; it is refused`);
+    if (!refSignatureValid(ref, key) && !(await this.validUnderRenewedKey(ref.device, key, (k) => refSignatureValid(ref, k)))) throw new MeshError('MESH_BAD_SIGNATURE', `the head of ${ref.device} in ${ref.zone} (seq ${ref.seq}) is not signed by ${ref.device}'s node key; it is refused`);
+  }
+
+  /** Whether the device's pin was renewed (asked again) and the record verifies under the new one. */
+  private async validUnderRenewedKey(device: string, was: Uint8Array, valid: (key: Uint8Array) => boolean): Promise<boolean> {
+    if (device === this.d.signer.stableId || !this.d.recheck) return false;
+    const now = await this.d.recheck(device);
+    return now !== undefined && !bytesEqual(now, was) && valid(now);
   }
 
   /**
@@ -204,7 +241,7 @@ export class NameRecords {
   async verifyTombstone(t: Tombstone): Promise<void> {
     if (t.by === undefined) throw new MeshError('MESH_BAD_SIGNATURE', `a tombstone of ${objectIdToHex(t.objectId)} names no deciding device; it is refused`);
     const key = await this.d.keyOf(t.by);
-    if (!tombstoneSignatureValid(t, key)) throw new MeshError('MESH_BAD_SIGNATURE', `the tombstone of ${objectIdToHex(t.objectId)} is not signed by ${t.by}'s node key; it is refused`);
+    if (!tombstoneSignatureValid(t, key) && !(await this.validUnderRenewedKey(t.by, key, (k) => tombstoneSignatureValid(t, k)))) throw new MeshError('MESH_BAD_SIGNATURE', `the tombstone of ${objectIdToHex(t.objectId)} is not signed by ${t.by}'s node key; it is refused`);
   }
 
   /**

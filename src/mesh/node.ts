@@ -21,7 +21,7 @@ import { PeerDirectory } from './peers.js';
 import type { PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { ObjectReader } from './reader.js';
-import { SignerKeys } from './signer-keys.js';
+import { keyFingerprint, SignerKeys } from './signer-keys.js';
 import { RemovedDevices, type Removal } from './removals.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
 import { DEFAULT_RESEAL, Resealer, type ResealOptions } from './reseal.js';
@@ -105,7 +105,10 @@ export class MeshNode {
     this.signers = new SignerKeys({
       path: join(opts.dataDir, 'signer-keys.json'),
       self: { get stableId() { return selfId(); }, signingPublicKey: keyring.node.signingPublicKey },
-      ask: async (id) => (await this.askInfo(id)).signingPublicKey,
+      ask: async (id) => {
+        const r = await this.askInfo(id);
+        return { key: r.signingPublicKey, ...(r.grant ? { grant: r.grant } : {}) };
+      },
       log,
     });
     this.records = new NameRecords({
@@ -114,6 +117,7 @@ export class MeshNode {
       log,
       signer: { get stableId() { return selfId(); }, signingSecretKey: keyring.node.signingSecretKey },
       keyOf: (id) => this.signers.keyOf(id),
+      recheck: (id) => this.signers.recheck(id),
       ...(opts.gcQuarantineMs !== undefined ? { quarantineMs: opts.gcQuarantineMs } : {}),
     });
     this.writer = new ObjectWriter({ selfId, store, records: this.records, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
@@ -257,14 +261,14 @@ export class MeshNode {
    * Asks a peer for its `info`, over its tailnet address (the connection tailscale authenticates
    * as that device): its free storage and keys are kept, its node signing key pinned on first use.
    */
-  private async askInfo(stableId: string): Promise<{ boxPublicKey: Uint8Array; signingPublicKey: Uint8Array }> {
+  private async askInfo(stableId: string): Promise<{ boxPublicKey: Uint8Array; signingPublicKey: Uint8Array; grant?: Uint8Array }> {
     const info = this.directory.byStableId(stableId);
     const address = info?.peer.tailscaleIps[0];
     if (!info || !info.peer.online || !address) throw new MeshError('MESH_UNAVAILABLE', `peer ${stableId} is not online`);
     const reply = await call(await this.pool.get(address), { t: 'info' }, 'info_result', 5_000);
     this.boxKeys.set(stableId, reply.boxPublicKey);
     this.directory.setFreeBytes(stableId, reply.freeBytes);
-    this.signers.offer(stableId, reply.signingPublicKey);
+    this.signers.offer(stableId, reply.signingPublicKey, reply.grant);
     return reply;
   }
 
@@ -334,6 +338,8 @@ export class MeshNode {
       /** Requests made of peers since start, by message type (round trips). */
       requestsSent: Object.fromEntries((await this.metrics.requestsSent.get()).values.map((v) => [String(v.labels.type), v.value])),
       self: this.self,
+      /** Fingerprint of this device's node signing key (what `fcp device trust` on another device shows). */
+      nodeKey: keyFingerprint(this.keyring.node.signingPublicKey),
       tailscaled: this.directory.tailscaled(),
       port: this.port,
       storage: u,

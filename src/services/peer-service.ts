@@ -26,6 +26,8 @@ export class PeerService {
     private readonly onNewerEpoch: (zone: string) => void = () => undefined,
     /** Erasures and enrolments are audit events. */
     private readonly audit?: AuditSink,
+    /** This device's owner grant, if any: `info` presents it with the node key it vouches for. */
+    private readonly grant: () => Uint8Array | undefined = () => undefined,
   ) {}
 
   private zone(id: string): Zone {
@@ -229,17 +231,20 @@ export class PeerService {
     return all.length <= MAX_TOMBSTONES ? all : all.sort((a, b) => b.at - a.at).slice(0, MAX_TOMBSTONES);
   }
 
-  info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array; signingPublicKey: Uint8Array } {
+  info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array; signingPublicKey: Uint8Array; grant?: Uint8Array } {
     this.authz.authorize(p, 'node.info', NODE);
     const u = this.node.store.usage();
     // A store that is full, gone or damaged takes nothing: placement then chooses other devices.
     const writable = this.node.store.health().state === 'ok';
+    const grant = this.grant();
     return {
       usedBytes: u.bytes,
       freeBytes: !writable ? 0 : u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
       boxPublicKey: this.node.keyring.node.encryptionPublicKey,
       // What other devices pin to verify this device's heads and tombstones (mesh/signer-keys.ts).
       signingPublicKey: this.node.keyring.node.signingPublicKey,
+      // Holder-bound (useless without this device's node key); it vouches for that key after a reset.
+      ...(grant ? { grant } : {}),
     };
   }
 

@@ -37,6 +37,9 @@ export class InProcessMesh {
   readonly nodes = new Map<string, SovereignMesh>();
   readonly stores = new Map<string, MemorySymbolStore>();
 
+  /** The zone keys every device was given (what `fcp join` hands a device again after a reset). */
+  private keys = new Map<string, ZoneKey>();
+
   private constructor(
     readonly dir: string,
     readonly tailnet: DevTailnet,
@@ -49,22 +52,39 @@ export class InProcessMesh {
     const mesh = new InProcessMesh(dir, tailnet, opts);
     try {
       const zones = ZoneRegistry.builtin();
-      const keys = new Map<string, ZoneKey>(zones.all().map((z) => [z.id, generateZoneKey(z.id)]));
-      for (const d of tailnet.devices) {
-        const dataDir = join(dir, d.name);
-        await Keyring.init(dataDir);
-        const keyring = await Keyring.load(dataDir);
-        const own = zones.zonesForTags(d.tags);
-        for (const z of zones.all().filter((z) => mayHold(own, z))) {
-          await keyring.saveZoneKey(opts.foreignKeys?.includes(d.name) ? generateZoneKey(z.id) : keys.get(z.id)!);
-        }
-      }
+      mesh.keys = new Map<string, ZoneKey>(zones.all().map((z) => [z.id, generateZoneKey(z.id)]));
+      for (const d of tailnet.devices) await mesh.provision(d.name);
       for (const d of tailnet.devices) await mesh.startNode(d.name);
     } catch (err) {
       await mesh.stop();
       throw err;
     }
     return mesh;
+  }
+
+  /** A new data dir for the device: node keys made, the zone keys its tags allow saved. */
+  private async provision(name: string): Promise<void> {
+    const zones = ZoneRegistry.builtin();
+    const d = this.tailnet.device(name);
+    const dataDir = join(this.dir, name);
+    await Keyring.init(dataDir);
+    const keyring = await Keyring.load(dataDir);
+    const own = zones.zonesForTags(d.tags);
+    for (const z of zones.all().filter((z) => mayHold(own, z))) {
+      await keyring.saveZoneKey(this.opts.foreignKeys?.includes(name) ? generateZoneKey(z.id) : this.keys.get(z.id)!);
+    }
+  }
+
+  /**
+   * The device is reset, as after a reinstall: its daemon stops, its data dir and store are gone,
+   * it gets new node keys and (as `fcp join` would give them) the zone keys, and starts again.
+   */
+  async reset(name: string): Promise<void> {
+    await this.kill(name);
+    rmSync(join(this.dir, name), { recursive: true, force: true });
+    this.stores.delete(name);
+    await this.provision(name);
+    await this.startNode(name);
   }
 
   node(name: string): SovereignMesh {
