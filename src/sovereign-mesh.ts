@@ -356,6 +356,8 @@ export class SovereignMesh {
     };
     // A reset device presenting an owner grant for its new node key is trusted again at once.
     renewSignersByGrant(node, authority, (id) => revocations!.isRevoked('token', id), auditSink);
+    // After an absence longer than the tombstone TTL, what the names need is released (tomb-sync.ts).
+    node.repair.namedCheck = (zone) => names.namedObjects(zone);
     services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? (await revocations!.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle, services.audit));
     mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);

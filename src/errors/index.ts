@@ -40,6 +40,7 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   // The signing device's key is not pinned yet and it cannot be asked now: try again later.
   MESH_SIGNER_UNKNOWN: 'unavailable',
   MESH_SIGNER_CHANGED: 'conflict',
+  MESH_UNRECONCILED: 'unavailable',
   CONFIG_INVALID: 'config',
   ZONE_CONFIG: 'config',
   ZONE_UNKNOWN: 'bad-input',

@@ -25,6 +25,7 @@ export type MeshErrorCode =
   | 'MESH_BAD_SIGNATURE'
   | 'MESH_SIGNER_UNKNOWN'
   | 'MESH_SIGNER_CHANGED'
+  | 'MESH_UNRECONCILED'
   | 'MESH_STATE_CORRUPT';
 
 export class MeshError extends FcpError {

@@ -23,6 +23,7 @@ import type { Zone } from '../zones/index.js';
 import type { Eligibility } from './eligibility.js';
 import { MeshError } from './errors.js';
 import type { Holder } from './holder.js';
+import { TombSync } from './tomb-sync.js';
 import { refSignatureValid, signRef, signTombstone, tombstoneSignatureValid, type UnsignedRef, type UnsignedTombstone } from './record-signing.js';
 
 export interface NameRecordsDeps {
@@ -40,8 +41,15 @@ export interface NameRecordsDeps {
   recheck?: (stableId: string) => Promise<Uint8Array | undefined>;
   /** How long the copies of a collected object are kept before they are erased (ms). */
   quarantineMs?: number;
+  /** How long a tombstone is kept (ms; default 90 days): past it, it is forgotten everywhere. */
+  tombstoneTtlMs?: number;
+  /** Last tombstone sync per zone and peer, and what is held back after a long absence (tomb-sync.ts). */
+  sync?: TombSync;
   now?: () => number;
 }
+
+/** Tombstones are forgotten after this long (a device away longer holds back, tomb-sync.ts). */
+export const DEFAULT_TOMBSTONE_TTL_MS = 90 * 86_400_000;
 
 /** Long enough for a tombstone to reach a device with a put under way and its answer to come back. */
 export const DEFAULT_GC_QUARANTINE_MS = 10 * 60_000;
@@ -56,6 +64,8 @@ export interface PullReport<T> {
   records: T[];
   /** Holders asked and those that did not answer (their news, if any, comes later). */
   asked: number;
+  /** Tombstones only: this device's previous sync of the zone was longer ago than the TTL (it is unreconciled now). */
+  stale?: boolean;
   unreachable: string[];
   /** Records a holder listed that were refused (bad signature, signer not known yet). */
   refused: number;
@@ -71,10 +81,46 @@ export class NameRecords {
   /** Pinned object ids (hex) → how many puts under way rely on each, and its zone. */
   private readonly pinned = new Map<string, { count: number; zone: Zone }>();
 
-  constructor(private readonly d: NameRecordsDeps) {}
+  /** Last tombstone syncs and objects held back (kept in memory when no file is given). */
+  readonly sync: TombSync;
+
+  constructor(private readonly d: NameRecordsDeps) {
+    this.sync = d.sync ?? new TombSync(null, () => this.now());
+  }
 
   get quarantineMs(): number {
     return this.d.quarantineMs ?? DEFAULT_GC_QUARANTINE_MS;
+  }
+
+  get tombstoneTtlMs(): number {
+    return this.d.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
+  }
+
+  /** The wall clock tombstones are dated and expired by (injected in tests). */
+  now(): number {
+    return (this.d.now ?? Date.now)();
+  }
+
+  /** A tombstone past its TTL: forgotten here, never taken from elsewhere, never served. */
+  expired(t: Tombstone): boolean {
+    return this.now() - t.at > this.tombstoneTtlMs;
+  }
+
+  /** Forgets the tombstones past their TTL; how many. */
+  async expireTombstones(): Promise<number> {
+    const n = await this.d.store.expireTombstones(this.now() - this.tombstoneTtlMs);
+    if (n > 0) this.d.log.info({ tombstones: n, ttlMs: this.tombstoneTtlMs }, 'tombstones past their TTL forgotten');
+    return n;
+  }
+
+  /** Held back after an absence longer than the TTL (no other device holds it; tomb-sync.ts). */
+  isHeld(objectId: Uint8Array): boolean {
+    return this.sync.isHeld(objectIdToHex(objectId));
+  }
+
+  /** Another device stores it again, or a put here wants it: no longer held back. */
+  release(objectId: Uint8Array): void {
+    if (this.sync.release(objectIdToHex(objectId))) this.d.log.info({ objectId: objectIdToHex(objectId) }, 'held-back object released: it is stored again');
   }
 
   /** A set of pins for one put: objects it found stored and names in its commit. */
@@ -100,7 +146,7 @@ export class NameRecords {
   /** Whether a collected object's quarantine is over, so its copy here may go. */
   erasable(objectId: Uint8Array): boolean {
     const t = this.d.store.getTombstone(objectId);
-    return t?.dead === true && (this.d.now ?? Date.now)() - t.at >= this.quarantineMs;
+    return t?.dead === true && this.now() - t.at >= this.quarantineMs;
   }
 
   private remotes(zone: Zone): Holder[] {
@@ -205,14 +251,16 @@ export class NameRecords {
     const remotes = this.remotes(zone);
     const answers = await Promise.allSettled(remotes.map((h) => h.listTombstones(zone.id)));
     const unreachable: string[] = [];
+    const synced: string[] = [];
     let refused = 0;
     for (const [i, a] of answers.entries()) {
       if (a.status === 'rejected') {
         unreachable.push(remotes[i]!.hostName);
         continue;
       }
+      synced.push(remotes[i]!.stableId);
       for (const t of a.value) {
-        if (t.zone !== zone.id || !this.wouldReplace(t)) continue;
+        if (t.zone !== zone.id || this.expired(t) || !this.wouldReplace(t)) continue;
         try {
           await this.verifyTombstone(t);
         } catch (err) {
@@ -223,7 +271,12 @@ export class NameRecords {
         await this.keepTombstone(t);
       }
     }
-    return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable, refused };
+    // Recorded once the lists are in (and taken): the sync that ends an absence longer than the TTL
+    // leaves the zone unreconciled until the repair pass has reconciled it.
+    const previous = this.sync.lastSync(zone.id);
+    const stale = this.sync.noteSync(zone.id, synced, this.tombstoneTtlMs);
+    if (stale) this.d.log.warn({ zone: zone.id, lastSync: new Date(previous).toISOString() }, 'tombstones synced after an absence longer than their TTL: objects only this device holds are held back until reconciled');
+    return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable, refused, stale };
   }
 
   /** Whether a tombstone would change what is held (only those are worth a signature check). */
@@ -249,7 +302,8 @@ export class NameRecords {
    * one refused refuses them all (nothing of the batch is kept); then each is kept.
    */
   async acceptTombstones(tombstones: Tombstone[]): Promise<void> {
-    const news = tombstones.filter((t) => this.wouldReplace(t));
+    // An expired one is forgotten everywhere: taking it back would keep it alive for ever.
+    const news = tombstones.filter((t) => !this.expired(t) && this.wouldReplace(t));
     for (const t of news) await this.verifyTombstone(t);
     for (const t of news) await this.keepTombstone(t);
   }
@@ -301,7 +355,7 @@ export class NameRecords {
     // revival is later than it even if this device never had it or its clock is behind.
     if (force) await this.pullTombstones(zone).catch(() => undefined);
     const prior = this.d.store.getTombstone(objectId);
-    const at = Math.max(Date.now(), (prior?.at ?? 0) + 1);
+    const at = Math.max(this.now(), (prior?.at ?? 0) + 1);
     this.d.log.info({ objectId: objectIdToHex(objectId), zone: zone.id }, 'collected object stored again');
     await this.spreadTombstones(zone, [{ objectId, zone: zone.id, at, dead: false }]);
   }

@@ -22,6 +22,7 @@ import type { PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { ObjectReader } from './reader.js';
 import { keyFingerprint, SignerKeys } from './signer-keys.js';
+import { TombSync } from './tomb-sync.js';
 import { RemovedDevices, type Removal } from './removals.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
 import { DEFAULT_RESEAL, Resealer, type ResealOptions } from './reseal.js';
@@ -52,6 +53,10 @@ export interface MeshNodeOptions {
   hedgeMs?: number;
   /** How long a collected object's copy is kept before it is erased (ms); see NameRecords. */
   gcQuarantineMs?: number;
+  /** How long tombstones are kept (ms; default 90 days; `gc.tombstoneTtlMs`, FCP_GC_TOMBSTONE_TTL_MS). */
+  gcTombstoneTtlMs?: number;
+  /** Wall clock of tombstone expiry and sync records (tests). */
+  now?: () => number;
   /** Background re-sealing after a zone key rotation; defaults in DEFAULT_RESEAL. */
   reseal?: Partial<ResealOptions>;
 }
@@ -119,6 +124,9 @@ export class MeshNode {
       keyOf: (id) => this.signers.keyOf(id),
       recheck: (id) => this.signers.recheck(id),
       ...(opts.gcQuarantineMs !== undefined ? { quarantineMs: opts.gcQuarantineMs } : {}),
+      ...(opts.gcTombstoneTtlMs !== undefined ? { tombstoneTtlMs: opts.gcTombstoneTtlMs } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+      sync: new TombSync(join(opts.dataDir, 'tomb-sync.json'), opts.now ?? Date.now),
     });
     this.writer = new ObjectWriter({ selfId, store, records: this.records, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
     this.reader = new ObjectReader({ store, eligibility: this.eligibility, marks: this.marks, log, metrics: this.metrics, ...(opts.hedgeMs !== undefined ? { hedgeMs: opts.hedgeMs } : {}) });

@@ -24,6 +24,10 @@ export interface InProcessOptions {
   hub?: SovereignMeshConfig['hub'];
   /** Quarantine of collected objects' copies (ms); 0 here (erased at once) unless a test asks. */
   gcQuarantineMs?: number;
+  /** Tombstone TTL (ms; default 90 days). */
+  tombstoneTtlMs?: number;
+  /** Wall clock of tombstone expiry and sync records, shared by the devices (tests move it on). */
+  now?: () => number;
   /** Each device's view of the owner's authority (with it, hub invokes need tokens). */
   ownerAuthority?: (device: string) => SovereignMeshConfig['ownerAuthority'];
   revocationSyncMs?: number;
@@ -109,6 +113,8 @@ export class InProcessMesh {
       reseal: { intervalMs: 0, membersCheckMs: 0, ...(this.opts.reseal ?? {}) },
       names: { gcIntervalMs: 0 },
       gcQuarantineMs: this.opts.gcQuarantineMs ?? 0,
+      ...(this.opts.tombstoneTtlMs !== undefined ? { gcTombstoneTtlMs: this.opts.tombstoneTtlMs } : {}),
+      ...(this.opts.now ? { now: this.opts.now } : {}),
       ...(this.opts.ownerAuthority?.(name) ? { ownerAuthority: this.opts.ownerAuthority(name)! } : {}),
       ...(this.opts.revocationSyncMs !== undefined ? { revocationSyncMs: this.opts.revocationSyncMs } : {}),
       ...(this.opts.revocationMaxAgeMs !== undefined ? { revocationMaxAgeMs: this.opts.revocationMaxAgeMs } : {}),

@@ -165,14 +165,16 @@ describe('signed heads and tombstones across five devices', () => {
     await store.deleteRef(ZONE, id('laptop'));
     await store.putRef(strip(honestLaptop));
     await store.putRef({ zone: 'z:community', device: id('phone'), seq: 4, commit: new Uint8Array(32).fill(5), forgotten: [], time: 1 });
-    const oldTomb = { objectId: new Uint8Array(32).fill(6), zone: ZONE, at: 1_000, dead: true };
+    // Recent (within the tombstone TTL): an old data dir, not an expired decision.
+    const oldAt = Date.now() - 1_000;
+    const oldTomb = { objectId: new Uint8Array(32).fill(6), zone: ZONE, at: oldAt, dead: true };
     await store.putTombstone(oldTomb);
     await mesh.startNode('phone');
     const own = store.listRefs('z:community').find((r) => r.device === id('phone'))!;
     assert.equal(own.seq, 4, 'own head kept, same seq');
     assert.ok(refSignatureValid(own, publicKey('phone')), 'and signed now');
     const t = store.getTombstone(oldTomb.objectId)!;
-    assert.deepEqual([t.dead, t.at, t.by], [true, 1_000, id('phone')], 'an old tombstone is kept as this device\'s decision');
+    assert.deepEqual([t.dead, t.at, t.by], [true, oldAt, id('phone')], 'an old tombstone is kept as this device\'s decision');
     assert.ok(tombstoneSignatureValid(t, publicKey('phone')));
     assert.equal(headOf('phone', 'laptop'), undefined, "laptop's unsigned head is dropped");
     // The next read pulls it again, signed.
@@ -240,14 +242,15 @@ describe('signer keys: pinned on first use, a changed key refused', () => {
       quarantineMs: 0,
     });
     const oid = (n: number) => new Uint8Array(32).fill(n);
-    const good = signTombstone({ objectId: oid(1), zone: ZONE, at: 10, dead: true }, 'nOther', other.signingSecretKey);
-    const bad = signTombstone({ objectId: oid(2), zone: ZONE, at: 10, dead: true }, 'nOther', self.signingSecretKey);
+    const T = Date.now(); // tombstones past their TTL (90 days) are dropped unchecked: these are recent
+    const good = signTombstone({ objectId: oid(1), zone: ZONE, at: T, dead: true }, 'nOther', other.signingSecretKey);
+    const bad = signTombstone({ objectId: oid(2), zone: ZONE, at: T, dead: true }, 'nOther', self.signingSecretKey);
     await assert.rejects(records.acceptTombstones([good, bad]), code('MESH_BAD_SIGNATURE'));
     assert.deepEqual(store.listTombstones(), [], 'nothing of the batch');
     await records.acceptTombstones([good]);
     assert.equal(store.listTombstones().length, 1);
-    for (const change of [{ zone: 'z:work' }, { at: 11 }, { objectId: oid(3) }, { by: 'nSelf' }]) {
-      await assert.rejects(records.acceptTombstones([{ ...good, ...change, at: (change as { at?: number }).at ?? 20 }]), code('MESH_BAD_SIGNATURE'), JSON.stringify(change));
+    for (const change of [{ zone: 'z:work' }, { at: T + 1 }, { objectId: oid(3) }, { by: 'nSelf' }]) {
+      await assert.rejects(records.acceptTombstones([{ ...good, ...change, at: (change as { at?: number }).at ?? T + 10 }]), code('MESH_BAD_SIGNATURE'), JSON.stringify(change));
     }
     // Another domain: a signature over the same bytes without the head domain does not verify.
     const head = { zone: ZONE, device: 'nOther', seq: 1, commit: oid(4), forgotten: [], time: 5 };
