@@ -12,7 +12,7 @@ import pino from 'pino';
 import { LOCAL_LIBRARY, type DevicePrincipal } from '../../src/authz/index.js';
 import { generateNodeKeys, objectIdFromHex, objectIdToHex, sign, type RefRecord, type Tombstone } from '../../src/crypto/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
-import { NameRecords, SignerKeys, refSignatureValid, signRef, signTombstone, tombstoneSignatureValid } from '../../src/mesh/index.js';
+import { NameRecords, SignerKeys, keyFingerprint, refSignatureValid, signRef, signTombstone, tombstoneSignatureValid } from '../../src/mesh/index.js';
 import { MemorySymbolStore } from '../../src/store/index.js';
 import { kindOf } from '../../src/errors/index.js';
 import { InProcessMesh } from './in-process.js';
@@ -224,6 +224,50 @@ describe('signer keys: pinned on first use, a changed key refused', () => {
       answer = new Error('offline');
       await assert.rejects(again.keyOf('nC'), code('MESH_SIGNER_UNKNOWN'));
       assert.equal(again.pinned('nC'), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('renewal: a vouched key replaces the pin (reported), an unvouched one does not; the local user replaces it; asking again is bounded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fcp-signers-'));
+    try {
+      const a = generateNodeKeys();
+      const b = generateNodeKeys();
+      let t = 1_000_000;
+      let asked = 0;
+      let present: { key: Uint8Array; grant?: Uint8Array } = { key: a.signingPublicKey };
+      const keys = new SignerKeys({
+        path: join(dir, 'signer-keys.json'),
+        self: { stableId: 'nSelf', signingPublicKey: generateNodeKeys().signingPublicKey },
+        ask: async () => (asked++, present),
+        log: silent,
+        now: () => t,
+      });
+      const renewed: unknown[] = [];
+      keys.onRenewed = (r) => renewed.push(r);
+      assert.deepEqual(await keys.keyOf('nA'), a.signingPublicKey);
+      const grant = new Uint8Array([7]);
+      keys.vouchWith((id, key, g) => id === 'nA' && key === b.signingPublicKey && g === grant);
+      assert.equal(keys.offer('nA', b.signingPublicKey), 'changed', 'no grant: refused');
+      assert.equal(keys.offer('nA', b.signingPublicKey, new Uint8Array([8])), 'changed', 'a grant that does not vouch: refused');
+      assert.deepEqual(renewed, []);
+      // The device presents its grant now; a failed record makes it be asked again, once per 10 s.
+      present = { key: b.signingPublicKey, grant };
+      assert.deepEqual(await keys.recheck('nA'), b.signingPublicKey, 'asked again: renewed');
+      assert.deepEqual(renewed, [{ stableId: 'nA', oldFingerprint: keyFingerprint(a.signingPublicKey), newFingerprint: keyFingerprint(b.signingPublicKey), by: 'owner-grant' }]);
+      const n = asked;
+      await keys.recheck('nA');
+      assert.equal(asked, n + 1, 'a renewal clears the bound');
+      await keys.recheck('nA');
+      assert.equal(asked, n + 1, 'within 10 s it is not asked again');
+      t += 10_000;
+      await keys.recheck('nA');
+      assert.equal(asked, n + 2);
+      keys.replace('nA', a.signingPublicKey, 'local-user');
+      assert.deepEqual(keys.pinned('nA'), a.signingPublicKey);
+      assert.equal((renewed[1] as { by: string }).by, 'local-user');
+      assert.throws(() => keys.replace('nSelf', a.signingPublicKey, 'local-user'), code('MESH_REFUSED'), 'this device has no pin of its own');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
