@@ -45,8 +45,16 @@ export interface NameRecordsDeps {
   tombstoneTtlMs?: number;
   /** Last tombstone sync per zone and peer, and what is held back after a long absence (tomb-sync.ts). */
   sync?: TombSync;
+  /**
+   * Whether no other device of the tailnet, online or not, may hold the zone: a device alone in a
+   * zone has no tombstones to miss, so each pull counts as a sync (it is not "away").
+   */
+  alone?: (zone: Zone) => boolean;
   now?: () => number;
 }
+
+/** The sync record of a device alone in a zone (no other device could hold it). */
+const ALONE = '(alone)';
 
 /** Tombstones are forgotten after this long (a device away longer holds back, tomb-sync.ts). */
 export const DEFAULT_TOMBSTONE_TTL_MS = 90 * 86_400_000;
@@ -274,7 +282,9 @@ export class NameRecords {
     // Recorded once the lists are in (and taken): the sync that ends an absence longer than the TTL
     // leaves the zone unreconciled until the repair pass has reconciled it.
     const previous = this.sync.lastSync(zone.id);
-    const stale = this.sync.noteSync(zone.id, synced, this.tombstoneTtlMs);
+    // Alone in the zone, there is nothing to have missed, however long it has been.
+    const alone = remotes.length === 0 && this.d.alone?.(zone) === true;
+    const stale = this.sync.noteSync(zone.id, alone ? [ALONE] : synced, alone ? Infinity : this.tombstoneTtlMs);
     if (stale) this.d.log.warn({ zone: zone.id, lastSync: new Date(previous).toISOString() }, 'tombstones synced after an absence longer than their TTL: objects only this device holds are held back until reconciled');
     return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable, refused, stale };
   }

@@ -127,6 +127,7 @@ export class MeshNode {
       ...(opts.gcTombstoneTtlMs !== undefined ? { tombstoneTtlMs: opts.gcTombstoneTtlMs } : {}),
       ...(opts.now ? { now: opts.now } : {}),
       sync: new TombSync(join(opts.dataDir, 'tomb-sync.json'), opts.now ?? Date.now),
+      alone: (zone) => !directory.all().some((i) => this.eligibility.couldHold(i, zone)),
     });
     this.writer = new ObjectWriter({ selfId, store, records: this.records, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
     this.reader = new ObjectReader({ store, eligibility: this.eligibility, marks: this.marks, log, metrics: this.metrics, ...(opts.hedgeMs !== undefined ? { hedgeMs: opts.hedgeMs } : {}) });
@@ -357,6 +358,8 @@ export class MeshNode {
       /** Current epoch of each zone key, and older epochs still kept while re-sealing runs. */
       zoneEpochs: Object.fromEntries(this.keyring.zoneIds().map((id) => [id, { epoch: this.keyring.zoneKey(id)!.epoch, older: this.keyring.olderKeys(id).map((k) => k.epoch) }])),
       reseal: this.resealer.progress(),
+      /** Zones not reconciled since an absence longer than the tombstone TTL, and objects held back (docs/files.md). */
+      tombstones: { ttlMs: this.records.tombstoneTtlMs, unreconciled: this.records.sync.unreconciledZones(), heldBack: this.records.sync.allHeld().length },
       removed: this.removed.list(),
       repair: this.repair.stats,
       peers: this.directory.all().map((i) => ({

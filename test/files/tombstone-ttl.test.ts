@@ -6,11 +6,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { LOCAL_LIBRARY, type DevicePrincipal } from '../../src/authz/index.js';
 import { objectIdFromHex, objectIdToHex } from '../../src/crypto/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
+import { NameRecords, TombSync } from '../../src/mesh/index.js';
+import { MemorySymbolStore } from '../../src/store/index.js';
 import { InProcessMesh } from '../mesh/in-process.js';
 
 const P = LOCAL_LIBRARY;
@@ -120,5 +124,45 @@ describe('tombstones expire after their TTL without resurrecting anything', () =
       assert.equal(records.isHeld(objectIdFromHex(id)), false);
     }
     assert.equal(Buffer.from(await mesh.node('phone').services.names.readFile(P, 'kept.txt')).length, 3_000, 'what is named is untouched');
+  });
+});
+
+describe('tomb-sync records', () => {
+  test('a device alone in a zone is never "away"; one whose peers are offline is; held objects survive a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fcp-tombsync-'));
+    try {
+      let t = 1_000_000;
+      let alone = true;
+      const sync = new TombSync(join(dir, 'tomb-sync.json'), () => t);
+      const records = new NameRecords({
+        store: new MemorySymbolStore(),
+        eligibility: { holdersFor: () => [] },
+        log: pino({ level: 'silent' }),
+        signer: { stableId: 'nSelf', signingSecretKey: new Uint8Array(32) },
+        keyOf: () => Promise.reject(new Error('none')),
+        tombstoneTtlMs: TTL,
+        now: () => t,
+        sync,
+        alone: () => alone,
+      });
+      const zone = { id: ZONE } as never;
+      t += TTL * 2;
+      assert.equal((await records.pullTombstones(zone)).stale, false, 'alone: each pull is a sync');
+      alone = false; // another device may hold the zone, but none is online
+      t += TTL * 2;
+      assert.equal((await records.pullTombstones(zone)).stale, false, 'no peer answered: no sync, and nothing decided yet');
+      assert.equal(sync.unreconciled(ZONE), false);
+      assert.equal(sync.noteSync(ZONE, ['nPeer'], TTL), true, 'the first sync after more than the TTL makes the zone unreconciled');
+      assert.equal(sync.unreconciled(ZONE), true);
+      assert.equal(sync.noteSync(ZONE, ['nPeer'], TTL), false, 'the next sync is recent');
+      sync.hold(ZONE, ['ab'.repeat(32)]);
+      const again = new TombSync(join(dir, 'tomb-sync.json'), () => t);
+      assert.equal(again.isHeld('ab'.repeat(32)), true, 'held across a restart');
+      assert.equal(again.unreconciled(ZONE), true);
+      again.reconciled(ZONE);
+      assert.equal(again.isHeld('ab'.repeat(32)), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
