@@ -62,6 +62,8 @@ export class SignerKeys {
   /** One question per device at a time (many records of one device arrive in one pull). */
   private readonly asking = new Map<string, Promise<Presented>>();
   private readonly rechecked = new Map<string, number>();
+  /** The changed key last warned about per device (each poll offers it again: warned once). */
+  private readonly warned = new Map<string, string>();
   private voucher: Voucher | null = null;
   /** Told of every replaced pin (the audit log). */
   onRenewed: ((r: Renewal) => void) | null = null;
@@ -111,7 +113,10 @@ export class SignerKeys {
           return 'renewed';
         }
       }
-      this.d.log.warn({ device: stableId, pinned: keyFingerprint(known), presented: keyFingerprint(key) }, 'a device presented another node signing key than the one pinned for it; its heads and tombstones stay refused until it presents an owner grant for the new key or `fcp device trust` renews the pin');
+      const presented = keyFingerprint(key);
+      if (this.warned.get(stableId) === presented) return 'changed';
+      this.warned.set(stableId, presented);
+      this.d.log.warn({ device: stableId, pinned: keyFingerprint(known), presented }, 'a device presented another node signing key than the one pinned for it; its heads and tombstones stay refused until it presents an owner grant for the new key or `fcp device trust` renews the pin');
       return 'changed';
     }
     this.pins.set(stableId, Uint8Array.from(key));
@@ -131,6 +136,7 @@ export class SignerKeys {
     this.pins.set(stableId, Uint8Array.from(key));
     this.save();
     this.rechecked.delete(stableId);
+    this.warned.delete(stableId);
     const r: Renewal = { stableId, oldFingerprint: old ? keyFingerprint(old) : 'none', newFingerprint: keyFingerprint(key), by };
     this.d.log.warn(r, by === 'owner-grant' ? 'node signing key of a device renewed: it presented an owner grant for its new key' : 'node signing key of a device renewed by the local user (fcp device trust)');
     try {
