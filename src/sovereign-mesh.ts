@@ -8,7 +8,7 @@ import { LOCAL_LIBRARY, TokenGate, proveHolder, verifyToken, type Credential, ty
 import { MeshError, MeshNode, type MeshNodeOptions, type ObjectHealth, type StoreOptions } from './mesh/index.js';
 import { ShareHolder, Secrets, type PutOptions, type RestoreOutcome, type SecretListing } from './secrets/index.js';
 import { MeshSecretsTransport } from './secrets/mesh-transport.js';
-import { AdminService, AuditService, ContentService, LifecycleService, NamesService, RevocationService, TokenService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
+import { AdminService, AuditService, ContentService, LifecycleService, NamesService, renewSignersByGrant, RevocationService, TokenService, ObjectService, PeerService, SecretService, createAuthorizer, createFcpDoor, type ContentStream, type NamesOptions, type PutContentResult } from './services/index.js';
 import { AuditRecorder, DEVICE_LOG, Witness, Witnessing, isQuietDecision, witnessName, type ArchiveIO } from './audit/index.js';
 import { bytesEqual } from './crypto/index.js';
 import { mayHold, mayUsePeer } from './zones/index.js';
@@ -65,7 +65,7 @@ export interface SovereignMeshConfig extends MeshNodeOptions {
    * Instead of the owner key of this mesh (tests): the owner's authority as this device sees it (public key, k-of-n signing, this device's
    * grant). With it, hub invokes need capability tokens; without it the zone rules alone decide.
    */
-  ownerAuthority?: (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }) => OwnerAuthority;
+  ownerAuthority?: (self: { signingPublicKey: Uint8Array; hostName: string; stableId: string; zones: string[] }) => OwnerAuthority;
   /** The threshold owner key (timeouts, grant lifetime and renewal). */
   owner?: OwnerOptions;
   audit?: AuditOptions;
@@ -201,7 +201,7 @@ export class SovereignMesh {
     // The owner key as the token gate sees it: the mesh's FROST key (OwnerService, made below,
     // once authorization exists), or one a test brings.
     let ownerService: OwnerService | undefined;
-    const authority: OwnerAuthority = config.ownerAuthority?.({ signingPublicKey: node.keyring.node.signingPublicKey, hostName: node.self.hostName, zones: node.zones.all().filter((z) => mayHold(node.directory.selfZones, z)).map((z) => z.id) }) ?? {
+    const authority: OwnerAuthority = config.ownerAuthority?.({ signingPublicKey: node.keyring.node.signingPublicKey, hostName: node.self.hostName, stableId: node.self.stableId, zones: node.zones.all().filter((z) => mayHold(node.directory.selfZones, z)).map((z) => z.id) }) ?? {
       publicKey: () => ownerService?.publicKey(),
       deviceGrant: () => ownerService?.deviceGrant(),
       sign: (message, purpose) => ownerService!.sign(message, purpose),
@@ -322,7 +322,7 @@ export class SovereignMesh {
       content,
       secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
-      peers: new PeerService(node, authz, () => mesh?.catchUpSoon(), auditSink),
+      peers: new PeerService(node, authz, () => mesh?.catchUpSoon(), auditSink, () => authority.deviceGrant()),
       audit: new AuditService({ recorder, authz, witness, zones: node.zones, witnessesOf, call, ...(archive ? { archive } : {}) }),
       names,
       hub,
@@ -354,6 +354,10 @@ export class SovereignMesh {
         audit: auditSink,
       }),
     };
+    // A reset device presenting an owner grant for its new node key is trusted again at once.
+    renewSignersByGrant(node, authority, (id) => revocations!.isRevoked('token', id), auditSink);
+    // After an absence longer than the tombstone TTL, what the names need is released (tomb-sync.ts).
+    node.repair.namedCheck = (zone) => names.namedObjects(zone);
     services.names.startCollector();
     node.serve(createFcpDoor(node, services.peers, services.secrets, async (p, msg) => (await owner.serve(p, msg)) ?? (await revocations!.serve(p, msg)) ?? hubMesh.serve(p, msg), services.lifecycle, services.audit));
     mesh = new SovereignMesh(node, services, holder, recorder, connectors, egress, hubMesh);

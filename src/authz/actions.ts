@@ -80,6 +80,7 @@ export const LOCAL_ACTIONS = [
   'token.list',
   'token.revoke',
   'device.remove',
+  'device.trust',
   'zone.rotate',
   'owner.init',
   'owner.status',
@@ -231,6 +232,8 @@ export const ACCESS: Readonly<Record<Action, Access>> = {
   'removal.list': 'none',
   'zone-key.put': 'write',
   'device.remove': 'write',
+  // Trusting a device's new node key lets its heads and tombstones in: asked once per zone it holds.
+  'device.trust': 'write',
   'zone.rotate': 'write',
   'dashboard.view': 'none',
   'dashboard.repair': 'none',

@@ -19,6 +19,7 @@ export {
   tokenId,
   verifyHolder,
   verifyToken,
+  grantBindsDevice,
   type HolderProof,
   type MintRequest,
   type TokenClaims,

@@ -46,6 +46,7 @@ const CTI = 7;
 const CNF = 8;
 const CAPS = 1002; // FCP V2 §7.5.1 `caps`: { "ops": [..], "zones": [..] }
 const PARENT = 1008; // the token this one attenuates (COSE_Sign1 bytes)
+const DEV = 1009; // a device grant's device: its tailnet stable node id (owner-signed root tokens only)
 // COSE_Key (RFC 9052 §7, RFC 9053 §7.2): kty OKP, crv Ed25519, x.
 const COSE_KEY = 1;
 const KTY = 1;
@@ -78,6 +79,8 @@ export interface TokenClaims {
   holderKey: Uint8Array;
   /** The token this one attenuates. */
   parent?: Uint8Array;
+  /** A device grant: the stable node id of the device whose node key `holderKey` is. */
+  dev?: string;
 }
 
 export interface MintRequest {
@@ -89,6 +92,8 @@ export interface MintRequest {
   ttlSeconds: number;
   now?: number;
   notBefore?: number;
+  /** A device grant: the device's stable node id (binds it to holderKey). */
+  dev?: string;
 }
 
 const kidOf = (publicKey: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(publicKey).digest().subarray(0, 8));
@@ -109,6 +114,7 @@ export function encodeClaims(c: TokenClaims): Uint8Array {
     [CAPS, new Map<string, unknown>([['ops', [...c.ops].sort()], ['zones', [...c.zones].sort()]])],
   ]);
   if (c.parent) claims.set(PARENT, c.parent);
+  if (c.dev !== undefined) claims.set(DEV, c.dev);
   return encodeDeterministic(claims);
 }
 
@@ -150,6 +156,8 @@ function decodeClaims(payload: Uint8Array): TokenClaims {
   if (!(caps instanceof Map)) throw malformed('caps is missing');
   const parent = m.get(PARENT);
   if (parent !== undefined && !(parent instanceof Uint8Array)) throw malformed('parent is not a token');
+  const dev = m.get(DEV);
+  if (dev !== undefined && (typeof dev !== 'string' || dev.length === 0 || dev.length > 256)) throw malformed('dev is not a device id');
   return {
     iss: text(ISS, 'iss'),
     sub: text(SUB, 'sub'),
@@ -162,6 +170,7 @@ function decodeClaims(payload: Uint8Array): TokenClaims {
     ops: textList(caps.get('ops'), 'ops'),
     zones: textList(caps.get('zones'), 'zones'),
     ...(parent ? { parent } : {}),
+    ...(dev !== undefined ? { dev } : {}),
   };
 }
 
@@ -175,7 +184,7 @@ function checkRequest(r: MintRequest): void {
 export function mintRoot(r: MintRequest, owner: Ed25519Signer, ownerKey: Uint8Array): Uint8Array {
   checkRequest(r);
   const iat = r.now ?? nowSeconds();
-  const claims: TokenClaims = { iss: 'owner', sub: r.sub, aud: r.aud, ops: r.ops, zones: r.zones, iat, nbf: r.notBefore ?? iat, exp: iat + r.ttlSeconds, jti: new Uint8Array(randomBytes(16)), holderKey: r.holderKey };
+  const claims: TokenClaims = { iss: 'owner', sub: r.sub, aud: r.aud, ops: r.ops, zones: r.zones, iat, nbf: r.notBefore ?? iat, exp: iat + r.ttlSeconds, jti: new Uint8Array(randomBytes(16)), holderKey: r.holderKey, ...(r.dev !== undefined ? { dev: r.dev } : {}) };
   return signSign1(encodeClaims(claims), owner, { kid: kidOf(ownerKey) });
 }
 
@@ -183,8 +192,30 @@ export function mintRoot(r: MintRequest, owner: Ed25519Signer, ownerKey: Uint8Ar
 export async function mintRootAsync(r: MintRequest, owner: (message: Uint8Array) => Promise<Uint8Array>, ownerKey: Uint8Array): Promise<Uint8Array> {
   checkRequest(r);
   const iat = r.now ?? nowSeconds();
-  const claims: TokenClaims = { iss: 'owner', sub: r.sub, aud: r.aud, ops: r.ops, zones: r.zones, iat, nbf: r.notBefore ?? iat, exp: iat + r.ttlSeconds, jti: new Uint8Array(randomBytes(16)), holderKey: r.holderKey };
+  const claims: TokenClaims = { iss: 'owner', sub: r.sub, aud: r.aud, ops: r.ops, zones: r.zones, iat, nbf: r.notBefore ?? iat, exp: iat + r.ttlSeconds, jti: new Uint8Array(randomBytes(16)), holderKey: r.holderKey, ...(r.dev !== undefined ? { dev: r.dev } : {}) };
   return signSign1Async(encodeClaims(claims), owner, { kid: kidOf(ownerKey) });
+}
+
+/**
+ * Whether `grant` is an owner-signed device grant binding device `stableId` to node signing key
+ * `key`, valid at `nowSeconds` (what lets a reset device's new key replace its pin). The jti is
+ * returned so the caller can check revocations.
+ */
+export function grantBindsDevice(grant: Uint8Array, ownerKey: Uint8Array, stableId: string, key: Uint8Array, nowSeconds: number): { ok: true; jti: string; exp: number } | { ok: false; why: string } {
+  let s;
+  let c: TokenClaims;
+  try {
+    s = decodeSign1(grant);
+    c = decodeClaims(s.payload);
+  } catch {
+    return { ok: false, why: 'not a token' };
+  }
+  if (!verifySign1(s, ownerKey)) return { ok: false, why: 'not signed by the owner key' };
+  if (c.iss !== 'owner' || c.parent !== undefined) return { ok: false, why: 'not a root grant of the owner' };
+  if (c.dev !== stableId) return { ok: false, why: c.dev === undefined ? 'the grant names no device id' : `the grant is for ${c.dev}` };
+  if (c.holderKey.length !== key.length || !c.holderKey.every((b, i) => b === key[i])) return { ok: false, why: 'the grant is for another key' };
+  if (nowSeconds < c.nbf || nowSeconds >= c.exp) return { ok: false, why: 'the grant is not valid now' };
+  return { ok: true, jti: tokenId(c.jti), exp: c.exp };
 }
 
 /** The claims of a token payload (what an owner device checks before it signs a grant). */

@@ -33,7 +33,7 @@ export interface DeviceConfig {
   /** Repair loop and scrubber settings (see RepairOptions); unset fields keep their defaults. */
   repair: Partial<RepairOptions>;
   /** Garbage collection of names: pass interval and grace period (ms); unset keeps the defaults. */
-  gc: { intervalMs?: number; graceMs?: number; quarantineMs?: number };
+  gc: { intervalMs?: number; graceMs?: number; quarantineMs?: number; tombstoneTtlMs?: number };
   /** Give up waiting for tailscaled to be Running after this long (unset: wait as long as it takes). */
   bootTimeoutMs?: number;
   /** Hub lease duration (the failover grace period) and poll interval, ms; unset keeps defaults. */
@@ -117,9 +117,9 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / repair.${field} must be a number >= 0, got ${String(raw)}`);
     repair[field] = n;
   }
-  const gc: { intervalMs?: number; graceMs?: number; quarantineMs?: number } = {};
+  const gc: { intervalMs?: number; graceMs?: number; quarantineMs?: number; tombstoneTtlMs?: number } = {};
   const fileGc = (file.gc ?? {}) as Record<string, unknown>;
-  for (const [field, envName] of [['intervalMs', 'FCP_GC_INTERVAL_MS'], ['graceMs', 'FCP_GC_GRACE_MS'], ['quarantineMs', 'FCP_GC_QUARANTINE_MS']] as const) {
+  for (const [field, envName] of [['intervalMs', 'FCP_GC_INTERVAL_MS'], ['graceMs', 'FCP_GC_GRACE_MS'], ['quarantineMs', 'FCP_GC_QUARANTINE_MS'], ['tombstoneTtlMs', 'FCP_GC_TOMBSTONE_TTL_MS']] as const) {
     const raw = env[envName] ?? fileGc[field];
     if (raw === undefined || raw === '') continue;
     const n = Number(raw);

@@ -296,6 +296,17 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
     },
     { method: 'GET', path: '/v1/devices/:name/removal', handle: async ({ param }) => ({ json: s.lifecycle.planRemoval(P, param) }) },
     { method: 'POST', path: '/v1/devices/:name/remove', handle: async ({ param }) => ({ json: await s.lifecycle.removeDevice(P, param) }) },
+    // A reset device's new node key (`fcp device trust`): what it presents now, then pin it.
+    { method: 'GET', path: '/v1/devices/:name/trust', handle: async ({ param }) => ({ json: await s.lifecycle.planTrust(P, param) }) },
+    {
+      method: 'POST',
+      path: '/v1/devices/:name/trust',
+      handle: async ({ param, req }) => {
+        const expect = (await readJson(req)).expect;
+        if (expect !== undefined && typeof expect !== 'string') throw badRequest('body must be {"expect": "<fingerprint>"} or {}');
+        return { json: await s.lifecycle.trustDevice(P, param, expect) };
+      },
+    },
     { method: 'POST', path: '/v1/zones/:zone/rotate', handle: async ({ param }) => ({ json: await s.lifecycle.rotateZone(P, param) }) },
     // The threshold owner key (docs/owner.md).
     { method: 'GET', path: '/v1/owner', handle: async () => ({ json: await s.owner.status(P) }) },

@@ -68,6 +68,7 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     logger: log,
     repair: cfg.repair,
     ...(cfg.gc.quarantineMs !== undefined ? { gcQuarantineMs: cfg.gc.quarantineMs } : {}),
+    ...(cfg.gc.tombstoneTtlMs !== undefined ? { gcTombstoneTtlMs: cfg.gc.tombstoneTtlMs } : {}),
     names: { ...(cfg.gc.intervalMs !== undefined ? { gcIntervalMs: cfg.gc.intervalMs } : {}), ...(cfg.gc.graceMs !== undefined ? { gcGraceMs: cfg.gc.graceMs } : {}) },
     hub: cfg.hub,
     audit: { archive: cfg.audit.archive },

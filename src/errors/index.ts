@@ -40,6 +40,7 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   // The signing device's key is not pinned yet and it cannot be asked now: try again later.
   MESH_SIGNER_UNKNOWN: 'unavailable',
   MESH_SIGNER_CHANGED: 'conflict',
+  MESH_UNRECONCILED: 'unavailable',
   CONFIG_INVALID: 'config',
   ZONE_CONFIG: 'config',
   ZONE_UNKNOWN: 'bad-input',
@@ -122,6 +123,10 @@ const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   DEVICE_LAST_OWNER: 'refused',
   DEVICE_NOT_A_MEMBER: 'refused',
   DEVICE_REMOVE_CANCELLED: 'refused',
+  DEVICE_TRUST_CANCELLED: 'refused',
+  DEVICE_REMOVED: 'refused',
+  DEVICE_KEY_UNKNOWN: 'unavailable',
+  DEVICE_KEY_MISMATCH: 'conflict',
   OWNER_NO_KEY: 'not-found',
   OWNER_BAD_SHARE: 'damaged',
   OWNER_DKG_FAILED: 'damaged',

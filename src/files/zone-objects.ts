@@ -10,7 +10,7 @@ export interface ZoneObjectsDeps {
   writer: Pick<ObjectWriter, 'put'>;
   reader: Pick<ObjectReader, 'findManifest' | 'read'>;
   store: Pick<SymbolStore, 'getManifest'>;
-  records: Pick<NameRecords, 'isDead'>;
+  records: Pick<NameRecords, 'isDead' | 'isHeld' | 'release'>;
 }
 
 export interface PutObjectResult {
@@ -39,7 +39,11 @@ export class ZoneObjects {
     // This device holds a share of every object it stores in its zones, so its manifests say
     // what the zone already has (the writer makes the same check before placing); a collected
     // one is stored again by the writer, which revives it.
-    if (this.d.store.getManifest(oid) && !this.d.records.isDead(oid)) return { id, created: false };
+    if (this.d.store.getManifest(oid) && !this.d.records.isDead(oid)) {
+      // Held back after a long absence: this put wants it, so it is released (repair spreads it again).
+      if (this.d.records.isHeld(oid)) this.d.records.release(oid);
+      return { id, created: false };
+    }
     const running = this.inflight.get(id);
     if (running) return { id: await running, created: false };
     const p = this.d.writer.put(bytes, this.zone, this.zk, { schema, objectId: oid, ...(this.opts.policy ? { policy: this.opts.policy } : {}) });

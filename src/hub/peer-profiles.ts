@@ -1,20 +1,19 @@
 // Device profiles across the mesh: this device's own (declared in its profile file, measured
 // now) and its peers', asked with the FCP `profile` message every poll. A peer whose fcpd has not
-// answered lately is not alive: placement leaves it out.
+// answered lately is not alive: placement leaves it out. The signing key a profile carries is
+// offered to the node's pinned keys (SignerKeys), which alone say whose key verifies what.
 import type { MeshNode } from '../mesh/index.js';
 import type { Candidate } from './placement.js';
 import { buildProfile, measureFacts, ProfileFile, type DeclaredProfile, type DeviceProfile } from './profile.js';
 
 export interface PeerProfile {
   profile: DeviceProfile;
-  /** The Ed25519 key it signs hub records with. */
-  signingKey: Uint8Array;
   /** Monotonic ms of its last answer. */
   seenAt: number;
 }
 
 export interface PeerProfilesDeps {
-  node: Pick<MeshNode, 'opts' | 'self' | 'directory' | 'eligibility' | 'call' | 'keyring'>;
+  node: Pick<MeshNode, 'opts' | 'self' | 'directory' | 'eligibility' | 'call' | 'keyring' | 'signers'>;
   /** A peer is alive while its last answer is younger than this (ms). */
   aliveForMs: number;
   /** How long one peer may take to answer (ms). */
@@ -64,7 +63,12 @@ export class PeerProfiles {
         const id = info.peer.stableId;
         try {
           const r = await this.deps.node.call(id, { t: 'profile' }, this.deps.timeoutMs);
-          if (r.t === 'profile_result') this.peers.set(id, { profile: r.profile, signingKey: r.signingPublicKey, seenAt: this.deps.now() });
+          if (r.t === 'profile_result') {
+            this.peers.set(id, { profile: r.profile, seenAt: this.deps.now() });
+            // The key it presents goes through the one set of pins (first use pins it; a changed
+            // key is believed only with an owner grant or `fcp device trust`, never from here).
+            this.deps.node.signers.offer(id, r.signingPublicKey);
+          }
         } catch {
           // not answering: it drops out of placement once its last answer is old
         }
@@ -83,9 +87,11 @@ export class PeerProfiles {
     return [self, ...others];
   }
 
-  /** The signing key a device advertised (this device's own from its keyring). */
+  /**
+   * The key that verifies a device's hub records: its pinned node signing key (mesh/signer-keys.ts,
+   * the same pins that verify its heads and tombstones; this device's own from its keyring).
+   */
   signingKeyOf(stableId: string): Uint8Array | undefined {
-    if (stableId === this.deps.node.self.stableId) return this.deps.node.keyring.node.signingPublicKey;
-    return this.peers.get(stableId)?.signingKey;
+    return this.deps.node.signers.pinned(stableId);
   }
 }

@@ -25,6 +25,7 @@ export type MeshErrorCode =
   | 'MESH_BAD_SIGNATURE'
   | 'MESH_SIGNER_UNKNOWN'
   | 'MESH_SIGNER_CHANGED'
+  | 'MESH_UNRECONCILED'
   | 'MESH_STATE_CORRUPT';
 
 export class MeshError extends FcpError {
@@ -33,8 +34,17 @@ export class MeshError extends FcpError {
   }
 }
 
-/** Refusals of the device lifecycle (`fcp device remove`, `fcp zone rotate`). */
-export type DeviceErrorCode = 'DEVICE_NOT_FOUND' | 'DEVICE_IS_SELF' | 'DEVICE_LAST_OWNER' | 'DEVICE_NOT_A_MEMBER' | 'DEVICE_REMOVE_CANCELLED';
+/** Refusals of the device lifecycle (`fcp device remove`, `fcp device trust`, `fcp zone rotate`). */
+export type DeviceErrorCode =
+  | 'DEVICE_NOT_FOUND'
+  | 'DEVICE_IS_SELF'
+  | 'DEVICE_LAST_OWNER'
+  | 'DEVICE_NOT_A_MEMBER'
+  | 'DEVICE_REMOVE_CANCELLED'
+  | 'DEVICE_TRUST_CANCELLED'
+  | 'DEVICE_REMOVED'
+  | 'DEVICE_KEY_UNKNOWN'
+  | 'DEVICE_KEY_MISMATCH';
 
 export class DeviceError extends FcpError {
   constructor(override readonly code: DeviceErrorCode, message: string) {

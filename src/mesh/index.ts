@@ -3,7 +3,8 @@ export { MeshNode, FCP_PORT, type MeshNodeOptions, type SelfInfo } from './node.
 export { ObjectWriter, DEFAULT_SCHEMA, type StoreOptions } from './writer.js';
 export { NameRecords, DEFAULT_GC_QUARANTINE_MS, type Pins, type LegacyReport } from './name-records.js';
 export { signRef, signTombstone, refSignatureValid, tombstoneSignatureValid, HEAD_DOMAIN, TOMBSTONE_DOMAIN, type UnsignedRef, type UnsignedTombstone } from './record-signing.js';
-export { SignerKeys, type Offer } from './signer-keys.js';
+export { TombSync } from './tomb-sync.js';
+export { SignerKeys, keyFingerprint, type Offer, type Presented, type Renewal, type RenewedBy, type Voucher } from './signer-keys.js';
 export { ObjectReader } from './reader.js';
 export { inspectObject, judgeHealth, countsOf, type ObjectHealth } from './inspect.js';
 export { SummaryCache, type ZoneView, type HolderViews, type SummaryCacheOptions } from './summaries.js';

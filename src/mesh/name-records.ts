@@ -17,12 +17,13 @@
 // (signer-keys.ts); a refused one leaves nothing behind. Records this device made, or already
 // holds, are not checked again.
 import type { Logger } from 'pino';
-import { objectIdToHex, type RefRecord, type Tombstone } from '../crypto/index.js';
+import { bytesEqual, objectIdToHex, type RefRecord, type Tombstone } from '../crypto/index.js';
 import { refReplaces, tombstoneReplaces, type SymbolStore } from '../store/index.js';
 import type { Zone } from '../zones/index.js';
 import type { Eligibility } from './eligibility.js';
 import { MeshError } from './errors.js';
 import type { Holder } from './holder.js';
+import { TombSync } from './tomb-sync.js';
 import { refSignatureValid, signRef, signTombstone, tombstoneSignatureValid, type UnsignedRef, type UnsignedTombstone } from './record-signing.js';
 
 export interface NameRecordsDeps {
@@ -33,10 +34,30 @@ export interface NameRecordsDeps {
   signer: { stableId: string; signingSecretKey: Uint8Array };
   /** The pinned node signing key of a device (learned from it on first use: signer-keys.ts). */
   keyOf: (stableId: string) => Promise<Uint8Array>;
+  /**
+   * A record failed its check under the pinned key: asks the device again (it may have been reset
+   * and present an owner grant for its new key) and returns the key pinned then (signer-keys.ts).
+   */
+  recheck?: (stableId: string) => Promise<Uint8Array | undefined>;
   /** How long the copies of a collected object are kept before they are erased (ms). */
   quarantineMs?: number;
+  /** How long a tombstone is kept (ms; default 90 days): past it, it is forgotten everywhere. */
+  tombstoneTtlMs?: number;
+  /** Last tombstone sync per zone and peer, and what is held back after a long absence (tomb-sync.ts). */
+  sync?: TombSync;
+  /**
+   * Whether no other device of the tailnet, online or not, may hold the zone: a device alone in a
+   * zone has no tombstones to miss, so each pull counts as a sync (it is not "away").
+   */
+  alone?: (zone: Zone) => boolean;
   now?: () => number;
 }
+
+/** The sync record of a device alone in a zone (no other device could hold it). */
+const ALONE = '(alone)';
+
+/** Tombstones are forgotten after this long (a device away longer holds back, tomb-sync.ts). */
+export const DEFAULT_TOMBSTONE_TTL_MS = 90 * 86_400_000;
 
 /** Long enough for a tombstone to reach a device with a put under way and its answer to come back. */
 export const DEFAULT_GC_QUARANTINE_MS = 10 * 60_000;
@@ -51,6 +72,8 @@ export interface PullReport<T> {
   records: T[];
   /** Holders asked and those that did not answer (their news, if any, comes later). */
   asked: number;
+  /** Tombstones only: this device's previous sync of the zone was longer ago than the TTL (it is unreconciled now). */
+  stale?: boolean;
   unreachable: string[];
   /** Records a holder listed that were refused (bad signature, signer not known yet). */
   refused: number;
@@ -66,10 +89,46 @@ export class NameRecords {
   /** Pinned object ids (hex) → how many puts under way rely on each, and its zone. */
   private readonly pinned = new Map<string, { count: number; zone: Zone }>();
 
-  constructor(private readonly d: NameRecordsDeps) {}
+  /** Last tombstone syncs and objects held back (kept in memory when no file is given). */
+  readonly sync: TombSync;
+
+  constructor(private readonly d: NameRecordsDeps) {
+    this.sync = d.sync ?? new TombSync(null, () => this.now());
+  }
 
   get quarantineMs(): number {
     return this.d.quarantineMs ?? DEFAULT_GC_QUARANTINE_MS;
+  }
+
+  get tombstoneTtlMs(): number {
+    return this.d.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS;
+  }
+
+  /** The wall clock tombstones are dated and expired by (injected in tests). */
+  now(): number {
+    return (this.d.now ?? Date.now)();
+  }
+
+  /** A tombstone past its TTL: forgotten here, never taken from elsewhere, never served. */
+  expired(t: Tombstone): boolean {
+    return this.now() - t.at > this.tombstoneTtlMs;
+  }
+
+  /** Forgets the tombstones past their TTL; how many. */
+  async expireTombstones(): Promise<number> {
+    const n = await this.d.store.expireTombstones(this.now() - this.tombstoneTtlMs);
+    if (n > 0) this.d.log.info({ tombstones: n, ttlMs: this.tombstoneTtlMs }, 'tombstones past their TTL forgotten');
+    return n;
+  }
+
+  /** Held back after an absence longer than the TTL (no other device holds it; tomb-sync.ts). */
+  isHeld(objectId: Uint8Array): boolean {
+    return this.sync.isHeld(objectIdToHex(objectId));
+  }
+
+  /** Another device stores it again, or a put here wants it: no longer held back. */
+  release(objectId: Uint8Array): void {
+    if (this.sync.release(objectIdToHex(objectId))) this.d.log.info({ objectId: objectIdToHex(objectId) }, 'held-back object released: it is stored again');
   }
 
   /** A set of pins for one put: objects it found stored and names in its commit. */
@@ -95,7 +154,7 @@ export class NameRecords {
   /** Whether a collected object's quarantine is over, so its copy here may go. */
   erasable(objectId: Uint8Array): boolean {
     const t = this.d.store.getTombstone(objectId);
-    return t?.dead === true && (this.d.now ?? Date.now)() - t.at >= this.quarantineMs;
+    return t?.dead === true && this.now() - t.at >= this.quarantineMs;
   }
 
   private remotes(zone: Zone): Holder[] {
@@ -108,6 +167,7 @@ export class NameRecords {
     const answers = await Promise.allSettled(remotes.map((h) => h.listRefs(zone.id)));
     const unreachable: string[] = [];
     let refused = 0;
+    let lost: RefRecord | undefined;
     for (const [i, a] of answers.entries()) {
       if (a.status === 'rejected') {
         unreachable.push(remotes[i]!.hostName);
@@ -115,6 +175,11 @@ export class NameRecords {
       }
       for (const ref of a.value) {
         if (ref.zone !== zone.id) continue;
+        if (ref.device === this.d.signer.stableId) {
+          // This device's own head, held by another: newer than any held here only after a reset.
+          if (refReplaces(ref, this.d.store.listRefs(zone.id).find((r) => r.device === ref.device)) && (!lost || ref.seq > lost.seq)) lost = ref;
+          continue;
+        }
         try {
           await this.acceptRef(ref);
         } catch (err) {
@@ -123,7 +188,26 @@ export class NameRecords {
         }
       }
     }
+    if (lost) await this.recoverOwnHead(zone, lost);
     return { records: this.d.store.listRefs(zone.id), asked: remotes.length, unreachable, refused };
+  }
+
+  /**
+   * The zone's devices hold a head of this device newer than any held here: this device was reset
+   * (a new data dir) and its old head, signed by its old key, survived on them. Its next head must
+   * be above that seq, or every device keeps the old one and refuses the new. The old head is
+   * re-signed with this device's key at the next seq and published (its commit and cut, if this
+   * device has no head of its own yet; else its own head moved up): once the devices trust the new
+   * key (an owner grant, or `fcp device trust`), they take it. The old record is not verified
+   * (the old key is gone); the devices that serve it are members of the zone, which may write
+   * heads of their own with any commit anyway, so re-signing it gives them nothing more.
+   */
+  private async recoverOwnHead(zone: Zone, lost: RefRecord): Promise<void> {
+    const mine = this.d.store.listRefs(zone.id).find((r) => r.device === this.d.signer.stableId);
+    const base = mine ?? lost;
+    const time = Math.max(Date.now(), lost.time, mine?.time ?? 0);
+    this.d.log.warn({ zone: zone.id, seq: lost.seq, own: mine?.seq ?? null }, 'the devices hold a newer head of this device than it has (a reset?): re-signed with this device\'s key and published above it');
+    await this.publishRef(zone, { zone: zone.id, device: this.d.signer.stableId, seq: lost.seq + 1, commit: base.commit, forgotten: base.forgotten, time });
   }
 
   private refusedLog(from: string, what: string, signer: string, err: unknown): void {
@@ -136,7 +220,14 @@ export class NameRecords {
   /** Throws MESH_BAD_SIGNATURE unless `ref` is signed by the device it names (its pinned key). */
   async verifyRef(ref: RefRecord): Promise<void> {
     const key = await this.d.keyOf(ref.device);
-    if (!refSignatureValid(ref, key)) throw new MeshError('MESH_BAD_SIGNATURE', `the head of ${ref.device} in ${ref.zone} (seq ${ref.seq}) is not signed by ${ref.device}'s node key; it is refused`);
+    if (!refSignatureValid(ref, key) && !(await this.validUnderRenewedKey(ref.device, key, (k) => refSignatureValid(ref, k)))) throw new MeshError('MESH_BAD_SIGNATURE', `the head of ${ref.device} in ${ref.zone} (seq ${ref.seq}) is not signed by ${ref.device}'s node key; it is refused`);
+  }
+
+  /** Whether the device's pin was renewed (asked again) and the record verifies under the new one. */
+  private async validUnderRenewedKey(device: string, was: Uint8Array, valid: (key: Uint8Array) => boolean): Promise<boolean> {
+    if (device === this.d.signer.stableId || !this.d.recheck) return false;
+    const now = await this.d.recheck(device);
+    return now !== undefined && !bytesEqual(now, was) && valid(now);
   }
 
   /**
@@ -168,14 +259,16 @@ export class NameRecords {
     const remotes = this.remotes(zone);
     const answers = await Promise.allSettled(remotes.map((h) => h.listTombstones(zone.id)));
     const unreachable: string[] = [];
+    const synced: string[] = [];
     let refused = 0;
     for (const [i, a] of answers.entries()) {
       if (a.status === 'rejected') {
         unreachable.push(remotes[i]!.hostName);
         continue;
       }
+      synced.push(remotes[i]!.stableId);
       for (const t of a.value) {
-        if (t.zone !== zone.id || !this.wouldReplace(t)) continue;
+        if (t.zone !== zone.id || this.expired(t) || !this.wouldReplace(t)) continue;
         try {
           await this.verifyTombstone(t);
         } catch (err) {
@@ -186,7 +279,14 @@ export class NameRecords {
         await this.keepTombstone(t);
       }
     }
-    return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable, refused };
+    // Recorded once the lists are in (and taken): the sync that ends an absence longer than the TTL
+    // leaves the zone unreconciled until the repair pass has reconciled it.
+    const previous = this.sync.lastSync(zone.id);
+    // Alone in the zone, there is nothing to have missed, however long it has been.
+    const alone = remotes.length === 0 && this.d.alone?.(zone) === true;
+    const stale = this.sync.noteSync(zone.id, alone ? [ALONE] : synced, alone ? Infinity : this.tombstoneTtlMs);
+    if (stale) this.d.log.warn({ zone: zone.id, lastSync: new Date(previous).toISOString() }, 'tombstones synced after an absence longer than their TTL: objects only this device holds are held back until reconciled');
+    return { records: this.d.store.listTombstones(zone.id), asked: remotes.length, unreachable, refused, stale };
   }
 
   /** Whether a tombstone would change what is held (only those are worth a signature check). */
@@ -204,7 +304,7 @@ export class NameRecords {
   async verifyTombstone(t: Tombstone): Promise<void> {
     if (t.by === undefined) throw new MeshError('MESH_BAD_SIGNATURE', `a tombstone of ${objectIdToHex(t.objectId)} names no deciding device; it is refused`);
     const key = await this.d.keyOf(t.by);
-    if (!tombstoneSignatureValid(t, key)) throw new MeshError('MESH_BAD_SIGNATURE', `the tombstone of ${objectIdToHex(t.objectId)} is not signed by ${t.by}'s node key; it is refused`);
+    if (!tombstoneSignatureValid(t, key) && !(await this.validUnderRenewedKey(t.by, key, (k) => tombstoneSignatureValid(t, k)))) throw new MeshError('MESH_BAD_SIGNATURE', `the tombstone of ${objectIdToHex(t.objectId)} is not signed by ${t.by}'s node key; it is refused`);
   }
 
   /**
@@ -212,7 +312,8 @@ export class NameRecords {
    * one refused refuses them all (nothing of the batch is kept); then each is kept.
    */
   async acceptTombstones(tombstones: Tombstone[]): Promise<void> {
-    const news = tombstones.filter((t) => this.wouldReplace(t));
+    // An expired one is forgotten everywhere: taking it back would keep it alive for ever.
+    const news = tombstones.filter((t) => !this.expired(t) && this.wouldReplace(t));
     for (const t of news) await this.verifyTombstone(t);
     for (const t of news) await this.keepTombstone(t);
   }
@@ -264,7 +365,7 @@ export class NameRecords {
     // revival is later than it even if this device never had it or its clock is behind.
     if (force) await this.pullTombstones(zone).catch(() => undefined);
     const prior = this.d.store.getTombstone(objectId);
-    const at = Math.max(Date.now(), (prior?.at ?? 0) + 1);
+    const at = Math.max(this.now(), (prior?.at ?? 0) + 1);
     this.d.log.info({ objectId: objectIdToHex(objectId), zone: zone.id }, 'collected object stored again');
     await this.spreadTombstones(zone, [{ objectId, zone: zone.id, at, dead: false }]);
   }

@@ -21,7 +21,8 @@ import { PeerDirectory } from './peers.js';
 import type { PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { ObjectReader } from './reader.js';
-import { SignerKeys } from './signer-keys.js';
+import { keyFingerprint, SignerKeys } from './signer-keys.js';
+import { TombSync } from './tomb-sync.js';
 import { RemovedDevices, type Removal } from './removals.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
 import { DEFAULT_RESEAL, Resealer, type ResealOptions } from './reseal.js';
@@ -52,6 +53,10 @@ export interface MeshNodeOptions {
   hedgeMs?: number;
   /** How long a collected object's copy is kept before it is erased (ms); see NameRecords. */
   gcQuarantineMs?: number;
+  /** How long tombstones are kept (ms; default 90 days; `gc.tombstoneTtlMs`, FCP_GC_TOMBSTONE_TTL_MS). */
+  gcTombstoneTtlMs?: number;
+  /** Wall clock of tombstone expiry and sync records (tests). */
+  now?: () => number;
   /** Background re-sealing after a zone key rotation; defaults in DEFAULT_RESEAL. */
   reseal?: Partial<ResealOptions>;
 }
@@ -105,7 +110,10 @@ export class MeshNode {
     this.signers = new SignerKeys({
       path: join(opts.dataDir, 'signer-keys.json'),
       self: { get stableId() { return selfId(); }, signingPublicKey: keyring.node.signingPublicKey },
-      ask: async (id) => (await this.askInfo(id)).signingPublicKey,
+      ask: async (id) => {
+        const r = await this.askInfo(id);
+        return { key: r.signingPublicKey, ...(r.grant ? { grant: r.grant } : {}) };
+      },
       log,
     });
     this.records = new NameRecords({
@@ -114,7 +122,12 @@ export class MeshNode {
       log,
       signer: { get stableId() { return selfId(); }, signingSecretKey: keyring.node.signingSecretKey },
       keyOf: (id) => this.signers.keyOf(id),
+      recheck: (id) => this.signers.recheck(id),
       ...(opts.gcQuarantineMs !== undefined ? { quarantineMs: opts.gcQuarantineMs } : {}),
+      ...(opts.gcTombstoneTtlMs !== undefined ? { tombstoneTtlMs: opts.gcTombstoneTtlMs } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+      sync: new TombSync(join(opts.dataDir, 'tomb-sync.json'), opts.now ?? Date.now),
+      alone: (zone) => !directory.all().some((i) => this.eligibility.couldHold(i, zone)),
     });
     this.writer = new ObjectWriter({ selfId, store, records: this.records, eligibility: this.eligibility, directory, marks: this.marks, sealer: this.sealer, log, metrics: this.metrics, ...(opts.policy ? { policy: opts.policy } : {}) });
     this.reader = new ObjectReader({ store, eligibility: this.eligibility, marks: this.marks, log, metrics: this.metrics, ...(opts.hedgeMs !== undefined ? { hedgeMs: opts.hedgeMs } : {}) });
@@ -257,14 +270,14 @@ export class MeshNode {
    * Asks a peer for its `info`, over its tailnet address (the connection tailscale authenticates
    * as that device): its free storage and keys are kept, its node signing key pinned on first use.
    */
-  private async askInfo(stableId: string): Promise<{ boxPublicKey: Uint8Array; signingPublicKey: Uint8Array }> {
+  private async askInfo(stableId: string): Promise<{ boxPublicKey: Uint8Array; signingPublicKey: Uint8Array; grant?: Uint8Array }> {
     const info = this.directory.byStableId(stableId);
     const address = info?.peer.tailscaleIps[0];
     if (!info || !info.peer.online || !address) throw new MeshError('MESH_UNAVAILABLE', `peer ${stableId} is not online`);
     const reply = await call(await this.pool.get(address), { t: 'info' }, 'info_result', 5_000);
     this.boxKeys.set(stableId, reply.boxPublicKey);
     this.directory.setFreeBytes(stableId, reply.freeBytes);
-    this.signers.offer(stableId, reply.signingPublicKey);
+    this.signers.offer(stableId, reply.signingPublicKey, reply.grant);
     return reply;
   }
 
@@ -334,6 +347,8 @@ export class MeshNode {
       /** Requests made of peers since start, by message type (round trips). */
       requestsSent: Object.fromEntries((await this.metrics.requestsSent.get()).values.map((v) => [String(v.labels.type), v.value])),
       self: this.self,
+      /** Fingerprint of this device's node signing key (what `fcp device trust` on another device shows). */
+      nodeKey: keyFingerprint(this.keyring.node.signingPublicKey),
       tailscaled: this.directory.tailscaled(),
       port: this.port,
       storage: u,
@@ -343,6 +358,8 @@ export class MeshNode {
       /** Current epoch of each zone key, and older epochs still kept while re-sealing runs. */
       zoneEpochs: Object.fromEntries(this.keyring.zoneIds().map((id) => [id, { epoch: this.keyring.zoneKey(id)!.epoch, older: this.keyring.olderKeys(id).map((k) => k.epoch) }])),
       reseal: this.resealer.progress(),
+      /** Zones not reconciled since an absence longer than the tombstone TTL, and objects held back (docs/files.md). */
+      tombstones: { ttlMs: this.records.tombstoneTtlMs, unreconciled: this.records.sync.unreconciledZones(), heldBack: this.records.sync.allHeld().length },
       removed: this.removed.list(),
       repair: this.repair.stats,
       peers: this.directory.all().map((i) => ({

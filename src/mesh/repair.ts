@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RaptorQDecoder } from '../raptorq/index.js';
 import { makeSymbols } from './coding.js';
-import { CryptoError, bytesEqual, zoneKeyFor, objectIdToHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
+import { CryptoError, bytesEqual, zoneKeyFor, objectIdToHex, objectIdFromHex, openSymbol, type Manifest, type SymbolEntry, type ZoneKey } from '../crypto/index.js';
 import type { SymbolStore } from '../store/index.js';
 import type { Zone, ZoneRegistry } from '../zones/index.js';
 import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
@@ -40,7 +40,7 @@ export interface RepairDeps {
   /** Holders' summaries: a pass decides from them which objects need no per-object look. */
   summaries?: SummaryCache;
   /** Tombstones: a collected object is never carried, re-spread or adopted, and copies go. */
-  records?: Pick<NameRecords, 'pullTombstones' | 'isDead' | 'erasable'>;
+  records?: Pick<NameRecords, 'pullTombstones' | 'isDead' | 'erasable' | 'expireTombstones' | 'isHeld' | 'sync'>;
   seal: (zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array) => Uint8Array;
   log: Logger;
   /** Monotonic milliseconds; every interval and grace period is measured on it. */
@@ -74,7 +74,13 @@ export const DEFAULT_REPAIR: RepairOptions = {
   orphanGraceMs: 60 * 60_000,
 };
 
-export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key' | 'collected' | 'quarantined';
+export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key' | 'collected' | 'quarantined' | 'unreconciled';
+
+/**
+ * The names of a zone, for reconciling after a long absence (the files layer's mark): the object
+ * ids (hex) a live name or kept snapshot still needs. Throws when the names cannot be read now.
+ */
+export type NamedCheck = (zoneId: string) => Promise<Set<string>>;
 
 export interface RepairStats {
   passes: number;
@@ -175,6 +181,7 @@ export class RepairLoop {
           outcomes = new Map();
           this.noteOffline();
           await this.learnTombstones();
+          await this.reconcile().catch((err: Error) => this.d.log.warn({ err: err.message }, 'reconciliation after a long absence failed; tried again next pass'));
           const manifests = this.d.store.listManifests();
           const clean = await this.cleanFromSummaries(manifests).catch((err: Error) => {
             this.d.log.warn({ err: err.message }, 'holdings summaries unavailable; every object is looked at');
@@ -182,6 +189,11 @@ export class RepairLoop {
           });
           for (const m of manifests) {
             if (this.stopped) break;
+            // Held back after an absence longer than the tombstone TTL: neither repaired nor re-spread.
+            if (this.d.records?.isHeld(m.objectId) && !this.d.records.isDead(m.objectId)) {
+              outcomes.set(objectIdToHex(m.objectId), 'unreconciled');
+              continue;
+            }
             // A collected object goes through repairObject, which erases it; summaries would call it healthy.
             if (clean.has(objectIdToHex(m.objectId)) && !this.d.records?.isDead(m.objectId)) {
               outcomes.set(objectIdToHex(m.objectId), 'healthy');
@@ -205,9 +217,52 @@ export class RepairLoop {
     return running;
   }
 
+  /** Set by the files layer: which objects the names of a zone still need (reconciling, tomb-sync.ts). */
+  namedCheck: NamedCheck | null = null;
+
+  /**
+   * Zones unreconciled after an absence longer than the tombstone TTL (tomb-sync.ts): the objects
+   * held here that no other device of the zone holds are held back. Once every device of the zone
+   * has answered and the names could be read, those a name needs are released (repair restores
+   * them) and the zone is reconciled; the rest stay held back (never re-spread): they are what was
+   * collected while this device was away, and the collection pass tombstones them again.
+   */
+  private async reconcile(): Promise<void> {
+    const r = this.d.records;
+    if (!r) return;
+    // Held objects that are gone here (collected again, erased) are not held any more.
+    for (const hex of r.sync.allHeld()) if (!this.d.store.getManifest(objectIdFromHex(hex))) r.sync.release(hex);
+    for (const id of r.sync.unreconciledZones()) {
+      if (!this.d.zones.has(id)) continue;
+      const zone = this.d.zones.get(id);
+      const remotes = this.d.eligibility.holdersFor(zone).filter((h) => !h.local);
+      const answers = await Promise.allSettled(remotes.map((h) => h.listManifests(zone.id)));
+      const elsewhere = new Set<string>();
+      for (const a of answers) if (a.status === 'fulfilled') for (const m of a.value) if (m.zone === zone.id) elsewhere.add(objectIdToHex(m.objectId));
+      const mine = this.d.store.listManifests(zone.id).filter((m) => !r.isDead(m.objectId)).map((m) => objectIdToHex(m.objectId));
+      for (const hex of mine) if (elsewhere.has(hex)) r.sync.release(hex);
+      const alone = mine.filter((hex) => !elsewhere.has(hex));
+      r.sync.hold(zone.id, alone);
+      const complete = answers.every((a) => a.status === 'fulfilled') && this.d.directory.all().every((i) => i.peer.online || !this.d.eligibility.couldHold(i, zone));
+      if (!complete || !this.namedCheck) {
+        this.d.log.info({ zone: zone.id, held: r.sync.held(zone.id).length, complete }, 'zone not reconciled yet: objects only this device holds stay held back');
+        continue;
+      }
+      const named = await this.namedCheck(zone.id);
+      let released = 0;
+      for (const hex of r.sync.held(zone.id)) if (named.has(hex) && r.sync.release(hex)) released++;
+      const kept = r.sync.held(zone.id);
+      r.sync.reconciled(zone.id);
+      // What no name needs and no other device holds stays held back (not spread) until collected.
+      if (kept.length > 0) r.sync.hold(zone.id, kept);
+      this.d.log.warn({ zone: zone.id, released, heldBack: kept.length }, 'zone reconciled after a long absence');
+    }
+  }
+
   /** Tombstones of the zones this device holds objects of, from the online holders (one ask each). */
   private async learnTombstones(): Promise<void> {
     if (!this.d.records) return;
+    await this.d.records.expireTombstones().catch((err: Error) => this.d.log.warn({ err: err.message }, 'expired tombstones not forgotten'));
     const zones = new Set(this.d.store.listManifests().map((m) => m.zone));
     for (const id of zones) {
       if (!this.d.zones.has(id)) continue;

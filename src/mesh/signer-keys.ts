@@ -4,8 +4,13 @@
 // could then forge X's records. The first key a device presents is pinned (trust on first use,
 // as the audit witness pins a log's key, src/audit/witness.ts): the tailnet has already
 // authenticated the connection as that device (WireGuard key, whois). A later, different key for
-// a pinned device is refused and logged: a device that was reset (a new data dir, so a new node
-// key) is not believed until its old pin is removed from signer-keys.json by hand.
+// a pinned device is refused and logged, with two ways to renew it (a device that was reset: a new
+// data dir, so a new node key):
+// - the device presents, with its new key, an owner-signed device grant binding its stable id to
+//   that key (`vouch`, checked by the services layer against the owner key and revocations): the
+//   pin is replaced at once, logged and reported (`onRenewed`, the audit log);
+// - the local user runs `fcp device trust NAME` (`replace`), having compared fingerprints.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { bytesEqual } from '../crypto/index.js';
@@ -15,17 +20,53 @@ export interface SignerKeysDeps {
   /** Where the pins are kept (JSON: stable id → base64 key). */
   path: string;
   self: { stableId: string; signingPublicKey: Uint8Array };
-  /** Asks the device itself for its signing key (FCP `info`); throws when it cannot be reached. */
-  ask: (stableId: string) => Promise<Uint8Array>;
+  /** Asks the device itself for its signing key (FCP `info`, with its owner grant if any); throws when it cannot be reached. */
+  ask: (stableId: string) => Promise<Uint8Array | Presented>;
   log: Logger;
+  now?: () => number;
 }
 
-export type Offer = 'pinned' | 'known' | 'changed';
+/** What a device presents of itself: its node signing key and, if the owner key granted it, its grant. */
+export interface Presented {
+  key: Uint8Array;
+  grant?: Uint8Array;
+}
+
+const presentedOf = (v: Uint8Array | Presented): Presented => (v instanceof Uint8Array ? { key: v } : v);
+
+export type Offer = 'pinned' | 'known' | 'changed' | 'renewed';
+
+/** Why a pin was replaced: an owner grant the device presented, or the local user (`fcp device trust`). */
+export type RenewedBy = 'owner-grant' | 'local-user';
+
+export interface Renewal {
+  stableId: string;
+  oldFingerprint: string;
+  newFingerprint: string;
+  by: RenewedBy;
+}
+
+/** Checks that `grant` binds device `stableId` to `key` (owner-signed, valid now, not revoked). */
+export type Voucher = (stableId: string, key: Uint8Array, grant: Uint8Array) => boolean;
+
+/** A key as people compare it: the first 16 bytes of SHA-256 over it, hex in groups of four. */
+export function keyFingerprint(key: Uint8Array): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 32).replace(/(.{4})(?=.)/g, '$1:');
+}
+
+/** How often a device whose record failed the check under its pin is asked for its key again. */
+const RECHECK_MS = 10_000;
 
 export class SignerKeys {
   private readonly pins: Map<string, Uint8Array>;
   /** One question per device at a time (many records of one device arrive in one pull). */
-  private readonly asking = new Map<string, Promise<Uint8Array>>();
+  private readonly asking = new Map<string, Promise<Presented>>();
+  private readonly rechecked = new Map<string, number>();
+  /** The changed key last warned about per device (each poll offers it again: warned once). */
+  private readonly warned = new Map<string, string>();
+  private voucher: Voucher | null = null;
+  /** Told of every replaced pin (the audit log). */
+  onRenewed: ((r: Renewal) => void) | null = null;
 
   constructor(private readonly d: SignerKeysDeps) {
     this.pins = new Map();
@@ -44,22 +85,85 @@ export class SignerKeys {
     return this.pins.get(stableId);
   }
 
+  /** Installs the owner-grant check (the services layer knows the owner key and revocations). */
+  vouchWith(v: Voucher | null): void {
+    this.voucher = v;
+  }
+
   /**
-   * A key the device itself presented (its `info` answer): pinned if it is the first, compared
-   * with the pin otherwise. A different key is refused (the pin stays) and logged.
+   * A key the device itself presented (its `info` answer, with its owner grant if it has one):
+   * pinned if it is the first, compared with the pin otherwise. A different key replaces the pin
+   * only when `grant` binds this device to it (`vouch`); otherwise it is refused (the pin stays)
+   * and logged.
    */
-  offer(stableId: string, key: Uint8Array): Offer {
+  offer(stableId: string, key: Uint8Array, grant?: Uint8Array): Offer {
     const known = this.pinned(stableId);
+    if (key.length !== 32) return 'changed';
     if (known) {
       if (bytesEqual(known, key)) return 'known';
-      this.d.log.warn({ device: stableId }, 'a device presented another node signing key than the one pinned for it; its heads and tombstones stay refused until the pin is cleared');
+      if (stableId !== this.d.self.stableId && grant && this.voucher) {
+        let ok = false;
+        try {
+          ok = this.voucher(stableId, key, grant);
+        } catch {
+          ok = false;
+        }
+        if (ok) {
+          this.replace(stableId, key, 'owner-grant');
+          return 'renewed';
+        }
+      }
+      const presented = keyFingerprint(key);
+      if (this.warned.get(stableId) === presented) return 'changed';
+      this.warned.set(stableId, presented);
+      this.d.log.warn({ device: stableId, pinned: keyFingerprint(known), presented }, 'a device presented another node signing key than the one pinned for it; its heads and tombstones stay refused until it presents an owner grant for the new key or `fcp device trust` renews the pin');
       return 'changed';
     }
-    if (key.length !== 32) return 'changed';
     this.pins.set(stableId, Uint8Array.from(key));
     this.save();
-    this.d.log.info({ device: stableId }, 'node signing key pinned (first use)');
+    this.d.log.info({ device: stableId, key: keyFingerprint(key) }, 'node signing key pinned (first use)');
     return 'pinned';
+  }
+
+  /**
+   * Replaces the pin of a device with `key` (an owner grant vouched for it, or the local user
+   * confirmed it): written at once, logged, reported to `onRenewed`. Returns the old pin.
+   */
+  replace(stableId: string, key: Uint8Array, by: RenewedBy): Uint8Array | undefined {
+    if (stableId === this.d.self.stableId) throw new MeshError('MESH_REFUSED', 'this device\'s own key comes from its keyring; it has no pin to replace');
+    if (key.length !== 32) throw new MeshError('MESH_REFUSED', 'a node signing key is 32 bytes');
+    const old = this.pins.get(stableId);
+    this.pins.set(stableId, Uint8Array.from(key));
+    this.save();
+    this.rechecked.delete(stableId);
+    this.warned.delete(stableId);
+    const r: Renewal = { stableId, oldFingerprint: old ? keyFingerprint(old) : 'none', newFingerprint: keyFingerprint(key), by };
+    this.d.log.warn(r, by === 'owner-grant' ? 'node signing key of a device renewed: it presented an owner grant for its new key' : 'node signing key of a device renewed by the local user (fcp device trust)');
+    try {
+      this.onRenewed?.(r);
+    } catch {
+      // the report is best effort; the pin is what counts
+    }
+    return old;
+  }
+
+  /** Asks the device itself for the key it presents now (FCP `info`); never pins or replaces. */
+  async presented(stableId: string): Promise<Presented> {
+    return presentedOf(await this.d.ask(stableId));
+  }
+
+  /**
+   * A record of `stableId` failed its check under the pin: perhaps the device was reset and now
+   * has an owner grant for a new key. Asks it again (at most every 10 s per device; the answer
+   * goes through `offer`, so only a vouched key replaces the pin) and returns the key pinned then.
+   */
+  async recheck(stableId: string): Promise<Uint8Array | undefined> {
+    const now = (this.d.now ?? Date.now)();
+    if (stableId === this.d.self.stableId || now - (this.rechecked.get(stableId) ?? -Infinity) < RECHECK_MS) return this.pinned(stableId);
+    this.rechecked.set(stableId, now);
+    const p = await this.presented(stableId).catch(() => undefined);
+    if (p) this.offer(stableId, p.key, p.grant);
+    return this.pinned(stableId);
   }
 
   /**
@@ -72,16 +176,16 @@ export class SignerKeys {
     if (known) return known;
     let q = this.asking.get(stableId);
     if (!q) {
-      q = this.d.ask(stableId).finally(() => this.asking.delete(stableId));
+      q = this.presented(stableId).finally(() => this.asking.delete(stableId));
       this.asking.set(stableId, q);
     }
-    let key: Uint8Array;
+    let got: Presented;
     try {
-      key = await q;
+      got = await q;
     } catch (err) {
       throw new MeshError('MESH_SIGNER_UNKNOWN', `the node signing key of ${stableId} is not known here and it could not be asked (${(err as Error).message}); its records are taken once it has been reached`);
     }
-    if (this.offer(stableId, key) === 'changed') throw new MeshError('MESH_SIGNER_CHANGED', `${stableId} presents another node signing key than the one pinned for it`);
+    if (this.offer(stableId, got.key, got.grant) === 'changed') throw new MeshError('MESH_SIGNER_CHANGED', `${stableId} presents another node signing key than the one pinned for it`);
     return this.pinned(stableId)!;
   }
 

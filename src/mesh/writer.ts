@@ -36,7 +36,7 @@ export interface WriterDeps {
   log: Logger;
   metrics: MeshMetrics;
   /** Tombstones: storing collected content again first revives it on the zone's devices. */
-  records?: Pick<NameRecords, 'revive' | 'isDead'>;
+  records?: Pick<NameRecords, 'revive' | 'isDead' | 'isHeld' | 'release'>;
   policy?: Partial<PlacementPolicy>;
   /** How long one directory refresh and path check serves the puts of a zone (ms). */
   prepareFreshMs?: number;
@@ -68,6 +68,8 @@ export class ObjectWriter {
       await this.d.records.revive(objectId, zone);
       await this.d.store.deleteObject(objectId);
     }
+    // Put again here: an object held back after a long absence is wanted (repair spreads it again).
+    if (this.d.records?.isHeld(objectId)) this.d.records.release(objectId);
     // Content-addressed: the same bytes in the same zone and schema are already stored.
     if (this.d.store.getManifest(objectId)) return objectIdToHex(objectId);
 

@@ -4,7 +4,7 @@ export { PeerService, type FetchSink } from './peer-service.js';
 export { ObjectService } from './object-service.js';
 export { SecretService } from './secret-service.js';
 export { AdminService } from './admin-service.js';
-export { LifecycleService, zoneKeyAad, type RemoveResult, type RotateResult, type Delivery } from './lifecycle-service.js';
+export { LifecycleService, renewSignersByGrant, zoneKeyAad, type RemoveResult, type RotateResult, type Delivery, type TrustPlan, type TrustResult } from './lifecycle-service.js';
 export { AuditService } from './audit-service.js';
 export { NamesService, DEFAULT_FILES_ZONE, type NamesOptions, type Listed, type ListResult, type PutEntry, type Version, type GcReport } from './names-service.js';
 export { ContentService, type PutContentResult, type ContentStream } from './content-service.js';

@@ -3,9 +3,10 @@
 // between members, and pulled by a member that was away). Every method authorizes first.
 import { timingSafeEqual } from 'node:crypto';
 import { closest, distance } from 'fastest-levenshtein';
-import { openSealed, parseZoneKey, sealTo, serializeZoneKey, zoneKeyRequestProof, type ZoneKey } from '../crypto/index.js';
-import { inZone, NODE, type Authorizer, type DevicePrincipal, type Principal } from '../authz/index.js';
-import { DeviceError, expectReply, MeshError, type MeshNode, type PeerInfo, type Removal } from '../mesh/index.js';
+import { bytesEqual, openSealed, parseZoneKey, sealTo, serializeZoneKey, zoneKeyRequestProof, type ZoneKey } from '../crypto/index.js';
+import { grantBindsDevice, inZone, NODE, type Authorizer, type DevicePrincipal, type OwnerAuthority, type Principal } from '../authz/index.js';
+import type { AuditSink } from '../audit/index.js';
+import { DeviceError, expectReply, keyFingerprint, MeshError, type MeshNode, type PeerInfo, type Removal } from '../mesh/index.js';
 import { mayHold, type Zone } from '../zones/index.js';
 import { devicePrincipal } from './device-principal.js';
 import { requireZone } from './zone-lookup.js';
@@ -15,7 +16,25 @@ export function zoneKeyAad(stableId: string): Uint8Array {
   return new TextEncoder().encode(`fcp-zone-key:${stableId}`);
 }
 
-type NodeParts = Pick<MeshNode, 'self' | 'directory' | 'zones' | 'keyring' | 'removed' | 'resealer' | 'removeDevices' | 'call' | 'boxKeyOf' | 'log' | 'repair'>;
+type NodeParts = Pick<MeshNode, 'self' | 'directory' | 'zones' | 'keyring' | 'removed' | 'resealer' | 'removeDevices' | 'call' | 'boxKeyOf' | 'log' | 'repair' | 'signers'>;
+
+/** What `fcp device trust` shows before it asks: the key pinned for the device and the one it presents now. */
+export interface TrustPlan {
+  stableId: string;
+  hostName: string;
+  zones: string[];
+  /** Fingerprint of the key pinned here (null: none pinned yet). */
+  pinned: string | null;
+  /** Fingerprint of the key the device itself presents now (FCP `info`). */
+  presented: string;
+  /** The device presents the key already pinned: nothing to change. */
+  same: boolean;
+}
+
+export interface TrustResult extends TrustPlan {
+  /** False when the key presented was pinned already. */
+  changed: boolean;
+}
 
 export interface Delivery {
   /** Members told now. */
@@ -117,6 +136,54 @@ export class LifecycleService {
     // Its symbols count as lost now: a repair pass starts at once (`fcp repair` shows how it ends).
     void this.node.repair.pass().catch((err: Error) => this.node.log.warn({ err: err.message }, 'repair after a removal failed'));
     return { removed, changed: added.length > 0, ...delivery, rotated };
+  }
+
+  // ---- trusting a device's node key again (`fcp device trust`) ----
+
+  private checkTrust(p: Principal, name: string): Candidate {
+    const c = this.resolve(name);
+    if (c.stableId === this.node.self.stableId) throw new DeviceError('DEVICE_IS_SELF', `${c.hostName} is this device; its own key comes from its keyring`);
+    if (this.node.removed.has(c.stableId)) throw new DeviceError('DEVICE_REMOVED', `${c.hostName} was removed from the mesh (fcp device remove); a removed device is never trusted again: reset it and join it as a new device`);
+    if (c.zones.length === 0) throw new DeviceError('DEVICE_NOT_A_MEMBER', `${c.hostName} has no fcp zone tag: it is no member of the mesh`);
+    // Its heads and tombstones will be believed in every zone it holds: this device must write them all.
+    for (const z of c.zones) this.authz.authorize(p, 'device.trust', inZone(z), c.hostName);
+    return c;
+  }
+
+  /** Asks the device itself for its key, over its own tailnet connection (never a third device). */
+  private async presentedKey(c: Candidate): Promise<Uint8Array> {
+    try {
+      return (await this.node.signers.presented(c.stableId)).key;
+    } catch (err) {
+      throw new DeviceError('DEVICE_KEY_UNKNOWN', `${c.hostName} could not be asked for its node key (${(err as Error).message}); it must be online and running fcpd`);
+    }
+  }
+
+  private trustPlanOf(c: Candidate, key: Uint8Array): TrustPlan {
+    const pinned = this.node.signers.pinned(c.stableId);
+    return { stableId: c.stableId, hostName: c.hostName, zones: c.zones.map((z) => z.id), pinned: pinned ? keyFingerprint(pinned) : null, presented: keyFingerprint(key), same: pinned !== undefined && bytesEqual(pinned, key) };
+  }
+
+  /** What `fcp device trust NAME` would pin (the prompt shows both fingerprints). */
+  async planTrust(p: Principal, name: string): Promise<TrustPlan> {
+    const c = this.checkTrust(p, name);
+    return this.trustPlanOf(c, await this.presentedKey(c));
+  }
+
+  /**
+   * Pins the key the device presents now in place of the one pinned (a reset device). With
+   * `expect` (the fingerprint the user confirmed), a device that presents another key by now is
+   * refused (DEVICE_KEY_MISMATCH): what is pinned is what was shown.
+   */
+  async trustDevice(p: Principal, name: string, expect?: string): Promise<TrustResult> {
+    const c = this.checkTrust(p, name);
+    const key = await this.presentedKey(c);
+    const plan = this.trustPlanOf(c, key);
+    if (expect !== undefined && expect !== plan.presented) throw new DeviceError('DEVICE_KEY_MISMATCH', `${c.hostName} now presents key ${plan.presented}, not the ${expect} confirmed; nothing changed, run fcp device trust again`);
+    if (plan.same) return { ...plan, changed: false };
+    // Logged, and an audit event (device.key-renewed, through the signers' onRenewed).
+    this.node.signers.replace(c.stableId, key, 'local-user');
+    return { ...plan, changed: true };
   }
 
   /** `fcp zone rotate`: a new epoch of the zone key, sent to the members, re-sealing started. */
@@ -289,4 +356,36 @@ export class LifecycleService {
     );
     return answers.every(Boolean);
   }
+}
+
+/**
+ * Renewal of a reset device's pinned key by the owner key: a device presenting a new node key
+ * with an owner grant naming its stable id and that key (valid now, not revoked, the device not
+ * removed) is trusted at once; every renewal becomes an audit event.
+ */
+export function renewSignersByGrant(
+  node: Pick<MeshNode, 'signers' | 'removed' | 'directory' | 'log'>,
+  owner: Pick<OwnerAuthority, 'publicKey'>,
+  isRevoked: (tokenId: string) => boolean,
+  audit?: AuditSink,
+  nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+): void {
+  node.signers.vouchWith((stableId, key, grant) => {
+    const ownerKey = owner.publicKey();
+    if (!ownerKey || node.removed.has(stableId)) return false;
+    const r = grantBindsDevice(grant, ownerKey, stableId, key, nowSeconds());
+    if (!r.ok) {
+      node.log.info({ device: stableId, why: r.why }, 'the owner grant a device presented with a new key does not vouch for it');
+      return false;
+    }
+    return !isRevoked(r.jti);
+  });
+  node.signers.onRenewed = (r) =>
+    audit?.({
+      kind: 'device.key-renewed',
+      zone: 'device',
+      principal: r.by === 'owner-grant' ? `${node.directory.byStableId(r.stableId)?.peer.hostName ?? r.stableId} (owner grant)` : 'local user',
+      subject: r.stableId,
+      detail: { old: r.oldFingerprint, new: r.newFingerprint, by: r.by },
+    });
 }

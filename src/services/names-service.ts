@@ -389,6 +389,19 @@ export class NamesService {
   }
 
   /**
+   * Every object the zone's names still need (what a collection pass marks): the mesh asks it when
+   * it reconciles a zone after an absence longer than the tombstone TTL (held-back objects a name
+   * needs are released). The daemon's own question (the local library, in the zone).
+   */
+  async namedObjects(zoneId: string): Promise<Set<string>> {
+    const zone = this.zoneOf(zoneId);
+    this.authz.authorize(LOCAL_LIBRARY, 'files.gc', inZone(zone));
+    const { ns, trees } = this.space(zone);
+    const view = await ns.view();
+    return markReachable(trees, view.history, view.refs.map((r) => objectIdToHex(r.commit)), { references: (id) => this.content.references(LOCAL_LIBRARY, id) });
+  }
+
+  /**
    * One collection pass over the zone: objects of the namespace's schemas that no device's
    * kept snapshots reach and older than the grace period are tombstoned on the zone's devices
    * (each erases its copy on receipt) and erased here.
@@ -411,7 +424,8 @@ export class NamesService {
     answers.forEach((a, i) => (a.status === 'fulfilled' ? a.value.filter((m) => m.zone === zone.id).forEach(add) : unreachable.push(remotes[i]!.hostName)));
     const now = Date.now();
     const doomed = sweep(candidates.values(), marked, now, graceMs);
-    const tombstones: Tombstone[] = doomed.map((c) => ({ objectId: objectIdFromHex(c.id), zone: zone.id, at: now, dead: true }));
+    const at = this.node.records.now();
+    const tombstones: Tombstone[] = doomed.map((c) => ({ objectId: objectIdFromHex(c.id), zone: zone.id, at, dead: true }));
     // Kept here (erasing the copy here) and sent to every online holder (each erases its own).
     await this.node.records.spreadTombstones(zone, tombstones);
     if (doomed.length > 0) this.node.log.info({ zone: zone.id, objects: doomed.length }, 'unreferenced namespace objects collected');

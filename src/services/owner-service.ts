@@ -287,7 +287,7 @@ export class OwnerService implements OwnerAuthority {
     this.node.log.info({ keyId: keyIdOf(groupPublicKey), threshold: k, n }, 'owner key made');
     // Each owner device's grant, signed by the new key (k of them, now).
     for (const r of round1) {
-      const grant = await this.mintGrant(r.x.hostName, r.signingKey, this.zonesOf(r.x.stableId), 'token-grant');
+      const grant = await this.mintGrant(r.x.hostName, r.x.stableId, r.signingKey, this.zonesOf(r.x.stableId), 'token-grant');
       await this.ask(r.x.stableId, { op: 'grant', grant }, r.x.hostName);
     }
     return this.status(p);
@@ -396,7 +396,7 @@ export class OwnerService implements OwnerAuthority {
     if (exp - now > (this.opts.renewBeforeSeconds ?? 7 * DAY)) return false;
     this.renewing = (async () => {
       try {
-        const grant = await this.mintGrant(this.node.self.hostName, this.node.keyring.node.signingPublicKey, this.zonesOf(this.node.self.stableId), 'token-grant');
+        const grant = await this.mintGrant(this.node.self.hostName, this.node.self.stableId, this.node.keyring.node.signingPublicKey, this.zonesOf(this.node.self.stableId), 'token-grant');
         await this.keepGrant(grant);
         this.node.log.info({}, 'owner grant renewed');
       } catch (err) {
@@ -458,7 +458,7 @@ export class OwnerService implements OwnerAuthority {
         this.requireShare();
         // Like every grant: each zone its tags let it hold, not only its own zones.
         const zones = this.node.zones.all().filter((z) => mayHold(p.zones, z)).map((z) => z.id);
-        return { grant: await this.mintGrant(p.hostName, req.signingKey, zones, 'device-enrollment'), group: encodeGroup(this.group!) };
+        return { grant: await this.mintGrant(p.hostName, p.stableId, req.signingKey, zones, 'device-enrollment'), group: encodeGroup(this.group!) };
       }
     }
   }
@@ -608,6 +608,11 @@ export class OwnerService implements OwnerAuthority {
     if (purpose === 'device-enrollment') {
       const known = claims.sub === this.node.self.hostName || this.node.directory.ranked((i) => i.peer.hostName === claims.sub).length > 0;
       if (!known) throw refuse(`${claims.sub} is no device of this tailnet`);
+      // The device id binds the grant's key to a device (a reset device's new key is trusted by it): it must be that device's.
+      if (claims.dev !== undefined) {
+        const host = claims.dev === this.node.self.stableId ? this.node.self.hostName : this.node.directory.byStableId(claims.dev)?.peer.hostName;
+        if (host !== claims.sub) throw refuse(`${claims.dev} is not the device ${claims.sub}`);
+      }
     }
   }
 
@@ -627,9 +632,10 @@ export class OwnerService implements OwnerAuthority {
     this.grant = grant;
   }
 
-  private mintGrant(hostName: string, holderKey: Uint8Array, zones: string[], purpose: 'token-grant' | 'device-enrollment'): Promise<Uint8Array> {
+  /** A device grant: names the device (host name for people, stable id for the key binding) and its node key. */
+  private mintGrant(hostName: string, stableId: string, holderKey: Uint8Array, zones: string[], purpose: 'token-grant' | 'device-enrollment'): Promise<Uint8Array> {
     const g = this.group!;
-    return mintRootAsync({ sub: hostName, aud: '*', ops: ['*'], zones, holderKey, ttlSeconds: this.opts.grantTtlSeconds ?? 30 * DAY }, (m) => this.sign(m, purpose), g.groupPublicKey);
+    return mintRootAsync({ sub: hostName, dev: stableId, aud: '*', ops: ['*'], zones, holderKey, ttlSeconds: this.opts.grantTtlSeconds ?? 30 * DAY }, (m) => this.sign(m, purpose), g.groupPublicKey);
   }
 
   /** The zones a grant covers: every zone the device's tags let it hold (z:owner holds all below it). */

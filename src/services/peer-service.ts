@@ -26,6 +26,8 @@ export class PeerService {
     private readonly onNewerEpoch: (zone: string) => void = () => undefined,
     /** Erasures and enrolments are audit events. */
     private readonly audit?: AuditSink,
+    /** This device's owner grant, if any: `info` presents it with the node key it vouches for. */
+    private readonly grant: () => Uint8Array | undefined = () => undefined,
   ) {}
 
   private zone(id: string): Zone {
@@ -52,6 +54,17 @@ export class PeerService {
         'MESH_KEY_MISMATCH',
         `${this.node.self.hostName} has another ${zone.id} key (epoch ${zk.epoch}) than the writer's (epoch ${epoch}); it was probably set up with a second \`fcp init --first\`: reset it and \`fcp join\` the mesh`,
       );
+    }
+  }
+
+  /**
+   * Refuses to hand out an object held back after an absence longer than the tombstone TTL: no
+   * other device holds it and no name is known to need it, so it is probably one collected while
+   * this device was away (its tombstone expired since).
+   */
+  private refuseHeld(objectId: Uint8Array): void {
+    if (this.node.records.isHeld(objectId)) {
+      throw new MeshError('MESH_UNRECONCILED', `${this.node.self.hostName} holds ${objectIdToHex(objectId)} only since an absence longer than the tombstone TTL and has not reconciled it; it is not handed out`);
     }
   }
 
@@ -95,6 +108,8 @@ export class PeerService {
     this.authz.authorize(p, 'manifest.put', inZone(zone));
     this.requireSameKey(zone, manifest.keyId, manifest.epoch);
     this.refuseCollected(manifest.objectId);
+    // Stored again by a writer: an object held back after a long absence is wanted, and known there.
+    this.node.records.release(manifest.objectId);
     const existing = this.node.store.getManifest(manifest.objectId);
     if (existing) {
       if (existing.zone !== manifest.zone || existing.length !== manifest.length || !bytesEqual(existing.oti, manifest.oti)) {
@@ -114,6 +129,7 @@ export class PeerService {
     const manifest = this.node.store.getManifest(objectId);
     if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no manifest for ${objectIdToHex(objectId)} on ${this.node.self.hostName}`);
     this.authz.authorize(p, 'manifest.get', inZone(this.zone(manifest.zone)));
+    this.refuseHeld(objectId);
     return manifest;
   }
 
@@ -124,6 +140,7 @@ export class PeerService {
     const manifest = this.node.store.getManifest(objectId);
     if (!manifest) throw new MeshError('MESH_NOT_FOUND', `no complete object ${objectIdToHex(objectId)} on ${this.node.self.hostName}`);
     if (manifest.zone !== zone.id) throw new MeshError('MESH_REFUSED', `object is not in ${zone.id}`);
+    this.refuseHeld(objectId);
     // The store answers in (SBN, ESI) order, or in the order of the want list (which readers send
     // ascending): source symbols go first, so a reader with all K of them decodes without solving.
     // A want-list is deduplicated and bounded; symbols are read a batch at a time.
@@ -225,21 +242,24 @@ export class PeerService {
     const zone = this.zone(zoneId);
     this.authz.authorize(p, 'tombstone.list', inZone(zone));
     // One reply carries at most MAX_TOMBSTONES: the latest decisions matter most. Signed ones only.
-    const all = this.node.store.listTombstones(zone.id).filter((t) => t.sig !== undefined && t.by !== undefined);
+    const all = this.node.store.listTombstones(zone.id).filter((t) => t.sig !== undefined && t.by !== undefined && !this.node.records.expired(t));
     return all.length <= MAX_TOMBSTONES ? all : all.sort((a, b) => b.at - a.at).slice(0, MAX_TOMBSTONES);
   }
 
-  info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array; signingPublicKey: Uint8Array } {
+  info(p: DevicePrincipal): { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array; signingPublicKey: Uint8Array; grant?: Uint8Array } {
     this.authz.authorize(p, 'node.info', NODE);
     const u = this.node.store.usage();
     // A store that is full, gone or damaged takes nothing: placement then chooses other devices.
     const writable = this.node.store.health().state === 'ok';
+    const grant = this.grant();
     return {
       usedBytes: u.bytes,
       freeBytes: !writable ? 0 : u.quotaBytes === null ? Number.MAX_SAFE_INTEGER : Math.max(0, u.quotaBytes - u.bytes),
       boxPublicKey: this.node.keyring.node.encryptionPublicKey,
       // What other devices pin to verify this device's heads and tombstones (mesh/signer-keys.ts).
       signingPublicKey: this.node.keyring.node.signingPublicKey,
+      // Holder-bound (useless without this device's node key); it vouches for that key after a reset.
+      ...(grant ? { grant } : {}),
     };
   }
 

@@ -771,6 +771,40 @@ export class LmdbSymbolStore implements SymbolStore {
     return raw ? decodeTombstone(raw) : undefined;
   }
 
+  async expireTombstones(before: number): Promise<number> {
+    this.ensureOpen();
+    const old = this.read((env) => {
+      const keys: Buffer[] = [];
+      for (const { key, value } of env.tombstones.getRange({})) {
+        try {
+          if (decodeTombstone(value).at < before) keys.push(Buffer.from(key as Uint8Array));
+        } catch {
+          continue;
+        }
+      }
+      return keys;
+    });
+    if (old.length === 0) return 0;
+    return this.write(0, (env) => {
+      let n = 0;
+      for (const key of old) {
+        const raw = env.tombstones.getBinary(key);
+        let t: Tombstone | undefined;
+        try {
+          t = raw ? decodeTombstone(raw) : undefined;
+        } catch {
+          t = undefined;
+        }
+        // A later decision may have replaced it meanwhile: only what is still expired goes.
+        if (t && t.at < before) {
+          env.tombstones.remove(key);
+          n++;
+        }
+      }
+      return n;
+    });
+  }
+
   listTombstones(zone?: string): Tombstone[] {
     return this.read((env) => {
       const out: Tombstone[] = [];

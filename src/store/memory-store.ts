@@ -357,6 +357,13 @@ export class MemorySymbolStore implements SymbolStore {
     return t ? cloneTombstone(t) : undefined;
   }
 
+  async expireTombstones(before: number): Promise<number> {
+    this.ensureOpen();
+    let n = 0;
+    for (const [k, t] of this.tombstones) if (t.at < before && this.tombstones.delete(k)) n++;
+    return n;
+  }
+
   listTombstones(zone?: string): Tombstone[] {
     this.ensureOpen();
     return [...this.tombstones.entries()]

@@ -147,6 +147,8 @@ export interface SymbolStore {
   getTombstone(objectId: Uint8Array): Tombstone | undefined;
   /** Tombstones held (dead and alive), of one zone or all, in ObjectId order. */
   listTombstones(zone?: string): Tombstone[];
+  /** Forgets every tombstone decided before `before` (wall ms; their TTL is over), in one durable write; how many. */
+  expireTombstones(before: number): Promise<number>;
   close(): Promise<void>;
 }
 

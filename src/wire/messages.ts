@@ -28,7 +28,14 @@ export interface ListMessage extends Envelope<'list'> { zone?: string }
 export interface ListResultMessage extends Envelope<'list_result'> { manifests: Manifest[] }
 export interface InfoMessage extends Envelope<'info'> {}
 /** `signingPublicKey`: the device's node signing key (Ed25519), pinned on first use to verify its heads and tombstones. */
-export interface InfoResultMessage extends Envelope<'info_result'> { usedBytes: number; freeBytes: number; boxPublicKey: Uint8Array; signingPublicKey: Uint8Array }
+export interface InfoResultMessage extends Envelope<'info_result'> {
+  usedBytes: number;
+  freeBytes: number;
+  boxPublicKey: Uint8Array;
+  signingPublicKey: Uint8Array;
+  /** The device's owner grant (COSE_Sign1), once the owner key granted it: vouches for its signing key. */
+  grant?: Uint8Array;
+}
 export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicKey: Uint8Array }
 export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8Array[] }
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
@@ -275,7 +282,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   list: { zone: optional(zone) },
   list_result: { manifests: arrayOf(manifestCheck, 65536) },
   info: {},
-  info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }), signingPublicKey: bytes({ exact: 32 }) },
+  info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }), signingPublicKey: bytes({ exact: 32 }), grant: optional(bytes({ min: 1, max: 16_384 })) },
   join: { code: text({ max: 64 }), boxPublicKey: bytes({ exact: 32 }) },
   join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256) },
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },

@@ -6,7 +6,9 @@ import {
   TokenError,
   attenuate,
   encodeClaims,
+  grantBindsDevice,
   mintRoot,
+  parseClaims,
   proveHolder,
   requireGrant,
   tokenId,
@@ -101,4 +103,19 @@ test('a stolen token alone is useless: requests need the holder\'s proof, fresh 
   assert.throws(() => verifyHolder(claims, proof, 'list', { now: NOW }), isCode('FCP_ERR_TOKEN_HOLDER_MISMATCH'));
   assert.throws(() => verifyHolder(claims, proveHolder(claims, agent.signingSecretKey, 'req-1', 'read', NOW), 'read', { now: NOW }), isCode('FCP_ERR_TOKEN_HOLDER_MISMATCH'));
   assert.throws(() => verifyHolder(claims, proof, 'read', { now: NOW + 3600 }), isCode('FCP_ERR_TOKEN_HOLDER_MISMATCH'));
+});
+
+test('a device grant binds a stable id to a node key: only that id, that key, the owner key, valid now', () => {
+  const grant = root({ dev: 'nLaptop1', aud: '*', ops: ['*'] });
+  assert.equal(parseClaims(decodeSign1(grant).payload).dev, 'nLaptop1', 'the dev claim round-trips');
+  assert.equal(verifyToken(grant, opts).claims.dev, 'nLaptop1', 'and the grant is still an ordinary token');
+  const ok = grantBindsDevice(grant, owner.signingPublicKey, 'nLaptop1', laptop.signingPublicKey, NOW + 10);
+  assert.equal(ok.ok, true);
+  const why = (r: ReturnType<typeof grantBindsDevice>) => (r.ok ? 'ok' : r.why);
+  assert.match(why(grantBindsDevice(grant, owner.signingPublicKey, 'nPhone1', laptop.signingPublicKey, NOW)), /for nLaptop1/);
+  assert.match(why(grantBindsDevice(grant, owner.signingPublicKey, 'nLaptop1', agent.signingPublicKey, NOW)), /another key/);
+  assert.match(why(grantBindsDevice(grant, agent.signingPublicKey, 'nLaptop1', laptop.signingPublicKey, NOW)), /owner key/);
+  assert.match(why(grantBindsDevice(grant, owner.signingPublicKey, 'nLaptop1', laptop.signingPublicKey, NOW + 3600)), /not valid now/);
+  assert.match(why(grantBindsDevice(root(), owner.signingPublicKey, 'nLaptop1', laptop.signingPublicKey, NOW)), /names no device/, 'a grant without dev vouches for no device');
+  assert.match(why(grantBindsDevice(new Uint8Array([1, 2, 3]), owner.signingPublicKey, 'nLaptop1', laptop.signingPublicKey, NOW)), /not a token/);
 });

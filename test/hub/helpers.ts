@@ -19,14 +19,14 @@ export const fcp = (args: string[]) =>
  * authority a device gets mints its grant on first ask, every zone it may hold, unless grantless.
  */
 export function testOwnerAuthority(ownerSeed: Uint8Array, ownerKey: Uint8Array, grantless = false) {
-  return (self: { signingPublicKey: Uint8Array; hostName: string; zones: string[] }): OwnerAuthority => {
+  return (self: { signingPublicKey: Uint8Array; hostName: string; stableId?: string; zones: string[] }): OwnerAuthority => {
     let grant: Uint8Array | undefined;
     return {
       publicKey: () => ownerKey,
       sign: async (message) => ed25519.sign(message, ownerSeed),
       deviceGrant: () => {
         if (grantless) return undefined;
-        grant ??= mintRoot({ sub: self.hostName, aud: '*', ops: ['*'], zones: self.zones, holderKey: self.signingPublicKey, ttlSeconds: 3600 }, ownerSeed, ownerKey);
+        grant ??= mintRoot({ sub: self.hostName, ...(self.stableId ? { dev: self.stableId } : {}), aud: '*', ops: ['*'], zones: self.zones, holderKey: self.signingPublicKey, ttlSeconds: 3600 }, ownerSeed, ownerKey);
         return grant;
       },
     };

@@ -1,4 +1,4 @@
-// `fcp device remove` and `fcp zone rotate` as the user meets them: the fcp command against real
+// `fcp device remove`, `fcp device trust` and `fcp zone rotate` as the user meets them: the fcp command against real
 // fcpd processes on the dev tailnet. Errors are typed with their exit codes; a removal is
 // confirmed (or --yes), spread, rotates the zones the device held and repairs around it.
 import { after, before, describe, test } from 'node:test';
@@ -64,6 +64,22 @@ describe('fcp device remove and fcp zone rotate', () => {
     assert.deepEqual(status.removed, [], 'nothing was removed');
   });
 
+  test('device trust: the key the device presents, compared with the pin; help with examples; typos refused', async () => {
+    const help = await fcp('laptop', ['device', 'trust', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /Examples:\n {2}fcp device trust phone\n/);
+    const own = JSON.parse((await fcp('desktop', ['status', '--json'])).out) as { nodeKey: string };
+    const r = await fcp('laptop', ['device', 'trust', 'desktop', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out) as { hostName: string; pinned: string; presented: string; same: boolean; changed: boolean };
+    assert.deepEqual(out, { ...out, hostName: 'desktop', pinned: own.nodeKey, presented: own.nodeKey, same: true, changed: false }, 'the key desktop itself shows is the one pinned: nothing to confirm, nothing changed');
+    const human = await fcp('laptop', ['device', 'trust', 'desktop']);
+    assert.match(human.out, /desktop: node key .* was already trusted; nothing changed/);
+    const typo = await fcp('laptop', ['device', 'trust', 'dekstop', '--json']);
+    assert.equal(typo.code, 4);
+    assert.equal((JSON.parse(typo.err) as { error: { code: string } }).error.code, 'DEVICE_NOT_FOUND');
+  });
+
   test('remove --yes --json: spread to the members, z:private rotated, repaired around; every object reads', async () => {
     const r = await fcp('laptop', ['device', 'remove', 'phone', '--yes', '--json']);
     assert.equal(r.code, 0, r.err);
@@ -80,6 +96,12 @@ describe('fcp device remove and fcp zone rotate', () => {
     for (const [id, data] of objects) assert.deepEqual(Buffer.from(await mesh.get('desktop', id)), Buffer.from(data));
     const human = await fcp('laptop', ['status']);
     assert.match(human.out, /removed: +phone/);
+  });
+
+  test('a removed device is never trusted again', async () => {
+    const r = await fcp('laptop', ['device', 'trust', 'phone', '--yes']);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, /\[DEVICE_REMOVED\]/);
   });
 
   test('zone rotate: unknown zone with a hint, then a new epoch sent to the members', async () => {

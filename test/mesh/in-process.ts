@@ -24,6 +24,10 @@ export interface InProcessOptions {
   hub?: SovereignMeshConfig['hub'];
   /** Quarantine of collected objects' copies (ms); 0 here (erased at once) unless a test asks. */
   gcQuarantineMs?: number;
+  /** Tombstone TTL (ms; default 90 days). */
+  tombstoneTtlMs?: number;
+  /** Wall clock of tombstone expiry and sync records, shared by the devices (tests move it on). */
+  now?: () => number;
   /** Each device's view of the owner's authority (with it, hub invokes need tokens). */
   ownerAuthority?: (device: string) => SovereignMeshConfig['ownerAuthority'];
   revocationSyncMs?: number;
@@ -37,6 +41,9 @@ export class InProcessMesh {
   readonly nodes = new Map<string, SovereignMesh>();
   readonly stores = new Map<string, MemorySymbolStore>();
 
+  /** The zone keys every device was given (what `fcp join` hands a device again after a reset). */
+  private keys = new Map<string, ZoneKey>();
+
   private constructor(
     readonly dir: string,
     readonly tailnet: DevTailnet,
@@ -49,22 +56,39 @@ export class InProcessMesh {
     const mesh = new InProcessMesh(dir, tailnet, opts);
     try {
       const zones = ZoneRegistry.builtin();
-      const keys = new Map<string, ZoneKey>(zones.all().map((z) => [z.id, generateZoneKey(z.id)]));
-      for (const d of tailnet.devices) {
-        const dataDir = join(dir, d.name);
-        await Keyring.init(dataDir);
-        const keyring = await Keyring.load(dataDir);
-        const own = zones.zonesForTags(d.tags);
-        for (const z of zones.all().filter((z) => mayHold(own, z))) {
-          await keyring.saveZoneKey(opts.foreignKeys?.includes(d.name) ? generateZoneKey(z.id) : keys.get(z.id)!);
-        }
-      }
+      mesh.keys = new Map<string, ZoneKey>(zones.all().map((z) => [z.id, generateZoneKey(z.id)]));
+      for (const d of tailnet.devices) await mesh.provision(d.name);
       for (const d of tailnet.devices) await mesh.startNode(d.name);
     } catch (err) {
       await mesh.stop();
       throw err;
     }
     return mesh;
+  }
+
+  /** A new data dir for the device: node keys made, the zone keys its tags allow saved. */
+  private async provision(name: string): Promise<void> {
+    const zones = ZoneRegistry.builtin();
+    const d = this.tailnet.device(name);
+    const dataDir = join(this.dir, name);
+    await Keyring.init(dataDir);
+    const keyring = await Keyring.load(dataDir);
+    const own = zones.zonesForTags(d.tags);
+    for (const z of zones.all().filter((z) => mayHold(own, z))) {
+      await keyring.saveZoneKey(this.opts.foreignKeys?.includes(name) ? generateZoneKey(z.id) : this.keys.get(z.id)!);
+    }
+  }
+
+  /**
+   * The device is reset, as after a reinstall: its daemon stops, its data dir and store are gone,
+   * it gets new node keys and (as `fcp join` would give them) the zone keys, and starts again.
+   */
+  async reset(name: string): Promise<void> {
+    await this.kill(name);
+    rmSync(join(this.dir, name), { recursive: true, force: true });
+    this.stores.delete(name);
+    await this.provision(name);
+    await this.startNode(name);
   }
 
   node(name: string): SovereignMesh {
@@ -89,6 +113,8 @@ export class InProcessMesh {
       reseal: { intervalMs: 0, membersCheckMs: 0, ...(this.opts.reseal ?? {}) },
       names: { gcIntervalMs: 0 },
       gcQuarantineMs: this.opts.gcQuarantineMs ?? 0,
+      ...(this.opts.tombstoneTtlMs !== undefined ? { gcTombstoneTtlMs: this.opts.tombstoneTtlMs } : {}),
+      ...(this.opts.now ? { now: this.opts.now } : {}),
       ...(this.opts.ownerAuthority?.(name) ? { ownerAuthority: this.opts.ownerAuthority(name)! } : {}),
       ...(this.opts.revocationSyncMs !== undefined ? { revocationSyncMs: this.opts.revocationSyncMs } : {}),
       ...(this.opts.revocationMaxAgeMs !== undefined ? { revocationMaxAgeMs: this.opts.revocationMaxAgeMs } : {}),

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { LOCAL_LIBRARY, type DevicePrincipal } from '../../src/authz/index.js';
 import { generateNodeKeys, objectIdFromHex, objectIdToHex, sign, type RefRecord, type Tombstone } from '../../src/crypto/index.js';
 import { fiveDevicesOn } from '../../src/devnet/index.js';
-import { NameRecords, SignerKeys, refSignatureValid, signRef, signTombstone, tombstoneSignatureValid } from '../../src/mesh/index.js';
+import { NameRecords, SignerKeys, keyFingerprint, refSignatureValid, signRef, signTombstone, tombstoneSignatureValid } from '../../src/mesh/index.js';
 import { MemorySymbolStore } from '../../src/store/index.js';
 import { kindOf } from '../../src/errors/index.js';
 import { InProcessMesh } from './in-process.js';
@@ -165,14 +165,16 @@ describe('signed heads and tombstones across five devices', () => {
     await store.deleteRef(ZONE, id('laptop'));
     await store.putRef(strip(honestLaptop));
     await store.putRef({ zone: 'z:community', device: id('phone'), seq: 4, commit: new Uint8Array(32).fill(5), forgotten: [], time: 1 });
-    const oldTomb = { objectId: new Uint8Array(32).fill(6), zone: ZONE, at: 1_000, dead: true };
+    // Recent (within the tombstone TTL): an old data dir, not an expired decision.
+    const oldAt = Date.now() - 1_000;
+    const oldTomb = { objectId: new Uint8Array(32).fill(6), zone: ZONE, at: oldAt, dead: true };
     await store.putTombstone(oldTomb);
     await mesh.startNode('phone');
     const own = store.listRefs('z:community').find((r) => r.device === id('phone'))!;
     assert.equal(own.seq, 4, 'own head kept, same seq');
     assert.ok(refSignatureValid(own, publicKey('phone')), 'and signed now');
     const t = store.getTombstone(oldTomb.objectId)!;
-    assert.deepEqual([t.dead, t.at, t.by], [true, 1_000, id('phone')], 'an old tombstone is kept as this device\'s decision');
+    assert.deepEqual([t.dead, t.at, t.by], [true, oldAt, id('phone')], 'an old tombstone is kept as this device\'s decision');
     assert.ok(tombstoneSignatureValid(t, publicKey('phone')));
     assert.equal(headOf('phone', 'laptop'), undefined, "laptop's unsigned head is dropped");
     // The next read pulls it again, signed.
@@ -227,6 +229,50 @@ describe('signer keys: pinned on first use, a changed key refused', () => {
     }
   });
 
+  test('renewal: a vouched key replaces the pin (reported), an unvouched one does not; the local user replaces it; asking again is bounded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fcp-signers-'));
+    try {
+      const a = generateNodeKeys();
+      const b = generateNodeKeys();
+      let t = 1_000_000;
+      let asked = 0;
+      let present: { key: Uint8Array; grant?: Uint8Array } = { key: a.signingPublicKey };
+      const keys = new SignerKeys({
+        path: join(dir, 'signer-keys.json'),
+        self: { stableId: 'nSelf', signingPublicKey: generateNodeKeys().signingPublicKey },
+        ask: async () => (asked++, present),
+        log: silent,
+        now: () => t,
+      });
+      const renewed: unknown[] = [];
+      keys.onRenewed = (r) => renewed.push(r);
+      assert.deepEqual(await keys.keyOf('nA'), a.signingPublicKey);
+      const grant = new Uint8Array([7]);
+      keys.vouchWith((id, key, g) => id === 'nA' && key === b.signingPublicKey && g === grant);
+      assert.equal(keys.offer('nA', b.signingPublicKey), 'changed', 'no grant: refused');
+      assert.equal(keys.offer('nA', b.signingPublicKey, new Uint8Array([8])), 'changed', 'a grant that does not vouch: refused');
+      assert.deepEqual(renewed, []);
+      // The device presents its grant now; a failed record makes it be asked again, once per 10 s.
+      present = { key: b.signingPublicKey, grant };
+      assert.deepEqual(await keys.recheck('nA'), b.signingPublicKey, 'asked again: renewed');
+      assert.deepEqual(renewed, [{ stableId: 'nA', oldFingerprint: keyFingerprint(a.signingPublicKey), newFingerprint: keyFingerprint(b.signingPublicKey), by: 'owner-grant' }]);
+      const n = asked;
+      await keys.recheck('nA');
+      assert.equal(asked, n + 1, 'a renewal clears the bound');
+      await keys.recheck('nA');
+      assert.equal(asked, n + 1, 'within 10 s it is not asked again');
+      t += 10_000;
+      await keys.recheck('nA');
+      assert.equal(asked, n + 2);
+      keys.replace('nA', a.signingPublicKey, 'local-user');
+      assert.deepEqual(keys.pinned('nA'), a.signingPublicKey);
+      assert.equal((renewed[1] as { by: string }).by, 'local-user');
+      assert.throws(() => keys.replace('nSelf', a.signingPublicKey, 'local-user'), code('MESH_REFUSED'), 'this device has no pin of its own');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('NameRecords: a refused batch keeps nothing; a signature binds every field and the domain', async () => {
     const store = new MemorySymbolStore();
     const self = generateNodeKeys();
@@ -240,14 +286,15 @@ describe('signer keys: pinned on first use, a changed key refused', () => {
       quarantineMs: 0,
     });
     const oid = (n: number) => new Uint8Array(32).fill(n);
-    const good = signTombstone({ objectId: oid(1), zone: ZONE, at: 10, dead: true }, 'nOther', other.signingSecretKey);
-    const bad = signTombstone({ objectId: oid(2), zone: ZONE, at: 10, dead: true }, 'nOther', self.signingSecretKey);
+    const T = Date.now(); // tombstones past their TTL (90 days) are dropped unchecked: these are recent
+    const good = signTombstone({ objectId: oid(1), zone: ZONE, at: T, dead: true }, 'nOther', other.signingSecretKey);
+    const bad = signTombstone({ objectId: oid(2), zone: ZONE, at: T, dead: true }, 'nOther', self.signingSecretKey);
     await assert.rejects(records.acceptTombstones([good, bad]), code('MESH_BAD_SIGNATURE'));
     assert.deepEqual(store.listTombstones(), [], 'nothing of the batch');
     await records.acceptTombstones([good]);
     assert.equal(store.listTombstones().length, 1);
-    for (const change of [{ zone: 'z:work' }, { at: 11 }, { objectId: oid(3) }, { by: 'nSelf' }]) {
-      await assert.rejects(records.acceptTombstones([{ ...good, ...change, at: (change as { at?: number }).at ?? 20 }]), code('MESH_BAD_SIGNATURE'), JSON.stringify(change));
+    for (const change of [{ zone: 'z:work' }, { at: T + 1 }, { objectId: oid(3) }, { by: 'nSelf' }]) {
+      await assert.rejects(records.acceptTombstones([{ ...good, ...change, at: (change as { at?: number }).at ?? T + 10 }]), code('MESH_BAD_SIGNATURE'), JSON.stringify(change));
     }
     // Another domain: a signature over the same bytes without the head domain does not verify.
     const head = { zone: ZONE, device: 'nOther', seq: 1, commit: oid(4), forgotten: [], time: 5 };

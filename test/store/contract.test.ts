@@ -335,6 +335,12 @@ for (const [name, make] of Object.entries(factories)) {
       assert.equal(store.getTombstone(bytes(32)), undefined);
       await assert.rejects(store.putRef({ ...ref('dev-c', 0) }), (e: StoreError) => e.code === 'STORE_BAD_INPUT');
       await assert.rejects(store.putTombstone({ objectId: bytes(31), zone: 'z:private', at: 1, dead: true }), (e: StoreError) => e.code === 'STORE_BAD_INPUT');
+      // Expiry (the tombstone TTL): decisions before the instant go, later ones stay.
+      assert.equal(await store.expireTombstones(150), 1, 'the z:owner tombstone at 1 goes; the later decision at 200 stays');
+      assert.deepEqual(store.listTombstones().map((t) => t.at), [200]);
+      assert.equal(await store.expireTombstones(150), 0);
+      assert.equal(await store.expireTombstones(201), 1);
+      assert.deepEqual(store.listTombstones(), []);
     } finally {
       await cleanup();
     }

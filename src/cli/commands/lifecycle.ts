@@ -1,10 +1,10 @@
-// fcp device remove / fcp zone rotate: the device lifecycle, through the running daemon.
+// fcp device remove / fcp device trust / fcp zone rotate: the device lifecycle, through the running daemon.
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
 import { ControlClient } from '../../daemon/control-client.js';
 import { DeviceError } from '../../mesh/errors.js';
-import type { RemoveResult, RotateResult } from '../../services/lifecycle-service.js';
+import type { RemoveResult, RotateResult, TrustPlan, TrustResult } from '../../services/lifecycle-service.js';
 
 function control(cmd: Command): ControlClient {
   return new ControlClient(resolveConfig(cmd.optsWithGlobals() as ConfigFlags).controlSocket);
@@ -19,9 +19,9 @@ interface Plan {
 }
 
 /** Asks on the terminal; anything but y/yes is no. Without a terminal the answer must be given with --yes. */
-async function confirm(question: string): Promise<boolean> {
+async function confirm(question: string, cancelled: { code: 'DEVICE_REMOVE_CANCELLED' | 'DEVICE_TRUST_CANCELLED'; what: string } = { code: 'DEVICE_REMOVE_CANCELLED', what: 'remove the device' }): Promise<boolean> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new DeviceError('DEVICE_REMOVE_CANCELLED', 'not a terminal, so nothing can be confirmed: give --yes to remove the device');
+    throw new DeviceError(cancelled.code, `not a terminal, so nothing can be confirmed: give --yes to ${cancelled.what}`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -67,6 +67,43 @@ export function registerLifecycleCommands(program: Command): void {
       const repair = await c.json<{ outcomes: Record<string, number> }>('/v1/repair', { method: 'POST' });
       if (opts.json) return void process.stdout.write(`${JSON.stringify({ ...r, repair: repair.outcomes }, null, 2)}\n`);
       process.stdout.write(`repair: ${Object.entries(repair.outcomes).map(([k, v]) => `${k} ${v}`).join(', ') || 'no objects here'}\n`);
+    });
+
+  device
+    .command('trust <name>')
+    .description("trust a device's node key again after it was reset (new data dir, new key): pins the key the device itself presents now")
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The key is asked of the device itself, over its own tailnet connection; the old and new',
+        'fingerprints are shown so they can be compared with `fcp status --json` on that device',
+        '(nodeKey). Devices with an owner grant for their new key are trusted again without this.',
+        '',
+        'Examples:',
+        '  fcp device trust phone',
+        '  fcp device trust phone --yes --json',
+      ].join('\n'),
+    )
+    .action(async (name: string, opts: { yes?: boolean; json?: boolean }, cmd: Command) => {
+      const c = control(cmd);
+      const plan = await c.json<TrustPlan>(`/v1/devices/${encodeURIComponent(name)}/trust`);
+      if (!opts.yes && !plan.same) {
+        const ok = await confirm(
+          `${plan.hostName} (${plan.zones.join(', ')}) presents node key ${plan.presented}; pinned here: ${plan.pinned ?? 'none'}. Trust the new key? Its heads and tombstones will be taken from now on.`,
+          { code: 'DEVICE_TRUST_CANCELLED', what: 'trust the key' },
+        );
+        if (!ok) throw new DeviceError('DEVICE_TRUST_CANCELLED', `the pin of ${plan.hostName} was not changed`);
+      }
+      const r = await c.json<TrustResult>(`/v1/devices/${encodeURIComponent(name)}/trust`, { method: 'POST', body: new TextEncoder().encode(JSON.stringify({ expect: plan.presented })) });
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      process.stdout.write(
+        r.changed
+          ? `${r.hostName}: node key ${r.presented} trusted (was ${r.pinned ?? 'none'}); its heads and tombstones are taken from now on\n`
+          : `${r.hostName}: node key ${r.presented} was already trusted; nothing changed\n`,
+      );
     });
 
   program
