@@ -89,8 +89,8 @@ export class RevocationService {
   /** For the token gate: risky and dangerous operations need a fresh head (once the owner key exists). */
   requireFresh(risk: Risk): { degraded: boolean } {
     if (!this.d.owner.publicKey()) return { degraded: false };
-    // A stale head starts a sync so that a retry can pass.
-    if (this.isStale()) void this.sync().catch(() => undefined);
+    // A refused call starts a sync so that a retry can pass (safe calls run on and wait for the periodic one).
+    if (risk !== 'safe' && this.isStale()) void this.sync().catch(() => undefined);
     if (this.list) return this.list.requireFresh(risk);
     // The owner key is new here: nothing is synced yet.
     if (risk === 'safe') return { degraded: true };
