@@ -57,9 +57,10 @@ export class BlockDecoder {
       const esis = new Int32Array(capacity);
       esis.set(this.esis);
       this.esis = esis;
-      // One row more than the symbols: the solver's scratch row.
+      // One row more than the symbols: the solver's scratch row. Only the reserved rows must
+      // start zero: symbol rows are written whole before use, the scratch row is cleared.
       if (this.buffer) this.buffer.ensureRows(this.reserved + capacity + 1);
-      else this.buffer = new SymbolBuffer(this.symbolSize, this.reserved + capacity + 1);
+      else this.buffer = new SymbolBuffer(this.symbolSize, this.reserved + capacity + 1, this.reserved);
     }
     const buffer = this.buffer!;
     this.esis[this.count] = esi;

@@ -165,6 +165,7 @@ export class RaptorQEncoder {
       symbols.encodeMany(repairIsis, (index, bytes, offset) => {
         out[repairAt[index]!]!.set(bytes.subarray(offset, offset + t), PAYLOAD_ID_LENGTH);
       });
+      symbols.park();
     }
     return out;
   }
@@ -172,7 +173,7 @@ export class RaptorQEncoder {
   /** Drops the cached intermediate symbols (they are rebuilt on the next repairPackets call). */
   releaseBlock(sbn: number): void {
     this.checkSbn(sbn);
-    this.intermediate[sbn]?.buffer.release();
+    this.intermediate[sbn]?.release();
     this.intermediate[sbn] = undefined;
   }
 

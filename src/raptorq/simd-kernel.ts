@@ -283,10 +283,36 @@ const PAGE = 65536;
 const CHUNK_TARGET = 64 << 20;
 /** Below this much row data the plain TypeScript kernels are as fast. */
 const MIN_SIMD_BYTES = 16 << 10;
-/** Released memories kept for reuse: at most this many, this many bytes in all. */
+/**
+ * Released memories kept for reuse: at most this many, this many bytes in all. A fresh memory
+ * costs a page fault per 4 KiB on first touch (on this VM about 0.7 ms per MiB, as much as
+ * encoding that MiB), so the limit covers the rows of the largest block (56403 symbols of
+ * 1280 bytes, about 70 MiB) twice. Spares are dropped after SPARE_IDLE_MS without pool use, so
+ * an idle process does not keep them.
+ */
 const SPARE_COUNT = 4;
-const SPARE_LIMIT = 64 << 20;
+const SPARE_LIMIT = 160 << 20;
+const SPARE_IDLE_MS = 2000;
 const spare: KernelMemory[] = [];
+let spareUsedAt = 0;
+let spareTimer: ReturnType<typeof setTimeout> | null = null;
+
+function scheduleSpareDrop(): void {
+  spareUsedAt = Date.now();
+  if (spareTimer || typeof setTimeout !== 'function') return;
+  const check = (): void => {
+    const idle = Date.now() - spareUsedAt;
+    if (idle >= SPARE_IDLE_MS || spare.length === 0) {
+      spare.length = 0;
+      spareTimer = null;
+      return;
+    }
+    spareTimer = setTimeout(check, SPARE_IDLE_MS - idle);
+    (spareTimer as { unref?: () => void }).unref?.();
+  };
+  spareTimer = setTimeout(check, SPARE_IDLE_MS);
+  (spareTimer as { unref?: () => void }).unref?.();
+}
 
 // The project compiles without DOM typings, so the few WebAssembly shapes used are declared here.
 interface WasmMemory {
@@ -330,16 +356,26 @@ export class KernelMemory {
     this.run = run;
   }
 
-  /** A memory with room for `dataBytes` of zeroed rows, or null when SIMD is unavailable. */
-  static create(dataBytes: number): KernelMemory | null {
+  /**
+   * A memory with room for `dataBytes` of rows, or null when SIMD is unavailable. The first
+   * `zeroBytes` of the rows are zero; past them a reused memory may hold old bytes (a fresh
+   * one is all zero), so callers clear only what they will not overwrite anyway.
+   */
+  static create(dataBytes: number, zeroBytes = dataBytes): KernelMemory | null {
     const mod = module();
     if (!mod || disabled) return null;
     if (!forced && dataBytes < MIN_SIMD_BYTES) return null;
     const need = KERNEL_DATA_OFFSET + dataBytes;
-    const pooled = spare.findIndex((m) => m.buffer.byteLength >= need);
+    // The smallest spare that fits, so a large one stays for a large block.
+    let pooled = -1;
+    for (let i = 0; i < spare.length; i++) {
+      const size = spare[i]!.buffer.byteLength;
+      if (size >= need && (pooled < 0 || size < spare[pooled]!.buffer.byteLength)) pooled = i;
+    }
     if (pooled >= 0) {
       const memory = spare.splice(pooled, 1)[0]!;
-      new Uint8Array(memory.buffer, KERNEL_DATA_OFFSET, dataBytes).fill(0);
+      scheduleSpareDrop();
+      new Uint8Array(memory.buffer, KERNEL_DATA_OFFSET, Math.min(zeroBytes, dataBytes)).fill(0);
       return memory;
     }
     try {
@@ -368,6 +404,7 @@ export class KernelMemory {
     spare.push(this);
     let total = spare.reduce((sum, m) => sum + m.buffer.byteLength, 0);
     while (spare.length > SPARE_COUNT || total > SPARE_LIMIT) total -= spare.shift()!.buffer.byteLength;
+    scheduleSpareDrop();
   }
 
   /** The current backing buffer (replaced whenever the memory grows). */

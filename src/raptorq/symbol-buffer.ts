@@ -18,13 +18,19 @@ export class SymbolBuffer {
   /** Set when the rows live in a WebAssembly memory the SIMD kernel works on in place. */
   readonly kernel: KernelMemory | null;
 
-  constructor(symbolSize: number, rows: number) {
+  /**
+   * Rows 0..zeroRows-1 start zero. Rows past them may hold old bytes of a reused kernel memory:
+   * only pass a smaller zeroRows when every such row is written (setRow, or zeroed) before a
+   * program reads it. Padding bytes past symbolSize never reach a symbol (every operation is
+   * byte-wise), so old bytes there are harmless.
+   */
+  constructor(symbolSize: number, rows: number, zeroRows = rows) {
     this.symbolSize = symbolSize;
     // 16-byte rows: whole SIMD lanes for the WebAssembly kernel.
     this.strideWords = ((symbolSize + 15) >>> 4) << 2;
     this.strideBytes = this.strideWords * 4;
     this.rows = rows;
-    this.kernel = KernelMemory.create(rows * this.strideBytes);
+    this.kernel = KernelMemory.create(rows * this.strideBytes, zeroRows * this.strideBytes);
     if (this.kernel) {
       this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, rows * this.strideBytes);
     } else {
@@ -39,7 +45,7 @@ export class SymbolBuffer {
     if (this.kernel) {
       this.kernel.ensure(KERNEL_DATA_OFFSET + rows * this.strideBytes);
       this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, rows * this.strideBytes);
-      // A reused memory may hold old bytes past the previous capacity.
+      // A reused memory may hold old bytes past the previous capacity; callers expect zeros.
       this.bytes.fill(0, this.rows * this.strideBytes);
     } else {
       const bytes = new Uint8Array(rows * this.strideBytes);
@@ -89,11 +95,6 @@ export function xorWords(words: Int32Array, dst: number, src: number, n: number)
     words[dst + i + 3] ^= words[src + i + 3]!;
   }
   for (; i < n; i++) words[dst + i] ^= words[src + i]!;
-}
-
-/** words[dst..] ^= other[src..] over n words, between two buffers. */
-export function xorWordsFrom(dstWords: Int32Array, dst: number, srcWords: Int32Array, src: number, n: number): void {
-  for (let i = 0; i < n; i++) dstWords[dst + i] ^= srcWords[src + i]!;
 }
 
 /** Every byte of words[at..at+n) multiplied by alpha (= 2) in GF(256), four bytes per step. */
