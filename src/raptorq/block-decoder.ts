@@ -102,7 +102,7 @@ export class BlockDecoder {
       const esi = this.esis[r]!;
       if (esi < k) sink(esi, buffer.bytes, (this.reserved + r) * buffer.strideBytes);
     }
-    executePlan(plan, buffer);
+    executePlan(plan, buffer, true);
     const missing: number[] = [];
     for (let esi = 0; esi < k; esi++) if (!this.seenSource[esi]) missing.push(esi);
     // Missing source symbols: encoding symbols with ISI = ESI, rebuilt from C.

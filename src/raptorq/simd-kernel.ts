@@ -423,11 +423,16 @@ export class KernelMemory {
   /** Runs `program` on `rows` rows of `stride` bytes at KERNEL_DATA_OFFSET; `scratchAt` is free space. */
   execute(program: Program, stride: number, scratchAt: number): void {
     new Int32Array(this.memory.buffer, scratchAt, program.length).set(program.code.subarray(0, program.length));
-    const end = scratchAt + program.length * 4;
-    let cw = Math.floor(CHUNK_TARGET / program.rows / 16) * 16;
+    this.executeAt(scratchAt, program.length, program.rows, stride);
+  }
+
+  /** Runs the program of `length` words already in this memory at byte `at`. */
+  executeAt(at: number, length: number, rows: number, stride: number): void {
+    const end = at + length * 4;
+    let cw = Math.floor(CHUNK_TARGET / rows / 16) * 16;
     cw = Math.max(64, Math.min(stride, cw));
     for (let c0 = 0; c0 < stride; c0 += cw) {
-      this.run(scratchAt, end, KERNEL_DATA_OFFSET, stride, c0, Math.min(cw, stride - c0), 0);
+      this.run(at, end, KERNEL_DATA_OFFSET, stride, c0, Math.min(cw, stride - c0), 0);
     }
   }
 }

@@ -3,7 +3,7 @@
 // (or lane by lane in the SIMD kernel); padding bytes stay zero through every operation.
 
 import { MUL_TABLE } from './gf256.js';
-import type { Program } from './program.js';
+import type { Program, ProgramStore } from './program.js';
 import { KERNEL_DATA_OFFSET, KernelMemory } from './simd-kernel.js';
 
 export class SymbolBuffer {
@@ -63,12 +63,37 @@ export class SymbolBuffer {
   runOnKernel(program: Program): boolean {
     if (!this.kernel) return false;
     const scratchAt = KERNEL_DATA_OFFSET + this.rows * this.strideBytes;
-    if (this.kernel.ensure(scratchAt + program.length * 4)) {
-      this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, this.rows * this.strideBytes);
-      this.words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.rows * this.strideWords);
-    }
+    if (this.kernel.ensure(scratchAt + program.length * 4)) this.refreshViews();
     this.kernel.execute(program, this.strideBytes, scratchAt);
     return true;
+  }
+
+  /**
+   * A ProgramStore writing straight into the kernel memory after the rows (null when this
+   * buffer is not kernel-backed); run what it holds with runStored. The rows must not grow
+   * in between.
+   */
+  programStore(): ProgramStore | null {
+    const kernel = this.kernel;
+    if (!kernel) return null;
+    const at = KERNEL_DATA_OFFSET + this.rows * this.strideBytes;
+    return {
+      // The memory grows in place: words written so far stay where they are.
+      grow: (_old: Int32Array, _keep: number, words: number): Int32Array => {
+        if (kernel.ensure(at + words * 4)) this.refreshViews();
+        return new Int32Array(kernel.buffer, at, words);
+      },
+    };
+  }
+
+  /** Runs a program written by programStore(). */
+  runStored(program: Program): void {
+    this.kernel!.executeAt(KERNEL_DATA_OFFSET + this.rows * this.strideBytes, program.length, program.rows, this.strideBytes);
+  }
+
+  private refreshViews(): void {
+    this.bytes = new Uint8Array(this.kernel!.buffer, KERNEL_DATA_OFFSET, this.rows * this.strideBytes);
+    this.words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.rows * this.strideWords);
   }
 
   /** Gives up the rows (their memory may serve another buffer); the buffer is unusable after. */
