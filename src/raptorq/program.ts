@@ -226,7 +226,7 @@ export function compileEncodingProgram(params: BlockParams, columnRow: Int32Arra
   const cols = new Int32Array(64);
   for (let t = 0; t < isis.length; t++) {
     const n = ltColumns(params, isis[t]!, cols);
-    for (let e = 0; e < n; e++) out.xor(firstRow + t, columnRow[cols[e]!]!);
+    out.xorList(firstRow + t, cols, 0, n, columnRow);
   }
   return { code: out.code, length: out.at, rows: firstRow + isis.length };
 }
