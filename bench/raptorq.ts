@@ -33,6 +33,7 @@ function repairFor(k: number): number {
   return Math.round(k * 0.2) + 2;
 }
 
+/** Encodes as the worker and the mesh do: each block released once its packets are made. */
 function encodeOurs(data: Uint8Array): Uint8Array[] {
   const enc = RaptorQEncoder.withDefaults(data, MTU);
   const out: Uint8Array[] = [];
@@ -40,6 +41,7 @@ function encodeOurs(data: Uint8Array): Uint8Array[] {
     const k = enc.sourceSymbolCount(sbn);
     for (const p of enc.blockSourcePackets(sbn)) out.push(p);
     for (const p of enc.repairPackets(sbn, k, repairFor(k))) out.push(p);
+    enc.releaseBlock(sbn);
   }
   return out;
 }

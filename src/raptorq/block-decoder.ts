@@ -57,9 +57,10 @@ export class BlockDecoder {
       const esis = new Int32Array(capacity);
       esis.set(this.esis);
       this.esis = esis;
-      // One row more than the symbols: the solver's scratch row.
+      // One row more than the symbols: the solver's scratch row. Only the reserved rows must
+      // start zero: symbol rows are written whole before use, the scratch row is cleared.
       if (this.buffer) this.buffer.ensureRows(this.reserved + capacity + 1);
-      else this.buffer = new SymbolBuffer(this.symbolSize, this.reserved + capacity + 1);
+      else this.buffer = new SymbolBuffer(this.symbolSize, this.reserved + capacity + 1, this.reserved);
     }
     const buffer = this.buffer!;
     this.esis[this.count] = esi;
@@ -101,7 +102,7 @@ export class BlockDecoder {
       const esi = this.esis[r]!;
       if (esi < k) sink(esi, buffer.bytes, (this.reserved + r) * buffer.strideBytes);
     }
-    executePlan(plan, buffer);
+    executePlan(plan, buffer, true);
     const missing: number[] = [];
     for (let esi = 0; esi < k; esi++) if (!this.seenSource[esi]) missing.push(esi);
     // Missing source symbols: encoding symbols with ISI = ESI, rebuilt from C.

@@ -116,8 +116,9 @@ export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>
       cols = grown;
     }
     if (isi < kPrime) {
-      cols.set(fixed.cols.subarray(from, from + length), nnz);
-      nnz += length;
+      // A plain loop: rows are about 7 entries, too short for a subarray view and set() each.
+      const src = fixed.cols;
+      for (let e = from, end = from + length; e < end; e++) cols[nnz++] = src[e]!;
     } else {
       nnz += ltColumns(params, isi, cols.subarray(nnz));
     }

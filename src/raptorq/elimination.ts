@@ -159,13 +159,16 @@ export function hdpcPart(params: BlockParams, choice: PivotChoice, triangle: Tri
   const coefBytes = new Uint8Array(coef.buffer);
   const inactive = new Int32Array(u * hw);
   const inactiveBytes = new Uint8Array(inactive.buffer);
-  const c = new Uint8Array(h);
+  // The H coefficients of the current column, four to a word, so alpha multiplies a word at
+  // a time (as mulAlphaWords does for symbols); bytes past H stay zero.
+  const cw = new Int32Array(hw);
+  const c = new Uint8Array(cw.buffer);
   for (let i = 0; i < h; i++) c[i] = gfAlphaPow(i);
   for (let m = hdpcCols - 1; m >= 0; m--) {
     if (m < hdpcCols - 1) {
-      for (let i = 0; i < h; i++) {
-        const x = c[i]!;
-        c[i] = (x << 1) ^ ((x >>> 7) * 0x11d);
+      for (let q = 0; q < hw; q++) {
+        const x = cw[q]!;
+        cw[q] = ((x & 0x7f7f7f7f) << 1) ^ Math.imul((x >>> 7) & 0x01010101, 0x1d);
       }
       c[hdpcFirst[m]!]! ^= 1;
       c[hdpcSecond[m]!]! ^= 1;
@@ -173,11 +176,12 @@ export function hdpcPart(params: BlockParams, choice: PivotChoice, triangle: Tri
     if (colState[m] === COL_PIVOT) {
       const j = colIndex[m]!;
       hdpcColumnRow[m] = pivotRows[j]!;
-      coefBytes.set(c, j * hw * 4);
+      const jb = j * hw;
+      for (let q = 0; q < hw; q++) coef[jb + q] = cw[q]!;
     } else {
       hdpcColumnRow[m] = -1;
-      const qb = colIndex[m]! * hw * 4;
-      for (let i = 0; i < h; i++) inactiveBytes[qb + i]! ^= c[i]!;
+      const qb = colIndex[m]! * hw;
+      for (let q = 0; q < hw; q++) inactive[qb + q] ^= cw[q]!;
     }
   }
   for (let j = n - 1; j >= 0; j--) {

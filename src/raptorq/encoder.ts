@@ -61,6 +61,12 @@ export class RaptorQEncoder {
   private readonly data: Uint8Array;
   private readonly layout: ObjectLayout;
   private readonly intermediate: (IntermediateSymbols | undefined)[];
+  /**
+   * The block whose intermediate symbols may sit in kernel memory (-1: none). Only one does:
+   * moving to another block parks it (one copy to plain memory), so an object of many blocks
+   * holds one kernel memory at a time; releaseBlock gives that memory back with no copy.
+   */
+  private liveBlock = -1;
 
   /**
    * `data` is read when packets are made, not copied: leave it unchanged while encoding.
@@ -172,11 +178,16 @@ export class RaptorQEncoder {
   /** Drops the cached intermediate symbols (they are rebuilt on the next repairPackets call). */
   releaseBlock(sbn: number): void {
     this.checkSbn(sbn);
-    this.intermediate[sbn]?.buffer.release();
+    this.intermediate[sbn]?.release();
     this.intermediate[sbn] = undefined;
+    if (this.liveBlock === sbn) this.liveBlock = -1;
   }
 
   private intermediateOf(sbn: number): IntermediateSymbols {
+    if (this.liveBlock !== sbn) {
+      if (this.liveBlock >= 0) this.intermediate[this.liveBlock]?.park();
+      this.liveBlock = sbn;
+    }
     let symbols = this.intermediate[sbn];
     if (!symbols) {
       const params = blockParams(this.layout.sourceSymbolCount(sbn));

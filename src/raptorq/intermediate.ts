@@ -4,7 +4,7 @@ import type { BlockParams } from './params.js';
 import { executePlan } from './plan-executor.js';
 import { compileEncodingProgram } from './program.js';
 import { planSolve, type SolvePlan } from './solver.js';
-import { SymbolBuffer, xorWords, xorWordsFrom } from './symbol-buffer.js';
+import { SymbolBuffer, xorWords } from './symbol-buffer.js';
 import { ltColumns } from './tuple.js';
 
 const ENCODING_PLAN_CACHE_LIMIT = 16;
@@ -36,12 +36,20 @@ export function encodingPlan(params: BlockParams): SolvePlan {
   return plan;
 }
 
-/** Solved intermediate symbols C[0..L-1] of a block: C[c] lives in buffer row columnRow[c]. */
+/**
+ * Solved intermediate symbols C[0..L-1] of a block: C[c] lives in row columnRow[c] of the
+ * solve's rows, a kernel buffer when the block is large. An encoder of several blocks parks
+ * all but the one it works on in plain memory (park()), so their kernel memories go back to
+ * the pool: a fresh kernel memory costs a page fault per 4 KiB (about 0.7 ms per MiB here).
+ */
 export class IntermediateSymbols {
   readonly params: BlockParams;
-  readonly buffer: SymbolBuffer;
+  private buffer: SymbolBuffer | null;
+  /** The solved rows while parked: solvedRows x strideBytes bytes. */
+  private parked: Uint8Array | null = null;
   readonly columnRow: Int32Array;
   private readonly columns = new Int32Array(64);
+  private readonly symbolSize: number;
 
   /** Rows the solve used (including its scratch row); rows after them are free. */
   private readonly solvedRows: number;
@@ -49,21 +57,59 @@ export class IntermediateSymbols {
   constructor(params: BlockParams, buffer: SymbolBuffer, columnRow: Int32Array, solvedRows: number) {
     this.params = params;
     this.buffer = buffer;
+    this.symbolSize = buffer.symbolSize;
     this.columnRow = columnRow;
     this.solvedRows = solvedRows;
   }
 
   /**
-   * Solves the encoding system for a block. `loadSource(buffer, row, esi)` must write source
-   * symbol `esi` into `row`; rows of padding symbols are left zero.
+   * Solves the encoding system for a block. `loadSource(buffer, row, esi)` must write all
+   * symbolSize bytes of source symbol `esi` into `row`.
    */
   static encode(params: BlockParams, symbolSize: number, loadSource: (buffer: SymbolBuffer, row: number, esi: number) => void): IntermediateSymbols {
     const plan = encodingPlan(params);
-    const buffer = new SymbolBuffer(symbolSize, plan.rowCount + 1);
     const first = params.s + params.h;
+    // LDPC and HDPC rows start zero; source rows are written whole; padding rows cleared below.
+    const buffer = new SymbolBuffer(symbolSize, plan.rowCount + 1, first);
     for (let esi = 0; esi < params.k; esi++) loadSource(buffer, first + esi, esi);
+    buffer.bytes.fill(0, (first + params.k) * buffer.strideBytes, (first + params.kPrime) * buffer.strideBytes);
     executePlan(plan, buffer);
     return new IntermediateSymbols(params, buffer, plan.columnRow, plan.rowCount + 1);
+  }
+
+  /**
+   * Moves kernel-backed rows to plain memory and gives the kernel memory back (no-op for
+   * plain buffers, which cost nothing to keep). The rows come back, into a pooled kernel
+   * memory, on the next encodeMany, which keeps them there until the next park.
+   */
+  park(): void {
+    const buffer = this.buffer;
+    if (!buffer?.kernel) return;
+    const length = this.solvedRows * buffer.strideBytes;
+    // The rows never change after the solve, so an earlier parked copy is still exact.
+    if (!this.parked) this.parked = buffer.bytes.slice(0, length);
+    buffer.release();
+    this.buffer = null;
+  }
+
+  /** Gives up the rows for good. */
+  release(): void {
+    this.buffer?.release();
+    this.buffer = null;
+    this.parked = null;
+  }
+
+  private rows(extra: number): SymbolBuffer {
+    let buffer = this.buffer;
+    if (!buffer) {
+      // Only the solved rows are read before being written; the rest are zeroed by encodeMany.
+      buffer = new SymbolBuffer(this.symbolSize, this.solvedRows + extra, 0);
+      buffer.bytes.set(this.parked!);
+      this.buffer = buffer;
+    } else {
+      buffer.ensureRows(this.solvedRows + extra);
+    }
+    return buffer;
   }
 
   /**
@@ -72,40 +118,35 @@ export class IntermediateSymbols {
    * computed in batches by one SIMD program each, in rows after the solved ones.
    */
   encodeMany(isis: ArrayLike<number>, emit: (index: number, bytes: Uint8Array, offset: number) => void): void {
-    const buffer = this.buffer;
-    const sb = buffer.strideBytes;
     const first = this.solvedRows;
-    if (buffer.kernel && isis.length >= 8) {
+    const simd = isis.length >= 8 && (this.buffer ? this.buffer.kernel !== null : this.parked !== null);
+    const buffer = this.rows(simd ? Math.min(isis.length, ENCODE_BATCH) : 1);
+    const sb = buffer.strideBytes;
+    if (simd) {
       for (let start = 0; start < isis.length; start += ENCODE_BATCH) {
         const batch = Array.prototype.slice.call(isis, start, start + ENCODE_BATCH) as number[];
-        buffer.ensureRows(first + batch.length);
         buffer.bytes.fill(0, first * sb, (first + batch.length) * sb);
         buffer.runOnKernel(compileEncodingProgram(this.params, this.columnRow, batch, first));
         for (let t = 0; t < batch.length; t++) emit(start + t, buffer.bytes, (first + t) * sb);
       }
       return;
     }
-    buffer.ensureRows(first + 1);
     const sw = buffer.strideWords;
     for (let t = 0; t < isis.length; t++) {
       buffer.words.fill(0, first * sw, first * sw + sw);
-      this.symbolInto(isis[t]!, buffer.words, first * sw);
+      this.symbolInto(buffer, isis[t]!, first * sw);
       emit(t, buffer.bytes, first * sb);
     }
   }
 
-  /** XORs the encoding symbol with internal symbol id `isi` into `out` (strideWords words at `at`). */
-  symbolInto(isi: number, out: Int32Array, at: number): void {
+  /** XORs the encoding symbol with internal symbol id `isi` into the buffer's words at `at`. */
+  private symbolInto(buffer: SymbolBuffer, isi: number, at: number): void {
     const n = ltColumns(this.params, isi, this.columns);
-    const words = this.buffer.words;
-    const sw = this.buffer.strideWords;
+    const words = buffer.words;
+    const sw = buffer.strideWords;
     const cols = this.columns;
     const rows = this.columnRow;
-    for (let e = 0; e < n; e++) {
-      const src = rows[cols[e]!]! * sw;
-      if (out === words) xorWords(words, at, src, sw);
-      else xorWordsFrom(out, at, words, src, sw);
-    }
+    for (let e = 0; e < n; e++) xorWords(words, at, rows[cols[e]!]! * sw, sw);
   }
 }
 

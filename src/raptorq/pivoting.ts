@@ -107,21 +107,8 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     if (remaining[r] === 2) becomesEdge(r);
   }
 
-  const dropColumn = (c: number): void => {
-    for (let e = colStart[c]!; e < colStart[c + 1]!; e++) {
-      const r = colRows[e]!;
-      if (rowPivot[r]! >= 0) continue;
-      const b = remaining[r]!;
-      buckets.unlink(r, b, degreeClass[r]!);
-      remaining[r] = b - 1;
-      colSum[r] -= c;
-      colSquares[r] -= c * c;
-      if (b > 1) buckets.link(r, b - 1, degreeClass[r]!);
-      if (b === 3) becomesEdge(r);
-    }
-  };
-
   const pivotRows = new IntList(l);
+  const { next: bucketNext, prev: bucketPrev, head: bucketHead, mask: bucketMask } = buckets;
   for (;;) {
     const r = buckets.lowestCount();
     if (r < 0) break;
@@ -133,21 +120,47 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     buckets.unlink(row, r, degreeClass[row]!);
     const j = pivotRows.length;
     rowPivot[row] = j;
+    // The row's first active V column becomes the pivot, the others inactive; then every
+    // column it decided leaves the rows still counting it (the pivot column last).
     let pivotCol = -1;
-    for (let e = rowStart[row]!; e < rowStart[row + 1]!; e++) {
-      const c = cols[e]!;
-      if (c >= w || colState[c] !== COL_ACTIVE) continue;
-      if (pivotCol < 0) {
-        pivotCol = c;
-        continue;
+    for (let e = rowStart[row]!, end = rowStart[row + 1]!; e <= end; e++) {
+      let c: number;
+      if (e < end) {
+        c = cols[e]!;
+        if (c >= w || colState[c] !== COL_ACTIVE) continue;
+        if (pivotCol < 0) {
+          pivotCol = c;
+          continue;
+        }
+        colState[c] = COL_INACTIVE;
+        colIndex[c] = inactiveCount++;
+      } else {
+        c = pivotCol;
+        colState[c] = COL_PIVOT;
+        colIndex[c] = j;
       }
-      colState[c] = COL_INACTIVE;
-      colIndex[c] = inactiveCount++;
-      dropColumn(c);
+      // Inlined bucket moves (RowBuckets.unlink/link): this loop is the hot spot of phase 1.
+      const cc = c * c;
+      for (let f = colStart[c]!, fEnd = colStart[c + 1]!; f < fEnd; f++) {
+        const q = colRows[f]!;
+        if (rowPivot[q]! >= 0) continue;
+        const b = remaining[q]!;
+        const cls = degreeClass[q]!;
+        const p = bucketPrev[q]!;
+        const n = bucketNext[q]!;
+        if (p >= 0) bucketNext[p] = n;
+        else {
+          bucketHead[b * DEGREE_CLASSES + cls] = n;
+          if (n < 0) bucketMask[b]! &= ~(1 << cls);
+        }
+        if (n >= 0) bucketPrev[n] = p;
+        remaining[q] = b - 1;
+        colSum[q] -= c;
+        colSquares[q] -= cc;
+        if (b > 1) buckets.link(q, b - 1, cls);
+        if (b === 3) becomesEdge(q);
+      }
     }
-    colState[pivotCol] = COL_PIVOT;
-    colIndex[pivotCol] = j;
-    dropColumn(pivotCol);
     pivotRows.push(row);
   }
   // V columns no binary row could take become inactive too.
@@ -162,10 +175,11 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
 
 /** Rows by (count, degree class); per count a bit mask of the classes that hold rows. */
 export class RowBuckets {
-  private readonly head: Int32Array;
-  private readonly mask: Int32Array;
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
+  // Public so choosePivots can inline unlink in its hot loop.
+  readonly head: Int32Array;
+  readonly mask: Int32Array;
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
   private readonly maxCount: number;
   private minCount = 1;
 

@@ -3,7 +3,7 @@
 // H HDPC rows, all zero, then the LT rows' symbols). The plan runs as a flat Program, on the
 // WebAssembly SIMD kernel when available, else on the TypeScript kernels below.
 
-import { HORNER_ACCUMULATE, HORNER_WITH_Z, PROG_HORNER, PROG_MUL_ADD, PROG_XORN, programOf, type Program } from './program.js';
+import { compileProgram, HORNER_ACCUMULATE, HORNER_WITH_Z, PROG_HORNER, PROG_MUL_ADD, PROG_XORN, programOf, type Program } from './program.js';
 import type { SolvePlan } from './solver.js';
 import { mulAddBytes, mulAlphaWords, scaleBytes, SymbolBuffer, xorWords } from './symbol-buffer.js';
 
@@ -40,10 +40,20 @@ export function runProgramPortable(program: Program, buffer: SymbolBuffer): void
   }
 }
 
-/** Runs the plan in place on `buffer`; its row plan.rowCount is used as scratch. */
-export function executePlan(plan: SolvePlan, buffer: SymbolBuffer): void {
+/**
+ * Runs the plan in place on `buffer`; its row plan.rowCount is used as scratch. A plan run
+ * `once` (a decode) has its program written straight into a kernel buffer's memory; other
+ * plans (encoding plans, reused per K') keep theirs cached.
+ */
+export function executePlan(plan: SolvePlan, buffer: SymbolBuffer, once = false): void {
+  const rows = plan.rowCount + 1;
+  buffer.ensureRows(rows);
+  buffer.bytes.fill(0, plan.rowCount * buffer.strideBytes, rows * buffer.strideBytes);
+  const store = once ? buffer.programStore() : null;
+  if (store) {
+    buffer.runStored(compileProgram(plan, store));
+    return;
+  }
   const program = programOf(plan);
-  buffer.ensureRows(program.rows);
-  buffer.bytes.fill(0, plan.rowCount * buffer.strideBytes, program.rows * buffer.strideBytes);
   if (!buffer.runOnKernel(program)) runProgramPortable(program, buffer);
 }

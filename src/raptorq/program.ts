@@ -32,23 +32,45 @@ export interface Program {
   readonly rows: number;
 }
 
+/**
+ * Where a program is written: `grow(old, keep, words)` returns room for at least `words` words
+ * whose first `keep` are those of `old` (the words written so far; empty at the start). The
+ * default keeps the program in a JS array; a kernel-backed buffer writes it straight into its
+ * WebAssembly memory, so a one-shot program is neither copied nor held twice.
+ */
+export interface ProgramStore {
+  grow(old: Int32Array, keep: number, words: number): Int32Array;
+}
+
+const heapStore: ProgramStore = {
+  grow(old: Int32Array, keep: number, words: number): Int32Array {
+    const next = new Int32Array(words);
+    if (keep > 0) next.set(old.subarray(0, keep));
+    return next;
+  },
+};
+
 class Emitter {
   code: Int32Array;
   at = 0;
   /** Position of the header of the open XORN instruction, or -1. */
   private openXor = -1;
   private openDst = -1;
+  private readonly store: ProgramStore;
 
-  constructor(expectedWords: number) {
-    this.code = new Int32Array(Math.max(64, expectedWords));
+  constructor(expectedWords: number, store: ProgramStore = heapStore) {
+    this.store = store;
+    this.code = store.grow(new Int32Array(0), 0, Math.max(64, expectedWords));
+  }
+
+  /** Room for n more words. */
+  private reserve(n: number): void {
+    if (this.code.length - this.at >= n) return;
+    this.code = this.store.grow(this.code, this.at, Math.max(this.code.length * 2, this.at + n));
   }
 
   private word(v: number): void {
-    if (this.at === this.code.length) {
-      const next = new Int32Array(this.code.length * 2);
-      next.set(this.code);
-      this.code = next;
-    }
+    if (this.at === this.code.length) this.reserve(1);
     this.code[this.at++] = v;
   }
 
@@ -82,11 +104,7 @@ class Emitter {
       this.openDst = dst;
       this.word(dst);
     }
-    if (this.code.length - this.at < n) {
-      const next = new Int32Array(Math.max(this.code.length * 2, this.at + n));
-      next.set(this.code.subarray(0, this.at));
-      this.code = next;
-    }
+    this.reserve(n);
     const code = this.code;
     let at = this.at;
     if (rows) for (let e = from; e < to; e++) code[at++] = rows[src[e]!]!;
@@ -131,11 +149,11 @@ function forward(plan: SolvePlan, out: Emitter): void {
   }
 }
 
-export function compileProgram(plan: SolvePlan): Program {
+export function compileProgram(plan: SolvePlan, store?: ProgramStore): Program {
   const expected =
     3 * (plan.lowerRows.length + 2 * plan.pivotRows.length) + plan.otherPivotRows.length + plan.upperCols.length +
     plan.denseOps.length + 10 * plan.hdpcColumnRow.length + 3 * plan.params.h;
-  const out = new Emitter(expected);
+  const out = new Emitter(expected, store);
   const scratch = plan.rowCount;
   const { s, h } = plan.params;
 
@@ -194,7 +212,7 @@ export function compileProgram(plan: SolvePlan): Program {
   }
 
   // Trim only when the slack is large: the copy would briefly double the program's memory.
-  const code = out.code.length - out.at > out.at / 4 ? out.code.slice(0, out.at) : out.code;
+  const code = !store && out.code.length - out.at > out.at / 4 ? out.code.slice(0, out.at) : out.code;
   return { code, length: out.at, rows: plan.rowCount + 1 };
 }
 
@@ -208,7 +226,7 @@ export function compileEncodingProgram(params: BlockParams, columnRow: Int32Arra
   const cols = new Int32Array(64);
   for (let t = 0; t < isis.length; t++) {
     const n = ltColumns(params, isis[t]!, cols);
-    for (let e = 0; e < n; e++) out.xor(firstRow + t, columnRow[cols[e]!]!);
+    out.xorList(firstRow + t, cols, 0, n, columnRow);
   }
   return { code: out.code, length: out.at, rows: firstRow + isis.length };
 }

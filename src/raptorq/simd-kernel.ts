@@ -279,14 +279,47 @@ function assemble(): Uint8Array {
 /** Bytes at the start of every kernel memory holding the 256 pairs of nibble tables. */
 export const KERNEL_DATA_OFFSET = 256 * 32;
 const PAGE = 65536;
-/** Row bytes processed per pass: whole rows unless a block is very large. */
-const CHUNK_TARGET = 64 << 20;
+/**
+ * A program runs in passes over column slices of every row, so that the bytes one pass
+ * touches (rows x slice width) stay in cache: at K = 13108 (16 MiB, 17 MB of rows) five passes
+ * of 256 bytes run the program in 13.6 ms against 22 ms for whole rows. A pass re-reads the
+ * whole program, so slices narrower than MIN_PASS_WIDTH lose again (K = 52429: 128-byte passes
+ * 174 ms, whole rows 162 ms); then whole rows are used.
+ */
+const PASS_BYTES = 4 << 20;
+const MIN_PASS_WIDTH = 256;
 /** Below this much row data the plain TypeScript kernels are as fast. */
 const MIN_SIMD_BYTES = 16 << 10;
-/** Released memories kept for reuse: at most this many, this many bytes in all. */
+/**
+ * Released memories kept for reuse: at most this many, this many bytes in all. A fresh memory
+ * costs a page fault per 4 KiB on first touch (on this VM about 0.7 ms per MiB, as much as
+ * encoding that MiB), so the limit covers the rows of the largest block (56403 symbols of
+ * 1280 bytes, about 70 MiB) twice. Spares are dropped after SPARE_IDLE_MS without pool use, so
+ * an idle process does not keep them.
+ */
 const SPARE_COUNT = 4;
-const SPARE_LIMIT = 64 << 20;
+const SPARE_LIMIT = 160 << 20;
+const SPARE_IDLE_MS = 2000;
 const spare: KernelMemory[] = [];
+let spareUsedAt = 0;
+let spareTimer: ReturnType<typeof setTimeout> | null = null;
+
+function scheduleSpareDrop(): void {
+  spareUsedAt = Date.now();
+  if (spareTimer || typeof setTimeout !== 'function') return;
+  const check = (): void => {
+    const idle = Date.now() - spareUsedAt;
+    if (idle >= SPARE_IDLE_MS || spare.length === 0) {
+      spare.length = 0;
+      spareTimer = null;
+      return;
+    }
+    spareTimer = setTimeout(check, SPARE_IDLE_MS - idle);
+    (spareTimer as { unref?: () => void }).unref?.();
+  };
+  spareTimer = setTimeout(check, SPARE_IDLE_MS);
+  (spareTimer as { unref?: () => void }).unref?.();
+}
 
 // The project compiles without DOM typings, so the few WebAssembly shapes used are declared here.
 interface WasmMemory {
@@ -330,16 +363,26 @@ export class KernelMemory {
     this.run = run;
   }
 
-  /** A memory with room for `dataBytes` of zeroed rows, or null when SIMD is unavailable. */
-  static create(dataBytes: number): KernelMemory | null {
+  /**
+   * A memory with room for `dataBytes` of rows, or null when SIMD is unavailable. The first
+   * `zeroBytes` of the rows are zero; past them a reused memory may hold old bytes (a fresh
+   * one is all zero), so callers clear only what they will not overwrite anyway.
+   */
+  static create(dataBytes: number, zeroBytes = dataBytes): KernelMemory | null {
     const mod = module();
     if (!mod || disabled) return null;
     if (!forced && dataBytes < MIN_SIMD_BYTES) return null;
     const need = KERNEL_DATA_OFFSET + dataBytes;
-    const pooled = spare.findIndex((m) => m.buffer.byteLength >= need);
+    // The smallest spare that fits, so a large one stays for a large block.
+    let pooled = -1;
+    for (let i = 0; i < spare.length; i++) {
+      const size = spare[i]!.buffer.byteLength;
+      if (size >= need && (pooled < 0 || size < spare[pooled]!.buffer.byteLength)) pooled = i;
+    }
     if (pooled >= 0) {
       const memory = spare.splice(pooled, 1)[0]!;
-      new Uint8Array(memory.buffer, KERNEL_DATA_OFFSET, dataBytes).fill(0);
+      scheduleSpareDrop();
+      new Uint8Array(memory.buffer, KERNEL_DATA_OFFSET, Math.min(zeroBytes, dataBytes)).fill(0);
       return memory;
     }
     try {
@@ -368,6 +411,7 @@ export class KernelMemory {
     spare.push(this);
     let total = spare.reduce((sum, m) => sum + m.buffer.byteLength, 0);
     while (spare.length > SPARE_COUNT || total > SPARE_LIMIT) total -= spare.shift()!.buffer.byteLength;
+    scheduleSpareDrop();
   }
 
   /** The current backing buffer (replaced whenever the memory grows). */
@@ -386,13 +430,26 @@ export class KernelMemory {
   /** Runs `program` on `rows` rows of `stride` bytes at KERNEL_DATA_OFFSET; `scratchAt` is free space. */
   execute(program: Program, stride: number, scratchAt: number): void {
     new Int32Array(this.memory.buffer, scratchAt, program.length).set(program.code.subarray(0, program.length));
-    const end = scratchAt + program.length * 4;
-    let cw = Math.floor(CHUNK_TARGET / program.rows / 16) * 16;
-    cw = Math.max(64, Math.min(stride, cw));
+    this.executeAt(scratchAt, program.length, program.rows, stride);
+  }
+
+  /** Runs the program of `length` words already in this memory at byte `at`. */
+  executeAt(at: number, length: number, rows: number, stride: number): void {
+    const end = at + length * 4;
+    const cw = passWidth(rows, stride);
     for (let c0 = 0; c0 < stride; c0 += cw) {
-      this.run(scratchAt, end, KERNEL_DATA_OFFSET, stride, c0, Math.min(cw, stride - c0), 0);
+      this.run(at, end, KERNEL_DATA_OFFSET, stride, c0, Math.min(cw, stride - c0), 0);
     }
   }
+}
+
+/** Bytes of each row one pass covers (a multiple of 16; see PASS_BYTES). */
+export function passWidth(rows: number, stride: number): number {
+  // Whole 128-byte groups of the XOR loop per pass.
+  const fit = Math.floor(PASS_BYTES / rows / 128) * 128;
+  if (fit < MIN_PASS_WIDTH || fit >= stride) return stride;
+  const passes = Math.ceil(stride / fit);
+  return Math.ceil(stride / passes / 16) * 16;
 }
 
 /** True when the SIMD kernel can run here. */

@@ -3,7 +3,7 @@
 // (or lane by lane in the SIMD kernel); padding bytes stay zero through every operation.
 
 import { MUL_TABLE } from './gf256.js';
-import type { Program } from './program.js';
+import type { Program, ProgramStore } from './program.js';
 import { KERNEL_DATA_OFFSET, KernelMemory } from './simd-kernel.js';
 
 export class SymbolBuffer {
@@ -18,13 +18,19 @@ export class SymbolBuffer {
   /** Set when the rows live in a WebAssembly memory the SIMD kernel works on in place. */
   readonly kernel: KernelMemory | null;
 
-  constructor(symbolSize: number, rows: number) {
+  /**
+   * Rows 0..zeroRows-1 start zero. Rows past them may hold old bytes of a reused kernel memory:
+   * only pass a smaller zeroRows when every such row is written (setRow, or zeroed) before a
+   * program reads it. Padding bytes past symbolSize never reach a symbol (every operation is
+   * byte-wise), so old bytes there are harmless.
+   */
+  constructor(symbolSize: number, rows: number, zeroRows = rows) {
     this.symbolSize = symbolSize;
     // 16-byte rows: whole SIMD lanes for the WebAssembly kernel.
     this.strideWords = ((symbolSize + 15) >>> 4) << 2;
     this.strideBytes = this.strideWords * 4;
     this.rows = rows;
-    this.kernel = KernelMemory.create(rows * this.strideBytes);
+    this.kernel = KernelMemory.create(rows * this.strideBytes, zeroRows * this.strideBytes);
     if (this.kernel) {
       this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, rows * this.strideBytes);
     } else {
@@ -39,7 +45,7 @@ export class SymbolBuffer {
     if (this.kernel) {
       this.kernel.ensure(KERNEL_DATA_OFFSET + rows * this.strideBytes);
       this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, rows * this.strideBytes);
-      // A reused memory may hold old bytes past the previous capacity.
+      // A reused memory may hold old bytes past the previous capacity; callers expect zeros.
       this.bytes.fill(0, this.rows * this.strideBytes);
     } else {
       const bytes = new Uint8Array(rows * this.strideBytes);
@@ -57,12 +63,37 @@ export class SymbolBuffer {
   runOnKernel(program: Program): boolean {
     if (!this.kernel) return false;
     const scratchAt = KERNEL_DATA_OFFSET + this.rows * this.strideBytes;
-    if (this.kernel.ensure(scratchAt + program.length * 4)) {
-      this.bytes = new Uint8Array(this.kernel.buffer, KERNEL_DATA_OFFSET, this.rows * this.strideBytes);
-      this.words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.rows * this.strideWords);
-    }
+    if (this.kernel.ensure(scratchAt + program.length * 4)) this.refreshViews();
     this.kernel.execute(program, this.strideBytes, scratchAt);
     return true;
+  }
+
+  /**
+   * A ProgramStore writing straight into the kernel memory after the rows (null when this
+   * buffer is not kernel-backed); run what it holds with runStored. The rows must not grow
+   * in between.
+   */
+  programStore(): ProgramStore | null {
+    const kernel = this.kernel;
+    if (!kernel) return null;
+    const at = KERNEL_DATA_OFFSET + this.rows * this.strideBytes;
+    return {
+      // The memory grows in place: words written so far stay where they are.
+      grow: (_old: Int32Array, _keep: number, words: number): Int32Array => {
+        if (kernel.ensure(at + words * 4)) this.refreshViews();
+        return new Int32Array(kernel.buffer, at, words);
+      },
+    };
+  }
+
+  /** Runs a program written by programStore(). */
+  runStored(program: Program): void {
+    this.kernel!.executeAt(KERNEL_DATA_OFFSET + this.rows * this.strideBytes, program.length, program.rows, this.strideBytes);
+  }
+
+  private refreshViews(): void {
+    this.bytes = new Uint8Array(this.kernel!.buffer, KERNEL_DATA_OFFSET, this.rows * this.strideBytes);
+    this.words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.rows * this.strideWords);
   }
 
   /** Gives up the rows (their memory may serve another buffer); the buffer is unusable after. */
@@ -89,11 +120,6 @@ export function xorWords(words: Int32Array, dst: number, src: number, n: number)
     words[dst + i + 3] ^= words[src + i + 3]!;
   }
   for (; i < n; i++) words[dst + i] ^= words[src + i]!;
-}
-
-/** words[dst..] ^= other[src..] over n words, between two buffers. */
-export function xorWordsFrom(dstWords: Int32Array, dst: number, srcWords: Int32Array, src: number, n: number): void {
-  for (let i = 0; i < n; i++) dstWords[dst + i] ^= srcWords[src + i]!;
 }
 
 /** Every byte of words[at..at+n) multiplied by alpha (= 2) in GF(256), four bytes per step. */

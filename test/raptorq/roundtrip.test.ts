@@ -99,14 +99,12 @@ test('systematic property: encoding symbol ISI i < K is source symbol i; padding
     const t = 8 + 4 * Math.floor(random() * 4);
     const source = sampleData(k * t, k);
     const symbols = IntermediateSymbols.encode(params, t, (buffer, row, esi) => buffer.setRow(row, source, esi * t));
-    const scratch = new Int32Array(symbols.buffer.strideWords);
-    const bytes = new Uint8Array(scratch.buffer, 0, t);
-    for (let isi = 0; isi < params.kPrime; isi++) {
-      scratch.fill(0);
-      symbols.symbolInto(isi, scratch, 0);
+    const isis = Array.from({ length: params.kPrime }, (_, i) => i);
+    symbols.encodeMany(isis, (isi, buffer, offset) => {
+      const bytes = buffer.subarray(offset, offset + t);
       if (isi < k) assert.ok(bytesEqual(bytes, source.subarray(isi * t, isi * t + t)), `K=${k} isi=${isi}`);
       else assert.ok(bytes.every((b) => b === 0), `K=${k} padding isi=${isi} not zero`);
-    }
+    });
   }
 });
 
@@ -216,4 +214,26 @@ test('an encoder makes the same repair symbols after releaseBlock, and different
   assert.ok(!bytesEqual(first[0]!.subarray(4), first[1]!.subarray(4)));
   // A single packet asked for alone equals the same ESI from a batch.
   assert.ok(bytesEqual(enc.repairPackets(0, k + 12, 1)[0]!, first[7]!));
+});
+
+test('an encoder of several blocks parks the blocks it is not working on; their repair symbols do not change', () => {
+  const data = sampleData(600_000, 15);
+  const enc = new RaptorQEncoder(data, { symbolSize: 1000, maxSubBlockSize: 250_000, minSubSymbolSize: 1000 });
+  assert.ok(enc.blockCount >= 3);
+  const first = [0, 1, 2].map((sbn) => enc.repairPackets(sbn, enc.sourceSymbolCount(sbn), 12));
+  // Block 2 is live, 0 and 1 are parked; their kernel memories went to the pool, and another
+  // encoder now leaves its own bytes in them.
+  new RaptorQEncoder(sampleData(450_000, 14), { symbolSize: 1000 }).repairPackets(0, 450, 30);
+  for (const sbn of [0, 2, 1, 0]) {
+    const again = enc.repairPackets(sbn, enc.sourceSymbolCount(sbn), 12);
+    first[sbn]!.forEach((p, i) => assert.ok(bytesEqual(p, again[i]!), `block ${sbn} repair ${i} changed after parking`));
+  }
+  const dec = new RaptorQDecoder(enc.oti);
+  let result: Uint8Array | null = null;
+  for (let sbn = 0; sbn < enc.blockCount; sbn++) {
+    const k = enc.sourceSymbolCount(sbn);
+    const packets = [...enc.blockSourcePackets(sbn).slice(12), ...enc.repairPackets(sbn, k, 14)];
+    for (const p of packets) result = dec.addPacket(p) ?? result;
+  }
+  assert.ok(result && bytesEqual(result, data));
 });

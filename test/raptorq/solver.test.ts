@@ -102,3 +102,35 @@ test('back substitution takes per pivot the cheaper of undo/redo and the direct 
     assert.equal(xorCount(program.code, program.length), others + dense + hdpcXor + chosen);
   }
 });
+
+test('a program written straight into kernel memory equals the cached one and survives the memory growing', async () => {
+  const { SymbolBuffer } = await import('../../src/raptorq/symbol-buffer.js');
+  const { setKernelMode } = await import('../../src/raptorq/simd-kernel.js');
+  const k = 400;
+  const params = blockParams(k);
+  const random = seededRandom(21);
+  const isis: number[] = [];
+  for (let i = k; i < params.kPrime; i++) isis.push(i);
+  for (const esi of shuffle([...Array(k + 100).keys()], random).slice(0, k + 2)) isis.push(esi < k ? esi : esi + params.kPrime - k);
+  const plan = planSolve(params, isis)!;
+  assert.ok(plan);
+  setKernelMode('simd');
+  try {
+    const buffer = new SymbolBuffer(64, plan.rowCount + 1);
+    buffer.bytes.fill(0x5a);
+    const store = buffer.programStore()!;
+    assert.ok(store, 'kernel-backed buffer');
+    const stored = compileProgram(plan, store);
+    const heap = compileProgram(plan);
+    assert.equal(stored.length, heap.length);
+    assert.deepEqual(stored.code.subarray(0, stored.length), heap.code.subarray(0, heap.length));
+    // Growing far past the memory's size keeps the words written so far and the rows.
+    const before = stored.code.slice(0, stored.length);
+    const grown = store.grow(stored.code, stored.length, 4 << 20);
+    assert.deepEqual(grown.subarray(0, stored.length), before);
+    assert.ok(buffer.bytes.length === (plan.rowCount + 1) * buffer.strideBytes && buffer.bytes.every((b) => b === 0x5a));
+    buffer.release();
+  } finally {
+    setKernelMode('auto');
+  }
+});
