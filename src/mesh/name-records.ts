@@ -350,6 +350,22 @@ export class NameRecords {
     await Promise.allSettled(remotes.map((h) => h.putTombstones(tombstones)));
   }
 
+  private caughtUp: Promise<void> = Promise.resolve();
+
+  /**
+   * The tombstone pull made at start (repair's first ask): until it is done, a copy held here may
+   * be the stale share of something collected while this device was away, which a put must not
+   * take for the whole object (the other holders may have erased theirs).
+   */
+  startCatchUp(pull: Promise<void>): void {
+    this.caughtUp = pull.catch(() => undefined);
+  }
+
+  /** Resolves once the start-up tombstone pull is done (at once when none is under way). */
+  whenCaughtUp(): Promise<void> {
+    return this.caughtUp;
+  }
+
   /** Whether the object was collected (and not stored again since, as far as this device knows). */
   isDead(objectId: Uint8Array): boolean {
     return this.d.store.getTombstone(objectId)?.dead === true;

@@ -40,7 +40,7 @@ export interface RepairDeps {
   /** Holders' summaries: a pass decides from them which objects need no per-object look. */
   summaries?: SummaryCache;
   /** Tombstones: a collected object is never carried, re-spread or adopted, and copies go. */
-  records?: Pick<NameRecords, 'pullTombstones' | 'isDead' | 'erasable' | 'expireTombstones' | 'isHeld' | 'sync'>;
+  records?: Pick<NameRecords, 'pullTombstones' | 'isDead' | 'erasable' | 'expireTombstones' | 'isHeld' | 'sync' | 'startCatchUp'>;
   seal: (zk: ZoneKey, h: { objectId: Uint8Array; sbn: number; esi: number; k: number }, symbol: Uint8Array) => Uint8Array;
   log: Logger;
   /** Monotonic milliseconds; every interval and grace period is measured on it. */
@@ -130,7 +130,10 @@ export class RepairLoop {
   start(): void {
     // A device that was away learns what was collected meanwhile before anything is stored or
     // repaired from its stale copies (the first pass asks again).
-    void this.learnTombstones().catch(() => undefined);
+    // Puts wait for it (NameRecords.whenCaughtUp) before taking a copy held here for stored.
+    const learning = this.learnTombstones();
+    this.d.records?.startCatchUp(learning);
+    void learning.catch(() => undefined);
     if (this.opts.intervalMs > 0) {
       const t = setInterval(() => void this.pass().catch((err: Error) => this.d.log.warn({ err: err.message }, 'repair pass failed')), this.opts.intervalMs);
       t.unref();

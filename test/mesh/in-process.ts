@@ -106,7 +106,7 @@ export class InProcessMesh {
       dataDir: join(this.dir, name),
       tailscaleSocket: d.socketPath,
       store: reopenable(store, this.opts.liars?.includes(name) ?? false),
-      logger: pino({ level: process.env.FCP_TEST_LOG ?? 'silent' }),
+      logger: pino({ level: process.env.FCP_TEST_LOG ?? 'silent' }).child({ device: name }),
       repair: { intervalMs: 0, scrubIntervalMs: 0, ...(this.opts.repair ?? {}) },
       secretsRestoreIntervalMs: 0,
       catchUpIntervalMs: 0,
