@@ -44,9 +44,17 @@ async function service(peers: RevocationPeers, dir: string, key: () => Uint8Arra
   return new RevocationService({ authz, owner: { publicKey: key, sign: async () => assert.fail('nothing is signed') }, peers, dataDir: dir, log: pino({ level: 'silent' }), maxAgeMs: 60_000 });
 }
 
-test('a never-confirmed head is refused for risky calls until a member answers a sync; safe calls pass degraded', async () => {
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fcp-rev-'));
   try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('a never-confirmed head is refused for risky calls until a member answers a sync; safe calls pass degraded', () =>
+  withDir(async (dir) => {
     const m = members();
     const s = await service(m.peers, dir);
     assert.throws(() => s.requireFresh('risky'), stale);
@@ -60,34 +68,23 @@ test('a never-confirmed head is refused for risky calls until a member answers a
     await caughtUp;
     assert.deepEqual(s.requireFresh('risky'), { degraded: false });
     assert.ok((s.head().ageMs ?? Infinity) < 60_000);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a member that refuses the sync does not confirm the head', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'fcp-rev-'));
-  try {
+test('a member that refuses the sync does not confirm the head', () =>
+  withDir(async (dir) => {
     const m = members();
     const s = await service(m.peers, dir);
     const attempt = s.catchUpFor('risky', 10_000);
     (await m.asked())(new Error('connection refused'));
     await attempt;
     assert.throws(() => s.requireFresh('risky'), stale);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('before the owner key exists nothing waits and nothing is refused', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'fcp-rev-'));
-  try {
+test('before the owner key exists nothing waits and nothing is refused', () =>
+  withDir(async (dir) => {
     const m = members();
     const s = await service(m.peers, dir, () => undefined);
     await s.catchUpFor('dangerous', 10_000);
     assert.equal(m.calls(), 0, 'no member was asked');
     assert.deepEqual(s.requireFresh('dangerous'), { degraded: false });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }));
