@@ -10,7 +10,7 @@ export interface ZoneObjectsDeps {
   writer: Pick<ObjectWriter, 'put'>;
   reader: Pick<ObjectReader, 'findManifest' | 'read'>;
   store: Pick<SymbolStore, 'getManifest'>;
-  records: Pick<NameRecords, 'isDead' | 'isHeld' | 'release' | 'whenCaughtUp'>;
+  records: Pick<NameRecords, 'isDead' | 'isHeld' | 'release' | 'tombstonesFresh'>;
 }
 
 export interface PutObjectResult {
@@ -31,10 +31,11 @@ export class ZoneObjects {
   ) {}
 
   async put(bytes: Uint8Array, schema: string): Promise<PutObjectResult> {
-    // A device just back may hold the stale share of something collected meanwhile: the
-    // tombstones it missed are learnt (and such shares dropped) before the pin below would keep
-    // one alive and the check after it take it for the whole object.
-    await this.d.records.whenCaughtUp();
+    // A device back from an absence (or cut off for a while) may hold the stale share of
+    // something collected meanwhile: the tombstones it missed are learnt (and such shares
+    // dropped) before the pin below would keep one alive and the check after it take it for
+    // the whole object.
+    await this.d.records.tombstonesFresh(this.zone);
     const oid = await computeObjectId(this.zk.objectIdKey, this.zone.id, schema, bytes);
     const id = objectIdToHex(oid);
     // Pinned before the check: a collection pass that tombstones it from now on is answered

@@ -61,6 +61,8 @@ export const DEFAULT_TOMBSTONE_TTL_MS = 90 * 86_400_000;
 
 /** Long enough for a tombstone to reach a device with a put under way and its answer to come back. */
 export const DEFAULT_GC_QUARANTINE_MS = 10 * 60_000;
+/** Tombstones synced this recently count as current for a put, whatever the quarantine. */
+const MIN_FRESH_MS = 60_000;
 
 /** Objects one put relies on; released once the put's commit is published (or it fails). */
 export interface Pins {
@@ -351,6 +353,7 @@ export class NameRecords {
   }
 
   private caughtUp: Promise<void> = Promise.resolve();
+  private readonly freshening = new Map<string, Promise<void>>();
 
   /**
    * The tombstone pull made at start (repair's first ask): until it is done, a copy held here may
@@ -361,9 +364,25 @@ export class NameRecords {
     this.caughtUp = pull.catch(() => undefined);
   }
 
-  /** Resolves once the start-up tombstone pull is done (at once when none is under way). */
-  whenCaughtUp(): Promise<void> {
-    return this.caughtUp;
+  /**
+   * Before a put takes a copy held here for stored. Collected copies stay on their holders
+   * through the quarantine, so a revival within it finds them whole; a tombstone learnt later
+   * may come when they are gone and only this device's share is left. So the start-up pull must
+   * be done and the zone's tombstones synced within half the quarantine (at least a minute), or
+   * they are pulled first (one pull per zone at a time): a device back from an absence, or one
+   * cut off from its peers for longer without a restart.
+   */
+  async tombstonesFresh(zone: Zone): Promise<void> {
+    await this.caughtUp;
+    if (this.now() - this.sync.lastSync(zone.id) <= Math.max(this.quarantineMs / 2, MIN_FRESH_MS)) return;
+    let pull = this.freshening.get(zone.id);
+    if (!pull) {
+      pull = this.pullTombstones(zone)
+        .then(() => undefined, () => undefined)
+        .finally(() => this.freshening.delete(zone.id));
+      this.freshening.set(zone.id, pull);
+    }
+    await pull;
   }
 
   /** Whether the object was collected (and not stored again since, as far as this device knows). */

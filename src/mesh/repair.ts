@@ -130,7 +130,7 @@ export class RepairLoop {
   start(): void {
     // A device that was away learns what was collected meanwhile before anything is stored or
     // repaired from its stale copies (the first pass asks again).
-    // Puts wait for it (NameRecords.whenCaughtUp) before taking a copy held here for stored.
+    // Puts wait for it (NameRecords.tombstonesFresh) before taking a copy held here for stored.
     const learning = this.learnTombstones();
     this.d.records?.startCatchUp(learning);
     void learning.catch(() => undefined);

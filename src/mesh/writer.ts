@@ -36,7 +36,7 @@ export interface WriterDeps {
   log: Logger;
   metrics: MeshMetrics;
   /** Tombstones: storing collected content again first revives it on the zone's devices. */
-  records?: Pick<NameRecords, 'revive' | 'isDead' | 'isHeld' | 'release' | 'whenCaughtUp'>;
+  records?: Pick<NameRecords, 'revive' | 'isDead' | 'isHeld' | 'release' | 'tombstonesFresh'>;
   policy?: Partial<PlacementPolicy>;
   /** How long one directory refresh and path check serves the puts of a zone (ms). */
   prepareFreshMs?: number;
@@ -62,8 +62,8 @@ export class ObjectWriter {
     const policy = resolvePolicy({ ...DEFAULT_POLICY, ...this.d.policy, ...opts.policy });
     const schema = opts.schema ?? DEFAULT_SCHEMA;
     const objectId = opts.objectId ?? (await computeObjectId(zk.objectIdKey, zone.id, schema, data));
-    // Just back: what was collected meanwhile is learnt before a copy here counts as stored.
-    await this.d.records?.whenCaughtUp();
+    // What was collected while this device was away or cut off is learnt before a copy here counts as stored.
+    await this.d.records?.tombstonesFresh(zone);
     if (this.d.records?.isDead(objectId)) {
       // Collected: revive it on the zone's devices, and drop what is left of the old copy here
       // (a share of its symbols, not enough to rebuild it) before storing it whole again.
