@@ -93,6 +93,9 @@ export class NameRecords {
 
   /** Last tombstone syncs and objects held back (kept in memory when no file is given). */
   readonly sync: TombSync;
+  /** The start-up tombstone pull (startCatchUp), and each zone's pull made for a put (tombstonesFresh). */
+  private caughtUp: Promise<void> = Promise.resolve();
+  private readonly freshening = new Map<string, Promise<void>>();
 
   constructor(private readonly d: NameRecordsDeps) {
     this.sync = d.sync ?? new TombSync(null, () => this.now());
@@ -351,9 +354,6 @@ export class NameRecords {
     const remotes = this.remotes(zone);
     await Promise.allSettled(remotes.map((h) => h.putTombstones(tombstones)));
   }
-
-  private caughtUp: Promise<void> = Promise.resolve();
-  private readonly freshening = new Map<string, Promise<void>>();
 
   /**
    * The tombstone pull made at start (repair's first ask): until it is done, a copy held here may
