@@ -14,12 +14,11 @@ const MAX_SYMBOL_SIZE = 65528;
 const ALIGNMENT = 8;
 /** Sub-block limit large enough that objects are never split into sub-blocks (N = 1). */
 const MAX_SUB_BLOCK_SIZE = 1 << 30;
-// A holder keeps each envelope as one LMDB value. Above half a page a value sits on whole
-// overflow pages of its own, so one a few bytes over a page boundary costs a whole extra page: a
-// 4 KiB symbol (4160-byte envelope) took 8 KiB, twice the disk, page cache and write syscalls.
-// Values of 1-4 KiB share leaves that random ObjectIds leave about half full (measured 1.6-2x).
-// Symbols above INLINE_SYMBOL_SIZE are therefore sized so that the envelope and LMDB's per-value
-// header (24 bytes, measured) fill whole 8 KiB pages (4 KiB pages of older stores divide them).
+// Symbols above INLINE_SYMBOL_SIZE are sized so that the envelope and LMDB's per-value header
+// (24 bytes, measured) fill whole 8 KiB pages. Holders now keep such envelopes in segment files
+// (store/segments.ts), where any size packs tight; the sizes stay because stores written before
+// kept them as LMDB values, where one a few bytes over a page boundary took a whole extra page
+// (a 4160-byte envelope took 8 KiB), and about 8 KiB keeps a 1 MiB chunk at 130 symbols.
 const STORE_PAGE = 8192;
 const STORE_VALUE_HEADER = 24;
 const INLINE_SYMBOL_SIZE = 1024;

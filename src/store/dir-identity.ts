@@ -1,10 +1,11 @@
 // Notices a store directory deleted or replaced under a running store. LMDB keeps writing into
-// the open (now unlinked) files and acknowledges the writes, which then vanish at close. Three
-// stat calls before each write batch compare device and inode with what was opened.
+// the open (now unlinked) files and acknowledges the writes, which then vanish at close. Four
+// stat calls before each write batch (the directory, both LMDB files, the segments directory)
+// compare device and inode with what was opened.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const FILES = ['', 'data.mdb', 'lock.mdb'] as const;
+const FILES = ['', 'data.mdb', 'lock.mdb', 'segments'] as const;
 
 export interface DirIdentity {
   readonly dir: string;

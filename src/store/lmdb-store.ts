@@ -1,5 +1,7 @@
-// Durable symbol store on LMDB. Four named databases in one environment:
-//   symbols:   ObjectId||SBN||ESI -> sealed envelope bytes
+// Durable symbol store on LMDB. Named databases in one environment:
+//   symbols:   ObjectId||SBN||ESI -> sealed envelope bytes, or where in a segment file they are
+//              (envelopes of SEGMENT_MIN_BYTES and more live in append-only files, segments.ts)
+//   segments:  segment number -> bytes of it that pointers name (the rest is dead space)
 //   manifests: ObjectId -> manifest (CBOR)
 //   meta:      "usage" -> [symbols, bytes], updated in the same transactions as the symbols
 //   orphans:   ObjectId -> wall ms when symbols of it came without a manifest
@@ -8,13 +10,16 @@
 //              rebuilt from the symbols once for a store made before it existed
 // Writes resolve only after LMDB reports them flushed to disk (commits are synchronous with
 // overlappingSync off; `flushed` is awaited as well so that stays true if options change).
+// Segment data is durable before the transaction naming it begins. Deleting leaves dead space
+// in segments; a sealed segment at most half live has its live envelopes copied forward and is
+// removed (compaction, one at a time in the background after deletes).
 //
 // Failure handling: the data file is checked before LMDB maps it (data-file-check.ts) and a
 // damaged store is moved aside; a full disk or I/O error fails only the batch (lmdb-errors.ts);
 // the directory is checked before each write (dir-identity.ts); MDB corruption codes on reads
 // become STORE_CORRUPT and `startFresh` replaces the store while the process runs.
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
-import { chmodSync, mkdirSync, statSync, statfsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkDataFile } from './data-file-check.js';
 import { changedSince, identify, type DirIdentity } from './dir-identity.js';
@@ -24,6 +29,16 @@ import { corruptError, corruptionName, writeError } from './lmdb-errors.js';
 import { decodeManifest, encodeManifest } from './manifest-codec.js';
 import { HoldingsIndex, type HoldingRecord, type HoldingsPage, type ZoneHoldings } from './holdings.js';
 import { freshStartMessage, moveAside } from './quarantine.js';
+import {
+  SegmentDamage,
+  SegmentFiles,
+  decodeLocation,
+  encodeLocation,
+  goesToSegment,
+  sameLocation,
+  storedLength,
+  type Location,
+} from './segments.js';
 import { verifyStoreFiles, type VerifyReport } from './verify.js';
 import {
   bytesEqual,
@@ -35,6 +50,7 @@ import {
   checkPositions,
   checkQuota,
   checkReason,
+  checkSegmentBytes,
   checkTimeout,
   dedupeEntries,
 } from './validate.js';
@@ -65,6 +81,9 @@ const DIR_MODE = 0o700;
 // Room a new store needs (meta pages, lock file, first commits) before LMDB may touch it.
 const ROOM_TO_CREATE = 1 << 20;
 const DEFAULT_VERIFY_MS = 5 * 60_000;
+/** Live bytes copied per compaction transaction (bounds the memory a compaction takes). */
+const COMPACT_SLICE_BYTES = 8 * 1024 * 1024;
+const EMPTY = new Uint8Array(0);
 const noop = () => undefined;
 
 interface Env {
@@ -78,6 +97,8 @@ interface Env {
   refs: Database<Uint8Array, string>;
   /** ObjectId -> canonical CBOR Tombstone */
   tombstones: Database<Uint8Array, Buffer>;
+  /** segment number -> live bytes */
+  segments: Database<number, number>;
 }
 
 function asBytes(b: Uint8Array): Uint8Array {
@@ -92,7 +113,7 @@ function openEnv(dir: string): Env {
     path: dir,
     // lmdb-js takes a path with a dot in its last part for a file; ours is always a directory.
     noSubdir: false,
-    maxDbs: 8,
+    maxDbs: 12,
     noSync: false,
     compression: false,
     // Only new stores: with 4 KiB pages two ~1.3 KiB symbols fit a leaf and random ObjectIds
@@ -117,6 +138,7 @@ function openEnv(dir: string): Env {
       holdings: root.openDB<StoredHolding, Buffer>('holdings', { encoding: 'msgpack', keyEncoding: 'binary' }),
       refs: root.openDB<Uint8Array, string>('refs', { encoding: 'binary', compression: false }),
       tombstones: root.openDB<Uint8Array, Buffer>('tombstones', { encoding: 'binary', keyEncoding: 'binary', compression: false }),
+      segments: root.openDB<number, number>('segments', { encoding: 'msgpack', keyEncoding: 'uint32' }),
     };
     env.meta.get(USAGE_KEY);
     // Files made by older versions or under another umask may be wider than 0600.
@@ -148,6 +170,18 @@ function checkRoomToCreate(dir: string): void {
   }
 }
 
+/**
+ * Opens the segment files of a store; a segment the index names whose file is missing is
+ * damage (the reason is returned instead: the caller moves the store aside).
+ */
+function openSegments(dir: string, env: Env, segmentBytes: number | undefined): SegmentFiles | string {
+  const live = new Set<number>();
+  for (const { key, value } of env.segments.getRange({})) if (value > 0) live.add(key);
+  const files = SegmentFiles.open(dir, live, segmentBytes);
+  for (const seg of live) if (!existsSync(files.path(seg))) return `its data file ${files.path(seg)} is missing`;
+  return files;
+}
+
 function openFailure(dir: string, err: unknown): StoreError {
   if (err instanceof StoreError) return err;
   if (corruptionName(err)) return corruptError(join(dir, 'data.mdb'), err);
@@ -156,6 +190,11 @@ function openFailure(dir: string, err: unknown): StoreError {
 
 export class LmdbSymbolStore implements SymbolStore {
   private env: Env;
+  private files: SegmentFiles;
+  /** The compaction running in the background, if any. */
+  private compacting: Promise<void> | null = null;
+  /** Set by a delete while a compaction runs: it starts again when done. */
+  private compactAgain = false;
   private identity: DirIdentity;
   private readonly dir: string;
   private readonly dataFile: string;
@@ -171,10 +210,18 @@ export class LmdbSymbolStore implements SymbolStore {
   private lastUsage: Usage = [0, 0];
   private readonly holdings = new HoldingsIndex();
 
-  private constructor(dir: string, env: Env, quotaBytes: number | null, fresh: FreshStart | null) {
+  private constructor(
+    dir: string,
+    env: Env,
+    files: SegmentFiles,
+    quotaBytes: number | null,
+    fresh: FreshStart | null,
+    private readonly segmentBytes: number | undefined,
+  ) {
     this.dir = dir;
     this.dataFile = join(dir, 'data.mdb');
     this.env = env;
+    this.files = files;
     this.identity = identify(dir);
     this.quotaBytes = quotaBytes;
     this.fresh = fresh;
@@ -187,6 +234,7 @@ export class LmdbSymbolStore implements SymbolStore {
    */
   static async open(dir: string, opts: StoreOptions = {}): Promise<LmdbSymbolStore> {
     const quota = checkQuota(opts.quotaBytes);
+    const segmentBytes = checkSegmentBytes(opts.segmentBytes);
     let fresh: FreshStart | null = null;
     const quarantine = (reason: string): FreshStart => {
       const at = Date.now();
@@ -216,10 +264,25 @@ export class LmdbSymbolStore implements SymbolStore {
         throw openFailure(dir, again);
       }
     }
-    const store = new LmdbSymbolStore(dir, env, quota, fresh);
+    let files: SegmentFiles | string;
+    try {
+      files = openSegments(dir, env, segmentBytes);
+      if (typeof files === 'string') {
+        if (fresh) throw new StoreError('STORE_CORRUPT', `the store at ${dir} is damaged: ${files}`, { path: dir });
+        await env.root.close();
+        fresh = quarantine(files);
+        env = openEnv(dir);
+        files = openSegments(dir, env, segmentBytes) as SegmentFiles;
+      }
+    } catch (err) {
+      await env.root.close().catch(noop);
+      throw openFailure(dir, err);
+    }
+    const store = new LmdbSymbolStore(dir, env, files, quota, fresh, segmentBytes);
     try {
       store.loadHoldings();
     } catch (err) {
+      files.close();
       await env.root.close().catch(noop);
       throw openFailure(dir, err);
     }
@@ -241,7 +304,7 @@ export class LmdbSymbolStore implements SymbolStore {
           const [sbn] = positionOfKey(key);
           while (rec[1].length <= sbn) rec[1].push(0);
           rec[1][sbn]!++;
-          rec[2] += value.length;
+          rec[2] += storedLength(value);
           built.set(hex, rec);
         }
         for (const { key, value } of env.manifests.getRange({})) {
@@ -345,30 +408,80 @@ export class LmdbSymbolStore implements SymbolStore {
   /**
    * One write transaction of about `batchBytes` bytes, durable when it resolves. The callback
    * runs in an abortable child transaction, so a throw inside it leaves nothing behind.
+   * `toSegments` are appended to a segment and made durable first; the callback gets their
+   * locations (what it does not point at is dead space).
    */
-  private async write<T>(batchBytes: number, fn: (env: Env) => T): Promise<T> {
+  private async write<T>(batchBytes: number, fn: (env: Env, locs: Location[]) => T, toSegments: readonly Uint8Array[] = []): Promise<T> {
     this.ensureOpen();
     while (this.swapping) await this.swapping.catch(noop);
     this.ensureOpen();
     this.checkWritable();
     const env = this.env;
+    const files = this.files;
     const run = (async () => {
+      let locs: Location[] = [];
       try {
-        const result = await env.root.childTransaction(() => fn(env));
+        if (toSegments.length > 0) locs = await files.append(toSegments);
+        const result = await env.root.childTransaction(() => fn(env, locs));
         await env.root.flushed;
         if (this.state === 'full') this.setState('ok', null);
         return result;
       } catch (err) {
-        const e = await writeError(err, this.dir, this.dataFile, batchBytes);
+        const e = err instanceof SegmentDamage ? this.segmentDamage(err) : await writeError(err, this.dir, this.dataFile, batchBytes);
         if (e.code === 'STORE_FULL') this.setState('full', e.message);
         if (e.code === 'STORE_CORRUPT') this.setState('corrupt', e.message);
         throw e;
+      } finally {
+        if (locs.length > 0) files.release(locs[0]!.seg);
       }
     })();
     const settled = run.then(noop, noop);
     this.inflight.add(settled);
     void settled.then(() => this.inflight.delete(settled));
     return run;
+  }
+
+  /** A missing or short segment file: the store is damaged (reads and writes stop until startFresh). */
+  private segmentDamage(err: SegmentDamage): StoreError {
+    const e = new StoreError('STORE_CORRUPT', `the store at ${this.dir} is damaged (${err.message}); move it aside with startFresh and let repair refill it`, {
+      path: err.path,
+      cause: err,
+    });
+    this.setState('corrupt', e.message);
+    return e;
+  }
+
+  /** Whether a stored value is (or names) exactly `envelope`; reads a segment synchronously. */
+  private holdsEnvelope(value: Uint8Array, envelope: Uint8Array): boolean {
+    const loc = decodeLocation(value);
+    if (!loc) return bytesEqual(value, envelope);
+    if (loc.len !== envelope.length) return false;
+    this.files.acquire(loc.seg);
+    try {
+      return bytesEqual(this.files.readSync(loc), envelope);
+    } finally {
+      this.files.release(loc.seg);
+    }
+  }
+
+  /**
+   * What to store for a new envelope: the location it was appended at, else the envelope itself.
+   * Null for the one envelope shape that cannot be stored inline (it would read as a location),
+   * met only when the key changed between the check before the append and the transaction.
+   */
+  private valueFor(envelope: Uint8Array, loc: Location | undefined): Uint8Array | null {
+    if (loc) return encodeLocation(loc);
+    return decodeLocation(envelope) ? null : envelope;
+  }
+
+  /** Adds `delta` (segment -> bytes) to the live counts, inside a write transaction. */
+  private addLive(env: Env, delta: Map<number, number>): void {
+    for (const [seg, d] of delta) {
+      if (d === 0) continue;
+      const live = (env.segments.get(seg) ?? 0) + d;
+      if (live > 0) env.segments.put(seg, live);
+      else env.segments.remove(seg);
+    }
   }
 
   private readUsage(env: Env): Usage {
@@ -383,28 +496,44 @@ export class LmdbSymbolStore implements SymbolStore {
     if (batch.length === 0) return;
     const batchBytes = batch.reduce((n, e) => n + e.env.length, 0);
     const idKey = Buffer.from(objectId);
+    // Large envelopes not held yet are appended to a segment before the transaction (a re-put
+    // of held ones writes no data).
+    const toSegment = this.read((env) => batch.filter((e) => goesToSegment(e.env) && !env.symbols.doesExist(symbolKey(objectId, e.sbn, e.esi))));
+    // A batch the quota refuses writes no data either (checked exactly again in the transaction).
+    const appending = toSegment.reduce((n, e) => n + e.env.length, 0);
+    const held = this.read((env) => this.readUsage(env))[1];
+    if (this.quotaBytes !== null && appending > 0 && held + appending > this.quotaBytes) throw this.quotaError(held + appending);
     // The callback runs inside the write transaction, after earlier queued batches: reads see
     // their writes, so the quota check and the usage counter stay exact under concurrency.
-    const outcome = await this.write(batchBytes, (env) => {
+    const outcome = await this.write(
+      batchBytes,
+      (env, locs) => {
+      const located = new Map(toSegment.map((e, i) => [e, locs[i]!]));
       const [symbols, bytes] = this.readUsage(env);
       let addSymbols = 0;
       let addBytes = 0;
       const writes: Array<[Buffer, Uint8Array]> = [];
+      const live = new Map<number, number>();
       for (const e of batch) {
         const key = symbolKey(objectId, e.sbn, e.esi);
         const existing = env.symbols.getBinary(key);
-        if (existing && bytesEqual(existing, e.env)) continue;
+        if (existing && this.holdsEnvelope(existing, e.env)) continue;
         // A stored symbol is never replaced by other bytes: that is how a hostile or confused
         // writer would erase an object one position at a time.
-        if (existing) return { ok: false as const, need: 0, conflict: e as SymbolEntry | null };
+        if (existing) return { ok: false as const, need: 0, conflict: e as SymbolEntry | null, raced: false };
+        const loc = located.get(e);
+        const value = this.valueFor(e.env, loc);
+        if (!value) return { ok: false as const, need: 0, conflict: null, raced: true };
+        if (loc) live.set(loc.seg, (live.get(loc.seg) ?? 0) + loc.len);
         addBytes += e.env.length;
         addSymbols++;
-        writes.push([key, e.env]);
+        writes.push([key, value]);
       }
       if (this.quotaBytes !== null && addBytes > 0 && bytes + addBytes > this.quotaBytes) {
-        return { ok: false as const, need: bytes + addBytes, conflict: null };
+        return { ok: false as const, need: bytes + addBytes, conflict: null, raced: false };
       }
-      for (const [key, env2] of writes) env.symbols.put(key, env2);
+      for (const [key, value] of writes) env.symbols.put(key, value);
+      this.addLive(env, live);
       if (writes.length > 0) {
         env.meta.put(USAGE_KEY, [symbols + addSymbols, bytes + addBytes]);
         const perBlock = new Map<number, number>();
@@ -413,18 +542,22 @@ export class LmdbSymbolStore implements SymbolStore {
         // Symbols before their manifest are normal during a store; remember when it began.
         if (!env.manifests.doesExist(idKey) && env.orphans.get(idKey) === undefined) env.orphans.put(idKey, Date.now());
       }
-      return { ok: true as const, need: 0, conflict: null };
-    });
+      return { ok: true as const, need: 0, conflict: null, raced: false };
+      },
+      toSegment.map((e) => e.env),
+    );
     if (outcome.ok) this.refreshHolding(objectId);
+    if (!outcome.ok && outcome.raced) {
+      throw new StoreError('STORE_IO', 'a symbol of the batch was deleted while the batch was written; nothing was stored, send it again');
+    }
     if (!outcome.ok && outcome.conflict) {
       throw new StoreError('STORE_CONFLICT', `symbol (${outcome.conflict.sbn}, ${outcome.conflict.esi}) is already stored with other bytes; nothing of the batch was written`);
     }
-    if (!outcome.ok) {
-      throw new StoreError(
-        'STORE_QUOTA',
-        `storing this batch would use ${outcome.need} bytes, above the quota of ${this.quotaBytes}; free space or raise the quota`,
-      );
-    }
+    if (!outcome.ok) throw this.quotaError(outcome.need);
+  }
+
+  private quotaError(need: number): StoreError {
+    return new StoreError('STORE_QUOTA', `storing this batch would use ${need} bytes, above the quota of ${this.quotaBytes}; free space or raise the quota`);
   }
 
   async resealSymbols(objectId: Uint8Array, entries: SymbolEntry[]): Promise<number> {
@@ -432,18 +565,33 @@ export class LmdbSymbolStore implements SymbolStore {
     checkObjectId(objectId);
     const batch = dedupeEntries(checkEntries(entries));
     if (batch.length === 0) return 0;
-    const outcome = await this.write(batch.reduce((n, e) => n + e.env.length, 0), (env) => {
-      const writes: Array<[Buffer, Uint8Array]> = [];
-      for (const e of batch) {
-        const key = symbolKey(objectId, e.sbn, e.esi);
-        const existing = env.symbols.getBinary(key);
-        if (!existing) continue;
-        if (existing.length !== e.env.length) return { ok: false as const, e };
-        writes.push([key, e.env]);
-      }
-      for (const [key, value] of writes) env.symbols.put(key, value);
-      return { ok: true as const, n: writes.length };
-    });
+    const toSegment = this.read((env) => batch.filter((e) => goesToSegment(e.env) && env.symbols.doesExist(symbolKey(objectId, e.sbn, e.esi))));
+    const outcome = await this.write(
+      batch.reduce((n, e) => n + e.env.length, 0),
+      (env, locs) => {
+        const located = new Map(toSegment.map((e, i) => [e, locs[i]!]));
+        const writes: Array<[Buffer, Uint8Array]> = [];
+        const live = new Map<number, number>();
+        for (const e of batch) {
+          const key = symbolKey(objectId, e.sbn, e.esi);
+          const existing = env.symbols.getBinary(key);
+          if (!existing) continue;
+          if (storedLength(existing) !== e.env.length) return { ok: false as const, e };
+          const loc = located.get(e);
+          const value = this.valueFor(e.env, loc);
+          if (!value) continue; // held only since the check before the append: left as it is
+          const old = decodeLocation(existing);
+          if (old) live.set(old.seg, (live.get(old.seg) ?? 0) - old.len);
+          if (loc) live.set(loc.seg, (live.get(loc.seg) ?? 0) + loc.len);
+          writes.push([key, value]);
+        }
+        for (const [key, value] of writes) env.symbols.put(key, value);
+        this.addLive(env, live);
+        return { ok: true as const, n: writes.length };
+      },
+      toSegment.map((e) => e.env),
+    );
+    this.scheduleCompaction();
     if (!outcome.ok) throw new StoreError('STORE_CONFLICT', `a re-sealed symbol (${outcome.e.sbn}, ${outcome.e.esi}) must keep its length`);
     return outcome.n;
   }
@@ -453,13 +601,24 @@ export class LmdbSymbolStore implements SymbolStore {
     checkObjectId(objectId);
     const max = checkLimit(limit);
     const positions = want === undefined ? undefined : checkPositions(want);
-    return this.read((env) => {
+    const files = this.files;
+    const slots: number[] = [];
+    const locs: Location[] = [];
+    const out = this.read((env) => {
       const out: SymbolEntry[] = [];
+      const take = (sbn: number, esi: number, value: Uint8Array): void => {
+        const loc = decodeLocation(value);
+        if (loc) {
+          slots.push(out.length);
+          locs.push(loc);
+        }
+        out.push({ sbn, esi, env: loc ? EMPTY : asBytes(value) });
+      };
       if (positions !== undefined) {
         for (const [sbn, esi] of positions) {
           if (out.length >= max) break;
           const value = env.symbols.getBinary(symbolKey(objectId, sbn, esi));
-          if (value) out.push({ sbn, esi, env: asBytes(value) });
+          if (value) take(sbn, esi, value);
         }
         return out;
       }
@@ -468,10 +627,29 @@ export class LmdbSymbolStore implements SymbolStore {
       const options = Number.isFinite(max) ? { ...range, limit: max } : range;
       for (const { key, value } of env.symbols.getRange(options)) {
         const [sbn, esi] = positionOfKey(key);
-        out.push({ sbn, esi, env: asBytes(value) });
+        take(sbn, esi, value);
       }
       return out;
     });
+    if (locs.length === 0) return out;
+    // Pinned in the same turn as the index read, so a compaction cannot remove them meanwhile.
+    const pinned: number[] = [];
+    try {
+      for (const loc of locs) {
+        files.acquire(loc.seg);
+        pinned.push(loc.seg);
+      }
+      const envelopes = await files.readMany(locs);
+      slots.forEach((slot, i) => {
+        out[slot]!.env = envelopes[i]!;
+      });
+      return out;
+    } catch (err) {
+      if (err instanceof SegmentDamage) throw this.segmentDamage(err);
+      throw new StoreError('STORE_IO', `reading the store at ${this.dir} failed: ${(err as Error).message}`, { path: this.dir, cause: err });
+    } finally {
+      for (const seg of pinned) files.release(seg);
+    }
   }
 
   symbolKeys(objectId: Uint8Array): SymbolPosition[] {
@@ -533,21 +711,31 @@ export class LmdbSymbolStore implements SymbolStore {
       let removedSymbols = 0;
       let removedBytes = 0;
       const perBlock = new Map<number, number>();
+      const live = new Map<number, number>();
       for (const [sbn, esi] of doomed) {
         const key = symbolKey(objectId, sbn, esi);
         const existing = env.symbols.getBinary(key);
         if (!existing) continue;
         removedSymbols++;
-        removedBytes += existing.length;
+        removedBytes += storedLength(existing);
         perBlock.set(sbn, (perBlock.get(sbn) ?? 0) - 1);
+        this.forgetLocation(live, existing);
         env.symbols.remove(key);
       }
+      this.addLive(env, live);
       if (removedSymbols > 0) {
         env.meta.put(USAGE_KEY, [symbols - removedSymbols, bytes - removedBytes]);
         this.bumpHolding(env, Buffer.from(objectId), perBlock, -removedBytes);
       }
     });
     this.refreshHolding(objectId);
+    this.scheduleCompaction();
+  }
+
+  /** Counts a removed value's segment bytes as dead in `live` (segment -> change). */
+  private forgetLocation(live: Map<number, number>, value: Uint8Array): void {
+    const loc = decodeLocation(value);
+    if (loc) live.set(loc.seg, (live.get(loc.seg) ?? 0) - loc.len);
   }
 
   /** Removes every symbol of `objectId` inside a write transaction; returns [symbols, bytes]. */
@@ -556,12 +744,15 @@ export class LmdbSymbolStore implements SymbolStore {
     let removedBytes = 0;
     // Collect first, then remove: never mutate the tree under a running range cursor.
     const doomed: Buffer[] = [];
+    const live = new Map<number, number>();
     for (const { key, value } of env.symbols.getRange(objectRange(objectId))) {
       removedSymbols++;
-      removedBytes += value.length;
+      removedBytes += storedLength(value);
+      this.forgetLocation(live, value);
       doomed.push(key);
     }
     for (const key of doomed) env.symbols.remove(key);
+    this.addLive(env, live);
     env.holdings.remove(Buffer.from(objectId));
     return [removedSymbols, removedBytes];
   }
@@ -578,6 +769,7 @@ export class LmdbSymbolStore implements SymbolStore {
       if (removedSymbols > 0) env.meta.put(USAGE_KEY, [symbols - removedSymbols, bytes - removedBytes]);
     });
     this.refreshHolding(objectId);
+    this.scheduleCompaction();
   }
 
   listOrphans(olderThanMs: number, now: number, maxObjects = 1000): OrphanCandidate[] {
@@ -629,7 +821,106 @@ export class LmdbSymbolStore implements SymbolStore {
       return report;
     });
     for (const o of report.objects) this.refreshHolding(o.objectId);
+    if (report.symbols > 0) this.scheduleCompaction();
     return report;
+  }
+
+  /** Starts a compaction in the background unless one runs (it looks again when it ends). */
+  private scheduleCompaction(): void {
+    if (this.closed) return;
+    if (this.compacting) {
+      this.compactAgain = true;
+      return;
+    }
+    this.compactAgain = false;
+    const run = this.compact()
+      .catch(() => {
+        // A refused copy (disk full, damage) leaves the segment as it was: the next delete retries.
+      })
+      .finally(() => {
+        if (this.compacting === run) this.compacting = null;
+        if (this.compactAgain) this.scheduleCompaction();
+      });
+    this.compacting = run;
+  }
+
+  /** Settles once no compaction runs (for tests and tools that look at the files). */
+  async compacted(): Promise<void> {
+    while (this.compacting) await this.compacting;
+  }
+
+  /** Removes sealed segments nothing names and copies forward those at most half live, one by one. */
+  private async compact(): Promise<void> {
+    const files = this.files;
+    // Each round either removes a segment or empties one: bounded by the segments present.
+    for (let round = files.list().length + 1; round > 0 && !this.closed && files === this.files; round--) {
+      const seg = this.compactionCandidate(files);
+      if (seg === null) return;
+      await this.copyForward(files, seg);
+    }
+  }
+
+  /** The first sealed segment worth copying; removes the ones nothing names on the way. */
+  private compactionCandidate(files: SegmentFiles): number | null {
+    const live = this.read((env) => {
+      const m = new Map<number, number>();
+      for (const { key, value } of env.segments.getRange({})) m.set(key, value);
+      return m;
+    });
+    for (const seg of files.list()) {
+      // The active segment is still growing; a busy one may have pointers about to commit.
+      if (seg === files.activeSegment() || files.busy(seg)) continue;
+      const bytes = live.get(seg) ?? 0;
+      if (bytes === 0) files.retire(seg);
+      else if (bytes <= files.size(seg) / 2) return seg;
+    }
+    return null;
+  }
+
+  /**
+   * Moves the live envelopes of `seg` to the active segment, a slice per transaction. A pointer
+   * that changed meanwhile (deleted, re-sealed) is left alone; its copy is dead space.
+   */
+  private async copyForward(files: SegmentFiles, seg: number): Promise<void> {
+    const named = this.read((env) => {
+      const out: Array<{ key: Buffer; loc: Location }> = [];
+      for (const { key, value } of env.symbols.getRange({})) {
+        const loc = decodeLocation(value);
+        if (loc?.seg === seg) out.push({ key: Buffer.from(key), loc });
+      }
+      return out.sort((a, b) => a.loc.off - b.loc.off);
+    });
+    for (let i = 0; i < named.length && !this.closed && files === this.files; ) {
+      const slice: typeof named = [];
+      let bytes = 0;
+      while (i < named.length && (slice.length === 0 || bytes + named[i]!.loc.len <= COMPACT_SLICE_BYTES)) {
+        bytes += named[i]!.loc.len;
+        slice.push(named[i++]!);
+      }
+      files.acquire(seg);
+      let envelopes: Buffer[];
+      try {
+        envelopes = await files.readMany(slice.map((n) => n.loc));
+      } finally {
+        files.release(seg);
+      }
+      await this.write(
+        bytes,
+        (env, locs) => {
+          const live = new Map<number, number>();
+          slice.forEach(({ key, loc }, k) => {
+            const now = env.symbols.getBinary(key);
+            const current = now && decodeLocation(now);
+            if (!current || !sameLocation(current, loc)) return;
+            env.symbols.put(key, encodeLocation(locs[k]!));
+            live.set(loc.seg, (live.get(loc.seg) ?? 0) - loc.len);
+            live.set(locs[k]!.seg, (live.get(locs[k]!.seg) ?? 0) + loc.len);
+          });
+          this.addLive(env, live);
+        },
+        envelopes,
+      );
+    }
   }
 
   usage(): StoreUsage {
@@ -669,6 +960,7 @@ export class LmdbSymbolStore implements SymbolStore {
   private async swap(reason: string): Promise<FreshStart> {
     await Promise.all(this.inflight);
     const old = this.env;
+    const oldFiles = this.files;
     const at = Date.now();
     let movedTo: string | null;
     try {
@@ -676,6 +968,10 @@ export class LmdbSymbolStore implements SymbolStore {
       // directory. Rename and reopen happen in one synchronous step, so no read sees a gap.
       movedTo = moveAside(this.dir, at);
       this.env = openEnv(this.dir);
+      this.files = SegmentFiles.open(this.dir, new Set(), this.segmentBytes);
+      // Reads under way finish on the moved files; nothing new may open a path there, which now
+      // names the fresh store's files.
+      oldFiles.close();
       this.identity = identify(this.dir);
       this.loadHoldings();
     } catch (err) {
@@ -824,7 +1120,9 @@ export class LmdbSymbolStore implements SymbolStore {
     if (this.closed) return;
     while (this.swapping) await this.swapping.catch(noop);
     this.closed = true;
+    await this.compacted();
     await Promise.all(this.inflight);
+    this.files.close();
     await this.env.root.close();
   }
 }

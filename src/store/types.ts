@@ -60,6 +60,8 @@ export interface OrphanCandidate {
 export interface StoreOptions {
   /** Refuse batches that would take envelope bytes above this; null or absent = no quota. */
   quotaBytes?: number | null;
+  /** Size at which a segment file is sealed and the next begun (LMDB store; default 64 MiB). */
+  segmentBytes?: number;
 }
 
 export interface SymbolStore {

@@ -52,6 +52,12 @@ export function checkQuota(quota: unknown): number | null {
   return quota;
 }
 
+export function checkSegmentBytes(n: unknown): number | undefined {
+  if (n === undefined) return undefined;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 4096) throw bad('segmentBytes must be an integer of at least 4096');
+  return n;
+}
+
 export function checkManifest(m: unknown): Manifest {
   const man = m as Partial<Manifest> | null;
   if (typeof man !== 'object' || man === null) throw bad('manifest must be an object');

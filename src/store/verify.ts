@@ -22,6 +22,7 @@ interface ChildReport {
   manifests?: number;
   orphans?: number;
   badKeys?: number;
+  badLocations?: number;
   usage?: [number, number];
   code?: number | null;
   message?: string;
@@ -35,6 +36,7 @@ function judge(r: ChildReport): VerifyReport {
   }
   const [symbols, bytes] = r.usage ?? [0, 0];
   if (r.badKeys) return { ok: false, damaged: true, reason: `${r.badKeys} entries have impossible keys or empty values` };
+  if (r.badLocations) return { ok: false, damaged: true, reason: `${r.badLocations} symbols point past the end of their segment file, or at one that is missing` };
   if (r.symbols !== symbols || r.bytes !== bytes) {
     return { ok: false, damaged: true, reason: `the trees hold ${r.symbols} symbols (${r.bytes} bytes) but the usage record says ${symbols} (${bytes}): entries are missing or damaged` };
   }

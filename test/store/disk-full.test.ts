@@ -39,7 +39,7 @@ function parse(r: ReturnType<typeof spawnSync>): Findings {
   return JSON.parse(out.trim().split('\n').pop()!) as Findings;
 }
 
-function assertSurvived(f: Findings, dir: string): void {
+function assertSurvived(f: Findings, dir: string, size: number): void {
   assert.ok(f.stored > 5, `some batches fit before the disk filled (${f.stored})`);
   assert.ok(f.failure, 'the disk filled up within the bounded loop');
   assert.equal(f.failure.name, 'StoreError', f.failure.message);
@@ -47,13 +47,13 @@ function assertSurvived(f: Findings, dir: string): void {
   assert.equal(f.failure.path, dir);
   assert.equal(f.healthAtFailure.state, 'full');
   assert.match(f.healthAtFailure.detail ?? '', /full/);
-  assert.deepEqual(f.usageAtFailure, { symbols: f.stored * 20, bytes: f.stored * 20 * 1300, quotaBytes: null }, 'the counters hold only whole batches');
+  assert.deepEqual(f.usageAtFailure, { symbols: f.stored * 20, bytes: f.stored * 20 * size, quotaBytes: null }, 'the counters hold only whole batches');
   assert.equal(f.failedHeld, 0, 'nothing of the refused batch was written');
   assert.equal(f.unreadable, 0, 'every acknowledged batch still reads back byte for byte');
   if (f.retry === 'later') return;
   assert.equal(f.retry, 'ok', 'the refused batch is accepted once space is back');
   assert.equal(f.healthAfter, 'ok');
-  assert.deepEqual(f.usageAfterReopen, { symbols: (f.stored + 1) * 20, bytes: (f.stored + 1) * 20 * 1300, quotaBytes: null });
+  assert.deepEqual(f.usageAfterReopen, { symbols: (f.stored + 1) * 20, bytes: (f.stored + 1) * 20 * size, quotaBytes: null });
   assert.equal(f.failedHeldAfter, 20);
 }
 
@@ -62,52 +62,56 @@ function userNamespaces(): string | null {
   return r.status === 0 ? null : `unshare --user --mount is not available here (${r.error?.message ?? r.stderr.trim()})`;
 }
 
-test('ENOSPC on a real 4 MiB tmpfs: STORE_FULL, nothing half-written, reads served, writes resume when space is back', (t) => {
-  // A tmpfs can be mounted without root inside a user and mount namespace; where the kernel
-  // or its policy forbids those, this case cannot be built and the file-size-limit case below
-  // still covers the same code path.
-  const why = userNamespaces();
-  if (why) {
-    t.skip(why);
-    return;
-  }
-  const mnt = mkdtempSync(join(tmpdir(), 'fcp-full-'));
-  try {
-    const r = spawnSync(
-      'unshare',
-      ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$1" && exec "$2" "$3" "$1/store" "filler:$1/filler"', 'sh', mnt, process.execPath, child],
-      { encoding: 'utf8', timeout: 90_000 },
-    );
-    assertSurvived(parse(r), join(mnt, 'store'));
-  } finally {
-    rmSync(mnt, { recursive: true, force: true });
-  }
-});
-
-test('a file size limit (RLIMIT_FSIZE, short writes) is STORE_FULL too; the batch is taken once the limit is gone', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fcp-fsize-'));
-  try {
-    // ulimit -f counts 1 KiB blocks: data.mdb may not grow past 2 MiB.
-    const r = spawnSync('sh', ['-c', 'ulimit -f 2048 && exec "$1" "$2" "$3/store" later', 'sh', process.execPath, child, dir], {
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
-    const f = parse(r);
-    assertSurvived(f, join(dir, 'store'));
-    assert.equal(f.retry, 'later');
-    assert.equal(f.failedHeldAfter, 0, 'still nothing of the refused batch after a restart');
-    const store = await LmdbSymbolStore.open(join(dir, 'store'));
-    try {
-      await store.putSymbols(fillObjectId(f.failed), fillBatch(f.failed));
-      assert.deepEqual(store.usage(), { symbols: (f.stored + 1) * 20, bytes: (f.stored + 1) * 20 * 1300, quotaBytes: null });
-      assert.equal(store.health().state, 'ok');
-    } finally {
-      await store.close();
+// 1300-byte envelopes are kept in LMDB, 8168-byte ones in segment files: both ways of writing.
+for (const size of [1300, 8168]) {
+  test(`ENOSPC on a real 4 MiB tmpfs (${size}-byte envelopes): STORE_FULL, nothing half-written, reads served, writes resume when space is back`, (t) => {
+    // A tmpfs can be mounted without root inside a user and mount namespace; where the kernel
+    // or its policy forbids those, this case cannot be built and the file-size-limit case below
+    // still covers the same code path.
+    const why = userNamespaces();
+    if (why) {
+      t.skip(why);
+      return;
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    const mnt = mkdtempSync(join(tmpdir(), 'fcp-full-'));
+    try {
+      const r = spawnSync(
+        'unshare',
+        ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$1" && exec "$2" "$3" "$1/store" "filler:$1/filler" "$4"', 'sh', mnt, process.execPath, child, String(size)],
+        { encoding: 'utf8', timeout: 90_000 },
+      );
+      assertSurvived(parse(r), join(mnt, 'store'), size);
+    } finally {
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+
+  test(`a file size limit (RLIMIT_FSIZE, short writes; ${size}-byte envelopes) is STORE_FULL too; the batch is taken once the limit is gone`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fcp-fsize-'));
+    try {
+      // ulimit -f counts 1 KiB blocks: data.mdb (or a segment file) may not grow past 2 MiB.
+      const r = spawnSync('sh', ['-c', 'ulimit -f 2048 && exec "$1" "$2" "$3/store" later "$4"', 'sh', process.execPath, child, dir, String(size)], {
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+      const f = parse(r);
+      assertSurvived(f, join(dir, 'store'), size);
+      assert.equal(f.retry, 'later');
+      assert.equal(f.failedHeldAfter, 0, 'still nothing of the refused batch after a restart');
+      const store = await LmdbSymbolStore.open(join(dir, 'store'));
+      try {
+        await store.putSymbols(fillObjectId(f.failed), fillBatch(f.failed, size));
+        assert.deepEqual(store.usage(), { symbols: (f.stored + 1) * 20, bytes: (f.stored + 1) * 20 * size, quotaBytes: null });
+        assert.equal(store.health().state, 'ok');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
 test('a disk already full at open: the store opens, refuses writes, reads, closes; a new store is refused with STORE_FULL', (t) => {
   const why = userNamespaces();
   if (why) {

@@ -3,13 +3,15 @@
 // back) and prints the findings as one JSON line. Run in a child because on failure a store
 // may take the process down (as lmdb-js's unhandled commit rejection used to).
 //   argv: <store dir> <space back: "filler:<path>" (remove it, retry here) | "later" (the
-//         parent retries in a process without the limit)>
+//         parent retries in a process without the limit)> [envelope bytes, default 1300]
 import { rmSync, writeFileSync } from 'node:fs';
 import { LmdbSymbolStore, StoreError } from '../../../src/store/index.js';
-import { fillBatch as batchOf, fillObjectId as idOf } from './ids.js';
+import { fillBatch, fillObjectId as idOf } from './ids.js';
 
-const [dir, spaceBack] = process.argv.slice(2) as [string, string];
+const [dir, spaceBack, sizeArg] = process.argv.slice(2) as [string, string, string | undefined];
+const size = sizeArg ? Number(sizeArg) : 1300;
 const SYMBOLS = 20;
+const batchOf = (i: number) => fillBatch(i, size);
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
 
 if (spaceBack.startsWith('filler:')) writeFileSync(spaceBack.slice(7), Buffer.alloc(1 << 20, 1));
