@@ -168,6 +168,7 @@ test('fcp daemon install writes a systemd unit (Restart, After=tailscaled, Limit
     assert.match(text, /^After=network-online\.target tailscaled\.service$/m);
     assert.match(text, /^Restart=on-failure$/m);
     assert.match(text, /^LimitCORE=0$/m);
+    assert.match(text, /^Environment="MALLOC_MMAP_THRESHOLD_=262144"$/m, 'large buffers are unmapped when freed');
     assert.match(text, /^User=alice$/m);
     assert.match(text, /^WantedBy=multi-user\.target$/m);
     assert.match(text, /^ExecStart="[^"]+node[^"]*" "[^"]+\/bin\/fcpd\.js" "--data-dir" "[^"]+data %%h"$/m, 'quoted, with % escaped');

@@ -8,6 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FCPD_ALLOCATOR_ENV } from '../../daemon/allocator-env.js';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
 import { ControlError } from '../../daemon/control-client.js';
 
@@ -31,7 +32,12 @@ function systemdWord(w: string): string {
 }
 
 export function systemdUnit(spec: ServiceSpec, scope: 'system' | 'user'): string {
-  const env = [`FCP_DATA_DIR=${spec.dataDir}`, 'FCP_LOG_FORMAT=json', ...(spec.tailscaleSocket ? [`TS_SOCKET=${spec.tailscaleSocket}`] : [])];
+  const env = [
+    `FCP_DATA_DIR=${spec.dataDir}`,
+    'FCP_LOG_FORMAT=json',
+    ...(spec.tailscaleSocket ? [`TS_SOCKET=${spec.tailscaleSocket}`] : []),
+    ...Object.entries(FCPD_ALLOCATOR_ENV).map(([k, v]) => `${k}=${v}`),
+  ];
   const lines = [
     '[Unit]',
     'Description=fcp-mesh daemon (fcpd): this device\'s share of the mesh',
