@@ -868,11 +868,16 @@ export class LmdbSymbolStore implements SymbolStore {
       return m;
     });
     for (const seg of files.list()) {
-      // The active segment is still growing; a busy one may have pointers about to commit.
-      if (seg === files.activeSegment() || files.busy(seg)) continue;
+      // A busy segment may have pointers about to commit (or reads that need it).
+      if (files.busy(seg)) continue;
       const bytes = live.get(seg) ?? 0;
+      const size = files.size(seg);
+      if (bytes > size / 2 || (seg === files.activeSegment() && size === 0)) continue;
+      // The active segment too, once at most half live: else a small store never gets its
+      // deleted space back. Sealed, appends go to a new one.
+      if (seg === files.activeSegment()) files.sealActive();
       if (bytes === 0) files.retire(seg);
-      else if (bytes <= files.size(seg) / 2) return seg;
+      else return seg;
     }
     return null;
   }

@@ -160,9 +160,16 @@ export class SegmentFiles {
     return join(this.dir, `${String(seg).padStart(8, '0')}.seg`);
   }
 
-  /** The segment appends go to now (-1 before the first append); it is never compacted. */
+  /** The segment appends go to now (-1 before the first append and after sealActive). */
   activeSegment(): number {
     return this.active;
+  }
+
+  /** Seals the active segment: the next append begins a new one (and this one may be compacted). */
+  sealActive(): void {
+    this.active = -1;
+    this.activeFd = -1;
+    this.activeSync = null;
   }
 
   /** Segment numbers of the files present. */

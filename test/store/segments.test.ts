@@ -125,6 +125,26 @@ test('deleting gives the disk space back: sealed segments at most half live are 
   });
 });
 
+test('a small store gets its space back too: the segment being appended to is sealed and compacted once at most half live', async () => {
+  await withDir(async (dir) => {
+    const store = await LmdbSymbolStore.open(dir);
+    const objects = Array.from({ length: 6 }, () => ({ id: bytes(32), entries: batch(8) }));
+    for (const o of objects) await store.putSymbols(o.id, o.entries);
+    assert.equal(segmentFiles(dir).length, 1);
+    await store.deleteObject(objects[0]!.id);
+    await store.deleteObject(objects[1]!.id);
+    await store.compacted();
+    assert.equal(segmentBytes(dir), 6 * 8 * BIG, 'two thirds live: left as it is');
+    for (const o of objects.slice(2, 5)) await store.deleteObject(o.id);
+    await store.compacted();
+    assert.equal(segmentBytes(dir), 8 * BIG, 'one sixth live: copied forward, the old segment removed');
+    assertSame(await store.getSymbols(objects[5]!.id), objects[5]!.entries);
+    await store.putSymbols(objects[0]!.id, objects[0]!.entries);
+    assertSame(await store.getSymbols(objects[0]!.id), objects[0]!.entries);
+    await store.close();
+  });
+});
+
 test('a read under way keeps its segment: compaction passes over it until the read ends', async () => {
   await withDir(async (dir) => {
     const store = await LmdbSymbolStore.open(dir, { segmentBytes: 8 * BIG });
