@@ -33,11 +33,22 @@ function filesContaining(dir: string, needles: Buffer[]): string[] {
   const hits: string[] = [];
   for (const name of readdirSync(dir)) {
     const full = join(dir, name);
-    const st = statSync(full);
+    // The daemons keep writing while we look: a temp file renamed into place is gone by now.
+    const st = statSync(full, { throwIfNoEntry: false });
+    if (!st) continue;
     if (st.isDirectory()) hits.push(...filesContaining(full, needles));
-    else if (st.isFile() && needles.some((n) => readFileSync(full).includes(n))) hits.push(full);
+    else if (st.isFile() && needles.some((n) => readOrEmpty(full).includes(n))) hits.push(full);
   }
   return hits;
+}
+
+function readOrEmpty(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  }
 }
 
 function sample(text: string, bytes: number): Uint8Array {
@@ -484,7 +495,40 @@ async function main(): Promise<void> {
     if (!stillReads) failed = true;
     out(`   every object still reads from the devices left: ${stillReads ? 'yes' : 'NO'}; the desktop keeps only what it had already copied`);
 
-    step(15, 'The owner key: FROST 2-of-2 over the owner devices online over direct paths (laptop, server), never whole anywhere');
+    step(15, 'The server is reinstalled (a new disk): it joins again with new keys, and each device decides whether to trust them');
+    const serverNote = sample('# server notes\n', 20_000);
+    const noteRef = await putContent('server', serverNote);
+    await post('server', '/v1/files', { entries: [{ path: 'server/notes.md', kind: 'file', ref: noteRef.id, size: noteRef.size }] });
+    const privateNames = async (device: string) =>
+      (await mesh.device(device).control.json<{ entries: Array<{ path: string; kind: string }> }>('/v1/files?path=server&recursive=1')).entries.filter((e) => e.kind === 'file').map((e) => e.path);
+    const seenBefore = await privateNames('laptop');
+    await mesh.reset('server', 'laptop');
+    out(`   server: data dir wiped, new node keys, fcp join with an invite from the laptop; it reads its old names back: ${(await privateNames('server')).join(', ')}`);
+    const afterNote = sample('# written after the reinstall\n', 20_000);
+    const afterRef = await putContent('server', afterNote);
+    await post('server', '/v1/files', { entries: [{ path: 'server/after-reinstall.md', kind: 'file', ref: afterRef.id, size: afterRef.size }] });
+    const refused = await privateNames('laptop');
+    if (refused.includes('server/after-reinstall.md') || !seenBefore.includes('server/notes.md')) failed = true;
+    out(`   laptop: fcp ls server/ -> ${refused.join(', ')} (the server's new signing key is not the one pinned: its new head is refused)`);
+    type TrustPlan = { pinned: string; presented: string; same: boolean; changed?: boolean };
+    const plan = await laptop.control.json<TrustPlan>('/v1/devices/server/trust');
+    const trusted = await post<TrustPlan>('laptop', '/v1/devices/server/trust', { expect: plan.presented });
+    const seenAfter = await privateNames('laptop');
+    if (!trusted.changed || !seenAfter.includes('server/after-reinstall.md')) failed = true;
+    out(`   laptop: fcp device trust server -> pinned ${plan.pinned}, presented ${plan.presented} (asked of the server itself); trusted`);
+    out(`   laptop: fcp ls server/ -> ${seenAfter.join(', ')}`);
+    // Its store came back empty: repair passes rebuild its share from the laptop's.
+    const refilled = await until(30_000, async () => {
+      for (const n of ['laptop', 'server']) await mesh.device(n).control.json('/v1/repair', { method: 'POST' });
+      const list = await laptop.control.json<Array<Health & { objectId: string }>>('/v1/objects');
+      const chat = list.find((o) => o.objectId === ids.get('chat-history.jsonl'));
+      return chat?.holders.some((h) => h.hostName === 'server' && h.symbols > 0) ? chat : undefined;
+    });
+    if (!refilled || !refilled.holders.some((h) => h.hostName === 'server' && h.symbols > 0)) failed = true;
+    out(`   repair refilled the server's empty store: chat-history.jsonl now on ${refilled ? refilled.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ') : 'NOT REFILLED'}`);
+    out('   (it was stored to survive two lost devices; with two left, each holds enough to rebuild it alone)');
+
+    step(16, 'The owner key: FROST 2-of-2 over the owner devices online over direct paths (laptop, server), never whole anywhere');
     type OwnerStatus = { keyId: string; publicKey: string; threshold: number; participants: Array<{ hostName: string; online: boolean }>; grantExpiresAt?: string };
     const made = (await mesh.ownerInit('laptop', 2)) as unknown as OwnerStatus;
     out(`   laptop: fcp owner init --threshold 2   -> key ${made.keyId}, ${made.threshold}-of-${made.participants.length} over ${made.participants.map((p) => p.hostName).join(', ')} (a key generation without a dealer, over FCP)`);
@@ -496,7 +540,7 @@ async function main(): Promise<void> {
     out(`   server: fcp owner status -> same key ${serverView.keyId}; its grant expires ${serverView.grantExpiresAt ?? 'NEVER GRANTED'}`);
     out(`   the laptop's grant, checked with plain Ed25519 against the owner public key: ${plainOk ? 'valid' : 'INVALID'}`);
 
-    step(16, 'A token-scoped assistant, then the token revoked');
+    step(17, 'A token-scoped assistant, then the token revoked');
     const tokenFile = join(mesh.dir, 'assistant.token');
     const fcpCli = fileURLToPath(new URL('../../bin/fcp.js', import.meta.url));
     const mintedOut = execFileSync(process.execPath, [fcpCli, 'token', 'mint', '--connector', 'memory', '--ops', 'search', '--ttl', '10m', '--for', 'assistant', '--out', tokenFile, '--json', '--data-dir', laptop.dataDir], { encoding: 'utf8' });
@@ -529,7 +573,7 @@ async function main(): Promise<void> {
       await scoped.close();
     }
 
-    step(17, 'The public gateway: a guestbook on the internet through Tailscale Funnel, nothing else');
+    step(18, 'The public gateway: a guestbook on the internet through Tailscale Funnel, nothing else');
     if (!(await gatewaySection(mesh))) failed = true;
 
     if (KEEP) {

@@ -101,6 +101,21 @@ export class DevMesh {
   }
 
   /**
+   * The device is reset, as after a reinstall: its daemon stops, its data dir is gone, it makes
+   * new node keys, joins again with an invite from `via` (as `fcp join` does) and starts.
+   */
+  async reset(name: string, via: string): Promise<void> {
+    const d = this.device(name);
+    const inviter = this.device(via);
+    await this.stopDaemon(name);
+    rmSync(d.dataDir, { recursive: true, force: true });
+    await Keyring.init(d.dataDir);
+    const invite = await inviter.control.json<{ code: string }>('/v1/invites', { method: 'POST' });
+    await requestJoin({ dataDir: d.dataDir, client: new LocalApiClient({ socketPath: d.socketPath }), peer: inviter.address, code: invite.code });
+    await this.startDaemon(name);
+  }
+
+  /**
    * `fcp owner init` on a device: retried (bounded, 20 s) while it sees fewer owner devices than
    * the threshold needs, as right after the daemons start.
    */

@@ -51,6 +51,17 @@ export function planAdditions(k: number, h: Holding[], policy: PlacementPolicy):
 }
 
 /**
+ * The strongest policy `devices` devices can meet when `policy` asks for more than they can give:
+ * losing all but one of them, and shares no tighter than an even spread. Repair falls back to it
+ * so that a zone down to fewer devices than its policy needs still gets its data onto each of
+ * them, rather than left on one.
+ */
+export function achievablePolicy(policy: PlacementPolicy, devices: number): PlacementPolicy {
+  const n = Math.max(1, devices);
+  return { ...policy, tolerate: Math.min(policy.tolerate, n - 1), minDevices: Math.min(policy.minDevices, n), maxShare: Math.max(policy.maxShare, 1 / n) };
+}
+
+/**
  * Surplus to drop once every device is back: while the block holds more than the policy's
  * target for this many devices, take one from the fullest device if the policy still holds.
  */

@@ -17,7 +17,7 @@ import { CryptoError, bytesEqual, zoneKeyFor, objectIdToHex, objectIdFromHex, op
 import type { SymbolStore } from '../store/index.js';
 import type { Zone, ZoneRegistry } from '../zones/index.js';
 import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
-import { blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
+import { achievablePolicy, blockMeetsPolicy, planAdditions, planDrops, type Holding } from './health.js';
 import type { Eligibility } from './eligibility.js';
 import type { Holder } from './holder.js';
 import { monotonic, type Clock, type HolderMarks } from './marks.js';
@@ -74,7 +74,8 @@ export const DEFAULT_REPAIR: RepairOptions = {
   orphanGraceMs: 60 * 60_000,
 };
 
-export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'postponed' | 'not-leader' | 'impossible' | 'no-key' | 'collected' | 'quarantined' | 'unreconciled';
+/** `degraded`: below its policy, but as safe as the devices there are allow (nothing to add). */
+export type RepairOutcome = 'healthy' | 'repaired' | 'rebalanced' | 'degraded' | 'postponed' | 'not-leader' | 'impossible' | 'no-key' | 'collected' | 'quarantined' | 'unreconciled';
 
 /**
  * The names of a zone, for reconciling after a long absence (the files layer's mark): the object
@@ -412,10 +413,13 @@ export class RepairLoop {
     const plans: Array<{ sbn: number; k: number; add: Map<string, number> }> = [];
     for (let sbn = 0; sbn < layout.blockCount; sbn++) {
       const k = layout.sourceSymbolCount(sbn);
-      const add = planAdditions(k, blockHoldings(sbn), policy);
+      const holdings = blockHoldings(sbn);
+      // Too few devices left for the policy: still make the object as safe as they allow.
+      const add = planAdditions(k, holdings, policy) ?? planAdditions(k, holdings, achievablePolicy(policy, holdings.length));
       if (!add) return 'impossible';
       if (add.size > 0) plans.push({ sbn, k, add });
     }
+    if (plans.length === 0) return 'degraded';
     const data = await this.readExactly(m, zone, zk, holders, have, layout);
     const idHex = objectIdToHex(m.objectId);
     const marks = await this.loadHighWater();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { blockMeetsPolicy, planAdditions, planDrops, worstCaseRemaining, type Holding } from '../../src/mesh/health.js';
+import { achievablePolicy, blockMeetsPolicy, planAdditions, planDrops, worstCaseRemaining, type Holding } from '../../src/mesh/health.js';
 import { DECODE_MARGIN, DEFAULT_POLICY, assign, resolvePolicy, symbolCount } from '../../src/mesh/placement.js';
 
 const holdings = (counts: number[]): Holding[] => counts.map((symbols, i) => ({ device: `d${i}`, symbols }));
@@ -38,6 +38,21 @@ test('losing a device breaks the policy; planned additions restore it on the dev
 test('additions are impossible with no more devices than tolerated losses', () => {
   assert.equal(planAdditions(10, holdings([5]), DEFAULT_POLICY), null);
   assert.equal(planAdditions(10, [], DEFAULT_POLICY), null);
+});
+
+test('with fewer devices than tolerated losses, the achievable policy still puts K + margin on each', () => {
+  const k = 129;
+  const policy = resolvePolicy({ tolerate: 2 });
+  const left = holdings([131, 0]);
+  assert.equal(planAdditions(k, left, policy), null);
+  const relaxed = achievablePolicy(policy, 2);
+  assert.equal(relaxed.tolerate, 1);
+  const plan = planAdditions(k, left, relaxed)!;
+  const after = left.map((x) => ({ ...x, symbols: x.symbols + (plan.get(x.device) ?? 0) }));
+  for (const x of after) assert.ok(x.symbols >= k + DECODE_MARGIN, `${x.device} alone rebuilds the block`);
+  assert.equal(planAdditions(k, after, relaxed)!.size, 0, 'nothing more to add');
+  assert.equal(achievablePolicy(policy, 1).tolerate, 0);
+  assert.deepEqual(achievablePolicy(policy, 5), policy, 'enough devices: the policy as it is');
 });
 
 test('surplus after a device returns is dropped down to the target, never below the policy', () => {

@@ -160,6 +160,33 @@ describe('repair', () => {
     }
   });
 
+  test('a zone left with fewer devices than its policy tolerates still gets every object onto each device left', async () => {
+    const mesh = await InProcessMesh.start(fiveDevicesOn(158));
+    try {
+      // Two losses tolerated: that needs three devices; z:private is down to laptop and server.
+      const data = new Uint8Array(randomBytes(300_000));
+      const id = await mesh.node('laptop').store(data, 'z:private', { policy: { tolerate: 2 } });
+      for (const n of ['desktop', 'phone']) {
+        await mesh.kill(n);
+        mesh.tailnet.removeNode(n);
+      }
+      await mesh.node('server').node.directory.refresh();
+      await mesh.node('laptop').node.directory.refresh();
+      const outcomes = async () => [...(await mesh.node('laptop').node.repair.pass()).values(), ...(await mesh.node('server').node.repair.pass()).values()];
+      const first = await outcomes();
+      assert.ok(first.includes('repaired'), `repair made what it could of it: ${first.join(',')}`);
+      assert.deepEqual((await outcomes()).sort(), ['degraded', 'not-leader'], 'then its leader says it is as safe as two devices allow');
+      const h = await mesh.node('laptop').services.objects.inspect({ kind: 'local', via: 'library' }, id);
+      assert.equal(h.ok, false, 'the policy is still not met');
+      assert.deepEqual(h.holders.map((x) => x.hostName).sort(), ['laptop', 'server']);
+      // Either one alone now rebuilds it.
+      await mesh.kill('server');
+      assert.ok(Buffer.from(await mesh.node('laptop').retrieve(id)).equals(Buffer.from(data)));
+    } finally {
+      await mesh.stop();
+    }
+  });
+
   test('symbols of an interrupted store are collected after the grace period; a missed manifest is adopted instead', async () => {
     const mesh = await InProcessMesh.start(fiveDevicesOn(28), { repair: { orphanGraceMs: 0 } });
     try {
