@@ -83,6 +83,10 @@ const ROOM_TO_CREATE = 1 << 20;
 const DEFAULT_VERIFY_MS = 5 * 60_000;
 /** Live bytes copied per compaction transaction (bounds the memory a compaction takes). */
 const COMPACT_SLICE_BYTES = 8 * 1024 * 1024;
+/** Segments one compaction round copies forward (one pass over the index finds their pointers). */
+const COMPACT_SEGMENTS = 16;
+/** Index entries read per turn of the event loop while compaction looks for pointers. */
+const COMPACT_SCAN_SLICE = 4096;
 const EMPTY = new Uint8Array(0);
 const noop = () => undefined;
 
@@ -849,25 +853,31 @@ export class LmdbSymbolStore implements SymbolStore {
     while (this.compacting) await this.compacting;
   }
 
-  /** Removes sealed segments nothing names and copies forward those at most half live, one by one. */
+  /** Removes segments nothing names and copies forward those at most half live, a few per round. */
   private async compact(): Promise<void> {
     const files = this.files;
-    // Each round either removes a segment or empties one: bounded by the segments present.
+    // Each round empties its candidates (or finds their pointers changed); bounded by the segments present.
     for (let round = files.list().length + 1; round > 0 && !this.closed && files === this.files; round--) {
-      const seg = this.compactionCandidate(files);
-      if (seg === null) return;
-      await this.copyForward(files, seg);
+      const candidates = this.compactionCandidates(files);
+      if (candidates.length === 0) return;
+      const named = await this.livePointers(candidates, files);
+      for (const seg of candidates) await this.copyForward(files, seg, named.get(seg) ?? []);
     }
   }
 
-  /** The first sealed segment worth copying; removes the ones nothing names on the way. */
-  private compactionCandidate(files: SegmentFiles): number | null {
+  /**
+   * Segments worth copying forward (at most COMPACT_SEGMENTS per round, which bounds the pointers
+   * a round holds in memory); removes the ones nothing names on the way.
+   */
+  private compactionCandidates(files: SegmentFiles): number[] {
     const live = this.read((env) => {
       const m = new Map<number, number>();
       for (const { key, value } of env.segments.getRange({})) m.set(key, value);
       return m;
     });
+    const out: number[] = [];
     for (const seg of files.list()) {
+      if (out.length >= COMPACT_SEGMENTS) break;
       // A busy segment may have pointers about to commit (or reads that need it).
       if (files.busy(seg)) continue;
       const bytes = live.get(seg) ?? 0;
@@ -877,24 +887,45 @@ export class LmdbSymbolStore implements SymbolStore {
       // deleted space back. Sealed, appends go to a new one.
       if (seg === files.activeSegment()) files.sealActive();
       if (bytes === 0) files.retire(seg);
-      else return seg;
+      else out.push(seg);
     }
-    return null;
+    return out;
+  }
+
+  /**
+   * The pointers into `segments`, by segment and in offset order: one pass over the index in
+   * slices, yielding between them so reads and writes go on meanwhile.
+   */
+  private async livePointers(segments: number[], files: SegmentFiles): Promise<Map<number, Array<{ key: Buffer; loc: Location }>>> {
+    const wanted = new Set(segments);
+    const out = new Map<number, Array<{ key: Buffer; loc: Location }>>();
+    let start: Buffer | undefined;
+    for (let more = true; more && !this.closed && files === this.files; ) {
+      more = this.read((env) => {
+        let n = 0;
+        for (const { key, value } of env.symbols.getRange({ ...(start ? { start } : {}), limit: COMPACT_SCAN_SLICE })) {
+          n++;
+          // The next slice starts just after this key.
+          start = Buffer.concat([key, Buffer.from([0])]);
+          const loc = decodeLocation(value);
+          if (!loc || !wanted.has(loc.seg)) continue;
+          const list = out.get(loc.seg) ?? [];
+          list.push({ key: Buffer.from(key), loc });
+          out.set(loc.seg, list);
+        }
+        return n === COMPACT_SCAN_SLICE;
+      });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    for (const list of out.values()) list.sort((a, b) => a.loc.off - b.loc.off);
+    return out;
   }
 
   /**
    * Moves the live envelopes of `seg` to the active segment, a slice per transaction. A pointer
    * that changed meanwhile (deleted, re-sealed) is left alone; its copy is dead space.
    */
-  private async copyForward(files: SegmentFiles, seg: number): Promise<void> {
-    const named = this.read((env) => {
-      const out: Array<{ key: Buffer; loc: Location }> = [];
-      for (const { key, value } of env.symbols.getRange({})) {
-        const loc = decodeLocation(value);
-        if (loc?.seg === seg) out.push({ key: Buffer.from(key), loc });
-      }
-      return out.sort((a, b) => a.loc.off - b.loc.off);
-    });
+  private async copyForward(files: SegmentFiles, seg: number, named: Array<{ key: Buffer; loc: Location }>): Promise<void> {
     for (let i = 0; i < named.length && !this.closed && files === this.files; ) {
       const slice: typeof named = [];
       let bytes = 0;
