@@ -118,39 +118,64 @@ export class ObjectLayout {
     return (p.largeCount * p.large + (sbn - p.largeCount) * p.small) * t;
   }
 
+  /** How many source symbols of block `sbn`, from ESI 0, lie entirely inside the object. */
+  wholeSymbols(sbn: number): number {
+    const k = this.sourceSymbolCount(sbn);
+    const last = this.subSizes.length - 1;
+    // A symbol's piece in the last sub-block ends furthest into the object.
+    const lastStart = this.blockOffset(sbn) + k * this.subOffsets[last]!;
+    return Math.max(0, Math.min(k, Math.floor((this.oti.transferLength - lastStart) / this.subSizes[last]!)));
+  }
+
   /** Copies source symbol `esi` of block `sbn` from `data` into `dst` at `dstOffset`, zero past the end. */
   readSymbol(data: Uint8Array, sbn: number, esi: number, dst: Uint8Array, dstOffset: number): void {
-    const k = this.sourceSymbolCount(sbn);
-    const base = this.blockOffset(sbn);
-    const f = this.oti.transferLength;
-    const n = this.subSizes.length;
-    for (let j = 0; j < n; j++) {
-      const size = this.subSizes[j]!;
-      const from = base + k * this.subOffsets[j]! + esi * size;
-      const to = dstOffset + this.subOffsets[j]!;
-      if (from + size <= f) {
-        dst.set(data.subarray(from, from + size), to);
-      } else {
-        const avail = Math.max(0, f - from);
-        if (avail > 0) dst.set(data.subarray(from, from + avail), to);
-        dst.fill(0, to + avail, to + size);
-      }
-    }
+    this.readRange(data, sbn, esi, 0, this.oti.symbolSize, dst, dstOffset);
   }
 
   /** Writes source symbol `esi` of block `sbn` from `src` at `srcOffset` into the object `out`. */
   writeSymbol(out: Uint8Array, sbn: number, esi: number, src: Uint8Array, srcOffset: number): void {
+    this.writeRange(out, sbn, esi, 0, this.oti.symbolSize, src, srcOffset);
+  }
+
+  /**
+   * Copies bytes [from, to) of source symbol `esi` of block `sbn` from the object `data` into
+   * `dst` at `dstOffset`, zeros past the object's end. A symbol is its sub-symbols end to end,
+   * so the range may span several sub-blocks.
+   */
+  readRange(data: Uint8Array, sbn: number, esi: number, from: number, to: number, dst: Uint8Array, dstOffset: number): void {
     const k = this.sourceSymbolCount(sbn);
     const base = this.blockOffset(sbn);
     const f = this.oti.transferLength;
-    const n = this.subSizes.length;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0, n = this.subSizes.length; j < n; j++) {
       const size = this.subSizes[j]!;
-      const to = base + k * this.subOffsets[j]! + esi * size;
-      if (to >= f) continue;
-      const from = srcOffset + this.subOffsets[j]!;
-      const len = Math.min(size, f - to);
-      out.set(src.subarray(from, from + len), to);
+      const sub = this.subOffsets[j]!;
+      const lo = Math.max(from, sub);
+      const hi = Math.min(to, sub + size);
+      if (lo >= hi) continue;
+      const at = base + k * sub + esi * size + (lo - sub);
+      const out = dstOffset + (lo - from);
+      const avail = Math.min(hi - lo, Math.max(0, f - at));
+      if (avail > 0) dst.set(data.subarray(at, at + avail), out);
+      if (avail < hi - lo) dst.fill(0, out + avail, out + hi - lo);
+    }
+  }
+
+  /** Writes bytes [from, to) of source symbol `esi` of block `sbn` (from `src` at `srcOffset`) into the object `out`. */
+  writeRange(out: Uint8Array, sbn: number, esi: number, from: number, to: number, src: Uint8Array, srcOffset: number): void {
+    const k = this.sourceSymbolCount(sbn);
+    const base = this.blockOffset(sbn);
+    const f = this.oti.transferLength;
+    for (let j = 0, n = this.subSizes.length; j < n; j++) {
+      const size = this.subSizes[j]!;
+      const sub = this.subOffsets[j]!;
+      const lo = Math.max(from, sub);
+      const hi = Math.min(to, sub + size);
+      if (lo >= hi) continue;
+      const at = base + k * sub + esi * size + (lo - sub);
+      const len = Math.min(hi - lo, f - at);
+      if (len <= 0) continue;
+      const inSrc = srcOffset + (lo - from);
+      out.set(src.subarray(inSrc, inSrc + len), at);
     }
   }
 }
