@@ -136,10 +136,10 @@ export class RaptorQDecoder {
     const out = (this.output ??= new Uint8Array(this.parameters.transferLength));
     const layout = this.layout;
     return {
+      bytes: out,
+      words: new Int32Array(out.buffer, 0, out.length >>> 2),
       wholeSymbols: layout.wholeSymbols(sbn),
-      write: (esi, bytes, offset) => layout.writeSymbol(out, sbn, esi, bytes, offset),
-      readRange: (esi, from, to, dst, dstOffset) => layout.readRange(out, sbn, esi, from, to, dst, dstOffset),
-      writeRange: (esi, from, to, src, srcOffset) => layout.writeRange(out, sbn, esi, from, to, src, srcOffset),
+      pieces: (from, to) => layout.rangePieces(sbn, from, to),
     };
   }
 

@@ -127,6 +127,25 @@ export class ObjectLayout {
     return Math.max(0, Math.min(k, Math.floor((this.oti.transferLength - lastStart) / this.subSizes[last]!)));
   }
 
+  /**
+   * Where bytes [from, to) of block sbn's source symbols lie in the object: four numbers per
+   * piece (one piece per sub-block the range meets): the offset of ESI 0's bytes, the step per
+   * ESI, the length and the piece's offset inside the range.
+   */
+  rangePieces(sbn: number, from: number, to: number): Float64Array {
+    const k = this.sourceSymbolCount(sbn);
+    const base = this.blockOffset(sbn);
+    const out: number[] = [];
+    for (let j = 0, n = this.subSizes.length; j < n; j++) {
+      const size = this.subSizes[j]!;
+      const sub = this.subOffsets[j]!;
+      const lo = Math.max(from, sub);
+      const hi = Math.min(to, sub + size);
+      if (lo < hi) out.push(base + k * sub + (lo - sub), size, hi - lo, lo - from);
+    }
+    return Float64Array.from(out);
+  }
+
   /** Copies source symbol `esi` of block `sbn` from `data` into `dst` at `dstOffset`, zero past the end. */
   readSymbol(data: Uint8Array, sbn: number, esi: number, dst: Uint8Array, dstOffset: number): void {
     this.readRange(data, sbn, esi, 0, this.oti.symbolSize, dst, dstOffset);
