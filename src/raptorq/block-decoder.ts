@@ -55,7 +55,7 @@ export function bandWidth(rows: number, symbolSize: number): number {
 }
 
 /** Symbols per slab of a RepairStore. */
-const SLAB_SHIFT = 5;
+const SLAB_SHIFT = 3;
 const SLAB = 1 << SLAB_SHIFT;
 
 /** Repair symbols in arrival order, in slabs, so growing never copies what is stored. */
