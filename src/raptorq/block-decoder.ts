@@ -15,6 +15,7 @@
 // without a hole wait in a RepairStore.
 
 import type { BlockParams } from './params.js';
+import { copySymbolPieces, SHORT_PIECE, wordView } from './partitioning.js';
 import { runProgramPortable } from './plan-executor.js';
 import { compileProgram } from './program.js';
 import { planSolve, type SolvePlan } from './solver.js';
@@ -89,38 +90,6 @@ class RepairStore {
   }
 }
 
-/** Pieces up to this many bytes are copied by a word loop, longer ones by set() (memcpy). */
-const SHORT_PIECE = 256;
-
-/**
- * Copies the pieces of one symbol's band between the object and a row at byte `at` (toObject:
- * row to object). Short pieces go four bytes at a time when aligned: a set() per piece costs
- * a view object, and a 64 MiB decode copies 400,000 pieces of 128 to 184 bytes. Bytes past
- * the object's end read as zero.
- */
-function copyBand(object: BlockObject, pieces: Float64Array, esi: number, row: Uint8Array, rowWords: Int32Array | null, at: number, toObject: boolean): void {
-  const data = object.bytes;
-  for (let p = 0; p < pieces.length; p += 4) {
-    const start = pieces[p]! + esi * pieces[p + 1]!;
-    const length = pieces[p + 2]!;
-    const rowAt = at + pieces[p + 3]!;
-    const avail = Math.min(length, Math.max(0, data.length - start));
-    if (rowWords && avail <= SHORT_PIECE && ((start | avail | rowAt) & 3) === 0 && start < 2 ** 31) {
-      const n = avail >>> 2;
-      const s = start >>> 2;
-      const d = rowAt >>> 2;
-      const words = object.words;
-      if (toObject) for (let i = 0; i < n; i++) words[s + i] = rowWords[d + i]!;
-      else for (let i = 0; i < n; i++) rowWords[d + i] = words[s + i]!;
-    } else if (toObject) {
-      if (avail > 0) data.set(row.subarray(rowAt, rowAt + avail), start);
-    } else {
-      if (avail > 0) row.set(data.subarray(start, start + avail), rowAt);
-    }
-    if (!toObject && avail < length) row.fill(0, rowAt + avail, rowAt + length);
-  }
-}
-
 export class BlockDecoder {
   readonly params: BlockParams;
   private readonly object: BlockObject;
@@ -183,7 +152,7 @@ export class BlockDecoder {
       if (q >= 0) {
         // Its hole holds a repair symbol: move that on first.
         const held = (this.evicted ??= new Uint8Array(this.symbolSize));
-        copyBand(this.object, this.symbolPieces, esi, held, null, 0, false);
+        copySymbolPieces(this.object.bytes, this.object.words, this.symbolPieces, esi, held, null, 0, false);
         this.occupant[esi] = -1;
         this.write(esi, packet, offset);
         this.placeRepair(q, held, 0);
@@ -214,8 +183,8 @@ export class BlockDecoder {
    * pieces (many sub-blocks) one word view of the packet replaces a view per piece.
    */
   private write(esi: number, bytes: Uint8Array, offset: number): void {
-    const words = this.shortPieces && (bytes.byteOffset & 3) === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : null;
-    copyBand(this.object, this.symbolPieces, esi, bytes, words, offset, true);
+    const words = this.shortPieces ? wordView(bytes) : null;
+    copySymbolPieces(this.object.bytes, this.object.words, this.symbolPieces, esi, bytes, words, offset, true);
   }
 
   /** Stores repair symbol q in the highest free hole, or in the overflow store. */
@@ -283,7 +252,9 @@ export class BlockDecoder {
       const pieces = this.object.pieces(from, to);
       const rowWords = new Int32Array(buffer.bytes.buffer, buffer.bytes.byteOffset, buffer.bytes.length >>> 2);
       const sb = buffer.strideBytes;
-      for (let i = 0; i < missing.length; i++) copyBand(this.object, pieces, missing[i]!, buffer.bytes, rowWords, (solved + i) * sb, true);
+      for (let i = 0; i < missing.length; i++) {
+        copySymbolPieces(this.object.bytes, this.object.words, pieces, missing[i]!, buffer.bytes, rowWords, (solved + i) * sb, true);
+      }
     }
     buffer.release();
   }
@@ -300,7 +271,7 @@ export class BlockDecoder {
       const esi = this.esis[r]!;
       const at = (this.reserved + r) * sb;
       const where = esi < k ? esi : this.repairAt[repair++]!;
-      if (where >= 0) copyBand(this.object, pieces, where, bytes, words, at, false);
+      if (where >= 0) copySymbolPieces(this.object.bytes, this.object.words, pieces, where, bytes, words, at, false);
       else this.overflow.readRange(-1 - where, from, to, bytes, at);
     }
   }

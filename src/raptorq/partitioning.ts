@@ -198,3 +198,47 @@ export class ObjectLayout {
     }
   }
 }
+
+/** Pieces up to this many bytes are copied by a word loop, longer ones by set() (memcpy). */
+export const SHORT_PIECE = 256;
+
+/**
+ * Copies the pieces (ObjectLayout.rangePieces) of symbol `esi` between the object and `buf`
+ * at byte `at` (toObject: buf to object). Short pieces go four bytes at a time when aligned
+ * and both word views are given: a set() per piece costs a view object, and a 64 MiB block's
+ * symbols are seven pieces of 184 bytes each. Bytes past the object's end read as zero.
+ */
+export function copySymbolPieces(
+  object: Uint8Array,
+  objectWords: Int32Array | null,
+  pieces: Float64Array,
+  esi: number,
+  buf: Uint8Array,
+  bufWords: Int32Array | null,
+  at: number,
+  toObject: boolean,
+): void {
+  for (let p = 0; p < pieces.length; p += 4) {
+    const start = pieces[p]! + esi * pieces[p + 1]!;
+    const length = pieces[p + 2]!;
+    const bufAt = at + pieces[p + 3]!;
+    const avail = Math.min(length, Math.max(0, object.length - start));
+    if (objectWords && bufWords && avail <= SHORT_PIECE && ((start | avail | bufAt) & 3) === 0 && start < 2 ** 31) {
+      const n = avail >>> 2;
+      const s = start >>> 2;
+      const d = bufAt >>> 2;
+      if (toObject) for (let i = 0; i < n; i++) objectWords[s + i] = bufWords[d + i]!;
+      else for (let i = 0; i < n; i++) bufWords[d + i] = objectWords[s + i]!;
+    } else if (toObject) {
+      if (avail > 0) object.set(buf.subarray(bufAt, bufAt + avail), start);
+    } else {
+      if (avail > 0) buf.set(object.subarray(start, start + avail), bufAt);
+    }
+    if (!toObject && avail < length) buf.fill(0, bufAt + avail, bufAt + length);
+  }
+}
+
+/** A word view of `bytes` (same offset), or null when its offset is not a multiple of 4. */
+export function wordView(bytes: Uint8Array): Int32Array | null {
+  return (bytes.byteOffset & 3) === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : null;
+}
