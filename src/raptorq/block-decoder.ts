@@ -15,7 +15,7 @@
 // without a hole wait in a RepairStore.
 
 import type { BlockParams } from './params.js';
-import { copySymbolPieces, SHORT_PIECE, wordView } from './partitioning.js';
+import { copySymbolPieces, wordView } from './partitioning.js';
 import { runProgramPortable } from './plan-executor.js';
 import { compileProgram } from './program.js';
 import { planSolve, type SolvePlan } from './solver.js';
@@ -23,9 +23,9 @@ import { SymbolBuffer } from './symbol-buffer.js';
 
 /** Where a block's source symbols live: the object being rebuilt. */
 export interface BlockObject {
-  /** The object, and its first length/4 words (it starts at offset 0 of its buffer). */
+  /** The object, and a word view of it (null when unaligned). */
   readonly bytes: Uint8Array;
-  readonly words: Int32Array;
+  readonly words: Int32Array | null;
   /** Source symbols 0..wholeSymbols-1 lie entirely inside the object (the last may be cut). */
   readonly wholeSymbols: number;
   /** Where bytes [from, to) of the symbols lie (ObjectLayout.rangePieces). */
@@ -103,9 +103,8 @@ export class BlockDecoder {
   /** Holes above this ESI are all received or taken: free holes are searched downwards. */
   private nextHole: number;
   private evicted: Uint8Array | null = null;
-  /** Where a whole symbol's bytes lie, and whether some piece is short (see copyBand). */
+  /** Where a whole symbol's bytes lie in the object. */
   private readonly symbolPieces: Float64Array;
-  private readonly shortPieces: boolean;
   private readonly symbolSize: number;
   /** Rows before the received ones: S LDPC, H HDPC and K'-K padding rows, all zero. */
   private readonly reserved: number;
@@ -126,7 +125,6 @@ export class BlockDecoder {
     this.reserved = params.s + params.h + (params.kPrime - params.k);
     this.symbolSize = symbolSize;
     this.symbolPieces = object.pieces(0, symbolSize);
-    this.shortPieces = this.symbolPieces.some((v, i) => i % 4 === 2 && v <= SHORT_PIECE);
     this.overflow = new RepairStore(symbolSize);
     this.repairAt = new Int32Array(0);
     this.occupant = new Int32Array(params.k).fill(-1);
@@ -152,7 +150,7 @@ export class BlockDecoder {
       if (q >= 0) {
         // Its hole holds a repair symbol: move that on first.
         const held = (this.evicted ??= new Uint8Array(this.symbolSize));
-        copySymbolPieces(this.object.bytes, this.object.words, this.symbolPieces, esi, held, null, 0, false);
+        copySymbolPieces(this.object.bytes, null, this.symbolPieces, esi, held, null, 0, false);
         this.occupant[esi] = -1;
         this.write(esi, packet, offset);
         this.placeRepair(q, held, 0);
@@ -178,13 +176,9 @@ export class BlockDecoder {
     return true;
   }
 
-  /**
-   * Writes a whole symbol (bytes at offset) to the place of source symbol esi. With short
-   * pieces (many sub-blocks) one word view of the packet replaces a view per piece.
-   */
+  /** Writes a whole symbol (bytes at offset) to the place of source symbol esi. */
   private write(esi: number, bytes: Uint8Array, offset: number): void {
-    const words = this.shortPieces ? wordView(bytes) : null;
-    copySymbolPieces(this.object.bytes, this.object.words, this.symbolPieces, esi, bytes, words, offset, true);
+    copySymbolPieces(this.object.bytes, null, this.symbolPieces, esi, bytes, null, offset, true);
   }
 
   /** Stores repair symbol q in the highest free hole, or in the overflow store. */
@@ -250,7 +244,7 @@ export class BlockDecoder {
       if (store) buffer.runStored(program);
       else runProgramPortable(program, buffer);
       const pieces = this.object.pieces(from, to);
-      const rowWords = new Int32Array(buffer.bytes.buffer, buffer.bytes.byteOffset, buffer.bytes.length >>> 2);
+      const rowWords = wordView(buffer.bytes);
       const sb = buffer.strideBytes;
       for (let i = 0; i < missing.length; i++) {
         copySymbolPieces(this.object.bytes, this.object.words, pieces, missing[i]!, buffer.bytes, rowWords, (solved + i) * sb, true);
@@ -262,9 +256,9 @@ export class BlockDecoder {
   /** Loads bytes [from, to) of every received symbol into its row; the other rows start zero. */
   private gather(buffer: SymbolBuffer, from: number, to: number): void {
     const { bytes, strideBytes: sb } = buffer;
-    const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
     const k = this.params.k;
     const pieces = this.object.pieces(from, to);
+    const words = wordView(bytes);
     bytes.fill(0, 0, this.reserved * sb);
     bytes.fill(0, (this.reserved + this.count) * sb);
     for (let r = 0, repair = 0; r < this.count; r++) {

@@ -5,7 +5,7 @@ import { BadOtiError, BadPacketError, EsiOutOfRangeError, SbnOutOfRangeError } f
 import { BlockDecoder, type BlockObject } from './block-decoder.js';
 import { parseOti, validateOti, type Oti } from './oti.js';
 import { blockParams } from './params.js';
-import { ObjectLayout } from './partitioning.js';
+import { ObjectLayout, wordView } from './partitioning.js';
 import { MAX_ESI, PAYLOAD_ID_LENGTH } from './payload-id.js';
 
 /** The largest object a decoder accepts unless told otherwise (the object is held in memory). */
@@ -137,7 +137,7 @@ export class RaptorQDecoder {
     const layout = this.layout;
     return {
       bytes: out,
-      words: new Int32Array(out.buffer, 0, out.length >>> 2),
+      words: wordView(out),
       wholeSymbols: layout.wholeSymbols(sbn),
       pieces: (from, to) => layout.rangePieces(sbn, from, to),
     };

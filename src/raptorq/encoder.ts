@@ -4,7 +4,7 @@ import { BadParametersError, EsiOutOfRangeError, SbnOutOfRangeError } from './er
 import { IntermediateSymbols } from './intermediate.js';
 import { encodeOti, type Oti } from './oti.js';
 import { blockParams } from './params.js';
-import { copySymbolPieces, deriveOti, ObjectLayout, SHORT_PIECE, wordView } from './partitioning.js';
+import { copySymbolPieces, deriveOti, ObjectLayout } from './partitioning.js';
 import { MAX_ESI, PAYLOAD_ID_LENGTH, writePayloadId } from './payload-id.js';
 
 export interface EncoderOptions {
@@ -61,8 +61,7 @@ export class RaptorQEncoder {
   private readonly data: Uint8Array;
   private readonly layout: ObjectLayout;
   private readonly intermediate: (IntermediateSymbols | undefined)[];
-  /** Word view of the data, and per block where a symbol's pieces lie (copySymbolPieces). */
-  private readonly dataWords: Int32Array | null;
+  /** Per block, where a symbol's pieces lie in the data (copySymbolPieces). */
   private readonly pieces: (Float64Array | undefined)[] = [];
   /**
    * The block whose intermediate symbols may sit in kernel memory (-1: none). Only one does:
@@ -95,21 +94,12 @@ export class RaptorQEncoder {
     this.data = data;
     this.layout = new ObjectLayout(oti);
     this.intermediate = new Array<IntermediateSymbols | undefined>(oti.sourceBlocks);
-    this.dataWords = wordView(data);
   }
 
-  /**
-   * Copies source symbol esi of block sbn into dst at dstOffset. With several sub-blocks a
-   * symbol is short pieces of the data, copied by words (dstWords, a word view of dst).
-   */
-  private readSource(sbn: number, esi: number, dst: Uint8Array, dstWords: Int32Array | null, dstOffset: number): void {
+  /** Copies source symbol esi of block sbn into dst at dstOffset (zeros past the end). */
+  private readSource(sbn: number, esi: number, dst: Uint8Array, dstOffset: number): void {
     const pieces = (this.pieces[sbn] ??= this.layout.rangePieces(sbn, 0, this.symbolSize));
-    copySymbolPieces(this.data, this.dataWords, pieces, esi, dst, dstWords, dstOffset, false);
-  }
-
-  /** True when a symbol of this object is several pieces short enough for word copies. */
-  private get shortPieces(): boolean {
-    return this.parameters.subBlocks > 1 && this.symbolSize / this.parameters.subBlocks <= SHORT_PIECE;
+    copySymbolPieces(this.data, null, pieces, esi, dst, null, dstOffset, false);
   }
 
   /** An encoder with the same parameters as the reference crate's `Encoder::with_defaults(data, mtu)`. */
@@ -146,11 +136,10 @@ export class RaptorQEncoder {
     const k = this.layout.sourceSymbolCount(sbn);
     const t = this.symbolSize;
     const out: Uint8Array[] = new Array<Uint8Array>(k);
-    const words = this.shortPieces;
     for (let esi = 0; esi < k; esi++) {
       const packet = new Uint8Array(PAYLOAD_ID_LENGTH + t);
       writePayloadId(packet, sbn, esi);
-      this.readSource(sbn, esi, packet, words ? wordView(packet) : null, PAYLOAD_ID_LENGTH);
+      this.readSource(sbn, esi, packet, PAYLOAD_ID_LENGTH);
       out[esi] = packet;
     }
     return out;
@@ -211,7 +200,7 @@ export class RaptorQEncoder {
     if (!symbols) {
       const params = blockParams(this.layout.sourceSymbolCount(sbn));
       symbols = IntermediateSymbols.encode(params, this.symbolSize, (buffer, row, esi) => {
-        this.readSource(sbn, esi, buffer.bytes, buffer.words, row * buffer.strideBytes);
+        this.readSource(sbn, esi, buffer.bytes, row * buffer.strideBytes);
       });
       this.intermediate[sbn] = symbols;
     }

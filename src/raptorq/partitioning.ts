@@ -199,14 +199,15 @@ export class ObjectLayout {
   }
 }
 
-/** Pieces up to this many bytes are copied by a word loop, longer ones by set() (memcpy). */
-export const SHORT_PIECE = 256;
+/** Pieces up to this many bytes may be copied by a word loop (see copySymbolPieces). */
+const SHORT_PIECE = 256;
 
 /**
  * Copies the pieces (ObjectLayout.rangePieces) of symbol `esi` between the object and `buf`
- * at byte `at` (toObject: buf to object). Short pieces go four bytes at a time when aligned
- * and both word views are given: a set() per piece costs a view object, and a 64 MiB block's
- * symbols are seven pieces of 184 bytes each. Bytes past the object's end read as zero.
+ * at byte `at` (toObject: buf to object), zeros past the object's end. Each piece is one
+ * set(), except that with word views of both (made once by the caller) short aligned pieces
+ * go four bytes at a time: gathering a 64 MiB block's 128-byte bands that way took 1.3 ms a
+ * band against 3.3 ms. Where a view would have to be made per call (a packet) set() is faster.
  */
 export function copySymbolPieces(
   object: Uint8Array,
@@ -223,7 +224,7 @@ export function copySymbolPieces(
     const length = pieces[p + 2]!;
     const bufAt = at + pieces[p + 3]!;
     const avail = Math.min(length, Math.max(0, object.length - start));
-    if (objectWords && bufWords && avail <= SHORT_PIECE && ((start | avail | bufAt) & 3) === 0 && start < 2 ** 31) {
+    if (objectWords && bufWords && avail <= SHORT_PIECE && start < 2 ** 31 && ((start | avail | bufAt) & 3) === 0) {
       const n = avail >>> 2;
       const s = start >>> 2;
       const d = bufAt >>> 2;
