@@ -1,18 +1,16 @@
-// Decoding state of one source block. A received source symbol is written straight into the
-// object, where it belongs; repair symbols wait in a RepairStore. A solve is planned
-// symbolically first, so a block with too few (or dependent) symbols is left as it was.
+// Decoding state of one source block. Received symbols are kept in the object itself: a
+// source symbol at its own place, a repair symbol at the place of a source symbol not
+// received (a hole; K symbols suffice, so there are about as many holes as repair symbols),
+// moved on if that source symbol turns up. Repair symbols without a hole wait in a
+// RepairStore. A solve is planned symbolically first, so a block with too few (or dependent)
+// symbols is left as it was.
 //
 // The solve runs in bands: every operation is byte-wise, so bytes [from, to) of all symbols
 // form a system of their own with the same plan. Each band is gathered into one working
-// buffer of at most BAND_BYTES, solved in place, and the missing source symbols' bytes are
-// written to the object. A block so costs the object, its repair symbols and one band,
-// instead of a second full copy of everything received.
-//
-// A repair symbol is kept in the object too, in the place of a source symbol not received
-// (a hole; K symbols suffice, so there are about as many holes as repair symbols), and moved
-// on if that source symbol turns up. The last band's missing symbols overwrite the holes only
-// after each band has been gathered, and each band reads only its own bytes. Repair symbols
-// without a hole wait in a RepairStore.
+// buffer of at most BAND_BYTES and solved there, and the missing source symbols' bytes of
+// that band are written to their places (over the repair symbols' bytes of the same band,
+// already gathered). A block so costs the object and one band, instead of a second full copy
+// of everything received.
 
 import type { BlockParams } from './params.js';
 import { copySymbolPieces, wordView } from './partitioning.js';
