@@ -2,10 +2,10 @@
 // source block can be rebuilt.
 
 import { BadOtiError, BadPacketError, EsiOutOfRangeError, SbnOutOfRangeError } from './errors.js';
-import { BlockDecoder } from './block-decoder.js';
+import { BlockDecoder, type BlockObject } from './block-decoder.js';
 import { parseOti, validateOti, type Oti } from './oti.js';
 import { blockParams } from './params.js';
-import { ObjectLayout } from './partitioning.js';
+import { ObjectLayout, wordView } from './partitioning.js';
 import { MAX_ESI, PAYLOAD_ID_LENGTH } from './payload-id.js';
 
 /** The largest object a decoder accepts unless told otherwise (the object is held in memory). */
@@ -113,21 +113,34 @@ export class RaptorQDecoder {
     }
     let block = this.blocks[sbn];
     if (!block) {
-      block = new BlockDecoder(blockParams(this.layout.sourceSymbolCount(sbn)), this.parameters.symbolSize);
+      block = new BlockDecoder(blockParams(this.layout.sourceSymbolCount(sbn)), this.parameters.symbolSize, this.blockObject(sbn));
       this.blocks[sbn] = block;
     }
     if (!block.add(esi, bytes, offset)) {
       this.duplicatePackets++;
       return null;
     }
-    // Until the block has K symbols tryDecode returns at once: no sink is made per packet.
     if (block.receivedCount < block.params.k) return null;
-    const out = (this.output ??= new Uint8Array(this.parameters.transferLength));
-    if (block.tryDecode((e, b, o) => this.layout.writeSymbol(out, sbn, e, b, o))) {
+    if (block.tryDecode()) {
       this.blocksDone++;
-      if (this.isComplete) return out;
+      if (this.isComplete) return this.output;
     }
     return null;
+  }
+
+  /**
+   * Block sbn's view of the object, allocated with the first packet: received source symbols
+   * go straight to their place in it (untouched pages of a large allocation cost nothing).
+   */
+  private blockObject(sbn: number): BlockObject {
+    const out = (this.output ??= new Uint8Array(this.parameters.transferLength));
+    const layout = this.layout;
+    return {
+      bytes: out,
+      words: wordView(out),
+      wholeSymbols: layout.wholeSymbols(sbn),
+      pieces: (from, to) => layout.rangePieces(sbn, from, to),
+    };
   }
 
   private checkSbn(sbn: number): void {

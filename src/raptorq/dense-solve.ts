@@ -34,7 +34,8 @@ export interface DenseSolution {
 export function solveDense(input: DenseInput): DenseSolution | null {
   const { binaryRows, binaryBits: bits, uWords, hdpcFirstRow, hdpcCount: h, hdBytes, hdStride, u } = input;
   const count = binaryRows.length;
-  const ops = new IntList(u * 16);
+  // About u^2/2 operations (eliminating u columns) plus H per binary pivot, four words each.
+  const ops = new IntList(2 * u * u + 4 * u * (h + 4) + 64);
   const record = (op: number, dst: number, src: number, beta: number): void => {
     ops.push(op);
     ops.push(dst);

@@ -4,7 +4,7 @@ import { BadParametersError, EsiOutOfRangeError, SbnOutOfRangeError } from './er
 import { IntermediateSymbols } from './intermediate.js';
 import { encodeOti, type Oti } from './oti.js';
 import { blockParams } from './params.js';
-import { deriveOti, ObjectLayout } from './partitioning.js';
+import { copySymbolPieces, deriveOti, ObjectLayout } from './partitioning.js';
 import { MAX_ESI, PAYLOAD_ID_LENGTH, writePayloadId } from './payload-id.js';
 
 export interface EncoderOptions {
@@ -61,6 +61,8 @@ export class RaptorQEncoder {
   private readonly data: Uint8Array;
   private readonly layout: ObjectLayout;
   private readonly intermediate: (IntermediateSymbols | undefined)[];
+  /** Per block, where a symbol's pieces lie in the data (copySymbolPieces). */
+  private readonly pieces: (Float64Array | undefined)[] = [];
   /**
    * The block whose intermediate symbols may sit in kernel memory (-1: none). Only one does:
    * moving to another block parks it (one copy to plain memory), so an object of many blocks
@@ -92,6 +94,12 @@ export class RaptorQEncoder {
     this.data = data;
     this.layout = new ObjectLayout(oti);
     this.intermediate = new Array<IntermediateSymbols | undefined>(oti.sourceBlocks);
+  }
+
+  /** Copies source symbol esi of block sbn into dst at dstOffset (zeros past the end). */
+  private readSource(sbn: number, esi: number, dst: Uint8Array, dstOffset: number): void {
+    const pieces = (this.pieces[sbn] ??= this.layout.rangePieces(sbn, 0, this.symbolSize));
+    copySymbolPieces(this.data, null, pieces, esi, dst, null, dstOffset, false);
   }
 
   /** An encoder with the same parameters as the reference crate's `Encoder::with_defaults(data, mtu)`. */
@@ -131,7 +139,7 @@ export class RaptorQEncoder {
     for (let esi = 0; esi < k; esi++) {
       const packet = new Uint8Array(PAYLOAD_ID_LENGTH + t);
       writePayloadId(packet, sbn, esi);
-      this.layout.readSymbol(this.data, sbn, esi, packet, PAYLOAD_ID_LENGTH);
+      this.readSource(sbn, esi, packet, PAYLOAD_ID_LENGTH);
       out[esi] = packet;
     }
     return out;
@@ -192,7 +200,7 @@ export class RaptorQEncoder {
     if (!symbols) {
       const params = blockParams(this.layout.sourceSymbolCount(sbn));
       symbols = IntermediateSymbols.encode(params, this.symbolSize, (buffer, row, esi) => {
-        this.layout.readSymbol(this.data, sbn, esi, buffer.bytes, row * buffer.strideBytes);
+        this.readSource(sbn, esi, buffer.bytes, row * buffer.strideBytes);
       });
       this.intermediate[sbn] = symbols;
     }

@@ -9,15 +9,19 @@ export class IntList {
   }
 
   push(v: number): void {
+    // Growing by half, not doubling: at K = 52429 lists reach megabytes, and the old buffer
+    // stays allocated until the next GC.
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = new Int32Array(this.data.length + (this.data.length >>> 1) + 4);
       next.set(this.data);
       this.data = next;
     }
     this.data[this.length++] = v;
   }
 
+  /** The values; a view of the list's own buffer unless more than a fifth of it is unused. */
   toArray(): Int32Array {
+    if (this.data.length - this.length <= this.data.length / 5) return this.data.subarray(0, this.length);
     return this.data.slice(0, this.length);
   }
 }

@@ -118,39 +118,128 @@ export class ObjectLayout {
     return (p.largeCount * p.large + (sbn - p.largeCount) * p.small) * t;
   }
 
-  /** Copies source symbol `esi` of block `sbn` from `data` into `dst` at `dstOffset`, zero past the end. */
-  readSymbol(data: Uint8Array, sbn: number, esi: number, dst: Uint8Array, dstOffset: number): void {
+  /** How many source symbols of block `sbn`, from ESI 0, lie entirely inside the object. */
+  wholeSymbols(sbn: number): number {
+    const k = this.sourceSymbolCount(sbn);
+    const last = this.subSizes.length - 1;
+    // A symbol's piece in the last sub-block ends furthest into the object.
+    const lastStart = this.blockOffset(sbn) + k * this.subOffsets[last]!;
+    return Math.max(0, Math.min(k, Math.floor((this.oti.transferLength - lastStart) / this.subSizes[last]!)));
+  }
+
+  /**
+   * Where bytes [from, to) of block sbn's source symbols lie in the object: four numbers per
+   * piece (one piece per sub-block the range meets): the offset of ESI 0's bytes, the step per
+   * ESI, the length and the piece's offset inside the range.
+   */
+  rangePieces(sbn: number, from: number, to: number): Float64Array {
     const k = this.sourceSymbolCount(sbn);
     const base = this.blockOffset(sbn);
-    const f = this.oti.transferLength;
-    const n = this.subSizes.length;
-    for (let j = 0; j < n; j++) {
+    const out: number[] = [];
+    for (let j = 0, n = this.subSizes.length; j < n; j++) {
       const size = this.subSizes[j]!;
-      const from = base + k * this.subOffsets[j]! + esi * size;
-      const to = dstOffset + this.subOffsets[j]!;
-      if (from + size <= f) {
-        dst.set(data.subarray(from, from + size), to);
-      } else {
-        const avail = Math.max(0, f - from);
-        if (avail > 0) dst.set(data.subarray(from, from + avail), to);
-        dst.fill(0, to + avail, to + size);
-      }
+      const sub = this.subOffsets[j]!;
+      const lo = Math.max(from, sub);
+      const hi = Math.min(to, sub + size);
+      if (lo < hi) out.push(base + k * sub + (lo - sub), size, hi - lo, lo - from);
     }
+    return Float64Array.from(out);
+  }
+
+  /** Copies source symbol `esi` of block `sbn` from `data` into `dst` at `dstOffset`, zero past the end. */
+  readSymbol(data: Uint8Array, sbn: number, esi: number, dst: Uint8Array, dstOffset: number): void {
+    this.readRange(data, sbn, esi, 0, this.oti.symbolSize, dst, dstOffset);
   }
 
   /** Writes source symbol `esi` of block `sbn` from `src` at `srcOffset` into the object `out`. */
   writeSymbol(out: Uint8Array, sbn: number, esi: number, src: Uint8Array, srcOffset: number): void {
+    this.writeRange(out, sbn, esi, 0, this.oti.symbolSize, src, srcOffset);
+  }
+
+  /**
+   * Copies bytes [from, to) of source symbol `esi` of block `sbn` from the object `data` into
+   * `dst` at `dstOffset`, zeros past the object's end. A symbol is its sub-symbols end to end,
+   * so the range may span several sub-blocks.
+   */
+  readRange(data: Uint8Array, sbn: number, esi: number, from: number, to: number, dst: Uint8Array, dstOffset: number): void {
     const k = this.sourceSymbolCount(sbn);
     const base = this.blockOffset(sbn);
     const f = this.oti.transferLength;
-    const n = this.subSizes.length;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0, n = this.subSizes.length; j < n; j++) {
       const size = this.subSizes[j]!;
-      const to = base + k * this.subOffsets[j]! + esi * size;
-      if (to >= f) continue;
-      const from = srcOffset + this.subOffsets[j]!;
-      const len = Math.min(size, f - to);
-      out.set(src.subarray(from, from + len), to);
+      const sub = this.subOffsets[j]!;
+      const lo = Math.max(from, sub);
+      const hi = Math.min(to, sub + size);
+      if (lo >= hi) continue;
+      const at = base + k * sub + esi * size + (lo - sub);
+      const out = dstOffset + (lo - from);
+      const avail = Math.min(hi - lo, Math.max(0, f - at));
+      if (avail > 0) dst.set(data.subarray(at, at + avail), out);
+      if (avail < hi - lo) dst.fill(0, out + avail, out + hi - lo);
     }
   }
+
+  /** Writes bytes [from, to) of source symbol `esi` of block `sbn` (from `src` at `srcOffset`) into the object `out`. */
+  writeRange(out: Uint8Array, sbn: number, esi: number, from: number, to: number, src: Uint8Array, srcOffset: number): void {
+    const k = this.sourceSymbolCount(sbn);
+    const base = this.blockOffset(sbn);
+    const f = this.oti.transferLength;
+    for (let j = 0, n = this.subSizes.length; j < n; j++) {
+      const size = this.subSizes[j]!;
+      const sub = this.subOffsets[j]!;
+      const lo = Math.max(from, sub);
+      const hi = Math.min(to, sub + size);
+      if (lo >= hi) continue;
+      const at = base + k * sub + esi * size + (lo - sub);
+      const len = Math.min(hi - lo, f - at);
+      if (len <= 0) continue;
+      const inSrc = srcOffset + (lo - from);
+      out.set(src.subarray(inSrc, inSrc + len), at);
+    }
+  }
+}
+
+/** Pieces up to this many bytes may be copied by a word loop (see copySymbolPieces). */
+const SHORT_PIECE = 256;
+
+/**
+ * Copies the pieces (ObjectLayout.rangePieces) of symbol `esi` between the object and `buf`
+ * at byte `at` (toObject: buf to object), zeros past the object's end. Each piece is one
+ * set(), except that with word views of both (made once by the caller) short aligned pieces
+ * go four bytes at a time: gathering a 64 MiB block's 128-byte bands that way took 1.3 ms a
+ * band against 3.3 ms. Where a view would have to be made per call (a packet) set() is faster.
+ */
+export function copySymbolPieces(
+  object: Uint8Array,
+  objectWords: Int32Array | null,
+  pieces: Float64Array,
+  esi: number,
+  buf: Uint8Array,
+  bufWords: Int32Array | null,
+  at: number,
+  toObject: boolean,
+): void {
+  for (let p = 0; p < pieces.length; p += 4) {
+    const start = pieces[p]! + esi * pieces[p + 1]!;
+    const length = pieces[p + 2]!;
+    const bufAt = at + pieces[p + 3]!;
+    const avail = Math.min(length, Math.max(0, object.length - start));
+    if (objectWords && bufWords && avail <= SHORT_PIECE && start < 2 ** 31 && ((start | avail | bufAt) & 3) === 0) {
+      const n = avail >>> 2;
+      const s = start >>> 2;
+      const d = bufAt >>> 2;
+      if (toObject) for (let i = 0; i < n; i++) objectWords[s + i] = bufWords[d + i]!;
+      else for (let i = 0; i < n; i++) bufWords[d + i] = objectWords[s + i]!;
+    } else if (toObject) {
+      if (avail > 0) object.set(buf.subarray(bufAt, bufAt + avail), start);
+    } else {
+      if (avail > 0) buf.set(object.subarray(start, start + avail), bufAt);
+    }
+    if (!toObject && avail < length) buf.fill(0, bufAt + avail, bufAt + length);
+  }
+}
+
+/** A word view of `bytes` (same offset), or null when its offset is not a multiple of 4. */
+export function wordView(bytes: Uint8Array): Int32Array | null {
+  return (bytes.byteOffset & 3) === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2) : null;
 }

@@ -5,12 +5,33 @@
 
 import type { SparseRows } from './constraint-rows.js';
 import { IntList } from './int-list.js';
+import { scratchFloat64, scratchInt32, scratchUint8 } from './scratch.js';
 import type { BlockParams } from './params.js';
+
+// Scratch slots (scratch.ts) of phase 1's working arrays.
+const S_COL_START = 0;
+const S_COL_ROWS = 1;
+const S_COL_FILL = 2;
+const S_COL_INDEX = 3;
+const S_REMAINING = 4;
+const S_ROW_PIVOT = 5;
+const S_COL_SUM = 6;
+const S_HEAD = 7;
+const S_MASK = 8;
+const S_NEXT = 9;
+const S_PREV = 10;
+const S_PARENT = 11;
+const S_SIZE = 12;
+const S_EDGE_OF = 13;
+const S_COL_STATE = 0;
+const S_DEGREE_CLASS = 1;
+const S_COL_SQUARES = 0;
 
 export const COL_ACTIVE = 0;
 export const COL_PIVOT = 1;
 export const COL_INACTIVE = 2;
 
+/** colState, colIndex and rowPivot are scratch arrays: valid until the next choosePivots. */
 export interface PivotChoice {
   /** Per column: COL_PIVOT or COL_INACTIVE. */
   readonly colState: Uint8Array;
@@ -27,14 +48,15 @@ export interface PivotChoice {
 /** Column -> rows adjacency of the V columns (0..W-1). */
 function columnAdjacency(rows: SparseRows, w: number): { colStart: Int32Array; colRows: Int32Array } {
   const { rowCount, rowStart, cols } = rows;
-  const colStart = new Int32Array(w + 1);
+  const colStart = scratchInt32(S_COL_START, w + 1);
   for (let e = 0; e < cols.length; e++) {
     const c = cols[e]!;
     if (c < w) colStart[c + 1]!++;
   }
   for (let c = 0; c < w; c++) colStart[c + 1]! += colStart[c]!;
-  const colRows = new Int32Array(colStart[w]!);
-  const fill = colStart.slice(0, w);
+  const colRows = scratchInt32(S_COL_ROWS, colStart[w]!);
+  const fill = scratchInt32(S_COL_FILL, w);
+  fill.set(colStart.subarray(0, w));
   for (let r = 0; r < rowCount; r++) {
     for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
       const c = cols[e]!;
@@ -56,21 +78,21 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
   const { colStart, colRows } = columnAdjacency(rows, w);
   const isHdpc = (r: number): boolean => r >= s && r < s + h;
 
-  const colState = new Uint8Array(l);
-  const colIndex = new Int32Array(l).fill(-1);
+  const colState = scratchUint8(S_COL_STATE, l);
+  const colIndex = scratchInt32(S_COL_INDEX, l, -1);
   let inactiveCount = 0;
   for (let c = w; c < l; c++) {
     colState[c] = COL_INACTIVE;
     colIndex[c] = inactiveCount++;
   }
 
-  const remaining = new Int32Array(rowCount);
-  const degreeClass = new Uint8Array(rowCount);
-  const rowPivot = new Int32Array(rowCount).fill(-1);
+  const remaining = scratchInt32(S_REMAINING, rowCount);
+  const degreeClass = scratchUint8(S_DEGREE_CLASS, rowCount);
+  const rowPivot = scratchInt32(S_ROW_PIVOT, rowCount, -1);
   // Sum and sum of squares of each row's undecided V columns: once two are left they follow
   // from these (a + b and a^2 + b^2) without rescanning the row.
-  const colSum = new Int32Array(rowCount);
-  const colSquares = new Float64Array(rowCount);
+  const colSum = scratchInt32(S_COL_SUM, rowCount);
+  const colSquares = scratchFloat64(S_COL_SQUARES, rowCount);
   let maxR = 0;
   for (let r = 0; r < rowCount; r++) {
     if (isHdpc(r)) continue;
@@ -185,10 +207,10 @@ export class RowBuckets {
 
   constructor(rowCount: number, maxCount: number) {
     this.maxCount = maxCount;
-    this.head = new Int32Array((maxCount + 1) * DEGREE_CLASSES).fill(-1);
-    this.mask = new Int32Array(maxCount + 1);
-    this.next = new Int32Array(rowCount);
-    this.prev = new Int32Array(rowCount);
+    this.head = scratchInt32(S_HEAD, (maxCount + 1) * DEGREE_CLASSES, -1);
+    this.mask = scratchInt32(S_MASK, maxCount + 1);
+    this.next = scratchInt32(S_NEXT, rowCount);
+    this.prev = scratchInt32(S_PREV, rowCount);
   }
 
   link(r: number, count: number, cls: number): void {
@@ -241,9 +263,9 @@ export class ComponentFinder {
   private readonly heap: number[] = [];
 
   constructor(columns: number) {
-    this.parent = new Int32Array(columns).fill(-1);
-    this.size = new Int32Array(columns);
-    this.edgeOf = new Int32Array(columns);
+    this.parent = scratchInt32(S_PARENT, columns, -1);
+    this.size = scratchInt32(S_SIZE, columns);
+    this.edgeOf = scratchInt32(S_EDGE_OF, columns);
   }
 
   private root(x: number): number {

@@ -55,5 +55,5 @@ export function executePlan(plan: SolvePlan, buffer: SymbolBuffer, once = false)
     return;
   }
   const program = programOf(plan);
-  if (!buffer.runOnKernel(program)) runProgramPortable(program, buffer);
+  if (!buffer.runOnKernel(program, true)) runProgramPortable(program, buffer);
 }

@@ -149,10 +149,16 @@ function forward(plan: SolvePlan, out: Emitter): void {
   }
 }
 
-export function compileProgram(plan: SolvePlan, store?: ProgramStore): Program {
+/** Encoding symbols to compute after a solve: LT row of isis[t] into row firstRow + t (zero). */
+export interface EncodeAfter {
+  readonly isis: ArrayLike<number>;
+  readonly firstRow: number;
+}
+
+export function compileProgram(plan: SolvePlan, store?: ProgramStore, encode?: EncodeAfter): Program {
   const expected =
     3 * (plan.lowerRows.length + 2 * plan.pivotRows.length) + plan.otherPivotRows.length + plan.upperCols.length +
-    plan.denseOps.length + 10 * plan.hdpcColumnRow.length + 3 * plan.params.h;
+    plan.denseOps.length + 10 * plan.hdpcColumnRow.length + 3 * plan.params.h + 12 * (encode?.isis.length ?? 0);
   const out = new Emitter(expected, store);
   const scratch = plan.rowCount;
   const { s, h } = plan.params;
@@ -211,9 +217,22 @@ export function compileProgram(plan: SolvePlan, store?: ProgramStore): Program {
     out.xorList(dst, lowerRows, lowerStart[j]!, lowerStart[j + 1]!);
   }
 
+  let rows = plan.rowCount + 1;
+  if (encode) {
+    emitEncodings(out, plan.params, plan.columnRow, encode.isis, encode.firstRow);
+    rows = Math.max(rows, encode.firstRow + encode.isis.length);
+  }
   // Trim only when the slack is large: the copy would briefly double the program's memory.
   const code = !store && out.code.length - out.at > out.at / 4 ? out.code.slice(0, out.at) : out.code;
-  return { code, length: out.at, rows: plan.rowCount + 1 };
+  return { code, length: out.at, rows };
+}
+
+function emitEncodings(out: Emitter, params: BlockParams, columnRow: Int32Array, isis: ArrayLike<number>, firstRow: number): void {
+  const cols = new Int32Array(64);
+  for (let t = 0; t < isis.length; t++) {
+    const n = ltColumns(params, isis[t]!, cols);
+    out.xorList(firstRow + t, cols, 0, n, columnRow);
+  }
 }
 
 /**
@@ -223,10 +242,6 @@ export function compileProgram(plan: SolvePlan, store?: ProgramStore): Program {
  */
 export function compileEncodingProgram(params: BlockParams, columnRow: Int32Array, isis: ArrayLike<number>, firstRow: number): Program {
   const out = new Emitter(isis.length * 40);
-  const cols = new Int32Array(64);
-  for (let t = 0; t < isis.length; t++) {
-    const n = ltColumns(params, isis[t]!, cols);
-    out.xorList(firstRow + t, cols, 0, n, columnRow);
-  }
+  emitEncodings(out, params, columnRow, isis, firstRow);
   return { code: out.code, length: out.at, rows: firstRow + isis.length };
 }

@@ -60,11 +60,11 @@ export class SymbolBuffer {
    * Runs a program with the SIMD kernel in place; false when this buffer is not kernel-backed.
    * The program is placed after the rows, growing the memory if needed.
    */
-  runOnKernel(program: Program): boolean {
+  runOnKernel(program: Program, compact = false): boolean {
     if (!this.kernel) return false;
     const scratchAt = KERNEL_DATA_OFFSET + this.rows * this.strideBytes;
     if (this.kernel.ensure(scratchAt + program.length * 4)) this.refreshViews();
-    this.kernel.execute(program, this.strideBytes, scratchAt);
+    if (this.kernel.execute(program, this.strideBytes, scratchAt, compact)) this.refreshViews();
     return true;
   }
 
@@ -88,7 +88,7 @@ export class SymbolBuffer {
 
   /** Runs a program written by programStore(). */
   runStored(program: Program): void {
-    this.kernel!.executeAt(KERNEL_DATA_OFFSET + this.rows * this.strideBytes, program.length, program.rows, this.strideBytes);
+    if (this.kernel!.executeAt(KERNEL_DATA_OFFSET + this.rows * this.strideBytes, program.length, program.rows, this.strideBytes, true)) this.refreshViews();
   }
 
   private refreshViews(): void {
