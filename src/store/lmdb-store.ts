@@ -197,8 +197,10 @@ export class LmdbSymbolStore implements SymbolStore {
   private files: SegmentFiles;
   /** The compaction running in the background, if any. */
   private compacting: Promise<void> | null = null;
-  /** Set by a delete while a compaction runs: it starts again when done. */
+  /** Set by a delete while a compaction or a check runs: compaction starts when they are done. */
   private compactAgain = false;
+  /** Out-of-process checks running (verify). */
+  private verifying = 0;
   private identity: DirIdentity;
   private readonly dir: string;
   private readonly dataFile: string;
@@ -832,7 +834,9 @@ export class LmdbSymbolStore implements SymbolStore {
   /** Starts a compaction in the background unless one runs (it looks again when it ends). */
   private scheduleCompaction(): void {
     if (this.closed) return;
-    if (this.compacting) {
+    // The out-of-process check reads an older snapshot of the index: a segment removed under
+    // it would look like damage. Compaction waits for it to end.
+    if (this.compacting || this.verifying > 0) {
       this.compactAgain = true;
       return;
     }
@@ -979,7 +983,15 @@ export class LmdbSymbolStore implements SymbolStore {
   async verify(timeoutMs = DEFAULT_VERIFY_MS): Promise<VerifyReport> {
     this.ensureOpen();
     checkTimeout(timeoutMs);
-    const report = await verifyStoreFiles(this.dir, timeoutMs);
+    this.verifying++;
+    await this.compacted();
+    let report: VerifyReport;
+    try {
+      report = await verifyStoreFiles(this.dir, timeoutMs);
+    } finally {
+      this.verifying--;
+      if (this.verifying === 0 && this.compactAgain) this.scheduleCompaction();
+    }
     if (!report.ok && report.damaged && this.state !== 'gone') this.setState('corrupt', report.reason);
     return report;
   }

@@ -145,6 +145,27 @@ test('a small store gets its space back too: the segment being appended to is se
   });
 });
 
+test('a check out of process holds compaction off, so no segment is removed under its snapshot', async (t) => {
+  await withDir(async (dir) => {
+    const store = await LmdbSymbolStore.open(dir);
+    const objects = Array.from({ length: 6 }, () => ({ id: bytes(32), entries: batch(8) }));
+    for (const o of objects) await store.putSymbols(o.id, o.entries);
+    const before = segmentBytes(dir);
+    let checking = true;
+    const check = store.verify().finally(() => (checking = false));
+    for (const o of objects.slice(0, 5)) await store.deleteObject(o.id);
+    // The child takes far longer to start than five deletes; if it was done already, the
+    // hold-off had nothing to hold and only the outcome below is checked.
+    if (checking) assert.equal(segmentBytes(dir), before, 'nothing compacted while the check runs');
+    else t.diagnostic('the check ended before the deletes did');
+    const report = await check;
+    assert.equal(report.ok, true, JSON.stringify(report));
+    await store.compacted();
+    assert.equal(segmentBytes(dir), 8 * BIG, 'compaction ran once the check was over');
+    await store.close();
+  });
+});
+
 test('a read under way keeps its segment: compaction passes over it until the read ends', async () => {
   await withDir(async (dir) => {
     const store = await LmdbSymbolStore.open(dir, { segmentBytes: 8 * BIG });
