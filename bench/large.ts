@@ -30,7 +30,7 @@ function vmHWM(pid: number): number {
   }
 }
 
-/** Resident memory now, split into anonymous (heap, buffers) and file-backed (LMDB's map). */
+/** Resident memory now, split into anonymous (heap, buffers) and file-backed (node's own code, LMDB's map). */
 function rssSplit(pid: number): { anon: number; file: number } {
   try {
     const t = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     console.log(`\nbench:large: one ${MiB(size)} MiB file through five fcpd daemons (zone ${ZONE}), CLI streaming stdin/stdout\n`);
     console.log(`${'what'.padEnd(w[0]!)}  ${'measured'.padEnd(w[1]!)}  target`);
     for (const [a, b, c] of rows) console.log(`${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c}`);
-    console.log('\nresident now (anonymous + file-backed LMDB map), after put / after get:');
+    console.log('\nresident now (anonymous + file-backed: node itself, LMDB index pages), after put / after get:');
     mesh.devices.forEach((d, i) => console.log(`  fcpd ${d.name.padEnd(11)} ${MiB(splitPut[i]!.anon)} + ${MiB(splitPut[i]!.file)} / ${MiB(splitGet[i]!.anon)} + ${MiB(splitGet[i]!.file)} MiB`));
     // CPU per GiB tells where the work goes on a machine whose wall clock is shared.
     const perGiB = (s: number) => (s / (size / 2 ** 30)).toFixed(1);
