@@ -52,9 +52,13 @@ function bucketDigest(entries: Map<string, number[]>): Uint8Array {
   return d;
 }
 
+/** One hex digit's value (any other character gives some number; the lookup then finds nothing). */
+const nibble = (c: number) => (c >= 97 ? c - 87 : c >= 65 ? c - 55 : c - 48);
+
 function viewOf(c: Cached): ZoneView {
   return {
-    counts: (hex) => c.entries[parseInt(hex.slice(0, 2), 16)]?.get(hex),
+    // The bucket is the id's first byte: its first two hex digits, read without a substring.
+    counts: (hex) => c.entries[(nibble(hex.charCodeAt(0)) << 4) + nibble(hex.charCodeAt(1))]?.get(hex),
     objects: c.objects,
     symbols: c.symbols,
     bytes: c.bytes,
