@@ -39,12 +39,43 @@ function requireHash(h: Uint8Array, what: string): void {
 }
 
 /**
+ * One level of stored hashes, packed 32 bytes each in one growing buffer: a log of a million
+ * entries keeps two million hashes, which as separate Uint8Arrays were two million heap objects
+ * (about 190 bytes each) that every full garbage collection had to visit.
+ */
+class HashLevel {
+  private buf = new Uint8Array(HASH_SIZE * 16);
+  length = 0;
+
+  push(hash: Uint8Array): void {
+    if ((this.length + 1) * HASH_SIZE > this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf.set(hash, this.length * HASH_SIZE);
+    this.length++;
+  }
+
+  /** A view of hash i (valid until the next push); callers that hand it out copy it. */
+  view(i: number): Uint8Array {
+    return this.buf.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  }
+
+  /** Hash i as a copy of its own. */
+  get(i: number): Uint8Array {
+    return this.buf.slice(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  }
+}
+
+/**
  * An append-only tree of leaf hashes that keeps every complete aligned subtree's hash, so roots
  * and proofs for any size up to the current one cost O(log n) node hashes, not a rehash of all leaves.
+ * Hashes are kept as copies and handed out as copies.
  */
 export class MerkleTree {
-  /** levels[h][i] = hash of the complete subtree of 2^h leaves starting at leaf i·2^h. */
-  private readonly levels: Uint8Array[][] = [[]];
+  /** levels[h] hash i = hash of the complete subtree of 2^h leaves starting at leaf i·2^h. */
+  private readonly levels: HashLevel[] = [new HashLevel()];
 
   get size(): number {
     return this.levels[0]!.length;
@@ -59,8 +90,8 @@ export class MerkleTree {
     let i = index;
     for (let h = 0; (i & 1) === 1; h++) {
       const level = this.levels[h]!;
-      const parent = nodeHash(level[i - 1]!, level[i]!);
-      if (!this.levels[h + 1]) this.levels.push([]);
+      const parent = nodeHash(level.view(i - 1), level.view(i));
+      if (!this.levels[h + 1]) this.levels.push(new HashLevel());
       this.levels[h + 1]!.push(parent);
       i >>= 1;
     }
@@ -69,9 +100,8 @@ export class MerkleTree {
 
   /** The leaf hash at `index`. */
   leaf(index: number): Uint8Array {
-    const h = this.levels[0]![index];
-    if (!h) throw new AuditError('AUDIT_BAD_INDEX', `leaf ${index} is not in a tree of ${this.size}`);
-    return h;
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new AuditError('AUDIT_BAD_INDEX', `leaf ${index} is not in a tree of ${this.size}`);
+    return this.levels[0]!.get(index);
   }
 
   /** MTH(D[start:end]) of RFC 9162 §2.1.1. */
@@ -80,11 +110,10 @@ export class MerkleTree {
     if (n === 0) return emptyRoot();
     // An aligned power-of-two range is a stored complete subtree.
     if ((n & (n - 1)) === 0 && start % n === 0) {
-      const h = Math.log2(n);
-      const stored = this.levels[h]?.[start / n];
-      if (stored) return stored;
+      const level = this.levels[Math.log2(n)];
+      if (level && start / n < level.length) return level.get(start / n);
     }
-    if (n === 1) return this.levels[0]![start]!;
+    if (n === 1) return this.levels[0]!.get(start);
     const k = split(n);
     return nodeHash(this.rangeHash(start, start + k), this.rangeHash(start + k, end));
   }

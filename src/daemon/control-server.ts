@@ -173,7 +173,16 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
   return [
     ...fileRoutes(s),
     { method: 'GET', path: '/v1/status', handle: async () => ({ json: await s.admin.status(P) }) },
-    { method: 'GET', path: '/v1/objects', handle: async ({ query }) => ({ json: await s.objects.list(P, query.get('zone') ?? undefined) }) },
+    {
+      method: 'GET',
+      path: '/v1/objects',
+      handle: async ({ res, query }) => {
+        const l = await s.objects.listing(P, query.get('zone') ?? undefined);
+        await writeJsonArray(res, l.count, (i) => l.at(i));
+        return { sent: true };
+      },
+    },
+    { method: 'GET', path: '/v1/health', handle: async ({ query }) => ({ json: await s.objects.health(P, query.get('zone') ?? undefined) }) },
     {
       method: 'POST',
       path: '/v1/objects',
@@ -493,6 +502,35 @@ function writeJson(res: http.ServerResponse, status: number, body: unknown): voi
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Entries written per chunk of a JSON array reply. */
+const ARRAY_CHUNK = 512;
+
+/**
+ * A JSON array reply written a chunk of entries at a time (the same text JSON.stringify gives the
+ * whole array), waiting for the socket to drain between chunks: a listing of 100k objects is
+ * neither one string nor 100k entries held at once. Entry i is `entry(i)`.
+ */
+export async function writeJsonArray(res: http.ServerResponse, count: number, entry: (i: number) => unknown): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  let closed = false;
+  res.once('close', () => (closed = true));
+  for (let start = 0; start < count || start === 0; start += ARRAY_CHUNK) {
+    const parts: string[] = [];
+    for (let i = start; i < Math.min(count, start + ARRAY_CHUNK); i++) parts.push(JSON.stringify(entry(i)) ?? 'null');
+    const text = `${start === 0 ? '[' : ','}${parts.join(',')}${start + ARRAY_CHUNK >= count ? ']' : ''}`;
+    if (closed) return;
+    if (!res.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => (res.off('drain', done), res.off('close', done), resolve());
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+    if (count === 0) break;
+  }
+  res.end();
 }
 
 export async function startControlServer(services: MeshServices, socketPath: string, log?: WarnLog): Promise<http.Server> {

@@ -8,7 +8,7 @@ export { SignerKeys, keyFingerprint, type Offer, type Presented, type Renewal, t
 export { ObjectReader } from './reader.js';
 export { inspectObject, judgeHealth, countsOf, type ObjectHealth } from './inspect.js';
 export { SummaryCache, type ZoneView, type HolderViews, type SummaryCacheOptions } from './summaries.js';
-export { healthFromSummaries, holdersByZone, zoneViewOf, type SummaryVerdicts } from './summary-health.js';
+export { healthFromSummaries, judgeFromSummaries, holdersByZone, zoneViewOf, type SummaryVerdicts, type SummaryJudgement } from './summary-health.js';
 export { Eligibility } from './eligibility.js';
 export { LocalHolder, RemoteHolder, type Holder, type SymbolStream } from './holder.js';
 export { HolderMarks } from './marks.js';

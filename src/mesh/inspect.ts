@@ -8,7 +8,7 @@ import type { Zone } from '../zones/index.js';
 import type { Eligibility } from './eligibility.js';
 import { blockMeetsPolicy } from './health.js';
 import type { HolderMarks } from './marks.js';
-import { DECODE_MARGIN, policyOf } from './placement.js';
+import { DECODE_MARGIN, policyOf, type PlacementPolicy } from './placement.js';
 
 export interface ObjectHealth {
   objectId: string;
@@ -39,21 +39,73 @@ export function countsOf(keys: ReadonlyArray<readonly [number, number]>): number
 
 /** The health of `m` given what each reachable holder holds per block. */
 export function judgeHealth(m: Manifest, held: ReadonlyArray<{ hostName: string; counts: readonly number[] }>): ObjectHealth {
-  const policy = policyOf(m.placement);
-  const layout = new RaptorQDecoder(m.oti);
+  const v = verdictOf(m, held);
+  return healthOf(m, objectIdToHex(m.objectId), held, v.ok, v.spare);
+}
+
+/** Source symbols (K) of each block of an object with this OTI; the last few OTIs are remembered. */
+const layouts: Array<{ oti: Uint8Array; ks: readonly number[] }> = [];
+export function blockSizes(oti: Uint8Array): readonly number[] {
+  for (let i = 0; i < layouts.length; i++) {
+    const l = layouts[i]!;
+    if (l.oti.length !== oti.length) continue;
+    let same = true;
+    for (let j = 0; j < oti.length; j++) if (l.oti[j] !== oti[j]) { same = false; break; }
+    if (!same) continue;
+    if (i > 0) (layouts.splice(i, 1), layouts.unshift(l));
+    return l.ks;
+  }
+  const layout = new RaptorQDecoder(oti);
+  const ks = Object.freeze(Array.from({ length: layout.blockCount }, (_, sbn) => layout.sourceSymbolCount(sbn)));
+  layouts.unshift({ oti: Uint8Array.from(oti), ks });
+  if (layouts.length > 16) layouts.pop();
+  return ks;
+}
+
+/** policyOf, remembered for the last placement seen (manifests of a zone mostly share one). */
+let lastPlacement: { target: number; tolerate: number; minDevices: number; maxShare: number; policy: PlacementPolicy } | null = null;
+export function policyOfCached(p: Manifest['placement']): PlacementPolicy {
+  const l = lastPlacement;
+  if (l && l.target === p.target && l.tolerate === p.tolerate && l.minDevices === p.minDevices && l.maxShare === p.maxShare) return l.policy;
+  const policy = Object.freeze(policyOf(p));
+  lastPlacement = { target: p.target, tolerate: p.tolerate, minDevices: p.minDevices, maxShare: p.maxShare, policy };
+  return policy;
+}
+
+/** Whether `m` meets its policy given what each holder holds, and its spare symbols (as judgeHealth). */
+export function verdictOf(m: Manifest, held: ReadonlyArray<{ hostName: string; counts: readonly number[] }>): { ok: boolean; spare: number } {
+  const policy = policyOfCached(m.placement);
+  const ks = blockSizes(m.oti);
   let spare = Number.POSITIVE_INFINITY;
   let ok = true;
-  for (let sbn = 0; sbn < layout.blockCount; sbn++) {
-    const k = layout.sourceSymbolCount(sbn);
-    const holdings = held.map((h) => ({ device: h.hostName, symbols: h.counts[sbn] ?? 0 })).filter((h) => h.symbols > 0);
-    spare = Math.min(spare, holdings.reduce((a, h) => a + h.symbols, 0) - k - DECODE_MARGIN);
-    if (!blockMeetsPolicy(k, holdings, policy)) ok = false;
+  for (let sbn = 0; sbn < ks.length; sbn++) {
+    const k = ks[sbn]!;
+    const holdings: Array<{ device: string; symbols: number }> = [];
+    let sum = 0;
+    for (const h of held) {
+      const n = h.counts[sbn] ?? 0;
+      if (n > 0) (holdings.push({ device: h.hostName, symbols: n }), (sum += n));
+    }
+    spare = Math.min(spare, sum - k - DECODE_MARGIN);
+    if (ok && !blockMeetsPolicy(k, holdings, policy)) ok = false;
   }
-  const holders = held
-    .map((h) => ({ hostName: h.hostName, symbols: h.counts.reduce((a, n) => a + n, 0), blocks: Array.from({ length: layout.blockCount }, (_, sbn) => h.counts[sbn] ?? 0) }))
-    .filter((h) => h.symbols > 0);
+  return { ok, spare };
+}
+
+/** The ObjectHealth of `m` (hex id `hex`) for a verdict already reached from `held`. */
+export function healthOf(m: Manifest, hex: string, held: ReadonlyArray<{ hostName: string; counts: readonly number[] }>, ok: boolean, spare: number): ObjectHealth {
+  const blockCount = blockSizes(m.oti).length;
+  const holders: ObjectHealth['holders'] = [];
+  for (const h of held) {
+    let symbols = 0;
+    for (const n of h.counts) symbols += n;
+    if (!(symbols > 0)) continue;
+    const blocks = new Array<number>(blockCount);
+    for (let sbn = 0; sbn < blockCount; sbn++) blocks[sbn] = h.counts[sbn] ?? 0;
+    holders.push({ hostName: h.hostName, symbols, blocks });
+  }
   holders.sort((a, b) => (a.hostName < b.hostName ? -1 : 1));
-  return { objectId: objectIdToHex(m.objectId), zone: m.zone, schema: m.schema, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
+  return { objectId: hex, zone: m.zone, schema: m.schema, length: m.length, created: m.created, writer: m.writer, spare, devices: holders.length, holders, ok };
 }
 
 export async function inspectObject(m: Manifest, zone: Zone, eligibility: Eligibility, marks: HolderMarks): Promise<ObjectHealth> {

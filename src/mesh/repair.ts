@@ -23,9 +23,10 @@ import type { Holder } from './holder.js';
 import { monotonic, type Clock, type HolderMarks } from './marks.js';
 import type { PeerDirectory } from './peers.js';
 import type { ObjectReader } from './reader.js';
-import type { SummaryCache } from './summaries.js';
+import type { SummaryCache, ZoneView } from './summaries.js';
 import { holdersByZone, zoneViewOf } from './summary-health.js';
 import type { NameRecords } from './name-records.js';
+import { blockSizes, policyOfCached } from './inspect.js';
 
 /** The narrow parts repair works with. */
 export interface RepairDeps {
@@ -193,18 +194,19 @@ export class RepairLoop {
           });
           for (const m of manifests) {
             if (this.stopped) break;
+            const hex = objectIdToHex(m.objectId);
             // Held back after an absence longer than the tombstone TTL: neither repaired nor re-spread.
             if (this.d.records?.isHeld(m.objectId) && !this.d.records.isDead(m.objectId)) {
-              outcomes.set(objectIdToHex(m.objectId), 'unreconciled');
+              outcomes.set(hex, 'unreconciled');
               continue;
             }
             // A collected object goes through repairObject, which erases it; summaries would call it healthy.
-            if (clean.has(objectIdToHex(m.objectId)) && !this.d.records?.isDead(m.objectId)) {
-              outcomes.set(objectIdToHex(m.objectId), 'healthy');
+            if (clean.has(hex) && !this.d.records?.isDead(m.objectId)) {
+              outcomes.set(hex, 'healthy');
               continue;
             }
-            outcomes.set(objectIdToHex(m.objectId), await this.repairObject(m).catch((err: Error) => {
-              this.d.log.warn({ objectId: objectIdToHex(m.objectId), err: err.message }, 'repair of object failed');
+            outcomes.set(hex, await this.repairObject(m).catch((err: Error) => {
+              this.d.log.warn({ objectId: hex, err: err.message }, 'repair of object failed');
               return 'postponed' as const;
             }));
           }
@@ -315,24 +317,31 @@ export class RepairLoop {
     const { perZone, wants } = holdersByZone(known, (id) => this.d.eligibility.holdersFor(this.d.zones.get(id)));
     const views = await this.d.summaries.refresh(wants);
     for (const [id, v] of views) if (v.ok) this.unreachableSince.delete(id);
-    const waiting = new Map<string, boolean>();
+    // What decides every object of a zone is the same for all of them: worked out once per zone.
+    const perZoneState = new Map<string, { holders: Holder[]; views: ZoneView[]; waiting: boolean } | null>();
     for (const m of known) {
-      const holders = perZone.get(m.zone)!;
-      const zoneViews = holders.map((h) => zoneViewOf(views, h, m.zone));
-      if (holders.length === 0 || holders.some((h) => this.d.marks.isDistrusted(h.stableId)) || zoneViews.some((v) => !v)) continue;
-      if (!waiting.has(m.zone)) waiting.set(m.zone, this.waitingFor(this.d.zones.get(m.zone), now));
+      let z = perZoneState.get(m.zone);
+      if (z === undefined) {
+        const holders = perZone.get(m.zone)!;
+        const zoneViews = holders.map((h) => zoneViewOf(views, h, m.zone));
+        const usable = holders.length > 0 && !holders.some((h) => this.d.marks.isDistrusted(h.stableId)) && !zoneViews.some((v) => !v);
+        z = usable ? { holders, views: zoneViews as ZoneView[], waiting: this.waitingFor(this.d.zones.get(m.zone), now) } : null;
+        perZoneState.set(m.zone, z);
+      }
+      if (!z) continue;
       const hex = objectIdToHex(m.objectId);
-      const policy = policyOf(m.placement);
-      const layout = new RaptorQDecoder(m.oti);
+      const policy = policyOfCached(m.placement);
+      const ks = blockSizes(m.oti);
+      const counts = z.views.map((v) => v.counts(hex));
       let ok = true;
       let surplus = false;
-      for (let sbn = 0; sbn < layout.blockCount && ok; sbn++) {
-        const k = layout.sourceSymbolCount(sbn);
-        const holdings = holders.map((h, i) => ({ device: h.stableId, symbols: zoneViews[i]!.counts(hex)?.[sbn] ?? 0 }));
+      for (let sbn = 0; sbn < ks.length && ok; sbn++) {
+        const k = ks[sbn]!;
+        const holdings = z.holders.map((h, i) => ({ device: h.stableId, symbols: counts[i]?.[sbn] ?? 0 }));
         if (!blockMeetsPolicy(k, holdings, policy)) ok = false;
         else if (planDrops(k, holdings, policy).size > 0) surplus = true;
       }
-      if (ok && (!surplus || waiting.get(m.zone))) clean.add(hex);
+      if (ok && (!surplus || z.waiting)) clean.add(hex);
     }
     return clean;
   }

@@ -19,7 +19,7 @@ export interface ZoneView {
 interface Cached {
   digest: Uint8Array;
   buckets: Uint8Array;
-  entries: Array<Map<string, number[]>>;
+  entries: Array<Map<string, readonly number[]>>;
   objects: number;
   symbols: number;
   bytes: number;
@@ -43,7 +43,7 @@ function bad(holder: Holder, what: string): MeshError {
   return new MeshError('MESH_BAD_SUMMARY', `${holder.hostName} sent a malformed holdings summary: ${what}; it is not used`);
 }
 
-function bucketDigest(entries: Map<string, number[]>): Uint8Array {
+function bucketDigest(entries: Map<string, readonly number[]>): Uint8Array {
   const d = new Uint8Array(HOLDING_DIGEST_BYTES);
   for (const [hex, counts] of entries) {
     const h = entryHash(Buffer.from(hex, 'hex'), counts);
@@ -52,9 +52,24 @@ function bucketDigest(entries: Map<string, number[]>): Uint8Array {
   return d;
 }
 
+/**
+ * Counts of one block below 256 (nearly every small object's) as one shared frozen array each: a
+ * cache of 100k objects from four holders is otherwise 400k arrays of one number.
+ */
+const ONE_BLOCK: ReadonlyArray<readonly number[]> = Array.from({ length: 256 }, (_, n) => Object.freeze([n]));
+function shared(counts: number[]): readonly number[] {
+  if (counts.length !== 1) return counts;
+  const n = counts[0]!;
+  return Number.isInteger(n) && n >= 0 && n < 256 ? ONE_BLOCK[n]! : counts;
+}
+
+/** One hex digit's value (any other character gives some number; the lookup then finds nothing). */
+const nibble = (c: number) => (c >= 97 ? c - 87 : c >= 65 ? c - 55 : c - 48);
+
 function viewOf(c: Cached): ZoneView {
   return {
-    counts: (hex) => c.entries[parseInt(hex.slice(0, 2), 16)]?.get(hex),
+    // The bucket is the id's first byte: its first two hex digits, read without a substring.
+    counts: (hex) => c.entries[(nibble(hex.charCodeAt(0)) << 4) + nibble(hex.charCodeAt(1))]?.get(hex),
     objects: c.objects,
     symbols: c.symbols,
     bytes: c.bytes,
@@ -119,7 +134,7 @@ export class SummaryCache {
       const was = cached?.buckets.subarray(at, at + HOLDING_DIGEST_BYTES);
       if (!was || !sameBytes(was, d.buckets.subarray(at, at + HOLDING_DIGEST_BYTES))) changed.push(b);
     }
-    const entries = cached ? cached.entries.map((m, b) => (changed.includes(b) ? new Map<string, number[]>() : m)) : Array.from({ length: HOLDING_BUCKETS }, () => new Map<string, number[]>());
+    const entries = cached ? cached.entries.map((m, b) => (changed.includes(b) ? new Map<string, readonly number[]>() : m)) : Array.from({ length: HOLDING_BUCKETS }, () => new Map<string, readonly number[]>());
     await this.fetchBuckets(holder, d.zone, changed, entries, d.objects);
     // The digests we keep are what the entries we got hash to: a bucket that changed between the
     // digest and its page (or a holder that lied) is asked again next time.
@@ -134,7 +149,7 @@ export class SummaryCache {
   }
 
   /** Pages through the entries of `buckets`, checking every page; fills `entries` per bucket. */
-  private async fetchBuckets(holder: Holder, zone: string, buckets: number[], entries: Array<Map<string, number[]>>, advertised: number): Promise<void> {
+  private async fetchBuckets(holder: Holder, zone: string, buckets: number[], entries: Array<Map<string, readonly number[]>>, advertised: number): Promise<void> {
     if (buckets.length === 0) return;
     const wanted = new Set(buckets);
     let after: Uint8Array | undefined;
@@ -151,7 +166,7 @@ export class SummaryCache {
         const b = e.objectId[0]!;
         if (!wanted.has(b)) throw bad(holder, `an entry of bucket ${b}, which was not asked for`);
         last = hex;
-        entries[b]!.set(hex, trimCounts(e.counts));
+        entries[b]!.set(hex, shared(trimCounts(e.counts)));
       }
       if (!p.next) return;
       if (p.entries.length === 0 || hexOf(p.next) !== last) throw bad(holder, 'a page cursor that is not its last entry');

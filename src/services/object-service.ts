@@ -3,13 +3,22 @@
 import { zoneKeyFor, bytesEqual, objectIdToHex, type Manifest } from '../crypto/index.js';
 import { describePrincipal, inZone, NODE, type Authorizer, type Principal } from '../authz/index.js';
 import type { AuditSink } from '../audit/index.js';
-import { healthFromSummaries, inspectObject, meshUsage, MeshError, type MeshNode, type MeshUsage, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
+import { judgeFromSummaries, inspectObject, meshUsage, MeshError, type MeshNode, type MeshUsage, type ObjectHealth, type StoreOptions } from '../mesh/index.js';
 import type { Zone } from '../zones/index.js';
 import { requireZone } from './zone-lookup.js';
 import { resolveObjectId } from './object-ids.js';
 
 /** Objects whose health is asked at once when listing: bounds the `have` fan-out. */
 const LIST_CONCURRENCY = 8;
+
+/** A listing of objects with their health; entries are built when asked for. */
+export interface ObjectListing {
+  count: number;
+  /** Entry i, in the store's id order (a fresh object each call). */
+  at(i: number): ObjectHealth;
+  /** The entries below their placement policy, in the same order. */
+  degraded(): ObjectHealth[];
+}
 
 type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader' | 'eligibility' | 'marks' | 'summaries'>;
 
@@ -65,23 +74,46 @@ export class ObjectService {
    * asked about one by one.
    */
   async list(p: Principal, zoneId?: string): Promise<ObjectHealth[]> {
+    const l = await this.listing(p, zoneId);
+    return Array.from({ length: l.count }, (_, i) => l.at(i));
+  }
+
+  /**
+   * The same listing, each entry built when asked for (`at(i)`, a fresh object each call), so a
+   * long one can be written out piece by piece instead of held whole.
+   */
+  async listing(p: Principal, zoneId?: string): Promise<ObjectListing> {
     this.authz.authorize(p, 'object.index', NODE);
     if (zoneId !== undefined) this.zone(zoneId);
     const manifests = this.node.store.listManifests(zoneId).filter((m) => this.node.zones.has(m.zone));
-    const { healthy, doubtful } = await healthFromSummaries(manifests, this.node);
-    const checked = new Map<string, ObjectHealth>();
+    const judged = await judgeFromSummaries(manifests, this.node);
+    const checked = new Map<number, ObjectHealth>();
     let next = 0;
     const lane = async () => {
-      while (next < doubtful.length) {
-        const m = doubtful[next++]!;
-        checked.set(objectIdToHex(m.objectId), await inspectObject(m, this.node.zones.get(m.zone), this.node.eligibility, this.node.marks));
+      while (next < judged.doubtful.length) {
+        const i = judged.doubtful[next++]!;
+        const m = manifests[i]!;
+        checked.set(i, await inspectObject(m, this.node.zones.get(m.zone), this.node.eligibility, this.node.marks));
       }
     };
     await Promise.all(Array.from({ length: LIST_CONCURRENCY }, lane));
-    return manifests.map((m) => {
-      const hex = objectIdToHex(m.objectId);
-      return healthy.get(hex) ?? checked.get(hex)!;
-    });
+    return {
+      count: manifests.length,
+      at: (i) => {
+        const c = checked.get(i);
+        return c ? structuredClone(c) : judged.health(i);
+      },
+      degraded: () => judged.doubtful.map((i) => checked.get(i)!).filter((h) => !h.ok).map((h) => structuredClone(h)),
+    };
+  }
+
+  /**
+   * What `fcp status` shows of health: how many objects this device knows and those below their
+   * placement policy, without the listing of every object.
+   */
+  async health(p: Principal, zoneId?: string): Promise<{ objects: number; degraded: ObjectHealth[] }> {
+    const l = await this.listing(p, zoneId);
+    return { objects: l.count, degraded: l.degraded() };
   }
 
   /** Storage per zone and per device (of one zone, or of every zone this device knows). */

@@ -120,3 +120,33 @@ test('a fork (two roots for one size) and a rewrite are named as such', () => {
   assert.throws(() => verifyConsistency(6, 8, forked.root(6), a.root(8), a.consistencyProof(6, 8)), /first root/);
   assert.throws(() => a.inclusionProof(8), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_BAD_INDEX');
 });
+
+test('a tree of many leaves (its packed levels grown many times) keeps every root and leaf; what it hands out is a copy', () => {
+  const t = new MerkleTree();
+  const leaves: Uint8Array[] = [];
+  for (let n = 0; n < 3000; n++) {
+    const l = leafHash(Uint8Array.of(n & 0xff, n >> 8, 3));
+    leaves.push(l);
+    assert.equal(t.append(l), n);
+    l[0]! ^= 0xff; // the caller's array changes afterwards: the tree kept its own copy
+    l[0]! ^= 0xff;
+  }
+  for (const size of [1, 2, 3, 16, 17, 1024, 1025, 2047, 2048, 2049, 2999, 3000]) assert.equal(hex(t.root(size)), hex(naiveRoot(leaves.slice(0, size))), `root of ${size}`);
+  for (const i of [0, 1, 15, 16, 1023, 1024, 2999]) assert.equal(hex(t.leaf(i)), hex(leaves[i]!));
+  assert.throws(() => t.leaf(3000), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_BAD_INDEX');
+  assert.throws(() => t.leaf(-1), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_BAD_INDEX');
+  assert.throws(() => t.leaf(1.5), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_BAD_INDEX');
+
+  // Changing a returned leaf, root or proof hash changes nothing in the tree.
+  const root = t.root();
+  const want = hex(root);
+  root.fill(0);
+  t.leaf(2048).fill(0);
+  t.root(2048).fill(0);
+  for (const p of t.inclusionProof(5)) p.fill(0);
+  for (const p of t.consistencyProof(1000)) p.fill(0);
+  assert.equal(hex(t.root()), want);
+  assert.equal(hex(t.leaf(2048)), hex(leaves[2048]!));
+  verifyInclusion(5, 3000, leaves[5]!, t.inclusionProof(5), t.root());
+  verifyConsistency(1000, 3000, t.root(1000), t.root(), t.consistencyProof(1000));
+});

@@ -12,6 +12,7 @@ import { inspectObject, type ObjectHealth } from '../../src/mesh/index.js';
 import type { SovereignMesh } from '../../src/sovereign-mesh.js';
 import type { TailnetDescription } from '../../src/tailscale/emulator/index.js';
 import { InProcessMesh } from './in-process.js';
+import { LOCAL_LIBRARY } from '../../src/authz/index.js';
 
 const NET: TailnetDescription = {
   tailnet: 'summaries.example',
@@ -69,6 +70,22 @@ describe('holdings summaries across a mesh', () => {
     const list = await laptop.list();
     assert.deepEqual(byId(list), byId(await perObject(laptop)));
     assert.equal(list.find((h) => h.objectId === ids[0])!.holders.some((h) => h.hostName === 'server'), false);
+
+    // `fcp status`'s health (/v1/health) is the listing's count and its objects below policy, in
+    // listing order; the lazily built listing gives the same entries, a fresh object each time.
+    const objects = laptop.services.objects;
+    const degraded = list.filter((h) => !h.ok);
+    assert.ok(degraded.some((h) => h.objectId === ids[0]), 'the object without its server symbols is below policy');
+    assert.deepEqual(await objects.health(LOCAL_LIBRARY), { objects: list.length, degraded });
+    assert.deepEqual(await objects.health(LOCAL_LIBRARY, 'z:owner'), { objects: list.filter((h) => h.zone === 'z:owner').length, degraded: degraded.filter((h) => h.zone === 'z:owner') });
+    const lazy = await objects.listing(LOCAL_LIBRARY);
+    assert.equal(lazy.count, list.length);
+    for (let i = 0; i < lazy.count; i++) {
+      const first = lazy.at(i);
+      assert.deepEqual(first, list[i]);
+      assert.notEqual(lazy.at(i), first);
+      assert.notEqual(lazy.at(i).holders, first.holders);
+    }
 
     // A device whose daemon is gone counts as holding nothing in both.
     await mesh.kill('nas');

@@ -44,6 +44,20 @@ function formatUsage(u: MeshUsage): string {
   return lines.join('\n');
 }
 
+/**
+ * How many objects this device knows and those below their placement policy (`/v1/health`; from
+ * the whole listing when the daemon is older and does not have it).
+ */
+async function objectHealth(c: ControlClient): Promise<{ objects: number; degraded: Array<{ objectId: string; zone: string }> }> {
+  try {
+    return await c.json<{ objects: number; degraded: Array<{ objectId: string; zone: string }> }>('/v1/health');
+  } catch (err) {
+    if (!(err instanceof ControlError) || err.code !== 'CONTROL_NOT_FOUND') throw err;
+    const all = await c.json<Array<{ objectId: string; zone: string; ok: boolean }>>('/v1/objects');
+    return { objects: all.length, degraded: all.filter((o) => !o.ok) };
+  }
+}
+
 function localApi(flags: ConfigFlags): LocalApiClient {
   const cfg = resolveConfig(flags);
   return new LocalApiClient(cfg.tailscaleSocket ? { socketPath: cfg.tailscaleSocket } : {});
@@ -178,9 +192,9 @@ export function registerMeshCommands(program: Command): void {
         peers: Array<{ hostName: string; address: string; online: boolean; path: string; latencyMs?: number; zones: string[]; member?: boolean }>;
       };
       const s = await control(cmd).json<Status>('/v1/status');
-      const objects = await control(cmd).json<Array<{ objectId: string; zone: string; ok: boolean; spare: number }>>('/v1/objects');
-      const degraded = objects.filter((o) => !o.ok);
-      print({ ...s, health: { objects: objects.length, degraded: degraded.map((o) => o.objectId) } }, Boolean(opts.json), () =>
+      const health = await objectHealth(control(cmd));
+      const degraded = health.degraded;
+      print({ ...s, health: { objects: health.objects, degraded: degraded.map((o) => o.objectId) } }, Boolean(opts.json), () =>
         [
           `this device: ${s.self.hostName} ${s.self.address}:${s.port} zones ${s.self.zones.join(', ') || 'none'}`,
           `tailscaled:  ${s.tailscaled ? `${s.tailscaled.state}${s.tailscaled.running ? '' : ` (${s.tailscaled.advice})`}` : 'unknown'}`,
@@ -189,7 +203,7 @@ export function registerMeshCommands(program: Command): void {
           ...(s.reseal ?? []).filter((r) => r.state !== 'done').map((r) => `re-sealing:  ${r.zone} to epoch ${r.epoch}: ${r.state === 'resealing' ? `${r.done} of ${r.objects} objects (${r.symbols} symbols)` : 'done here, waiting for the other members'}`),
           ...(s.removed?.length ? [`removed:     ${s.removed.map((r) => `${r.hostName} (${new Date(r.at).toISOString().slice(0, 16).replace('T', ' ')})`).join(', ')}`] : []),
           `storage:     ${s.storage.symbols} symbols, ${humanBytes(s.storage.bytes)}, ${s.objects} objects`,
-          `health:      ${objects.length - degraded.length} of ${objects.length} objects meet their placement policy${degraded.length ? `; below it: ${degraded.map((o) => `${o.objectId.slice(0, 12)}… (${o.zone})`).join(', ')}` : ''}`,
+          `health:      ${health.objects - degraded.length} of ${health.objects} objects meet their placement policy${degraded.length ? `; below it: ${degraded.map((o) => `${o.objectId.slice(0, 12)}… (${o.zone})`).join(', ')}` : ''}`,
           'peers:',
           ...s.peers.map((p) => `  ${p.hostName.padEnd(16)} ${String(p.address).padEnd(15)} ${p.online ? p.path.padEnd(10) : 'offline   '} ${p.latencyMs !== undefined ? `${p.latencyMs.toFixed(1)} ms`.padEnd(9) : '-'.padEnd(9)} ${(p.zones.join(', ') || '(no fcp zone)').padEnd(12)} ${p.member ? 'member' : p.zones.length > 0 ? 'no fcpd answering' : ''}`),
         ].join('\n'),
