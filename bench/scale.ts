@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const sizes: number[] = [];
   for (let n = 1000; n <= MAX; n *= 10) sizes.push(n);
   const mesh = await DevMesh.start({
-    description: fiveDevicesOn(60),
+    description: fiveDevicesOn(159),
     env: { FCP_REPAIR_INTERVAL_MS: '0', FCP_SCRUB_INTERVAL_MS: '0' },
   });
   const rows: Row[] = [];
