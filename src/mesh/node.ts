@@ -353,7 +353,7 @@ export class MeshNode {
       port: this.port,
       storage: u,
       store: this.store.health(),
-      objects: this.store.listManifests().length,
+      objects: this.store.manifestCount(),
       zoneKeys: this.keyring.zoneIds(),
       /** Current epoch of each zone key, and older epochs still kept while re-sealing runs. */
       zoneEpochs: Object.fromEntries(this.keyring.zoneIds().map((id) => [id, { epoch: this.keyring.zoneKey(id)!.epoch, older: this.keyring.olderKeys(id).map((k) => k.epoch) }])),

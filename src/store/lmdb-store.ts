@@ -689,6 +689,10 @@ export class LmdbSymbolStore implements SymbolStore {
     return raw ? decodeManifest(raw) : undefined;
   }
 
+  manifestCount(): number {
+    return this.read((env) => env.manifests.getCount());
+  }
+
   listManifests(zone?: string): Manifest[] {
     return this.read((env) => {
       const out: Manifest[] = [];

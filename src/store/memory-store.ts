@@ -192,6 +192,11 @@ export class MemorySymbolStore implements SymbolStore {
     return m ? cloneManifest(m) : undefined;
   }
 
+  manifestCount(): number {
+    this.ensureOpen();
+    return this.manifests.size;
+  }
+
   listManifests(zone?: string): Manifest[] {
     this.ensureOpen();
     return [...this.manifests.entries()]

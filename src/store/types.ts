@@ -90,6 +90,8 @@ export interface SymbolStore {
   getManifest(objectId: Uint8Array): Manifest | undefined;
   /** Manifests in ObjectId order; an undecodable stored manifest is left out (getManifest throws STORE_CORRUPT for it). */
   listManifests(zone?: string): Manifest[];
+  /** How many manifests are held (an undecodable one too), without decoding any: for status. */
+  manifestCount(): number;
   /** Removes some symbols of an object (the manifest stays); resolves once durable. */
   deleteSymbols(objectId: Uint8Array, positions: SymbolPosition[]): Promise<void>;
   /** Removes an object's symbols and manifest; resolves once durable. */

@@ -185,9 +185,11 @@ for (const [name, make] of Object.entries(factories)) {
       assert.equal(store.listManifests().length, 3);
       assert.equal(store.listManifests('z:private').length, 2);
       assert.equal(store.listManifests('z:work').length, 0);
+      assert.equal(store.manifestCount(), 3, 'a replaced manifest is counted once');
       await store.putSymbols(ids[0]!, entries(3));
       await store.deleteObject(ids[0]!);
       assert.equal(store.getManifest(ids[0]!), undefined);
+      assert.equal(store.manifestCount(), 2);
       assert.deepEqual(store.symbolKeys(ids[0]!), []);
       assert.deepEqual(store.usage(), { symbols: 0, bytes: 0, quotaBytes: null });
       await store.deleteObject(bytes(32)); // deleting an unknown object is harmless
