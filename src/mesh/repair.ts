@@ -112,8 +112,8 @@ export class RepairLoop {
   private running: Promise<Map<string, RepairOutcome>> | null = null;
   private rerun = false;
   private highWater: Record<string, number[]> | null = null;
-  private scrubCursor = 0;
-  private verifyCursor = 0;
+  private readonly scrubCursor: ManifestCursor;
+  private readonly verifyCursor: ManifestCursor;
   /** Devices online in the tailnet whose fcpd stopped answering, and since when. */
   private readonly unreachableSince = new Map<string, number>();
   private stopped = false;
@@ -127,6 +127,8 @@ export class RepairLoop {
     readonly opts: RepairOptions = DEFAULT_REPAIR,
   ) {
     this.now = d.clock ?? monotonic;
+    this.scrubCursor = new ManifestCursor(d.store);
+    this.verifyCursor = new ManifestCursor(d.store);
   }
 
   start(): void {
@@ -522,10 +524,8 @@ export class RepairLoop {
    * (not counted, not a repairer) for a while. Returns how many holders failed.
    */
   async verifyStep(objects = this.opts.verifyObjectsPerStep): Promise<number> {
-    const manifests = this.d.store.listManifests();
     let failed = 0;
-    for (let i = 0; i < Math.min(objects, manifests.length); i++) {
-      const m = manifests[this.verifyCursor++ % manifests.length]!;
+    for (const m of this.verifyCursor.next(objects)) {
       if (!this.d.zones.has(m.zone)) continue;
       const zk = this.d.zoneKey(m.zone);
       if (!zk) continue;
@@ -624,12 +624,13 @@ export class RepairLoop {
 
   /** Checks the next few stored symbols' AEAD tags; deletes corrupt ones so repair replaces them. */
   async scrubStep(budget = this.opts.scrubSymbolsPerStep): Promise<number> {
-    const manifests = this.d.store.listManifests();
-    if (manifests.length === 0) return 0;
+    const held = this.d.store.manifestCount();
     let checked = 0;
     let corrupt = 0;
-    for (let visited = 0; visited < manifests.length && checked < budget; visited++) {
-      const m = manifests[this.scrubCursor++ % manifests.length]!;
+    // One object at a time from where the last step stopped, at most once round the store.
+    for (let visited = 0; visited < held && checked < budget; visited++) {
+      const m = this.scrubCursor.next(1)[0];
+      if (!m) break;
       const zk = this.d.zoneKey(m.zone);
       if (!zk) continue;
       const bad: Array<[number, number]> = [];
@@ -680,5 +681,29 @@ export class RepairLoop {
       await fh.close();
     }
     await rename(tmp, path);
+  }
+}
+
+/**
+ * Walks the store's manifests in id order a few at a time, going on from the start at the end:
+ * a scrub or verify step costs what it looks at, not a decode of every manifest held.
+ */
+class ManifestCursor {
+  private after: Uint8Array | undefined;
+
+  constructor(private readonly store: SymbolStore) {}
+
+  /** Up to `n` manifests after the last one handed out (the walk wraps round, once per call). */
+  next(n: number): Manifest[] {
+    const out = this.store.manifestsAfter(this.after, n);
+    if (out.length < n && this.after !== undefined) {
+      const first = out[0]?.objectId;
+      for (const m of this.store.manifestsAfter(undefined, n - out.length)) {
+        if (first && bytesEqual(m.objectId, first)) break; // round the whole store already
+        out.push(m);
+      }
+    }
+    this.after = out.at(-1)?.objectId;
+    return out;
   }
 }

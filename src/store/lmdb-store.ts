@@ -693,6 +693,23 @@ export class LmdbSymbolStore implements SymbolStore {
     return this.read((env) => env.manifests.getCount());
   }
 
+  manifestsAfter(after: Uint8Array | undefined, limit: number): Manifest[] {
+    const max = checkLimit(limit);
+    // Just above `after`: the same id with one more byte sorts right after it.
+    const start = after === undefined ? undefined : Buffer.concat([checkObjectId(after), Buffer.from([0])]);
+    return this.read((env) => {
+      const out: Manifest[] = [];
+      for (const { value } of env.manifests.getRange({ ...(start ? { start } : {}), ...(Number.isFinite(max) ? { limit: max } : {}) })) {
+        try {
+          out.push(decodeManifest(value));
+        } catch {
+          continue; // as listManifests: one damaged value hides no other
+        }
+      }
+      return out;
+    });
+  }
+
   listManifests(zone?: string): Manifest[] {
     return this.read((env) => {
       const out: Manifest[] = [];

@@ -197,6 +197,16 @@ export class MemorySymbolStore implements SymbolStore {
     return this.manifests.size;
   }
 
+  manifestsAfter(after: Uint8Array | undefined, limit: number): Manifest[] {
+    this.ensureOpen();
+    const from = after === undefined ? undefined : hexOf(checkObjectId(after));
+    return [...this.manifests.keys()]
+      .filter((k) => from === undefined || k > from)
+      .sort()
+      .slice(0, checkLimit(limit))
+      .map((k) => cloneManifest(this.manifests.get(k)!));
+  }
+
   listManifests(zone?: string): Manifest[] {
     this.ensureOpen();
     return [...this.manifests.entries()]

@@ -92,6 +92,11 @@ export interface SymbolStore {
   listManifests(zone?: string): Manifest[];
   /** How many manifests are held (an undecodable one too), without decoding any: for status. */
   manifestCount(): number;
+  /**
+   * At most `limit` manifests in ObjectId order after `after` (from the first if undefined), for
+   * walks that take a few at a time; undecodable ones are left out (they may make it fewer).
+   */
+  manifestsAfter(after: Uint8Array | undefined, limit: number): Manifest[];
   /** Removes some symbols of an object (the manifest stays); resolves once durable. */
   deleteSymbols(objectId: Uint8Array, positions: SymbolPosition[]): Promise<void>;
   /** Removes an object's symbols and manifest; resolves once durable. */

@@ -186,6 +186,14 @@ for (const [name, make] of Object.entries(factories)) {
       assert.equal(store.listManifests('z:private').length, 2);
       assert.equal(store.listManifests('z:work').length, 0);
       assert.equal(store.manifestCount(), 3, 'a replaced manifest is counted once');
+      // A walk a few at a time sees each once, in id order, and ends empty.
+      const hexes = (ms: Manifest[]) => ms.map((x) => Buffer.from(x.objectId).toString('hex'));
+      const sorted = ids.map((id) => Buffer.from(id).toString('hex')).sort();
+      const firstTwo = store.manifestsAfter(undefined, 2);
+      assert.deepEqual(hexes(firstTwo), sorted.slice(0, 2));
+      assert.deepEqual(hexes(store.manifestsAfter(firstTwo[1]!.objectId, 2)), sorted.slice(2));
+      assert.deepEqual(store.manifestsAfter(Buffer.from(sorted[2]!, 'hex'), 5), []);
+      assert.deepEqual(hexes(store.manifestsAfter(new Uint8Array(32), 0)), []);
       await store.putSymbols(ids[0]!, entries(3));
       await store.deleteObject(ids[0]!);
       assert.equal(store.getManifest(ids[0]!), undefined);
