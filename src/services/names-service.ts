@@ -29,6 +29,7 @@ import {
 import { MeshError, type MeshNode } from '../mesh/index.js';
 import { UnknownZoneError, type Zone } from '../zones/index.js';
 import type { ContentService, ContentStream } from './content-service.js';
+import { countOf, idsWithPrefix } from './object-ids.js';
 
 type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader' | 'eligibility' | 'records' | 'self' | 'log'>;
 
@@ -250,10 +251,10 @@ export class NamesService {
   }
 
   private uniquePrefix(prefix: string): string {
-    const hits = this.node.store.listManifests().map((m) => objectIdToHex(m.objectId)).filter((h) => h.startsWith(prefix));
+    const hits = idsWithPrefix(this.node.store, prefix);
     if (hits.length === 1) return hits[0]!;
     if (hits.length === 0) throw new MeshError('MESH_NOT_FOUND', `no object on this device starts with ${prefix}`);
-    throw new MeshError('MESH_BAD_ID', `${hits.length} objects start with ${prefix}; give more digits`);
+    throw new MeshError('MESH_BAD_ID', `${countOf(hits)} objects start with ${prefix}; give more digits`);
   }
 
   /** Stores a file's content (bytes or a stream) and names it. */
