@@ -501,9 +501,20 @@ async function main(): Promise<void> {
     await post('server', '/v1/files', { entries: [{ path: 'server/notes.md', kind: 'file', ref: noteRef.id, size: noteRef.size }] });
     const privateNames = async (device: string) =>
       (await mesh.device(device).control.json<{ entries: Array<{ path: string; kind: string }> }>('/v1/files?path=server&recursive=1')).entries.filter((e) => e.kind === 'file').map((e) => e.path);
-    const seenBefore = await privateNames('laptop');
+    // Heads spread by pulls: wait (bounded) until the laptop has taken the server's.
+    const seenBefore = (await until(15_000, async () => {
+      const names = await privateNames('laptop').catch(() => [] as string[]);
+      return names.includes('server/notes.md') ? names : undefined;
+    })) ?? [];
     await mesh.reset('server', 'laptop');
-    out(`   server: data dir wiped, new node keys, fcp join with an invite from the laptop; it reads its old names back: ${(await privateNames('server')).join(', ')}`);
+    // Right after its start the server may not have met its peers yet: its names come back
+    // with the first pull that reaches one (bounded wait).
+    const recovered = (await until(15_000, async () => {
+      const names = await privateNames('server');
+      return names.includes('server/notes.md') ? names : undefined;
+    })) ?? [];
+    if (!recovered.includes('server/notes.md')) failed = true;
+    out(`   server: data dir wiped, new node keys, fcp join with an invite from the laptop; it reads its old names back: ${recovered.join(', ') || 'NOTHING'}`);
     const afterNote = sample('# written after the reinstall\n', 20_000);
     const afterRef = await putContent('server', afterNote);
     await post('server', '/v1/files', { entries: [{ path: 'server/after-reinstall.md', kind: 'file', ref: afterRef.id, size: afterRef.size }] });
@@ -513,7 +524,11 @@ async function main(): Promise<void> {
     type TrustPlan = { pinned: string; presented: string; same: boolean; changed?: boolean };
     const plan = await laptop.control.json<TrustPlan>('/v1/devices/server/trust');
     const trusted = await post<TrustPlan>('laptop', '/v1/devices/server/trust', { expect: plan.presented });
-    const seenAfter = await privateNames('laptop');
+    const seenAfter =
+      (await until(15_000, async () => {
+        const names = await privateNames('laptop');
+        return names.includes('server/after-reinstall.md') ? names : undefined;
+      })) ?? (await privateNames('laptop'));
     if (!trusted.changed || !seenAfter.includes('server/after-reinstall.md')) failed = true;
     out(`   laptop: fcp device trust server -> pinned ${plan.pinned}, presented ${plan.presented} (asked of the server itself); trusted`);
     out(`   laptop: fcp ls server/ -> ${seenAfter.join(', ')}`);
@@ -527,6 +542,13 @@ async function main(): Promise<void> {
     if (!refilled || !refilled.holders.some((h) => h.hostName === 'server' && h.symbols > 0)) failed = true;
     out(`   repair refilled the server's empty store: chat-history.jsonl now on ${refilled ? refilled.holders.map((x) => `${x.hostName} ${x.symbols}`).join(', ') : 'NOT REFILLED'}`);
     out('   (it was stored to survive two lost devices; with two left, each holds enough to rebuild it alone)');
+    // The connectors it ran failed over while it was away; they settle where they can run now.
+    const memoryOn = await until(30_000, async () => {
+      const on = await runners(mesh, 'memory');
+      return on.length > 0 ? on : undefined;
+    });
+    if (!memoryOn) failed = true;
+    out(`   the connectors it ran moved on: memory runs on ${memoryOn?.join(', ') ?? 'NO DEVICE'}`);
 
     step(16, 'The owner key: FROST 2-of-2 over the owner devices online over direct paths (laptop, server), never whole anywhere');
     type OwnerStatus = { keyId: string; publicKey: string; threshold: number; participants: Array<{ hostName: string; online: boolean }>; grantExpiresAt?: string };
