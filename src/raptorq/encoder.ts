@@ -54,6 +54,25 @@ export function encoderParameters(transferLength: number, options: EncoderOption
   });
 }
 
+/**
+ * Packets are cut from buffers of about this many bytes, several packets to one: a
+ * Uint8Array of its own per packet made GC about 30% of a 16 MiB encode (each is a separate
+ * backing store to allocate, track and sweep). A kept packet pins at most this much.
+ */
+const PACKET_SLAB_BYTES = 64 * 1024;
+
+/** `count` zeroed packets of `length` bytes, views into shared buffers of PACKET_SLAB_BYTES or so. */
+function allocatePackets(count: number, length: number): Uint8Array[] {
+  const out = new Array<Uint8Array>(count);
+  const perSlab = Math.max(1, Math.floor(PACKET_SLAB_BYTES / length));
+  for (let i = 0; i < count; i += perSlab) {
+    const n = Math.min(perSlab, count - i);
+    const slab = new ArrayBuffer(n * length);
+    for (let j = 0; j < n; j++) out[i + j] = new Uint8Array(slab, j * length, length);
+  }
+  return out;
+}
+
 export class RaptorQEncoder {
   /** The 12-byte encoded OTI a decoder needs. */
   readonly oti: Uint8Array;
@@ -135,12 +154,11 @@ export class RaptorQEncoder {
     this.checkSbn(sbn);
     const k = this.layout.sourceSymbolCount(sbn);
     const t = this.symbolSize;
-    const out: Uint8Array[] = new Array<Uint8Array>(k);
+    const out = allocatePackets(k, PAYLOAD_ID_LENGTH + t);
     for (let esi = 0; esi < k; esi++) {
-      const packet = new Uint8Array(PAYLOAD_ID_LENGTH + t);
+      const packet = out[esi]!;
       writePayloadId(packet, sbn, esi);
       this.readSource(sbn, esi, packet, PAYLOAD_ID_LENGTH);
-      out[esi] = packet;
     }
     return out;
   }
@@ -158,14 +176,13 @@ export class RaptorQEncoder {
     }
     const k = this.layout.sourceSymbolCount(sbn);
     const t = this.symbolSize;
-    const out: Uint8Array[] = new Array<Uint8Array>(count);
+    const out = allocatePackets(count, PAYLOAD_ID_LENGTH + t);
     const repairIsis: number[] = [];
     const repairAt: number[] = [];
     for (let i = 0; i < count; i++) {
       const esi = firstEsi + i;
-      const packet = new Uint8Array(PAYLOAD_ID_LENGTH + t);
+      const packet = out[i]!;
       writePayloadId(packet, sbn, esi);
-      out[i] = packet;
       if (esi < k) this.layout.readSymbol(this.data, sbn, esi, packet, PAYLOAD_ID_LENGTH);
       else {
         repairIsis.push(esi - k);
