@@ -171,7 +171,7 @@ test('fcp daemon install writes a systemd unit (Restart, After=tailscaled, Limit
     assert.match(text, /^Environment="MALLOC_MMAP_THRESHOLD_=262144"$/m, 'large buffers are unmapped when freed');
     assert.match(text, /^User=alice$/m);
     assert.match(text, /^WantedBy=multi-user\.target$/m);
-    assert.match(text, /^ExecStart="[^"]+node[^"]*" "--max-semi-space-size=8" "[^"]+\/bin\/fcpd\.js" "--data-dir" "[^"]+data %%h"$/m, 'quoted, with % escaped');
+    assert.match(text, /^ExecStart="[^"]+node[^"]*" "[^"]+\/bin\/fcpd\.js" "--data-dir" "[^"]+data %%h"$/m, 'quoted, with % escaped');
     const dry = fcp(['daemon', 'install', '--platform', 'linux', '--dry-run']);
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /# then: systemctl --user enable --now fcpd\.service/);
