@@ -504,10 +504,9 @@ export class LmdbSymbolStore implements SymbolStore {
     const idKey = Buffer.from(objectId);
     // Large envelopes not held yet are appended to a segment before the transaction (a re-put
     // of held ones writes no data).
-    const toSegment = this.read((env) => batch.filter((e) => goesToSegment(e.env) && !env.symbols.doesExist(symbolKey(objectId, e.sbn, e.esi))));
+    const [toSegment, held] = this.read((env) => [batch.filter((e) => goesToSegment(e.env) && !env.symbols.doesExist(symbolKey(objectId, e.sbn, e.esi))), this.readUsage(env)[1]] as const);
     // A batch the quota refuses writes no data either (checked exactly again in the transaction).
     const appending = toSegment.reduce((n, e) => n + e.env.length, 0);
-    const held = this.read((env) => this.readUsage(env))[1];
     if (this.quotaBytes !== null && appending > 0 && held + appending > this.quotaBytes) throw this.quotaError(held + appending);
     // The callback runs inside the write transaction, after earlier queued batches: reads see
     // their writes, so the quota check and the usage counter stay exact under concurrency.
@@ -530,7 +529,7 @@ export class LmdbSymbolStore implements SymbolStore {
         const loc = located.get(e);
         const value = this.valueFor(e.env, loc);
         if (!value) return { ok: false as const, need: 0, conflict: null, raced: true };
-        if (loc) live.set(loc.seg, (live.get(loc.seg) ?? 0) + loc.len);
+        if (loc) bump(live, loc.seg, loc.len);
         addBytes += e.env.length;
         addSymbols++;
         writes.push([key, value]);
@@ -543,7 +542,7 @@ export class LmdbSymbolStore implements SymbolStore {
       if (writes.length > 0) {
         env.meta.put(USAGE_KEY, [symbols + addSymbols, bytes + addBytes]);
         const perBlock = new Map<number, number>();
-        for (const [key] of writes) perBlock.set(key[32]!, (perBlock.get(key[32]!) ?? 0) + 1);
+        for (const [key] of writes) bump(perBlock, key[32]!, 1);
         this.bumpHolding(env, idKey, perBlock, addBytes);
         // Symbols before their manifest are normal during a store; remember when it began.
         if (!env.manifests.doesExist(idKey) && env.orphans.get(idKey) === undefined) env.orphans.put(idKey, Date.now());
@@ -587,8 +586,8 @@ export class LmdbSymbolStore implements SymbolStore {
           const value = this.valueFor(e.env, loc);
           if (!value) continue; // held only since the check before the append: left as it is
           const old = decodeLocation(existing);
-          if (old) live.set(old.seg, (live.get(old.seg) ?? 0) - old.len);
-          if (loc) live.set(loc.seg, (live.get(loc.seg) ?? 0) + loc.len);
+          if (old) bump(live, old.seg, -old.len);
+          if (loc) bump(live, loc.seg, loc.len);
           writes.push([key, value]);
         }
         for (const [key, value] of writes) env.symbols.put(key, value);
@@ -745,7 +744,7 @@ export class LmdbSymbolStore implements SymbolStore {
         if (!existing) continue;
         removedSymbols++;
         removedBytes += storedLength(existing);
-        perBlock.set(sbn, (perBlock.get(sbn) ?? 0) - 1);
+        bump(perBlock, sbn, -1);
         this.forgetLocation(live, existing);
         env.symbols.remove(key);
       }
@@ -762,7 +761,7 @@ export class LmdbSymbolStore implements SymbolStore {
   /** Counts a removed value's segment bytes as dead in `live` (segment -> change). */
   private forgetLocation(live: Map<number, number>, value: Uint8Array): void {
     const loc = decodeLocation(value);
-    if (loc) live.set(loc.seg, (live.get(loc.seg) ?? 0) - loc.len);
+    if (loc) bump(live, loc.seg, -loc.len);
   }
 
   /** Removes every symbol of `objectId` inside a write transaction; returns [symbols, bytes]. */
@@ -974,8 +973,8 @@ export class LmdbSymbolStore implements SymbolStore {
             const current = now && decodeLocation(now);
             if (!current || !sameLocation(current, loc)) return;
             env.symbols.put(key, encodeLocation(locs[k]!));
-            live.set(loc.seg, (live.get(loc.seg) ?? 0) - loc.len);
-            live.set(locs[k]!.seg, (live.get(locs[k]!.seg) ?? 0) + loc.len);
+            bump(live, loc.seg, -loc.len);
+            bump(live, locs[k]!.seg, loc.len);
           });
           this.addLive(env, live);
         },
@@ -1194,6 +1193,11 @@ export class LmdbSymbolStore implements SymbolStore {
     this.files.close();
     await this.env.root.close();
   }
+}
+
+/** Adds `d` to the count kept for `key`. */
+function bump(counts: Map<number, number>, key: number, d: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + d);
 }
 
 function toRecord(v: StoredHolding): HoldingRecord {
