@@ -57,6 +57,15 @@ function assertSurvived(f: Findings, dir: string, size: number): void {
   assert.equal(f.failedHeldAfter, 20);
 }
 
+/** Runs `node script args...` with a fresh tmpfs of `size` mounted at `mnt` ("$1" in args). */
+function inTmpfs(mnt: string, size: string, script: string, args: string[], timeout: number): ReturnType<typeof spawnSync> {
+  const quoted = args.map((_, i) => `"$${i + 4}"`).join(' ');
+  return spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', `mount -t tmpfs -o size=${size} tmpfs "$1" && exec "$2" "$3" ${quoted}`, 'sh', mnt, process.execPath, script, ...args], {
+    encoding: 'utf8',
+    timeout,
+  });
+}
+
 function userNamespaces(): string | null {
   const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true'], { encoding: 'utf8', timeout: 10_000 });
   return r.status === 0 ? null : `unshare --user --mount is not available here (${r.error?.message ?? r.stderr.trim()})`;
@@ -75,11 +84,7 @@ for (const size of [1300, 8168]) {
     }
     const mnt = mkdtempSync(join(tmpdir(), 'fcp-full-'));
     try {
-      const r = spawnSync(
-        'unshare',
-        ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=4m tmpfs "$1" && exec "$2" "$3" "$1/store" "filler:$1/filler" "$4"', 'sh', mnt, process.execPath, child, String(size)],
-        { encoding: 'utf8', timeout: 90_000 },
-      );
+      const r = inTmpfs(mnt, '4m', child, [join(mnt, 'store'), `filler:${join(mnt, 'filler')}`, String(size)], 90_000);
       assertSurvived(parse(r), join(mnt, 'store'), size);
     } finally {
       rmSync(mnt, { recursive: true, force: true });
@@ -120,11 +125,7 @@ test('a disk already full at open: the store opens, refuses writes, reads, close
   }
   const mnt = mkdtempSync(join(tmpdir(), 'fcp-full-'));
   try {
-    const r = spawnSync(
-      'unshare',
-      ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs -o size=2m tmpfs "$1" && exec "$2" "$3" "$1"', 'sh', mnt, process.execPath, fullFromStart],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
+    const r = inTmpfs(mnt, '2m', fullFromStart, [mnt], 60_000);
     // A close that never resolves ends the child with status 13 (unsettled top-level await).
     const f = lastJson<{ filled: boolean; put: unknown; read: number; state: string; closed: boolean; created: unknown }>(r);
     assert.equal(f.filled, true);
