@@ -227,20 +227,35 @@ function sealInto(key: KeyObject, f: SealFixed, sbn: number, esi: number, k: num
  * which crosses threads without a copy. Symbol i gets frame sequence firstFrameSeq + i.
  */
 export function sealSymbolRun(run: SealRun, symbolSize: number, sbns: Int32Array, esis: Int32Array, kOf: (sbn: number) => number, symbols: Uint8Array): Uint8Array {
+  const size = symbolSize + ENVELOPE_OVERHEAD;
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(sbns.length * size).buffer);
+  for (let i = 0; i < sbns.length; i++) out.set(symbols.subarray(i * symbolSize, (i + 1) * symbolSize), i * size + ENVELOPE_HEADER_BYTES);
+  sealSymbolRunInPlace(run, symbolSize, sbns, esis, kOf, out);
+  return out;
+}
+
+/**
+ * The same, for symbols already placed where their envelopes carry them (envelope i's symbol at
+ * i * (symbolSize + ENVELOPE_OVERHEAD) + ENVELOPE_HEADER_BYTES): the coder writes them there,
+ * so a store needs no second buffer the size of all its symbols.
+ */
+export function sealSymbolRunInPlace(run: SealRun, symbolSize: number, sbns: Int32Array, esis: Int32Array, kOf: (sbn: number) => number, envelopes: Uint8Array): void {
   requireBytes(run.subkey, 32, 'sender subkey');
   requireBytes(run.objectId, OBJECT_ID_BYTES, 'objectId');
   const count = sbns.length;
   const size = symbolSize + ENVELOPE_OVERHEAD;
-  const out = Buffer.allocUnsafeSlow(count * size);
+  if (envelopes.length !== count * size) throw new RangeError(`a run of ${count} envelopes of ${size} bytes needs ${count * size} bytes, got ${envelopes.length}`);
+  const out = Buffer.from(envelopes.buffer, envelopes.byteOffset, envelopes.byteLength);
   const key = createSecretKey(run.subkey);
   for (let i = 0; i < count; i++) {
     const sbn = sbns[i]!;
     const esi = esis[i]!;
     requireSafeUint(sbn, 'sbn', MAX_SBN);
     requireSafeUint(esi, 'esi', MAX_ESI);
-    sealInto(key, run, sbn, esi, requireSafeUint(kOf(sbn), 'k', MAX_K), run.firstFrameSeq + BigInt(i), symbols.subarray(i * symbolSize, (i + 1) * symbolSize), out.subarray(i * size, (i + 1) * size));
+    const env = out.subarray(i * size, (i + 1) * size);
+    // sealInto encrypts into a new buffer before copying back, so the symbol may sit in `env`.
+    sealInto(key, run, sbn, esi, requireSafeUint(kOf(sbn), 'k', MAX_K), run.firstFrameSeq + BigInt(i), env.subarray(ENVELOPE_HEADER_BYTES, ENVELOPE_HEADER_BYTES + symbolSize), env);
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 function checkedEnvelope(envelope: Uint8Array): Buffer {

@@ -24,6 +24,7 @@ export {
   MAX_SBN,
   sealSymbol,
   sealSymbolRun,
+  sealSymbolRunInPlace,
   openSymbol,
   envelopeHeader,
   sourceTag,

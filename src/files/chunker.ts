@@ -124,7 +124,9 @@ export class Chunker {
 
   /** Hands out buf[0, cut) as its own chunk and moves the rest to the front. */
   private take(cut: number): Uint8Array {
-    const chunk = this.buf.slice(0, cut);
+    // In shared memory: the coding worker then reads the chunk where it is, with no copy.
+    const chunk = new Uint8Array(new SharedArrayBuffer(cut));
+    chunk.set(this.buf.subarray(0, cut));
     this.buf.copyWithin(0, cut, this.filled);
     this.filled -= cut;
     this.pos = this.params.min;

@@ -1,6 +1,6 @@
 // The coding itself, shared by the inline path and the worker: symbols of requested ESI ranges.
 import { ObjectLayout, RaptorQDecoder, RaptorQEncoder, parseOti } from '../raptorq/index.js';
-import { ENVELOPE_OVERHEAD, sealSymbolRun, type SealRun } from '../crypto/index.js';
+import { ENVELOPE_HEADER_BYTES, ENVELOPE_OVERHEAD, sealSymbolRunInPlace, type SealRun } from '../crypto/index.js';
 
 export interface SymbolRequest {
   sbn: number;
@@ -17,26 +17,35 @@ export interface CodedSymbols {
 }
 
 export function codeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[]): CodedSymbols {
-  const encoder = new RaptorQEncoder(data, parseOti(oti));
+  return codeInto(data, parseOti(oti), requests, 0, 0);
+}
+
+/** The requested symbols, symbol i at bytes[i * (T + gap) + offset]: a gap leaves room around each. */
+function codeInto(data: Uint8Array, oti: ReturnType<typeof parseOti>, requests: SymbolRequest[], gap: number, offset: number): CodedSymbols {
+  const encoder = new RaptorQEncoder(data, oti);
   const t = encoder.symbolSize;
+  const stride = t + gap;
   const total = requests.reduce((a, r) => a + r.count, 0);
-  const out: CodedSymbols = { symbolSize: t, sbns: new Int32Array(total), esis: new Int32Array(total), bytes: new Uint8Array(total * t) };
+  // allocUnsafeSlow: every byte is written (symbols here, envelope headers and tags by the sealer).
+  const bytes = gap === 0 ? new Uint8Array(total * t) : new Uint8Array(Buffer.allocUnsafeSlow(total * stride).buffer);
+  const out: CodedSymbols = { symbolSize: t, sbns: new Int32Array(total), esis: new Int32Array(total), bytes };
   let i = 0;
+  const place = (sbn: number, esi: number, packet: Uint8Array) => {
+    out.sbns[i] = sbn;
+    out.esis[i] = esi;
+    bytes.set(packet.subarray(4), i * stride + offset);
+    i++;
+  };
   for (const r of requests) {
     const k = encoder.sourceSymbolCount(r.sbn);
-    const sources = r.firstEsi < k ? encoder.blockSourcePackets(r.sbn) : [];
     const sourceEnd = Math.min(k, r.firstEsi + r.count);
-    const packets: Uint8Array[] = [];
-    for (let esi = r.firstEsi; esi < sourceEnd; esi++) packets.push(sources[esi]!);
+    if (r.firstEsi < sourceEnd) {
+      const sources = encoder.blockSourcePackets(r.sbn);
+      for (let esi = r.firstEsi; esi < sourceEnd; esi++) place(r.sbn, esi, sources[esi]!);
+    }
     const repairFrom = Math.max(k, r.firstEsi);
     const repairCount = r.firstEsi + r.count - repairFrom;
-    if (repairCount > 0) packets.push(...encoder.repairPackets(r.sbn, repairFrom, repairCount));
-    packets.forEach((p, j) => {
-      out.sbns[i] = r.sbn;
-      out.esis[i] = r.firstEsi + j;
-      out.bytes.set(p.subarray(4), i * t);
-      i++;
-    });
+    if (repairCount > 0) encoder.repairPackets(r.sbn, repairFrom, repairCount).forEach((p, j) => place(r.sbn, repairFrom + j, p));
     encoder.releaseBlock(r.sbn);
   }
   return out;
@@ -52,11 +61,12 @@ export interface SealedSymbols {
 
 /** Codes the requested symbols and seals them (the whole of a store's CPU work, in one place). */
 export function codeAndSeal(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[], run: SealRun): SealedSymbols {
-  const coded = codeSymbols(data, oti, requests);
-  const layout = new ObjectLayout(parseOti(oti));
-  const envelopes = sealSymbolRun(run, coded.symbolSize, coded.sbns, coded.esis, (sbn) => layout.sourceSymbolCount(sbn), coded.bytes);
-  coded.bytes.fill(0);
-  return { envelopeSize: coded.symbolSize + ENVELOPE_OVERHEAD, sbns: coded.sbns, esis: coded.esis, envelopes };
+  const params = parseOti(oti);
+  // Coded straight into the places their envelopes carry them, and sealed there.
+  const coded = codeInto(data, params, requests, ENVELOPE_OVERHEAD, ENVELOPE_HEADER_BYTES);
+  const layout = new ObjectLayout(params);
+  sealSymbolRunInPlace(run, coded.symbolSize, coded.sbns, coded.esis, (sbn) => layout.sourceSymbolCount(sbn), coded.bytes);
+  return { envelopeSize: coded.symbolSize + ENVELOPE_OVERHEAD, sbns: coded.sbns, esis: coded.esis, envelopes: coded.bytes };
 }
 
 /** Rebuilds an object from symbols (same layout as CodedSymbols); null when they do not suffice. */

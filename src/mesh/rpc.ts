@@ -3,7 +3,8 @@
 // This side never has more requests running than the server allows per connection (the rest
 // wait here, in order), and a MESH_BUSY refusal is retried under the same id with bounded backoff.
 import type { Socket } from 'node:net';
-import { encodeFrame, FrameDecoder, type Message } from '../wire/index.js';
+import { encodeFramePieces, FrameDecoder, type Message } from '../wire/index.js';
+import { writeFrame } from './write-frame.js';
 import { MeshError, type MeshErrorCode } from './errors.js';
 import { resolveClientLimits, type ClientLimits } from './limits.js';
 
@@ -107,7 +108,7 @@ export class RpcConnection {
   send(msg: Outgoing): void {
     if (this.closedError) return;
     if (msg.t === 'stop' && typeof msg.target === 'number' && this.cancelLocal(msg.target)) return;
-    this.socket.write(encodeFrame({ ...msg, v: 1, id: this.nextId++ } as Message));
+    writeFrame(this.socket, encodeFramePieces({ ...msg, v: 1, id: this.nextId++ } as Message));
   }
 
   close(): void {
@@ -136,16 +137,16 @@ export class RpcConnection {
       p.sent = true;
       this.inFlight++;
     }
-    let frame: Uint8Array;
+    let frame: Uint8Array[];
     try {
-      frame = encodeFrame({ ...p.msg, v: 1, id } as Message);
+      frame = encodeFramePieces({ ...p.msg, v: 1, id } as Message);
     } catch (err) {
       this.finish(id);
       p.reject(err as Error);
       return;
     }
     p.timer = this.armTimer(id, p.timeoutMs);
-    this.socket.write(frame);
+    writeFrame(this.socket, frame);
   }
 
   private armTimer(id: number, ms: number): NodeJS.Timeout {

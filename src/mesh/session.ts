@@ -6,7 +6,8 @@
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { encodeFrame, FrameDecoder, type Message } from '../wire/index.js';
+import { encodeFrame, encodeFramePieces, piecesLength, FrameDecoder, type Message } from '../wire/index.js';
+import { writeFrame } from './write-frame.js';
 import { ByteBudget } from './budget.js';
 import { MeshError } from './errors.js';
 import type { Gate } from './gate.js';
@@ -245,8 +246,8 @@ export class Session {
     // One writer at a time encodes and waits for budget, so waiting sends hold no encoded copies.
     await this.writeTurn.acquire(1, this.life.signal);
     try {
-      const frame = encodeFrame({ ...msg, v: 1, id } as Message);
-      const n = frame.length;
+      const frame = encodeFramePieces({ ...msg, v: 1, id } as Message);
+      const n = piecesLength(frame);
       await this.replies.acquire(n, this.life.signal);
       try {
         await this.shared.replyBudget.acquire(n, this.life.signal);
@@ -263,7 +264,7 @@ export class Session {
       if (this.unflushed === 0) this.lastFlush = performance.now();
       this.unflushed += n;
       this.armWriteDeadline();
-      this.socket.write(frame, () => this.flushed(n));
+      writeFrame(this.socket, frame, () => this.flushed(n));
     } finally {
       this.writeTurn.release(1);
     }

@@ -5,7 +5,7 @@
 import { decode, encode } from 'cborg';
 import { ProtocolError } from './errors.js';
 import { checkCborShape } from './cbor-shape.js';
-import { decodeSymbolsBody, encodeSymbolsFrame } from './symbols-frame.js';
+import { decodeSymbolsBody, encodeSymbolsFramePieces, joinPieces } from './symbols-frame.js';
 import { checkFields, isPlainObject, leniently, uint } from './schema.js';
 import { DEFAULT_LIMITS, FRAME_HEADER_BYTES, MAX_FRAME_BYTES_CEILING, PROTOCOL_VERSION, type WireLimits } from './limits.js';
 import { MESSAGE_FIELDS, isMessageType, type Message, type MessageBody, type MessageOf, type MessageType } from './messages.js';
@@ -57,16 +57,31 @@ function resolveLimits(opts: Partial<WireLimits> | undefined): WireLimits {
 
 /** Encodes one message as a frame. Invalid messages throw ProtocolError, as they would on receipt. */
 export function encodeFrame(msg: Message, opts?: { maxFrameBytes?: number }): Uint8Array {
+  return joinPieces(encodeFramePieces(msg, opts));
+}
+
+/** Bytes of a frame given as pieces. */
+export function piecesLength(pieces: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  return n;
+}
+
+/**
+ * Encodes one message as a frame in pieces to be written back to back: the bulk messages keep
+ * their envelopes as the caller's views (see symbols-frame.ts), anything else is one piece.
+ */
+export function encodeFramePieces(msg: Message, opts?: { maxFrameBytes?: number }): Uint8Array[] {
   const limits = resolveLimits(opts);
   if (msg.t === 'symbols' && msg.v === PROTOCOL_VERSION && Object.keys(msg).length === 4) {
-    const fast = encodeSymbolsFrame(msg.id, msg.symbols);
-    if (fast && fast.length - FRAME_HEADER_BYTES <= limits.maxFrameBytes) return fast;
+    const fast = encodeSymbolsFramePieces(msg.id, msg.symbols);
+    if (fast && piecesLength(fast) - FRAME_HEADER_BYTES <= limits.maxFrameBytes) return fast;
   }
   if (msg.t === 'store' && msg.v === PROTOCOL_VERSION && Object.keys(msg).length === 6) {
     // Checked as the general path checks (zone rules, sizes), then written without cborg.
     const clean = validateMessage(msg) as MessageOf<'store'>;
-    const fast = encodeSymbolsFrame(clean.id, clean.symbols, { zone: clean.zone, objectId: clean.objectId });
-    if (fast && fast.length - FRAME_HEADER_BYTES <= limits.maxFrameBytes) return fast;
+    const fast = encodeSymbolsFramePieces(clean.id, clean.symbols, { zone: clean.zone, objectId: clean.objectId });
+    if (fast && piecesLength(fast) - FRAME_HEADER_BYTES <= limits.maxFrameBytes) return fast;
   }
   const clean = validateMessage(msg);
   // cborg's default encoding is canonical CBOR (RFC 7049 §3.9): shortest forms, definite
@@ -78,7 +93,7 @@ export function encodeFrame(msg: Message, opts?: { maxFrameBytes?: number }): Ui
   const frame = new Uint8Array(FRAME_HEADER_BYTES + body.length);
   new DataView(frame.buffer).setUint32(0, body.length);
   frame.set(body, FRAME_HEADER_BYTES);
-  return frame;
+  return [frame];
 }
 
 /** Decodes one frame body (without its length prefix). */

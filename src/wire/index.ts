@@ -11,7 +11,7 @@ export {
   MAX_FRAME_BYTES_CEILING,
   type WireLimits,
 } from './limits.js';
-export { encodeFrame, decodeFrameBody, validateMessage, makeMessage, FrameDecoder, STRICT_CBOR_DECODE } from './frame.js';
+export { encodeFrame, encodeFramePieces, piecesLength, decodeFrameBody, validateMessage, makeMessage, FrameDecoder, STRICT_CBOR_DECODE } from './frame.js';
 export {
   MESSAGE_FIELDS,
   MAX_FORGOTTEN,

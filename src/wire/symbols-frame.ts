@@ -69,48 +69,74 @@ function writeHead(out: Uint8Array, at: number, major: number, value: number): n
 
 /**
  * Frame (length prefix + canonical CBOR) of a `symbols` message, or of a `store` message when
- * `store` is given; null if an entry is out of range (the general path then says why).
+ * `store` is given, as pieces to write back to back: the CBOR around the envelopes, in one small
+ * buffer, and the envelopes themselves as they are (not copied: a store sends each holder
+ * megabytes of them, and a copy of each would be fresh memory to fault in and collect again).
+ * Null if an entry is out of range (the general path then says why).
  */
-export function encodeSymbolsFrame(id: number, symbols: readonly SymbolEntry[], store?: StoreHead): Uint8Array | null {
+export function encodeSymbolsFramePieces(id: number, symbols: readonly SymbolEntry[], store?: StoreHead): Uint8Array[] | null {
   if (!Number.isSafeInteger(id) || id < 0) return null;
   const zone = store ? asciiZone(store.zone) : null;
   if (store && (!zone || !(store.objectId instanceof Uint8Array) || store.objectId.length !== 32)) return null;
   const prefix = store ? STORE_PREFIX : PREFIX;
-  let size = prefix.length + headSize(id) + SYMBOLS_KEY.length + headSize(symbols.length);
-  if (zone) size += ZONE_KEY.length + headSize(zone.length) + zone.length + OBJECT_ID_KEY.length + 32;
+  let glueSize = FRAME_HEADER_BYTES + prefix.length + headSize(id) + SYMBOLS_KEY.length + headSize(symbols.length);
+  if (zone) glueSize += ZONE_KEY.length + headSize(zone.length) + zone.length + OBJECT_ID_KEY.length + 32;
+  let envBytes = 0;
   for (const s of symbols) {
     if (!Number.isInteger(s.sbn) || s.sbn < 0 || s.sbn > 0xff || !Number.isInteger(s.esi) || s.esi < 0 || s.esi > MAX_ESI) return null;
     if (!(s.env instanceof Uint8Array) || s.env.length < ENVELOPE_OVERHEAD || s.env.length > MAX_ENVELOPE_BYTES) return null;
-    size += ENV_KEY.length + headSize(s.env.length) + s.env.length + ESI_KEY.length + headSize(s.esi) + SBN_KEY.length + headSize(s.sbn);
+    glueSize += ENV_KEY.length + headSize(s.env.length) + ESI_KEY.length + headSize(s.esi) + SBN_KEY.length + headSize(s.sbn);
+    envBytes += s.env.length;
   }
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + size);
-  new DataView(frame.buffer).setUint32(0, size);
+  const glue = new Uint8Array(glueSize);
+  new DataView(glue.buffer).setUint32(0, glueSize - FRAME_HEADER_BYTES + envBytes);
+  const pieces: Uint8Array[] = [];
+  let from = 0;
   let at = FRAME_HEADER_BYTES;
-  frame.set(prefix, at);
-  at = writeHead(frame, at + prefix.length, 0, id);
+  glue.set(prefix, at);
+  at = writeHead(glue, at + prefix.length, 0, id);
   if (zone) {
-    frame.set(ZONE_KEY, at);
-    at = writeHead(frame, at + ZONE_KEY.length, 3, zone.length);
-    frame.set(zone, at);
+    glue.set(ZONE_KEY, at);
+    at = writeHead(glue, at + ZONE_KEY.length, 3, zone.length);
+    glue.set(zone, at);
     at += zone.length;
   }
-  frame.set(SYMBOLS_KEY, at);
-  at = writeHead(frame, at + SYMBOLS_KEY.length, 4, symbols.length);
+  glue.set(SYMBOLS_KEY, at);
+  at = writeHead(glue, at + SYMBOLS_KEY.length, 4, symbols.length);
   for (const s of symbols) {
-    frame.set(ENV_KEY, at);
-    at = writeHead(frame, at + ENV_KEY.length, 2, s.env.length);
-    frame.set(s.env, at);
-    at += s.env.length;
-    frame.set(ESI_KEY, at);
-    at = writeHead(frame, at + ESI_KEY.length, 0, s.esi);
-    frame.set(SBN_KEY, at);
-    at = writeHead(frame, at + SBN_KEY.length, 0, s.sbn);
+    glue.set(ENV_KEY, at);
+    at = writeHead(glue, at + ENV_KEY.length, 2, s.env.length);
+    pieces.push(glue.subarray(from, at), s.env);
+    from = at;
+    glue.set(ESI_KEY, at);
+    at = writeHead(glue, at + ESI_KEY.length, 0, s.esi);
+    glue.set(SBN_KEY, at);
+    at = writeHead(glue, at + SBN_KEY.length, 0, s.sbn);
   }
   if (store) {
-    frame.set(OBJECT_ID_KEY, at);
-    frame.set(store.objectId, at + OBJECT_ID_KEY.length);
+    glue.set(OBJECT_ID_KEY, at);
+    glue.set(store.objectId, at + OBJECT_ID_KEY.length);
+    at += OBJECT_ID_KEY.length + 32;
   }
-  return frame;
+  pieces.push(glue.subarray(from, at));
+  return pieces;
+}
+
+/** The same frame in one buffer. */
+export function encodeSymbolsFrame(id: number, symbols: readonly SymbolEntry[], store?: StoreHead): Uint8Array | null {
+  const pieces = encodeSymbolsFramePieces(id, symbols, store);
+  return pieces && joinPieces(pieces);
+}
+
+export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  const out = new Uint8Array(pieces.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Reads a shortest-form head of `major` at `at`; [value, next] or null. */
