@@ -66,7 +66,11 @@ export class Chunker {
   private readonly maskS: number;
   private readonly maskL: number;
 
-  constructor(readonly params: ChunkerParams = CHUNK_PARAMS) {
+  /** `alloc` gives each chunk its buffer (by default fresh shared memory: see take). */
+  constructor(
+    readonly params: ChunkerParams = CHUNK_PARAMS,
+    private readonly alloc: (bytes: number) => Uint8Array = (n) => new Uint8Array(new SharedArrayBuffer(n)),
+  ) {
     const { min, avg, max } = params;
     if (!(min > 0 && min <= avg && avg <= max)) throw new RangeError(`chunker needs 0 < min <= avg <= max, got ${min}/${avg}/${max}`);
     const bits = log2(avg);
@@ -125,7 +129,7 @@ export class Chunker {
   /** Hands out buf[0, cut) as its own chunk and moves the rest to the front. */
   private take(cut: number): Uint8Array {
     // In shared memory: the coding worker then reads the chunk where it is, with no copy.
-    const chunk = new Uint8Array(new SharedArrayBuffer(cut));
+    const chunk = this.alloc(cut);
     chunk.set(this.buf.subarray(0, cut));
     this.buf.copyWithin(0, cut, this.filled);
     this.filled -= cut;
@@ -136,8 +140,8 @@ export class Chunker {
 }
 
 /** Chunks a stream; holds at most one max-size buffer besides the chunks the consumer keeps. */
-export async function* chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams = CHUNK_PARAMS): AsyncGenerator<Uint8Array> {
-  const c = new Chunker(params);
+export async function* chunkStream(source: AsyncIterable<Uint8Array>, params: ChunkerParams = CHUNK_PARAMS, alloc?: (bytes: number) => Uint8Array): AsyncGenerator<Uint8Array> {
+  const c = new Chunker(params, alloc);
   for await (const piece of source) {
     for (const chunk of c.push(piece)) yield chunk;
   }

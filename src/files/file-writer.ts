@@ -4,13 +4,19 @@
 // is not read further until one finishes: memory is bounded whatever the file's size.
 import { type ChunkerParams, CHUNK_PARAMS, chunkStream } from './chunker.js';
 import { abortable } from './abortable.js';
+import { SharedBufferPool } from '../mesh/shared-buffers.js';
 import { cancelled } from './errors.js';
 import { CHUNK_LIST_SCHEMA, CHUNK_SCHEMA, FILE_SCHEMA, PAGE_ENTRIES, encodeFileObject, encodePage, type ChunkEntry, type FileObject, type PageEntry } from './file-object.js';
 import type { PutObjectResult } from './zone-objects.js';
 
 export interface ObjectPutter {
+  /** Stores `bytes`, which it must not keep once the promise resolves (the writer reuses them). */
   put(bytes: Uint8Array, schema: string): Promise<PutObjectResult>;
 }
+
+/** Buffers of chunks stored, reused by the next (a few of the largest stay idle at most). */
+const chunkBuffers = new SharedBufferPool(3 * CHUNK_PARAMS.max);
+const takeChunkBuffer = (n: number) => chunkBuffers.take(n);
 
 export interface FileWriteResult {
   /** Hex id of the file object. */
@@ -78,12 +84,17 @@ export class FileWriter {
       await record(placed);
     };
     try {
-      for await (const chunk of chunkStream(abortable(source, signal, 'the put'), params)) {
+      for await (const chunk of chunkStream(abortable(source, signal, 'the put'), params, takeChunkBuffer)) {
         if (signal?.aborted) throw cancelled('the put');
         result.size += chunk.length;
         // Room first: never more than `inflight` chunks, nor (unless alone) `maxBytes`, at once.
         while (window.length > 0 && (window.length >= inflight || windowBytes + chunk.length > maxBytes)) await settleOldest();
-        const p = this.objects.put(chunk, CHUNK_SCHEMA).then((r) => ({ ...r, length: chunk.length }));
+        const p = this.objects.put(chunk, CHUNK_SCHEMA).then((r) => {
+          const placed = { ...r, length: chunk.length };
+          // Stored: nothing refers to the chunk any more. A failed one is left to the collector.
+          chunkBuffers.give(chunk);
+          return placed;
+        });
         p.catch(() => undefined);
         window.push(p);
         windowBytes += chunk.length;

@@ -21,13 +21,14 @@ export function codeSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolR
 }
 
 /** The requested symbols, symbol i at bytes[i * (T + gap) + offset]: a gap leaves room around each. */
-function codeInto(data: Uint8Array, oti: ReturnType<typeof parseOti>, requests: SymbolRequest[], gap: number, offset: number): CodedSymbols {
+function codeInto(data: Uint8Array, oti: ReturnType<typeof parseOti>, requests: SymbolRequest[], gap: number, offset: number, into?: Uint8Array): CodedSymbols {
   const encoder = new RaptorQEncoder(data, oti);
   const t = encoder.symbolSize;
   const stride = t + gap;
   const total = requests.reduce((a, r) => a + r.count, 0);
+  if (into && into.length !== total * stride) throw new RangeError(`${total} symbols of ${stride} bytes need ${total * stride} bytes, got ${into.length}`);
   // allocUnsafeSlow: every byte is written (symbols here, envelope headers and tags by the sealer).
-  const bytes = gap === 0 ? new Uint8Array(total * t) : new Uint8Array(Buffer.allocUnsafeSlow(total * stride).buffer);
+  const bytes = into ?? (gap === 0 ? new Uint8Array(total * t) : new Uint8Array(Buffer.allocUnsafeSlow(total * stride).buffer));
   const out: CodedSymbols = { symbolSize: t, sbns: new Int32Array(total), esis: new Int32Array(total), bytes };
   let i = 0;
   const place = (sbn: number, esi: number, packet: Uint8Array) => {
@@ -59,11 +60,19 @@ export interface SealedSymbols {
   envelopes: Uint8Array;
 }
 
-/** Codes the requested symbols and seals them (the whole of a store's CPU work, in one place). */
-export function codeAndSeal(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[], run: SealRun): SealedSymbols {
+/** Bytes of the envelopes of `requests` (what `into` must hold). */
+export function envelopeBytes(oti: Uint8Array, requests: SymbolRequest[]): number {
+  return requests.reduce((a, r) => a + r.count, 0) * (parseOti(oti).symbolSize + ENVELOPE_OVERHEAD);
+}
+
+/**
+ * Codes the requested symbols and seals them (the whole of a store's CPU work, in one place),
+ * into `into` when given (exactly envelopeBytes long).
+ */
+export function codeAndSeal(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[], run: SealRun, into?: Uint8Array): SealedSymbols {
   const params = parseOti(oti);
   // Coded straight into the places their envelopes carry them, and sealed there.
-  const coded = codeInto(data, params, requests, ENVELOPE_OVERHEAD, ENVELOPE_HEADER_BYTES);
+  const coded = codeInto(data, params, requests, ENVELOPE_OVERHEAD, ENVELOPE_HEADER_BYTES, into);
   const layout = new ObjectLayout(params);
   sealSymbolRunInPlace(run, coded.symbolSize, coded.sbns, coded.esis, (sbn) => layout.sourceSymbolCount(sbn), coded.bytes);
   return { envelopeSize: coded.symbolSize + ENVELOPE_OVERHEAD, sbns: coded.sbns, esis: coded.esis, envelopes: coded.bytes };

@@ -3,7 +3,8 @@
 import { Worker } from 'node:worker_threads';
 import { MeshError } from './errors.js';
 import type { SealRun } from '../crypto/index.js';
-import { codeAndSeal, codeSymbols, decodeSymbols, type SymbolRequest, type CodedSymbols, type SealedSymbols } from './coding-core.js';
+import { codeAndSeal, codeSymbols, decodeSymbols, envelopeBytes, type SymbolRequest, type CodedSymbols, type SealedSymbols } from './coding-core.js';
+import { SharedBufferPool } from './shared-buffers.js';
 
 export type { SymbolRequest, CodedSymbols, SealedSymbols };
 
@@ -70,16 +71,30 @@ export async function makeSymbols(data: Uint8Array, oti: Uint8Array, requests: S
 }
 
 /**
+ * The buffers large stores' envelopes are sealed into (the worker writes them in place). A few
+ * chunks' worth stay for reuse: a store in flight holds at most 4 MiB x its overhead.
+ */
+const envelopeBuffers = new SharedBufferPool(32 * 1024 * 1024);
+
+/**
  * Symbols of `data` at the requested ESIs, coded and sealed (in the worker when large: sealing
- * costs as much as coding, and both then run beside the daemon's event loop).
+ * costs as much as coding, and both then run beside the daemon's event loop). Give the envelopes
+ * back with releaseEnvelopes once nothing refers to them.
  */
 export async function makeSealedSymbols(data: Uint8Array, oti: Uint8Array, requests: SymbolRequest[], run: SealRun): Promise<SealedSymbols> {
   try {
     if (data.length < WORKER_THRESHOLD) return codeAndSeal(data, oti, requests, run);
-    return (await shared.run({ op: 'encode-seal', data, oti, requests, run })).sealed!;
+    const into = envelopeBuffers.take(envelopeBytes(oti, requests));
+    const sealed = (await shared.run({ op: 'encode-seal', data, oti, requests, run, into })).sealed!;
+    return { ...sealed, envelopes: into };
   } finally {
     run.subkey.fill(0);
   }
+}
+
+/** Lets a later store reuse the buffer of envelopes nothing refers to any more (a no-op for small ones). */
+export function releaseEnvelopes(envelopes: Uint8Array): void {
+  envelopeBuffers.give(envelopes);
 }
 
 /** Solves an object from symbols (in the worker when large); null when they do not suffice. */

@@ -33,6 +33,8 @@ export function chooseSymbolSize(length: number): number {
 export interface EncodedObject {
   oti: Uint8Array;
   blocks: Array<{ sbn: number; k: number; symbols: SymbolEntry[] }>;
+  /** The buffer every envelope is a view of (releaseEnvelopes once none is used any more). */
+  envelopes: Uint8Array;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function encodeAndSeal(
     // Views into one buffer of envelopes: the store copies what it keeps.
     blocks[sbn]!.symbols.push({ sbn, esi: sealed.esis[i]!, env: sealed.envelopes.subarray(i * size, (i + 1) * size) });
   }
-  return { oti: layout.oti, blocks };
+  return { oti: layout.oti, blocks, envelopes: sealed.envelopes };
 }
 
 export type AddResult = 'added' | 'duplicate' | 'rejected';

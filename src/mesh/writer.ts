@@ -11,6 +11,7 @@ import type { HolderMarks } from './marks.js';
 import type { MeshMetrics } from './metrics.js';
 import type { NameRecords } from './name-records.js';
 import { encodeAndSeal, type EncodedObject } from './objects.js';
+import { releaseEnvelopes } from './coding.js';
 import type { PeerDirectory } from './peers.js';
 import { DEFAULT_POLICY, assign, placementOf, resolvePolicy, symbolCount, type PlacementPolicy } from './placement.js';
 
@@ -96,7 +97,13 @@ export class ObjectWriter {
         placement: placementOf(policy),
       };
       const failed = await this.place(zone, holders, encoded, manifest);
-      if (failed.length === 0) break;
+      if (failed.length === 0) {
+        // Every holder answered that its symbols are durable: no write of them is pending
+        // anywhere, so their buffer can be reused. After a failure some may still be queued
+        // on a socket; that buffer is left to the collector.
+        releaseEnvelopes(encoded.envelopes);
+        break;
+      }
       // A device that still holds a tombstone of this content (it missed the revival) refuses
       // it: revive everywhere and place again with it.
       const tombstoned = failed.filter((f) => f.code === 'MESH_TOMBSTONED');
