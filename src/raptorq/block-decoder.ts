@@ -196,36 +196,69 @@ export class BlockDecoder {
   /** Tries to finish the block; on success every source symbol is in the object. */
   tryDecode(): boolean {
     if (this.done) return true;
-    const { k, kPrime } = this.params;
+    const k = this.params.k;
     if (this.sourceCount === k) {
       // Every source symbol is here, and already in place: no solve at all.
       this.finish();
       return true;
     }
     if (this.count < this.nextAttemptAt) return false;
-    const isis = new Int32Array(kPrime - k + this.count);
-    let n = 0;
-    for (let i = k; i < kPrime; i++) isis[n++] = i;
-    for (let r = 0; r < this.count; r++) {
-      const esi = this.esis[r]!;
-      isis[n++] = esi < k ? esi : esi + kPrime - k;
-    }
+    const { isis, where } = this.rowOrder();
     const plan = planSolve(this.params, isis);
     if (!plan) {
       this.failedAttempts++;
       this.nextAttemptAt = this.count + 1;
       return false;
     }
-    this.solveInBands(plan);
+    this.solveInBands(plan, where);
     this.finish();
     return true;
+  }
+
+  /**
+   * The plan's LT rows: the K'-K padding ISIs, then the received symbols in the order of
+   * their places in the object (those in the overflow store last), with where each lies (a
+   * place, or -1 - its overflow slot). Gathering in this order reads the object front to
+   * back; in arrival order the repair symbols' places are scattered, and at 16 MiB a band
+   * whose pieces lie in two sub-blocks took 4.5 ms to gather against 1.4 ms in order (TLB
+   * misses). The row order changes the plan, never its solution or whether one exists.
+   */
+  private rowOrder(): { isis: Int32Array; where: Int32Array } {
+    const { k, kPrime } = this.params;
+    const pad = kPrime - k;
+    const isis = new Int32Array(pad + this.count);
+    const where = new Int32Array(this.count);
+    for (let i = 0; i < pad; i++) isis[i] = k + i;
+    // ESI of the symbol held at each place, or -1.
+    const held = new Int32Array(k).fill(-1);
+    for (let r = 0, repair = 0; r < this.count; r++) {
+      const esi = this.esis[r]!;
+      const at = esi < k ? esi : this.repairAt[repair++]!;
+      if (at >= 0) held[at] = esi;
+    }
+    let n = 0;
+    for (let place = 0; place < k; place++) {
+      const esi = held[place]!;
+      if (esi < 0) continue;
+      isis[pad + n] = esi < k ? esi : esi + pad;
+      where[n++] = place;
+    }
+    for (let r = 0, repair = 0; r < this.count; r++) {
+      const esi = this.esis[r]!;
+      if (esi < k) continue;
+      const at = this.repairAt[repair++]!;
+      if (at >= 0) continue;
+      isis[pad + n] = esi + pad;
+      where[n++] = at;
+    }
+    return { isis, where };
   }
 
   /**
    * Runs the plan band by band. One program does the solve and then rebuilds the missing
    * source symbols (encoding symbols with ISI = ESI) into the rows after the scratch row.
    */
-  private solveInBands(plan: SolvePlan): void {
+  private solveInBands(plan: SolvePlan, where: Int32Array): void {
     const k = this.params.k;
     const missing = new Int32Array(k - this.sourceCount);
     for (let esi = 0, n = 0; esi < k; esi++) if (!this.seenSource[esi]) missing[n++] = esi;
@@ -238,7 +271,7 @@ export class BlockDecoder {
     const program = compileProgram(plan, store ?? undefined, { isis: missing, firstRow: solved });
     for (let from = 0; from < t; from += width) {
       const to = Math.min(t, from + width);
-      this.gather(buffer, from, to);
+      this.gather(buffer, where, from, to);
       if (store) buffer.runStored(program);
       else runProgramPortable(program, buffer);
       const pieces = this.object.pieces(from, to);
@@ -251,20 +284,21 @@ export class BlockDecoder {
     buffer.release();
   }
 
-  /** Loads bytes [from, to) of every received symbol into its row; the other rows start zero. */
-  private gather(buffer: SymbolBuffer, from: number, to: number): void {
+  /**
+   * Loads bytes [from, to) of every received symbol into its row (row order: rowOrder); the
+   * other rows start zero.
+   */
+  private gather(buffer: SymbolBuffer, where: Int32Array, from: number, to: number): void {
     const { bytes, strideBytes: sb } = buffer;
-    const k = this.params.k;
     const pieces = this.object.pieces(from, to);
     const words = wordView(bytes);
     bytes.fill(0, 0, this.reserved * sb);
     bytes.fill(0, (this.reserved + this.count) * sb);
-    for (let r = 0, repair = 0; r < this.count; r++) {
-      const esi = this.esis[r]!;
+    for (let r = 0; r < this.count; r++) {
       const at = (this.reserved + r) * sb;
-      const where = esi < k ? esi : this.repairAt[repair++]!;
-      if (where >= 0) copySymbolPieces(this.object.bytes, this.object.words, pieces, where, bytes, words, at, false);
-      else this.overflow.readRange(-1 - where, from, to, bytes, at);
+      const place = where[r]!;
+      if (place >= 0) copySymbolPieces(this.object.bytes, this.object.words, pieces, place, bytes, words, at, false);
+      else this.overflow.readRange(-1 - place, from, to, bytes, at);
     }
   }
 

@@ -5,6 +5,10 @@
 
 import { gfInv, MUL_TABLE } from './gf256.js';
 import { IntList } from './int-list.js';
+import { scratchInt32 } from './scratch.js';
+
+/** Scratch slot (scratch.ts) the ops list starts in; pivoting.ts uses 0..14. */
+const S_DENSE_OPS = 15;
 
 export const OP_XOR = 0;
 export const OP_MUL_ADD = 1;
@@ -35,7 +39,7 @@ export function solveDense(input: DenseInput): DenseSolution | null {
   const { binaryRows, binaryBits: bits, uWords, hdpcFirstRow, hdpcCount: h, hdBytes, hdStride, u } = input;
   const count = binaryRows.length;
   // About u^2/2 operations (eliminating u columns) plus H per binary pivot, four words each.
-  const ops = new IntList(2 * u * u + 4 * u * (h + 4) + 64);
+  const ops = new IntList(0, scratchInt32(S_DENSE_OPS, 2 * u * u + 4 * u * (h + 4) + 64));
   const record = (op: number, dst: number, src: number, beta: number): void => {
     ops.push(op);
     ops.push(dst);
@@ -90,8 +94,13 @@ export function solveDense(input: DenseInput): DenseSolution | null {
 
   // Columns no binary row covers: Gauss-Jordan over GF(256) on the HDPC rows, which by now
   // are zero outside these columns.
+  // Each pivot row is zero in the deficient columns before its own (earlier pivots cleared
+  // them from every other row), so only the columns from its own on are updated.
   const hdpcUsed = new Uint8Array(h);
-  for (const c of deficient) {
+  const dCount = deficient.length;
+  const dCols = Int32Array.from(deficient);
+  for (let d = 0; d < dCount; d++) {
+    const c = dCols[d]!;
     let pi = -1;
     for (let i = 0; i < h; i++) {
       if (!hdpcUsed[i] && hdBytes[i * hdStride + c] !== 0) {
@@ -104,7 +113,10 @@ export function solveDense(input: DenseInput): DenseSolution | null {
     const pb = pi * hdStride;
     const inv = gfInv(hdBytes[pb + c]!);
     if (inv !== 1) {
-      for (const q of deficient) hdBytes[pb + q] = MUL_TABLE[(inv << 8) | hdBytes[pb + q]!]!;
+      for (let e = d; e < dCount; e++) {
+        const q = dCols[e]!;
+        hdBytes[pb + q] = MUL_TABLE[(inv << 8) | hdBytes[pb + q]!]!;
+      }
       record(OP_SCALE, hdpcFirstRow + pi, 0, inv);
     }
     for (let i = 0; i < h; i++) {
@@ -112,7 +124,11 @@ export function solveDense(input: DenseInput): DenseSolution | null {
       const rb = i * hdStride;
       const beta = hdBytes[rb + c]!;
       if (beta === 0) continue;
-      for (const q of deficient) hdBytes[rb + q] ^= MUL_TABLE[(beta << 8) | hdBytes[pb + q]!]!;
+      const base = beta << 8;
+      for (let e = d; e < dCount; e++) {
+        const q = dCols[e]!;
+        hdBytes[rb + q] ^= MUL_TABLE[base | hdBytes[pb + q]!]!;
+      }
       record(OP_MUL_ADD, hdpcFirstRow + i, hdpcFirstRow + pi, beta);
     }
     inactiveRow[c] = hdpcFirstRow + pi;

@@ -8,7 +8,6 @@
 
 import type { SparseRows } from './constraint-rows.js';
 import { gfAlphaPow } from './gf256.js';
-import { IntList } from './int-list.js';
 import type { BlockParams } from './params.js';
 import { COL_PIVOT, type PivotChoice } from './pivoting.js';
 import { rand } from './tuple.js';
@@ -83,22 +82,28 @@ export function otherRowsPart(params: BlockParams, rows: SparseRows, choice: Piv
   const { s, h } = params;
   const { rowCount, rowStart, cols } = rows;
   const { colState, colIndex, pivotRows, rowPivot } = choice;
-  const others = new IntList(choice.inactiveCount + 16);
-  for (let r = 0; r < rowCount; r++) if (!(r >= s && r < s + h) && rowPivot[r]! < 0) others.push(r);
-  const otherRows = others.toArray();
-  const otherCount = otherRows.length;
-  const otherBits = new Int32Array(otherCount * uWords);
+  // Both lists sized exactly (no growing, no trimming copy): every binary row is a pivot or
+  // an other row, and a counting pass finds the pivot entries.
+  const otherCount = rowCount - h - pivotRows.length;
+  const otherRows = new Int32Array(otherCount);
   const otherStart = new Int32Array(otherCount + 1);
-  const pivots = new IntList(otherCount * 8 + 16);
-  for (let t = 0; t < otherCount; t++) {
+  for (let r = 0, t = 0, n = 0; r < rowCount; r++) {
+    if ((r >= s && r < s + h) || rowPivot[r]! >= 0) continue;
+    otherRows[t] = r;
+    otherStart[t++] = n;
+    for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) if (colState[cols[e]!] === COL_PIVOT) n++;
+    otherStart[t] = n;
+  }
+  const otherBits = new Int32Array(otherCount * uWords);
+  const otherPivotRows = new Int32Array(otherStart[otherCount]!);
+  for (let t = 0, n = 0; t < otherCount; t++) {
     const r = otherRows[t]!;
-    otherStart[t] = pivots.length;
     const base = t * uWords;
     for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) {
       const c = cols[e]!;
       if (colState[c] === COL_PIVOT) {
         const k = colIndex[c]!;
-        pivots.push(pivotRows[k]!);
+        otherPivotRows[n++] = pivotRows[k]!;
         const kb = k * uWords;
         for (let q = 0; q < uWords; q++) otherBits[base + q] ^= fill[kb + q]!;
       } else {
@@ -107,8 +112,7 @@ export function otherRowsPart(params: BlockParams, rows: SparseRows, choice: Piv
       }
     }
   }
-  otherStart[otherCount] = pivots.length;
-  return { otherRows, otherStart, otherPivotRows: pivots.toArray(), otherBits };
+  return { otherRows, otherStart, otherPivotRows, otherBits };
 }
 
 const MT_CACHE_LIMIT = 16;

@@ -23,6 +23,7 @@ const S_PREV = 10;
 const S_PARENT = 11;
 const S_SIZE = 12;
 const S_EDGE_OF = 13;
+const S_PIVOT_ROWS = 14;
 const S_COL_STATE = 0;
 const S_DEGREE_CLASS = 1;
 const S_COL_SQUARES = 0;
@@ -129,7 +130,7 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     if (remaining[r] === 2) becomesEdge(r);
   }
 
-  const pivotRows = new IntList(l);
+  const pivotRows = new IntList(l, scratchInt32(S_PIVOT_ROWS, l));
   const { next: bucketNext, prev: bucketPrev, head: bucketHead, mask: bucketMask } = buckets;
   for (;;) {
     const r = buckets.lowestCount();

@@ -8,6 +8,7 @@ import type { SparseRows } from '../../src/raptorq/constraint-rows.js';
 import { choosePivots, COL_INACTIVE } from '../../src/raptorq/pivoting.js';
 import { compileProgram, PROG_XORN } from '../../src/raptorq/program.js';
 import { planSolve } from '../../src/raptorq/solver.js';
+import { IntList } from '../../src/raptorq/int-list.js';
 import { seededRandom, shuffle } from './helpers.js';
 
 /** Empty LDPC and HDPC rows, then the given LT rows (column lists). */
@@ -133,4 +134,34 @@ test('a program written straight into kernel memory equals the cached one and su
   } finally {
     setKernelMode('auto');
   }
+});
+
+test('an IntList started in a lent buffer hands back a copy, also after growing out of it', () => {
+  const lent = new Int32Array(8);
+  const list = new IntList(0, lent);
+  for (let i = 0; i < 5; i++) list.push(10 + i);
+  const values = list.toArray();
+  for (let i = 5; i < 20; i++) list.push(10 + i);
+  const grown = list.toArray();
+  lent.fill(-1); // the lender reuses its buffer once the list is done
+  assert.deepEqual([...values], [10, 11, 12, 13, 14]);
+  assert.deepEqual([...grown], Array.from({ length: 20 }, (_, i) => 10 + i));
+});
+
+test('a plan keeps its own arrays when the next plan reuses the scratch buffers', () => {
+  const params = blockParams(52);
+  const isis = (seed: number): Int32Array => {
+    const all = shuffle([...Array(params.kPrime + 30).keys()], seededRandom(seed));
+    return Int32Array.from(all.slice(0, params.kPrime + 2));
+  };
+  let first = null;
+  for (let seed = 1; !first; seed++) first = planSolve(params, isis(seed));
+  const pivotRows = first.pivotRows.slice();
+  const denseOps = first.denseOps.slice();
+  const program = Array.from(compileProgram(first).code);
+  for (let seed = 100; seed < 110; seed++) planSolve(params, isis(seed));
+  assert.deepEqual([...first.pivotRows], [...pivotRows]);
+  assert.deepEqual([...first.denseOps], [...denseOps]);
+  assert.ok(denseOps.length > 0 && pivotRows.length > 0);
+  assert.deepEqual(Array.from(compileProgram(first).code), program);
 });
