@@ -1,9 +1,9 @@
-// npm run bench:large [-- --size 4GiB] — one generated file put and got through five fcpd
+// npm run bench:large [-- --size 4GiB --seed 1] — one generated file put and got through five fcpd
 // daemons with the real CLI (`fcp put -` fed from a pipe, `fcp get ID -o -` read from one), never
 // held in memory. Prints MB/s each way and the peak RSS (VmHWM) of the CLI and every fcpd.
 // Targets (this 2-core machine, loopback): every process < 300 MiB; put >= 100 MB/s, get >= 200 MB/s.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,13 @@ function watchPeak(child: ChildProcess, cpu?: { s: number }): () => number {
   return () => peak;
 }
 
+/** `n` pseudo-random bytes from `seed`: SHA-256 in counter mode (any fixed generator would do). */
+function seededBlock(seed: number, n: number): Buffer {
+  const out = Buffer.alloc(n);
+  for (let at = 0, i = 0; at < n; at += 32, i++) createHash('sha256').update(`bench:large ${seed} ${i}`).digest().copy(out, at);
+  return out;
+}
+
 const MiB = (n: number) => (n / 2 ** 20).toFixed(0);
 const MBps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
 
@@ -88,7 +95,10 @@ async function main(): Promise<void> {
   try {
     // The file: 1 MiB of random bytes repeated with a changing 8-byte counter in each block, so
     // it is generated as fast as it is sent and no two chunks are alike (nothing dedups).
-    const seed = randomBytes(BLOCK);
+    // Seeded, so that runs cut the same chunks (their count moves CPU per GiB) and compare.
+    const seedArg = Number(arg('--seed') ?? 1);
+    const seed = seededBlock(seedArg, BLOCK);
+    console.log(`bench:large --size ${MiB(size)}MiB --seed ${seedArg}`);
     const putHash = createHash('sha256');
     const put = fcp(mesh, ['put', '-', '--zone', ZONE, '--json', '--quiet'], ['pipe', 'pipe', 'inherit']);
     const putCpu = { s: 0 };

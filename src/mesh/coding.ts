@@ -74,7 +74,7 @@ export async function makeSymbols(data: Uint8Array, oti: Uint8Array, requests: S
  * The buffers large stores' envelopes are sealed into (the worker writes them in place). A few
  * chunks' worth stay for reuse: a store in flight holds at most 4 MiB x its overhead.
  */
-const envelopeBuffers = new SharedBufferPool(32 * 1024 * 1024);
+const envelopeBuffers = new SharedBufferPool(24 * 1024 * 1024);
 
 /**
  * Symbols of `data` at the requested ESIs, coded and sealed (in the worker when large: sealing

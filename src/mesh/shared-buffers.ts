@@ -14,9 +14,16 @@ const GRAIN = 256 * 1024;
 export class SharedBufferPool {
   private readonly free: SharedArrayBuffer[] = [];
   private freeBytes = 0;
+  private idleTimer: NodeJS.Timeout | null = null;
 
-  /** Keeps at most `maxFreeBytes` of buffers not in use. */
-  constructor(readonly maxFreeBytes: number) {}
+  /**
+   * Keeps at most `maxFreeBytes` of buffers not in use, and none once nothing was given back
+   * for `idleMs`: between stores the memory goes back (to the collector) for other work.
+   */
+  constructor(
+    readonly maxFreeBytes: number,
+    readonly idleMs = 1000,
+  ) {}
 
   /** A view of `n` bytes (contents undefined) on a buffer not in use. */
   take(n: number): Uint8Array {
@@ -39,6 +46,19 @@ export class SharedBufferPool {
     if (this.freeBytes + sab.byteLength > this.maxFreeBytes) return;
     this.free.push(sab);
     this.freeBytes += sab.byteLength;
+    if (this.idleTimer) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => this.drain(), this.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  /** Drops every idle buffer. */
+  drain(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.free.length = 0;
+    this.freeBytes = 0;
   }
 
   get idleBytes(): number {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SharedBufferPool } from '../../src/mesh/shared-buffers.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 test('a buffer given back is reused for a request of about its size, never handed out twice, and the idle cap holds', () => {
   const pool = new SharedBufferPool(3 * 1024 * 1024);
@@ -28,4 +29,15 @@ test('a buffer given back is reused for a request of about its size, never hande
   const before = pool.idleBytes;
   pool.give(new Uint8Array(1000));
   assert.equal(pool.idleBytes, before);
+});
+
+test('idle buffers are dropped once nothing was given back for a while', async () => {
+  const pool = new SharedBufferPool(8 * 1024 * 1024, 50);
+  const a = pool.take(1_000_000);
+  pool.give(a);
+  assert.ok(pool.idleBytes > 0);
+  // Bounded wait for the pool's own idle timer (50 ms), polled every 10 ms for at most 5 s.
+  for (let i = 0; i < 500 && pool.idleBytes > 0; i++) await delay(10);
+  assert.equal(pool.idleBytes, 0);
+  assert.notEqual(pool.take(1_000_000).buffer, a.buffer, 'a dropped buffer is not handed out again');
 });
