@@ -37,7 +37,13 @@ export interface InfoResultMessage extends Envelope<'info_result'> {
   grant?: Uint8Array;
 }
 export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicKey: Uint8Array }
-export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8Array[] }
+/** A node signing key a device had, and when it was superseded (ms since epoch). */
+export interface FormerKeyEntry { key: Uint8Array; until: number }
+export interface JoinResultMessage extends Envelope<'join_result'> {
+  keys: Uint8Array[];
+  /** The node signing keys the member knew for the joining device (it was reset): its own former keys. */
+  formerKeys?: FormerKeyEntry[];
+}
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
 export interface SecretResultMessage extends Envelope<'secret_result'> { body: Uint8Array }
 /** One step of the owner key ceremonies (DKG, FROST rounds, grants, info): a CBOR body of its own. */
@@ -284,7 +290,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   info: {},
   info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }), signingPublicKey: bytes({ exact: 32 }), grant: optional(bytes({ min: 1, max: 16_384 })) },
   join: { code: text({ max: 64 }), boxPublicKey: bytes({ exact: 32 }) },
-  join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256) },
+  join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256), formerKeys: optional(arrayOf(record<FormerKeyEntry>({ key: bytes({ exact: 32 }), until: uint() }), 64)) },
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   owner: { body: bytes({ min: 1, max: 256 * 1024 }) },
