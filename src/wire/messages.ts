@@ -106,7 +106,15 @@ export interface AuditCosignMessage extends Envelope<'audit_cosign'> { key: stri
 /** The witness's cosignature (its key and the signature line's bytes), or the size its proof must start from. */
 export interface AuditCosignResultMessage extends Envelope<'audit_cosign_result'> { witness: string; signature?: Uint8Array; need?: number }
 /** What a witness holds of each log of the zones asked (`device` for device logs). */
-export interface AuditView { origin: string; key: string; note: string; index?: string; evidence: string[] }
+export interface AuditView {
+  origin: string;
+  key: string;
+  note: string;
+  index?: string;
+  evidence: string[];
+  /** A log of the device under a key it no longer has (it was reset): kept, verifiable with that key. */
+  retired?: boolean;
+}
 export interface AuditCheckpointsMessage extends Envelope<'audit_checkpoints'> { zones: string[] }
 export interface AuditCheckpointsResultMessage extends Envelope<'audit_checkpoints_result'> { witness: string; views: AuditView[] }
 export interface OkMessage extends Envelope<'ok'> {}
@@ -269,7 +277,7 @@ export const MAX_AUDIT_VIEWS = 1024;
 export const MAX_AUDIT_EVIDENCE = 4;
 const auditNote = text({ max: MAX_AUDIT_NOTE });
 const auditKey = text({ max: 512 });
-const auditView = record<AuditView>({ origin: text({ max: 512 }), key: auditKey, note: auditNote, index: optional(hexObjectId), evidence: arrayOf(auditNote, MAX_AUDIT_EVIDENCE) });
+const auditView = record<AuditView>({ origin: text({ max: 512 }), key: auditKey, note: auditNote, index: optional(hexObjectId), evidence: arrayOf(auditNote, MAX_AUDIT_EVIDENCE), retired: optional(flag()) });
 const wireHead = record<WireHead>({ seq: uint(), objectId: hexObjectId, leaseSeq: optional(uint()) });
 
 /** Fields of each message type besides v, t and id. */
