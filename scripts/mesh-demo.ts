@@ -532,6 +532,20 @@ async function main(): Promise<void> {
     if (!trusted.changed || !seenAfter.includes('server/after-reinstall.md')) failed = true;
     out(`   laptop: fcp device trust server -> pinned ${plan.pinned}, presented ${plan.presented} (asked of the server itself); trusted`);
     out(`   laptop: fcp ls server/ -> ${seenAfter.join(', ')}`);
+    // Its audit logs started again under the new key: new logs to the witnesses once the key is
+    // trusted (the same key going back would still be a rollback); the old ones stay verifiable.
+    type AuditReport = { origin: string; problems: unknown[]; retired?: boolean };
+    const serverId = mesh.tailnet.device('server').stableId;
+    const ofServer = (rs: AuditReport[]) => rs.filter((r) => r.origin.startsWith(`fcp-mesh/${serverId}/`));
+    const witnessedAgain = await until(20_000, async () => {
+      const mine = ofServer(await mesh.device('server').control.json<AuditReport[]>('/v1/audit/verify', { method: 'POST' })).filter((r) => !r.retired);
+      return mine.length > 0 && mine.every((r) => r.problems.length === 0) ? mine : undefined;
+    });
+    const laptopView = ofServer(await laptop.control.json<AuditReport[]>('/v1/audit/verify', { method: 'POST' }));
+    const oldLogs = laptopView.filter((r) => r.retired);
+    if (!witnessedAgain || oldLogs.length === 0 || laptopView.some((r) => r.problems.length > 0)) failed = true;
+    out(`   server: fcp audit verify -> ${witnessedAgain ? `its ${witnessedAgain.length} logs under the new key are witnessed again (new logs to the laptop, not a rollback)` : 'NOT WITNESSED'}`);
+    out(`   laptop: fcp audit verify -> the server's ${oldLogs.length} logs from before the reset still verify with its old key${laptopView.some((r) => r.problems.length > 0) ? ' (PROBLEMS)' : ''}`);
     // Its store came back empty: repair passes rebuild its share from the laptop's.
     const refilled = await until(30_000, async () => {
       for (const n of ['laptop', 'server']) await mesh.device(n).control.json('/v1/repair', { method: 'POST' });
@@ -549,6 +563,15 @@ async function main(): Promise<void> {
     });
     if (!memoryOn) failed = true;
     out(`   the connectors it ran moved on: memory runs on ${memoryOn?.join(', ') ?? 'NO DEVICE'}`);
+    // Back to the server by hand: it starts the inbox from the state it signed with its old key
+    // (a former key of the server now, on the laptop and on the server itself).
+    await post('server', '/v1/device', { set: ['always-on=true'] });
+    await execFileAsync(process.execPath, [FCP_BIN, 'hub', 'move', 'inbox', 'server', '--data-dir', laptop.dataDir]);
+    const inboxBack = await until(20_000, async () => ((await runners(mesh, 'inbox')).join() === 'server' ? true : undefined));
+    type Next = { result: { n: number; subject: string } };
+    const nextMail = inboxBack ? await until(10_000, () => post<Next>('laptop', '/v1/hub/invoke', { connector: 'inbox', operation: 'next', input: {}, timeoutMs: 5000 })) : undefined;
+    if (!inboxBack || (nextMail?.result.n ?? 0) < 5) failed = true;
+    out(`   laptop: fcp hub move inbox server -> ${inboxBack ? 'the reset server runs it again' : 'NOT RUNNING ON SERVER'}; inbox__next -> ${nextMail ? `#${nextMail.result.n} "${nextMail.result.subject}" (its state, signed with its old key, carried on)` : 'FAILED'}`);
 
     step(16, 'The owner key: FROST 2-of-2 over the owner devices online over direct paths (laptop, server), never whole anywhere');
     type OwnerStatus = { keyId: string; publicKey: string; threshold: number; participants: Array<{ hostName: string; online: boolean }>; grantExpiresAt?: string };

@@ -323,7 +323,7 @@ export class SovereignMesh {
       secrets,
       admin: new AdminService(node, authz, hooks.onShutdown),
       peers: new PeerService(node, authz, () => mesh?.catchUpSoon(), auditSink, () => authority.deviceGrant()),
-      audit: new AuditService({ recorder, authz, witness, zones: node.zones, witnessesOf, call, ...(archive ? { archive } : {}) }),
+      audit: new AuditService({ recorder, authz, witness, zones: node.zones, witnessesOf, call, deviceKey: (id) => node.signers.pinned(id), ...(archive ? { archive } : {}) }),
       names,
       hub,
       lifecycle: new LifecycleService(node, authz),

@@ -26,6 +26,7 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, KindInfo>> = {
 // Codes whose kind the suffix rules below would get wrong, or that have no telling suffix.
 const EXPLICIT: Readonly<Record<string, ErrorKind>> = {
   MESH_NO_ZONE_KEY: 'config',
+  FILES_NOT_SYNCED: 'unavailable',
   MESH_NOT_INITIALISED: 'config',
   MESH_BAD_CONFIG: 'config',
   MESH_DECODE_FAILED: 'damaged',

@@ -21,7 +21,9 @@ export type FilesErrorCode =
   | 'FILES_HISTORY_UNAVAILABLE'
   | 'FILES_BAD_FORGET'
   /** No zone given and this device does not hold the default one. */
-  | 'FILES_NEED_ZONE';
+  | 'FILES_NEED_ZONE'
+  /** A name looked up on a device that has never synced the zone's heads with a peer (just reset, peers not reached yet). */
+  | 'FILES_NOT_SYNCED';
 
 export class FilesError extends FcpError {
   constructor(override readonly code: FilesErrorCode, message: string, options?: { cause?: unknown }) {

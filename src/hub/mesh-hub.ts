@@ -243,7 +243,7 @@ export class MeshHub {
       return { connectors: [] };
     }
     if (cached?.head && cached.head.seq === head.seq && cached.head.objectId === head.objectId) return cached.body;
-    const rec = decodeRecord(await this.deps.objects.get(LOCAL_LIBRARY, head.objectId), (w) => this.signingKeyOf(w));
+    const rec = decodeRecord(await this.deps.objects.get(LOCAL_LIBRARY, head.objectId), (w, at) => this.signingKeysOf(w, at));
     if (rec.kind !== 'registry' || rec.key !== registryKey(zone.id)) throw new HubMeshError('HUB_STATE_DAMAGED', `registry head of ${zone.id} names a ${rec.kind} record of ${rec.key}`);
     const body = registryFromJson(rec.body);
     this.registries.set(zone.id, { head, body });
@@ -344,6 +344,11 @@ export class MeshHub {
 
   private signingKeyOf(stableId: string): Uint8Array | undefined {
     return this.profiles.signingKeyOf(stableId);
+  }
+
+  /** The keys that verify a hub record of `stableId` made at `at`: its pin, and former keys still its own then. */
+  private signingKeysOf(stableId: string, at: number): Uint8Array[] {
+    return this.profiles.signingKeysOf(stableId, at);
   }
 
 
@@ -478,7 +483,7 @@ export class MeshHub {
       s.head = head;
       s.value = null;
       if (head) {
-        const rec = decodeRecord(await this.deps.objects.get(LOCAL_LIBRARY, head.objectId), (w) => this.signingKeyOf(w));
+        const rec = decodeRecord(await this.deps.objects.get(LOCAL_LIBRARY, head.objectId), (w, at) => this.signingKeysOf(w, at));
         if (rec.kind !== 'state' || rec.key !== stateKey(s.manifest.id)) throw new HubMeshError('HUB_STATE_DAMAGED', `state head of ${s.manifest.id} names a ${rec.kind} record of ${rec.key}`);
         s.value = rec.body;
       }

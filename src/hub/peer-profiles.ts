@@ -94,4 +94,12 @@ export class PeerProfiles {
   signingKeyOf(stableId: string): Uint8Array | undefined {
     return this.deps.node.signers.pinned(stableId);
   }
+
+  /**
+   * Every key that verifies a device's hub record made at `at`: the pin, and the device's former
+   * keys that were still its own then (a reset device's state, signed before the reset).
+   */
+  signingKeysOf(stableId: string, at: number): Uint8Array[] {
+    return this.deps.node.signers.keysAt(stableId, at);
+  }
 }

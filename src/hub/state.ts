@@ -157,10 +157,11 @@ export function encodeRecord(r: HubRecord, signingSecretKey: Uint8Array): Uint8A
 }
 
 /**
- * A record from its bytes, its signature checked against the key it names; `knownKey` (the key
- * the writer advertised, when this device knows it) must match that key.
+ * A record from its bytes, its signature checked against the key it names; `knownKey` (the keys
+ * this device trusts for the writer at the record's time, when it knows any: its pin, and former
+ * keys of a device that was reset) must include that key.
  */
-export function decodeRecord(bytes: Uint8Array, knownKey?: (writer: string) => Uint8Array | undefined): HubRecord {
+export function decodeRecord(bytes: Uint8Array, knownKey?: (writer: string, at: number) => Uint8Array | readonly Uint8Array[] | undefined): HubRecord {
   let outer: { rec?: unknown; sig?: unknown };
   let inner: Record<string, unknown>;
   try {
@@ -175,8 +176,9 @@ export function decodeRecord(bytes: Uint8Array, knownKey?: (writer: string) => U
     throw new HubMeshError('HUB_STATE_DAMAGED', 'hub record lacks its fields');
   }
   if (!verify(outer.sig, outer.rec, writerKey)) throw new HubMeshError('HUB_STATE_DAMAGED', `hub record ${key}#${seq} has a bad signature`);
-  const expected = knownKey?.(writer);
-  if (expected && !expected.every((b, i) => b === writerKey[i])) throw new HubMeshError('HUB_STATE_DAMAGED', `hub record ${key}#${seq} is signed with a key ${writer} does not have`);
+  const known = knownKey?.(writer, at);
+  const expected = known === undefined ? [] : known instanceof Uint8Array ? [known] : known;
+  if (expected.length > 0 && !expected.some((k) => k.length === writerKey.length && k.every((b, i) => b === writerKey[i]))) throw new HubMeshError('HUB_STATE_DAMAGED', `hub record ${key}#${seq} is signed with a key ${writer} does not have`);
   return {
     kind,
     key,

@@ -4,7 +4,7 @@ export { ObjectWriter, DEFAULT_SCHEMA, type StoreOptions } from './writer.js';
 export { NameRecords, DEFAULT_GC_QUARANTINE_MS, type Pins, type LegacyReport } from './name-records.js';
 export { signRef, signTombstone, refSignatureValid, tombstoneSignatureValid, HEAD_DOMAIN, TOMBSTONE_DOMAIN, type UnsignedRef, type UnsignedTombstone } from './record-signing.js';
 export { TombSync } from './tomb-sync.js';
-export { SignerKeys, keyFingerprint, type Offer, type Presented, type Renewal, type RenewedBy, type Voucher } from './signer-keys.js';
+export { SignerKeys, keyFingerprint, recordOwnFormerKeys, FORMER_KEY_SKEW_MS, type FormerKey, type Offer, type Presented, type Renewal, type RenewedBy, type Voucher } from './signer-keys.js';
 export { ObjectReader } from './reader.js';
 export { inspectObject, judgeHealth, countsOf, type ObjectHealth } from './inspect.js';
 export { SummaryCache, type ZoneView, type HolderViews, type SummaryCacheOptions } from './summaries.js';

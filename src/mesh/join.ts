@@ -2,6 +2,7 @@
 // to a member's FCP server; it answers with the keys of the zones our tags allow, each sealed
 // to our X25519 key and bound to our node id.
 import net from 'node:net';
+import { join } from 'node:path';
 import { openSealed, parseZoneKey, type ZoneKey } from '../crypto/index.js';
 import type { LocalApiClient } from '../tailscale/index.js';
 import { isIP } from 'node:net';
@@ -11,6 +12,7 @@ import type { ZoneRegistry } from '../zones/index.js';
 import { MeshError } from './errors.js';
 import { call } from './peer-call.js';
 import { Keyring } from './keyring.js';
+import { recordOwnFormerKeys, SIGNER_KEYS_FILE } from './signer-keys.js';
 import { RpcConnection } from './rpc.js';
 
 /** Associated data binding sealed zone keys to the device they were sealed for. */
@@ -54,6 +56,8 @@ export async function requestJoin(opts: { dataDir: string; client: LocalApiClien
       await keyring.saveZoneKey(keys[0]!, { force: true });
       for (const older of keys.slice(1)) await keyring.keepOlder(older);
     }
+    // A reset device: the keys it had, as the member knew them, become its own former keys.
+    if (reply.formerKeys && reply.formerKeys.length > 0) recordOwnFormerKeys(join(opts.dataDir, SIGNER_KEYS_FILE), self.stableId, reply.formerKeys, keyring.node.signingPublicKey);
     return { peer, zones: [...byZone.keys()] };
   } catch (err) {
     if (err instanceof MeshError && err.code === 'MESH_JOIN_FAILED') throw err;

@@ -39,6 +39,11 @@ export interface NameRecordsDeps {
    * and present an owner grant for its new key) and returns the key pinned then (signer-keys.ts).
    */
   recheck?: (stableId: string) => Promise<Uint8Array | undefined>;
+  /**
+   * Keys the device had before its pin that were still its key at `signedAt` (signer-keys.ts):
+   * a record it signed before it was reset verifies under them (this device's own included).
+   */
+  formerKeysAt?: (stableId: string, signedAt: number) => Uint8Array[];
   /** How long the copies of a collected object are kept before they are erased (ms). */
   quarantineMs?: number;
   /** How long a tombstone is kept (ms; default 90 days): past it, it is forgotten everywhere. */
@@ -96,6 +101,8 @@ export class NameRecords {
   /** The start-up tombstone pull (startCatchUp), and each zone's pull made for a put (tombstonesFresh). */
   private caughtUp: Promise<void> = Promise.resolve();
   private readonly freshening = new Map<string, Promise<void>>();
+  /** Zones whose heads a pull got from another holder since this process started (refsSynced). */
+  private readonly synced = new Set<string>();
 
   constructor(private readonly d: NameRecordsDeps) {
     this.sync = d.sync ?? new TombSync(null, () => this.now());
@@ -166,10 +173,37 @@ export class NameRecords {
     return this.d.eligibility.holdersFor(zone).filter((h) => !h.local);
   }
 
+  /**
+   * Whether this device's view of the zone's heads has ever been synced: a pull reached another
+   * holder, or heads are stored here (kept from earlier runs), or no other device could hold the
+   * zone. A device just reset has none of these until its first pull reaches a peer: an empty
+   * listing then would look like data loss.
+   */
+  refsSynced(zone: Zone): boolean {
+    if (this.synced.has(zone.id) || this.d.store.listRefs(zone.id).length > 0) return true;
+    return this.remotes(zone).length === 0 && this.d.alone?.(zone) === true;
+  }
+
+  /**
+   * Waits (at most `boundMs`, pulling every 200 ms) until the zone's heads are synced as
+   * `refsSynced` says; whether they are. A device that has synced once never waits here.
+   */
+  async awaitRefsSynced(zone: Zone, boundMs: number): Promise<boolean> {
+    const deadline = Date.now() + boundMs;
+    for (;;) {
+      if (this.refsSynced(zone)) return true;
+      await this.pullRefs(zone);
+      if (this.refsSynced(zone)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
+    }
+  }
+
   /** Every device's head of `zone`: pulled from the online holders, newer ones kept here. */
   async pullRefs(zone: Zone): Promise<PullReport<RefRecord>> {
     const remotes = this.remotes(zone);
     const answers = await Promise.allSettled(remotes.map((h) => h.listRefs(zone.id)));
+    if (answers.some((a) => a.status === 'fulfilled')) this.synced.add(zone.id);
     const unreachable: string[] = [];
     let refused = 0;
     let lost: RefRecord | undefined;
@@ -225,7 +259,13 @@ export class NameRecords {
   /** Throws MESH_BAD_SIGNATURE unless `ref` is signed by the device it names (its pinned key). */
   async verifyRef(ref: RefRecord): Promise<void> {
     const key = await this.d.keyOf(ref.device);
-    if (!refSignatureValid(ref, key) && !(await this.validUnderRenewedKey(ref.device, key, (k) => refSignatureValid(ref, k)))) throw new MeshError('MESH_BAD_SIGNATURE', `the head of ${ref.device} in ${ref.zone} (seq ${ref.seq}) is not signed by ${ref.device}'s node key; it is refused`);
+    const valid = (k: Uint8Array) => refSignatureValid(ref, k);
+    if (!valid(key) && !this.validUnderFormerKey(ref.device, ref.time, valid) && !(await this.validUnderRenewedKey(ref.device, key, valid))) throw new MeshError('MESH_BAD_SIGNATURE', `the head of ${ref.device} in ${ref.zone} (seq ${ref.seq}) is not signed by ${ref.device}'s node key; it is refused`);
+  }
+
+  /** Whether the record verifies under a key the device had before its pin, still its key when the record was made. */
+  private validUnderFormerKey(device: string, signedAt: number, valid: (key: Uint8Array) => boolean): boolean {
+    return (this.d.formerKeysAt?.(device, signedAt) ?? []).some(valid);
   }
 
   /** Whether the device's pin was renewed (asked again) and the record verifies under the new one. */
@@ -309,7 +349,8 @@ export class NameRecords {
   async verifyTombstone(t: Tombstone): Promise<void> {
     if (t.by === undefined) throw new MeshError('MESH_BAD_SIGNATURE', `a tombstone of ${objectIdToHex(t.objectId)} names no deciding device; it is refused`);
     const key = await this.d.keyOf(t.by);
-    if (!tombstoneSignatureValid(t, key) && !(await this.validUnderRenewedKey(t.by, key, (k) => tombstoneSignatureValid(t, k)))) throw new MeshError('MESH_BAD_SIGNATURE', `the tombstone of ${objectIdToHex(t.objectId)} is not signed by ${t.by}'s node key; it is refused`);
+    const valid = (k: Uint8Array) => tombstoneSignatureValid(t, k);
+    if (!valid(key) && !this.validUnderFormerKey(t.by, t.at, valid) && !(await this.validUnderRenewedKey(t.by, key, valid))) throw new MeshError('MESH_BAD_SIGNATURE', `the tombstone of ${objectIdToHex(t.objectId)} is not signed by ${t.by}'s node key; it is refused`);
   }
 
   /**

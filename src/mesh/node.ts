@@ -21,7 +21,7 @@ import { PeerDirectory } from './peers.js';
 import type { PlacementPolicy } from './placement.js';
 import { ConnectionPool } from './pool.js';
 import { ObjectReader } from './reader.js';
-import { keyFingerprint, SignerKeys } from './signer-keys.js';
+import { keyFingerprint, SignerKeys, SIGNER_KEYS_FILE } from './signer-keys.js';
 import { TombSync } from './tomb-sync.js';
 import { RemovedDevices, type Removal } from './removals.js';
 import { DEFAULT_REPAIR, RepairLoop, type RepairOptions } from './repair.js';
@@ -108,7 +108,7 @@ export class MeshNode {
     const local = new LocalHolder(directory.self.stableId, directory.self.hostName, store);
     this.eligibility = new Eligibility(zones, directory, this.pool, local);
     this.signers = new SignerKeys({
-      path: join(opts.dataDir, 'signer-keys.json'),
+      path: join(opts.dataDir, SIGNER_KEYS_FILE),
       self: { get stableId() { return selfId(); }, signingPublicKey: keyring.node.signingPublicKey },
       ask: async (id) => {
         const r = await this.askInfo(id);
@@ -123,6 +123,7 @@ export class MeshNode {
       signer: { get stableId() { return selfId(); }, signingSecretKey: keyring.node.signingSecretKey },
       keyOf: (id) => this.signers.keyOf(id),
       recheck: (id) => this.signers.recheck(id),
+      formerKeysAt: (id, at) => this.signers.formerKeysAt(id, at),
       ...(opts.gcQuarantineMs !== undefined ? { quarantineMs: opts.gcQuarantineMs } : {}),
       ...(opts.gcTombstoneTtlMs !== undefined ? { tombstoneTtlMs: opts.gcTombstoneTtlMs } : {}),
       ...(opts.now ? { now: opts.now } : {}),

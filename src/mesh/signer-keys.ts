@@ -10,6 +10,15 @@
 //   that key (`vouch`, checked by the services layer against the owner key and revocations): the
 //   pin is replaced at once, logged and reported (`onRenewed`, the audit log);
 // - the local user runs `fcp device trust NAME` (`replace`), having compared fingerprints.
+// A replaced pin is not forgotten: it moves to the device's former keys, with the time it was
+// superseded (a key history). Records the device signed with it before then (heads, tombstones,
+// hub state kept on other devices) still verify; records signed with it later, or by a key never
+// pinned here, do not. A reset device learns its own former keys from the member that lets it
+// join again (`join_result`; the same member it takes its zone keys from): its old key is gone
+// with its data dir, yet the tombstones and hub state it signed with it are still its own.
+// The time is the record's own (the signer's clock): it stops a superseded key from making new
+// records by accident, not a thief holding it from backdating them (a removed device, not a reset
+// one, is the answer to a stolen key: `fcp device remove`).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -57,8 +66,74 @@ export function keyFingerprint(key: Uint8Array): string {
 /** How often a device whose record failed the check under its pin is asked for its key again. */
 const RECHECK_MS = 10_000;
 
+/** The pins file in a data dir. */
+export const SIGNER_KEYS_FILE = 'signer-keys.json';
+
+/** Clock difference between devices tolerated when a record of a former key is dated (ms). */
+export const FORMER_KEY_SKEW_MS = 10 * 60_000;
+
+/** A key a device had before its current one, and when it stopped being its key (ms since epoch). */
+export interface FormerKey {
+  key: Uint8Array;
+  until: number;
+}
+
+/** The pins file: current pins, and former keys per device (older files hold the pins alone). */
+interface PinsFile {
+  pins: Record<string, string>;
+  former?: Record<string, Array<{ key: string; until: number }>>;
+}
+
+function readPinsFile(path: string): { pins: Map<string, Uint8Array>; former: Map<string, FormerKey[]> } {
+  const pins = new Map<string, Uint8Array>();
+  const former = new Map<string, FormerKey[]>();
+  if (!existsSync(path)) return { pins, former };
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as PinsFile | Record<string, string>;
+  const file: PinsFile = typeof raw.pins === 'object' && raw.pins !== null ? (raw as PinsFile) : { pins: raw as Record<string, string> };
+  for (const [id, b64] of Object.entries(file.pins)) {
+    const key = new Uint8Array(Buffer.from(b64, 'base64'));
+    if (key.length === 32) pins.set(id, key);
+  }
+  for (const [id, list] of Object.entries(file.former ?? {})) {
+    const keys = list.map((f) => ({ key: new Uint8Array(Buffer.from(f.key, 'base64')), until: f.until })).filter((f) => f.key.length === 32 && Number.isFinite(f.until));
+    if (keys.length > 0) former.set(id, keys);
+  }
+  return { pins, former };
+}
+
+function writePinsFile(path: string, pins: Map<string, Uint8Array>, former: Map<string, FormerKey[]>): void {
+  const out: PinsFile = { pins: {}, former: {} };
+  for (const [id, key] of pins) out.pins[id] = Buffer.from(key).toString('base64');
+  for (const [id, list] of former) out.former![id] = list.map((f) => ({ key: Buffer.from(f.key).toString('base64'), until: f.until }));
+  writeFileSync(`${path}.tmp`, JSON.stringify(out), { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Adds `key` to a list of former keys (a key already there keeps the later `until`). */
+function addFormer(list: FormerKey[], key: Uint8Array, until: number): FormerKey[] {
+  const same = list.find((f) => bytesEqual(f.key, key));
+  if (same) same.until = Math.max(same.until, until);
+  else list.push({ key: Uint8Array.from(key), until });
+  return list;
+}
+
+/**
+ * Written by `fcp join` before the daemon starts: the keys this device had before it was reset
+ * (its previous pin and former keys as the inviting member holds them), kept as its own former keys.
+ */
+export function recordOwnFormerKeys(path: string, selfId: string, keys: readonly FormerKey[], current: Uint8Array): void {
+  const { pins, former } = readPinsFile(path);
+  const list = former.get(selfId) ?? [];
+  for (const f of keys) if (f.key.length === 32 && !bytesEqual(f.key, current)) addFormer(list, f.key, f.until);
+  if (list.length === 0) return;
+  former.set(selfId, list);
+  writePinsFile(path, pins, former);
+}
+
 export class SignerKeys {
   private readonly pins: Map<string, Uint8Array>;
+  /** Keys each device had before its pin (this device's own included), with when they were superseded. */
+  private readonly former: Map<string, FormerKey[]>;
   /** One question per device at a time (many records of one device arrive in one pull). */
   private readonly asking = new Map<string, Promise<Presented>>();
   private readonly rechecked = new Map<string, number>();
@@ -69,14 +144,38 @@ export class SignerKeys {
   onRenewed: ((r: Renewal) => void) | null = null;
 
   constructor(private readonly d: SignerKeysDeps) {
-    this.pins = new Map();
-    if (existsSync(d.path)) {
-      const raw = JSON.parse(readFileSync(d.path, 'utf8')) as Record<string, string>;
-      for (const [id, b64] of Object.entries(raw)) {
-        const key = new Uint8Array(Buffer.from(b64, 'base64'));
-        if (key.length === 32) this.pins.set(id, key);
-      }
-    }
+    const file = readPinsFile(d.path);
+    this.pins = file.pins;
+    this.former = file.former;
+  }
+
+  /** The former keys of a device (this device's own: those it had before it was reset). */
+  formerKeys(stableId: string): FormerKey[] {
+    return (this.former.get(stableId) ?? []).map((f) => ({ key: f.key, until: f.until }));
+  }
+
+  /**
+   * The former keys of a device that were still its key at `signedAt` (a record's own time):
+   * what else verifies a record dated then, besides the pin.
+   */
+  formerKeysAt(stableId: string, signedAt: number): Uint8Array[] {
+    return (this.former.get(stableId) ?? []).filter((f) => signedAt <= f.until + FORMER_KEY_SKEW_MS).map((f) => f.key);
+  }
+
+  /** Every key that verifies a record of `stableId` dated `signedAt`: the pin, then former keys valid then. */
+  keysAt(stableId: string, signedAt: number): Uint8Array[] {
+    const pin = this.pinned(stableId);
+    return [...(pin ? [pin] : []), ...this.formerKeysAt(stableId, signedAt)];
+  }
+
+  /**
+   * What a member hands a device that joins again (`join_result`): the key pinned here for it and
+   * its former keys, as superseded now (the device joining has new keys; these are its past).
+   */
+  historyFor(stableId: string): FormerKey[] {
+    const now = (this.d.now ?? Date.now)();
+    const pin = stableId === this.d.self.stableId ? undefined : this.pins.get(stableId);
+    return [...(pin ? [{ key: pin, until: now }] : []), ...this.formerKeys(stableId)];
   }
 
   /** The pinned key of a device (this device's own from its keyring), if any. */
@@ -134,6 +233,10 @@ export class SignerKeys {
     if (key.length !== 32) throw new MeshError('MESH_REFUSED', 'a node signing key is 32 bytes');
     const old = this.pins.get(stableId);
     this.pins.set(stableId, Uint8Array.from(key));
+    // The old key stays a former key: what it signed until now still verifies.
+    if (old && !bytesEqual(old, key)) this.former.set(stableId, addFormer(this.former.get(stableId) ?? [], old, (this.d.now ?? Date.now)()));
+    const stillFormer = this.former.get(stableId)?.filter((f) => !bytesEqual(f.key, key));
+    if (stillFormer) this.former.set(stableId, stillFormer);
     this.save();
     this.rechecked.delete(stableId);
     this.warned.delete(stableId);
@@ -191,9 +294,6 @@ export class SignerKeys {
 
   /** Written at once (a pin is rare, and must survive a crash to mean anything). */
   private save(): void {
-    const out: Record<string, string> = {};
-    for (const [id, key] of this.pins) out[id] = Buffer.from(key).toString('base64');
-    writeFileSync(`${this.d.path}.tmp`, JSON.stringify(out), { mode: 0o600 });
-    renameSync(`${this.d.path}.tmp`, this.d.path);
+    writePinsFile(this.d.path, this.pins, this.former);
   }
 }

@@ -37,6 +37,11 @@ export interface AuditServiceDeps {
   call(stableId: string, msg: Outgoing, timeoutMs: number): Promise<Message>;
   /** The mesh objects a log is archived in (and the zone a log's archive goes to). */
   archive?: { io: ArchiveIO; zoneOf: (logZone: string) => string | null };
+  /**
+   * The node signing key this device trusts for a device (its pin, mesh/signer-keys.ts): a reset
+   * device's log under a new key is witnessed only once that key is the trusted one.
+   */
+  deviceKey?: (stableId: string) => Uint8Array | undefined;
 }
 
 /** A witness's answer: its name and key, and the views it holds. */
@@ -62,6 +67,8 @@ export interface LogReport extends VerifyReport {
   device: string;
   zone: string;
   cosignatures?: number;
+  /** A log of the device under a key it no longer has (it was reset): checked with that old key. */
+  retired?: boolean;
 }
 
 const ORIGIN = /^fcp-mesh\/([^/\s+]+)\/([a-z0-9:._-]{1,64})$/;
@@ -112,12 +119,13 @@ export class AuditService {
     const logKey = parseVerifierKey(req.key);
     if (logKey.name !== cp.origin) throw new AuditError('AUDIT_BAD_KEY', `the key of ${cp.origin} is named ${logKey.name}`);
     const witnessKey = this.witnessKey;
-    const last = this.d.witness.last(cp.origin);
+    // What was cosigned of the log under this key: a reset device's new key starts a log of its own.
+    const last = this.d.witness.last(cp.origin, logKey);
     // A smaller size is a rollback whatever the proof; a proof from another size than the one
     // cosigned here is answered with that size (the log then sends the right proof).
     if (last && cp.size < last.size) throw new AuditError('AUDIT_ROLLBACK', `${cp.origin} went back from size ${last.size} (cosigned by ${this.d.witness.name}) to ${cp.size}`);
     if ((last?.size ?? 0) !== req.from) return { witness: witnessKey, need: last?.size ?? 0 };
-    const sig = this.d.witness.cosign(req.note, logKey, req.proof, undefined, req.index);
+    const sig = this.d.witness.cosign(req.note, logKey, req.proof, undefined, req.index, this.d.deviceKey?.(device));
     return { witness: witnessKey, signature: Uint8Array.of(...sig.keyId, ...sig.body) };
   }
 
@@ -172,29 +180,47 @@ export class AuditService {
     const reports: LogReport[] = this.d.recorder
       .verify((zone) => {
         const origin = this.d.recorder.origin(zone);
-        const views = answers.flatMap((a) => a.views.filter((v) => v.origin === origin).map((v) => ({ witness: a.witness, note: v.note, evidence: v.evidence })));
+        const key = this.d.recorder.keyOf(zone);
+        // This device's log under its key now (the witnesses may also hold its log from before a reset).
+        const views = answers.flatMap((a) => a.views.filter((v) => v.origin === origin && v.key === key).map((v) => ({ witness: a.witness, note: v.note, evidence: v.evidence })));
         const available = this.d.witnessesOf(zone).length;
         return { witnesses: keys, minWitnesses: opts.minWitnesses ?? Math.min(1, available), witnessViews: views };
       })
       .map((r) => ({ ...r, device: self, zone: parseOrigin(r.origin).zone }));
-    // Other devices' logs: only their witnesses' views can be compared.
-    const byOrigin = new Map<string, Array<{ witness: string; note: string; evidence: string[]; key: string }>>();
+    // Other devices' logs: only their witnesses' views can be compared. A log is its origin and
+    // key: a reset device's log from before is checked on its own, with its old key (this
+    // device's own old logs too: their entries went with the old data dir, their checkpoints did not).
+    type View = { witness: string; note: string; evidence: string[]; key: string; retired: boolean };
+    const byLog = new Map<string, View[]>();
     for (const a of answers) {
       for (const v of a.views) {
-        if (parseOrigin(v.origin).device === self) continue;
-        const list = byOrigin.get(v.origin) ?? [];
-        list.push({ witness: a.witness, note: v.note, evidence: v.evidence, key: v.key });
-        byOrigin.set(v.origin, list);
+        if (parseOrigin(v.origin).device === self && v.key === this.d.recorder.keyOf(parseOrigin(v.origin).zone)) continue;
+        const id = `${v.origin} ${v.key}`;
+        const list = byLog.get(id) ?? [];
+        list.push({ witness: a.witness, note: v.note, evidence: v.evidence, key: v.key, retired: v.retired === true || parseOrigin(v.origin).device === self });
+        byLog.set(id, list);
       }
     }
-    for (const [origin, views] of byOrigin) {
+    // Keys a witness retired (the owner trusted a newer one): two keys for one origin are a reset then, not a fork.
+    const retiredKeys = new Set([...byLog.values()].flat().filter((v) => v.retired).map((v) => `${v.key}`));
+    const currentKeys = new Map<string, Set<string>>();
+    for (const views of byLog.values()) {
+      for (const v of views) {
+        if (v.retired || retiredKeys.has(v.key)) continue;
+        const origin = parseCheckpoint(parseNote(v.note).text).origin;
+        currentKeys.set(origin, (currentKeys.get(origin) ?? new Set()).add(v.key));
+      }
+    }
+    for (const views of byLog.values()) {
+      const origin = parseCheckpoint(parseNote(views[0]!.note).text).origin;
       const { device, zone } = parseOrigin(origin);
       const problems: LogProblem[] = [];
-      const distinctKeys = new Set(views.map((v) => v.key));
-      if (distinctKeys.size > 1) problems.push({ origin, kind: 'fork', detail: `the witnesses know ${distinctKeys.size} different keys for ${origin}` });
+      const current = currentKeys.get(origin)?.size ?? 0;
+      if (current > 1) problems.push({ origin, kind: 'fork', detail: `the witnesses know ${current} different keys for ${origin}, none of them superseded` });
       problems.push(...crossCheckViews(origin, parseVerifierKey(views[0]!.key), views));
       const sizes = views.map((v) => parseCheckpoint(parseNote(v.note).text).size);
-      reports.push({ origin, device, zone, entries: Math.max(...sizes), checkpoints: views.length, problems });
+      const retired = views.some((v) => v.retired || retiredKeys.has(v.key));
+      reports.push({ origin, device, zone, entries: Math.max(...sizes), checkpoints: views.length, problems, ...(retired ? { retired: true } : {}) });
     }
     return reports;
   }
@@ -223,14 +249,16 @@ export class AuditService {
     const targets = new Set(answers.flatMap((a) => a.views.map((v) => parseOrigin(v.origin))).filter((o) => o.device === self && (zones === undefined || zones.includes(o.zone))).map((o) => o.zone));
     for (const zone of zones ?? [...targets]) {
       const origin = this.d.recorder.origin(zone);
-      const logKey = parseVerifierKey(this.d.recorder.keyOf(zone));
+      const keyText = this.d.recorder.keyOf(zone);
+      const logKey = parseVerifierKey(keyText);
+      // Only this key's log: one from before a reset is signed by a key this device no longer has.
       const candidates = answers
-        .flatMap((a) => a.views.filter((v) => v.origin === origin && v.index))
+        .flatMap((a) => a.views.filter((v) => v.origin === origin && v.key === keyText && v.index))
         .map((v) => ({ index: v.index!, size: parseCheckpoint(parseNote(v.note).text).size }))
         .sort((a, b) => b.size - a.size);
       const target = archive.zoneOf(zone);
       // Only behind: a log that has at least what the witnesses cosigned has lost nothing.
-      const cosigned = Math.max(0, ...answers.flatMap((a) => a.views.filter((v) => v.origin === origin).map((v) => parseCheckpoint(parseNote(v.note).text).size)));
+      const cosigned = Math.max(0, ...answers.flatMap((a) => a.views.filter((v) => v.origin === origin && v.key === keyText).map((v) => parseCheckpoint(parseNote(v.note).text).size)));
       if (opts.onlyBehind && this.d.recorder.sizeOf(zone) >= cosigned) continue;
       if (candidates.length === 0 || !target) {
         // Asked for by name, a log without archive is an error; among all logs, it is reported.

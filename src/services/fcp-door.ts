@@ -50,7 +50,7 @@ export function createFcpDoor(node: Pick<MeshNode, 'directory' | 'zones'>, peers
       case 'info':
         return { t: 'info_result', ...peers.info(p) };
       case 'join':
-        return { t: 'join_result', keys: peers.join(p, msg.code, msg.boxPublicKey) };
+        return { t: 'join_result', ...peers.join(p, msg.code, msg.boxPublicKey) };
       case 'ref_put':
         await peers.putRef(p, msg.ref);
         return { t: 'ok' };

@@ -41,7 +41,12 @@ export interface NamesOptions {
   gcIntervalMs?: number;
   /** Unreferenced objects younger than this are left alone (ms). */
   gcGraceMs?: number;
+  /** How long a listing on a device that never synced the zone's heads waits for a peer (ms; default 10 s). */
+  syncWaitMs?: number;
 }
+
+/** A device that has never synced a zone's heads waits this long for a peer before it answers. */
+const DEFAULT_SYNC_WAIT_MS = 10_000;
 
 export interface Listed extends Entry {
   /** Full path in the zone. */
@@ -58,6 +63,11 @@ export interface ListResult {
   kind: 'file' | 'dir';
   /** Devices' latest changes that cannot be read now (their devices are away): not shown yet. */
   unreadableHeads: number;
+  /**
+   * False when this device has never synced the zone's heads with a peer (just reset, and no
+   * peer reached within the wait): the listing shows only what it holds itself, perhaps nothing.
+   */
+  synced: boolean;
 }
 
 export interface PutEntry {
@@ -169,12 +179,13 @@ export class NamesService {
     const opts = { recursive };
     const { path, snapshot } = parsePathAt(spec);
     const { ns } = this.space(zone);
+    const synced = await this.synced(zone);
     const view = await ns.view();
     const root = await this.rootAt(ns, view, snapshot);
     const entry = await entryAt(root, path);
-    if (path.length > 0 && !entry) throw notFound(path, zone);
+    if (path.length > 0 && !entry) throw this.missing(path, zone, synced);
     const unreadableHeads = view.unreadable.length;
-    if (entry?.kind === 'file') return { zone: zone.id, path: joinPath(path), snapshot, kind: 'file', entries: [listed(path, entry)], unreadableHeads };
+    if (entry?.kind === 'file') return { zone: zone.id, path: joinPath(path), snapshot, kind: 'file', entries: [listed(path, entry)], unreadableHeads, synced };
     const entries: Listed[] = [];
     const walk = async (d: Dir, at: NamePath) => {
       for (const name of d.names()) {
@@ -184,7 +195,7 @@ export class NamesService {
       }
     };
     await walk(await dirAt(root, path), path);
-    return { zone: zone.id, path: joinPath(path), snapshot, kind: 'dir', entries, unreadableHeads };
+    return { zone: zone.id, path: joinPath(path), snapshot, kind: 'dir', entries, unreadableHeads, synced };
   }
 
   /**
@@ -281,11 +292,26 @@ export class NamesService {
     this.authz.authorize(p, 'files.get', inZone(zone));
     const { path, snapshot } = parsePathAt(spec);
     const { ns } = this.space(zone);
+    const synced = await this.synced(zone);
     const root = await this.rootAt(ns, await ns.view(), snapshot);
     if (path.length === 0) return { ...root.summary(undefined), ref: root.ref ?? '', path: '', name: '' };
     const e = await entryAt(root, path);
-    if (!e) throw notFound(path, zone);
+    if (!e) throw this.missing(path, zone, synced);
     return listed(path, e);
+  }
+
+  /**
+   * Whether this device's view of the zone's names was ever synced with a peer; if not (a
+   * device just reset), waits a bounded time for its first pull to reach one.
+   */
+  private synced(zone: Zone): Promise<boolean> {
+    return this.node.records.awaitRefsSynced(zone, this.opts.syncWaitMs ?? DEFAULT_SYNC_WAIT_MS);
+  }
+
+  /** A name not found: FILES_NOT_FOUND, or FILES_NOT_SYNCED when the view was never synced (it may exist). */
+  private missing(path: NamePath, zone: Zone, synced: boolean): FilesError {
+    if (synced) return notFound(path, zone);
+    return new FilesError('FILES_NOT_SYNCED', `${joinPath(path)} is not known here, but this device has not yet synced the names of ${zone.id} with any other device (just reset, or its peers not reached yet); try again once a peer is online`);
   }
 
   /** The content of the file at `PATH[@N]`, streamed. */

@@ -16,7 +16,7 @@ export interface FetchSink {
   maxWantPositions: number;
 }
 
-type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self' | 'records'>;
+type NodeParts = Pick<MeshNode, 'store' | 'keyring' | 'zones' | 'invites' | 'metrics' | 'log' | 'self' | 'records' | 'signers'>;
 
 export class PeerService {
   constructor(
@@ -264,7 +264,7 @@ export class PeerService {
   }
 
   /** A device presenting a valid invite code gets the zone keys it may hold, sealed to its box key. */
-  join(p: DevicePrincipal, code: string, boxPublicKey: Uint8Array): Uint8Array[] {
+  join(p: DevicePrincipal, code: string, boxPublicKey: Uint8Array): { keys: Uint8Array[]; formerKeys?: Array<{ key: Uint8Array; until: number }> } {
     this.authz.authorize(p, 'node.join', NODE);
     if (!this.node.invites.consume(code)) {
       this.node.metrics.refusals.inc({ reason: 'join' });
@@ -279,6 +279,9 @@ export class PeerService {
     }
     this.node.log.info({ peer: p.hostName, zones: keys.length }, 'device joined');
     this.audit?.({ kind: 'device.enroll', zone: 'device', principal: describePrincipal(p), subject: p.stableId, detail: { zoneKeys: keys.length } });
-    return keys;
+    // A device joining again after a reset: the keys it signed with before, as pinned here, so it
+    // takes back the tombstones and hub state it signed then (signer-keys.ts). Public keys only.
+    const formerKeys = this.node.signers.historyFor(p.stableId);
+    return { keys, ...(formerKeys.length > 0 ? { formerKeys } : {}) };
   }
 }

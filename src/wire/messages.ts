@@ -37,7 +37,13 @@ export interface InfoResultMessage extends Envelope<'info_result'> {
   grant?: Uint8Array;
 }
 export interface JoinMessage extends Envelope<'join'> { code: string; boxPublicKey: Uint8Array }
-export interface JoinResultMessage extends Envelope<'join_result'> { keys: Uint8Array[] }
+/** A node signing key a device had, and when it was superseded (ms since epoch). */
+export interface FormerKeyEntry { key: Uint8Array; until: number }
+export interface JoinResultMessage extends Envelope<'join_result'> {
+  keys: Uint8Array[];
+  /** The node signing keys the member knew for the joining device (it was reset): its own former keys. */
+  formerKeys?: FormerKeyEntry[];
+}
 export interface SecretMessage extends Envelope<'secret'> { body: Uint8Array }
 export interface SecretResultMessage extends Envelope<'secret_result'> { body: Uint8Array }
 /** One step of the owner key ceremonies (DKG, FROST rounds, grants, info): a CBOR body of its own. */
@@ -100,7 +106,15 @@ export interface AuditCosignMessage extends Envelope<'audit_cosign'> { key: stri
 /** The witness's cosignature (its key and the signature line's bytes), or the size its proof must start from. */
 export interface AuditCosignResultMessage extends Envelope<'audit_cosign_result'> { witness: string; signature?: Uint8Array; need?: number }
 /** What a witness holds of each log of the zones asked (`device` for device logs). */
-export interface AuditView { origin: string; key: string; note: string; index?: string; evidence: string[] }
+export interface AuditView {
+  origin: string;
+  key: string;
+  note: string;
+  index?: string;
+  evidence: string[];
+  /** A log of the device under a key it no longer has (it was reset): kept, verifiable with that key. */
+  retired?: boolean;
+}
 export interface AuditCheckpointsMessage extends Envelope<'audit_checkpoints'> { zones: string[] }
 export interface AuditCheckpointsResultMessage extends Envelope<'audit_checkpoints_result'> { witness: string; views: AuditView[] }
 export interface OkMessage extends Envelope<'ok'> {}
@@ -263,7 +277,7 @@ export const MAX_AUDIT_VIEWS = 1024;
 export const MAX_AUDIT_EVIDENCE = 4;
 const auditNote = text({ max: MAX_AUDIT_NOTE });
 const auditKey = text({ max: 512 });
-const auditView = record<AuditView>({ origin: text({ max: 512 }), key: auditKey, note: auditNote, index: optional(hexObjectId), evidence: arrayOf(auditNote, MAX_AUDIT_EVIDENCE) });
+const auditView = record<AuditView>({ origin: text({ max: 512 }), key: auditKey, note: auditNote, index: optional(hexObjectId), evidence: arrayOf(auditNote, MAX_AUDIT_EVIDENCE), retired: optional(flag()) });
 const wireHead = record<WireHead>({ seq: uint(), objectId: hexObjectId, leaseSeq: optional(uint()) });
 
 /** Fields of each message type besides v, t and id. */
@@ -284,7 +298,7 @@ export const MESSAGE_FIELDS: Readonly<Record<MessageType, FieldTable>> = {
   info: {},
   info_result: { usedBytes: uint(), freeBytes: uint(), boxPublicKey: bytes({ exact: 32 }), signingPublicKey: bytes({ exact: 32 }), grant: optional(bytes({ min: 1, max: 16_384 })) },
   join: { code: text({ max: 64 }), boxPublicKey: bytes({ exact: 32 }) },
-  join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256) },
+  join_result: { keys: arrayOf(bytes({ min: 1, max: 4096 }), 256), formerKeys: optional(arrayOf(record<FormerKeyEntry>({ key: bytes({ exact: 32 }), until: uint() }), 64)) },
   secret: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   secret_result: { body: bytes({ min: 1, max: 2 * 1024 * 1024 }) },
   owner: { body: bytes({ min: 1, max: 256 * 1024 }) },

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { generateZoneKey, type ZoneKey } from '../../src/crypto/index.js';
-import { Keyring, type RepairOptions } from '../../src/mesh/index.js';
+import { Keyring, requestJoin, type RepairOptions } from '../../src/mesh/index.js';
+import { LocalApiClient } from '../../src/tailscale/index.js';
 import { SovereignMesh, type SovereignMeshConfig } from '../../src/sovereign-mesh.js';
 import { MemorySymbolStore } from '../../src/store/index.js';
 import { startDevTailnet, type DevTailnet, type TailnetDescription } from '../../src/tailscale/emulator/index.js';
@@ -83,11 +84,18 @@ export class InProcessMesh {
    * The device is reset, as after a reinstall: its daemon stops, its data dir and store are gone,
    * it gets new node keys and (as `fcp join` would give them) the zone keys, and starts again.
    */
-  async reset(name: string): Promise<void> {
+  async reset(name: string, via?: string): Promise<void> {
     await this.kill(name);
     rmSync(join(this.dir, name), { recursive: true, force: true });
     this.stores.delete(name);
-    await this.provision(name);
+    if (via === undefined) await this.provision(name);
+    else {
+      // As `fcp join` does: an invite from `via`, the zone keys (and this device's former node keys) from it over FCP.
+      const d = this.tailnet.device(name);
+      await Keyring.init(join(this.dir, name));
+      const { code } = this.node(via).node.invites.create(60_000);
+      await requestJoin({ dataDir: join(this.dir, name), client: new LocalApiClient({ socketPath: d.socketPath }), peer: this.tailnet.device(via).address, code });
+    }
     await this.startNode(name);
   }
 

@@ -15,6 +15,8 @@ interface Report {
   entries: number;
   checkpoints: number;
   problems: Array<{ kind: string; index?: number; detail: string }>;
+  /** A log under a key its device no longer has (it was reset), checked with that key. */
+  retired?: boolean;
 }
 
 /** "10m", "2h", "3d" ago, or an ISO time, as epoch ms. */
@@ -63,7 +65,7 @@ export function registerAuditCommands(program: Command, control: (cmd: Command) 
       const problems = reports.flatMap((r) => r.problems.map((p) => ({ origin: r.origin, ...p })));
       if (opts.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
       else {
-        for (const r of reports) process.stdout.write(`${r.problems.length === 0 ? 'ok  ' : 'FAIL'} ${r.origin}: ${r.entries} entries, ${r.checkpoints} checkpoints\n`);
+        for (const r of reports) process.stdout.write(`${r.problems.length === 0 ? 'ok  ' : 'FAIL'} ${r.origin}${r.retired ? ' (before a reset: its old key)' : ''}: ${r.entries} entries, ${r.checkpoints} checkpoints\n`);
         for (const p of problems) process.stdout.write(`  ${p.origin}${p.index !== undefined ? ` entry ${p.index}` : ''}: ${p.kind}: ${p.detail}\n`);
       }
       if (problems.length > 0) {

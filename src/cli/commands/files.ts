@@ -28,6 +28,8 @@ interface ListResult {
   snapshot: number | null;
   kind: 'file' | 'dir';
   entries: Listed[];
+  /** False: this device never synced the zone's names with a peer (names-service.ts). */
+  synced?: boolean;
 }
 interface PutEntry {
   path: string;
@@ -185,7 +187,9 @@ function modeString(mode: number): string {
 export async function lsNamed(client: ControlClient, spec: string, opts: NamedOptions & { recursive?: boolean }): Promise<void> {
   const path = spec === '/' ? '' : spec;
   const r = await client.json<ListResult>(`/v1/files?${q({ path, zone: opts.zone, recursive: opts.recursive ? '1' : undefined })}`);
-  out(r, opts.json, () => (r.entries.length === 0 ? `${r.path || '/'} is empty (${r.zone})` : r.entries.map(listLine).join('\n')));
+  // Never synced (a device just reset, no peer reached yet): said, so an empty list is not taken for data loss.
+  if (r.synced === false) process.stderr.write(`warning: not yet synced: this device has not reached any other device of ${r.zone} since it was set up; names written elsewhere are missing from this listing (--json: "synced": false)\n`);
+  out(r, opts.json, () => (r.entries.length === 0 ? `${r.path || '/'} is empty (${r.zone})${r.synced === false ? ' as far as this device knows (not yet synced)' : ''}` : r.entries.map(listLine).join('\n')));
 }
 
 async function isDir(path: string): Promise<boolean> {
