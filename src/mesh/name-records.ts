@@ -13,8 +13,9 @@
 //
 // Every record is signed by the device it speaks for (record-signing.ts): a head by its device,
 // a tombstone by the device that decided. A record from elsewhere (a put, or any record a pull
-// brings) is kept only once its signature verifies against that device's pinned key
-// (signer-keys.ts); a refused one leaves nothing behind. Records this device made, or already
+// brings) is kept only once its signature verifies against that device's pinned key, or a former
+// key of it (a reset device's) that was still its key at the record's time (signer-keys.ts); a
+// refused one leaves nothing behind. Records this device made, or already
 // holds, are not checked again.
 import type { Logger } from 'pino';
 import { bytesEqual, objectIdToHex, type RefRecord, type Tombstone } from '../crypto/index.js';

@@ -3,6 +3,8 @@
 // keys come with `fcp join` from the member that lets it in) and by a device whose user trusted
 // its new key since; a key never trusted, or the former key used after it was superseded, is not.
 import { after, before, describe, test } from 'node:test';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -76,4 +78,28 @@ describe('key history: records signed by a superseded but trusted key', () => {
     await laptop.records.acceptTombstones([inTime]);
     assert.equal(laptop.store.getTombstone(inTime.objectId)?.dead, true, 'one dated while the old key was server\'s is taken');
   });
+});
+
+test('signer-keys.json: an older file (pins only) still loads; a replaced pin becomes a former key dated by the clock', () => {
+  const dir = join(tmpdir(), `fcp-signers-${process.pid}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    const path = join(dir, 'signer-keys.json');
+    const [a, b] = [generateNodeKeys().signingPublicKey, generateNodeKeys().signingPublicKey];
+    writeFileSync(path, JSON.stringify({ nX: Buffer.from(a).toString('base64') }));
+    let now = 1_000_000;
+    const open = () => new SignerKeys({ path, self: { stableId: 'nSELF', signingPublicKey: new Uint8Array(32) }, ask: () => Promise.reject(new Error('no')), log: pino({ level: 'silent' }), now: () => now });
+    const keys = open();
+    assert.deepEqual(keys.pinned('nX'), a, 'the old format is read');
+    now = 2_000_000;
+    keys.replace('nX', b, 'local-user');
+    assert.deepEqual(keys.formerKeys('nX'), [{ key: a, until: 2_000_000 }]);
+    assert.deepEqual(keys.keysAt('nX', 2_000_000), [b, a], 'a record of that time verifies under either');
+    assert.deepEqual(keys.keysAt('nX', 2_000_000 + FORMER_KEY_SKEW_MS + 1), [b], 'a later one only under the pin');
+    assert.deepEqual(open().formerKeys('nX'), [{ key: a, until: 2_000_000 }], 'kept on disk');
+    keys.replace('nX', a, 'local-user');
+    assert.deepEqual(keys.formerKeys('nX').map((f) => f.key), [b], 'a key trusted again is no former key');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
