@@ -1,9 +1,9 @@
 // ObjectId (FCP V2 §3.1): keyed BLAKE3 over a domain tag, the zone id, the schema hash and the content.
 // The key is the zone's ObjectIdKey, so ids of low-entropy objects cannot be guessed by outsiders.
-import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { CryptoError } from './errors.js';
 import { fromHex, requireBytes, toHex, utf8 } from './bytes.js';
+import { keyedBlake3 } from './keyed-blake3.js';
 
 export const OBJECT_ID_BYTES = 32;
 const OBJECT_DOMAIN = utf8('FCP2-OBJECT-V2');
@@ -99,33 +99,10 @@ export function objectIdFromHex(hex: string): Uint8Array {
   return fromHex(hex, OBJECT_ID_BYTES);
 }
 
-// The same ObjectId through hash-wasm's BLAKE3 (about 20x faster than pure JS on large
-// content). Keyed hashers are created asynchronously once per ObjectIdKey and reused; between
-// init() and digest() nothing awaits, so a cached hasher is never shared mid-hash.
-const wasmHashers = new Map<string, IHasher>();
-
-async function keyedWasmHasher(key: Uint8Array): Promise<IHasher> {
-  const id = toHex(key);
-  let h = wasmHashers.get(id);
-  if (!h) {
-    h = await createBLAKE3(256, key);
-    if (wasmHashers.size >= 64) wasmHashers.clear();
-    wasmHashers.set(id, h);
-  }
-  return h;
-}
-
-/** ObjectId of `content`, byte-identical to objectId(), computed in WebAssembly. */
+/** ObjectId of `content`, byte-identical to objectId(), computed natively (or in WebAssembly). */
 export async function computeObjectId(key: Uint8Array, zone: string, schema: string, content: Uint8Array): Promise<Uint8Array> {
   requireBytes(key, 32, 'ObjectIdKey');
   validateZoneId(zone);
   if (!(content instanceof Uint8Array)) throw new CryptoError('CRYPTO_BAD_INPUT', 'content must be a Uint8Array');
-  const prefix = schemaHash(schema);
-  const h = await keyedWasmHasher(key);
-  h.init();
-  h.update(OBJECT_DOMAIN);
-  h.update(utf8(zone));
-  h.update(prefix);
-  h.update(content);
-  return h.digest('binary');
+  return keyedBlake3(key, [OBJECT_DOMAIN, utf8(zone), schemaHash(schema), content]);
 }
