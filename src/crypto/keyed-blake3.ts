@@ -1,8 +1,10 @@
 // Keyed BLAKE3 over large content, the cost of every ObjectId a store or a read computes.
 // The native addon (@napi-rs/blake-hash: the BLAKE3 team's Rust crate, with its AVX2/AVX-512
 // code) hashes about 9 GB/s on one core here, hash-wasm's WebAssembly build about 0.9 GB/s and
-// pure JS far less; the addon ships prebuilt for the common platforms only, so a platform
-// without one falls back to WebAssembly with the same result.
+// pure JS far less. We depend on the addon's per-platform binary packages directly (optional,
+// Linux x64 glibc and musl) rather than on its wrapper, whose lockfile entries name every
+// platform's binary and so cannot be locked from a registry that lacks some of them; any
+// platform without a binary falls back to WebAssembly with the same result.
 import { createRequire } from 'node:module';
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 
@@ -16,11 +18,18 @@ interface NativeBlake3 {
 
 function loadNative(): NativeBlake3 | null {
   if (process.env['FCP_BLAKE3'] === 'wasm') return null;
-  try {
-    return createRequire(import.meta.url)('@napi-rs/blake-hash') as NativeBlake3;
-  } catch {
-    return null;
+  const require = createRequire(import.meta.url);
+  const base = `@napi-rs/blake-hash-${process.platform}-${process.arch}`;
+  // glibc first: on a musl system the glibc build fails to load and the musl one is next.
+  for (const name of [`${base}-gnu`, `${base}-musl`, base]) {
+    try {
+      const mod = require(name) as NativeBlake3;
+      if (typeof mod.Blake3Hasher?.newKeyed === 'function') return mod;
+    } catch {
+      // not installed for this platform, or not loadable here: try the next
+    }
   }
+  return null;
 }
 
 const native = loadNative();
