@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateZoneKey } from '../crypto/index.js';
 import { ControlClient, parseJsonReply, CONTROL_SOCKET } from '../daemon/index.js';
-import { FCPD_ALLOCATOR_ENV } from '../daemon/allocator-env.js';
+import { FCPD_ALLOCATOR_ENV, FCPD_NODE_FLAGS } from '../daemon/launch-settings.js';
 import { Keyring, requestJoin } from '../mesh/index.js';
 import { LocalApiClient } from '../tailscale/index.js';
 import { startDevTailnet, type DevTailnet, type TailnetDescription } from '../tailscale/emulator/index.js';
@@ -140,7 +140,7 @@ export class DevMesh {
     const logFd = openSync(join(this.dir, `${name}.log`), 'a');
     // FCP_DEVNET_NODE_ARGS: extra node flags for every fcpd (e.g. --cpu-prof while profiling a bench).
     const nodeArgs = (process.env.FCP_DEVNET_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const proc = spawn(process.execPath, [...nodeArgs, FCPD, '--data-dir', d.dataDir, '--tailscale-socket', d.socketPath, '--metrics-port', '0'], {
+    const proc = spawn(process.execPath, [...FCPD_NODE_FLAGS, ...nodeArgs, FCPD, '--data-dir', d.dataDir, '--tailscale-socket', d.socketPath, '--metrics-port', '0'], {
       stdio: ['ignore', 'ignore', logFd],
       env: { ...FCPD_ALLOCATOR_ENV, ...process.env, ...this.env },
     });

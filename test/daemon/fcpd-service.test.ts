@@ -171,7 +171,7 @@ test('fcp daemon install writes a systemd unit (Restart, After=tailscaled, Limit
     assert.match(text, /^Environment="MALLOC_MMAP_THRESHOLD_=262144"$/m, 'large buffers are unmapped when freed');
     assert.match(text, /^User=alice$/m);
     assert.match(text, /^WantedBy=multi-user\.target$/m);
-    assert.match(text, /^ExecStart="[^"]+node[^"]*" "[^"]+\/bin\/fcpd\.js" "--data-dir" "[^"]+data %%h"$/m, 'quoted, with % escaped');
+    assert.match(text, /^ExecStart="[^"]+node[^"]*" "--max-semi-space-size=4" "[^"]+\/bin\/fcpd\.js" "--data-dir" "[^"]+data %%h"$/m, 'quoted, with % escaped, young generation capped');
     const dry = fcp(['daemon', 'install', '--platform', 'linux', '--dry-run']);
     assert.equal(dry.status, 0, dry.stderr);
     assert.match(dry.stdout, /# then: systemctl --user enable --now fcpd\.service/);
@@ -197,6 +197,7 @@ test('fcp daemon install writes a launchd plist on macOS (KeepAlive on failure, 
     assert.match(text, /<key>Core<\/key><integer>0<\/integer>/);
     assert.match(text, /a&amp;b/);
     assert.ok(!/a&b/.test(text), 'XML-escaped');
+    assert.match(text, /node<\/string>\n\s*<string>--max-semi-space-size=4<\/string>\n\s*<string>[^<]+\/bin\/fcpd\.js<\/string>/, 'young generation capped');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FCPD_ALLOCATOR_ENV } from '../../daemon/allocator-env.js';
+import { FCPD_ALLOCATOR_ENV, FCPD_NODE_FLAGS } from '../../daemon/launch-settings.js';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
 import { ControlError } from '../../daemon/control-client.js';
 
@@ -158,7 +158,7 @@ export function registerDaemonServiceCommands(program: Command): void {
       const cfg = resolveConfig(cmd.optsWithGlobals() as ConfigFlags);
       const system = Boolean(opts.system);
       const spec: ServiceSpec = {
-        command: [process.execPath, fcpdScript(), '--data-dir', cfg.dataDir],
+        command: [process.execPath, ...FCPD_NODE_FLAGS, fcpdScript(), '--data-dir', cfg.dataDir],
         dataDir: cfg.dataDir,
         ...(cfg.tailscaleSocket ? { tailscaleSocket: cfg.tailscaleSocket } : {}),
         ...(system ? { user: opts.user ?? process.env.SUDO_USER ?? userInfo().username } : {}),
