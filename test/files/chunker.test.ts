@@ -70,3 +70,19 @@ test('the empty stream has no chunks; a tiny one has one', async () => {
   assert.deepEqual(tiny.map((c) => [...c]), [[1, 2, 3]]);
   assert.throws(() => new Chunker({ min: 10, avg: 100, max: 1000 }), RangeError, 'avg must be a power of two');
 });
+
+test('the cut points of a fixed input never change (they fix every chunk id already stored)', () => {
+  // 24 MiB of SHA-256 counter-mode bytes, fed in 64 KiB pieces; lengths recorded once.
+  const parts: Buffer[] = [];
+  for (let i = 0; i < (24 << 20) / 32; i++) parts.push(createHash('sha256').update(`fcp-mesh chunker golden ${i}`).digest());
+  const data = Buffer.concat(parts);
+  const c = new Chunker();
+  const lengths: number[] = [];
+  for (let o = 0; o < data.length; o += 65536) for (const chunk of c.push(data.subarray(o, o + 65536))) lengths.push(chunk.length);
+  const last = c.end();
+  if (last) lengths.push(last.length);
+  assert.deepEqual(lengths, [
+    1179863, 1855260, 1191285, 1445561, 733017, 1201978, 513679, 1204297, 419830, 1876069,
+    1200366, 1969608, 1652503, 1153676, 1583036, 1137870, 1354600, 1234123, 1558944, 700259,
+  ]);
+});
