@@ -480,7 +480,7 @@ export class SovereignMesh {
   }
 
   /** A stored file (or whole object) as a stream of its bytes, with its size. */
-  retrieveStream(objectId: string, opts: { verify?: boolean; signal?: AbortSignal } = {}): Promise<ContentStream> {
+  retrieveStream(objectId: string, opts: { verify?: boolean; signal?: AbortSignal; reuse?: boolean } = {}): Promise<ContentStream> {
     return this.services.content.getStream(LOCAL_LIBRARY, objectId, opts);
   }
 

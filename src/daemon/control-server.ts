@@ -219,11 +219,12 @@ function routes(s: MeshServices, log?: WarnLog): Route[] {
       path: '/v1/content/:id',
       handle: async ({ res, param, query }) => {
         const signal = cancelOnClose(res);
-        const c = await s.content.getStream(P, param, { verify: query.get('verify') === '1', signal });
+        const c = await s.content.getStream(P, param, { verify: query.get('verify') === '1', signal, reuse: true });
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': c.size, 'x-fcp-object-id': c.id, 'x-fcp-zone': c.zone });
         try {
           for await (const chunk of c.stream) {
-            if (!res.write(chunk)) await waitDrain(res);
+            // Once written out (or failed), the chunk's buffer takes the next chunk.
+            if (!res.write(chunk, () => c.release(chunk))) await waitDrain(res);
           }
           await new Promise<void>((resolve) => res.end(() => resolve()));
         } catch (err) {

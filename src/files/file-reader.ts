@@ -4,7 +4,7 @@ import { cancelled, FilesError } from './errors.js';
 import { CHUNK_LIST_SCHEMA, CHUNK_SCHEMA, FILE_SCHEMA, decodeFileObject, decodePage, type ChunkEntry, type FileObject } from './file-object.js';
 
 export interface ObjectGetter {
-  get(id: string, schema: string, opts?: { verify?: boolean; length?: number }): Promise<Uint8Array>;
+  get(id: string, schema: string, opts?: { verify?: boolean; length?: number; into?: (length: number) => Uint8Array }): Promise<Uint8Array>;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -44,8 +44,11 @@ export class FileReader {
     return [...out];
   }
 
-  /** The file's bytes in order; a chunk of the wrong length or kind is FILES_BAD_OBJECT. */
-  async *bytes(file: FileObject, opts: { verify?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+  /**
+   * The file's bytes in order; a chunk of the wrong length or kind is FILES_BAD_OBJECT. With
+   * `into`, chunks are rebuilt in the buffers it gives (so a consumer can reuse them).
+   */
+  async *bytes(file: FileObject, opts: { verify?: boolean; signal?: AbortSignal; into?: (length: number) => Uint8Array } = {}): AsyncGenerator<Uint8Array> {
     const { signal } = opts;
     const ahead: Array<Promise<Uint8Array>> = [];
     const entries = this.entries(file, opts);
@@ -58,7 +61,7 @@ export class FileReader {
           break;
         }
         const [id, length] = next.value;
-        const p = this.objects.get(hex(id), CHUNK_SCHEMA, { verify: opts.verify ?? false, length });
+        const p = this.objects.get(hex(id), CHUNK_SCHEMA, { verify: opts.verify ?? false, length, ...(opts.into ? { into: opts.into } : {}) });
         p.catch(() => undefined);
         ahead.push(p);
       }

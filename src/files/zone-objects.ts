@@ -60,8 +60,11 @@ export class ZoneObjects {
     }
   }
 
-  /** The bytes of object `id`, which must be of `schema` in this zone (and `length` long, if given). */
-  async get(id: string, schema: string, opts: { verify?: boolean; length?: number } = {}): Promise<Uint8Array> {
+  /**
+   * The bytes of object `id`, which must be of `schema` in this zone (and `length` long, if
+   * given); with `into`, rebuilt in the buffer it gives for the object's length.
+   */
+  async get(id: string, schema: string, opts: { verify?: boolean; length?: number; into?: (length: number) => Uint8Array } = {}): Promise<Uint8Array> {
     const m = await this.d.reader.findManifest(id);
     if (m.zone !== this.zone.id || m.schema !== schema) {
       throw new FilesError('FILES_BAD_OBJECT', `object ${id.slice(0, 16)}… is ${m.schema} in ${m.zone}, expected ${schema} in ${this.zone.id}`);
@@ -72,6 +75,6 @@ export class ZoneObjects {
     if (!zoneKeyFor(this.zk, m.keyId)) {
       throw new MeshError('MESH_NO_ZONE_KEY', `object was sealed under ${this.zone.id} key epoch ${m.epoch}; this device has epoch ${this.zk.epoch}`);
     }
-    return this.d.reader.read(m, this.zone, this.zk, { verify: opts.verify ?? false });
+    return this.d.reader.read(m, this.zone, this.zk, { verify: opts.verify ?? false, ...(opts.into ? { output: opts.into(m.length) } : {}) });
   }
 }

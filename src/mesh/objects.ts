@@ -89,12 +89,19 @@ export class ObjectAssembler {
   /** Envelope bytes offered to this assembler (accepted or not): what reading cost. */
   bytesIn = 0;
 
+  /**
+   * `output`, when given, is where the object is rebuilt (exactly its length; its contents
+   * need not be zero: every byte is written before the object is whole). A solve from repair
+   * symbols returns the decoder's own buffer instead.
+   */
   constructor(
     private readonly manifest: Manifest,
     private readonly zk: ZoneKey,
+    output?: Uint8Array,
   ) {
     this.layout = new ObjectLayout(parseOti(manifest.oti));
-    this.output = new Uint8Array(manifest.length);
+    if (output && output.length !== manifest.length) throw new RangeError(`an output of ${output.length} bytes for an object of ${manifest.length}`);
+    this.output = output ?? new Uint8Array(manifest.length);
     this.sourcesHeld = new Int32Array(this.layout.blockCount);
     this.received = new Int32Array(this.layout.blockCount);
     this.blocksLeft = this.layout.blockCount;

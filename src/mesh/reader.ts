@@ -52,10 +52,10 @@ export class ObjectReader {
    * key); with `verify` the content is also hashed and must give back its ObjectId, which guards
    * against a zone-key holder that sealed other content under this id.
    */
-  async read(manifest: Manifest, zone: Zone, zk: ZoneKey, opts: { verify?: boolean } = {}): Promise<Uint8Array> {
+  async read(manifest: Manifest, zone: Zone, zk: ZoneKey, opts: { verify?: boolean; output?: Uint8Array } = {}): Promise<Uint8Array> {
     const started = performance.now();
     await this.d.eligibility.confirmPaths(zone);
-    const assembler = await this.assemble(manifest, zone, zk, this.d.eligibility.readersFor(zone));
+    const assembler = await this.assemble(manifest, zone, zk, this.d.eligibility.readersFor(zone), undefined, opts.output);
     const data = assembler.done;
     if (assembler.rejected > 0) this.d.metrics.symbolAuthFailures.inc(assembler.rejected);
     if (!data) {
@@ -77,9 +77,10 @@ export class ObjectReader {
    * Streams symbols from `holders` into an assembler until the object is whole or nothing more
    * can come. Round 1 asks every holder for the source symbols still missing; round 2 (when
    * round 1 is over, or went quiet) asks the holders not busy for everything they have.
+   * `output`: where to rebuild it (see ObjectAssembler).
    */
-  async assemble(manifest: Manifest, zone: Zone, zk: ZoneKey, holders: Holder[], plan?: Map<string, Array<[number, number]>>): Promise<ObjectAssembler> {
-    const assembler = new ObjectAssembler(manifest, zk);
+  async assemble(manifest: Manifest, zone: Zone, zk: ZoneKey, holders: Holder[], plan?: Map<string, Array<[number, number]>>, output?: Uint8Array): Promise<ObjectAssembler> {
+    const assembler = new ObjectAssembler(manifest, zk, output);
     if (assembler.done) return assembler;
     const g = new Gathering(assembler, this.d.marks, this.d.log, manifest.objectId, zone.id);
     const hedgeMs = this.d.hedgeMs ?? DEFAULT_HEDGE_MS;

@@ -1,11 +1,12 @@
 // Files of any size for a principal: streaming put into a zone, streaming get, and the objects
 // a file references. Authorized with the object actions on the file's zone, like whole objects.
 import { inZone, type Authorizer, type Principal } from '../authz/index.js';
-import { FILE_SCHEMA, FileReader, FileWriter, ZoneObjects, type FileWriterOptions } from '../files/index.js';
+import { CHUNK_PARAMS, FILE_SCHEMA, FileReader, FileWriter, ZoneObjects, type FileWriterOptions } from '../files/index.js';
 import { abortable } from '../files/abortable.js';
 import { FilesError } from '../files/errors.js';
 import type { Manifest } from '../crypto/index.js';
 import type { MeshNode, Pins } from '../mesh/index.js';
+import { SharedBufferPool } from '../mesh/shared-buffers.js';
 import type { Zone } from '../zones/index.js';
 import { requireZone } from './zone-lookup.js';
 import { resolveObjectId } from './object-ids.js';
@@ -25,7 +26,21 @@ export interface ContentStream {
   zone: string;
   size: number;
   stream: AsyncIterable<Uint8Array>;
+  /**
+   * Hands a chunk of `stream` back once nothing refers to it any more (its bytes were written
+   * out), so the next chunk is rebuilt in its buffer; a chunk never handed back is collected.
+   * Only for streams opened with `reuse`; a no-op otherwise.
+   */
+  release(chunk: Uint8Array): void;
 }
+
+// Chunks of streamed gets are rebuilt in reused buffers: fresh ones cost a page fault per 4 KiB,
+// and dead ones wait for a full collection, which V8 starts only every 64 MB of them (the same
+// reasons as the store path's, mesh/shared-buffers.ts).
+const readBuffers = new SharedBufferPool(4 * CHUNK_PARAMS.max);
+const takeReadBuffer = (n: number) => readBuffers.take(n);
+const giveReadBuffer = (chunk: Uint8Array) => readBuffers.give(chunk);
+const keep = () => undefined;
 
 type NodeParts = Pick<MeshNode, 'zones' | 'store' | 'keyring' | 'writer' | 'reader' | 'records'>;
 
@@ -73,7 +88,7 @@ export class ContentService {
    * A file's bytes as a stream (the size is known before the first byte). An object that is not
    * a file object (a whole object stored by `store()`) streams as its bytes.
    */
-  async getStream(p: Principal, idOrPrefix: string, opts: { verify?: boolean; signal?: AbortSignal } = {}): Promise<ContentStream> {
+  async getStream(p: Principal, idOrPrefix: string, opts: { verify?: boolean; signal?: AbortSignal; reuse?: boolean } = {}): Promise<ContentStream> {
     const { manifest, zone } = await this.find(p, idOrPrefix);
     const objects = this.objects(zone);
     const id = Buffer.from(manifest.objectId).toString('hex');
@@ -82,11 +97,12 @@ export class ContentService {
       const whole = async function* () {
         yield await objects.get(id, manifest.schema, { verify });
       };
-      return { id, zone: zone.id, size: manifest.length, stream: abortable(whole(), opts.signal, 'the get') };
+      return { id, zone: zone.id, size: manifest.length, stream: abortable(whole(), opts.signal, 'the get'), release: keep };
     }
     const reader = new FileReader(objects);
     const file = await reader.open(id, { verify });
-    return { id, zone: zone.id, size: file.size, stream: reader.bytes(file, { verify, ...(opts.signal ? { signal: opts.signal } : {}) }) };
+    const stream = reader.bytes(file, { verify, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.reuse ? { into: takeReadBuffer } : {}) });
+    return { id, zone: zone.id, size: file.size, stream, release: opts.reuse ? giveReadBuffer : keep };
   }
 
   /** The pins of upload session `id` (made on first use); each use keeps it open another idle period. */
