@@ -34,6 +34,8 @@ export interface DeviceConfig {
   repair: Partial<RepairOptions>;
   /** Garbage collection of names: pass interval and grace period (ms); unset keeps the defaults. */
   gc: { intervalMs?: number; graceMs?: number; quarantineMs?: number; tombstoneTtlMs?: number };
+  /** Names: how long a device that never synced a zone's heads waits for a first pull (ms). */
+  names: { syncWaitMs?: number };
   /** Give up waiting for tailscaled to be Running after this long (unset: wait as long as it takes). */
   bootTimeoutMs?: number;
   /** Hub lease duration (the failover grace period) and poll interval, ms; unset keeps defaults. */
@@ -126,6 +128,14 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `${envName} / gc.${field} must be a number >= 0, got ${String(raw)}`);
     gc[field] = n;
   }
+  const names: { syncWaitMs?: number } = {};
+  const fileNames = (file.names ?? {}) as Record<string, unknown>;
+  const syncWaitRaw = env.FCP_NAMES_SYNC_WAIT_MS ?? fileNames.syncWaitMs;
+  if (syncWaitRaw !== undefined && syncWaitRaw !== '') {
+    const n = Number(syncWaitRaw);
+    if (!Number.isFinite(n) || n < 0) throw new ControlError('CONFIG_INVALID', `FCP_NAMES_SYNC_WAIT_MS / names.syncWaitMs must be a number >= 0, got ${String(syncWaitRaw)}`);
+    names.syncWaitMs = n;
+  }
   const hub: { leaseMs?: number; pollMs?: number } = {};
   const fileHub = (file.hub ?? {}) as Record<string, unknown>;
   for (const [field, envName] of [['leaseMs', 'FCP_HUB_LEASE_MS'], ['pollMs', 'FCP_HUB_POLL_MS']] as const) {
@@ -169,6 +179,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     gateway,
     repair,
     gc,
+    names,
     hub,
     audit,
     ...(bootTimeoutMs !== undefined ? { bootTimeoutMs } : {}),

@@ -69,7 +69,11 @@ export async function runDaemon(cfg: DeviceConfig): Promise<RunningDaemon> {
     repair: cfg.repair,
     ...(cfg.gc.quarantineMs !== undefined ? { gcQuarantineMs: cfg.gc.quarantineMs } : {}),
     ...(cfg.gc.tombstoneTtlMs !== undefined ? { gcTombstoneTtlMs: cfg.gc.tombstoneTtlMs } : {}),
-    names: { ...(cfg.gc.intervalMs !== undefined ? { gcIntervalMs: cfg.gc.intervalMs } : {}), ...(cfg.gc.graceMs !== undefined ? { gcGraceMs: cfg.gc.graceMs } : {}) },
+    names: {
+      ...(cfg.gc.intervalMs !== undefined ? { gcIntervalMs: cfg.gc.intervalMs } : {}),
+      ...(cfg.gc.graceMs !== undefined ? { gcGraceMs: cfg.gc.graceMs } : {}),
+      ...(cfg.names.syncWaitMs !== undefined ? { syncWaitMs: cfg.names.syncWaitMs } : {}),
+    },
     hub: cfg.hub,
     audit: { archive: cfg.audit.archive },
   }, { onShutdown: () => requestStop() }).catch(async (err: unknown) => {

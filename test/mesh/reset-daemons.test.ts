@@ -52,7 +52,7 @@ describe('a reset device with real daemons', () => {
   const serverLogs = (reports: Report[]) => reports.filter((r) => r.origin.startsWith(`fcp-mesh/${mesh.tailnet.device('server').stableId}/`));
 
   before(async () => {
-    mesh = await DevMesh.start({ description: DEVICES, env: { FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250', FCP_REPAIR_INTERVAL_MS: '0', FCP_SCRUB_INTERVAL_MS: '0' } });
+    mesh = await DevMesh.start({ description: DEVICES, env: { FCP_HUB_LEASE_MS: '1500', FCP_HUB_POLL_MS: '250', FCP_REPAIR_INTERVAL_MS: '0', FCP_SCRUB_INTERVAL_MS: '0', FCP_NAMES_SYNC_WAIT_MS: '1500' } });
   });
   after(async () => {
     await mesh?.stop();
