@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { DEFAULT_PORT } from '../wire/index.js';
 import { resolveConfig } from '../daemon/config.js';
-import { runDaemon } from '../daemon/daemon.js';
 
 export function daemonOptions(cmd: Command): Command {
   return cmd
@@ -14,6 +13,9 @@ export function daemonOptions(cmd: Command): Command {
 }
 
 export async function startForeground(flags: Record<string, string | undefined>): Promise<void> {
+  // Loaded here, not at the top: every `fcp` command imports this module for its options, and
+  // the daemon (hub, dashboard, gateway, store) would add most of a second to each one's start.
+  const { runDaemon } = await import('../daemon/daemon.js');
   const daemon = await runDaemon(resolveConfig(flags));
   const onSignal = () => void daemon.stop();
   process.once('SIGINT', onSignal);

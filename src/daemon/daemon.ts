@@ -1,5 +1,4 @@
 // fcpd: one device's mesh daemon. Runs in the foreground; SIGINT/SIGTERM stop it cleanly.
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,10 +8,9 @@ import { startMcpHttp, type McpHttpServer } from '../hub/mcp-http.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/index.js';
 import { DEFAULT_GATEWAY_LIMITS, startGatewayServer, type GatewayServer } from '../gateway/index.js';
 import { SovereignMesh } from '../sovereign-mesh.js';
-import { ZoneRegistry } from '../zones/index.js';
 import type { DeviceConfig } from './config.js';
 import { startControlServer } from './control-server.js';
-import { ControlError } from './control-client.js';
+import { loadZones } from './zones-file.js';
 import { boot } from './boot.js';
 import { createDaemonLogger } from './log.js';
 
@@ -22,17 +20,6 @@ export interface RunningDaemon {
   stopped: Promise<void>;
   /** Where the dashboard is served on loopback, when it is on. */
   dashboardUrl: string | null;
-}
-
-export function loadZones(cfg: DeviceConfig): ZoneRegistry {
-  if (!cfg.zonesFile) return ZoneRegistry.builtin();
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(cfg.zonesFile, 'utf8'));
-  } catch (err) {
-    throw new ControlError('CONFIG_INVALID', `zones file ${cfg.zonesFile}: ${(err as Error).message}`);
-  }
-  return ZoneRegistry.fromConfig(json);
 }
 
 export const MCP_TOKEN_FILE = 'mcp-token';

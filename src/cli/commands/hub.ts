@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
 import { ControlClient, ControlError } from '../../daemon/control-client.js';
-import { parseManifestText, type ConnectorManifest } from '../../hub/index.js';
+import { parseManifestText, type ConnectorManifest } from '../../hub/manifest.js';
 import { filesManifest, httpManifest, memoryManifest } from '../../hub/connectors/builtin.js';
 import type { ToolSource } from '../../hub/mcp.js';
 import { parseAgentToken, proveFor, type AgentToken } from '../../authz/index.js';

@@ -1,13 +1,15 @@
 // fcp init / invite / join / daemon start / ls / status (put and get: content.ts).
 import type { Command } from 'commander';
-import { Keyring, findMembers, requestJoin, type MeshUsage } from '../../mesh/index.js';
+import { Keyring } from '../../mesh/keyring.js';
+import { findMembers, requestJoin } from '../../mesh/join.js';
+import type { MeshUsage } from '../../mesh/index.js';
 import { LocalApiClient, selfFromStatus } from '../../tailscale/index.js';
 import { mayHold } from '../../zones/index.js';
 import { generateZoneKey } from '../../crypto/index.js';
 import { DEFAULT_PORT } from '../../wire/index.js';
 import { resolveConfig, type ConfigFlags } from '../../daemon/config.js';
 import { ControlClient, ControlError } from '../../daemon/control-client.js';
-import { loadZones } from '../../daemon/daemon.js';
+import { loadZones } from '../../daemon/zones-file.js';
 import { daemonOptions, startForeground } from '../fcpd.js';
 import { humanBytes } from '../progress.js';
 import { registerContentCommands } from './content.js';
