@@ -12,6 +12,7 @@
 // already gathered). A block so costs the object and one band, instead of a second full copy
 // of everything received.
 
+import { allocInt32, transient } from './arena.js';
 import type { BlockParams } from './params.js';
 import { copySymbolPieces, wordView } from './partitioning.js';
 import { runProgramPortable } from './plan-executor.js';
@@ -203,14 +204,19 @@ export class BlockDecoder {
       return true;
     }
     if (this.count < this.nextAttemptAt) return false;
-    const { isis, where } = this.rowOrder();
-    const plan = planSolve(this.params, isis);
-    if (!plan) {
+    // Everything from the row order to the compiled program lives only for this attempt.
+    const solved = transient(() => {
+      const { isis, where } = this.rowOrder();
+      const plan = planSolve(this.params, isis);
+      if (!plan) return false;
+      this.solveInBands(plan, where);
+      return true;
+    });
+    if (!solved) {
       this.failedAttempts++;
       this.nextAttemptAt = this.count + 1;
       return false;
     }
-    this.solveInBands(plan, where);
     this.finish();
     return true;
   }
@@ -226,11 +232,11 @@ export class BlockDecoder {
   private rowOrder(): { isis: Int32Array; where: Int32Array } {
     const { k, kPrime } = this.params;
     const pad = kPrime - k;
-    const isis = new Int32Array(pad + this.count);
-    const where = new Int32Array(this.count);
+    const isis = allocInt32(pad + this.count);
+    const where = allocInt32(this.count);
     for (let i = 0; i < pad; i++) isis[i] = k + i;
     // ESI of the symbol held at each place, or -1.
-    const held = new Int32Array(k).fill(-1);
+    const held = allocInt32(k).fill(-1);
     for (let r = 0, repair = 0; r < this.count; r++) {
       const esi = this.esis[r]!;
       const at = esi < k ? esi : this.repairAt[repair++]!;
@@ -260,7 +266,7 @@ export class BlockDecoder {
    */
   private solveInBands(plan: SolvePlan, where: Int32Array): void {
     const k = this.params.k;
-    const missing = new Int32Array(k - this.sourceCount);
+    const missing = allocInt32(k - this.sourceCount);
     for (let esi = 0, n = 0; esi < k; esi++) if (!this.seenSource[esi]) missing[n++] = esi;
     const solved = plan.rowCount + 1;
     const rows = solved + missing.length;

@@ -5,6 +5,7 @@
 // The LDPC rows and the LT rows of ISIs 0..K'-1 depend only on K', and a decoder mostly
 // receives source symbols, so those rows are built once per K' and kept in a small cache.
 
+import { allocInt32 } from './arena.js';
 import type { BlockParams } from './params.js';
 import { ltColumns } from './tuple.js';
 
@@ -97,10 +98,10 @@ export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>
   const { kPrime, s, h, w } = params;
   const fixed = fixedRows(params);
   const rowCount = s + h + isis.length;
-  const rowStart = new Int32Array(rowCount + 1);
+  const rowStart = allocInt32(rowCount + 1);
 
   const ldpcEnd = fixed.start[s]!;
-  let cols = new Int32Array(ldpcEnd + isis.length * 12 + 64);
+  let cols = allocInt32(ldpcEnd + isis.length * 12 + 64);
   cols.set(fixed.cols.subarray(0, ldpcEnd));
   rowStart.set(fixed.start.subarray(0, s));
   let nnz = ldpcEnd;
@@ -111,7 +112,7 @@ export function buildConstraintRows(params: BlockParams, isis: ArrayLike<number>
     const from = isi < kPrime ? fixed.start[s + isi]! : 0;
     const length = isi < kPrime ? fixed.start[s + isi + 1]! - from : w + 3;
     if (cols.length - nnz < length) {
-      const grown = new Int32Array(Math.max(cols.length * 2, nnz + length));
+      const grown = allocInt32(Math.max(cols.length * 2, nnz + length));
       grown.set(cols.subarray(0, nnz));
       cols = grown;
     }

@@ -3,9 +3,10 @@
 // (Gauss-Jordan); then the binary pivots are back-substituted. Row operations are recorded
 // as quadruples (op, dst, src, beta) for the symbol data.
 
+import { allocInt32, allocUint8 } from './arena.js';
 import { gfInv, MUL_TABLE } from './gf256.js';
 import { IntList } from './int-list.js';
-import { scratchInt32 } from './scratch.js';
+import { scratchInt32Unset } from './scratch.js';
 
 /** Scratch slot (scratch.ts) the ops list starts in; pivoting.ts uses 0..14. */
 const S_DENSE_OPS = 15;
@@ -39,16 +40,16 @@ export function solveDense(input: DenseInput): DenseSolution | null {
   const { binaryRows, binaryBits: bits, uWords, hdpcFirstRow, hdpcCount: h, hdBytes, hdStride, u } = input;
   const count = binaryRows.length;
   // About u^2/2 operations (eliminating u columns) plus H per binary pivot, four words each.
-  const ops = new IntList(0, scratchInt32(S_DENSE_OPS, 2 * u * u + 4 * u * (h + 4) + 64));
+  const ops = new IntList(0, scratchInt32Unset(S_DENSE_OPS, 2 * u * u + 4 * u * (h + 4) + 64));
   const record = (op: number, dst: number, src: number, beta: number): void => {
     ops.push(op);
     ops.push(dst);
     ops.push(src);
     ops.push(beta);
   };
-  const inactiveRow = new Int32Array(u).fill(-1);
-  const binaryPivot = new Int32Array(u).fill(-1);
-  const used = new Uint8Array(count);
+  const inactiveRow = allocInt32(u).fill(-1);
+  const binaryPivot = allocInt32(u).fill(-1);
+  const used = allocUint8(count);
   const deficient: number[] = [];
 
   // Forward elimination with binary pivots.
@@ -98,7 +99,8 @@ export function solveDense(input: DenseInput): DenseSolution | null {
   // them from every other row), so only the columns from its own on are updated.
   const hdpcUsed = new Uint8Array(h);
   const dCount = deficient.length;
-  const dCols = Int32Array.from(deficient);
+  const dCols = allocInt32(dCount);
+  for (let d = 0; d < dCount; d++) dCols[d] = deficient[d]!;
   for (let d = 0; d < dCount; d++) {
     const c = dCols[d]!;
     let pi = -1;

@@ -6,6 +6,7 @@
 // earlier pivots are substituted. It is never applied to symbols (that would be dense); it
 // only tells the remaining rows what they become.
 
+import { allocInt32, allocUint8 } from './arena.js';
 import type { SparseRows } from './constraint-rows.js';
 import { gfAlphaPow } from './gf256.js';
 import type { BlockParams } from './params.js';
@@ -28,8 +29,8 @@ export function triangularPart(rows: SparseRows, choice: PivotChoice, uWords: nu
   const { colState, colIndex, pivotRows } = choice;
   const pivotCount = pivotRows.length;
   // Both lists sized exactly by a counting pass (at K = 52429 they hold 450,000 entries).
-  const lowerStart = new Int32Array(pivotCount + 1);
-  const upperStart = new Int32Array(pivotCount + 1);
+  const lowerStart = allocInt32(pivotCount + 1);
+  const upperStart = allocInt32(pivotCount + 1);
   for (let j = 0, lowerCount = 0, upperCount = 0; j < pivotCount; j++) {
     const row = pivotRows[j]!;
     lowerStart[j] = lowerCount;
@@ -42,9 +43,9 @@ export function triangularPart(rows: SparseRows, choice: PivotChoice, uWords: nu
     lowerStart[j + 1] = lowerCount;
     upperStart[j + 1] = upperCount;
   }
-  const lowerRows = new Int32Array(lowerStart[pivotCount]!);
-  const upperCols = new Int32Array(upperStart[pivotCount]!);
-  const fill = new Int32Array(pivotCount * uWords);
+  const lowerRows = allocInt32(lowerStart[pivotCount]!);
+  const upperCols = allocInt32(upperStart[pivotCount]!);
+  const fill = allocInt32(pivotCount * uWords);
   for (let j = 0; j < pivotCount; j++) {
     const row = pivotRows[j]!;
     let lower = lowerStart[j]!;
@@ -85,8 +86,8 @@ export function otherRowsPart(params: BlockParams, rows: SparseRows, choice: Piv
   // Both lists sized exactly (no growing, no trimming copy): every binary row is a pivot or
   // an other row, and a counting pass finds the pivot entries.
   const otherCount = rowCount - h - pivotRows.length;
-  const otherRows = new Int32Array(otherCount);
-  const otherStart = new Int32Array(otherCount + 1);
+  const otherRows = allocInt32(otherCount);
+  const otherStart = allocInt32(otherCount + 1);
   for (let r = 0, t = 0, n = 0; r < rowCount; r++) {
     if ((r >= s && r < s + h) || rowPivot[r]! >= 0) continue;
     otherRows[t] = r;
@@ -94,8 +95,8 @@ export function otherRowsPart(params: BlockParams, rows: SparseRows, choice: Piv
     for (let e = rowStart[r]!; e < rowStart[r + 1]!; e++) if (colState[cols[e]!] === COL_PIVOT) n++;
     otherStart[t] = n;
   }
-  const otherBits = new Int32Array(otherCount * uWords);
-  const otherPivotRows = new Int32Array(otherStart[otherCount]!);
+  const otherBits = allocInt32(otherCount * uWords);
+  const otherPivotRows = allocInt32(otherStart[otherCount]!);
   for (let t = 0, n = 0; t < otherCount; t++) {
     const r = otherRows[t]!;
     const base = t * uWords;
@@ -164,16 +165,15 @@ export function hdpcPart(params: BlockParams, choice: PivotChoice, triangle: Tri
   const uBytes = (u + 7) >>> 3;
   const strideWords = Math.max((u + 3) >>> 2, 2 * uBytes);
   const stride = strideWords * 4;
-  const hdBytes = new Uint8Array(h * stride);
-  const hdpcColumnRow = new Int32Array(hdpcCols);
+  const hdBytes = allocUint8(h * stride);
+  const hdpcColumnRow = allocInt32(hdpcCols);
   const { first: hdpcFirst, second: hdpcSecond } = mtRows(params);
   // The H coefficients of a pivot or an inactive column, packed in hw words.
   const hw = (h + 3) >>> 2;
   const n = pivotRows.length;
-  const coef = new Int32Array(n * hw);
-  const coefBytes = new Uint8Array(coef.buffer);
-  const inactive = new Int32Array(u * hw);
-  const inactiveBytes = new Uint8Array(inactive.buffer);
+  const coef = allocInt32(n * hw);
+  const inactive = allocInt32(u * hw);
+  const inactiveBytes = new Uint8Array(inactive.buffer, inactive.byteOffset, inactive.byteLength);
   // The H coefficients of the current column, four to a word, so alpha multiplies a word at
   // a time (as mulAlphaWords does for symbols); bytes past H stay zero.
   const cw = new Int32Array(hw);

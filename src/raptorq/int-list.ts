@@ -1,5 +1,7 @@
 // A growable list of int32 values backed by a typed array (no per-element boxing).
 
+import { copyInt32 } from './arena.js';
+
 export class IntList {
   data: Int32Array;
   length = 0;
@@ -33,6 +35,6 @@ export class IntList {
    */
   toArray(): Int32Array {
     if (!this.borrowed && this.data.length - this.length <= this.data.length / 5) return this.data.subarray(0, this.length);
-    return this.data.slice(0, this.length);
+    return copyInt32(this.data, this.length);
   }
 }

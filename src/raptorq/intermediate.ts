@@ -1,5 +1,6 @@
 // Intermediate symbols of one source block and the encoding symbols derived from them.
 
+import { allocInt32, packArrays, transient } from './arena.js';
 import type { BlockParams } from './params.js';
 import { executePlan } from './plan-executor.js';
 import { compileEncodingProgram } from './program.js';
@@ -13,6 +14,24 @@ const ENCODE_BATCH = 1024;
 const encodingPlans = new Map<number, SolvePlan>();
 
 /**
+ * Encoding plans up to this K' are planned on transient arrays (arena.ts) and then packed into
+ * one buffer: at K' = 55 the twenty-odd arrays a plan keeps cost 7% of a cold encode to
+ * allocate one by one. Larger plans are allocated as before (their allocations are a small
+ * part of the work, and they would not fit the arena).
+ */
+const PACK_PLAN_MAX_K = 4096;
+
+function sourceIsis(params: BlockParams): Int32Array {
+  const isis = allocInt32(params.kPrime);
+  for (let i = 0; i < isis.length; i++) isis[i] = i;
+  return isis;
+}
+
+function packed(plan: SolvePlan | null): SolvePlan | null {
+  return plan && packArrays(plan);
+}
+
+/**
  * The plan that solves the encoding system for K' (ISIs 0..K'-1). The constraint matrix depends
  * only on K', so one plan serves every block of that size; kept in a small LRU cache.
  */
@@ -23,9 +42,7 @@ export function encodingPlan(params: BlockParams): SolvePlan {
     encodingPlans.set(params.kPrime, hit);
     return hit;
   }
-  const isis = new Int32Array(params.kPrime);
-  for (let i = 0; i < isis.length; i++) isis[i] = i;
-  const plan = planSolve(params, isis);
+  const plan = params.kPrime <= PACK_PLAN_MAX_K ? transient(() => packed(planSolve(params, sourceIsis(params)))) : planSolve(params, sourceIsis(params));
   // RFC 6330 guarantees the systematic indices make this matrix invertible for every K'.
   if (!plan) throw new Error(`internal error: encoding matrix for K'=${params.kPrime} is singular`);
   encodingPlans.set(params.kPrime, plan);

@@ -5,7 +5,7 @@
 
 import type { SparseRows } from './constraint-rows.js';
 import { IntList } from './int-list.js';
-import { scratchFloat64, scratchInt32, scratchUint8 } from './scratch.js';
+import { scratchFloat64, scratchInt32, scratchInt32Unset, scratchUint8 } from './scratch.js';
 import type { BlockParams } from './params.js';
 
 // Scratch slots (scratch.ts) of phase 1's working arrays.
@@ -55,7 +55,7 @@ function columnAdjacency(rows: SparseRows, w: number): { colStart: Int32Array; c
     if (c < w) colStart[c + 1]!++;
   }
   for (let c = 0; c < w; c++) colStart[c + 1]! += colStart[c]!;
-  const colRows = scratchInt32(S_COL_ROWS, colStart[w]!);
+  const colRows = scratchInt32Unset(S_COL_ROWS, colStart[w]!);
   const fill = scratchInt32(S_COL_FILL, w);
   fill.set(colStart.subarray(0, w));
   for (let r = 0; r < rowCount; r++) {
@@ -130,7 +130,7 @@ export function choosePivots(params: BlockParams, rows: SparseRows): PivotChoice
     if (remaining[r] === 2) becomesEdge(r);
   }
 
-  const pivotRows = new IntList(l, scratchInt32(S_PIVOT_ROWS, l));
+  const pivotRows = new IntList(l, scratchInt32Unset(S_PIVOT_ROWS, l));
   const { next: bucketNext, prev: bucketPrev, head: bucketHead, mask: bucketMask } = buckets;
   for (;;) {
     const r = buckets.lowestCount();

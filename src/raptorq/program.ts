@@ -9,6 +9,7 @@
 //   SCALE     beta << 8, dst              dst *= beta
 // Row `plan.rowCount` is a scratch row (the Horner accumulator of the HDPC pass).
 
+import { allocInt32 } from './arena.js';
 import { gfAlphaPow } from './gf256.js';
 import type { BlockParams } from './params.js';
 import { OP_MUL_ADD, OP_SCALE, OP_XOR, type SolvePlan } from './solver.js';
@@ -44,7 +45,7 @@ export interface ProgramStore {
 
 const heapStore: ProgramStore = {
   grow(old: Int32Array, keep: number, words: number): Int32Array {
-    const next = new Int32Array(words);
+    const next = allocInt32(words);
     if (keep > 0) next.set(old.subarray(0, keep));
     return next;
   },
@@ -228,7 +229,7 @@ export function compileProgram(plan: SolvePlan, store?: ProgramStore, encode?: E
 }
 
 function emitEncodings(out: Emitter, params: BlockParams, columnRow: Int32Array, isis: ArrayLike<number>, firstRow: number): void {
-  const cols = new Int32Array(64);
+  const cols = allocInt32(64);
   for (let t = 0; t < isis.length; t++) {
     const n = ltColumns(params, isis[t]!, cols);
     out.xorList(firstRow + t, cols, 0, n, columnRow);

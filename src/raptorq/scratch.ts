@@ -1,6 +1,7 @@
 // Typed arrays reused from one plan to the next. A plan at K = 52 allocates some forty small
 // arrays, and at 64 KiB their allocation and collection cost about as much as the work done
-// on them. Only for arrays no plan keeps; each use gets the array cleared to its fill value.
+// on them. Only for arrays no plan keeps; each use gets the array cleared to its fill value
+// (scratchInt32Unset: left as it was, for lists that are written before they are read).
 // Arrays above SCRATCH_LIMIT entries are allocated fresh, so a large block leaves nothing
 // behind. Plans are made one at a time (no await inside), so a slot has one user at a time.
 
@@ -22,6 +23,11 @@ function slot<T extends Int32Array | Uint8Array | Float64Array>(slots: T[], id: 
 /** Int32 scratch array `id` of n entries, every entry set to `fill`. */
 export function scratchInt32(id: number, n: number, fill = 0): Int32Array {
   return slot(int32Slots, id, n, (m) => new Int32Array(m)).fill(fill);
+}
+
+/** Int32 scratch array `id` of n entries left as the last user left them: for lists written before read. */
+export function scratchInt32Unset(id: number, n: number): Int32Array {
+  return slot(int32Slots, id, n, (m) => new Int32Array(m));
 }
 
 export function scratchUint8(id: number, n: number): Uint8Array {

@@ -97,6 +97,9 @@ const op = {
   i8Shl: [0xfd, 0x6b],
   i8ShrS: [0xfd, 0x6c],
   i8ShrU: [0xfd, 0x6d],
+  i8Add: [0xfd, 0x6e],
+  i8LtS: [0xfd, 0x25],
+  i16ShrU: [0xfd, 0x8d, 0x01],
 };
 
 function body(locals: [number, number][], code: number[][]): number[] {
@@ -162,17 +165,20 @@ function assemble(): Uint8Array {
       ...accumulate(16),
     ],
   );
-  // horner(g=0, z=1, h1=2, h2=3, n=4, flags=5; end=6, c=7, x=8)
+  // horner(g=0, z=1, h1=2, h2=3, n=4, flags=5; end=6, c=7, x=8, zero=9)
   //   g = alpha * g, g ^= z if flags & 1, then h1 ^= g and h2 ^= g if flags & 2
+  // alpha * x = (x + x) ^ (0x1d where x < 0 as a signed byte): i8x16.add and i8x16.lt_s are
+  // single x64 instructions, where i8x16.shl and i8x16.shr_s by a constant are emulated in
+  // several (there is no 8-bit shift). $zero is never written (locals start zero).
   const horner = body(
-    [[1, I32], [2, V128]],
+    [[1, I32], [3, V128]],
     [
       op.get(0), op.get(4), op.i32Add, op.set(6),
       op.i32(0x1d), op.i8Splat, op.set(7),
       ...loop16(0, 6, [
         op.get(0), op.v128Load(0), op.set(8),
-        op.get(8), op.i32(1), op.i8Shl,
-        op.get(8), op.i32(7), op.i8ShrS, op.get(7), op.v128And,
+        op.get(8), op.get(8), op.i8Add,
+        op.get(8), op.get(9), op.i8LtS, op.get(7), op.v128And,
         op.v128Xor, op.set(8),
         op.get(5), op.i32(1), op.i32And,
         op.if,
@@ -188,6 +194,8 @@ function assemble(): Uint8Array {
     ],
   );
   // mulAdd(d=0, s=1, n=2, t=3; end=4, lo=5, hi=6, mask=7, x=8)
+  //   high nibbles by i16x8.shr_u and the low-nibble mask (one x64 shift and an and; i8x16.shr_u
+  //   is emulated), low nibbles by the mask alone
   const mulAdd = body(
     [[1, I32], [4, V128]],
     [
@@ -201,7 +209,7 @@ function assemble(): Uint8Array {
         op.get(0), op.v128Load(0),
         op.get(5), op.get(8), op.get(7), op.v128And, op.swizzle,
         op.v128Xor,
-        op.get(6), op.get(8), op.i32(4), op.i8ShrU, op.swizzle,
+        op.get(6), op.get(8), op.i32(4), op.i16ShrU, op.get(7), op.v128And, op.swizzle,
         op.v128Xor,
         op.v128Store,
       ], [1]),
@@ -219,7 +227,7 @@ function assemble(): Uint8Array {
         op.get(0), op.v128Load(0), op.set(7),
         op.get(0),
         op.get(4), op.get(7), op.get(6), op.v128And, op.swizzle,
-        op.get(5), op.get(7), op.i32(4), op.i8ShrU, op.swizzle,
+        op.get(5), op.get(7), op.i32(4), op.i16ShrU, op.get(6), op.v128And, op.swizzle,
         op.v128Xor,
         op.v128Store,
       ]),

@@ -20,6 +20,7 @@
 //            upper row operations), or add its row of the fill A_pv^-1 A_pu times C_U directly
 //            (one operation per set bit), whichever needs fewer.
 
+import { allocInt32, allocUint8 } from './arena.js';
 import { buildConstraintRows } from './constraint-rows.js';
 import { solveDense } from './dense-solve.js';
 import { hdpcPart, otherRowsPart, triangularPart } from './elimination.js';
@@ -97,7 +98,7 @@ export function planSolve(params: BlockParams, isis: ArrayLike<number>): SolvePl
 
   const back = backSubstitution(triangle.lowerStart, triangle.upperStart, triangle.fill, uWords);
   const { colState, colIndex, pivotRows } = choice;
-  const columnRow = new Int32Array(params.l);
+  const columnRow = allocInt32(params.l);
   for (let c = 0; c < params.l; c++) {
     columnRow[c] = colState[c] === COL_PIVOT ? pivotRows[colIndex[c]!]! : dense.inactiveRow[colIndex[c]!]!;
   }
@@ -140,8 +141,8 @@ function backSubstitution(
   uWords: number,
 ): { direct: Uint8Array; directStart: Int32Array; directCols: Int32Array } {
   const n = lowerStart.length - 1;
-  const direct = new Uint8Array(n);
-  const directStart = new Int32Array(n + 1);
+  const direct = allocUint8(n);
+  const directStart = allocInt32(n + 1);
   let total = 0;
   for (let j = 0; j < n; j++) {
     let bits = 0;
@@ -154,7 +155,7 @@ function backSubstitution(
     }
   }
   directStart[n] = total;
-  const directCols = new Int32Array(total);
+  const directCols = allocInt32(total);
   for (let j = 0, at = 0; j < n; j++) {
     if (!direct[j]) continue;
     for (let q = 0; q < uWords; q++) {
