@@ -10,6 +10,8 @@
 // referenced after fn returns may be allocated here. Scopes do not nest (an inner transient()
 // just runs fn in the outer scope), and no await happens inside one.
 
+import { idleDropper } from './idle-drop.js';
+
 /** Bytes kept between scopes; a scope needing more allocates the rest fresh and keeps none of it. */
 const KEEP_BYTES = 4 << 20;
 /** A retained buffer is dropped after this long without use, so an idle process keeps nothing. */
@@ -18,25 +20,10 @@ const IDLE_MS = 2000;
 let active = false;
 let chunk: ArrayBuffer | null = null;
 let used = 0;
-let lastUse = 0;
-let timer: ReturnType<typeof setTimeout> | null = null;
 
-function scheduleDrop(): void {
-  lastUse = Date.now();
-  if (timer || typeof setTimeout !== 'function') return;
-  const check = (): void => {
-    const idle = Date.now() - lastUse;
-    if (idle >= IDLE_MS) {
-      chunk = null;
-      timer = null;
-      return;
-    }
-    timer = setTimeout(check, IDLE_MS - idle);
-    (timer as { unref?: () => void }).unref?.();
-  };
-  timer = setTimeout(check, IDLE_MS);
-  (timer as { unref?: () => void }).unref?.();
-}
+const scheduleDrop = idleDropper(IDLE_MS, () => {
+  chunk = null;
+});
 
 /** Runs fn with the allocators below serving from the retained buffer. */
 export function transient<T>(fn: () => T): T {

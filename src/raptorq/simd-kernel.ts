@@ -23,6 +23,7 @@
 
 import { MUL_TABLE } from './gf256.js';
 import type { Program } from './program.js';
+import { idleDropper } from './idle-drop.js';
 
 // ---- a minimal assembler ----
 const I32 = 0x7f;
@@ -329,25 +330,9 @@ const SPARE_COUNT = 4;
 const SPARE_LIMIT = 160 << 20;
 const SPARE_IDLE_MS = 2000;
 const spare: KernelMemory[] = [];
-let spareUsedAt = 0;
-let spareTimer: ReturnType<typeof setTimeout> | null = null;
-
-function scheduleSpareDrop(): void {
-  spareUsedAt = Date.now();
-  if (spareTimer || typeof setTimeout !== 'function') return;
-  const check = (): void => {
-    const idle = Date.now() - spareUsedAt;
-    if (idle >= SPARE_IDLE_MS || spare.length === 0) {
-      spare.length = 0;
-      spareTimer = null;
-      return;
-    }
-    spareTimer = setTimeout(check, SPARE_IDLE_MS - idle);
-    (spareTimer as { unref?: () => void }).unref?.();
-  };
-  spareTimer = setTimeout(check, SPARE_IDLE_MS);
-  (spareTimer as { unref?: () => void }).unref?.();
-}
+const scheduleSpareDrop = idleDropper(SPARE_IDLE_MS, () => {
+  spare.length = 0;
+});
 
 // The project compiles without DOM typings, so the few WebAssembly shapes used are declared here.
 interface WasmMemory {
